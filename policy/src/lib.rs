@@ -1,0 +1,9 @@
+//! The companion module: pure decisions over routes and a compiled policy.
+//!
+//! What will live here:
+//! - `export` / `import` (issue "Routes"): Calico's export rules (own IPAM blocks, IP pools,
+//!   service addresses), BGPFilter-like per-peer rules, communities added to chosen prefixes;
+//! - `program` (issue "Kernel FIB sync"): how a route is programmed in the kernel (direct,
+//!   IP-in-IP via `tunl0` onlink, left to Felix for VXLAN, blackhole for local blocks).
+//!
+//! No I/O: every decision is a function of its inputs, testable without a RIB or a kernel.

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The project's one test command (README "Run the tests"; `.ci/run` calls it too).
+#
+# On a fresh Debian 12 machine with Rust it installs what is missing when run as root (the real
+# peers for the interop tests: bird2, frr, gobgpd; iproute2, tcpdump, tshark; cargo-fuzz), then
+# builds the fuzz targets and runs every test of the workspace. Not as root, it installs nothing
+# and the namespace tests skip themselves with a printed reason.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    need=()
+    for p in bird2 frr gobgpd iproute2 tcpdump tshark valgrind; do
+        dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+    done
+    if [ ${#need[@]} -gt 0 ]; then
+        echo "test.sh: installing ${need[*]}"
+        # Keep the packages' services from starting: they would hold port 179 in the root
+        # namespace. The tests start every peer themselves, inside their own namespaces.
+        if [ ! -e /usr/sbin/policy-rc.d ]; then
+            printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+            chmod +x /usr/sbin/policy-rc.d
+        fi
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
+    fi
+fi
+
+# The fuzz targets are built (not run) here; README "Fuzzing" says how to run them.
+if [ -d bgp-proto/fuzz ] && rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    if ! cargo fuzz --version >/dev/null 2>&1; then
+        echo "test.sh: installing cargo-fuzz"
+        cargo install cargo-fuzz --locked
+    fi
+    (cd bgp-proto && cargo +nightly fuzz build -O)
+else
+    echo "test.sh: skipping the fuzz build (no nightly toolchain or no fuzz/ directory)"
+fi
+
+cargo test --workspace --all-targets
+cargo test --workspace --doc
