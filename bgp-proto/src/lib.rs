@@ -5,9 +5,14 @@
 //! Modules:
 //! - [`types`]: AS numbers, router ids, address families, prefixes.
 //! - [`context`]: the negotiated session context that decode and encode take as input.
+//! - [`notification`]: NOTIFICATION, also the error value of every session-resetting decode error.
+//! - [`update`]: UPDATE.
 
 pub mod context;
+pub mod notification;
 pub mod types;
+pub mod update;
 
 pub use context::SessionContext;
+pub use notification::Notification;
 pub use types::{Afi, Asn, Family, Prefix, RouterId, Safi};
