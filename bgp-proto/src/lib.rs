@@ -5,11 +5,25 @@
 //! Modules:
 //! - [`types`]: AS numbers, router ids, address families, prefixes.
 //! - [`context`]: the negotiated session context that decode and encode take as input.
+//! - [`header`], [`message`]: the 19-octet header and the message enum.
+//! - [`open`], [`capability`]: OPEN and its capabilities.
 //! - [`notification`]: NOTIFICATION, also the error value of every session-resetting decode error.
-//! - [`update`]: UPDATE.
+//! - [`keepalive`], [`route_refresh`]: the two small messages.
+//! - [`update`], [`attribute`], [`nlri`], [`builder`]: UPDATE, path attributes, NLRI, packing.
+//! - [`error`]: the crate's error types.
 
+pub mod attribute;
+pub mod builder;
+pub mod capability;
 pub mod context;
+pub mod error;
+pub mod header;
+pub mod keepalive;
+pub mod message;
+pub mod nlri;
 pub mod notification;
+pub mod open;
+pub mod route_refresh;
 pub mod types;
 pub mod update;
 
