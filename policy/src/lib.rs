@@ -7,3 +7,5 @@
 //!   IP-in-IP via `tunl0` onlink, left to Felix for VXLAN, blackhole for local blocks).
 //!
 //! No I/O: every decision is a function of its inputs, testable without a RIB or a kernel.
+
+pub mod program;
