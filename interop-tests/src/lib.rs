@@ -1,5 +1,43 @@
 //! Tests and benchmarks against real GoBGP, FRR and BIRD, each in its own network namespace.
 //!
-//! What will live here: a harness of guards (namespaces, veth pairs, processes) that clean up on
-//! drop and on panic, launchers for each peer as described in `shared/LAB.md`, and the scenarios
-//! under `tests/`. Nothing here ships in the daemon.
+//! Nothing here ships in the daemon. Modules:
+//! - [`netns`]: [`Netns`] guard and [`Fabric`] (bridge + N nodes, see its addressing note).
+//! - [`process`]: [`Proc`], a process in a namespace stopped by PID on drop, logs in a temp dir.
+//! - [`bird`], [`frr`], [`gobgp`]: launchers for the real peers with CLI helpers and
+//!   `wait_established` checks that ask the peer's own CLI.
+//! - [`wait`]: [`wait_until`] polling with a deadline.
+//! - [`command`], [`tempdir`]: small utilities; [`error`]: [`HarnessError`].
+//!
+//! Tests that need root call [`require_root`] first and return when it says no.
+
+pub mod bird;
+pub mod command;
+pub mod error;
+pub mod frr;
+pub mod gobgp;
+pub mod netns;
+pub mod process;
+pub mod tempdir;
+pub mod wait;
+
+pub use bird::Bird;
+pub use error::{HarnessError, Result};
+pub use frr::Frr;
+pub use gobgp::Gobgp;
+pub use netns::{Fabric, Netns, Node};
+pub use process::Proc;
+pub use tempdir::TempDir;
+pub use wait::wait_until;
+
+/// True when running as root with `ip netns` usable; otherwise prints
+/// `skipping <test>: needs root and network namespaces` and returns false.
+pub fn require_root(test: &str) -> bool {
+    let uid = command::run("id", &["-u"])
+        .map(|s| s.trim() == "0")
+        .unwrap_or(false);
+    let netns = uid && command::run("ip", &["netns", "list"]).is_ok();
+    if !netns {
+        eprintln!("skipping {test}: needs root and network namespaces");
+    }
+    netns
+}

@@ -1,0 +1,149 @@
+//! FRR launcher: `zebra` and `bgpd` in a namespace with a private vty/zserv directory.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::command::run;
+use crate::error::{HarnessError, Result};
+use crate::netns::Netns;
+use crate::process::Proc;
+use crate::tempdir::TempDir;
+use crate::wait::wait_until;
+
+/// Path of FRR's zebra.
+pub const ZEBRA: &str = "/usr/lib/frr/zebra";
+/// Path of FRR's bgpd.
+pub const BGPD: &str = "/usr/lib/frr/bgpd";
+/// Path of FRR's shell.
+pub const VTYSH: &str = "/usr/bin/vtysh";
+
+/// A running FRR (zebra + bgpd); bgpd runs with `-n` so routes stay out of the kernel.
+#[derive(Debug)]
+pub struct Frr {
+    bgpd: Proc,
+    zebra: Proc,
+    vty_dir: PathBuf,
+    dir: TempDir,
+}
+
+impl Frr {
+    /// Writes `bgpd_conf` and an empty zebra config into a temp dir owned by `frr`, starts zebra,
+    /// waits for its zserv socket, then starts bgpd; returns once vtysh answers.
+    pub fn start(ns: &Netns, bgpd_conf: &str) -> Result<Self> {
+        let dir = TempDir::new("frr")?;
+        let zconf = dir.write("zebra.conf", "hostname zebra\n")?;
+        let bconf = dir.write("bgpd.conf", bgpd_conf)?;
+        // vtysh reads an optional vtysh.conf; the daemons only need read access to theirs.
+        let d = dir.path().to_string_lossy().into_owned();
+        run("chown", &["-R", "frr:frr", &d])?;
+        let vty_dir = dir.path().to_owned();
+        let zserv = format!("{d}/zserv.api");
+        let s = |p: &PathBuf| p.to_string_lossy().into_owned();
+        let (zconf, bconf) = (s(&zconf), s(&bconf));
+        let (zpid, bpid) = (format!("{d}/zebra.pid"), format!("{d}/bgpd.pid"));
+        let common = |conf: &str, pid: &str| -> Vec<String> {
+            [
+                "-f",
+                conf,
+                "-i",
+                pid,
+                "--vty_socket",
+                &d,
+                "-z",
+                &zserv,
+                "-u",
+                "frr",
+                "-g",
+                "frr",
+                "--log",
+                "stdout",
+            ]
+            .iter()
+            .map(|x| (*x).to_owned())
+            .collect()
+        };
+        let mut zargv = vec![ZEBRA.to_owned()];
+        zargv.extend(common(&zconf, &zpid));
+        let zargv: Vec<&str> = zargv.iter().map(String::as_str).collect();
+        let mut zebra = Proc::spawn_in(ns, "zebra", &zargv, dir.path())?;
+        let zserv_path = PathBuf::from(&zserv);
+        wait_until("zebra's zserv socket", Duration::from_secs(10), || {
+            zebra.check_alive()?;
+            Ok(zserv_path.exists())
+        })?;
+        let mut bargv = vec![BGPD.to_owned(), "-n".to_owned()];
+        bargv.extend(common(&bconf, &bpid));
+        let bargv: Vec<&str> = bargv.iter().map(String::as_str).collect();
+        let bgpd = Proc::spawn_in(ns, "bgpd", &bargv, dir.path())?;
+        let mut frr = Self {
+            bgpd,
+            zebra,
+            vty_dir,
+            dir,
+        };
+        wait_until("vtysh to answer", Duration::from_secs(10), || {
+            frr.bgpd.check_alive()?;
+            Ok(frr.vtysh("show bgp summary").is_ok())
+        })?;
+        Ok(frr)
+    }
+
+    /// Runs one vtysh command (a `-c` argument; use `conf_lines` for configuration).
+    pub fn vtysh(&self, cmd: &str) -> Result<String> {
+        let d = self.vty_dir.to_string_lossy();
+        run(VTYSH, &["--vty_socket", d.as_ref(), "-c", cmd])
+    }
+
+    /// Runs several vtysh commands in one invocation, e.g. `["conf t", "router bgp 1", ...]`.
+    pub fn vtysh_lines(&self, cmds: &[&str]) -> Result<String> {
+        let d = self.vty_dir.to_string_lossy();
+        let mut argv = vec!["--vty_socket", d.as_ref()];
+        for c in cmds {
+            argv.push("-c");
+            argv.push(c);
+        }
+        run(VTYSH, &argv)
+    }
+
+    /// Runs a vtysh command that ends in `json` and parses its output.
+    pub fn vtysh_json(&self, cmd: &str) -> Result<serde_json::Value> {
+        let text = self.vtysh(cmd)?;
+        serde_json::from_str(&text).map_err(|source| HarnessError::Json {
+            cmd: cmd.to_owned(),
+            source,
+        })
+    }
+
+    /// FRR's own view of the session to `peer` (`bgpState` in `show bgp neighbors PEER json`).
+    pub fn bgp_state(&self, peer: &str) -> Result<Option<String>> {
+        let v = self.vtysh_json(&format!("show bgp neighbors {peer} json"))?;
+        Ok(v.get(peer)
+            .and_then(|n| n.get("bgpState"))
+            .and_then(|s| s.as_str())
+            .map(str::to_owned))
+    }
+
+    /// Waits until FRR reports the session to `peer` as Established.
+    pub fn wait_established(&self, peer: &str, timeout: Duration) -> Result<()> {
+        wait_until(
+            &format!("FRR session to {peer} Established"),
+            timeout,
+            || Ok(self.bgp_state(peer)?.as_deref() == Some("Established")),
+        )
+    }
+
+    /// The bgpd process guard.
+    pub fn bgpd(&mut self) -> &mut Proc {
+        &mut self.bgpd
+    }
+
+    /// The zebra process guard.
+    pub fn zebra(&mut self) -> &mut Proc {
+        &mut self.zebra
+    }
+
+    /// The temp dir holding configs, sockets and logs.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
