@@ -1,0 +1,2 @@
+//! UPDATE round trips: hex → struct → bytes, with per-field byte comments.
+
