@@ -11,10 +11,13 @@
 //! - [`keepalive`], [`route_refresh`]: the two small messages.
 //! - [`update`], [`attribute`], [`nlri`], [`builder`]: UPDATE, path attributes, NLRI, packing.
 //! - [`error`]: the crate's error types.
+//! - `codec` (feature `codec`): a `tokio_util` framer that cuts a byte stream into messages.
 
 pub mod attribute;
 pub mod builder;
 pub mod capability;
+#[cfg(feature = "codec")]
+pub mod codec;
 pub mod context;
 pub mod error;
 pub mod header;
@@ -27,6 +30,11 @@ pub mod route_refresh;
 pub mod types;
 pub mod update;
 
-pub use context::SessionContext;
+pub use capability::Capability;
+pub use context::{Negotiated, SessionContext};
+pub use error::{DecodeError, EncodeError};
+pub use message::Message;
 pub use notification::Notification;
+pub use open::Open;
+pub use route_refresh::RouteRefresh;
 pub use types::{Afi, Asn, Family, Prefix, RouterId, Safi};
