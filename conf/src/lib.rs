@@ -1,5 +1,78 @@
 //! The daemon's configuration model.
 //!
-//! What will live here (issue "Sessions"): the TOML schema (serde, `deny_unknown_fields`),
-//! validation that reports every error with file, line, column and field path, the embedded default
-//! configuration, and the diff between two configurations that a reload applies.
+//! A TOML file (see `conf/examples/bgpd.toml` for every field, commented) goes through three
+//! stages: the raw serde schema ([`schema`], `deny_unknown_fields`, spans kept), validation
+//! ([`validate`], every error collected with file, line, column, field path and hint), and the
+//! typed model ([`model`]: `Asn`, `RouterId`, `IpAddr`, `IpNet`, `Duration`, defaults resolved).
+//! [`diff`] compares two models and says what a reload must touch.
+//!
+//! Modules:
+//! - [`model`]: the typed configuration the daemon runs with.
+//! - [`schema`]: the raw TOML shape (crate-private types).
+//! - [`validate`]: raw → typed, with all errors at once.
+//! - [`error`]: [`ConfigError`], [`ConfigErrors`] and their positions.
+//! - [`secret`]: [`Password`], the TCP-MD5 key that never prints.
+//! - [`diff`]: [`ConfigDiff`] and the reload events.
+//!
+//! ```
+//! let config = conf::Config::from_str("router_id = \"10.0.0.1\"\nlocal_as = 64512\n", "bgpd.toml")?;
+//! assert_eq!(config.local_as.0, 64512);
+//! # Ok::<(), conf::ConfigErrors>(())
+//! ```
+
+pub mod diff;
+pub mod error;
+pub mod model;
+pub(crate) mod schema;
+pub mod secret;
+mod validate;
+
+use std::path::Path;
+
+pub use diff::{
+    diff, ChangeEffect, ConfigDiff, ConfigEvent, GlobalField, NeighborChange, NeighborField,
+    PolicyScope,
+};
+pub use error::{ConfigError, ConfigErrors, ErrorKind, Location};
+pub use model::{
+    AddPathMode, ClusterId, Config, Control, EncapMode, GracefulRestart, IpPool, Kernel, Listen,
+    Metrics, Neighbor, NeighborName, NextHopMode, Timers, TtlMode,
+};
+pub use secret::Password;
+
+/// The built-in configuration used when no file is given: runs unprivileged on loopback.
+pub const DEFAULT_TOML: &str = include_str!("default.toml");
+
+impl Config {
+    /// Reads and validates the file at `path`; messages name the file as given.
+    pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigErrors> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::from_str(&text, &name),
+            Err(e) => Err(ConfigErrors {
+                errors: vec![ConfigError {
+                    file: name,
+                    location: None,
+                    path: String::new(),
+                    kind: ErrorKind::Io,
+                    message: format!("cannot read the configuration: {e}"),
+                    hint: None,
+                }],
+            }),
+        }
+    }
+
+    /// Parses and validates `text`; `file` is the name used in messages.
+    #[allow(clippy::should_implement_trait)] // needs the file name, so not `FromStr`
+    pub fn from_str(text: &str, file: &str) -> Result<Config, ConfigErrors> {
+        validate::parse(text, file)
+    }
+
+    /// The embedded default ([`DEFAULT_TOML`]): router id 127.0.0.1, AS 64512, BGP on
+    /// 127.0.0.1:1790, one passive example neighbor on loopback, kernel writes off, control socket
+    /// `bgpd.ctl` in the working directory, metrics off.
+    pub fn embedded_default() -> Result<Config, ConfigErrors> {
+        Config::from_str(DEFAULT_TOML, "<embedded default.toml>")
+    }
+}

@@ -1,0 +1,328 @@
+//! Reload as a diff: what changed between two configurations and what each change requires.
+//!
+//! Neighbors are matched by name (the protocol name). Per field, [`NeighborField::effect`] says
+//! whether the session must be reset:
+//!
+//! | field | effect | why |
+//! |---|---|---|
+//! | address, port, remote_as, password, source_address, ttl (multihop / GTSM) | reset | the TCP connection or its socket options change |
+//! | families, add_path, graceful_restart (enable, times) | reset | they are OPEN capabilities (RFC 5492): only a new session renegotiates them |
+//! | hold_time, keepalive_time | next session | negotiated in OPEN (RFC 4271 §4.2); the running session keeps its values |
+//! | description, passive, connect_retry/connect_delay/error_wait | immediate | only local behaviour, read on next use |
+//! | next_hop, route_reflector_client, allow_own_as | re-export / re-import | routes are re-evaluated (route refresh, RFC 2918, and re-export) without a reset |
+//!
+//! Global: a new router id or local AS resets every session (they are in every OPEN); a new
+//! cluster id also resets every session (it is in every reflected route and in loop detection,
+//! RFC 4456 §8). Pool changes re-run export and programming policy; block changes add/remove
+//! announcements and blackholes; kernel, control and metrics changes restart those parts only.
+
+use std::collections::BTreeSet;
+
+use ipnet::IpNet;
+
+use crate::model::{Config, Neighbor, NeighborName};
+
+/// A neighbor setting that can change on reload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NeighborField {
+    Address,
+    Port,
+    RemoteAs,
+    Password,
+    SourceAddress,
+    Ttl,
+    Families,
+    AddPath,
+    GracefulRestart,
+    HoldTime,
+    KeepaliveTime,
+    Description,
+    Passive,
+    Template,
+    ConnectTimers,
+    ErrorWait,
+    NextHop,
+    RouteReflectorClient,
+    AllowOwnAs,
+}
+
+/// What a changed field requires of a running session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ChangeEffect {
+    /// Applies now, nothing to redo (or it is only a label).
+    Immediate,
+    /// Takes effect when the next session is negotiated; the current one stays.
+    NextSession,
+    /// Routes to or from this neighbor are re-evaluated, the session stays.
+    Reevaluate,
+    /// The session must be closed (Cease, RFC 4486 subcode 6 "Other Configuration Change") and
+    /// re-established.
+    Reset,
+}
+
+impl NeighborField {
+    pub fn effect(self) -> ChangeEffect {
+        use NeighborField::*;
+        match self {
+            Address | Port | RemoteAs | Password | SourceAddress | Ttl | Families | AddPath
+            | GracefulRestart => ChangeEffect::Reset,
+            HoldTime | KeepaliveTime => ChangeEffect::NextSession,
+            NextHop | RouteReflectorClient | AllowOwnAs => ChangeEffect::Reevaluate,
+            Description | Passive | Template | ConnectTimers | ErrorWait => ChangeEffect::Immediate,
+        }
+    }
+}
+
+/// A global setting whose change resets every session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GlobalField {
+    RouterId,
+    LocalAs,
+    ClusterId,
+}
+
+/// One neighbor present in both configurations with different settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeighborChange {
+    pub name: NeighborName,
+    /// Changed fields, sorted.
+    pub fields: Vec<NeighborField>,
+}
+
+impl NeighborChange {
+    pub fn needs_reset(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|f| f.effect() == ChangeEffect::Reset)
+    }
+
+    pub fn needs_reevaluation(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|f| f.effect() == ChangeEffect::Reevaluate)
+    }
+}
+
+/// Everything that differs between two configurations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigDiff {
+    /// Non-empty: every session resets.
+    pub global: Vec<GlobalField>,
+    pub listen_changed: bool,
+    pub neighbors_added: Vec<NeighborName>,
+    pub neighbors_removed: Vec<NeighborName>,
+    pub neighbors_changed: Vec<NeighborChange>,
+    pub blocks_added: Vec<IpNet>,
+    pub blocks_removed: Vec<IpNet>,
+    pub pools_changed: bool,
+    pub kernel_changed: bool,
+    pub control_changed: bool,
+    pub metrics_changed: bool,
+}
+
+/// Which routes a policy change re-evaluates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyScope {
+    All,
+    Neighbors(Vec<NeighborName>),
+}
+
+/// What the daemon does on reload, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigEvent {
+    /// Router id, AS or cluster id changed: every session restarts with the new config.
+    GlobalReset {
+        fields: Vec<GlobalField>,
+    },
+    /// Rebind the BGP listener(s).
+    ListenChanged,
+    NeighborRemoved(NeighborName),
+    NeighborAdded(NeighborName),
+    /// Close and re-establish the session; `fields` says why.
+    NeighborReset {
+        name: NeighborName,
+        fields: Vec<NeighborField>,
+    },
+    /// Apply in place, no reset.
+    NeighborUpdated {
+        name: NeighborName,
+        fields: Vec<NeighborField>,
+    },
+    /// Re-run import/export policy (route refresh and re-export), sessions stay.
+    PolicyChanged(PolicyScope),
+    /// Local blocks to announce and blackhole (added) or withdraw and remove (removed).
+    BlocksChanged {
+        added: Vec<IpNet>,
+        removed: Vec<IpNet>,
+    },
+    /// Pools changed: programming (encapsulation) decisions are re-run.
+    PoolsChanged,
+    KernelChanged,
+    ControlChanged,
+    MetricsChanged,
+}
+
+/// Compares `old` with `new`.
+pub fn diff(old: &Config, new: &Config) -> ConfigDiff {
+    let mut d = ConfigDiff::default();
+    if old.router_id != new.router_id {
+        d.global.push(GlobalField::RouterId);
+    }
+    if old.local_as != new.local_as {
+        d.global.push(GlobalField::LocalAs);
+    }
+    if old.cluster_id != new.cluster_id {
+        d.global.push(GlobalField::ClusterId);
+    }
+    d.listen_changed = old.listen != new.listen;
+    for n in &new.neighbors {
+        match old.neighbor(n.name.as_str()) {
+            None => d.neighbors_added.push(n.name.clone()),
+            Some(o) => {
+                let fields = neighbor_fields(o, n);
+                if !fields.is_empty() {
+                    d.neighbors_changed.push(NeighborChange {
+                        name: n.name.clone(),
+                        fields,
+                    });
+                }
+            }
+        }
+    }
+    for o in &old.neighbors {
+        if new.neighbor(o.name.as_str()).is_none() {
+            d.neighbors_removed.push(o.name.clone());
+        }
+    }
+    let old_blocks: BTreeSet<IpNet> = old.local_blocks.iter().copied().collect();
+    let new_blocks: BTreeSet<IpNet> = new.local_blocks.iter().copied().collect();
+    d.blocks_added = new_blocks.difference(&old_blocks).copied().collect();
+    d.blocks_removed = old_blocks.difference(&new_blocks).copied().collect();
+    d.pools_changed = old.ip_pools != new.ip_pools;
+    d.kernel_changed = old.kernel != new.kernel;
+    d.control_changed = old.control != new.control;
+    d.metrics_changed = old.metrics != new.metrics;
+    d
+}
+
+fn neighbor_fields(o: &Neighbor, n: &Neighbor) -> Vec<NeighborField> {
+    use NeighborField as F;
+    let checks = [
+        (F::Address, o.address != n.address),
+        (F::Port, o.port != n.port),
+        (F::RemoteAs, o.remote_as != n.remote_as),
+        (F::Password, o.password != n.password),
+        (F::SourceAddress, o.source_address != n.source_address),
+        (F::Ttl, o.ttl != n.ttl),
+        (F::Families, o.families != n.families),
+        (F::AddPath, o.add_path != n.add_path),
+        (F::GracefulRestart, o.graceful_restart != n.graceful_restart),
+        (F::HoldTime, o.timers.hold != n.timers.hold),
+        (F::KeepaliveTime, o.timers.keepalive != n.timers.keepalive),
+        (F::Description, o.description != n.description),
+        (F::Passive, o.passive != n.passive),
+        (F::Template, o.template != n.template),
+        (
+            F::ConnectTimers,
+            o.timers.connect_retry != n.timers.connect_retry
+                || o.timers.connect_delay != n.timers.connect_delay,
+        ),
+        (
+            F::ErrorWait,
+            o.timers.error_wait_min != n.timers.error_wait_min
+                || o.timers.error_wait_max != n.timers.error_wait_max,
+        ),
+        (F::NextHop, o.next_hop != n.next_hop),
+        (
+            F::RouteReflectorClient,
+            o.route_reflector_client != n.route_reflector_client,
+        ),
+        (F::AllowOwnAs, o.allow_own_as != n.allow_own_as),
+    ];
+    let mut fields: Vec<NeighborField> = checks
+        .into_iter()
+        .filter(|(_, c)| *c)
+        .map(|(f, _)| f)
+        .collect();
+    fields.sort();
+    fields
+}
+
+impl ConfigDiff {
+    /// Nothing differs.
+    pub fn is_empty(&self) -> bool {
+        *self == ConfigDiff::default()
+    }
+
+    /// The reload as an ordered list of events.
+    pub fn events(&self) -> Vec<ConfigEvent> {
+        let mut ev = Vec::new();
+        let global_reset = !self.global.is_empty();
+        if global_reset {
+            ev.push(ConfigEvent::GlobalReset {
+                fields: self.global.clone(),
+            });
+        }
+        if self.listen_changed {
+            ev.push(ConfigEvent::ListenChanged);
+        }
+        ev.extend(
+            self.neighbors_removed
+                .iter()
+                .cloned()
+                .map(ConfigEvent::NeighborRemoved),
+        );
+        ev.extend(
+            self.neighbors_added
+                .iter()
+                .cloned()
+                .map(ConfigEvent::NeighborAdded),
+        );
+        let mut reevaluate = Vec::new();
+        if !global_reset {
+            for c in &self.neighbors_changed {
+                if c.needs_reset() {
+                    ev.push(ConfigEvent::NeighborReset {
+                        name: c.name.clone(),
+                        fields: c.fields.clone(),
+                    });
+                    continue;
+                }
+                ev.push(ConfigEvent::NeighborUpdated {
+                    name: c.name.clone(),
+                    fields: c.fields.clone(),
+                });
+                if c.needs_reevaluation() {
+                    reevaluate.push(c.name.clone());
+                }
+            }
+        }
+        if !self.blocks_added.is_empty() || !self.blocks_removed.is_empty() {
+            ev.push(ConfigEvent::BlocksChanged {
+                added: self.blocks_added.clone(),
+                removed: self.blocks_removed.clone(),
+            });
+        }
+        if self.pools_changed {
+            ev.push(ConfigEvent::PoolsChanged);
+            // Calico's export rules and kernel programming both depend on the pools.
+            if !global_reset {
+                ev.push(ConfigEvent::PolicyChanged(PolicyScope::All));
+            }
+        } else if !reevaluate.is_empty() {
+            ev.push(ConfigEvent::PolicyChanged(PolicyScope::Neighbors(
+                reevaluate,
+            )));
+        }
+        if self.kernel_changed {
+            ev.push(ConfigEvent::KernelChanged);
+        }
+        if self.control_changed {
+            ev.push(ConfigEvent::ControlChanged);
+        }
+        if self.metrics_changed {
+            ev.push(ConfigEvent::MetricsChanged);
+        }
+        ev
+    }
+}

@@ -1,0 +1,263 @@
+//! The typed configuration: what the daemon runs with once validation has passed. Every default
+//! is resolved; an `Option` here means "absent is a real setting" (no source address, metrics off).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bgp_proto::types::{Asn, Family, RouterId};
+use ipnet::IpNet;
+
+use crate::error::ConfigError;
+use crate::secret::Password;
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub router_id: RouterId,
+    pub local_as: Asn,
+    /// Route reflector cluster id (RFC 4456 §7); `None`: the router id is used.
+    pub cluster_id: Option<ClusterId>,
+    pub listen: Listen,
+    /// Neighbors in file order, templates already applied.
+    pub neighbors: Vec<Neighbor>,
+    pub kernel: Kernel,
+    pub control: Control,
+    pub metrics: Metrics,
+    /// Calico IPAM blocks affine to this node: announced and blackholed locally.
+    pub local_blocks: Vec<IpNet>,
+    pub ip_pools: Vec<IpPool>,
+    /// Things allowed but worth telling the operator (kind [`crate::ErrorKind::Note`]).
+    /// Not part of the configuration's meaning: [`crate::diff`] ignores them.
+    pub notes: Vec<ConfigError>,
+}
+
+impl Config {
+    /// The neighbor with this protocol name.
+    pub fn neighbor(&self, name: &str) -> Option<&Neighbor> {
+        self.neighbors.iter().find(|n| n.name.as_str() == name)
+    }
+
+    /// The cluster id in effect: the configured one or the router id (RFC 4456 §7).
+    pub fn effective_cluster_id(&self) -> ClusterId {
+        self.cluster_id.unwrap_or(ClusterId(self.router_id.0))
+    }
+}
+
+/// A route reflector CLUSTER_ID (RFC 4456 §8), written like an IPv4 address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClusterId(pub Ipv4Addr);
+
+impl fmt::Display for ClusterId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where the daemon accepts BGP connections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listen {
+    pub addresses: Vec<IpAddr>,
+    pub port: u16,
+}
+
+/// A neighbor's protocol name, as shown by `show protocols` on the control socket: a BIRD-style
+/// identifier (`[A-Za-z_][A-Za-z0-9_]*`, at most 64 characters), e.g. `Mesh_10_0_0_2`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NeighborName(String);
+
+impl NeighborName {
+    /// Longest accepted name (BIRD's `SYM_MAX_LEN`).
+    pub const MAX_LEN: usize = 64;
+
+    /// Checks the identifier rule; the error says what is wrong.
+    pub fn new(s: &str) -> Result<NeighborName, &'static str> {
+        let mut chars = s.chars();
+        match chars.next() {
+            None => return Err("is empty"),
+            Some(c) if !(c.is_ascii_alphabetic() || c == '_') => {
+                return Err("must start with a letter or '_'")
+            }
+            Some(_) => {}
+        }
+        if !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err("may contain only letters, digits and '_'");
+        }
+        if s.len() > Self::MAX_LEN {
+            return Err("is longer than 64 characters");
+        }
+        Ok(NeighborName(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for NeighborName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One BGP neighbor with every setting resolved (template, then neighbor, then defaults).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Neighbor {
+    pub name: NeighborName,
+    /// The template it inherited from, for display.
+    pub template: Option<NeighborName>,
+    pub address: IpAddr,
+    /// The peer's TCP port (179 unless set).
+    pub port: u16,
+    pub remote_as: Asn,
+    pub description: Option<String>,
+    /// Never connect; only accept (Calico's mesh: the higher address waits).
+    pub passive: bool,
+    pub ttl: TtlMode,
+    pub password: Option<Password>,
+    /// Local address to bind and to use as our next hop; `None`: chosen by the kernel.
+    pub source_address: Option<IpAddr>,
+    pub timers: Timers,
+    /// Families negotiated with the peer (RFC 4760), sorted.
+    pub families: Vec<Family>,
+    pub graceful_restart: GracefulRestart,
+    /// ADD-PATH per family (RFC 7911); a family absent here does not use ADD-PATH.
+    pub add_path: BTreeMap<Family, AddPathMode>,
+    /// The peer is a route reflector client (RFC 4456); iBGP only.
+    pub route_reflector_client: bool,
+    pub next_hop: NextHopMode,
+    /// Accept routes whose AS_PATH contains our AS up to this many times (Calico per-rack AS).
+    pub allow_own_as: u8,
+}
+
+impl Neighbor {
+    /// iBGP when the peer's AS is ours.
+    pub fn is_internal(&self, local_as: Asn) -> bool {
+        self.remote_as == local_as
+    }
+}
+
+/// How the session's IP TTL is set and checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TtlMode {
+    /// Directly connected: send TTL 1 (the eBGP default, as in BIRD).
+    Direct,
+    /// Send with this TTL; the peer may be that many hops away (iBGP default: 64, as in BIRD).
+    Multihop(u8),
+    /// GTSM (RFC 5082 §3): send TTL 255, drop packets with TTL below 255 (directly connected).
+    Gtsm,
+}
+
+/// Session timers (RFC 4271 §10) and connection backoff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timers {
+    /// Proposed hold time; 0 disables hold and keepalive (RFC 4271 §4.2).
+    pub hold: Duration,
+    /// Keepalive interval; 0 only when hold is 0.
+    pub keepalive: Duration,
+    pub connect_retry: Duration,
+    /// Delay before the first connection attempt after start.
+    pub connect_delay: Duration,
+    /// Backoff after a session error: starts at `error_wait_min`, doubles up to `error_wait_max`
+    /// (BIRD's `error wait time`).
+    pub error_wait_min: Duration,
+    pub error_wait_max: Duration,
+}
+
+/// Graceful restart (RFC 4724) and long-lived graceful restart (RFC 9494).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GracefulRestart {
+    /// Advertise the GR capability with the restart time and preserve routes when the peer
+    /// restarts.
+    pub enabled: bool,
+    /// Restart time advertised (12 bits, RFC 4724 §3).
+    pub restart_time: Duration,
+    /// LLGR stale time (24 bits); zero: LLGR not advertised.
+    pub long_lived_stale_time: Duration,
+}
+
+/// ADD-PATH direction for one family (RFC 7911 §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AddPathMode {
+    Receive,
+    Send,
+    Both,
+}
+
+impl AddPathMode {
+    pub fn sends(self) -> bool {
+        matches!(self, AddPathMode::Send | AddPathMode::Both)
+    }
+    pub fn receives(self) -> bool {
+        matches!(self, AddPathMode::Receive | AddPathMode::Both)
+    }
+}
+
+/// The next hop put on routes sent to a neighbor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextHopMode {
+    /// RFC 4271 §5.1.3: our address towards eBGP peers, unchanged towards iBGP peers.
+    Auto,
+    /// Always our own address (BIRD `next hop self`).
+    SelfAddress,
+    /// Never change it, also towards eBGP peers (BIRD `next hop keep`, Calico ToR peering).
+    Keep,
+}
+
+/// The kernel routing table (`fib-sync`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kernel {
+    /// Write routes to the kernel at all. Off: the daemon only speaks BGP.
+    pub enable_writes: bool,
+    /// Routing table id (254 = main).
+    pub table: u32,
+    /// Route protocol number marking our routes (`rtm_protocol`; 12 = what BIRD uses).
+    pub protocol: u8,
+    /// Route metric (priority) of routes we install.
+    pub metric: u32,
+    /// Leave our routes in the kernel when the daemon stops (BIRD `persist`).
+    pub persist_on_stop: bool,
+    /// Interface for IP-in-IP routes (`onlink` via the peer).
+    pub tunnel_interface: String,
+    /// Learn routes other programs put in the kernel (BIRD `learn`).
+    pub learn: bool,
+}
+
+/// The BIRD-compatible control socket(s).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Control {
+    /// Socket for the IPv4 view (`bird.ctl`). A relative path is relative to the working
+    /// directory at startup.
+    pub socket: PathBuf,
+    /// Optional socket for the IPv6 view (`bird6.ctl`).
+    pub socket_v6: Option<PathBuf>,
+    /// File mode of the socket(s), e.g. 0o660.
+    pub mode: u32,
+}
+
+/// The Prometheus endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metrics {
+    /// `None`: metrics off.
+    pub listen: Option<SocketAddr>,
+}
+
+/// Encapsulation mode of an IP pool (Calico `ipipMode` / `vxlanMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EncapMode {
+    Always,
+    CrossSubnet,
+    Never,
+}
+
+/// A Calico IP pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpPool {
+    pub cidr: IpNet,
+    pub ipip_mode: EncapMode,
+    pub vxlan_mode: EncapMode,
+    /// Routes in this pool are not exported to BGP peers (Calico `disableBGPExport`).
+    pub disable_bgp_export: bool,
+}

@@ -1,0 +1,109 @@
+//! Every unknown key in the document, each with its position and a "did you mean" hint.
+//! serde's `deny_unknown_fields` stays on as a safety net but would stop at the first one.
+
+use toml::de::{DeTable, DeValue};
+
+use super::Ctx;
+use crate::error::ErrorKind;
+use crate::schema::keys;
+
+/// Reports unknown keys; returns whether any was found.
+pub(super) fn check(cx: &mut Ctx<'_>, root: &DeTable<'_>) -> bool {
+    let before = cx.errors.len();
+    table(cx, root, "", keys::ROOT);
+    for (k, v) in root.iter() {
+        let sub: Option<&[&str]> = match k.get_ref().as_ref() {
+            "listen" => Some(keys::LISTEN),
+            "kernel" => Some(keys::KERNEL),
+            "control" => Some(keys::CONTROL),
+            "metrics" => Some(keys::METRICS),
+            _ => None,
+        };
+        if let (Some(known), DeValue::Table(t)) = (sub, v.get_ref()) {
+            table(cx, t, k.get_ref(), known);
+        }
+        let elem: Option<(&str, &[&str])> = match k.get_ref().as_ref() {
+            "templates" => Some(("template", keys::PEER)),
+            "neighbors" => Some(("neighbor", keys::PEER)),
+            "ip_pools" => Some(("", keys::POOL)),
+            _ => None,
+        };
+        let (Some((label, known)), DeValue::Array(items)) = (elem, v.get_ref()) else {
+            continue;
+        };
+        for (i, item) in items.iter().enumerate() {
+            let DeValue::Table(t) = item.get_ref() else {
+                continue;
+            };
+            let name = t.get("name").and_then(|n| match n.get_ref() {
+                DeValue::String(s) => Some(s.to_string()),
+                _ => None,
+            });
+            let path = match name {
+                Some(n) if !label.is_empty() => format!("{label} {n:?}"),
+                _ => format!("{}[{i}]", k.get_ref()),
+            };
+            table(cx, t, &path, known);
+            if let Some(ap) = t.get("add_path") {
+                if let DeValue::Table(ap) = ap.get_ref() {
+                    table(cx, ap, &format!("{path}.add_path"), keys::ADD_PATH);
+                }
+            }
+        }
+    }
+    cx.errors.len() > before
+}
+
+fn table(cx: &mut Ctx<'_>, t: &DeTable<'_>, path: &str, known: &[&str]) {
+    for (k, _) in t.iter() {
+        let key = k.get_ref().as_ref();
+        if known.contains(&key) {
+            continue;
+        }
+        let hint = match known.iter().min_by_key(|c| distance(key, c)) {
+            Some(best) if distance(key, best) <= 2 + key.len() / 4 => {
+                format!("did you mean `{best}`?")
+            }
+            _ => format!("known fields here: {}", known.join(", ")),
+        };
+        let full = if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        };
+        cx.err(
+            ErrorKind::UnknownField,
+            k.span(),
+            &full,
+            format!("unknown field `{key}`"),
+            &hint,
+        );
+    }
+}
+
+/// Levenshtein distance, for suggestions.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::distance;
+
+    #[test]
+    fn distance_counts_edits() {
+        assert_eq!(distance("remote_as", "remote_as"), 0);
+        assert_eq!(distance("remote_asn", "remote_as"), 1);
+        assert_eq!(distance("hold", "hold_time"), 5);
+    }
+}
