@@ -12,6 +12,11 @@ use crate::route_refresh::RouteRefresh;
 use crate::update::Update;
 
 /// A BGP message.
+///
+/// `Update` is much larger than the other variants; it is kept unboxed because nearly every
+/// message on an established session is an UPDATE, so a box would cost one allocation per
+/// message to save stack space on KEEPALIVEs.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
     Open(Open),
