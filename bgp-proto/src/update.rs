@@ -38,6 +38,10 @@ pub struct Update {
     pub unsupported_mp: Vec<RawAttribute>,
     /// NLRI field (IPv4 unicast).
     pub nlri: Vec<NlriEntry>,
+    /// Wire detail: MP_REACH/MP_UNREACH were received after other attributes (GoBGP orders by
+    /// type code) rather than first (RFC 7606 §5.1, BIRD); encode follows it so a re-encode is
+    /// byte-identical. `false` (MP first) for messages we originate.
+    pub mp_by_type_code: bool,
     /// RFC 7606 outcomes short of a session reset, in the order found.
     pub malformations: Vec<Malformation>,
 }
@@ -136,6 +140,7 @@ impl Update {
         u.mp_unreach = d.mp_unreach;
         u.unsupported_mp = d.unsupported_mp;
         u.malformations = d.malformations;
+        u.mp_by_type_code = d.mp_after_others;
         // RFC 7606 §3 (d): missing well-known mandatory attributes → treat-as-withdraw, only
         // meaningful when the UPDATE announces something. NEXT_HOP is mandatory only with
         // classic NLRI (RFC 4760 §3). An attribute seen but malformed is not reported twice.
@@ -296,23 +301,28 @@ impl Update {
                 .find(|(t, _)| *t == code)
                 .map_or(canon, |(_, f)| (f & 0x3f) | canon)
         };
-        if let Some(m) = &self.mp_reach {
-            put_attr(buf, mp_flags(tc::MP_REACH_NLRI), tc::MP_REACH_NLRI, |b| {
-                attribute::encode_mp_reach(m, ctx, b)
-            })?;
+        let mut mp = |b: &mut BytesMut| -> Result<(), UpdateEncodeError> {
+            if let Some(m) = &self.mp_reach {
+                put_attr(b, mp_flags(tc::MP_REACH_NLRI), tc::MP_REACH_NLRI, |b| {
+                    attribute::encode_mp_reach(m, ctx, b)
+                })?;
+            }
+            if let Some(m) = &self.mp_unreach {
+                put_attr(b, mp_flags(tc::MP_UNREACH_NLRI), tc::MP_UNREACH_NLRI, |b| {
+                    attribute::encode_mp_unreach(m, ctx, b)
+                })?;
+            }
+            for a in &self.unsupported_mp {
+                put_attr(b, a.flags, a.type_code, |b| b.put_slice(&a.value))?;
+            }
+            Ok(())
+        };
+        if self.mp_by_type_code {
+            self.attributes.encode_with_mp(ctx, buf, Some(&mut mp))?;
+        } else {
+            mp(buf)?;
+            self.attributes.encode(ctx, buf)?;
         }
-        if let Some(m) = &self.mp_unreach {
-            put_attr(
-                buf,
-                mp_flags(tc::MP_UNREACH_NLRI),
-                tc::MP_UNREACH_NLRI,
-                |b| attribute::encode_mp_unreach(m, ctx, b),
-            )?;
-        }
-        for a in &self.unsupported_mp {
-            put_attr(buf, a.flags, a.type_code, |b| b.put_slice(&a.value))?;
-        }
-        self.attributes.encode(ctx, buf)?;
         let alen = buf.len() - astart - 2;
         let alen = u16::try_from(alen).map_err(|_| UpdateEncodeError::TooLong {
             len: alen,

@@ -223,6 +223,17 @@ impl PathAttributes {
         ctx: &SessionContext,
         buf: &mut BytesMut,
     ) -> Result<(), UpdateEncodeError> {
+        self.encode_with_mp(ctx, buf, None)
+    }
+
+    /// [`PathAttributes::encode`], calling `mp` to write MP_REACH/MP_UNREACH at their type
+    /// code position (between CLUSTER_LIST and EXTENDED_COMMUNITIES).
+    pub(crate) fn encode_with_mp(
+        &self,
+        ctx: &SessionContext,
+        buf: &mut BytesMut,
+        mut mp: Option<&mut dyn FnMut(&mut BytesMut) -> Result<(), UpdateEncodeError>>,
+    ) -> Result<(), UpdateEncodeError> {
         let four = ctx.four_octet_as;
         let mut unknown: Vec<&RawAttribute> = self.unknown.iter().collect();
         unknown.sort_by_key(|a| a.type_code);
@@ -303,6 +314,10 @@ impl PathAttributes {
             put_attr(buf, flags(tc::CLUSTER_LIST), tc::CLUSTER_LIST, |b| {
                 cl.iter().for_each(|c| b.put_slice(&c.octets()))
             })?;
+        }
+        if let Some(hook) = mp.take() {
+            emit_unknown_below(tc::MP_REACH_NLRI, buf)?;
+            hook(buf)?;
         }
         if let Some(ec) = &self.ext_communities {
             emit_unknown_below(tc::EXTENDED_COMMUNITIES, buf)?;
@@ -415,6 +430,8 @@ pub(crate) struct DecodedAttributes {
     pub mp_unreach: Option<MpUnreach>,
     pub unsupported_mp: Vec<RawAttribute>,
     pub malformations: Vec<Malformation>,
+    /// Whether an MP_REACH/MP_UNREACH came after another attribute (not first, RFC 7606 §5.1).
+    pub mp_after_others: bool,
     /// Type codes seen (even if malformed or duplicated), as a 256-bit set.
     pub seen: [u64; 4],
 }
@@ -422,6 +439,12 @@ pub(crate) struct DecodedAttributes {
 impl DecodedAttributes {
     pub(crate) fn saw(&self, code: u8) -> bool {
         self.seen[usize::from(code >> 6)] & (1u64 << (code & 63)) != 0
+    }
+    /// Whether every attribute seen so far is an MP one.
+    fn mp_seen_only(&self) -> bool {
+        let mut s = self.seen;
+        s[0] &= !((1u64 << tc::MP_REACH_NLRI) | (1u64 << tc::MP_UNREACH_NLRI));
+        s == [0; 4]
     }
     fn mark(&mut self, code: u8) {
         self.seen[usize::from(code >> 6)] |= 1u64 << (code & 63);
@@ -483,6 +506,10 @@ pub(crate) fn decode_attributes(
         let value = &rem[hdr..hdr + len];
         pos += hdr + len;
 
+        let is_mp = code == tc::MP_REACH_NLRI || code == tc::MP_UNREACH_NLRI;
+        if is_mp && !out.mp_seen_only() {
+            out.mp_after_others = true;
+        }
         if out.saw(code) {
             // RFC 7606 §3 (g).
             if code == tc::MP_REACH_NLRI || code == tc::MP_UNREACH_NLRI {
