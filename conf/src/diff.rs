@@ -326,3 +326,208 @@ impl ConfigDiff {
         ev
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+router_id = "10.0.0.1"
+local_as = 64512
+local_blocks = ["10.64.0.0/26", "10.64.0.64/26"]
+
+[[templates]]
+name = "mesh"
+remote_as = 64512
+hold_time = 90
+
+[[neighbors]]
+name = "Mesh_10_0_0_2"
+template = "mesh"
+address = "10.0.0.2"
+
+[[neighbors]]
+name = "Mesh_10_0_0_3"
+template = "mesh"
+address = "10.0.0.3"
+
+[[ip_pools]]
+cidr = "10.64.0.0/16"
+ipip_mode = "Always"
+"#;
+
+    fn cfg(text: &str) -> Config {
+        match Config::from_str(text, "test.toml") {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn name(s: &str) -> NeighborName {
+        NeighborName::new(s).unwrap()
+    }
+
+    fn events(old: &str, new: &str) -> Vec<ConfigEvent> {
+        diff(&cfg(old), &cfg(new)).events()
+    }
+
+    #[test]
+    fn identical_configs_have_no_diff() {
+        let d = diff(&cfg(BASE), &cfg(BASE));
+        assert!(d.is_empty(), "{d:?}");
+        assert!(d.events().is_empty());
+    }
+
+    #[test]
+    fn added_and_removed_neighbors() {
+        let new = BASE
+            .replace("Mesh_10_0_0_3", "Mesh_10_0_0_4")
+            .replace("10.0.0.3", "10.0.0.4");
+        assert_eq!(
+            events(BASE, &new),
+            vec![
+                ConfigEvent::NeighborRemoved(name("Mesh_10_0_0_3")),
+                ConfigEvent::NeighborAdded(name("Mesh_10_0_0_4")),
+            ]
+        );
+    }
+
+    #[test]
+    fn template_change_resets_every_inheriting_neighbor() {
+        let new = BASE.replace("hold_time = 90", "hold_time = 90\nmultihop = 2");
+        let d = diff(&cfg(BASE), &cfg(&new));
+        assert_eq!(d.neighbors_changed.len(), 2);
+        assert!(d
+            .neighbors_changed
+            .iter()
+            .all(|c| c.fields == vec![NeighborField::Ttl] && c.needs_reset()));
+    }
+
+    #[test]
+    fn hold_time_change_waits_for_the_next_session() {
+        let new = BASE.replace("hold_time = 90", "hold_time = 30");
+        let d = diff(&cfg(BASE), &cfg(&new));
+        let c = &d.neighbors_changed[0];
+        // keepalive defaults to hold / 3, so it changes too.
+        assert_eq!(
+            c.fields,
+            vec![NeighborField::HoldTime, NeighborField::KeepaliveTime]
+        );
+        assert!(!c.needs_reset());
+        assert!(matches!(
+            &d.events()[0],
+            ConfigEvent::NeighborUpdated { .. }
+        ));
+    }
+
+    #[test]
+    fn password_change_resets_only_that_neighbor() {
+        let var = format!("CONF_DIFF_KEY_{}", std::process::id());
+        std::env::set_var(&var, "k1");
+        let old = cfg(BASE);
+        let new_text = BASE.replace(
+            "address = \"10.0.0.3\"",
+            &format!("address = \"10.0.0.3\"\npassword_env = \"{var}\""),
+        );
+        let new = cfg(&new_text);
+        std::env::remove_var(&var);
+        assert_eq!(
+            diff(&old, &new).events(),
+            vec![ConfigEvent::NeighborReset {
+                name: name("Mesh_10_0_0_3"),
+                fields: vec![NeighborField::Password],
+            }]
+        );
+    }
+
+    #[test]
+    fn next_hop_and_rr_client_reevaluate_without_reset() {
+        let new = BASE.replace(
+            "address = \"10.0.0.2\"",
+            "address = \"10.0.0.2\"\nnext_hop = \"self\"\nroute_reflector_client = true\ndescription = \"x\"",
+        );
+        assert_eq!(
+            events(BASE, &new),
+            vec![
+                ConfigEvent::NeighborUpdated {
+                    name: name("Mesh_10_0_0_2"),
+                    fields: vec![
+                        NeighborField::Description,
+                        NeighborField::NextHop,
+                        NeighborField::RouteReflectorClient
+                    ],
+                },
+                ConfigEvent::PolicyChanged(PolicyScope::Neighbors(vec![name("Mesh_10_0_0_2")])),
+            ]
+        );
+    }
+
+    #[test]
+    fn router_id_change_resets_everything() {
+        let new = BASE
+            .replace("router_id = \"10.0.0.1\"", "router_id = \"10.0.0.9\"")
+            .replace("hold_time = 90", "hold_time = 30");
+        let ev = events(BASE, &new);
+        assert_eq!(
+            ev,
+            vec![ConfigEvent::GlobalReset {
+                fields: vec![GlobalField::RouterId]
+            }]
+        );
+    }
+
+    #[test]
+    fn blocks_and_pools() {
+        let new = BASE
+            .replace("\"10.64.0.64/26\"", "\"10.64.0.128/26\"")
+            .replace("ipip_mode = \"Always\"", "ipip_mode = \"CrossSubnet\"");
+        assert_eq!(
+            events(BASE, &new),
+            vec![
+                ConfigEvent::BlocksChanged {
+                    added: vec!["10.64.0.128/26".parse().unwrap()],
+                    removed: vec!["10.64.0.64/26".parse().unwrap()],
+                },
+                ConfigEvent::PoolsChanged,
+                ConfigEvent::PolicyChanged(PolicyScope::All),
+            ]
+        );
+    }
+
+    #[test]
+    fn kernel_control_metrics_and_listen() {
+        let new = format!(
+            "{BASE}\n[listen]\nport = 1790\n[kernel]\nenable_writes = true\n[control]\nsocket = \"x.ctl\"\n[metrics]\nlisten = \"127.0.0.1:9179\"\n"
+        );
+        // Top-level tables after the pool array: valid TOML, the pool table ends at [listen].
+        assert_eq!(
+            events(BASE, &new),
+            vec![
+                ConfigEvent::ListenChanged,
+                ConfigEvent::KernelChanged,
+                ConfigEvent::ControlChanged,
+                ConfigEvent::MetricsChanged,
+            ]
+        );
+    }
+
+    #[test]
+    fn every_field_has_a_documented_effect() {
+        use NeighborField::*;
+        let reset = [
+            Address,
+            Port,
+            RemoteAs,
+            Password,
+            SourceAddress,
+            Ttl,
+            Families,
+            AddPath,
+            GracefulRestart,
+        ];
+        assert!(reset.iter().all(|f| f.effect() == ChangeEffect::Reset));
+        assert_eq!(HoldTime.effect(), ChangeEffect::NextSession);
+        assert_eq!(NextHop.effect(), ChangeEffect::Reevaluate);
+        assert_eq!(Description.effect(), ChangeEffect::Immediate);
+    }
+}

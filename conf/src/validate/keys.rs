@@ -81,6 +81,65 @@ fn table(cx: &mut Ctx<'_>, t: &DeTable<'_>, path: &str, known: &[&str]) {
     }
 }
 
+/// The field path of the value containing byte `at` (for serde errors, which carry a span but
+/// no usable path), written like the validation paths. Searches leaves: a table's own span may
+/// cover only its header.
+pub(super) fn path_at(root: &DeTable<'_>, at: usize) -> String {
+    find(root, at, "").unwrap_or_default()
+}
+
+fn find(table: &DeTable<'_>, at: usize, base: &str) -> Option<String> {
+    for (k, v) in table.iter() {
+        let path = if base.is_empty() {
+            k.get_ref().to_string()
+        } else {
+            format!("{base}.{}", k.get_ref())
+        };
+        match v.get_ref() {
+            DeValue::Table(t) => {
+                if let Some(p) = find(t, at, &path) {
+                    return Some(p);
+                }
+                if v.span().contains(&at) {
+                    return Some(path);
+                }
+            }
+            DeValue::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    match item.get_ref() {
+                        DeValue::Table(t) => {
+                            let name = t.get("name").and_then(|n| match n.get_ref() {
+                                DeValue::String(s) => Some(s.to_string()),
+                                _ => None,
+                            });
+                            let ip = match (k.get_ref().as_ref(), name) {
+                                ("neighbors", Some(n)) if base.is_empty() => {
+                                    format!("neighbor {n:?}")
+                                }
+                                ("templates", Some(n)) if base.is_empty() => {
+                                    format!("template {n:?}")
+                                }
+                                _ => format!("{path}[{i}]"),
+                            };
+                            if let Some(p) = find(t, at, &ip) {
+                                return Some(p);
+                            }
+                        }
+                        _ if item.span().contains(&at) => return Some(format!("{path}[{i}]")),
+                        _ => {}
+                    }
+                }
+                if v.span().contains(&at) {
+                    return Some(path);
+                }
+            }
+            _ if v.span().contains(&at) => return Some(path),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Levenshtein distance, for suggestions.
 fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();

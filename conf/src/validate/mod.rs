@@ -62,7 +62,18 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Config, ConfigErrors> {
             } else {
                 (ErrorKind::WrongType, None)
             };
-            cx.push(kind, e.span(), "", e.message().trim().to_string(), hint);
+            let path = match (kind, e.span(), toml::de::DeTable::parse(text)) {
+                (ErrorKind::WrongType, Some(span), Ok(root)) => {
+                    keys::path_at(root.get_ref(), span.start)
+                }
+                _ => String::new(),
+            };
+            let message = e
+                .message()
+                .trim()
+                .replace("expected i64", "expected an integer")
+                .replace("expected a boolean", "expected true or false");
+            cx.push(kind, e.span(), &path, message, hint);
             return Err(cx.finish_err());
         }
     };

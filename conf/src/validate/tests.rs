@@ -178,8 +178,27 @@ fn every_unknown_field_is_reported_with_a_suggestion() {
 #[test]
 fn wrong_type_is_reported_at_the_value() {
     let e = one(&format!("{HEAD}[kernel]\nenable_writes = \"yes\"\n"));
-    assert_eq!(e.kind, ErrorKind::WrongType);
-    assert_eq!((e.line(), e.column()), (4, 17), "{e}");
+    assert_at(&e, ErrorKind::WrongType, 4, 17, "kernel.enable_writes");
+    let e = one(&format!(
+        "{HEAD}[[neighbors]]\nname = \"n\"\nremote_as = \"64512\"\n"
+    ));
+    assert_at(&e, ErrorKind::WrongType, 5, 13, "neighbor \"n\".remote_as");
+    assert_eq!(
+        e.message,
+        "invalid type: string \"64512\", expected an integer"
+    );
+    let e = one(&format!(
+        "{HEAD}[[neighbors]]\nname = \"n\"\nadd_path = {{ ipv4 = 1 }}\n"
+    ));
+    assert_at(
+        &e,
+        ErrorKind::WrongType,
+        5,
+        21,
+        "neighbor \"n\".add_path.ipv4",
+    );
+    let e = one(&format!("{HEAD}local_blocks = [\"10.0.0.0/26\", 5]\n"));
+    assert_at(&e, ErrorKind::WrongType, 3, 32, "local_blocks[1]");
 }
 
 #[test]
