@@ -222,6 +222,58 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn update_errors_carry_the_update_notification_and_a_message_offset() {
+        // UPDATE whose withdrawn routes length (5) overruns the 4-octet body.
+        let frame = hex::decode("ffffffffffffffffffffffffffffffff0017020005000000").unwrap();
+        let frame = &frame[..23];
+        let e = Message::decode(frame, &SessionContext::default()).unwrap_err();
+        assert!(matches!(e, DecodeError::Update(_)));
+        assert_eq!(e.notification().code, code::UPDATE_MESSAGE);
+        assert!(
+            e.offset() >= HEADER_LEN,
+            "offset counts the header: {}",
+            e.offset()
+        );
+    }
+
+    #[test]
+    fn every_header_error_reaches_the_caller_from_message_decode() {
+        let ctx = SessionContext::default();
+        let cases: &[(&str, u8, u8, &[u8])] = &[
+            // marker octet 0 is 0xfe
+            ("feffffffffffffffffffffffffffffff001304", 1, 1, &[]),
+            // KEEPALIVE of length 20
+            ("ffffffffffffffffffffffffffffffff00140400", 1, 2, &[0, 20]),
+            // type 6 does not exist
+            ("ffffffffffffffffffffffffffffffff001306", 1, 3, &[6]),
+            // OPEN version 3
+            (
+                "ffffffffffffffffffffffffffffffff001d0103fde9005a0a00000100",
+                2,
+                1,
+                &[0, 4],
+            ),
+            // ROUTE-REFRESH BoRR with an extra octet
+            (
+                "ffffffffffffffffffffffffffffffff0018050001010100",
+                7,
+                1,
+                &[],
+            ),
+        ];
+        for (hex_in, c, s, data) in cases {
+            let frame = hex::decode(hex_in).unwrap();
+            let n = Message::decode(&frame, &ctx).unwrap_err().notification();
+            assert_eq!((n.code, n.subcode), (*c, *s), "{hex_in}");
+            if *c == 7 {
+                assert_eq!(n.data, frame, "RFC 7313: the whole message");
+            } else {
+                assert_eq!(n.data, *data, "{hex_in}");
+            }
+        }
+    }
+
     fn arb_message() -> impl Strategy<Value = Message> {
         prop_oneof![
             Just(Message::Keepalive),

@@ -598,6 +598,101 @@ mod tests {
         expect(&b, code::OPEN_MESSAGE, open_subcode::UNSPECIFIC, &[], 29);
     }
 
+    /// The OPEN FRR 8.4.4 bgpd sent (captured 2026-11-24; `local-role customer`, extended next
+    /// hop, IPv6 activated, hostname "capnode"). FRR puts each capability in its own parameter.
+    const FRR_OPEN: &str = concat!(
+        "ffffffffffffffffffffffffffffffff007b01", // marker, length 123, OPEN
+        "04fdec00b40a630704",                     // v4, AS 65004, hold 180, id 10.99.7.4
+        "5e",                                     // optional parameters length 94
+        "0206010400010001",                       // MP IPv4 unicast
+        "0206010400020001",                       // MP IPv6 unicast
+        "02028000",                               // route refresh (Cisco code 128)
+        "02020200",                               // route refresh
+        "02024600",                               // enhanced route refresh
+        "020641040000fdec",                       // 4-octet AS 65004
+        "02020600",                               // extended message
+        "0203090103",                             // role: customer
+        "020a45080001010100020101",               // ADD-PATH v4 receive, v6 receive
+        "020b490907636170",
+        "6e6f646500",   // FQDN "capnode", domain ""
+        "02044002c078", // GR: R and N set, restart time 120
+        "0210470e000101800000000002018000",
+        "0000", // LLGR v4, v6: F bit, stale 0
+    );
+
+    /// The OPEN GoBGP 3.10.0 sent (captured 2026-11-24; graceful restart without families,
+    /// ADD-PATH receive + send-max on IPv4, IPv6). Its FQDN carries the host's name "vm".
+    const GOBGP_OPEN: &str = concat!(
+        "ffffffffffffffffffffffffffffffff004b01", // marker, length 75, OPEN
+        "04fdeb005a0a630703",                     // v4, AS 65003, hold 90, id 10.99.7.3
+        "2e022c",                                 // opt. len 46; parameter 2, length 44
+        "0200",                                   // route refresh
+        "490402766d00",                           // FQDN "vm", domain ""
+        "010400010001",                           // MP IPv4 unicast
+        "010400020001",                           // MP IPv6 unicast
+        "41040000fdeb",                           // 4-octet AS 65003
+        "40020078",                               // GR: flags 0, time 120, no families
+        "0506000100010002",                       // extended next hop IPv4 via IPv6
+        "450400010103",                           // ADD-PATH IPv4 both
+    );
+
+    #[test]
+    fn decodes_frr_open_with_one_capability_per_parameter() {
+        let open = Open::decode(&body(FRR_OPEN)).unwrap();
+        assert_eq!(open.capabilities.len(), 12);
+        assert_eq!(open.four_octet_asn(), Asn(65004));
+        assert_eq!(open.hold_time, 180);
+        assert!(open.supports_route_refresh() && open.supports_enhanced_route_refresh());
+        assert!(open.supports_extended_message());
+        assert!(open
+            .capabilities
+            .contains(&Capability::Role(crate::capability::BgpRole::Customer)));
+        assert!(open.capabilities.contains(&Capability::Fqdn {
+            hostname: "capnode".into(),
+            domain: String::new()
+        }));
+        let gr = open.graceful_restart().unwrap();
+        assert!(gr.restart_state && gr.notification);
+        assert_eq!(gr.restart_time, 120);
+        assert!(gr.families.is_empty());
+        assert_eq!(
+            open.add_path().map(|a| a.mode).collect::<Vec<_>>(),
+            vec![AddPathMode::Receive, AddPathMode::Receive]
+        );
+        // We group capabilities into one parameter, so the bytes differ from FRR's; the
+        // meaning does not.
+        let mut out = BytesMut::new();
+        open.encode(&mut out).unwrap();
+        assert_eq!(Open::decode(&out).unwrap(), open);
+    }
+
+    #[test]
+    fn decodes_and_reencodes_gobgp_open() {
+        let open = Open::decode(&body(GOBGP_OPEN)).unwrap();
+        assert_eq!(open.four_octet_asn(), Asn(65003));
+        assert_eq!(open.capabilities.len(), 8);
+        assert_eq!(
+            open.families(),
+            vec![Family::Ipv4Unicast, Family::Ipv6Unicast]
+        );
+        let mut out = BytesMut::new();
+        open.encode(&mut out).unwrap();
+        assert_eq!(hex::encode(&out), hex::encode(body(GOBGP_OPEN)));
+    }
+
+    #[test]
+    fn negotiates_bird_against_frr() {
+        let bird = Open::decode(&body(BIRD_OPEN)).unwrap();
+        let frr = Open::decode(&body(FRR_OPEN)).unwrap();
+        let n = crate::context::SessionContext::negotiate(&bird, &frr);
+        // BIRD sends both ways on IPv4, FRR only receives: BIRD transmits path ids.
+        assert!(n.context.add_path_tx_v4 && !n.context.add_path_rx_v4);
+        assert!(!n.context.add_path_tx_v6 && !n.context.add_path_rx_v6);
+        assert!(n.context.four_octet_as && n.context.extended_message);
+        assert_eq!(n.hold_time, 90);
+        assert!(n.enhanced_route_refresh);
+    }
+
     fn arb_open() -> impl Strategy<Value = Open> {
         (
             1u16..,
