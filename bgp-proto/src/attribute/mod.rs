@@ -232,7 +232,7 @@ impl PathAttributes {
         &self,
         ctx: &SessionContext,
         buf: &mut BytesMut,
-        mut mp: Option<&mut dyn FnMut(&mut BytesMut) -> Result<(), UpdateEncodeError>>,
+        mut mp: Option<MpWriter<'_>>,
     ) -> Result<(), UpdateEncodeError> {
         let four = ctx.four_octet_as;
         let mut unknown: Vec<&RawAttribute> = self.unknown.iter().collect();
@@ -383,6 +383,9 @@ impl PathAttributes {
         Ok(())
     }
 }
+
+/// Writes MP_REACH/MP_UNREACH inside [`PathAttributes::encode_with_mp`].
+pub(crate) type MpWriter<'a> = &'a mut dyn FnMut(&mut BytesMut) -> Result<(), UpdateEncodeError>;
 
 /// Write one attribute: flags, type, length (1 octet unless Extended Length is needed or was
 /// asked for in `flags`), value.
