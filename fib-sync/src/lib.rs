@@ -1,7 +1,24 @@
 //! The kernel side of the daemon: route installation over rtnetlink.
 //!
-//! What will live here (issue "Kernel FIB sync"): a pure translation from route deltas
-//! ("install this prefix via these next hops on this device") to netlink messages, an executor
-//! that pipelines them in batches and matches acknowledgements asynchronously, learning of
-//! interfaces, addresses and kernel routes from netlink events, and startup reconciliation of the
-//! routes carrying our protocol number. It knows nothing of BGP.
+//! fib-sync takes plain deltas ("install this prefix via these next hops on this device") and
+//! keeps the kernel's routing table in step with them, event-driven and batched. It knows
+//! nothing of BGP.
+//!
+//! Modules:
+//! - [`route`]: the input types ([`FibConfig`], [`Route`], [`RouteDelta`]);
+//! - [`message`]: the pure translation between routes and rtnetlink messages (tested on bytes);
+//! - `socket`: the netlink socket and the pipelined batch executor (acks matched by sequence);
+//! - [`interfaces`]: links and addresses learned from netlink, and the [`FibEvent`]s;
+//! - [`sync`]: the actor ([`FibSync`]): desired state, startup reconciliation, retries;
+//! - [`error`]: [`FibError`], kernel errno values mapped to our own variants.
+pub mod error;
+pub mod interfaces;
+pub mod message;
+pub mod route;
+mod socket;
+pub mod sync;
+
+pub use error::FibError;
+pub use interfaces::{FibEvent, Link};
+pub use route::{FibConfig, NextHop, Route, RouteDelta, RouteKind, PROTO_BIRD, TABLE_MAIN};
+pub use sync::{ApplyReport, FibStats, FibSync};

@@ -1,0 +1,150 @@
+//! Interfaces and their addresses as learned from netlink (a dump at start, then
+//! `RTNLGRP_LINK` / `RTNLGRP_IPV{4,6}_IFADDR` events).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+
+/// One interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// Kernel interface index.
+    pub index: u32,
+    /// Its name.
+    pub name: String,
+    /// `IFF_UP` (administratively up).
+    pub up: bool,
+}
+
+/// A change worth telling the rest of the daemon about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FibEvent {
+    /// An interface appeared or changed.
+    LinkUpdated(Link),
+    /// An interface went away.
+    LinkRemoved(Link),
+    /// An address (with its connected subnet) was added to an interface.
+    AddressAdded {
+        /// Interface index.
+        index: u32,
+        /// Address and prefix length, e.g. `10.99.0.1/24`.
+        addr: IpNet,
+    },
+    /// An address was removed.
+    AddressRemoved {
+        /// Interface index.
+        index: u32,
+        /// Address and prefix length.
+        addr: IpNet,
+    },
+    /// A route of another protocol appeared or changed in any table (pods' /32s, Felix's).
+    ForeignRouteAdded {
+        /// Destination.
+        prefix: IpNet,
+        /// Its route protocol number.
+        protocol: u8,
+    },
+    /// A route of another protocol went away.
+    ForeignRouteRemoved {
+        /// Destination.
+        prefix: IpNet,
+        /// Its route protocol number.
+        protocol: u8,
+    },
+}
+
+/// The interface table.
+#[derive(Debug, Default)]
+pub struct Interfaces {
+    links: HashMap<u32, Link>,
+    by_name: HashMap<String, u32>,
+    addrs: HashMap<u32, Vec<IpNet>>,
+}
+
+impl Interfaces {
+    /// The index of the interface called `name`.
+    pub fn index_of(&self, name: &str) -> Option<u32> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The interface with index `index`.
+    pub fn link(&self, index: u32) -> Option<&Link> {
+        self.links.get(&index)
+    }
+
+    /// The connected subnets (every address's network), for cross-subnet decisions.
+    pub fn connected(&self) -> Vec<IpNet> {
+        let mut nets: Vec<IpNet> = self.addrs.values().flatten().map(|a| a.trunc()).collect();
+        nets.sort();
+        nets.dedup();
+        nets
+    }
+
+    /// Applies an `RTM_NEWLINK` / `RTM_DELLINK`.
+    pub fn on_link(&mut self, msg: &LinkMessage, removed: bool) -> Option<FibEvent> {
+        let index = msg.header.index;
+        let name = msg.attributes.iter().find_map(|a| match a {
+            LinkAttribute::IfName(n) => Some(n.clone()),
+            _ => None,
+        });
+        if removed {
+            let link = self.links.remove(&index)?;
+            if self.by_name.get(&link.name) == Some(&index) {
+                self.by_name.remove(&link.name);
+            }
+            self.addrs.remove(&index);
+            return Some(FibEvent::LinkRemoved(link));
+        }
+        let name = name.or_else(|| self.links.get(&index).map(|l| l.name.clone()))?;
+        let link = Link {
+            index,
+            name,
+            up: msg.header.flags.contains(LinkFlags::Up),
+        };
+        if let Some(old) = self.links.get(&index) {
+            if *old == link {
+                return None;
+            }
+            if old.name != link.name {
+                self.by_name.remove(&old.name);
+            }
+        }
+        self.by_name.insert(link.name.clone(), index);
+        self.links.insert(index, link.clone());
+        Some(FibEvent::LinkUpdated(link))
+    }
+
+    /// Applies an `RTM_NEWADDR` / `RTM_DELADDR`.
+    pub fn on_address(&mut self, msg: &AddressMessage, removed: bool) -> Option<FibEvent> {
+        let index = msg.header.index;
+        // IFA_LOCAL is the interface's own address on point-to-point links; IFA_ADDRESS otherwise.
+        let ip: IpAddr = msg
+            .attributes
+            .iter()
+            .find_map(|a| match a {
+                AddressAttribute::Local(ip) => Some(*ip),
+                _ => None,
+            })
+            .or_else(|| {
+                msg.attributes.iter().find_map(|a| match a {
+                    AddressAttribute::Address(ip) => Some(*ip),
+                    _ => None,
+                })
+            })?;
+        let addr = IpNet::new(ip, msg.header.prefix_len).ok()?;
+        let list = self.addrs.entry(index).or_default();
+        if removed {
+            let before = list.len();
+            list.retain(|a| *a != addr);
+            (list.len() != before).then_some(FibEvent::AddressRemoved { index, addr })
+        } else if list.contains(&addr) {
+            None
+        } else {
+            list.push(addr);
+            Some(FibEvent::AddressAdded { index, addr })
+        }
+    }
+}

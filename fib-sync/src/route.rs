@@ -1,0 +1,132 @@
+//! The plain deltas fib-sync accepts: "install this prefix via these next hops on this device".
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+/// `ip route` shows protocol 12 as `proto bird`; Felix and operators' scripts look for it.
+pub const PROTO_BIRD: u8 = 12;
+/// The main routing table.
+pub const TABLE_MAIN: u32 = 254;
+
+/// How fib-sync programs the kernel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FibConfig {
+    /// Routing table the routes go to (254 = main).
+    pub table: u32,
+    /// Route protocol number stamped on every route we own (12 = `bird`).
+    pub protocol: u8,
+    /// Route metric (priority). 0 for IPv4; the kernel turns 0 into 1024 for IPv6.
+    pub metric: u32,
+    /// Keep our routes in the kernel when stopping (BIRD's `persist`).
+    pub persist: bool,
+    /// The IP-in-IP device used by `onlink` routes.
+    pub tunnel_ifname: String,
+    /// Maximum number of requests whose acknowledgement has not been read yet.
+    pub window: usize,
+    /// Socket buffer size asked for (`SO_RCVBUFFORCE` / `SO_SNDBUFFORCE` when allowed).
+    pub socket_buffer: usize,
+}
+
+impl Default for FibConfig {
+    fn default() -> Self {
+        FibConfig {
+            table: TABLE_MAIN,
+            protocol: PROTO_BIRD,
+            metric: 0,
+            persist: true,
+            tunnel_ifname: "tunl0".to_owned(),
+            window: 8192,
+            socket_buffer: 32 << 20,
+        }
+    }
+}
+
+/// One next hop of a route.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NextHop {
+    /// The gateway.
+    pub addr: IpAddr,
+    /// The device, by name; `None` lets the kernel resolve it from the gateway.
+    pub ifname: Option<String>,
+    /// Treat the gateway as directly attached to `ifname` (IP-in-IP via `tunl0`).
+    pub onlink: bool,
+}
+
+impl NextHop {
+    /// A gateway the kernel resolves on a connected subnet.
+    pub fn direct(addr: IpAddr) -> Self {
+        NextHop {
+            addr,
+            ifname: None,
+            onlink: false,
+        }
+    }
+
+    /// A gateway reached `onlink` through the device `ifname` (e.g. `tunl0`).
+    pub fn onlink(addr: IpAddr, ifname: &str) -> Self {
+        NextHop {
+            addr,
+            ifname: Some(ifname.to_owned()),
+            onlink: true,
+        }
+    }
+}
+
+/// What a route does with packets.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RouteKind {
+    /// Drop silently (the node's own blocks).
+    Blackhole,
+    /// Forward via one next hop, or several (ECMP, sent as `RTA_MULTIPATH`).
+    Via {
+        /// The next hops; order does not matter.
+        nexthops: Vec<NextHop>,
+    },
+}
+
+/// A route to install.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Route {
+    /// The destination (host bits are cleared on input).
+    pub prefix: IpNet,
+    /// What to do with it.
+    pub kind: RouteKind,
+}
+
+impl Route {
+    /// A blackhole route.
+    pub fn blackhole(prefix: IpNet) -> Self {
+        Route {
+            prefix: prefix.trunc(),
+            kind: RouteKind::Blackhole,
+        }
+    }
+
+    /// A route via the given next hops.
+    pub fn via(prefix: IpNet, nexthops: Vec<NextHop>) -> Self {
+        Route {
+            prefix: prefix.trunc(),
+            kind: RouteKind::Via { nexthops },
+        }
+    }
+}
+
+/// One change to the desired routing state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteDelta {
+    /// Install or replace the route for its prefix.
+    Install(Route),
+    /// Remove our route for the prefix.
+    Remove(IpNet),
+}
+
+impl RouteDelta {
+    /// The prefix the delta is about.
+    pub fn prefix(&self) -> IpNet {
+        match self {
+            RouteDelta::Install(route) => route.prefix.trunc(),
+            RouteDelta::Remove(prefix) => prefix.trunc(),
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! The rtnetlink socket and the batch executor: many requests in flight, acknowledgements matched
+//! by sequence number as they arrive, never one round trip per route.
+
+use std::io;
+use std::os::fd::AsRawFd;
+
+use netlink_packet_core::NetlinkMessage;
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
+use nix::errno::Errno;
+use nix::sys::socket::{self, sockopt, MsgFlags};
+use tokio::io::unix::AsyncFd;
+use tracing::{debug, warn};
+
+use crate::error::FibError;
+
+const NLMSG_HDR_LEN: usize = 16;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+/// Bytes of requests handed to the kernel per `send`; the kernel processes them all inside the
+/// call and queues one ack each.
+const SEND_CHUNK: usize = 64 * 1024;
+/// Dump replies come in skbs of at most 32 KiB; leave room.
+const RECV_BUF: usize = 256 * 1024;
+/// Rough kernel memory (skb truesize) charged to our receive buffer per queued ack.
+const ACK_TRUESIZE: usize = 1024;
+
+/// rtnetlink multicast groups (`RTNLGRP_*`, linux/rtnetlink.h).
+pub(crate) const RTNLGRP_LINK: u32 = 1;
+pub(crate) const RTNLGRP_IPV4_IFADDR: u32 = 5;
+pub(crate) const RTNLGRP_IPV4_ROUTE: u32 = 7;
+pub(crate) const RTNLGRP_IPV6_IFADDR: u32 = 9;
+pub(crate) const RTNLGRP_IPV6_ROUTE: u32 = 11;
+
+/// One netlink message inside a received datagram.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Frame<'a> {
+    pub(crate) kind: u16,
+    pub(crate) seq: u32,
+    /// The whole message, header included.
+    pub(crate) bytes: &'a [u8],
+}
+
+impl Frame<'_> {
+    /// The error code of an `NLMSG_ERROR` (0 for an ack, negative errno for a NACK).
+    pub(crate) fn error_code(&self) -> Option<i32> {
+        let code = self.bytes.get(NLMSG_HDR_LEN..NLMSG_HDR_LEN + 4)?;
+        Some(i32::from_ne_bytes([code[0], code[1], code[2], code[3]]))
+    }
+
+    /// Parses the message with netlink-packet-route.
+    pub(crate) fn parse(&self) -> Result<NetlinkMessage<RouteNetlinkMessage>, FibError> {
+        NetlinkMessage::deserialize(self.bytes).map_err(|e| FibError::Malformed(e.to_string()))
+    }
+}
+
+/// Splits a datagram into its netlink messages (`NLMSG_ALIGN`ed, bounds-checked).
+pub(crate) fn frames(mut buf: &[u8]) -> impl Iterator<Item = Result<Frame<'_>, FibError>> {
+    std::iter::from_fn(move || {
+        if buf.len() < NLMSG_HDR_LEN {
+            return None;
+        }
+        let len = u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+        if len < NLMSG_HDR_LEN || len > buf.len() {
+            buf = &[];
+            return Some(Err(FibError::Malformed(format!("nlmsg_len {len}"))));
+        }
+        let frame = Frame {
+            kind: u16::from_ne_bytes([buf[4], buf[5]]),
+            seq: u32::from_ne_bytes([buf[8], buf[9], buf[10], buf[11]]),
+            bytes: &buf[..len],
+        };
+        let advance = (len + 3) & !3;
+        buf = buf.get(advance..).unwrap_or(&[]);
+        Some(Ok(frame))
+    })
+}
+
+/// A non-blocking rtnetlink socket registered with tokio.
+pub(crate) struct RtSocket {
+    fd: AsyncFd<Socket>,
+    seq: u32,
+    pub(crate) rx: Vec<u8>,
+    tx: Vec<u8>,
+    /// How many acks may be queued before we must read them.
+    window: usize,
+}
+
+/// Outcome of one executed batch: the indexes of the requests the kernel refused, with errno.
+pub(crate) type Nacks = Vec<(usize, i32)>;
+
+impl RtSocket {
+    /// A socket for requests (and dumps). Created in the calling thread's network namespace.
+    pub(crate) fn request(buffer: usize, window: usize) -> Result<Self, FibError> {
+        let sock = Self::open(buffer)?;
+        // Kernel-side filtering of dumps by table and protocol.
+        if let Err(e) = sock.set_netlink_get_strict_chk(true) {
+            debug!(error = %e, "NETLINK_GET_STRICT_CHK unavailable, dumps are filtered here");
+        }
+        let rcvbuf = sock
+            .get_rx_buf_sz()
+            .map_err(|e| FibError::socket("getsockopt SO_RCVBUF", &e))?;
+        let window = window.clamp(1, (rcvbuf / ACK_TRUESIZE).max(64));
+        debug!(rcvbuf, window, "netlink request socket ready");
+        Self::register(sock, window)
+    }
+
+    /// A socket subscribed to link, address and route notifications.
+    pub(crate) fn events(buffer: usize) -> Result<Self, FibError> {
+        let sock = Self::open(buffer)?;
+        for group in [
+            RTNLGRP_LINK,
+            RTNLGRP_IPV4_IFADDR,
+            RTNLGRP_IPV6_IFADDR,
+            RTNLGRP_IPV4_ROUTE,
+            RTNLGRP_IPV6_ROUTE,
+        ] {
+            sock.add_membership(group)
+                .map_err(|e| FibError::socket("NETLINK_ADD_MEMBERSHIP", &e))?;
+        }
+        Self::register(sock, 1)
+    }
+
+    fn open(buffer: usize) -> Result<Socket, FibError> {
+        let mut sock = Socket::new(NETLINK_ROUTE).map_err(|e| FibError::socket("socket", &e))?;
+        sock.bind_auto().map_err(|e| FibError::socket("bind", &e))?;
+        sock.set_non_blocking(true)
+            .map_err(|e| FibError::socket("O_NONBLOCK", &e))?;
+        // Acks carry only the request's header, not the whole request.
+        if let Err(e) = sock.set_cap_ack(true) {
+            debug!(error = %e, "NETLINK_CAP_ACK unavailable");
+        }
+        let size = buffer.min(i32::MAX as usize);
+        // The *FORCE variants ignore net.core.rmem_max (needs CAP_NET_ADMIN).
+        if socket::setsockopt(&sock, sockopt::RcvBufForce, &size).is_err() {
+            let _ = socket::setsockopt(&sock, sockopt::RcvBuf, &size);
+        }
+        if socket::setsockopt(&sock, sockopt::SndBufForce, &size).is_err() {
+            let _ = socket::setsockopt(&sock, sockopt::SndBuf, &size);
+        }
+        Ok(sock)
+    }
+
+    // `AsyncFd::new` is deprecated in favour of an `unsafe` constructor whose contract is that
+    // the descriptor stays open and owned while registered: `Socket` owns it and closes it only
+    // on drop, after the `AsyncFd` deregisters it, so the safe (deprecated) call is sound here.
+    #[allow(deprecated)]
+    fn register(sock: Socket, window: usize) -> Result<Self, FibError> {
+        let fd = AsyncFd::new(sock).map_err(|e| FibError::socket("register", &e))?;
+        Ok(RtSocket {
+            fd,
+            seq: 1,
+            rx: vec![0; RECV_BUF],
+            tx: Vec::with_capacity(SEND_CHUNK + 4096),
+            window,
+        })
+    }
+
+    /// Reserves `n` consecutive sequence numbers and returns the first.
+    fn reserve(&mut self, n: usize) -> u32 {
+        let base = self.seq;
+        self.seq = self.seq.wrapping_add(n as u32 + 1);
+        base
+    }
+
+    async fn send(&self, buf: &[u8]) -> Result<(), FibError> {
+        let mut off = 0;
+        while off < buf.len() {
+            let mut guard = self
+                .fd
+                .writable()
+                .await
+                .map_err(|e| FibError::socket("poll", &e))?;
+            match guard.try_io(|fd| {
+                socket::send(fd.as_raw_fd(), &buf[off..], MsgFlags::empty())
+                    .map_err(io::Error::from)
+            }) {
+                Ok(Ok(n)) => off += n,
+                Ok(Err(e)) => return Err(FibError::socket("send", &e)),
+                Err(_would_block) => continue,
+            }
+        }
+        Ok(())
+    }
+
+    /// Receives one datagram if one is queued. `Ok(None)` when none is.
+    pub(crate) fn try_recv(&mut self) -> Result<Option<usize>, FibError> {
+        match socket::recv(
+            self.fd.get_ref().as_raw_fd(),
+            &mut self.rx,
+            MsgFlags::MSG_DONTWAIT,
+        ) {
+            Ok(n) => Ok(Some(n)),
+            Err(Errno::EAGAIN) => Ok(None),
+            Err(Errno::ENOBUFS) => Err(FibError::Overrun),
+            Err(e) => Err(FibError::socket("recv", &io::Error::from(e))),
+        }
+    }
+
+    /// Waits for and receives one datagram.
+    pub(crate) async fn recv(&mut self) -> Result<usize, FibError> {
+        loop {
+            if let Some(n) = self.try_recv()? {
+                return Ok(n);
+            }
+            let mut guard = self
+                .fd
+                .readable()
+                .await
+                .map_err(|e| FibError::socket("poll", &e))?;
+            guard.clear_ready();
+        }
+    }
+
+    /// Waits until the socket is readable (for the event loop's `select!`).
+    pub(crate) async fn readable(&self) -> Result<(), FibError> {
+        let mut guard = self
+            .fd
+            .readable()
+            .await
+            .map_err(|e| FibError::socket("poll", &e))?;
+        guard.clear_ready();
+        Ok(())
+    }
+
+    /// Sends `n` requests, each framed by `encode(index, seq, buf)` with `NLM_F_ACK`, keeping at
+    /// most `window` unacknowledged; returns the refused ones. Requests are encoded lazily so a
+    /// million routes never sit in memory as messages.
+    pub(crate) async fn execute(
+        &mut self,
+        n: usize,
+        mut encode: impl FnMut(usize, u32, &mut Vec<u8>),
+    ) -> Result<Nacks, FibError> {
+        let base = self.reserve(n);
+        let mut nacks = Vec::new();
+        let mut next = 0usize;
+        let mut outstanding = 0usize;
+        let window = self.window;
+        while next < n || outstanding > 0 {
+            if next < n && outstanding < window {
+                let mut tx = std::mem::take(&mut self.tx);
+                tx.clear();
+                while next < n && outstanding < window && tx.len() < SEND_CHUNK {
+                    encode(next, base.wrapping_add(next as u32), &mut tx);
+                    next += 1;
+                    outstanding += 1;
+                }
+                let sent = self.send(&tx).await;
+                self.tx = tx;
+                sent?;
+            }
+            // The kernel handled the chunk inside `send`: its acks are already queued.
+            while let Some(len) = self.try_recv()? {
+                self.take_acks(len, base, n, &mut outstanding, &mut nacks)?;
+            }
+            if outstanding > 0 && (next == n || outstanding >= window) {
+                let len = self.recv().await?;
+                self.take_acks(len, base, n, &mut outstanding, &mut nacks)?;
+            }
+        }
+        Ok(nacks)
+    }
+
+    fn take_acks(
+        &self,
+        len: usize,
+        base: u32,
+        n: usize,
+        outstanding: &mut usize,
+        nacks: &mut Nacks,
+    ) -> Result<(), FibError> {
+        for frame in frames(&self.rx[..len]) {
+            let frame = frame?;
+            let index = frame.seq.wrapping_sub(base) as usize;
+            if frame.kind != NLMSG_ERROR || index >= n {
+                warn!(
+                    kind = frame.kind,
+                    seq = frame.seq,
+                    "unexpected netlink message"
+                );
+                continue;
+            }
+            *outstanding = outstanding.saturating_sub(1);
+            match frame.error_code() {
+                Some(0) => {}
+                Some(code) => nacks.push((index, -code)),
+                None => return Err(FibError::Malformed("short NLMSG_ERROR".into())),
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends one dump request and collects every reply message.
+    pub(crate) async fn dump(
+        &mut self,
+        body: RouteNetlinkMessage,
+    ) -> Result<Vec<RouteNetlinkMessage>, FibError> {
+        let seq = self.reserve(1);
+        let mut tx = Vec::new();
+        crate::message::encode(body, crate::message::DUMP_FLAGS, seq, &mut tx);
+        self.send(&tx).await?;
+        let mut out = Vec::new();
+        loop {
+            let len = self.recv().await?;
+            for frame in frames(&self.rx[..len]) {
+                let frame = frame?;
+                if frame.seq != seq {
+                    continue;
+                }
+                match frame.kind {
+                    NLMSG_DONE => return Ok(out),
+                    NLMSG_ERROR => {
+                        let code = frame.error_code().unwrap_or(0);
+                        return Err(FibError::socket(
+                            "dump",
+                            &io::Error::from_raw_os_error(-code),
+                        ));
+                    }
+                    _ => {
+                        let msg = frame.parse()?;
+                        if let netlink_packet_core::NetlinkPayload::InnerMessage(inner) =
+                            msg.payload
+                        {
+                            out.push(inner);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_aligned_frames_and_reads_ack_codes() {
+        #[rustfmt::skip]
+        let buf: Vec<u8> = [
+            // ack for seq 7: len 36, NLMSG_ERROR, error 0, then the request's header
+            &[36u8, 0, 0, 0, 2, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0][..],
+            &0i32.to_ne_bytes(),
+            &[0u8; 16],
+            // nack for seq 8 with -ENODEV (19)
+            &[36u8, 0, 0, 0, 2, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0][..],
+            &(-19i32).to_ne_bytes(),
+            &[0u8; 16],
+        ]
+        .concat();
+        let got: Vec<_> = frames(&buf)
+            .map(|f| f.map(|f| (f.kind, f.seq, f.error_code())))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(got, vec![(2, 7, Some(0)), (2, 8, Some(-19))]);
+    }
+
+    #[test]
+    fn rejects_a_length_past_the_buffer() {
+        let buf = [200u8, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0];
+        let got: Vec<_> = frames(&buf).collect();
+        assert!(matches!(got.as_slice(), [Err(FibError::Malformed(_))]));
+    }
+}

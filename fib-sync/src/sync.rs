@@ -1,0 +1,713 @@
+//! The FIB actor: owns the desired routes, what the kernel holds, the interface table and the
+//! two netlink sockets (requests, events). Callers talk to it through [`FibSync`].
+
+use std::collections::{HashMap, HashSet};
+
+use ipnet::IpNet;
+use netlink_packet_core::NetlinkPayload;
+use netlink_packet_route::address::AddressMessage;
+use netlink_packet_route::link::LinkMessage;
+use netlink_packet_route::route::RouteMessage;
+use netlink_packet_route::RouteNetlinkMessage;
+use nix::errno::Errno;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tracing::{debug, info, warn};
+
+use crate::error::FibError;
+use crate::interfaces::{FibEvent, Interfaces};
+use crate::message::{self, KernelKind, KernelNextHop, KernelRoute, TableParams};
+use crate::route::{FibConfig, Route, RouteDelta, RouteKind};
+use crate::socket::{frames, Frame, RtSocket};
+
+const RTM_NEWLINK: u16 = 16;
+const RTM_DELLINK: u16 = 17;
+const RTM_NEWADDR: u16 = 20;
+const RTM_DELADDR: u16 = 21;
+const RTM_NEWROUTE: u16 = 24;
+const RTM_DELROUTE: u16 = 25;
+/// Offset of `rtm_protocol` in an rtnetlink route message (16-byte nlmsghdr + 5).
+const RTM_PROTOCOL_OFFSET: usize = 21;
+/// Offset of `rtm_table`.
+const RTM_TABLE_OFFSET: usize = 20;
+const RT_TABLE_LOCAL: u8 = 255;
+/// Commands queued towards the actor before callers wait (back-pressure).
+const COMMAND_QUEUE: usize = 64;
+const EVENT_QUEUE: usize = 1024;
+
+/// What one `apply` / `reconcile` did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ApplyReport {
+    /// Routes written (added or replaced).
+    pub installed: usize,
+    /// Routes deleted.
+    pub removed: usize,
+    /// Routes already right in the kernel, left alone.
+    pub unchanged: usize,
+    /// Deltas superseded by a later delta for the same prefix in the batch.
+    pub coalesced: usize,
+    /// Routes waiting for an interface or address; retried when it appears.
+    pub deferred: Vec<(IpNet, FibError)>,
+    /// Routes the kernel refused for another reason.
+    pub failed: Vec<(IpNet, FibError)>,
+}
+
+/// Counters.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FibStats {
+    /// Routes the caller wants.
+    pub desired: usize,
+    /// Routes we know the kernel holds.
+    pub installed: usize,
+    /// Routes waiting for a dependency.
+    pub pending: usize,
+    /// Times a route was deferred for a missing dependency.
+    pub deferred_total: u64,
+    /// Full resynchronisations (dump and diff) after events.
+    pub resyncs: u64,
+    /// Event socket overruns (`ENOBUFS`).
+    pub event_overruns: u64,
+}
+
+enum Command {
+    Apply(
+        Vec<RouteDelta>,
+        oneshot::Sender<Result<ApplyReport, FibError>>,
+    ),
+    Reconcile(Vec<Route>, oneshot::Sender<Result<ApplyReport, FibError>>),
+    Stats(oneshot::Sender<FibStats>),
+    Connected(oneshot::Sender<Vec<IpNet>>),
+    Stop(oneshot::Sender<Result<usize, FibError>>),
+}
+
+/// Handle to the FIB actor.
+pub struct FibSync {
+    tx: mpsc::Sender<Command>,
+    events: broadcast::Sender<FibEvent>,
+    task: JoinHandle<()>,
+}
+
+impl FibSync {
+    /// Opens the netlink sockets in the calling thread's network namespace, learns interfaces,
+    /// addresses and the routes already carrying our protocol, and spawns the actor.
+    /// Existing routes are kept until [`FibSync::reconcile`] says which are stale.
+    pub async fn start(cfg: FibConfig) -> Result<FibSync, FibError> {
+        // Subscribe before dumping so nothing falls between the dump and the first event.
+        let ev = RtSocket::events(cfg.socket_buffer)?;
+        let req = RtSocket::request(cfg.socket_buffer, cfg.window)?;
+        let (events, _) = broadcast::channel(EVENT_QUEUE);
+        let mut actor = Actor {
+            params: TableParams::from(&cfg),
+            cfg,
+            req,
+            ev,
+            ifaces: Interfaces::default(),
+            desired: HashMap::new(),
+            installed: HashMap::new(),
+            pending: HashMap::new(),
+            logged: HashSet::new(),
+            stats: FibStats::default(),
+            events: events.clone(),
+            retry_pending: false,
+            needs_resync: false,
+        };
+        actor.learn_interfaces().await?;
+        actor.installed = actor.dump_ours().await?.into_iter().collect();
+        info!(
+            installed = actor.installed.len(),
+            table = actor.params.table,
+            protocol = actor.params.protocol,
+            "fib-sync started"
+        );
+        let (tx, rx) = mpsc::channel(COMMAND_QUEUE);
+        let task = tokio::spawn(actor.run(rx));
+        Ok(FibSync { tx, events, task })
+    }
+
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, FibError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(make(tx))
+            .await
+            .map_err(|_| FibError::Stopped)?;
+        rx.await.map_err(|_| FibError::Stopped)
+    }
+
+    /// Applies a batch of deltas (coalesced per prefix, pipelined to the kernel).
+    pub async fn apply(&self, batch: Vec<RouteDelta>) -> Result<ApplyReport, FibError> {
+        self.call(|tx| Command::Apply(batch, tx)).await?
+    }
+
+    /// Makes `desired` the whole desired set: routes already right stay untouched, stale routes
+    /// of our protocol are removed, missing ones added.
+    pub async fn reconcile(&self, desired: Vec<Route>) -> Result<ApplyReport, FibError> {
+        self.call(|tx| Command::Reconcile(desired, tx)).await?
+    }
+
+    /// Current counters.
+    pub async fn stats(&self) -> Result<FibStats, FibError> {
+        self.call(Command::Stats).await
+    }
+
+    /// The node's connected subnets, as learned from the kernel.
+    pub async fn connected_subnets(&self) -> Result<Vec<IpNet>, FibError> {
+        self.call(Command::Connected).await
+    }
+
+    /// Interface, address and foreign-route events.
+    pub fn subscribe(&self) -> broadcast::Receiver<FibEvent> {
+        self.events.subscribe()
+    }
+
+    /// Stops the actor; unless `persist` is set, removes every route of our protocol from the
+    /// table. Returns how many routes were removed.
+    pub async fn stop(self) -> Result<usize, FibError> {
+        let removed = self.call(Command::Stop).await?;
+        let _ = self.task.await;
+        removed
+    }
+}
+
+enum Op {
+    Install(KernelRoute),
+    Delete(IpNet, u32),
+}
+
+struct Actor {
+    cfg: FibConfig,
+    params: TableParams,
+    req: RtSocket,
+    ev: RtSocket,
+    ifaces: Interfaces,
+    desired: HashMap<IpNet, Route>,
+    installed: HashMap<IpNet, KernelRoute>,
+    pending: HashMap<IpNet, FibError>,
+    /// Dependency problems already logged (logged once until they clear).
+    logged: HashSet<String>,
+    stats: FibStats,
+    events: broadcast::Sender<FibEvent>,
+    retry_pending: bool,
+    needs_resync: bool,
+}
+
+impl Actor {
+    async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+        loop {
+            tokio::select! {
+                biased;
+                cmd = rx.recv() => match cmd {
+                    Some(Command::Stop(reply)) => {
+                        let _ = reply.send(self.shutdown().await);
+                        return;
+                    }
+                    Some(cmd) => self.handle(cmd).await,
+                    None => {
+                        if let Err(e) = self.shutdown().await {
+                            warn!(error = %e, "fib-sync shutdown");
+                        }
+                        return;
+                    }
+                },
+                ready = self.ev.readable() => {
+                    if let Err(e) = ready {
+                        warn!(error = %e, "netlink event socket");
+                    }
+                }
+            }
+            self.drain_events();
+            self.after_events().await;
+        }
+    }
+
+    async fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::Apply(batch, reply) => {
+                let _ = reply.send(self.apply(batch).await);
+            }
+            Command::Reconcile(desired, reply) => {
+                self.desired = desired.into_iter().map(|r| (r.prefix.trunc(), r)).collect();
+                let _ = reply.send(self.reconcile().await);
+            }
+            Command::Stats(reply) => {
+                let mut stats = self.stats;
+                stats.desired = self.desired.len();
+                stats.installed = self.installed.len();
+                stats.pending = self.pending.len();
+                let _ = reply.send(stats);
+            }
+            Command::Connected(reply) => {
+                let _ = reply.send(self.ifaces.connected());
+            }
+            Command::Stop(_) => {}
+        }
+    }
+
+    async fn learn_interfaces(&mut self) -> Result<(), FibError> {
+        let links = self
+            .req
+            .dump(RouteNetlinkMessage::GetLink(LinkMessage::default()))
+            .await?;
+        for msg in links {
+            if let RouteNetlinkMessage::NewLink(link) = msg {
+                self.ifaces.on_link(&link, false);
+            }
+        }
+        let addrs = self
+            .req
+            .dump(RouteNetlinkMessage::GetAddress(AddressMessage::default()))
+            .await?;
+        for msg in addrs {
+            if let RouteNetlinkMessage::NewAddress(addr) = msg {
+                self.ifaces.on_address(&addr, false);
+            }
+        }
+        Ok(())
+    }
+
+    /// Our routes in the kernel, one per prefix; routes with another metric for the same prefix
+    /// are returned separately in `extra` by [`Actor::reconcile`].
+    async fn dump_ours(&mut self) -> Result<Vec<(IpNet, KernelRoute)>, FibError> {
+        let mut out = Vec::new();
+        for ipv6 in [false, true] {
+            let replies = self
+                .req
+                .dump(RouteNetlinkMessage::GetRoute(message::dump_message(
+                    ipv6,
+                    &self.params,
+                )))
+                .await?;
+            for msg in replies {
+                if let RouteNetlinkMessage::NewRoute(route) = msg {
+                    if let Some(kr) = message::parse_route(&route, &self.params) {
+                        out.push((kr.prefix, kr));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn resolve(&self, route: &Route) -> Result<KernelRoute, FibError> {
+        let prefix = route.prefix.trunc();
+        let kind = match &route.kind {
+            RouteKind::Blackhole => KernelKind::Blackhole,
+            RouteKind::Via { nexthops } => {
+                let mut hops = Vec::with_capacity(nexthops.len());
+                for nh in nexthops {
+                    let ifindex = match &nh.ifname {
+                        None => None,
+                        Some(name) => {
+                            let index = self
+                                .ifaces
+                                .index_of(name)
+                                .ok_or_else(|| FibError::NoSuchInterface(name.clone()))?;
+                            if self.ifaces.link(index).is_some_and(|l| !l.up) {
+                                return Err(FibError::NetworkDown { prefix });
+                            }
+                            Some(index)
+                        }
+                    };
+                    hops.push(KernelNextHop {
+                        gateway: nh.addr,
+                        ifindex,
+                        onlink: nh.onlink,
+                    });
+                }
+                if hops.is_empty() {
+                    return Err(FibError::Invalid { prefix });
+                }
+                hops.sort();
+                hops.dedup();
+                KernelKind::Unicast(hops)
+            }
+        };
+        Ok(KernelRoute {
+            prefix,
+            kind,
+            metric: self.params.metric_for(&prefix),
+        })
+    }
+
+    async fn apply(&mut self, batch: Vec<RouteDelta>) -> Result<ApplyReport, FibError> {
+        let mut report = ApplyReport::default();
+        // Coalesce: the last delta for a prefix wins; first-seen order is kept.
+        let mut slots: Vec<(IpNet, Option<Route>)> = Vec::with_capacity(batch.len());
+        let mut position: HashMap<IpNet, usize> = HashMap::with_capacity(batch.len());
+        for delta in batch {
+            let prefix = delta.prefix();
+            let want = match delta {
+                RouteDelta::Install(mut route) => {
+                    route.prefix = prefix;
+                    Some(route)
+                }
+                RouteDelta::Remove(_) => None,
+            };
+            match position.get(&prefix) {
+                Some(&i) => {
+                    slots[i].1 = want;
+                    report.coalesced += 1;
+                }
+                None => {
+                    position.insert(prefix, slots.len());
+                    slots.push((prefix, want));
+                }
+            }
+        }
+        drop(position);
+        let mut prefixes = Vec::with_capacity(slots.len());
+        for (prefix, want) in slots {
+            match want {
+                Some(route) => self.desired.insert(prefix, route),
+                None => self.desired.remove(&prefix),
+            };
+            prefixes.push(prefix);
+        }
+        self.sync_prefixes(Vec::new(), prefixes, &mut report)
+            .await?;
+        Ok(report)
+    }
+
+    /// Dump, diff with `desired`, fix the difference; what is already right is not touched.
+    async fn reconcile(&mut self) -> Result<ApplyReport, FibError> {
+        let mut report = ApplyReport::default();
+        let kernel = self.dump_ours().await?;
+        self.installed.clear();
+        let mut ops = Vec::new();
+        for (prefix, kr) in kernel {
+            let wanted_metric = self.params.metric_for(&prefix);
+            if self.desired.contains_key(&prefix)
+                && kr.metric == wanted_metric
+                && !self.installed.contains_key(&prefix)
+            {
+                // Kept; replaced below if it differs from the desired route.
+                self.installed.insert(prefix, kr);
+            } else {
+                ops.push(Op::Delete(prefix, kr.metric));
+            }
+        }
+        let prefixes: Vec<IpNet> = self.desired.keys().copied().collect();
+        self.sync_prefixes(ops, prefixes, &mut report).await?;
+        Ok(report)
+    }
+
+    /// Brings each of `prefixes` in line with `desired`, after running `ops`.
+    async fn sync_prefixes(
+        &mut self,
+        mut ops: Vec<Op>,
+        prefixes: Vec<IpNet>,
+        report: &mut ApplyReport,
+    ) -> Result<(), FibError> {
+        for prefix in prefixes {
+            match self.desired.get(&prefix).map(|r| self.resolve(r)) {
+                Some(Ok(kr)) => {
+                    self.pending.remove(&prefix);
+                    if self
+                        .installed
+                        .get(&prefix)
+                        .is_some_and(|have| kr.satisfied_by(have))
+                    {
+                        report.unchanged += 1;
+                    } else {
+                        ops.push(Op::Install(kr));
+                    }
+                }
+                Some(Err(e)) => {
+                    if let Some(have) = self.installed.get(&prefix) {
+                        ops.push(Op::Delete(prefix, have.metric));
+                    }
+                    self.defer(prefix, e, report);
+                }
+                None => {
+                    self.pending.remove(&prefix);
+                    if let Some(have) = self.installed.get(&prefix) {
+                        ops.push(Op::Delete(prefix, have.metric));
+                    }
+                }
+            }
+        }
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let params = self.params;
+        let nacks = self
+            .req
+            .execute(ops.len(), |i, seq, buf| match &ops[i] {
+                Op::Install(kr) => message::encode(
+                    RouteNetlinkMessage::NewRoute(message::route_message(kr, &params)),
+                    message::INSTALL_FLAGS,
+                    seq,
+                    buf,
+                ),
+                Op::Delete(prefix, metric) => message::encode(
+                    RouteNetlinkMessage::DelRoute(message::delete_message(
+                        prefix, *metric, &params,
+                    )),
+                    message::DELETE_FLAGS,
+                    seq,
+                    buf,
+                ),
+            })
+            .await?;
+        let nacks: HashMap<usize, i32> = nacks.into_iter().collect();
+        // Routes whose replacement was refused but whose old version is still in the kernel.
+        let mut leftovers = Vec::new();
+        for (i, op) in ops.into_iter().enumerate() {
+            match (op, nacks.get(&i).copied()) {
+                (Op::Install(kr), None) => {
+                    report.installed += 1;
+                    self.installed.insert(kr.prefix, kr);
+                }
+                (Op::Install(kr), Some(errno)) => {
+                    if let Some(old) = self.installed.get(&kr.prefix) {
+                        leftovers.push(Op::Delete(kr.prefix, old.metric));
+                    }
+                    let err = FibError::from_errno(kr.prefix, errno);
+                    if err.is_dependency() {
+                        self.defer(kr.prefix, err, report);
+                    } else {
+                        warn!(prefix = %kr.prefix, error = %err, "kernel refused route");
+                        report.failed.push((kr.prefix, err));
+                    }
+                }
+                (Op::Delete(prefix, metric), nack)
+                    if nack.is_none() || nack == Some(Errno::ESRCH as i32) =>
+                {
+                    if nack.is_none() {
+                        report.removed += 1;
+                    }
+                    if self
+                        .installed
+                        .get(&prefix)
+                        .is_some_and(|h| h.metric == metric)
+                    {
+                        self.installed.remove(&prefix);
+                    }
+                }
+                (Op::Delete(prefix, _), Some(errno)) => {
+                    let err = FibError::from_errno(prefix, errno);
+                    warn!(%prefix, error = %err, "kernel refused delete");
+                    report.failed.push((prefix, err));
+                }
+                (Op::Delete(..), None) => {}
+            }
+        }
+        if self.pending.is_empty() {
+            self.logged.clear();
+        }
+        if !leftovers.is_empty() {
+            // The kernel kept the old route when it refused the new one: it is stale now.
+            Box::pin(self.sync_ops(leftovers, report)).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs delete operations left over from a refused replacement.
+    async fn sync_ops(&mut self, ops: Vec<Op>, report: &mut ApplyReport) -> Result<(), FibError> {
+        self.sync_prefixes(ops, Vec::new(), report).await
+    }
+
+    fn defer(&mut self, prefix: IpNet, err: FibError, report: &mut ApplyReport) {
+        let reason = match &err {
+            FibError::NoSuchInterface(name) => format!("interface {name} not found"),
+            FibError::NetworkDown { .. } => "next-hop device down".to_owned(),
+            FibError::NoDevice { .. } => "next-hop device gone".to_owned(),
+            FibError::GatewayUnreachable { .. } => "gateway not on a connected subnet".to_owned(),
+            other => other.to_string(),
+        };
+        if self.logged.insert(reason.clone()) {
+            warn!(%prefix, %reason, "routes deferred until interfaces change");
+        } else {
+            debug!(%prefix, %reason, "route deferred");
+        }
+        self.stats.deferred_total += 1;
+        report.deferred.push((prefix, err.clone()));
+        self.installed.remove(&prefix);
+        self.pending.insert(prefix, err);
+    }
+
+    /// Reads every queued notification without blocking.
+    fn drain_events(&mut self) {
+        loop {
+            let len = match self.ev.try_recv() {
+                Ok(Some(len)) => len,
+                Ok(None) => return,
+                Err(FibError::Overrun) => {
+                    warn!("netlink event overrun; resynchronising");
+                    self.stats.event_overruns += 1;
+                    self.needs_resync = true;
+                    continue;
+                }
+                Err(e) => {
+                    warn!(error = %e, "netlink event socket");
+                    return;
+                }
+            };
+            let buf = std::mem::take(&mut self.ev.rx);
+            for frame in frames(&buf[..len]) {
+                match frame {
+                    Ok(frame) => self.on_frame(frame),
+                    Err(e) => warn!(error = %e, "netlink event"),
+                }
+            }
+            self.ev.rx = buf;
+        }
+    }
+
+    fn on_frame(&mut self, frame: Frame<'_>) {
+        let ours = frame.bytes.get(RTM_PROTOCOL_OFFSET) == Some(&self.params.protocol);
+        // Echoes of our own writes: by far the most frequent, skipped without parsing.
+        if frame.kind == RTM_NEWROUTE && ours {
+            return;
+        }
+        if matches!(frame.kind, RTM_NEWROUTE | RTM_DELROUTE)
+            && frame.bytes.get(RTM_TABLE_OFFSET) == Some(&RT_TABLE_LOCAL)
+        {
+            return;
+        }
+        if !matches!(
+            frame.kind,
+            RTM_NEWLINK | RTM_DELLINK | RTM_NEWADDR | RTM_DELADDR | RTM_NEWROUTE | RTM_DELROUTE
+        ) {
+            return;
+        }
+        let msg = match frame.parse() {
+            Ok(msg) => msg,
+            Err(e) => {
+                warn!(error = %e, "unparsable netlink event");
+                return;
+            }
+        };
+        let NetlinkPayload::InnerMessage(inner) = msg.payload else {
+            return;
+        };
+        let event = match inner {
+            RouteNetlinkMessage::NewLink(link) => {
+                let was_up = self.ifaces.link(link.header.index).map(|l| l.up);
+                let event = self.ifaces.on_link(&link, false);
+                if let Some(FibEvent::LinkUpdated(l)) = &event {
+                    if l.up {
+                        self.retry_pending = true;
+                    }
+                    if was_up == Some(true) && !l.up {
+                        // IPv4 routes over a downed device are flushed without notification.
+                        self.needs_resync = true;
+                    }
+                    if l.up && was_up == Some(false) {
+                        self.needs_resync = true;
+                    }
+                }
+                event
+            }
+            RouteNetlinkMessage::DelLink(link) => {
+                let event = self.ifaces.on_link(&link, true);
+                if event.is_some() {
+                    self.needs_resync = true;
+                }
+                event
+            }
+            RouteNetlinkMessage::NewAddress(addr) => {
+                let event = self.ifaces.on_address(&addr, false);
+                self.retry_pending |= event.is_some();
+                event
+            }
+            RouteNetlinkMessage::DelAddress(addr) => self.ifaces.on_address(&addr, true),
+            RouteNetlinkMessage::NewRoute(route) => foreign(&route, false),
+            RouteNetlinkMessage::DelRoute(route) if ours => {
+                self.on_our_route_deleted(&route);
+                None
+            }
+            RouteNetlinkMessage::DelRoute(route) => foreign(&route, true),
+            _ => None,
+        };
+        if let Some(event) = event {
+            debug!(?event, "kernel event");
+            let _ = self.events.send(event);
+        }
+    }
+
+    /// A route of ours vanished: if we still want it and did not delete it, put it back.
+    fn on_our_route_deleted(&mut self, route: &RouteMessage) {
+        let Some(gone) = message::parse_route(route, &self.params) else {
+            return;
+        };
+        let still_ours = self
+            .installed
+            .get(&gone.prefix)
+            .is_some_and(|have| have.metric == gone.metric && gone.satisfied_by(have));
+        if still_ours && self.desired.contains_key(&gone.prefix) {
+            info!(prefix = %gone.prefix, "our route was removed from the kernel; re-checking");
+            self.needs_resync = true;
+        }
+    }
+
+    async fn after_events(&mut self) {
+        if self.needs_resync {
+            self.needs_resync = false;
+            self.retry_pending = false;
+            self.stats.resyncs += 1;
+            match self.reconcile().await {
+                Ok(report) => info!(
+                    installed = report.installed,
+                    removed = report.removed,
+                    unchanged = report.unchanged,
+                    deferred = report.deferred.len(),
+                    "resynchronised after kernel events"
+                ),
+                Err(e) => warn!(error = %e, "resynchronisation failed"),
+            }
+        } else if self.retry_pending {
+            self.retry_pending = false;
+            if self.pending.is_empty() {
+                return;
+            }
+            let prefixes: Vec<IpNet> = self.pending.keys().copied().collect();
+            let mut report = ApplyReport::default();
+            match self.sync_prefixes(Vec::new(), prefixes, &mut report).await {
+                Ok(()) => info!(
+                    installed = report.installed,
+                    still_deferred = report.deferred.len(),
+                    "retried deferred routes"
+                ),
+                Err(e) => warn!(error = %e, "retrying deferred routes"),
+            }
+        }
+    }
+
+    async fn shutdown(&mut self) -> Result<usize, FibError> {
+        if self.cfg.persist {
+            info!(
+                routes = self.installed.len(),
+                "fib-sync stopped; routes persist"
+            );
+            return Ok(0);
+        }
+        self.desired.clear();
+        let report = self.reconcile().await?;
+        info!(removed = report.removed, "fib-sync stopped; routes removed");
+        Ok(report.removed)
+    }
+}
+
+fn foreign(route: &RouteMessage, removed: bool) -> Option<FibEvent> {
+    use netlink_packet_route::route::RouteAttribute;
+    let len = route.header.destination_prefix_length;
+    let addr = route.attributes.iter().find_map(|a| match a {
+        RouteAttribute::Destination(netlink_packet_route::route::RouteAddress::Inet(a)) => {
+            Some(std::net::IpAddr::V4(*a))
+        }
+        RouteAttribute::Destination(netlink_packet_route::route::RouteAddress::Inet6(a)) => {
+            Some(std::net::IpAddr::V6(*a))
+        }
+        _ => None,
+    })?;
+    let prefix = IpNet::new(addr, len).ok()?;
+    let protocol = u8::from(route.header.protocol);
+    Some(if removed {
+        FibEvent::ForeignRouteRemoved { prefix, protocol }
+    } else {
+        FibEvent::ForeignRouteAdded { prefix, protocol }
+    })
+}

@@ -1,0 +1,585 @@
+//! fib-sync against the real kernel, each test in its own network namespace (needs root).
+//!
+//! The executor runs on a thread that entered the namespace with `setns` before opening its
+//! netlink sockets; `ip -n NS ...` sets up devices and reads the result.
+
+use std::net::IpAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use fib_sync::{FibConfig, FibError, FibSync, NextHop, Route, RouteDelta};
+use ipnet::IpNet;
+use nix::sched::{setns, CloneFlags};
+use policy::program::{program, EncapMode, PoolEncap, Programming, RouteFacts};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A namespace removed on drop (also when the test panics).
+struct Netns(Ns);
+
+/// A namespace's name, usable from any thread (`ip -n NAME`).
+#[derive(Clone)]
+struct Ns {
+    name: String,
+}
+
+impl std::ops::Deref for Netns {
+    type Target = Ns;
+    fn deref(&self) -> &Ns {
+        &self.0
+    }
+}
+
+impl Netns {
+    /// `None` (with the reason printed) when we cannot create namespaces.
+    fn new(test: &str) -> Option<Netns> {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("skipping {test}: needs root to create network namespaces");
+            return None;
+        }
+        let name = format!(
+            "fibt{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let ok = Command::new("ip")
+            .args(["netns", "add", &name])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("skipping {test}: `ip netns add` failed");
+            return None;
+        }
+        let ns = Netns(Ns { name });
+        ns.ip(&["link", "set", "lo", "up"]);
+        Some(ns)
+    }
+
+    /// Runs `body` on a thread inside the namespace (entered with `setns` before anything opens
+    /// a socket), with its own tokio runtime.
+    fn run<F, Fut, T>(&self, body: F) -> T
+    where
+        F: FnOnce(Ns) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = T>,
+        T: Send + 'static,
+    {
+        let ns = self.0.clone();
+        let path = format!("/run/netns/{}", ns.name);
+        std::thread::spawn(move || {
+            let file = std::fs::File::open(&path).unwrap();
+            setns(&file, CloneFlags::CLONE_NEWNET).unwrap();
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(body(ns))
+        })
+        .join()
+        .unwrap()
+    }
+}
+
+impl Ns {
+    /// Runs `ip -n NS args...`, panicking on failure.
+    fn ip(&self, args: &[&str]) -> String {
+        let out = self.try_ip(args);
+        match out {
+            Ok(s) => s,
+            Err(e) => panic!("ip {args:?}: {e}"),
+        }
+    }
+
+    fn try_ip(&self, args: &[&str]) -> Result<String, String> {
+        let out = Command::new("ip")
+            .arg("-n")
+            .arg(&self.name)
+            .args(args)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
+    /// An uplink `eth0` (a veth pair, both ends up so it has carrier) with 10.99.0.1/24 and
+    /// fd99::1/64: the node's connected subnets.
+    fn with_uplink(&self) {
+        self.ip(&[
+            "link", "add", "eth0", "type", "veth", "peer", "name", "eth0p",
+        ]);
+        self.ip(&["link", "set", "eth0p", "up"]);
+        self.ip(&["link", "set", "eth0", "up"]);
+        self.ip(&["addr", "add", "10.99.0.1/24", "dev", "eth0"]);
+        self.ip(&["addr", "add", "fd99::1/64", "dev", "eth0", "nodad"]);
+    }
+
+    /// Makes `tunl0` exist (created, or already there when the ipip module is loaded) and up.
+    fn add_tunl0(&self) {
+        if self.try_ip(&["link", "show", "tunl0"]).is_err() {
+            if let Err(e) = self.try_ip(&["link", "add", "tunl0", "type", "ipip"]) {
+                // No ipip module here (and no modprobe): a veth named tunl0 carries onlink
+                // routes the same way, which is all these tests look at.
+                eprintln!(
+                    "note: ipip unavailable ({}), using a veth named tunl0",
+                    e.trim()
+                );
+                self.ip(&[
+                    "link", "add", "tunl0", "type", "veth", "peer", "name", "tunl0p",
+                ]);
+                self.ip(&["link", "set", "tunl0p", "up"]);
+            }
+        }
+        self.ip(&["link", "set", "tunl0", "up"]);
+    }
+
+    /// Our routes as `ip route` prints them (multipath continuation lines joined).
+    fn bird_routes(&self, v6: bool) -> Vec<String> {
+        let fam = if v6 { "-6" } else { "-4" };
+        let out = self.ip(&[fam, "route", "show", "table", "main"]);
+        let mut lines: Vec<String> = Vec::new();
+        for line in out.lines() {
+            if line.starts_with(char::is_whitespace) {
+                if let Some(last) = lines.last_mut() {
+                    last.push_str(" | ");
+                    last.push_str(line.trim());
+                }
+            } else {
+                lines.push(line.trim().to_owned());
+            }
+        }
+        lines.retain(|l| l.contains("proto bird"));
+        lines.sort();
+        lines
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.0.name])
+            .status();
+    }
+}
+
+/// A child process killed (by its PID) on drop.
+struct Monitor(Child);
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn net(s: &str) -> IpNet {
+    s.parse().unwrap()
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn lines(v: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+/// The route policy::program asks for, as a fib-sync delta.
+fn programmed(prefix: &str, next_hop: Option<&str>, local: bool, pool: PoolEncap) -> Option<Route> {
+    let connected = [net("10.99.0.0/24"), net("fd99::/64")];
+    let facts = RouteFacts {
+        prefix: net(prefix),
+        next_hop: next_hop.map(ip),
+        local_block: local,
+        pool: Some(pool),
+        connected: &connected,
+    };
+    match program(&facts) {
+        Programming::Direct { via } => Some(Route::via(net(prefix), vec![NextHop::direct(via)])),
+        Programming::IpIp { via } => {
+            Some(Route::via(net(prefix), vec![NextHop::onlink(via, "tunl0")]))
+        }
+        Programming::Blackhole => Some(Route::blackhole(net(prefix))),
+        Programming::VxlanSkip | Programming::None => None,
+    }
+}
+
+fn pool(ipip: EncapMode, vxlan: EncapMode) -> PoolEncap {
+    PoolEncap { ipip, vxlan }
+}
+
+#[test]
+fn programs_each_encapsulation_mode() {
+    let Some(ns) = Netns::new("programs_each_encapsulation_mode") else {
+        return;
+    };
+    ns.with_uplink();
+    ns.add_tunl0();
+    use EncapMode::{Always, CrossSubnet, Never};
+    // Per mode, the lines `ip route` shows for: a local block, a remote block behind a node on
+    // the same subnet (10.99.0.2), one behind a node on another subnet (10.98.0.2).
+    let cases: Vec<(PoolEncap, Vec<&'static str>, usize)> = vec![
+        (
+            pool(Always, Never),
+            vec![
+                "10.64.1.0/26 via 10.99.0.2 dev tunl0 proto bird onlink",
+                "10.64.2.0/26 via 10.98.0.2 dev tunl0 proto bird onlink",
+                "blackhole 10.64.0.0/26 proto bird",
+            ],
+            0,
+        ),
+        (
+            pool(CrossSubnet, Never),
+            vec![
+                "10.64.1.0/26 via 10.99.0.2 dev eth0 proto bird",
+                "10.64.2.0/26 via 10.98.0.2 dev tunl0 proto bird onlink",
+                "blackhole 10.64.0.0/26 proto bird",
+            ],
+            0,
+        ),
+        // No encapsulation: the other subnet's next hop is unreachable, so that route waits.
+        (
+            pool(Never, Never),
+            vec![
+                "10.64.1.0/26 via 10.99.0.2 dev eth0 proto bird",
+                "blackhole 10.64.0.0/26 proto bird",
+            ],
+            1,
+        ),
+        // VXLAN: Felix's business, nothing from us but the blackhole.
+        (
+            pool(Never, Always),
+            vec!["blackhole 10.64.0.0/26 proto bird"],
+            0,
+        ),
+        (
+            pool(Never, CrossSubnet),
+            vec![
+                "10.64.1.0/26 via 10.99.0.2 dev eth0 proto bird",
+                "blackhole 10.64.0.0/26 proto bird",
+            ],
+            0,
+        ),
+    ];
+    ns.run(move |ns| async move {
+        let fib = FibSync::start(FibConfig::default()).await.unwrap();
+        for (mode, want, deferred) in cases {
+            let desired: Vec<Route> = [
+                programmed("10.64.0.0/26", None, true, mode),
+                programmed("10.64.1.0/26", Some("10.99.0.2"), false, mode),
+                programmed("10.64.2.0/26", Some("10.98.0.2"), false, mode),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let report = fib.reconcile(desired).await.unwrap();
+            assert!(report.failed.is_empty(), "{mode:?}: {report:?}");
+            assert_eq!(report.deferred.len(), deferred, "{mode:?}: {report:?}");
+            if deferred == 1 {
+                assert!(matches!(
+                    report.deferred[0].1,
+                    FibError::GatewayUnreachable { .. }
+                ));
+            }
+            assert_eq!(ns.bird_routes(false), lines(&want), "{mode:?}");
+        }
+        fib.stop().await.unwrap();
+    });
+}
+
+#[test]
+fn ecmp_ipv6_and_withdraw() {
+    let Some(ns) = Netns::new("ecmp_ipv6_and_withdraw") else {
+        return;
+    };
+    ns.with_uplink();
+    ns.run(|ns| async move {
+        let fib = FibSync::start(FibConfig::default()).await.unwrap();
+        let ecmp = Route::via(
+            net("10.64.2.0/26"),
+            vec![NextHop::direct(ip("10.99.0.3")), NextHop::direct(ip("10.99.0.2"))],
+        );
+        let v6 = Route::via(net("fd00:10:64::/122"), vec![NextHop::direct(ip("fd99::2"))]);
+        let v6_ecmp = Route::via(
+            net("fd00:10:66::/122"),
+            vec![NextHop::direct(ip("fd99::2")), NextHop::direct(ip("fd99::3"))],
+        );
+        let v6_local = Route::blackhole(net("fd00:10:65::/122"));
+        let report = fib
+            .apply(vec![
+                RouteDelta::Install(ecmp.clone()),
+                RouteDelta::Install(v6.clone()),
+                RouteDelta::Install(v6_ecmp.clone()),
+                RouteDelta::Install(v6_local.clone()),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(report.installed, 4, "{report:?}");
+        assert_eq!(
+            ns.bird_routes(false),
+            lines(&["10.64.2.0/26 proto bird | nexthop via 10.99.0.2 dev eth0 weight 1 | nexthop via 10.99.0.3 dev eth0 weight 1"])
+        );
+        assert_eq!(
+            ns.bird_routes(true),
+            lines(&[
+                "fd00:10:64::/122 via fd99::2 dev eth0 proto bird metric 1024 pref medium",
+                "blackhole fd00:10:65::/122 dev lo proto bird metric 1024 pref medium",
+                "fd00:10:66::/122 proto bird metric 1024 pref medium | nexthop via fd99::2 dev eth0 weight 1 | nexthop via fd99::3 dev eth0 weight 1",
+            ])
+        );
+        // Applying the same routes again writes nothing.
+        let again = fib
+            .apply(vec![
+                RouteDelta::Install(ecmp.clone()),
+                RouteDelta::Install(v6.clone()),
+                RouteDelta::Install(v6_ecmp.clone()),
+                RouteDelta::Install(v6_local.clone()),
+            ])
+            .await
+            .unwrap();
+        assert_eq!((again.installed, again.unchanged), (0, 4), "{again:?}");
+        // Withdraw, with coalescing: install-then-remove in one batch is a removal.
+        let report = fib
+            .apply(vec![
+                RouteDelta::Install(ecmp.clone()),
+                RouteDelta::Remove(net("10.64.2.0/26")),
+                RouteDelta::Remove(net("fd00:10:64::/122")),
+                RouteDelta::Remove(net("fd00:10:66::/122")),
+            ])
+            .await
+            .unwrap();
+        assert_eq!((report.removed, report.coalesced), (3, 1), "{report:?}");
+        assert_eq!(ns.bird_routes(false), Vec::<String>::new());
+        assert_eq!(
+            ns.bird_routes(true),
+            lines(&["blackhole fd00:10:65::/122 dev lo proto bird metric 1024 pref medium"])
+        );
+        fib.stop().await.unwrap();
+    });
+}
+
+#[test]
+fn restart_keeps_unchanged_routes_and_removes_stale_ones() {
+    let Some(ns) = Netns::new("restart_keeps_unchanged_routes_and_removes_stale_ones") else {
+        return;
+    };
+    ns.with_uplink();
+    ns.add_tunl0();
+    let name = ns.name.clone();
+    ns.run(move |ns| async move {
+        let keep1 = Route::via(
+            net("10.64.1.0/26"),
+            vec![NextHop::onlink(ip("10.99.0.2"), "tunl0")],
+        );
+        let keep2 = Route::blackhole(net("10.64.0.0/26"));
+        let stale = Route::via(net("10.64.3.0/26"), vec![NextHop::direct(ip("10.99.0.3"))]);
+        let changed = Route::via(net("10.64.4.0/26"), vec![NextHop::direct(ip("10.99.0.4"))]);
+        let first = FibSync::start(FibConfig::default()).await.unwrap();
+        first
+            .apply(
+                [&keep1, &keep2, &stale, &changed]
+                    .map(|r| RouteDelta::Install(r.clone()))
+                    .to_vec(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(first.stop().await.unwrap(), 0, "persist keeps routes");
+        assert_eq!(ns.bird_routes(false).len(), 4);
+
+        // Watch the kernel's route notifications while the second instance starts.
+        let monitor = Monitor(
+            Command::new("ip")
+                .args(["-n", &name, "-4", "monitor", "route"])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let second = FibSync::start(FibConfig::default()).await.unwrap();
+        let added = Route::via(net("10.64.5.0/26"), vec![NextHop::direct(ip("10.99.0.5"))]);
+        let changed_now = Route::via(net("10.64.4.0/26"), vec![NextHop::direct(ip("10.99.0.6"))]);
+        let report = second
+            .reconcile(vec![keep1.clone(), keep2.clone(), changed_now, added])
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.unchanged, report.installed, report.removed),
+            (2, 2, 1),
+            "{report:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut monitor = monitor;
+        let _ = monitor.0.kill();
+        let out = monitor.0.wait_with_output_ref();
+        let seen: Vec<&str> = out.lines().collect();
+        assert!(
+            !seen
+                .iter()
+                .any(|l| l.contains("10.64.1.0/26") || l.contains("10.64.0.0/26")),
+            "unchanged routes were rewritten: {seen:?}"
+        );
+        assert!(
+            seen.iter().any(|l| l.starts_with("Deleted 10.64.3.0/26")),
+            "{seen:?}"
+        );
+        assert!(
+            seen.iter()
+                .any(|l| l.starts_with("10.64.5.0/26 via 10.99.0.5")),
+            "{seen:?}"
+        );
+        assert_eq!(
+            ns.bird_routes(false),
+            lines(&[
+                "10.64.1.0/26 via 10.99.0.2 dev tunl0 proto bird onlink",
+                "10.64.4.0/26 via 10.99.0.6 dev eth0 proto bird",
+                "10.64.5.0/26 via 10.99.0.5 dev eth0 proto bird",
+                "blackhole 10.64.0.0/26 proto bird",
+            ])
+        );
+        let stop_cfg = FibConfig {
+            persist: false,
+            ..FibConfig::default()
+        };
+        drop(second);
+        let third = FibSync::start(stop_cfg).await.unwrap();
+        assert_eq!(
+            third.stop().await.unwrap(),
+            4,
+            "persist=false removes our routes"
+        );
+        assert_eq!(ns.bird_routes(false), Vec::<String>::new());
+    });
+}
+
+trait WaitOutput {
+    fn wait_with_output_ref(&mut self) -> String;
+}
+
+impl WaitOutput for Child {
+    fn wait_with_output_ref(&mut self) -> String {
+        use std::io::Read;
+        let mut s = String::new();
+        if let Some(mut out) = self.stdout.take() {
+            let _ = out.read_to_string(&mut s);
+        }
+        let _ = self.wait();
+        s
+    }
+}
+
+#[test]
+fn routes_wait_for_tunl0_and_come_back_with_it() {
+    let Some(ns) = Netns::new("routes_wait_for_tunl0_and_come_back_with_it") else {
+        return;
+    };
+    ns.with_uplink();
+    ns.run(|ns| async move {
+        let fib = FibSync::start(FibConfig::default()).await.unwrap();
+        let tunnelled = Route::via(
+            net("10.64.1.0/26"),
+            vec![NextHop::onlink(ip("10.99.0.2"), "tunl0")],
+        );
+        let report = fib
+            .apply(vec![RouteDelta::Install(tunnelled)])
+            .await
+            .unwrap();
+        // Either tunl0 is absent, or (ipip module loaded) present but down.
+        assert_eq!(report.deferred.len(), 1, "{report:?}");
+        assert!(report.deferred[0].1.is_dependency());
+        assert_eq!(ns.bird_routes(false), Vec::<String>::new());
+        ns.add_tunl0();
+        let want = lines(&["10.64.1.0/26 via 10.99.0.2 dev tunl0 proto bird onlink"]);
+        let mut got = Vec::new();
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            got = ns.bird_routes(false);
+            if got == want {
+                break;
+            }
+        }
+        assert_eq!(got, want, "route installed once tunl0 is up");
+        // Link down flushes it in the kernel; link up brings it back.
+        ns.ip(&["link", "set", "tunl0", "down"]);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        ns.ip(&["link", "set", "tunl0", "up"]);
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            got = ns.bird_routes(false);
+            if got == want {
+                break;
+            }
+        }
+        assert_eq!(got, want, "route re-installed after link down/up");
+        let stats = fib.stats().await.unwrap();
+        assert!(stats.deferred_total >= 1 && stats.pending == 0, "{stats:?}");
+        fib.stop().await.unwrap();
+    });
+}
+
+#[test]
+fn foreign_routes_are_never_touched() {
+    let Some(ns) = Netns::new("foreign_routes_are_never_touched") else {
+        return;
+    };
+    ns.with_uplink();
+    // A pod's /32 (as the CNI plugin adds it), a static route and Felix-like routes.
+    ns.ip(&[
+        "route",
+        "add",
+        "10.64.0.5/32",
+        "dev",
+        "eth0",
+        "scope",
+        "link",
+    ]);
+    ns.ip(&[
+        "route",
+        "add",
+        "10.64.1.0/26",
+        "via",
+        "10.99.0.7",
+        "proto",
+        "static",
+    ]);
+    ns.ip(&[
+        "route",
+        "add",
+        "10.64.9.0/26",
+        "via",
+        "10.99.0.8",
+        "proto",
+        "kernel",
+    ]);
+    let before = ns.ip(&["-4", "route", "show"]);
+    ns.run(|ns| async move {
+        let fib = FibSync::start(FibConfig {
+            persist: false,
+            ..FibConfig::default()
+        })
+        .await
+        .unwrap();
+        let report = fib.reconcile(vec![]).await.unwrap();
+        assert_eq!(report.removed, 0, "{report:?}");
+        let report = fib
+            .apply(vec![
+                RouteDelta::Remove(net("10.64.9.0/26")),
+                RouteDelta::Remove(net("10.64.0.5/32")),
+            ])
+            .await
+            .unwrap();
+        assert_eq!((report.removed, report.failed.len()), (0, 0), "{report:?}");
+        // Our own route next to them comes and goes without disturbing them.
+        let ours = Route::via(net("10.64.2.0/26"), vec![NextHop::direct(ip("10.99.0.2"))]);
+        fib.apply(vec![RouteDelta::Install(ours)]).await.unwrap();
+        assert_eq!(
+            ns.bird_routes(false),
+            lines(&["10.64.2.0/26 via 10.99.0.2 dev eth0 proto bird"])
+        );
+        assert_eq!(fib.stop().await.unwrap(), 1);
+    });
+    assert_eq!(ns.ip(&["-4", "route", "show"]), before);
+}
