@@ -16,7 +16,7 @@
 //! RFC 4456 §8). Pool changes re-run export and programming policy; block changes add/remove
 //! announcements and blackholes; kernel, control and metrics changes restart those parts only.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use ipnet::IpNet;
 
@@ -175,8 +175,12 @@ pub fn diff(old: &Config, new: &Config) -> ConfigDiff {
         d.global.push(GlobalField::ClusterId);
     }
     d.listen_changed = old.listen != new.listen;
+    // Maps by name: a Calico mesh has hundreds of neighbors.
+    let old_by_name: HashMap<&NeighborName, &Neighbor> =
+        old.neighbors.iter().map(|n| (&n.name, n)).collect();
+    let new_names: HashSet<&NeighborName> = new.neighbors.iter().map(|n| &n.name).collect();
     for n in &new.neighbors {
-        match old.neighbor(n.name.as_str()) {
+        match old_by_name.get(&n.name) {
             None => d.neighbors_added.push(n.name.clone()),
             Some(o) => {
                 let fields = neighbor_fields(o, n);
@@ -190,7 +194,7 @@ pub fn diff(old: &Config, new: &Config) -> ConfigDiff {
         }
     }
     for o in &old.neighbors {
-        if new.neighbor(o.name.as_str()).is_none() {
+        if !new_names.contains(&o.name) {
             d.neighbors_removed.push(o.name.clone());
         }
     }

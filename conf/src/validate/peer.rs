@@ -162,6 +162,19 @@ fn layer(cx: &mut Ctx<'_>, r: &RawPeer, base: &str) -> Layer {
             "0 (no hold timer) or 3..=65535 seconds (RFC 4271 §4.2)"
         )
     );
+    if let (Some(h), Some(raw)) = (&l.hold, &r.hold_time) {
+        if (1..3).contains(&h.v.as_secs()) {
+            cx.err(
+                ErrorKind::OutOfRange,
+                raw.span(),
+                &h.path,
+                format!("{} seconds is too short", h.v.as_secs()),
+                "the hold time is 0 (disabled) or at least 3 seconds (RFC 4271 §4.2)",
+            );
+            l.hold = None;
+            l.failed.push("hold");
+        }
+    }
     check!(
         keepalive,
         keepalive_time,
@@ -505,6 +518,7 @@ pub(super) fn neighbors(
                 None
             }
         };
+        let own = layer(cx, r, &base);
         let template = match &r.template {
             None => None,
             Some(t) => match tmpl.get(t.get_ref().as_str()) {
@@ -528,7 +542,6 @@ pub(super) fn neighbors(
                 }
             },
         };
-        let own = layer(cx, r, &base);
         let merged = match template {
             Some((_, t, _)) => own.over(t),
             None => own,
@@ -635,18 +648,6 @@ fn resolve(
 
     // RFC 4271 §4.2 / §10: hold 0 or >= 3; keepalive below hold (a third by default).
     let hold = secs_or(&l.hold, HOLD);
-    if let Some(h) = &l.hold {
-        if h.v.as_secs() > 0 && h.v.as_secs() < 3 {
-            cx.err(
-                ErrorKind::OutOfRange,
-                h.span.clone(),
-                &h.path,
-                format!("{} seconds is too short", h.v.as_secs()),
-                "the hold time is 0 (disabled) or at least 3 seconds (RFC 4271 §4.2)",
-            );
-            ok = false;
-        }
-    }
     let keepalive = match &l.keepalive {
         None => hold / 3,
         Some(k) => {

@@ -308,6 +308,49 @@ fn unknown_template_lists_the_known_ones() {
         "neighbor \"n\".template",
     );
     assert_eq!(e.hint.as_deref(), Some("defined templates: mesh"));
+    // The neighbor's own fields are still checked.
+    let text = format!("{HEAD}[[neighbors]]\nname = \"n\"\ntemplate = \"t\"\naddress = \"10.0.0.2\"\nremote_as = 1\nhold_time = 1\n");
+    let e = errors(&text);
+    assert_eq!(e.len(), 2, "{e:#?}");
+    assert_at(
+        &e[0],
+        ErrorKind::UnknownTemplate,
+        5,
+        12,
+        "neighbor \"n\".template",
+    );
+    assert_at(
+        &e[1],
+        ErrorKind::OutOfRange,
+        8,
+        13,
+        "neighbor \"n\".hold_time",
+    );
+}
+
+#[test]
+fn a_large_mesh_validates() {
+    let mut text =
+        format!("{HEAD}[[templates]]\nname = \"mesh\"\nremote_as = 64512\npassive = true\n");
+    for i in 0..500u32 {
+        let ip = format!("10.1.{}.{}", i / 250, i % 250 + 2);
+        text.push_str(&format!(
+            "[[neighbors]]\nname = \"Mesh_{}\"\ntemplate = \"mesh\"\naddress = \"{ip}\"\n",
+            ip.replace('.', "_")
+        ));
+    }
+    let c = ok(&text);
+    assert_eq!(c.neighbors.len(), 500);
+    assert!(crate::diff(&c, &c).is_empty());
+}
+
+#[test]
+fn notes_are_displayed_as_notes() {
+    let c = ok(&format!("{HEAD}[[neighbors]]\nname = \"n\"\naddress = \"fd00::2\"\nremote_as = 1\nfamilies = [\"ipv4\"]\n"));
+    assert_eq!(
+        c.notes[0].to_string(),
+        "bgpd.toml:7:12: note: neighbor \"n\".families: ipv4-unicast is carried over an IPv6 session (RFC 4760); the session's own family is not negotiated"
+    );
 }
 
 #[test]
