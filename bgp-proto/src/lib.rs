@@ -31,8 +31,11 @@ pub mod types;
 pub mod update;
 
 pub use capability::Capability;
+#[cfg(feature = "codec")]
+pub use codec::{BgpFramer, FrameError};
 pub use context::{Negotiated, SessionContext};
 pub use error::{DecodeError, EncodeError};
+pub use header::{MessageType, HEADER_LEN, MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN};
 pub use message::Message;
 pub use notification::Notification;
 pub use open::Open;

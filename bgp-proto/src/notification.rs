@@ -9,7 +9,8 @@ use std::fmt;
 
 use bytes::{BufMut, BytesMut};
 
-use crate::error::DecodeError;
+use crate::capability::Capability;
+use crate::error::{DecodeError, EncodeError};
 use crate::header::HEADER_LEN;
 
 /// A NOTIFICATION: error code, subcode and data.
@@ -123,6 +124,25 @@ impl Notification {
         data.push(end as u8);
         data.extend_from_slice(text);
         Notification::new(code::CEASE, subcode, data)
+    }
+
+    /// OPEN Message Error / Unsupported Capability (RFC 5492 §5): the data lists the
+    /// capabilities the peer lacks (or that we refuse), each encoded as in an OPEN.
+    pub fn unsupported_capability(caps: &[Capability]) -> Result<Notification, EncodeError> {
+        let mut data = BytesMut::new();
+        for c in caps {
+            c.encode(&mut data)?;
+        }
+        Ok(Notification::new(
+            code::OPEN_MESSAGE,
+            open_subcode::UNSUPPORTED_CAPABILITY,
+            data.to_vec(),
+        ))
+    }
+
+    /// OPEN Message Error / Role Mismatch (RFC 9234 §4.2).
+    pub fn role_mismatch() -> Notification {
+        Notification::new(code::OPEN_MESSAGE, open_subcode::ROLE_MISMATCH, Vec::new())
     }
 
     /// The RFC 9003 shutdown communication of a Cease / Administrative Shutdown or Reset, if the
@@ -352,6 +372,26 @@ mod tests {
         for s in 1..=10 {
             assert!(Notification::new(6, s, vec![]).subcode_name().is_some());
         }
+    }
+
+    #[test]
+    fn unsupported_capability_lists_the_capabilities_as_in_an_open() {
+        let n = Notification::unsupported_capability(&[
+            Capability::Multiprotocol {
+                afi: crate::types::Afi::Ipv6,
+                safi: crate::types::Safi::Unicast,
+            },
+            Capability::FourOctetAs(crate::types::Asn(65001)),
+        ])
+        .unwrap();
+        assert_eq!((n.code, n.subcode), (2, 7));
+        // 01 len 4: AFI 2, reserved, SAFI 1; 41 len 4: AS 65001.
+        assert_eq!(hex::encode(&n.data), "01040002000141040000fde9");
+        assert_eq!(n.to_string(), "OPEN Message Error/Unsupported Capability");
+        assert_eq!(
+            Notification::role_mismatch().to_string(),
+            "OPEN Message Error/Role Mismatch"
+        );
     }
 
     #[test]

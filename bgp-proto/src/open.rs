@@ -8,7 +8,7 @@ use nom::bytes::complete::take;
 use nom::number::complete::{be_u16, be_u32, be_u8};
 use nom::IResult;
 
-use crate::capability::{self, AddPath, Capability, GracefulRestart};
+use crate::capability::{self, AddPath, BgpRole, Capability, GracefulRestart};
 use crate::error::{body_offset, DecodeError, EncodeError, OpenProblem};
 use crate::header::HEADER_LEN;
 use crate::types::{Asn, Family, RouterId};
@@ -143,6 +143,14 @@ impl Open {
         self.capabilities.iter().flat_map(|c| match c {
             Capability::AddPath(v) => v.as_slice(),
             _ => &[],
+        })
+    }
+
+    /// The BGP role (RFC 9234), if announced.
+    pub fn role(&self) -> Option<BgpRole> {
+        self.capabilities.iter().find_map(|c| match c {
+            Capability::Role(r) => Some(*r),
+            _ => None,
         })
     }
 
@@ -644,9 +652,7 @@ mod tests {
         assert_eq!(open.hold_time, 180);
         assert!(open.supports_route_refresh() && open.supports_enhanced_route_refresh());
         assert!(open.supports_extended_message());
-        assert!(open
-            .capabilities
-            .contains(&Capability::Role(crate::capability::BgpRole::Customer)));
+        assert_eq!(open.role(), Some(BgpRole::Customer));
         assert!(open.capabilities.contains(&Capability::Fqdn {
             hostname: "capnode".into(),
             domain: String::new()

@@ -57,6 +57,22 @@ impl RouteRefresh {
         }
     }
 
+    /// Beginning of Route Refresh for `family` (RFC 7313 §4: sent before re-advertising).
+    pub fn begin(family: Family) -> RouteRefresh {
+        RouteRefresh {
+            subtype: RouteRefreshSubtype::BeginningOfRefresh,
+            ..RouteRefresh::request(family)
+        }
+    }
+
+    /// End of Route Refresh for `family` (RFC 7313 §4: sent after the last UPDATE).
+    pub fn end(family: Family) -> RouteRefresh {
+        RouteRefresh {
+            subtype: RouteRefreshSubtype::EndOfRefresh,
+            ..RouteRefresh::request(family)
+        }
+    }
+
     /// The family, if it is one this daemon routes.
     pub fn family(&self) -> Option<Family> {
         Family::from_afi_safi(self.afi, self.safi)
@@ -139,6 +155,11 @@ mod tests {
             let f = hex::decode(hex_in).unwrap();
             let rr = RouteRefresh::decode(&f).unwrap();
             assert_eq!(rr.subtype, subtype);
+            let built = match subtype {
+                RouteRefreshSubtype::BeginningOfRefresh => RouteRefresh::begin(Family::Ipv4Unicast),
+                _ => RouteRefresh::end(Family::Ipv4Unicast),
+            };
+            assert_eq!(rr, built);
             assert_eq!(rr.family(), Some(Family::Ipv4Unicast));
             let mut out = BytesMut::new();
             rr.encode(&mut out);
