@@ -339,7 +339,13 @@ impl<'a> Ctx<'a> {
         let metrics = self.metrics(raw.metrics.as_ref());
         let ip_pools = self.pools(&raw.ip_pools);
         let local_blocks = self.blocks(&raw.local_blocks, &ip_pools);
-        let neighbors = peer::neighbors(self, &raw.templates, &raw.neighbors, local_as);
+        let neighbors = peer::neighbors(
+            self,
+            &raw.templates,
+            &raw.neighbors,
+            local_as,
+            &listen.addresses,
+        );
 
         if let (Some(c), Some(asn)) = (&raw.cluster_id, local_as) {
             if !neighbors
@@ -355,7 +361,12 @@ impl<'a> Ctx<'a> {
         }
         if listen.addresses.is_empty() {
             if let Some(l) = &raw.listen {
-                self.note(l.span(), "listen.addresses", "empty: no incoming BGP connections are accepted, passive neighbors never come up");
+                self.note(
+                    l.span(),
+                    "listen.addresses",
+                    "empty: no incoming BGP connections are accepted, \
+                     passive neighbors never come up",
+                );
             }
         }
         Some(Config {
@@ -713,7 +724,14 @@ impl<'a> Ctx<'a> {
                     ),
                 );
             } else if !pools.iter().any(|p| p.cidr.contains(&net)) {
-                self.err(ErrorKind::Prefix, b.span(), &path, format!("{net} is not inside any IP pool"), "Calico allocates blocks from pools; add the pool to [[ip_pools]] or fix the block");
+                self.err(
+                    ErrorKind::Prefix,
+                    b.span(),
+                    &path,
+                    format!("{net} is not inside any IP pool"),
+                    "Calico allocates blocks from pools; add the pool to [[ip_pools]] or fix \
+                     the block",
+                );
                 continue;
             }
             blocks.push((net, b.span()));

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::ops::Range;
+use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use bgp_proto::types::{Asn, Family};
@@ -339,6 +340,11 @@ fn password(cx: &mut Ctx<'_>, r: &RawPeer, base: &str, l: &mut Layer) {
         }
         (Some(file), None) => {
             let path = format!("{base}.password_file");
+            if let Ok(meta) = std::fs::metadata(file.get_ref()) {
+                if meta.permissions().mode() & 0o004 != 0 {
+                    cx.note(file.span(), &path, "the key file is readable by every user");
+                }
+            }
             match std::fs::read_to_string(file.get_ref()) {
                 Ok(s) => (
                     s.strip_suffix('\n')
@@ -349,7 +355,14 @@ fn password(cx: &mut Ctx<'_>, r: &RawPeer, base: &str, l: &mut Layer) {
                     path,
                 ),
                 Err(e) => {
-                    cx.err(ErrorKind::Secret, file.span(), &path, format!("cannot read {:?}: {e}", file.get_ref()), "the file holds the TCP-MD5 key on one line; check the path and its permissions");
+                    cx.err(
+                        ErrorKind::Secret,
+                        file.span(),
+                        &path,
+                        format!("cannot read {:?}: {e}", file.get_ref()),
+                        "the file holds the TCP-MD5 key on one line; check the path and its \
+                         permissions",
+                    );
                     l.failed.push("password");
                     return;
                 }
@@ -410,6 +423,7 @@ pub(super) fn neighbors(
     templates: &[S<RawPeer>],
     raw: &[S<RawPeer>],
     local_as: Option<Asn>,
+    own_addresses: &[IpAddr],
 ) -> Vec<Neighbor> {
     let mut tmpl: HashMap<String, (NeighborName, Layer, Range<usize>)> = HashMap::new();
     for (i, t) in templates.iter().enumerate() {
@@ -462,7 +476,14 @@ pub(super) fn neighbors(
                 let nm = name(cx, raw_name, &format!("neighbors[{i}].name"));
                 if let Some(nm) = &nm {
                     if RESERVED_NAMES.contains(&nm.as_str()) {
-                        cx.err(ErrorKind::Invalid, raw_name.span(), &format!("neighbors[{i}].name"), format!("{nm:?} is reserved"), "kernel1, device1, direct1 and static1 name the built-in protocols on the control socket");
+                        cx.err(
+                            ErrorKind::Invalid,
+                            raw_name.span(),
+                            &format!("neighbors[{i}].name"),
+                            format!("{nm:?} is reserved"),
+                            "kernel1, device1, direct1 and static1 name the built-in protocols \
+                             on the control socket",
+                        );
                     } else if let Some(first) = names.get(nm) {
                         let hint = format!("first defined at line {}", cx.line_of(first));
                         cx.err(
@@ -496,7 +517,16 @@ pub(super) fn neighbors(
                     "the peer's address, e.g. 10.0.0.2",
                 )
                 .and_then(|ip| {
-                    if ip.is_unspecified() || ip.is_multicast() {
+                    if own_addresses.contains(&ip) {
+                        cx.err(
+                        ErrorKind::Conflict,
+                        a.span(),
+                        &format!("{base}.address"),
+                        format!("{ip} is one of our listen addresses"),
+                        "a node does not peer with itself; Calico's mesh lists every other node",
+                    );
+                        None
+                    } else if ip.is_unspecified() || ip.is_multicast() {
                         cx.err(
                             ErrorKind::Invalid,
                             a.span(),
@@ -652,7 +682,14 @@ fn resolve(
         None => hold / 3,
         Some(k) => {
             if hold.is_zero() && !k.v.is_zero() {
-                cx.err(ErrorKind::Conflict, k.span.clone(), &k.path, "keepalives are set but the hold time is 0", "with hold_time = 0 no keepalives are sent (RFC 4271 §4.4); remove keepalive_time");
+                cx.err(
+                    ErrorKind::Conflict,
+                    k.span.clone(),
+                    &k.path,
+                    "keepalives are set but the hold time is 0",
+                    "with hold_time = 0 no keepalives are sent (RFC 4271 §4.4); remove \
+                     keepalive_time",
+                );
                 ok = false;
             } else if !hold.is_zero() && (k.v.is_zero() || k.v >= hold) {
                 cx.err(
@@ -703,7 +740,17 @@ fn resolve(
         .map_or_else(|| vec![own_family], |f| f.v.clone());
     if let Some(f) = &l.families {
         if !f.v.contains(&own_family) {
-            cx.note(f.span.clone(), &f.path, format!("{} is carried over an {} session (RFC 4760); the session's own family is not negotiated", f.v.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "), if address.v.is_ipv4() { "IPv4" } else { "IPv6" }));
+            let list: Vec<String> = f.v.iter().map(ToString::to_string).collect();
+            let session = if address.v.is_ipv4() { "IPv4" } else { "IPv6" };
+            cx.note(
+                f.span.clone(),
+                &f.path,
+                format!(
+                    "{} is carried over an {session} session (RFC 4760); the session's own \
+                     family is not negotiated",
+                    list.join(", ")
+                ),
+            );
         }
     }
     let add_path = l.add_path.as_ref().map(|a| a.v.clone()).unwrap_or_default();

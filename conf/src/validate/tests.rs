@@ -66,6 +66,8 @@ fn example_config_parses_with_every_field() {
     let key = dir.join("tor1.key");
     let mut f = std::fs::File::create(&key).unwrap();
     writeln!(f, "s3cret").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
     let text = include_str!("../../examples/bgpd.toml")
         .replace("/etc/calico/bgp-tor1.key", key.to_str().unwrap());
     let c = ok(&text);
@@ -521,6 +523,38 @@ fn family_rules() {
         7,
         18,
         "neighbor \"n\".source_address",
+    );
+}
+
+#[test]
+fn a_neighbor_cannot_be_ourselves() {
+    let text = format!("{HEAD}[listen]\naddresses = [\"10.0.0.1\"]\n[[neighbors]]\nname = \"n\"\naddress = \"10.0.0.1\"\nremote_as = 1\n");
+    assert_at(
+        &one(&text),
+        ErrorKind::Conflict,
+        7,
+        11,
+        "neighbor \"n\".address",
+    );
+}
+
+#[test]
+fn world_readable_key_file_gets_a_note() {
+    use std::os::unix::fs::PermissionsExt;
+    let key = std::env::temp_dir().join(format!("conf-key-{}.txt", std::process::id()));
+    std::fs::write(&key, "k\n").unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let text = format!("{HEAD}[[neighbors]]\nname = \"n\"\naddress = \"10.0.0.2\"\nremote_as = 1\npassword_file = \"{}\"\n", key.display());
+    let c = ok(&text);
+    std::fs::remove_file(&key).unwrap();
+    assert_eq!(c.neighbors[0].password.as_ref().unwrap().expose(), b"k");
+    assert_eq!(c.notes.len(), 1, "{:?}", c.notes);
+    assert_at(
+        &c.notes[0],
+        ErrorKind::Note,
+        7,
+        17,
+        "neighbor \"n\".password_file",
     );
 }
 
