@@ -336,11 +336,10 @@ impl Capability {
                     let (i, safi) = safi(i)?;
                     let (i, flags) = be_u8(i)?;
                     let (i, stale_time) = be_u24(i)?;
-                    // Only the F bit is defined; other flag bits would not round-trip.
-                    let ok = flags & 0x7f == 0;
+                    // Only the F bit is defined; the others are ignored on receipt.
                     Ok((
                         i,
-                        ok.then_some(LlgrFamily {
+                        Some(LlgrFamily {
                             afi,
                             safi,
                             forwarding_preserved: flags & 0x80 != 0,
@@ -360,10 +359,10 @@ impl Capability {
                     let (i, afi) = afi(i)?;
                     let (i, safi) = safi(i)?;
                     let (i, flags) = be_u8(i)?;
-                    let ok = flags & 0x7f == 0;
+                    // RFC 4724 §3: reserved flag bits are ignored on receipt.
                     Ok((
                         i,
-                        ok.then_some(GrFamily {
+                        Some(GrFamily {
                             afi,
                             safi,
                             forwarding_preserved: flags & 0x80 != 0,
@@ -371,17 +370,15 @@ impl Capability {
                     ))
                 })
                 .map_err(|_| bad_len)?;
-                // Reserved flag bits set: keep raw so nothing is lost.
+                // RFC 4724 §3: the two reserved restart flags are ignored on receipt.
                 match v {
-                    Some(families) if head & 0x3000 == 0 => {
-                        Ok(Capability::GracefulRestart(GracefulRestart {
-                            restart_state: head & 0x8000 != 0,
-                            notification: head & 0x4000 != 0,
-                            restart_time: head & 0x0fff,
-                            families,
-                        }))
-                    }
-                    _ => Ok(raw()),
+                    Some(families) => Ok(Capability::GracefulRestart(GracefulRestart {
+                        restart_state: head & 0x8000 != 0,
+                        notification: head & 0x4000 != 0,
+                        restart_time: head & 0x0fff,
+                        families,
+                    })),
+                    None => Ok(raw()),
                 }
             }
             cap_code::FQDN => {
@@ -725,6 +722,30 @@ mod tests {
             roundtrip("490401ff0100"),
             Capability::Unknown { code: 73, .. }
         ));
+    }
+
+    #[test]
+    fn reserved_graceful_restart_bits_are_ignored() {
+        // Restart flags 0x3 (reserved) with time 120; AFI 1 SAFI 1 flags 0x7f (reserved).
+        let caps = decode_list(&hex::decode("400630780001017f").unwrap()).unwrap();
+        assert_eq!(
+            caps,
+            vec![Capability::GracefulRestart(GracefulRestart {
+                restart_state: false,
+                notification: false,
+                restart_time: 120,
+                families: vec![GrFamily {
+                    afi: Afi::Ipv4,
+                    safi: Safi::Unicast,
+                    forwarding_preserved: false
+                }]
+            })]
+        );
+        // LLGR flags 0x7f: reserved, ignored.
+        let caps = decode_list(&hex::decode("47070001017f000e10").unwrap()).unwrap();
+        assert!(
+            matches!(&caps[0], Capability::LongLivedGracefulRestart(v) if v[0].stale_time == 3600)
+        );
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! The negotiated session context: what the FSM learned from the two OPENs and what changes how
 //! UPDATEs are read and written. The codec never changes it; the FSM builds a new one.
 
-use crate::capability::AddPathMode;
+use crate::capability::{AddPathMode, Capability};
 use crate::open::Open;
-use crate::types::{Asn, Family};
+use crate::types::{Afi, Asn, Family};
 
 /// Capabilities negotiated on a session that change the wire format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,6 +79,9 @@ pub struct Negotiated {
     pub route_refresh: bool,
     /// Both sides support enhanced route refresh (RFC 7313 §4).
     pub enhanced_route_refresh: bool,
+    /// RFC 8950 §4: both sides announced IPv4 unicast NLRI with IPv6 next hops, so such
+    /// UPDATEs may be sent and received.
+    pub extended_next_hop_v4: bool,
 }
 
 impl SessionContext {
@@ -131,15 +134,26 @@ impl SessionContext {
             route_refresh: ours.supports_route_refresh() && theirs.supports_route_refresh(),
             enhanced_route_refresh: ours.supports_enhanced_route_refresh()
                 && theirs.supports_enhanced_route_refresh(),
+            extended_next_hop_v4: v4_via_v6(ours) && v4_via_v6(theirs),
         }
     }
+}
+
+/// Whether `open` announces IPv4 unicast NLRI with IPv6 next hops (RFC 8950 §3).
+fn v4_via_v6(open: &Open) -> bool {
+    open.capabilities.iter().any(|c| match c {
+        Capability::ExtendedNextHop(v) => v
+            .iter()
+            .any(|e| e.nlri_afi == Afi::Ipv4 && e.nlri_safi == 1 && e.next_hop_afi == Afi::Ipv6),
+        _ => false,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capability::{AddPath, Capability};
-    use crate::types::{Afi, RouterId, Safi};
+    use crate::capability::AddPath;
+    use crate::types::{RouterId, Safi};
     use std::net::Ipv4Addr;
 
     fn open(asn: u32, hold: u16, caps: Vec<Capability>) -> Open {

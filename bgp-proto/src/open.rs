@@ -697,6 +697,11 @@ mod tests {
         assert!(n.context.four_octet_as && n.context.extended_message);
         assert_eq!(n.hold_time, 90);
         assert!(n.enhanced_route_refresh);
+        // FRR's OPEN has no extended next hop capability (despite `capability
+        // extended-nexthop` on this IPv4 session), so only BIRD announced it.
+        assert!(!n.extended_next_hop_v4);
+        let gobgp = Open::decode(&body(GOBGP_OPEN)).unwrap();
+        assert!(crate::context::SessionContext::negotiate(&bird, &gobgp).extended_next_hop_v4);
     }
 
     fn arb_open() -> impl Strategy<Value = Open> {
