@@ -139,6 +139,18 @@ mod tests {
     }
 
     #[test]
+    fn stream_ending_inside_a_message_is_an_io_error() {
+        let mut f = BgpFramer::new();
+        let mut buf = BytesMut::from(&hex::decode(BORR).unwrap()[..20]);
+        assert!(f.decode(&mut buf).unwrap().is_none());
+        // tokio_util's default decode_eof reports the leftover octets as an io::Error.
+        assert!(matches!(f.decode_eof(&mut buf), Err(FrameError::Io(_))));
+        // A clean end between messages is not an error.
+        let mut empty = BytesMut::new();
+        assert!(f.decode_eof(&mut empty).unwrap().is_none());
+    }
+
+    #[test]
     fn encoder_refuses_frames_over_the_maximum() {
         let mut f = BgpFramer::new();
         let mut dst = BytesMut::new();
