@@ -336,3 +336,6 @@ impl Update {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod proptests;

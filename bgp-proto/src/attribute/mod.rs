@@ -433,7 +433,8 @@ pub(crate) struct DecodedAttributes {
     pub mp_unreach: Option<MpUnreach>,
     pub unsupported_mp: Vec<RawAttribute>,
     pub malformations: Vec<Malformation>,
-    /// Whether an MP_REACH/MP_UNREACH came after another attribute (not first, RFC 7606 §5.1).
+    /// Whether the first MP_REACH/MP_UNREACH came after other attributes, all of lower type
+    /// code (type-code order, as GoBGP sends) rather than first (RFC 7606 §5.1, as BIRD sends).
     pub mp_after_others: bool,
     /// Type codes seen (even if malformed or duplicated), as a 256-bit set.
     pub seen: [u64; 4],
@@ -442,12 +443,6 @@ pub(crate) struct DecodedAttributes {
 impl DecodedAttributes {
     pub(crate) fn saw(&self, code: u8) -> bool {
         self.seen[usize::from(code >> 6)] & (1u64 << (code & 63)) != 0
-    }
-    /// Whether every attribute seen so far is an MP one.
-    fn mp_seen_only(&self) -> bool {
-        let mut s = self.seen;
-        s[0] &= !((1u64 << tc::MP_REACH_NLRI) | (1u64 << tc::MP_UNREACH_NLRI));
-        s == [0; 4]
     }
     fn mark(&mut self, code: u8) {
         self.seen[usize::from(code >> 6)] |= 1u64 << (code & 63);
@@ -464,6 +459,8 @@ pub(crate) fn decode_attributes(
 ) -> Result<DecodedAttributes, UpdateError> {
     let mut out = DecodedAttributes::default();
     let mut pos = 0;
+    let mut mp_placement_known = false;
+    let mut max_code_before_mp: Option<u8> = None;
     while pos < field.len() {
         let rem = &field[pos..];
         let at = base + pos;
@@ -510,8 +507,11 @@ pub(crate) fn decode_attributes(
         pos += hdr + len;
 
         let is_mp = code == tc::MP_REACH_NLRI || code == tc::MP_UNREACH_NLRI;
-        if is_mp && !out.mp_seen_only() {
-            out.mp_after_others = true;
+        if is_mp && !mp_placement_known {
+            mp_placement_known = true;
+            out.mp_after_others = matches!(max_code_before_mp, Some(c) if c < tc::MP_REACH_NLRI);
+        } else if !is_mp && !mp_placement_known {
+            max_code_before_mp = max_code_before_mp.max(Some(code));
         }
         if out.saw(code) {
             // RFC 7606 §3 (g).
