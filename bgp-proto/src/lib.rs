@@ -41,3 +41,9 @@ pub use notification::Notification;
 pub use open::Open;
 pub use route_refresh::RouteRefresh;
 pub use types::{Afi, Asn, Family, Prefix, RouterId, Safi};
+
+// UPDATE side: message, attribute set, NLRI, packing.
+pub use attribute::PathAttributes;
+pub use builder::{Announce, BuildError, EncodedAttributes, Withdraw};
+pub use nlri::{NlriEntry, NlriIter};
+pub use update::{Update, UpdateEncodeError, UpdateError};

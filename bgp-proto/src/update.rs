@@ -38,12 +38,22 @@ pub struct Update {
     pub unsupported_mp: Vec<RawAttribute>,
     /// NLRI field (IPv4 unicast).
     pub nlri: Vec<NlriEntry>,
-    /// Wire detail: MP_REACH/MP_UNREACH were received after other attributes (GoBGP orders by
-    /// type code) rather than first (RFC 7606 §5.1, BIRD); encode follows it so a re-encode is
-    /// byte-identical. `false` (MP first) for messages we originate.
-    pub mp_by_type_code: bool,
+    /// Wire details of a received message, kept only so it re-encodes byte for byte.
+    pub wire: WireDetails,
     /// RFC 7606 outcomes short of a session reset, in the order found.
     pub malformations: Vec<Malformation>,
+}
+
+/// How a received UPDATE laid out what the model does not capture. Default (all empty) for
+/// messages we originate.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct WireDetails {
+    /// MP_REACH/MP_UNREACH came after the attributes of lower type code (GoBGP orders by type
+    /// code) rather than first (RFC 7606 §5.1, as BIRD does).
+    pub mp_by_type_code: bool,
+    /// Received flags of MP_REACH/MP_UNREACH where they differ from canonical (e.g. BIRD sets
+    /// Extended Length on short values), as `(type code, flags)`.
+    pub mp_flags: Vec<(u8, u8)>,
 }
 
 /// A malformed UPDATE that resets the session (RFC 7606 §2 "session reset").
@@ -136,11 +146,19 @@ impl Update {
         let seen = |t: u8| d.saw(t);
         let seen_required: [bool; 3] = [seen(tc::ORIGIN), seen(tc::AS_PATH), seen(tc::NEXT_HOP)];
         u.attributes = d.attrs;
+        // MP flags describe this message, not the route: keep them out of the interned set.
+        u.attributes.wire_flags.retain(|&(t, f)| {
+            let mp = t == tc::MP_REACH_NLRI || t == tc::MP_UNREACH_NLRI;
+            if mp {
+                u.wire.mp_flags.push((t, f));
+            }
+            !mp
+        });
         u.mp_reach = d.mp_reach;
         u.mp_unreach = d.mp_unreach;
         u.unsupported_mp = d.unsupported_mp;
         u.malformations = d.malformations;
-        u.mp_by_type_code = d.mp_after_others;
+        u.wire.mp_by_type_code = d.mp_after_others;
         // RFC 7606 §3 (d): missing well-known mandatory attributes → treat-as-withdraw, only
         // meaningful when the UPDATE announces something. NEXT_HOP is mandatory only with
         // classic NLRI (RFC 4760 §3). An attribute seen but malformed is not reported twice.
@@ -295,8 +313,8 @@ impl Update {
         buf.put_u16(0);
         let mp_flags = |code: u8| {
             let canon = attribute::flags::OPTIONAL;
-            self.attributes
-                .wire_flags
+            self.wire
+                .mp_flags
                 .iter()
                 .find(|(t, _)| *t == code)
                 .map_or(canon, |(_, f)| (f & 0x3f) | canon)
@@ -317,7 +335,7 @@ impl Update {
             }
             Ok(())
         };
-        if self.mp_by_type_code {
+        if self.wire.mp_by_type_code {
             self.attributes.encode_with_mp(ctx, buf, Some(&mut mp))?;
         } else {
             mp(buf)?;

@@ -168,6 +168,17 @@ fn table() -> Vec<Row> {
             body: upd("", "40010100 40020502010000fd 4003040a000001", NLRI),
             expect: Act(TreatAsWithdraw, sub::MALFORMED_AS_PATH, 1),
         },
+        // RFC 7607: AS 0.
+        row(
+            "AS_PATH containing AS 0",
+            upd("", "40010100 40020602010000000 0 4003040a000001", NLRI),
+            Act(TreatAsWithdraw, sub::MALFORMED_AS_PATH, 1),
+        ),
+        row(
+            "AGGREGATOR with AS 0",
+            upd("", &with(BASE4, "c00708000000000a000001"), NLRI),
+            Act(AttributeDiscard, sub::OPTIONAL_ATTRIBUTE, 0),
+        ),
         // §7.3 NEXT_HOP.
         row(
             "NEXT_HOP length 5",

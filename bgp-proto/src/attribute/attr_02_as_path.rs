@@ -162,6 +162,10 @@ pub(crate) fn decode(mut v: &[u8], four: bool) -> Result<AsPath, Reason> {
         if asns.is_empty() {
             return Err(Reason::AsPathEmptySegment);
         }
+        // RFC 7607 §2: AS 0 in AS_PATH / AS4_PATH makes the attribute malformed.
+        if asns.contains(&Asn(0)) {
+            return Err(Reason::AsPathZeroAsn);
+        }
         path.segments.push(AsSegment { kind, asns });
         v = rest;
     }
@@ -281,6 +285,14 @@ mod tests {
         );
         assert_eq!(decode(&[2, 2, 0, 1], false), Err(Reason::AsPathOverrun));
         assert_eq!(decode(&[2], false), Err(Reason::AsPathOverrun));
+    }
+
+    #[test]
+    fn rejects_as_zero() {
+        assert_eq!(
+            decode(&[2, 2, 0, 1, 0, 0], false),
+            Err(Reason::AsPathZeroAsn)
+        );
     }
 
     #[test]

@@ -29,9 +29,9 @@ fn arb_ctx() -> impl Strategy<Value = SessionContext> {
 
 fn arb_asn(four: bool) -> BoxedStrategy<Asn> {
     if four {
-        any::<u32>().prop_map(Asn).boxed()
+        (1..=u32::MAX).prop_map(Asn).boxed()
     } else {
-        any::<u16>().prop_map(|a| Asn(u32::from(a))).boxed()
+        (1..=u16::MAX).prop_map(|a| Asn(u32::from(a))).boxed()
     }
 }
 
@@ -272,7 +272,10 @@ fn arb_update() -> impl Strategy<Value = (SessionContext, Update)> {
                         mp_unreach,
                         unsupported_mp: Vec::new(),
                         nlri,
-                        mp_by_type_code: by_type && lower && mp,
+                        wire: WireDetails {
+                            mp_by_type_code: by_type && lower && mp,
+                            mp_flags: Vec::new(),
+                        },
                         malformations: Vec::new(),
                     };
                     (ctx, u)

@@ -55,6 +55,10 @@ pub enum Reason {
     AsPathEmptySegment,
     #[error("AS path segment overruns the attribute")]
     AsPathOverrun,
+    #[error("AS number 0 in an AS path (RFC 7607)")]
+    AsPathZeroAsn,
+    #[error("AS number 0 in an aggregator (RFC 7607)")]
+    AggregatorZeroAsn,
     #[error("AS_PATH carries confederation segments from an external peer")]
     ConfedFromExternalPeer,
     #[error("LOCAL_PREF received from an external peer")]
@@ -91,8 +95,10 @@ impl Reason {
             Reason::AsPathSegmentType(_)
             | Reason::AsPathEmptySegment
             | Reason::AsPathOverrun
+            | Reason::AsPathZeroAsn
             | Reason::ConfedFromExternalPeer => sub::MALFORMED_AS_PATH,
             Reason::LocalPrefFromExternalPeer
+            | Reason::AggregatorZeroAsn
             | Reason::As4OnFourOctetSession
             | Reason::MpTruncated
             | Reason::MpNextHopLength(_)

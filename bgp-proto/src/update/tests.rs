@@ -110,8 +110,9 @@ fn bird_ipv6_mp_reach_first_with_extended_length_flag_round_trips() {
         }
     );
     assert_eq!(m.nlri, vec![e("fd99:77:1::/64")]);
-    assert_eq!(u.attributes.wire_flags, vec![(14, 0x90)]);
-    assert!(!u.mp_by_type_code);
+    assert_eq!(u.wire.mp_flags, vec![(14, 0x90)]);
+    assert!(u.attributes.wire_flags.is_empty());
+    assert!(!u.wire.mp_by_type_code);
     let fams: Vec<_> = u.announced().map(|(f, _)| f).collect();
     assert_eq!(fams, vec![Family::Ipv6Unicast]);
 }
@@ -165,7 +166,7 @@ fn gobgp_ipv6_mp_reach_in_type_order_with_mapped_next_hop_round_trips() {
         ),
         &ctx4(),
     );
-    assert!(u.mp_by_type_code);
+    assert!(u.wire.mp_by_type_code);
     assert_eq!(u.attributes.origin, Some(Origin::Incomplete));
     assert_eq!(u.mp_reach.unwrap().nlri, vec![e("2001:db8:1::/48")]);
 }
