@@ -224,12 +224,13 @@ impl RtSocket {
     }
 
     /// Sends `n` requests, each framed by `encode(index, seq, buf)` with `NLM_F_ACK`, keeping at
-    /// most `window` unacknowledged; returns the refused ones. Requests are encoded lazily so a
+    /// most `window` unacknowledged; returns the refused ones. `between` runs after each chunk. Requests are encoded lazily so a
     /// million routes never sit in memory as messages.
     pub(crate) async fn execute(
         &mut self,
         n: usize,
         mut encode: impl FnMut(usize, u32, &mut Vec<u8>),
+        mut between: impl FnMut(),
     ) -> Result<Nacks, FibError> {
         let base = self.reserve(n);
         let mut nacks = Vec::new();
@@ -253,6 +254,8 @@ impl RtSocket {
             while let Some(len) = self.try_recv()? {
                 self.take_acks(len, base, n, &mut outstanding, &mut nacks)?;
             }
+            // Let the caller keep other sockets (the event listener) from overflowing.
+            between();
             if outstanding > 0 && (next == n || outstanding >= window) {
                 let len = self.recv().await?;
                 self.take_acks(len, base, n, &mut outstanding, &mut nacks)?;

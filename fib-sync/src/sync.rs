@@ -96,11 +96,17 @@ impl FibSync {
         let ev = RtSocket::events(cfg.socket_buffer)?;
         let req = RtSocket::request(cfg.socket_buffer, cfg.window)?;
         let (events, _) = broadcast::channel(EVENT_QUEUE);
+        let params_protocol = cfg.protocol;
         let mut actor = Actor {
             params: TableParams::from(&cfg),
             cfg,
             req,
-            ev,
+            ev: EventQueue {
+                protocol: params_protocol,
+                sock: ev,
+                backlog: Vec::new(),
+                overrun: false,
+            },
             ifaces: Interfaces::default(),
             desired: HashMap::new(),
             installed: HashMap::new(),
@@ -112,7 +118,12 @@ impl FibSync {
             needs_resync: false,
         };
         actor.learn_interfaces().await?;
-        actor.installed = actor.dump_ours().await?.into_iter().collect();
+        actor.installed = actor
+            .dump_ours()
+            .await?
+            .into_iter()
+            .map(|(prefix, route)| (prefix, Held::Dumped(route)))
+            .collect();
         info!(
             installed = actor.installed.len(),
             table = actor.params.table,
@@ -176,14 +187,61 @@ enum Op {
     Delete(IpNet, u32),
 }
 
+/// What we know the kernel holds for one prefix of ours.
+#[derive(Debug, Clone)]
+enum Held {
+    /// Written by us: a fingerprint of exactly what we sent (16 bytes instead of the route).
+    Written { metric: u32, fingerprint: u64 },
+    /// Found in a dump and not yet compared with a desired route: kept whole, because a
+    /// desired next hop without a device matches any device the kernel chose.
+    Dumped(KernelRoute),
+}
+
+impl Held {
+    fn written(route: &KernelRoute) -> Held {
+        Held::Written {
+            metric: route.metric,
+            fingerprint: fingerprint(route),
+        }
+    }
+
+    fn metric(&self) -> u32 {
+        match self {
+            Held::Written { metric, .. } => *metric,
+            Held::Dumped(route) => route.metric,
+        }
+    }
+
+    /// `true` when the kernel's route already is `want`.
+    fn satisfies(&self, want: &KernelRoute) -> bool {
+        match self {
+            Held::Written {
+                metric,
+                fingerprint: fp,
+            } => *metric == want.metric && *fp == fingerprint(want),
+            Held::Dumped(have) => want.satisfied_by(have),
+        }
+    }
+}
+
+/// A stable 64-bit digest of a route (SipHash with fixed keys); a collision would only make us
+/// skip a rewrite, with odds of about 2^-64 per comparison.
+fn fingerprint(route: &KernelRoute) -> u64 {
+    use std::hash::{Hash, Hasher};
+    #[allow(deprecated)]
+    let mut hasher = std::hash::SipHasher::new();
+    route.hash(&mut hasher);
+    hasher.finish()
+}
+
 struct Actor {
     cfg: FibConfig,
     params: TableParams,
     req: RtSocket,
-    ev: RtSocket,
+    ev: EventQueue,
     ifaces: Interfaces,
     desired: HashMap<IpNet, Route>,
-    installed: HashMap<IpNet, KernelRoute>,
+    installed: HashMap<IpNet, Held>,
     pending: HashMap<IpNet, FibError>,
     /// Dependency problems already logged (logged once until they clear).
     logged: HashSet<String>,
@@ -211,7 +269,7 @@ impl Actor {
                         return;
                     }
                 },
-                ready = self.ev.readable() => {
+                ready = self.ev.sock.readable() => {
                     if let Err(e) = ready {
                         warn!(error = %e, "netlink event socket");
                     }
@@ -333,38 +391,26 @@ impl Actor {
 
     async fn apply(&mut self, batch: Vec<RouteDelta>) -> Result<ApplyReport, FibError> {
         let mut report = ApplyReport::default();
-        // Coalesce: the last delta for a prefix wins; first-seen order is kept.
-        let mut slots: Vec<(IpNet, Option<Route>)> = Vec::with_capacity(batch.len());
-        let mut position: HashMap<IpNet, usize> = HashMap::with_capacity(batch.len());
+        // Coalesce: deltas update the desired table in order, so the last one for a prefix
+        // wins; each touched prefix is then synced once.
+        let mut prefixes = Vec::with_capacity(batch.len());
         for delta in batch {
             let prefix = delta.prefix();
-            let want = match delta {
+            match delta {
                 RouteDelta::Install(mut route) => {
                     route.prefix = prefix;
-                    Some(route)
+                    self.desired.insert(prefix, route);
                 }
-                RouteDelta::Remove(_) => None,
-            };
-            match position.get(&prefix) {
-                Some(&i) => {
-                    slots[i].1 = want;
-                    report.coalesced += 1;
-                }
-                None => {
-                    position.insert(prefix, slots.len());
-                    slots.push((prefix, want));
+                RouteDelta::Remove(_) => {
+                    self.desired.remove(&prefix);
                 }
             }
-        }
-        drop(position);
-        let mut prefixes = Vec::with_capacity(slots.len());
-        for (prefix, want) in slots {
-            match want {
-                Some(route) => self.desired.insert(prefix, route),
-                None => self.desired.remove(&prefix),
-            };
             prefixes.push(prefix);
         }
+        let touched = prefixes.len();
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        report.coalesced = touched - prefixes.len();
         self.sync_prefixes(Vec::new(), prefixes, &mut report)
             .await?;
         Ok(report)
@@ -383,7 +429,7 @@ impl Actor {
                 && !self.installed.contains_key(&prefix)
             {
                 // Kept; replaced below if it differs from the desired route.
-                self.installed.insert(prefix, kr);
+                self.installed.insert(prefix, Held::Dumped(kr));
             } else {
                 ops.push(Op::Delete(prefix, kr.metric));
             }
@@ -404,26 +450,25 @@ impl Actor {
             match self.desired.get(&prefix).map(|r| self.resolve(r)) {
                 Some(Ok(kr)) => {
                     self.pending.remove(&prefix);
-                    if self
-                        .installed
-                        .get(&prefix)
-                        .is_some_and(|have| kr.satisfied_by(have))
-                    {
-                        report.unchanged += 1;
-                    } else {
-                        ops.push(Op::Install(kr));
+                    if let Some(held) = self.installed.get_mut(&prefix) {
+                        if held.satisfies(&kr) {
+                            *held = Held::written(&kr);
+                            report.unchanged += 1;
+                            continue;
+                        }
                     }
+                    ops.push(Op::Install(kr));
                 }
                 Some(Err(e)) => {
                     if let Some(have) = self.installed.get(&prefix) {
-                        ops.push(Op::Delete(prefix, have.metric));
+                        ops.push(Op::Delete(prefix, have.metric()));
                     }
                     self.defer(prefix, e, report);
                 }
                 None => {
                     self.pending.remove(&prefix);
                     if let Some(have) = self.installed.get(&prefix) {
-                        ops.push(Op::Delete(prefix, have.metric));
+                        ops.push(Op::Delete(prefix, have.metric()));
                     }
                 }
             }
@@ -434,22 +479,26 @@ impl Actor {
         let params = self.params;
         let nacks = self
             .req
-            .execute(ops.len(), |i, seq, buf| match &ops[i] {
-                Op::Install(kr) => message::encode(
-                    RouteNetlinkMessage::NewRoute(message::route_message(kr, &params)),
-                    message::INSTALL_FLAGS,
-                    seq,
-                    buf,
-                ),
-                Op::Delete(prefix, metric) => message::encode(
-                    RouteNetlinkMessage::DelRoute(message::delete_message(
-                        prefix, *metric, &params,
-                    )),
-                    message::DELETE_FLAGS,
-                    seq,
-                    buf,
-                ),
-            })
+            .execute(
+                ops.len(),
+                |i, seq, buf| match &ops[i] {
+                    Op::Install(kr) => message::encode(
+                        RouteNetlinkMessage::NewRoute(message::route_message(kr, &params)),
+                        message::INSTALL_FLAGS,
+                        seq,
+                        buf,
+                    ),
+                    Op::Delete(prefix, metric) => message::encode(
+                        RouteNetlinkMessage::DelRoute(message::delete_message(
+                            prefix, *metric, &params,
+                        )),
+                        message::DELETE_FLAGS,
+                        seq,
+                        buf,
+                    ),
+                },
+                || self.ev.pump(),
+            )
             .await?;
         let nacks: HashMap<usize, i32> = nacks.into_iter().collect();
         // Routes whose replacement was refused but whose old version is still in the kernel.
@@ -458,11 +507,11 @@ impl Actor {
             match (op, nacks.get(&i).copied()) {
                 (Op::Install(kr), None) => {
                     report.installed += 1;
-                    self.installed.insert(kr.prefix, kr);
+                    self.installed.insert(kr.prefix, Held::written(&kr));
                 }
                 (Op::Install(kr), Some(errno)) => {
                     if let Some(old) = self.installed.get(&kr.prefix) {
-                        leftovers.push(Op::Delete(kr.prefix, old.metric));
+                        leftovers.push(Op::Delete(kr.prefix, old.metric()));
                     }
                     let err = FibError::from_errno(kr.prefix, errno);
                     if err.is_dependency() {
@@ -481,7 +530,7 @@ impl Actor {
                     if self
                         .installed
                         .get(&prefix)
-                        .is_some_and(|h| h.metric == metric)
+                        .is_some_and(|h| h.metric() == metric)
                     {
                         self.installed.remove(&prefix);
                     }
@@ -528,40 +577,28 @@ impl Actor {
         self.pending.insert(prefix, err);
     }
 
-    /// Reads every queued notification without blocking.
+    /// Handles every queued notification without blocking.
     fn drain_events(&mut self) {
-        loop {
-            let len = match self.ev.try_recv() {
-                Ok(Some(len)) => len,
-                Ok(None) => return,
-                Err(FibError::Overrun) => {
-                    warn!("netlink event overrun; resynchronising");
-                    self.stats.event_overruns += 1;
-                    self.needs_resync = true;
-                    continue;
-                }
-                Err(e) => {
-                    warn!(error = %e, "netlink event socket");
-                    return;
-                }
-            };
-            let buf = std::mem::take(&mut self.ev.rx);
-            for frame in frames(&buf[..len]) {
-                match frame {
-                    Ok(frame) => self.on_frame(frame),
-                    Err(e) => warn!(error = %e, "netlink event"),
-                }
-            }
-            self.ev.rx = buf;
+        self.ev.pump();
+        if std::mem::take(&mut self.ev.overrun) {
+            warn!("netlink event overrun; resynchronising");
+            self.stats.event_overruns += 1;
+            self.needs_resync = true;
         }
+        let backlog = std::mem::take(&mut self.ev.backlog);
+        for frame in frames(&backlog) {
+            match frame {
+                Ok(frame) => self.on_frame(frame),
+                Err(e) => warn!(error = %e, "netlink event"),
+            }
+        }
+        let mut backlog = backlog;
+        backlog.clear();
+        self.ev.backlog = backlog;
     }
 
     fn on_frame(&mut self, frame: Frame<'_>) {
         let ours = frame.bytes.get(RTM_PROTOCOL_OFFSET) == Some(&self.params.protocol);
-        // Echoes of our own writes: by far the most frequent, skipped without parsing.
-        if frame.kind == RTM_NEWROUTE && ours {
-            return;
-        }
         if matches!(frame.kind, RTM_NEWROUTE | RTM_DELROUTE)
             && frame.bytes.get(RTM_TABLE_OFFSET) == Some(&RT_TABLE_LOCAL)
         {
@@ -636,7 +673,7 @@ impl Actor {
         let still_ours = self
             .installed
             .get(&gone.prefix)
-            .is_some_and(|have| have.metric == gone.metric && gone.satisfied_by(have));
+            .is_some_and(|have| have.metric() == gone.metric);
         if still_ours && self.desired.contains_key(&gone.prefix) {
             info!(prefix = %gone.prefix, "our route was removed from the kernel; re-checking");
             self.needs_resync = true;
@@ -688,6 +725,50 @@ impl Actor {
         let report = self.reconcile().await?;
         info!(removed = report.removed, "fib-sync stopped; routes removed");
         Ok(report.removed)
+    }
+}
+
+/// The event socket and the notifications read from it but not handled yet.
+struct EventQueue {
+    sock: RtSocket,
+    protocol: u8,
+    /// Frames kept for later, back to back (`NLMSG_ALIGN`ed).
+    backlog: Vec<u8>,
+    /// The kernel dropped notifications for us.
+    overrun: bool,
+}
+
+impl EventQueue {
+    /// Reads what is queued on the socket. The echoes of our own route writes (by far the most
+    /// frequent, one per route) are dropped without parsing; the rest is kept for the actor.
+    /// Called between chunks of big batches so the socket never overflows.
+    fn pump(&mut self) {
+        loop {
+            let len = match self.sock.try_recv() {
+                Ok(Some(len)) => len,
+                Ok(None) => return,
+                Err(FibError::Overrun) => {
+                    self.overrun = true;
+                    continue;
+                }
+                Err(e) => {
+                    warn!(error = %e, "netlink event socket");
+                    return;
+                }
+            };
+            for frame in frames(&self.sock.rx[..len]) {
+                let Ok(frame) = frame else {
+                    warn!("malformed netlink event");
+                    break;
+                };
+                let ours = frame.bytes.get(RTM_PROTOCOL_OFFSET) == Some(&self.protocol);
+                if frame.kind == RTM_NEWROUTE && ours {
+                    continue;
+                }
+                self.backlog.extend_from_slice(frame.bytes);
+                self.backlog.resize((self.backlog.len() + 3) & !3, 0);
+            }
+        }
     }
 }
 

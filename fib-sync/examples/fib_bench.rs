@@ -1,0 +1,245 @@
+//! Installs N IPv4 routes into an empty network namespace, once with fib-sync's executor and
+//! once with a raw-netlink "floor" (hand-framed messages, same batching: 64 KiB per `send`,
+//! `NLM_F_ACK` on each, acks drained between sends), and prints times, the ratio and VmHWM.
+//!
+//! Run as root: `cargo run --release -p fib-sync --example fib_bench -- 100000 1000000`.
+//! Each measurement runs in a child process (so VmHWM is its own) inside a fresh namespace.
+
+use std::net::Ipv4Addr;
+use std::os::fd::AsRawFd;
+use std::process::Command;
+use std::time::Instant;
+
+use fib_sync::{FibConfig, FibSync, NextHop, Route, RouteDelta};
+use ipnet::{IpNet, Ipv4Net};
+use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
+use nix::sched::{setns, CloneFlags};
+use nix::sys::socket::{self, sockopt, MsgFlags};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("child") {
+        let (mode, n, ns) = (&args[2], args[3].parse().unwrap_or(0), &args[4]);
+        child(mode, n, ns);
+        return;
+    }
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipping: fib_bench needs root (network namespaces)");
+        return;
+    }
+    let sizes: Vec<usize> = if args.len() > 1 {
+        args[1..].iter().filter_map(|a| a.parse().ok()).collect()
+    } else {
+        vec![100_000, 1_000_000]
+    };
+    let exe = std::env::current_exe().unwrap_or_default();
+    println!(
+        "{:>9} {:>8} {:>10} {:>12} {:>10}",
+        "routes", "mode", "seconds", "routes/s", "VmHWM MiB"
+    );
+    for n in sizes {
+        let mut times = Vec::new();
+        for mode in ["floor", "floor-ev", "fib-sync"] {
+            let ns = format!("fibbench{}-{mode}-{n}", std::process::id());
+            let _guard = Netns::new(&ns);
+            let out = Command::new(&exe)
+                .args(["child", mode, &n.to_string(), &ns])
+                .stderr(std::process::Stdio::inherit())
+                .output();
+            let text = out
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            let mut it = text.split_whitespace();
+            let secs: f64 = it.next().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
+            let hwm: f64 = it.next().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
+            let count = Command::new("ip")
+                .args(["-n", &ns, "-4", "route", "show", "proto", "bird"])
+                .output()
+                .map(|o| o.stdout.iter().filter(|b| **b == b'\n').count())
+                .unwrap_or(0);
+            assert_eq!(count, n, "{mode}: routes in the kernel");
+            println!(
+                "{n:>9} {mode:>8} {secs:>10.3} {:>12.0} {:>10.1}",
+                n as f64 / secs,
+                hwm / 1024.0
+            );
+            times.push(secs);
+        }
+        println!(
+            "{n:>9} ratio fib-sync/floor = {:.2}, fib-sync/floor-ev = {:.2}",
+            times[2] / times[0],
+            times[2] / times[1]
+        );
+    }
+}
+
+struct Netns(String);
+
+impl Netns {
+    fn new(name: &str) -> Netns {
+        let ip = |args: &[&str]| {
+            let ok = Command::new("ip")
+                .args(args)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "ip {args:?}");
+        };
+        ip(&["netns", "add", name]);
+        let ns = Netns(name.to_owned());
+        ip(&["-n", name, "link", "set", "lo", "up"]);
+        ip(&[
+            "-n", name, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0p",
+        ]);
+        ip(&["-n", name, "link", "set", "eth0p", "up"]);
+        ip(&["-n", name, "link", "set", "eth0", "up"]);
+        ip(&["-n", name, "addr", "add", "10.99.0.1/24", "dev", "eth0"]);
+        ns
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+fn prefix(i: usize) -> Ipv4Net {
+    // /32s from 20.0.0.0 upwards.
+    let base = u32::from(Ipv4Addr::new(20, 0, 0, 0));
+    Ipv4Net::new(Ipv4Addr::from(base + i as u32), 32).unwrap_or_default()
+}
+
+fn vm_hwm_kib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(f64::NAN)
+}
+
+fn child(mode: &str, n: usize, ns: &str) {
+    let file = std::fs::File::open(format!("/run/netns/{ns}")).expect("netns");
+    setns(&file, CloneFlags::CLONE_NEWNET).expect("setns");
+    let gw = "10.99.0.2".parse().expect("addr");
+    let secs = match mode {
+        "floor" => floor(n, false),
+        "floor-ev" => floor(n, true),
+        _ => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let fib = FibSync::start(FibConfig::default()).await.expect("start");
+                let batch: Vec<RouteDelta> = (0..n)
+                    .map(|i| {
+                        RouteDelta::Install(Route::via(
+                            IpNet::V4(prefix(i)),
+                            vec![NextHop::direct(gw)],
+                        ))
+                    })
+                    .collect();
+                let t = Instant::now();
+                let report = fib.apply(batch).await.expect("apply");
+                let secs = t.elapsed().as_secs_f64();
+                assert_eq!(report.installed, n, "{:?}", report.failed.first());
+                eprintln!("{:?}", fib.stats().await);
+                secs
+            })
+        }
+    };
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF).ok();
+    let cpu = |t: Option<nix::sys::time::TimeVal>| {
+        t.map_or(f64::NAN, |t| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6)
+    };
+    eprintln!(
+        "{mode} n={n}: user {:.3}s sys {:.3}s (whole process)",
+        cpu(usage.map(|u| u.user_time())),
+        cpu(usage.map(|u| u.system_time()))
+    );
+    println!("{secs} {}", vm_hwm_kib());
+}
+
+/// The floor: a minimal loop writing hand-framed RTM_NEWROUTE messages. With `listen`, a
+/// second socket subscribed to the IPv4 route group is drained between sends, as fib-sync's
+/// event listener is (the kernel then delivers one notification per route to it).
+fn floor(n: usize, listen: bool) -> f64 {
+    let events = listen.then(|| {
+        let mut ev = Socket::new(NETLINK_ROUTE).expect("socket");
+        ev.bind_auto().expect("bind");
+        ev.add_membership(7).expect("RTNLGRP_IPV4_ROUTE");
+        let size = 32usize << 20;
+        socket::setsockopt(&ev, sockopt::RcvBufForce, &size).expect("rcvbuf");
+        ev
+    });
+    let mut evbuf = vec![0u8; 64 * 1024];
+    let mut sock = Socket::new(NETLINK_ROUTE).expect("socket");
+    sock.bind_auto().expect("bind");
+    sock.set_cap_ack(true).expect("cap_ack");
+    let size = 32usize << 20;
+    socket::setsockopt(&sock, sockopt::RcvBufForce, &size).expect("rcvbuf");
+    socket::setsockopt(&sock, sockopt::SndBufForce, &size).expect("sndbuf");
+    let fd = sock.as_raw_fd();
+    let window = 8192;
+    let mut buf = Vec::with_capacity(70 * 1024);
+    let mut rx = vec![0u8; 64 * 1024];
+    let (mut next, mut acked) = (0usize, 0usize);
+    let t = Instant::now();
+    while acked < n {
+        buf.clear();
+        while next < n && next - acked < window && buf.len() < 64 * 1024 {
+            let dst = prefix(next).addr().octets();
+            let seq = (next + 1) as u32;
+            buf.extend_from_slice(&52u32.to_ne_bytes()); // 16 + 12 + 3 * 8
+            buf.extend_from_slice(&24u16.to_ne_bytes()); // RTM_NEWROUTE
+            buf.extend_from_slice(&0x0505u16.to_ne_bytes()); // REQUEST|ACK|CREATE|REPLACE
+            buf.extend_from_slice(&seq.to_ne_bytes());
+            buf.extend_from_slice(&0u32.to_ne_bytes());
+            buf.extend_from_slice(&[2, 32, 0, 0, 254, 12, 0, 1, 0, 0, 0, 0]);
+            buf.extend_from_slice(&[8, 0, 1, 0]); // RTA_DST
+            buf.extend_from_slice(&dst);
+            buf.extend_from_slice(&[8, 0, 5, 0, 10, 99, 0, 2]); // RTA_GATEWAY
+            buf.extend_from_slice(&[8, 0, 6, 0, 0, 0, 0, 0]); // RTA_PRIORITY
+            next += 1;
+        }
+        if !buf.is_empty() {
+            socket::send(fd, &buf, MsgFlags::empty()).expect("send");
+        }
+        if let Some(ev) = &events {
+            while socket::recv(ev.as_raw_fd(), &mut evbuf, MsgFlags::MSG_DONTWAIT).is_ok() {}
+        }
+        loop {
+            let flags = if next == n || next - acked >= window {
+                MsgFlags::empty()
+            } else {
+                MsgFlags::MSG_DONTWAIT
+            };
+            match socket::recv(fd, &mut rx, flags) {
+                Ok(len) => {
+                    let mut off = 0;
+                    while off + 20 <= len {
+                        let l = u32::from_ne_bytes([rx[off], rx[off + 1], rx[off + 2], rx[off + 3]])
+                            as usize;
+                        let code = i32::from_ne_bytes([
+                            rx[off + 16],
+                            rx[off + 17],
+                            rx[off + 18],
+                            rx[off + 19],
+                        ]);
+                        assert_eq!(code, 0, "floor: kernel error");
+                        acked += 1;
+                        off += (l + 3) & !3;
+                    }
+                    if acked == n {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    }
+    t.elapsed().as_secs_f64()
+}
