@@ -171,6 +171,14 @@ pub fn decode_into(
     add_path: bool,
     out: &mut Vec<NlriEntry>,
 ) -> Result<(), NlriError> {
+    // One growth step for typical fields (/24s: 4 octets; /64s: 9), none per prefix.
+    let typical = match (family, add_path) {
+        (Family::Ipv4Unicast, false) => 4,
+        (Family::Ipv4Unicast, true) => 8,
+        (Family::Ipv6Unicast, false) => 9,
+        (Family::Ipv6Unicast, true) => 13,
+    };
+    out.reserve(buf.len() / typical);
     for e in NlriIter::new(buf, family, add_path) {
         out.push(e?);
     }
