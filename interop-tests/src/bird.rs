@@ -83,6 +83,11 @@ impl Bird {
         &mut self.proc
     }
 
+    /// PID of BIRD (e.g. to freeze it with SIGSTOP in a hold-timer scenario).
+    pub fn pid(&self) -> u32 {
+        self.proc.pid()
+    }
+
     /// The temp dir holding config, socket and logs.
     pub fn dir(&self) -> &std::path::Path {
         self.dir.path()

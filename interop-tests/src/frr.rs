@@ -142,6 +142,11 @@ impl Frr {
         &mut self.zebra
     }
 
+    /// PID of bgpd (e.g. to freeze it with SIGSTOP in a hold-timer scenario).
+    pub fn pid(&self) -> u32 {
+        self.bgpd.pid()
+    }
+
     /// The temp dir holding configs, sockets and logs.
     pub fn dir(&self) -> &std::path::Path {
         self.dir.path()

@@ -106,6 +106,11 @@ impl<'ns> Gobgp<'ns> {
         &mut self.proc
     }
 
+    /// PID of gobgpd (e.g. to freeze it with SIGSTOP in a hold-timer scenario).
+    pub fn pid(&self) -> u32 {
+        self.proc.pid()
+    }
+
     /// The temp dir holding config and logs.
     pub fn dir(&self) -> &std::path::Path {
         self.dir.path()

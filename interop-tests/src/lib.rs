@@ -5,12 +5,14 @@
 //! - [`process`]: [`Proc`], a process in a namespace stopped by PID on drop, logs in a temp dir.
 //! - [`bird`], [`frr`], [`gobgp`]: launchers for the real peers with CLI helpers and
 //!   `wait_established` checks that ask the peer's own CLI.
+//! - [`capture`]: [`Capture`], tcpdump on a fabric split into BGP test vectors.
 //! - [`wait`]: [`wait_until`] polling with a deadline.
 //! - [`command`], [`tempdir`]: small utilities; [`error`]: [`HarnessError`].
 //!
 //! Tests that need root call [`require_root`] first and return when it says no.
 
 pub mod bird;
+pub mod capture;
 pub mod command;
 pub mod error;
 pub mod frr;
@@ -21,6 +23,7 @@ pub mod tempdir;
 pub mod wait;
 
 pub use bird::Bird;
+pub use capture::Capture;
 pub use error::{HarnessError, Result};
 pub use frr::Frr;
 pub use gobgp::Gobgp;

@@ -2,7 +2,8 @@
 //!
 //! Addressing: every fabric is made of its own namespaces (names carry the PID and a counter),
 //! so every fabric may use the same lab addresses without colliding: node `i` (1-based) gets
-//! `10.99.0.i/24` and `fd99::i/64` (nodad) on `eth0`. Parallel tests never share a segment.
+//! `10.99.0.i/24` and `fd99::i/64` (nodad) on `eth0`,
+//! where DAD is off so the link-local address is usable at once (FRR needs it for IPv6 next hops). Parallel tests never share a segment.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -153,6 +154,8 @@ impl Fabric {
                 "eth0",
                 "nodad",
             ])?;
+            // No DAD, so the link-local address FRR needs for IPv6 next hops exists at once.
+            ns.exec(&["sysctl", "-qw", "net.ipv6.conf.eth0.accept_dad=0"])?;
             ns.ip(&["link", "set", "eth0", "up"])?;
             nodes.push(Node {
                 index: i,
