@@ -1,12 +1,47 @@
 //! The routing information bases of the daemon (sans-IO, owned by one actor task in `bgpd`).
 //!
-//! What will live here (issue "Routes"):
-//! - `adj_rib_in`: per-peer Adj-RIB-In, kept after import policy so that a policy change needs no
-//!   route refresh;
-//! - `loc_rib` and `best_path`: the RFC 4271 §9.1 decision process, recording why each loser lost,
-//!   and multipath (ECMP) sets with a configurable limit;
-//! - `route_reflection`: RFC 4456 client/non-client rules, ORIGINATOR_ID and CLUSTER_LIST;
-//! - `adj_rib_out`: one Adj-RIB-Out per update group, UPDATEs encoded once per group;
-//! - `intern`: hash-consed path attribute sets shared by `Arc`.
+//! A route's way through this crate: [`Rib::apply_update`] stores what a peer sent in the
+//! Adj-RIB-In with the import verdict (from the caller's [`ImportPolicy`]), runs the RFC 4271
+//! §9.1 decision process for the touched prefixes and returns the Loc-RIB [`Changes`]; `bgpd`
+//! gives those to the FIB and to [`Rib::export`], which applies the RFC 4456 / RFC 4271 §9.2
+//! rules and the caller's [`ExportPolicy`] per update group and returns encoded UPDATEs once
+//! per group ([`GroupUpdate`]).
 //!
-//! The RIB knows nothing of sockets, netlink or config files; `bgpd` feeds it batches.
+//! Modules:
+//! - [`intern`]: hash-consed attribute sets ([`Attrs`], one `Arc` per distinct set);
+//! - [`peer`]: who we are ([`LocalInfo`]), peers ([`PeerInfo`]), update group keys;
+//! - [`adj_rib_in`]: received paths and the import hook;
+//! - [`best_path`]: the decision process as a pure function, with why each loser lost;
+//! - [`loc_rib`]: per-prefix destinations, selection (best + ECMP) and change sets;
+//! - [`next_hop`]: recursive next-hop resolution against the caller's IGP table;
+//! - [`route_reflection`]: RFC 4456 rules, loop detection, outgoing attribute changes;
+//! - [`adj_rib_out`]: per-group Adj-RIB-Out and UPDATE encoding, the export hook;
+//! - [`rib`]: the [`Rib`] facade tying them together;
+//! - [`error`]: the crate's error enum.
+//!
+//! The RIB knows nothing of sockets, netlink, config files or the policy crate.
+
+pub mod adj_rib_in;
+pub mod adj_rib_out;
+pub mod best_path;
+pub mod error;
+pub mod intern;
+pub mod loc_rib;
+pub mod next_hop;
+pub mod peer;
+pub mod rib;
+pub mod route_reflection;
+
+pub use adj_rib_in::{AcceptAll, ImportPolicy, ImportVerdict};
+pub use adj_rib_out::{AdjRibOut, ExportAll, ExportPolicy, ExportVerdict, GroupUpdate};
+pub use best_path::{Ineligible, LossReason};
+pub use error::RibError;
+pub use intern::{AttrSet, Attrs};
+pub use loc_rib::{Changes, LocRibChange, SelectedRoute};
+pub use next_hop::IgpRoute;
+pub use peer::{
+    DecisionOptions, GroupId, GroupKey, LocalInfo, NextHopMode, PeerId, PeerInfo, SessionInfo,
+    SessionKind,
+};
+pub use rib::{Encoded, PathExplanation, PeerUp, Rib, RibStats, RouteUpdate};
+pub use route_reflection::RouteOrigin;

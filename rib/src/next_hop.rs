@@ -1,0 +1,97 @@
+//! Recursive next-hop resolution against the caller's table of connected and kernel routes
+//! (RFC 4271 §9.1.2.1: a route whose NEXT_HOP is unreachable is not feasible).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+/// One route of the IGP table (connected subnet, kernel route) with its cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IgpRoute {
+    pub prefix: IpNet,
+    pub cost: u32,
+}
+
+/// The outcome of resolving one next hop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Resolution {
+    /// Reachable; the cost when a table was supplied.
+    Resolved { cost: Option<u32> },
+    /// No route covers it.
+    Unresolved,
+}
+
+/// The IGP table and a per-next-hop cache (Calico has few next hops and many prefixes).
+#[derive(Debug, Default)]
+pub struct NextHopTable {
+    /// Longest prefix first; `None` until the caller supplies a table: every next hop then
+    /// resolves with unknown cost.
+    routes: Option<Vec<IgpRoute>>,
+    cache: HashMap<IpAddr, Resolution>,
+}
+
+impl NextHopTable {
+    /// Replace the table; the cache is dropped.
+    pub fn set(&mut self, routes: Option<Vec<IgpRoute>>) {
+        self.routes = routes.map(|mut r| {
+            r.sort_by_key(|x| std::cmp::Reverse(x.prefix.prefix_len()));
+            r
+        });
+        self.cache.clear();
+    }
+
+    /// Whether a table was supplied.
+    pub fn is_enabled(&self) -> bool {
+        self.routes.is_some()
+    }
+
+    /// Longest-prefix match of `nh`, cached.
+    pub fn resolve(&mut self, nh: IpAddr) -> Resolution {
+        let Some(routes) = &self.routes else {
+            return Resolution::Resolved { cost: None };
+        };
+        *self.cache.entry(nh).or_insert_with(|| {
+            routes
+                .iter()
+                .find(|r| r.prefix.contains(&nh))
+                .map_or(Resolution::Unresolved, |r| Resolution::Resolved {
+                    cost: Some(r.cost),
+                })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(p: &str, cost: u32) -> IgpRoute {
+        IgpRoute {
+            prefix: p.parse().unwrap(),
+            cost,
+        }
+    }
+
+    #[test]
+    fn resolves_by_longest_prefix_and_reports_unreachable() {
+        let mut t = NextHopTable::default();
+        assert_eq!(
+            t.resolve("10.0.0.1".parse().unwrap()),
+            Resolution::Resolved { cost: None }
+        );
+        t.set(Some(vec![r("10.0.0.0/8", 20), r("10.99.0.0/24", 0)]));
+        assert_eq!(
+            t.resolve("10.99.0.7".parse().unwrap()),
+            Resolution::Resolved { cost: Some(0) }
+        );
+        assert_eq!(
+            t.resolve("10.1.0.7".parse().unwrap()),
+            Resolution::Resolved { cost: Some(20) }
+        );
+        assert_eq!(
+            t.resolve("192.0.2.1".parse().unwrap()),
+            Resolution::Unresolved
+        );
+    }
+}

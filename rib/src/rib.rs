@@ -1,0 +1,787 @@
+//! The RIB facade: one value owning Adj-RIB-In, Loc-RIB, the update groups' Adj-RIB-Out, the
+//! attribute interner and the next-hop table. Every method is synchronous and returns what
+//! changed; `bgpd`'s RIB actor owns it and feeds it batches.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::Ipv4Addr;
+
+use bgp_proto::attribute::MpNextHop;
+use bgp_proto::nlri::family_of;
+use bgp_proto::update::Update;
+use bgp_proto::{Family, Prefix, RouterId};
+use bytes::Bytes;
+
+use crate::adj_rib_in::{status, ImportPolicy, ImportVerdict, Path, LOCAL_SOURCE};
+use crate::adj_rib_out::{AdjRibOut, ExportPolicy, ExportVerdict, GroupUpdate};
+use crate::best_path::{Ineligible, LossReason};
+use crate::error::RibError;
+use crate::intern::{AttrSet, Attrs, Interner};
+use crate::loc_rib::{self, Changes, Dest, LocRibChange, PeerFacts, SelectedRoute};
+use crate::next_hop::{IgpRoute, NextHopTable};
+use crate::peer::{GroupId, GroupKey, LocalInfo, PeerId, PeerInfo, SessionInfo, SessionKind};
+use crate::route_reflection;
+
+/// One received route of a batch: `attrs: None` withdraws it.
+#[derive(Debug, Clone)]
+pub struct RouteUpdate {
+    pub prefix: Prefix,
+    /// ADD-PATH path identifier (0 without ADD-PATH).
+    pub path_id: u32,
+    pub attrs: Option<Attrs>,
+}
+
+/// One path of a prefix, explained (for `show route all`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathExplanation {
+    /// `None` for a locally originated route.
+    pub peer: Option<PeerId>,
+    pub path_id: u32,
+    pub received: Attrs,
+    pub accepted: Option<Attrs>,
+    pub stale: bool,
+    /// `None` for the best route, else why it lost (ECMP members carry a tie-break reason and
+    /// `in_ecmp`).
+    pub lost: Option<LossReason>,
+    pub in_ecmp: bool,
+}
+
+/// Encoded UPDATEs for one peer, and the routes that could not be encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    /// Whole BGP messages, back to back.
+    pub bytes: Bytes,
+    pub errors: Vec<(Prefix, RibError)>,
+}
+
+/// What [`Rib::peer_up`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerUp {
+    /// The update group the peer joined.
+    pub group: GroupId,
+    /// The initial UPDATEs for this peer: the group's Adj-RIB-Out and End-of-RIB markers.
+    pub encoded: Encoded,
+}
+
+#[derive(Debug)]
+struct PeerState {
+    info: PeerInfo,
+    kind: SessionKind,
+    session: Option<SessionInfo>,
+    group: Option<GroupId>,
+    /// The last router id seen (kept across a graceful restart for the stale routes).
+    router_id: RouterId,
+}
+
+#[derive(Debug)]
+struct Group {
+    key: GroupKey,
+    members: BTreeSet<PeerId>,
+    out: AdjRibOut,
+}
+
+/// Counters for `show memory`-style output and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RibStats {
+    pub prefixes: usize,
+    pub paths: usize,
+    pub attr_sets: usize,
+    pub groups: usize,
+}
+
+/// The routing information bases of one BGP speaker.
+#[derive(Debug)]
+pub struct Rib {
+    local: LocalInfo,
+    peers: HashMap<PeerId, PeerState>,
+    table: BTreeMap<Prefix, Dest>,
+    interner: Interner,
+    next_hops: NextHopTable,
+    groups: BTreeMap<GroupId, Group>,
+    group_ids: HashMap<GroupKey, GroupId>,
+    next_group: u32,
+}
+
+fn facts_of(peers: &HashMap<PeerId, PeerState>) -> impl Fn(u32) -> Option<PeerFacts> + '_ {
+    move |id| {
+        peers.get(&PeerId(id)).map(|p| PeerFacts {
+            kind: p.kind,
+            rr_client: p.info.rr_client,
+            router_id: p.router_id,
+            addr: p.info.addr,
+        })
+    }
+}
+
+/// Collects the Loc-RIB changes of a batch.
+struct Batch {
+    changes: Vec<LocRibChange>,
+}
+
+impl Rib {
+    /// An empty RIB.
+    pub fn new(local: LocalInfo) -> Self {
+        Rib {
+            local,
+            peers: HashMap::new(),
+            table: BTreeMap::new(),
+            interner: Interner::new(),
+            next_hops: NextHopTable::default(),
+            groups: BTreeMap::new(),
+            group_ids: HashMap::new(),
+            next_group: 0,
+        }
+    }
+
+    /// Who we are.
+    pub fn local(&self) -> &LocalInfo {
+        &self.local
+    }
+
+    /// Intern an attribute set (for [`Rib::apply_routes`] and [`Rib::originate`]).
+    pub fn intern(&mut self, set: AttrSet) -> Attrs {
+        self.interner.intern(set)
+    }
+
+    /// Sizes of the tables.
+    pub fn stats(&self) -> RibStats {
+        RibStats {
+            prefixes: self.table.len(),
+            paths: self.table.values().map(|d| d.paths.len()).sum(),
+            attr_sets: self.interner.len(),
+            groups: self.groups.len(),
+        }
+    }
+
+    /// Free attribute sets no route uses any more (also done automatically, amortised).
+    pub fn collect_garbage(&mut self) -> usize {
+        self.interner.collect()
+    }
+
+    /// Configure a peer (its session is down until [`Rib::peer_up`]).
+    pub fn add_peer(&mut self, info: PeerInfo) -> Result<(), RibError> {
+        if self.peers.contains_key(&info.id) || info.id.0 == LOCAL_SOURCE {
+            return Err(RibError::DuplicatePeer(info.id));
+        }
+        let kind = info.kind(&self.local);
+        self.peers.insert(
+            info.id,
+            PeerState {
+                info,
+                kind,
+                session: None,
+                group: None,
+                router_id: RouterId(Ipv4Addr::UNSPECIFIED),
+            },
+        );
+        Ok(())
+    }
+
+    /// Remove a peer and all its routes.
+    pub fn remove_peer(&mut self, id: PeerId) -> Result<Changes, RibError> {
+        let changes = self.peer_down(id, false)?;
+        self.peers.remove(&id);
+        Ok(changes)
+    }
+
+    /// The peer's configuration.
+    pub fn peer(&self, id: PeerId) -> Option<&PeerInfo> {
+        self.peers.get(&id).map(|p| &p.info)
+    }
+
+    /// The update group a peer is in while its session is up.
+    pub fn group_of(&self, id: PeerId) -> Option<GroupId> {
+        self.peers.get(&id).and_then(|p| p.group)
+    }
+
+    /// A group's key and members.
+    pub fn group(&self, id: GroupId) -> Option<(&GroupKey, impl Iterator<Item = &PeerId> + '_)> {
+        self.groups.get(&id).map(|g| (&g.key, g.members.iter()))
+    }
+
+    /// A group's Adj-RIB-Out.
+    pub fn adj_rib_out(&self, id: GroupId) -> Option<&AdjRibOut> {
+        self.groups.get(&id).map(|g| &g.out)
+    }
+
+    /// The session came up: the peer joins the update group for its key (created and filled
+    /// from the Loc-RIB through `export` if new). Returns the initial UPDATEs for this peer
+    /// alone: the group's whole Adj-RIB-Out and an End-of-RIB per family (RFC 4724 §2).
+    pub fn peer_up(
+        &mut self,
+        id: PeerId,
+        session: SessionInfo,
+        export: &mut impl ExportPolicy,
+    ) -> Result<PeerUp, RibError> {
+        let p = self.peers.get_mut(&id).ok_or(RibError::UnknownPeer(id))?;
+        if let Some(g) = p.group.take() {
+            leave_group(&mut self.groups, &mut self.group_ids, g, id);
+        }
+        let key = GroupKey::new(&p.info, p.kind, &session);
+        p.router_id = session.router_id;
+        p.session = Some(session);
+        let mut errors = Vec::new();
+        let gid = match self.group_ids.get(&key) {
+            Some(g) => *g,
+            None => {
+                let g = GroupId(self.next_group);
+                self.next_group += 1;
+                self.group_ids.insert(key.clone(), g);
+                self.groups.insert(
+                    g,
+                    Group {
+                        key,
+                        members: BTreeSet::new(),
+                        out: AdjRibOut::default(),
+                    },
+                );
+                // Fill the new group's Adj-RIB-Out from the Loc-RIB; nobody is a member yet,
+                // so the encoded bytes are not needed.
+                let prefixes: Vec<Prefix> = self.table.keys().copied().collect();
+                let _ = self.export_group(g, &prefixes, export, &mut errors);
+                g
+            }
+        };
+        let group = self.groups.get_mut(&gid).ok_or(RibError::UnknownPeer(id))?;
+        group.members.insert(id);
+        if let Some(p) = self.peers.get_mut(&id) {
+            p.group = Some(gid);
+        }
+        let bytes = group
+            .out
+            .dump(&group.key.context, &group.key.families, &mut errors);
+        tracing::info!(peer = %id, group = gid.0, routes = group.out.len(), "peer joined update group");
+        Ok(PeerUp {
+            group: gid,
+            encoded: Encoded { bytes, errors },
+        })
+    }
+
+    /// The session went down. With `graceful` (RFC 4724 §4.2, the peer negotiated graceful
+    /// restart) its routes stay, marked stale, until End-of-RIB or [`Rib::sweep_stale`];
+    /// otherwise they are removed.
+    pub fn peer_down(&mut self, id: PeerId, graceful: bool) -> Result<Changes, RibError> {
+        let p = self.peers.get_mut(&id).ok_or(RibError::UnknownPeer(id))?;
+        p.session = None;
+        if let Some(g) = p.group.take() {
+            leave_group(&mut self.groups, &mut self.group_ids, g, id);
+        }
+        if graceful {
+            for d in self.table.values_mut() {
+                for path in d.paths.iter_mut().filter(|x| x.source == id.0) {
+                    path.status |= status::STALE;
+                }
+            }
+            return Ok(Changes::default());
+        }
+        Ok(self.remove_paths(|p| p.source == id.0))
+    }
+
+    /// Remove a peer's stale routes (the restart timer fired, or the session ended for good).
+    pub fn sweep_stale(&mut self, id: PeerId) -> Changes {
+        self.remove_paths(|p| p.source == id.0 && p.is_stale())
+    }
+
+    /// End-of-RIB from a peer (RFC 4724 §4.2): its stale routes of that family are removed.
+    pub fn end_of_rib(&mut self, id: PeerId, family: Family) -> Changes {
+        let stale = self.remove_paths_in(Some(family), |p| p.source == id.0 && p.is_stale());
+        tracing::debug!(peer = %id, %family, removed = stale.len(), "end of RIB");
+        stale
+    }
+
+    fn remove_paths(&mut self, pred: impl Fn(&Path) -> bool) -> Changes {
+        self.remove_paths_in(None, pred)
+    }
+
+    fn remove_paths_in(&mut self, family: Option<Family>, pred: impl Fn(&Path) -> bool) -> Changes {
+        let mut batch = Batch {
+            changes: Vec::new(),
+        };
+        let facts = facts_of(&self.peers);
+        let mut empty = Vec::new();
+        for (prefix, d) in self.table.iter_mut() {
+            if family.is_some_and(|f| family_of(prefix) != f) || !d.paths.iter().any(&pred) {
+                continue;
+            }
+            let before = d.signature();
+            d.paths.retain(|p| !pred(p));
+            loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
+            if d.signature() != before {
+                batch.changes.push(LocRibChange {
+                    prefix: *prefix,
+                    routes: loc_rib::selected_routes(d, &mut self.next_hops, &facts),
+                });
+            }
+            if d.paths.is_empty() {
+                empty.push(*prefix);
+            }
+        }
+        for p in empty {
+            self.table.remove(&p);
+        }
+        self.interner.maybe_collect();
+        Changes {
+            loc_rib: batch.changes,
+        }
+    }
+
+    /// Apply a decoded UPDATE from `peer` (after `Update::apply_ebgp_rules` on eBGP sessions).
+    /// Treat-as-withdraw UPDATEs withdraw their prefixes (RFC 7606 §2); an End-of-RIB sweeps
+    /// the peer's stale routes of its family.
+    pub fn apply_update(
+        &mut self,
+        peer: PeerId,
+        update: &Update,
+        import: &mut impl ImportPolicy,
+    ) -> Result<Changes, RibError> {
+        self.check_up(peer)?;
+        if let Some(f) = update.end_of_rib() {
+            return Ok(self.end_of_rib(peer, f));
+        }
+        let mut classic: Option<Attrs> = None;
+        let mut mp: Option<Attrs> = None;
+        let mut routes = Vec::new();
+        for (_, e) in update.withdrawals() {
+            routes.push(RouteUpdate {
+                prefix: e.prefix,
+                path_id: e.path_id.unwrap_or(0),
+                attrs: None,
+            });
+        }
+        let mp_family = update.mp_reach.as_ref().map(|m| m.family);
+        let mp_nh: Option<MpNextHop> = update.mp_reach.as_ref().map(|m| m.next_hop);
+        for (fam, e) in update.announced() {
+            let in_mp = mp_family == Some(fam)
+                && update.mp_reach.as_ref().is_some_and(|m| m.nlri.contains(e));
+            let attrs = if in_mp {
+                mp.get_or_insert_with(|| {
+                    let mut a = update.attributes.clone();
+                    a.next_hop = None;
+                    self.interner.intern(AttrSet {
+                        attrs: a,
+                        mp_next_hop: mp_nh,
+                    })
+                })
+                .clone()
+            } else {
+                classic
+                    .get_or_insert_with(|| {
+                        self.interner.intern(AttrSet {
+                            attrs: update.attributes.clone(),
+                            mp_next_hop: None,
+                        })
+                    })
+                    .clone()
+            };
+            routes.push(RouteUpdate {
+                prefix: e.prefix,
+                path_id: e.path_id.unwrap_or(0),
+                attrs: Some(attrs),
+            });
+        }
+        self.apply_routes(peer, routes, import)
+    }
+
+    fn check_up(&self, peer: PeerId) -> Result<&PeerState, RibError> {
+        let p = self.peers.get(&peer).ok_or(RibError::UnknownPeer(peer))?;
+        if p.session.is_none() {
+            return Err(RibError::PeerNotUp(peer));
+        }
+        Ok(p)
+    }
+
+    /// Apply a batch of received routes from `peer`.
+    pub fn apply_routes(
+        &mut self,
+        peer: PeerId,
+        routes: impl IntoIterator<Item = RouteUpdate>,
+        import: &mut impl ImportPolicy,
+    ) -> Result<Changes, RibError> {
+        let info = self.check_up(peer)?.info.clone();
+        let mut batch = Batch {
+            changes: Vec::new(),
+        };
+        // Receipt checks depend on the attributes only: cache them per set within a batch.
+        let mut last_check: Option<(Attrs, Option<Ineligible>)> = None;
+        for r in routes {
+            match r.attrs {
+                None => self.withdraw_path(&mut batch, r.prefix, peer.0, r.path_id),
+                Some(received) => {
+                    let loop_check = match &last_check {
+                        Some((a, v)) if a.ptr_eq(&received) => *v,
+                        _ => {
+                            let v = route_reflection::check_received(
+                                &self.local,
+                                &info,
+                                &received.attrs,
+                            );
+                            last_check = Some((received.clone(), v));
+                            v
+                        }
+                    };
+                    let (accepted, why) = match loop_check {
+                        Some(why) => (None, Some(why)),
+                        None => match import.import(&info, &r.prefix, &received) {
+                            ImportVerdict::Accept => (Some(received.clone()), None),
+                            ImportVerdict::Replace(s) => (Some(self.interner.intern(*s)), None),
+                            ImportVerdict::Reject => (None, Some(Ineligible::RejectedByImport)),
+                        },
+                    };
+                    let path = Path {
+                        source: peer.0,
+                        path_id: r.path_id,
+                        received,
+                        accepted,
+                        status: Path::reason_bits(why),
+                    };
+                    self.upsert_path(&mut batch, r.prefix, path);
+                }
+            }
+        }
+        self.interner.maybe_collect();
+        let mut c = Changes {
+            loc_rib: batch.changes,
+        };
+        c.dedup();
+        Ok(c)
+    }
+
+    fn upsert_path(&mut self, batch: &mut Batch, prefix: Prefix, path: Path) {
+        let facts = facts_of(&self.peers);
+        let d = self.table.entry(prefix).or_default();
+        let before = d.signature();
+        match d.position(path.source, path.path_id) {
+            Some(i) => d.paths[i] = path,
+            None => d.paths.push(path),
+        }
+        loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
+        if d.signature() != before {
+            batch.changes.push(LocRibChange {
+                prefix,
+                routes: loc_rib::selected_routes(d, &mut self.next_hops, &facts),
+            });
+        }
+    }
+
+    fn withdraw_path(&mut self, batch: &mut Batch, prefix: Prefix, source: u32, path_id: u32) {
+        let facts = facts_of(&self.peers);
+        let Some(d) = self.table.get_mut(&prefix) else {
+            return;
+        };
+        let Some(i) = d.position(source, path_id) else {
+            return;
+        };
+        let before = d.signature();
+        d.paths.remove(i);
+        loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
+        if d.signature() != before {
+            batch.changes.push(LocRibChange {
+                prefix,
+                routes: loc_rib::selected_routes(d, &mut self.next_hops, &facts),
+            });
+        }
+        if d.paths.is_empty() {
+            self.table.remove(&prefix);
+        }
+    }
+
+    /// Originate a route of this node (its IPAM blocks, service addresses). `attrs` may omit
+    /// the next hop: the session address is used on export.
+    pub fn originate(&mut self, prefix: Prefix, attrs: AttrSet) -> Changes {
+        let received = self.interner.intern(attrs);
+        let path = Path {
+            source: LOCAL_SOURCE,
+            path_id: 0,
+            accepted: Some(received.clone()),
+            received,
+            status: 0,
+        };
+        let mut batch = Batch {
+            changes: Vec::new(),
+        };
+        self.upsert_path(&mut batch, prefix, path);
+        Changes {
+            loc_rib: batch.changes,
+        }
+    }
+
+    /// Stop originating `prefix`.
+    pub fn withdraw_local(&mut self, prefix: Prefix) -> Changes {
+        let mut batch = Batch {
+            changes: Vec::new(),
+        };
+        self.withdraw_path(&mut batch, prefix, LOCAL_SOURCE, 0);
+        self.interner.maybe_collect();
+        Changes {
+            loc_rib: batch.changes,
+        }
+    }
+
+    /// Re-run the import policy over everything `peer` sent (after a policy change; no route
+    /// refresh needed since Adj-RIB-In keeps the routes as received).
+    pub fn reimport(
+        &mut self,
+        peer: PeerId,
+        import: &mut impl ImportPolicy,
+    ) -> Result<Changes, RibError> {
+        let info = self
+            .peers
+            .get(&peer)
+            .ok_or(RibError::UnknownPeer(peer))?
+            .info
+            .clone();
+        let mut redo = Vec::new();
+        for (prefix, d) in &self.table {
+            for p in d.paths.iter().filter(|p| p.source == peer.0) {
+                redo.push((*prefix, p.path_id, p.received.clone(), p.is_stale()));
+            }
+        }
+        let mut batch = Batch {
+            changes: Vec::new(),
+        };
+        for (prefix, path_id, received, stale) in redo {
+            let (accepted, why) =
+                match route_reflection::check_received(&self.local, &info, &received.attrs) {
+                    Some(why) => (None, Some(why)),
+                    None => match import.import(&info, &prefix, &received) {
+                        ImportVerdict::Accept => (Some(received.clone()), None),
+                        ImportVerdict::Replace(s) => (Some(self.interner.intern(*s)), None),
+                        ImportVerdict::Reject => (None, Some(Ineligible::RejectedByImport)),
+                    },
+                };
+            let mut st = Path::reason_bits(why);
+            if stale {
+                st |= status::STALE;
+            }
+            let path = Path {
+                source: peer.0,
+                path_id,
+                received,
+                accepted,
+                status: st,
+            };
+            self.upsert_path(&mut batch, prefix, path);
+        }
+        self.interner.maybe_collect();
+        Ok(Changes {
+            loc_rib: batch.changes,
+        })
+    }
+
+    /// Replace the IGP table used to resolve next hops (`None`: no resolution, every next hop
+    /// is reachable with unknown cost) and re-run the decision everywhere.
+    pub fn set_igp_routes(&mut self, routes: Option<Vec<IgpRoute>>) -> Changes {
+        self.next_hops.set(routes);
+        let facts = facts_of(&self.peers);
+        let mut changes = Vec::new();
+        for (prefix, d) in self.table.iter_mut() {
+            let before = d.signature();
+            loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
+            if d.signature() != before {
+                changes.push(LocRibChange {
+                    prefix: *prefix,
+                    routes: loc_rib::selected_routes(d, &mut self.next_hops, &facts),
+                });
+            }
+        }
+        Changes { loc_rib: changes }
+    }
+
+    /// The best route for `prefix`.
+    pub fn best(&mut self, prefix: &Prefix) -> Option<SelectedRoute> {
+        self.selected(prefix).into_iter().next()
+    }
+
+    /// The best route and the rest of the ECMP set for `prefix`.
+    pub fn selected(&mut self, prefix: &Prefix) -> Vec<SelectedRoute> {
+        let facts = facts_of(&self.peers);
+        match self.table.get(prefix) {
+            Some(d) => loc_rib::selected_routes(d, &mut self.next_hops, &facts),
+            None => Vec::new(),
+        }
+    }
+
+    /// The whole Loc-RIB as changes from empty (to sync a FIB at start).
+    pub fn loc_rib(&mut self) -> Vec<LocRibChange> {
+        let facts = facts_of(&self.peers);
+        self.table
+            .iter()
+            .filter(|(_, d)| d.selected > 0)
+            .map(|(p, d)| LocRibChange {
+                prefix: *p,
+                routes: loc_rib::selected_routes(d, &mut self.next_hops, &facts),
+            })
+            .collect()
+    }
+
+    /// Every path of `prefix` with the decision's verdict on it.
+    pub fn explain(&mut self, prefix: &Prefix) -> Vec<PathExplanation> {
+        let facts = facts_of(&self.peers);
+        let Some(d) = self.table.get(prefix) else {
+            return Vec::new();
+        };
+        let sel = loc_rib::run_selection(d, &self.local, &mut self.next_hops, &facts);
+        d.paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| PathExplanation {
+                peer: (p.source != LOCAL_SOURCE).then_some(PeerId(p.source)),
+                path_id: p.path_id,
+                received: p.received.clone(),
+                accepted: p.accepted.clone(),
+                stale: p.is_stale(),
+                lost: sel.lost[i],
+                in_ecmp: sel.selected.contains(&i),
+            })
+            .collect()
+    }
+
+    /// Run export for Loc-RIB `changes` on every update group: RFC 4271 §9.2 / RFC 4456 rules,
+    /// then `export`, then the mandatory attribute changes; each group's difference is encoded
+    /// once and returned with the peers to write it to.
+    pub fn export(
+        &mut self,
+        changes: &Changes,
+        export: &mut impl ExportPolicy,
+    ) -> Vec<GroupUpdate> {
+        let prefixes: Vec<Prefix> = changes.loc_rib.iter().map(|c| c.prefix).collect();
+        let ids: Vec<GroupId> = self.groups.keys().copied().collect();
+        let mut out = Vec::new();
+        for g in ids {
+            let mut errors = Vec::new();
+            let bytes = self.export_group(g, &prefixes, export, &mut errors);
+            if bytes.is_empty() && errors.is_empty() {
+                continue;
+            }
+            let peers = self
+                .groups
+                .get(&g)
+                .map(|x| x.members.iter().copied().collect())
+                .unwrap_or_default();
+            out.push(GroupUpdate {
+                group: g,
+                peers,
+                bytes,
+                errors,
+            });
+        }
+        out
+    }
+
+    /// Re-run export for everything (after an export-policy change), without resetting any
+    /// session.
+    pub fn reexport(&mut self, export: &mut impl ExportPolicy) -> Vec<GroupUpdate> {
+        let mut all: BTreeSet<Prefix> = self.table.keys().copied().collect();
+        for g in self.groups.values() {
+            all.extend(g.out.prefixes().copied());
+        }
+        let changes = Changes {
+            loc_rib: all
+                .into_iter()
+                .map(|prefix| LocRibChange {
+                    prefix,
+                    routes: Vec::new(),
+                })
+                .collect(),
+        };
+        self.export(&changes, export)
+    }
+
+    /// The UPDATEs answering a ROUTE-REFRESH for `family` from `peer` (RFC 2918 §4): the
+    /// group's Adj-RIB-Out of that family and an End-of-RIB.
+    pub fn route_refresh(&self, peer: PeerId, family: Family) -> Result<Encoded, RibError> {
+        let gid = self
+            .check_up(peer)?
+            .group
+            .ok_or(RibError::PeerNotUp(peer))?;
+        let g = self.groups.get(&gid).ok_or(RibError::PeerNotUp(peer))?;
+        let mut errors = Vec::new();
+        let bytes = g.out.dump(&g.key.context, &[family], &mut errors);
+        Ok(Encoded { bytes, errors })
+    }
+
+    /// Compute what group `g` should carry for `prefixes` and encode the difference.
+    fn export_group(
+        &mut self,
+        g: GroupId,
+        prefixes: &[Prefix],
+        export: &mut impl ExportPolicy,
+        errors: &mut Vec<(Prefix, RibError)>,
+    ) -> Bytes {
+        let Some(group) = self.groups.get(&g) else {
+            return Bytes::new();
+        };
+        let key = group.key.clone();
+        let facts = facts_of(&self.peers);
+        let mut wanted = Vec::with_capacity(prefixes.len());
+        for p in prefixes {
+            if !key.families.contains(&family_of(p)) {
+                continue;
+            }
+            let best = self.table.get(p).and_then(|d| {
+                loc_rib::selected_routes(d, &mut self.next_hops, &facts)
+                    .into_iter()
+                    .next()
+            });
+            let w = match best {
+                None => None,
+                Some(route) => match outgoing_for(&self.local, &key, p, &route, export) {
+                    Ok(Some(set)) => Some(self.interner.intern(set)),
+                    Ok(None) => None,
+                    Err(e) => {
+                        tracing::warn!(prefix = %p, error = %e, "route not exported");
+                        errors.push((*p, e));
+                        None
+                    }
+                },
+            };
+            wanted.push((*p, w));
+        }
+        let Some(group) = self.groups.get_mut(&g) else {
+            return Bytes::new();
+        };
+        let bytes = group.out.update(&key.context, wanted, errors);
+        self.interner.maybe_collect();
+        bytes
+    }
+}
+
+/// Export policy, then the BGP rules, for one route towards one group.
+fn outgoing_for(
+    local: &LocalInfo,
+    key: &GroupKey,
+    prefix: &Prefix,
+    route: &SelectedRoute,
+    export: &mut impl ExportPolicy,
+) -> Result<Option<AttrSet>, RibError> {
+    if !route_reflection::may_advertise(&route.origin, &route.attrs.attrs, key) {
+        return Ok(None);
+    }
+    let replaced;
+    let set: &AttrSet = match export.export(key, prefix, route) {
+        ExportVerdict::Reject => return Ok(None),
+        ExportVerdict::Accept => &route.attrs,
+        ExportVerdict::Replace(s) => {
+            replaced = *s;
+            &replaced
+        }
+    };
+    route_reflection::outgoing(local, &route.origin, family_of(prefix), set, key)
+}
+
+fn leave_group(
+    groups: &mut BTreeMap<GroupId, Group>,
+    ids: &mut HashMap<GroupKey, GroupId>,
+    g: GroupId,
+    peer: PeerId,
+) {
+    if let Some(group) = groups.get_mut(&g) {
+        group.members.remove(&peer);
+        if group.members.is_empty() {
+            ids.remove(&group.key);
+            groups.remove(&g);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
