@@ -303,3 +303,54 @@ fn encode_rejects_ipv6_in_classic_field_and_oversize() {
     ));
     assert!(out.is_empty());
 }
+
+#[test]
+fn captured_add_path_ipv4_round_trips() {
+    // Captured: BIRD 2.0.12 ("add paths on" for IPv4) ⇄ GoBGP 3.10.0 (add-paths send-max 4,
+    // receive), 4-octet AS; ADD-PATH negotiated for IPv4 unicast only.
+    let ctx = SessionContext {
+        four_octet_as: true,
+        add_path_rx_v4: true,
+        add_path_tx_v4: true,
+        ..SessionContext::default()
+    };
+    // BIRD → GoBGP.
+    let u = round_trip(
+        &strip(
+            "0000 002a
+         40010100 40020602010000fdea 4003040a63c902 c00804fdea0007
+         c0200c0000fdea0000000100000002
+         00000002 1a 0a4d0240      # path id 2, 10.77.2.64/26
+         00000002 18 0a4d01        # path id 2, 10.77.1.0/24",
+        ),
+        &ctx,
+    );
+    assert!(u.nlri.iter().all(|e| e.path_id == Some(2)));
+    // GoBGP → BIRD: announcement with path id 1, then its withdrawal.
+    let u = round_trip(
+        &strip(
+            "0000 001b
+         40010102 40020602010000fde9 4003040a63c901 c00804fde80001
+         00000001 18 0a0000        # path id 1, 10.0.0.0/24",
+        ),
+        &ctx,
+    );
+    assert_eq!(
+        u.nlri,
+        vec![NlriEntry {
+            path_id: Some(1),
+            prefix: p("10.0.0.0/24")
+        }]
+    );
+    let u = round_trip("0008 00000001 180a0000 0000", &ctx);
+    assert_eq!(
+        u.withdrawn,
+        vec![NlriEntry {
+            path_id: Some(1),
+            prefix: p("10.0.0.0/24")
+        }]
+    );
+    // IPv6 on the same session carries no path identifiers.
+    let u = round_trip("0000 000d 800f0a 000201 3020010db80001", &ctx);
+    assert_eq!(u.withdrawals().count(), 1);
+}
