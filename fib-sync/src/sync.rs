@@ -122,7 +122,7 @@ impl FibSync {
             .dump_ours()
             .await?
             .into_iter()
-            .map(|(prefix, route)| (prefix, Held::Dumped(route)))
+            .map(|(prefix, route)| (prefix, Held::Dumped(Box::new(route))))
             .collect();
         info!(
             installed = actor.installed.len(),
@@ -182,8 +182,10 @@ impl FibSync {
     }
 }
 
+/// One kernel write. An install carries only what the ack handler needs (the message is
+/// encoded from the desired table when it is sent), so a million pending writes stay small.
 enum Op {
-    Install(KernelRoute),
+    Install(IpNet, Held),
     Delete(IpNet, u32),
 }
 
@@ -194,7 +196,7 @@ enum Held {
     Written { metric: u32, fingerprint: u64 },
     /// Found in a dump and not yet compared with a desired route: kept whole, because a
     /// desired next hop without a device matches any device the kernel chose.
-    Dumped(KernelRoute),
+    Dumped(Box<KernelRoute>),
 }
 
 impl Held {
@@ -349,44 +351,7 @@ impl Actor {
     }
 
     fn resolve(&self, route: &Route) -> Result<KernelRoute, FibError> {
-        let prefix = route.prefix.trunc();
-        let kind = match &route.kind {
-            RouteKind::Blackhole => KernelKind::Blackhole,
-            RouteKind::Via { nexthops } => {
-                let mut hops = Vec::with_capacity(nexthops.len());
-                for nh in nexthops {
-                    let ifindex = match &nh.ifname {
-                        None => None,
-                        Some(name) => {
-                            let index = self
-                                .ifaces
-                                .index_of(name)
-                                .ok_or_else(|| FibError::NoSuchInterface(name.clone()))?;
-                            if self.ifaces.link(index).is_some_and(|l| !l.up) {
-                                return Err(FibError::NetworkDown { prefix });
-                            }
-                            Some(index)
-                        }
-                    };
-                    hops.push(KernelNextHop {
-                        gateway: nh.addr,
-                        ifindex,
-                        onlink: nh.onlink,
-                    });
-                }
-                if hops.is_empty() {
-                    return Err(FibError::Invalid { prefix });
-                }
-                hops.sort();
-                hops.dedup();
-                KernelKind::Unicast(hops)
-            }
-        };
-        Ok(KernelRoute {
-            prefix,
-            kind,
-            metric: self.params.metric_for(&prefix),
-        })
+        resolve(&self.ifaces, &self.params, route)
     }
 
     async fn apply(&mut self, batch: Vec<RouteDelta>) -> Result<ApplyReport, FibError> {
@@ -429,7 +394,7 @@ impl Actor {
                 && !self.installed.contains_key(&prefix)
             {
                 // Kept; replaced below if it differs from the desired route.
-                self.installed.insert(prefix, Held::Dumped(kr));
+                self.installed.insert(prefix, Held::Dumped(Box::new(kr)));
             } else {
                 ops.push(Op::Delete(prefix, kr.metric));
             }
@@ -457,7 +422,7 @@ impl Actor {
                             continue;
                         }
                     }
-                    ops.push(Op::Install(kr));
+                    ops.push(Op::Install(prefix, Held::written(&kr)));
                 }
                 Some(Err(e)) => {
                     if let Some(have) = self.installed.get(&prefix) {
@@ -477,17 +442,38 @@ impl Actor {
             return Ok(());
         }
         let params = self.params;
+        let (ifaces, desired) = (&self.ifaces, &self.desired);
+        // Installs whose route could not be rebuilt at send time (nothing changes between
+        // planning and sending, so this stays empty; if not, the write became a delete).
+        let mut unsent = Vec::new();
         let nacks = self
             .req
             .execute(
                 ops.len(),
                 |i, seq, buf| match &ops[i] {
-                    Op::Install(kr) => message::encode(
-                        RouteNetlinkMessage::NewRoute(message::route_message(kr, &params)),
-                        message::INSTALL_FLAGS,
-                        seq,
-                        buf,
-                    ),
+                    Op::Install(prefix, _) => {
+                        match desired.get(prefix).map(|r| resolve(ifaces, &params, r)) {
+                            Some(Ok(kr)) => message::encode(
+                                RouteNetlinkMessage::NewRoute(message::route_message(&kr, &params)),
+                                message::INSTALL_FLAGS,
+                                seq,
+                                buf,
+                            ),
+                            _ => {
+                                unsent.push(i);
+                                message::encode(
+                                    RouteNetlinkMessage::DelRoute(message::delete_message(
+                                        prefix,
+                                        params.metric_for(prefix),
+                                        &params,
+                                    )),
+                                    message::DELETE_FLAGS,
+                                    seq,
+                                    buf,
+                                )
+                            }
+                        }
+                    }
                     Op::Delete(prefix, metric) => message::encode(
                         RouteNetlinkMessage::DelRoute(message::delete_message(
                             prefix, *metric, &params,
@@ -501,24 +487,30 @@ impl Actor {
             )
             .await?;
         let nacks: HashMap<usize, i32> = nacks.into_iter().collect();
+        let unsent: HashSet<usize> = unsent.into_iter().collect();
         // Routes whose replacement was refused but whose old version is still in the kernel.
         let mut leftovers = Vec::new();
         for (i, op) in ops.into_iter().enumerate() {
             match (op, nacks.get(&i).copied()) {
-                (Op::Install(kr), None) => {
-                    report.installed += 1;
-                    self.installed.insert(kr.prefix, Held::written(&kr));
+                (Op::Install(prefix, _), _) if unsent.contains(&i) => {
+                    warn!(%prefix, "route changed while being sent; removed");
+                    self.installed.remove(&prefix);
+                    report.failed.push((prefix, FibError::Invalid { prefix }));
                 }
-                (Op::Install(kr), Some(errno)) => {
-                    if let Some(old) = self.installed.get(&kr.prefix) {
-                        leftovers.push(Op::Delete(kr.prefix, old.metric()));
+                (Op::Install(prefix, held), None) => {
+                    report.installed += 1;
+                    self.installed.insert(prefix, held);
+                }
+                (Op::Install(prefix, _), Some(errno)) => {
+                    if let Some(old) = self.installed.get(&prefix) {
+                        leftovers.push(Op::Delete(prefix, old.metric()));
                     }
-                    let err = FibError::from_errno(kr.prefix, errno);
+                    let err = FibError::from_errno(prefix, errno);
                     if err.is_dependency() {
-                        self.defer(kr.prefix, err, report);
+                        self.defer(prefix, err, report);
                     } else {
-                        warn!(prefix = %kr.prefix, error = %err, "kernel refused route");
-                        report.failed.push((kr.prefix, err));
+                        warn!(%prefix, error = %err, "kernel refused route");
+                        report.failed.push((prefix, err));
                     }
                 }
                 (Op::Delete(prefix, metric), nack)
@@ -726,6 +718,51 @@ impl Actor {
         info!(removed = report.removed, "fib-sync stopped; routes removed");
         Ok(report.removed)
     }
+}
+
+/// Resolves a route's device names to interface indexes: the route as the kernel will hold it.
+fn resolve(
+    ifaces: &Interfaces,
+    params: &TableParams,
+    route: &Route,
+) -> Result<KernelRoute, FibError> {
+    let prefix = route.prefix.trunc();
+    let kind = match &route.kind {
+        RouteKind::Blackhole => KernelKind::Blackhole,
+        RouteKind::Via { nexthops } => {
+            let mut hops = Vec::with_capacity(nexthops.len());
+            for nh in nexthops {
+                let ifindex = match &nh.ifname {
+                    None => None,
+                    Some(name) => {
+                        let index = ifaces
+                            .index_of(name)
+                            .ok_or_else(|| FibError::NoSuchInterface(name.clone()))?;
+                        if ifaces.link(index).is_some_and(|l| !l.up) {
+                            return Err(FibError::NetworkDown { prefix });
+                        }
+                        Some(index)
+                    }
+                };
+                hops.push(KernelNextHop {
+                    gateway: nh.addr,
+                    ifindex,
+                    onlink: nh.onlink,
+                });
+            }
+            if hops.is_empty() {
+                return Err(FibError::Invalid { prefix });
+            }
+            hops.sort();
+            hops.dedup();
+            KernelKind::Unicast(hops)
+        }
+    };
+    Ok(KernelRoute {
+        prefix,
+        kind,
+        metric: params.metric_for(&prefix),
+    })
 }
 
 /// The event socket and the notifications read from it but not handled yet.

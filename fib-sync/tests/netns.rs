@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use fib_sync::{FibConfig, FibError, FibSync, NextHop, Route, RouteDelta};
+use fib_sync::{FibConfig, FibError, FibEvent, FibSync, NextHop, Route, RouteDelta};
 use ipnet::IpNet;
 use nix::sched::{setns, CloneFlags};
 use policy::program::{program, EncapMode, PoolEncap, Programming, RouteFacts};
@@ -514,8 +514,19 @@ fn routes_wait_for_tunl0_and_come_back_with_it() {
             }
         }
         assert_eq!(got, want, "route re-installed after link down/up");
+        // Someone deletes our route: it is noticed from the event and put back.
+        ns.ip(&["route", "del", "10.64.1.0/26", "proto", "bird"]);
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            got = ns.bird_routes(false);
+            if got == want {
+                break;
+            }
+        }
+        assert_eq!(got, want, "route re-installed after an external delete");
         let stats = fib.stats().await.unwrap();
         assert!(stats.deferred_total >= 1 && stats.pending == 0, "{stats:?}");
+        assert!(stats.resyncs >= 2, "{stats:?}");
         fib.stop().await.unwrap();
     });
 }
@@ -582,4 +593,61 @@ fn foreign_routes_are_never_touched() {
         assert_eq!(fib.stop().await.unwrap(), 1);
     });
     assert_eq!(ns.ip(&["-4", "route", "show"]), before);
+}
+
+#[test]
+fn learns_links_addresses_and_foreign_routes_from_events() {
+    let Some(ns) = Netns::new("learns_links_addresses_and_foreign_routes_from_events") else {
+        return;
+    };
+    ns.with_uplink();
+    ns.run(|ns| async move {
+        let fib = FibSync::start(FibConfig::default()).await.unwrap();
+        let mut events = fib.subscribe();
+        assert!(fib
+            .connected_subnets()
+            .await
+            .unwrap()
+            .contains(&net("10.99.0.0/24")));
+        ns.ip(&["addr", "add", "10.98.0.1/24", "dev", "eth0"]);
+        ns.ip(&[
+            "route",
+            "add",
+            "10.70.0.0/16",
+            "via",
+            "10.99.0.9",
+            "proto",
+            "static",
+        ]);
+        ns.ip(&["link", "set", "eth0", "down"]);
+        let mut seen = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while seen.len() < 3 {
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Ok(Ok(event)) => match event {
+                    FibEvent::AddressAdded { addr, .. } if addr == net("10.98.0.1/24") => {
+                        seen.push("address")
+                    }
+                    FibEvent::ForeignRouteAdded {
+                        prefix,
+                        protocol: 4,
+                    } if prefix == net("10.70.0.0/16") => seen.push("static route"),
+                    FibEvent::LinkUpdated(link) if link.name == "eth0" && !link.up => {
+                        seen.push("link down")
+                    }
+                    _ => {}
+                },
+                _ => break,
+            }
+        }
+        seen.sort();
+        assert_eq!(seen, vec!["address", "link down", "static route"]);
+        // Event-driven, no polling: the new subnet is known without a restart.
+        assert!(fib
+            .connected_subnets()
+            .await
+            .unwrap()
+            .contains(&net("10.98.0.0/24")));
+        fib.stop().await.unwrap();
+    });
 }
