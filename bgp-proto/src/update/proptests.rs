@@ -369,3 +369,62 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn builder_packs_every_prefix_under_the_limit(
+        (ctx, mut attrs, v4, v6, nh) in arb_ctx().prop_flat_map(|ctx| (
+            Just(ctx),
+            arb_attrs(ctx.four_octet_as),
+            arb_entries(Family::Ipv4Unicast, ctx.add_path_tx_v4, 1500),
+            arb_entries(Family::Ipv6Unicast, ctx.add_path_tx_v6, 600),
+            arb_next_hop(Family::Ipv6Unicast),
+        )),
+    ) {
+        use crate::builder::{self, Announce, EncodedAttributes, Withdraw};
+        attrs.origin.get_or_insert(Origin::Igp);
+        attrs.as_path.get_or_insert_with(AsPath::default);
+        attrs.next_hop.get_or_insert(Ipv4Addr::new(10, 0, 0, 1));
+        let enc = EncodedAttributes::new(&attrs, &ctx).unwrap();
+        let mp6 = Announce::Mp { family: Family::Ipv6Unicast, next_hop: nh };
+        let jobs = [
+            builder::announce(&ctx, &enc, Announce::Ipv4Classic, v4.iter().copied()),
+            builder::announce(&ctx, &enc, mp6, v6.iter().copied()),
+        ];
+        for (msgs, want) in jobs.into_iter().zip([&v4, &v6]) {
+            let msgs = match msgs {
+                Ok(m) => m,
+                // Large random attribute sets may leave no room on a 4096-octet session.
+                Err(builder::BuildError::NoRoom { .. }) => {
+                    prop_assert!(enc.as_bytes().len() + 23 + 40 > ctx.max_message_len());
+                    continue;
+                }
+                Err(e) => return Err(TestCaseError::fail(e.to_string())),
+            };
+            let mut got = Vec::new();
+            for m in &msgs {
+                prop_assert!(m.len() <= ctx.max_message_len());
+                let u = Update::decode(&m[HEADER_LEN..], &ctx).unwrap();
+                prop_assert!(u.malformations.is_empty());
+                prop_assert_eq!(&u.attributes, &attrs);
+                got.extend(u.announced().map(|(_, e)| *e));
+            }
+            prop_assert_eq!(&got, want);
+        }
+        for (how, want) in [
+            (Withdraw::Ipv4Classic, &v4),
+            (Withdraw::Mp(Family::Ipv6Unicast), &v6),
+        ] {
+            let msgs = builder::withdraw(&ctx, how, want.iter().copied()).unwrap();
+            let mut got = Vec::new();
+            for m in &msgs {
+                prop_assert!(m.len() <= ctx.max_message_len());
+                let u = Update::decode(&m[HEADER_LEN..], &ctx).unwrap();
+                got.extend(u.withdrawals().map(|(_, e)| *e));
+            }
+            prop_assert_eq!(&got, want);
+        }
+    }
+}
