@@ -1,6 +1,27 @@
 //! RFC 7606 error classification: what was wrong ([`Reason`]) and what to do about it
 //! ([`Action`]). Session resets are returned as [`UpdateError`](super::UpdateError); the milder
 //! actions are recorded in [`Update::malformations`](super::Update::malformations).
+//!
+//! | malformation | action | RFC |
+//! |---|---|---|
+//! | length fields overrun the message, body < 4 octets | session reset | 4271 §6.3, 7606 §4 |
+//! | withdrawn / NLRI field unparsable (length > 32/128, overrun) | session reset | 7606 §5.3 |
+//! | attribute overruns the attribute field, < 3 octets left | treat-as-withdraw | 7606 §4 |
+//! | ... when that attribute is MP_REACH/MP_UNREACH | session reset | 7606 §5.1 |
+//! | Optional/Transitive flags wrong | treat-as-withdraw | 7606 §3 (c) |
+//! | duplicate attribute | discard the repeats | 7606 §3 (g) |
+//! | duplicate MP_REACH/MP_UNREACH | session reset | 7606 §3 (g) |
+//! | unrecognized well-known attribute | session reset | 4271 §6.3 |
+//! | missing ORIGIN/AS_PATH (NEXT_HOP with classic NLRI) | treat-as-withdraw | 7606 §3 (d) |
+//! | ORIGIN, AS_PATH, NEXT_HOP, MED, LOCAL_PREF, COMMUNITIES, ORIGINATOR_ID, CLUSTER_LIST, EXTENDED_COMMUNITIES, LARGE_COMMUNITY malformed | treat-as-withdraw | 7606 §7, 8092 §5 |
+//! | ATOMIC_AGGREGATE, AGGREGATOR, AS4_PATH, AS4_AGGREGATOR, OTC malformed | attribute discard | 7606 §7, 6793 §6, 9234 §5 |
+//! | AS 0 in AS_PATH / in AGGREGATOR | treat-as-withdraw / discard | 7607 §2 |
+//! | AS4_* from a 4-octet speaker | attribute discard | 6793 §3 |
+//! | MP_REACH/MP_UNREACH malformed (next hop length, NLRI) | session reset | 7606 §7.11, 4760 §7 |
+//! | MP_REACH/MP_UNREACH of another AFI/SAFI | ignored | 4760 §7 |
+//! | confederation segments / LOCAL_PREF from an eBGP peer | treat-as-withdraw / discard | 7606 §7.2, §7.5 ([`Update::apply_ebgp_rules`](super::Update::apply_ebgp_rules)) |
+//!
+//! When several apply, the strongest wins (§3 h).
 
 use crate::nlri::NlriErrorKind;
 use crate::notification::update_subcode as sub;
