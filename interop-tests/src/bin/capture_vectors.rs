@@ -37,11 +37,12 @@ fn main() {
         out,
     };
     type Scenario = fn(&Ctx) -> Result<String>;
-    let scenarios: [(&str, Scenario); 4] = [
+    let scenarios: [(&str, Scenario); 5] = [
         ("ebgp-as4-addpath", ebgp_as4_addpath),
         ("ebgp-as2", ebgp_as2),
         ("gobgp-ebgp", gobgp_ebgp),
         ("ibgp-rr", ibgp_rr),
+        ("notifications", notifications),
     ];
     let mut failed = false;
     for (name, f) in scenarios {
@@ -569,4 +570,85 @@ protocol bgp to_rr {
         &["iBGP AS65000: FRR route reflector (cluster-id 10.99.0.100) with clients BIRD and GoBGP; ipv4+ipv6 unicast over IPv4 transport",
           "events: routes with LOCAL_PREF from each, reflected with ORIGINATOR_ID/CLUSTER_LIST, FRR clear soft in to GoBGP, GoBGP withdrawal, BIRD frozen (SIGSTOP) past hold time 3 s so FRR sends Hold Timer Expired, new BIRD session, BIRD disable (no message), GoBGP neighbor reset"],
     )
+}
+
+/// Sessions that fail on purpose, for NOTIFICATION vectors: BGP role mismatch (RFC 9234),
+/// strict roles, prefix limits (Cease subcode 1, RFC 4486), strict capability match
+/// (Unsupported Capability) and an unacceptable hold time.
+fn notifications(ctx: &Ctx) -> Result<String> {
+    let fab = Fabric::new("cap-ntf", 3)?;
+    let (b, f, g) = (fab.node(1), fab.node(2), fab.node(3));
+    let cap = Capture::start(&fab)?;
+    let bird_conf = r#"router id 10.99.0.1;
+protocol device {}
+protocol static s4 { ipv4; route 10.99.51.0/24 blackhole; route 10.99.52.0/24 blackhole; route 10.99.53.0/24 blackhole; }
+protocol bgp frr_role {
+  local 10.99.0.1 as 65001; neighbor 10.99.0.2 as 65002;
+  connect delay time 1; connect retry time 2; error wait time 30, 60;
+  local role provider;
+  ipv4 { import all; export all; };
+}
+protocol bgp frr_limit {
+  local fd99::1 as 65001; neighbor fd99::2 as 65002;
+  connect delay time 1; connect retry time 2; error wait time 30, 60;
+  ipv4 { import all; export all; extended next hop on; };
+}
+protocol bgp gobgp_limit {
+  local 10.99.0.1 as 65001; neighbor 10.99.0.3 as 65003;
+  connect delay time 1; connect retry time 2; error wait time 30, 60;
+  ipv4 { import all; export all; receive limit 1 action disable; };
+}
+protocol bgp gobgp_strict_role {
+  local fd99::1 as 65001; neighbor fd99::3 as 65003;
+  connect delay time 1; connect retry time 2; error wait time 30, 60;
+  local role provider; require roles on;
+  ipv4 { import all; export all; };
+}
+"#;
+    let frr_conf = r#"hostname frr-ntf
+router bgp 65002
+ bgp router-id 10.99.0.2
+ no bgp ebgp-requires-policy
+ neighbor 10.99.0.1 remote-as 65001
+ neighbor 10.99.0.1 timers connect 2
+ neighbor 10.99.0.1 local-role provider
+ neighbor fd99::1 remote-as 65001
+ neighbor fd99::1 timers connect 2
+ neighbor fd99::1 capability extended-nexthop
+ neighbor 10.99.0.3 remote-as 65003
+ neighbor 10.99.0.3 timers connect 2
+ neighbor fd99::3 remote-as 65003
+ neighbor fd99::3 timers connect 2
+ neighbor fd99::3 strict-capability-match
+ address-family ipv4 unicast
+  neighbor fd99::3 activate
+  neighbor fd99::1 activate
+  neighbor fd99::1 maximum-prefix 1
+ exit-address-family
+"#;
+    let mut toml = "[global.config]\n  as = 65003\n  router-id = \"10.99.0.3\"\n".to_owned();
+    toml += &gobgp_neighbor("10.99.0.1", 65001, false, false);
+    toml += &gobgp_neighbor("fd99::1", 65001, false, false);
+    toml += &gobgp_neighbor("fd99::2", 65002, false, false);
+    toml += "[[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"10.99.0.2\"\n    peer-as = 65002\n  \
+             [neighbors.timers.config]\n    connect-retry = 2\n    hold-time = 2\n    keepalive-interval = 1\n";
+    let bird = Bird::start(&b.ns, bird_conf)?;
+    let frr = Frr::start(&f.ns, frr_conf)?;
+    let gobgp = Gobgp::start(&g.ns, &toml)?;
+    for p in ["10.99.51.0/24", "10.99.52.0/24", "10.99.53.0/24"] {
+        gobgp.gobgp(&["global", "rib", "add", "-a", "ipv4", p])?;
+    }
+    // The failures need a few connect attempts; give every pair time to meet.
+    settle(15);
+    let state = bird.birdc("show protocols")? + &frr.vtysh("show bgp summary")?;
+    cap.finish(
+        &ctx.script,
+        &ctx.out,
+        "notifications",
+        &[(b.v4.to_string(), BIRD_V), (b.v6.to_string(), BIRD_V), (f.v4.to_string(), FRR_V),
+          (f.v6.to_string(), FRR_V), (g.v4.to_string(), GOBGP_V), (g.v6.to_string(), GOBGP_V)],
+        &["failing sessions: BIRD<->FRR over IPv4 both claim role provider (Role Mismatch); BIRD->FRR over IPv6 sends 3 routes to FRR maximum-prefix 1 (Cease/Maximum Number of Prefixes Reached)",
+          "GoBGP->BIRD over IPv4 sends 3 routes to BIRD receive limit 1 (Cease/1); BIRD over IPv6 has local role provider + require roles and GoBGP sends no role (Role Mismatch); GoBGP offers hold time 2 to FRR over IPv4 (Unacceptable Hold Time); FRR strict-capability-match with GoBGP over IPv6 (Unsupported Capability)"],
+    )
+    .map(|files| format!("{files}\nBIRD and FRR sessions at the end:\n{state}"))
 }
