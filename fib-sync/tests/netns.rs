@@ -378,10 +378,18 @@ fn restart_keeps_unchanged_routes_and_removes_stale_ones() {
         let keep2 = Route::blackhole(net("10.64.0.0/26"));
         let stale = Route::via(net("10.64.3.0/26"), vec![NextHop::direct(ip("10.99.0.3"))]);
         let changed = Route::via(net("10.64.4.0/26"), vec![NextHop::direct(ip("10.99.0.4"))]);
+        let keep6 = Route::via(
+            net("fd00:10:66::/122"),
+            vec![
+                NextHop::direct(ip("fd99::2")),
+                NextHop::direct(ip("fd99::3")),
+            ],
+        );
+        let stale6 = Route::blackhole(net("fd00:10:67::/122"));
         let first = FibSync::start(FibConfig::default()).await.unwrap();
         first
             .apply(
-                [&keep1, &keep2, &stale, &changed]
+                [&keep1, &keep2, &stale, &changed, &keep6, &stale6]
                     .map(|r| RouteDelta::Install(r.clone()))
                     .to_vec(),
             )
@@ -389,11 +397,12 @@ fn restart_keeps_unchanged_routes_and_removes_stale_ones() {
             .unwrap();
         assert_eq!(first.stop().await.unwrap(), 0, "persist keeps routes");
         assert_eq!(ns.bird_routes(false).len(), 4);
+        assert_eq!(ns.bird_routes(true).len(), 2);
 
         // Watch the kernel's route notifications while the second instance starts.
         let monitor = Monitor(
             Command::new("ip")
-                .args(["-n", &name, "-4", "monitor", "route"])
+                .args(["-n", &name, "monitor", "route"])
                 .stdout(Stdio::piped())
                 .spawn()
                 .unwrap(),
@@ -403,12 +412,18 @@ fn restart_keeps_unchanged_routes_and_removes_stale_ones() {
         let added = Route::via(net("10.64.5.0/26"), vec![NextHop::direct(ip("10.99.0.5"))]);
         let changed_now = Route::via(net("10.64.4.0/26"), vec![NextHop::direct(ip("10.99.0.6"))]);
         let report = second
-            .reconcile(vec![keep1.clone(), keep2.clone(), changed_now, added])
+            .reconcile(vec![
+                keep1.clone(),
+                keep2.clone(),
+                keep6.clone(),
+                changed_now,
+                added,
+            ])
             .await
             .unwrap();
         assert_eq!(
             (report.unchanged, report.installed, report.removed),
-            (2, 2, 1),
+            (3, 2, 2),
             "{report:?}"
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -448,10 +463,11 @@ fn restart_keeps_unchanged_routes_and_removes_stale_ones() {
         let third = FibSync::start(stop_cfg).await.unwrap();
         assert_eq!(
             third.stop().await.unwrap(),
-            4,
+            5,
             "persist=false removes our routes"
         );
         assert_eq!(ns.bird_routes(false), Vec::<String>::new());
+        assert_eq!(ns.bird_routes(true), Vec::<String>::new());
     });
 }
 
