@@ -1,0 +1,73 @@
+//! Wiring: one task per neighbor, one accept loop per listen address, and a clean shutdown
+//! (Cease / Administrative Shutdown to every peer) when the given future completes.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use conf::Config;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::error::Error;
+use crate::listener;
+use crate::neighbor::session_config;
+use crate::peer::{self, PeerHandle};
+
+/// How long shutdown waits for all peer tasks.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs the daemon until `shutdown` completes, then stops every session and returns.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+    // Listen first: a port we cannot bind is a startup error, before any session starts.
+    let mut listeners = Vec::new();
+    for addr in &config.listen.addresses {
+        let sa = SocketAddr::new(*addr, config.listen.port);
+        listeners.push(crate::socket::listen(sa, &config.neighbors)?);
+        info!(event = "listening", addr = %sa, "listening");
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut peers: Vec<PeerHandle> = Vec::new();
+    for n in &config.neighbors {
+        let sc = session_config(&config, n);
+        peers.push(peer::spawn(n.clone(), sc, stop_rx.clone()));
+    }
+    let routes: listener::Routes = Arc::new(
+        peers
+            .iter()
+            .map(|p| (p.neighbor.address, p.commands.clone()))
+            .collect::<HashMap<_, _>>(),
+    );
+    let accept: Vec<_> = listeners
+        .into_iter()
+        .map(|l| tokio::spawn(listener::accept_loop(l, routes.clone())))
+        .collect();
+    info!(
+        event = "started",
+        router_id = %config.router_id,
+        local_as = %config.local_as,
+        neighbors = config.neighbors.len(),
+        "bgpd started"
+    );
+    shutdown.await;
+    info!(event = "shutting_down", "shutting down");
+    for a in &accept {
+        a.abort();
+    }
+    let _ = stop_tx.send(true);
+    let all = async {
+        for p in peers {
+            let _ = p.task.await;
+        }
+    };
+    if tokio::time::timeout(SHUTDOWN_TIMEOUT, all).await.is_err() {
+        warn!(
+            event = "shutdown_timeout",
+            "some peers did not stop in time"
+        );
+    }
+    info!(event = "exit", "bgpd stopped");
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! The daemon's error type.
+
+use std::net::SocketAddr;
+
+/// Everything that stops the daemon from starting or a socket from being set up.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot set {option} on a socket for {peer}: {source}")]
+    SocketOption {
+        option: &'static str,
+        peer: std::net::IpAddr,
+        source: std::io::Error,
+    },
+    #[error("TCP-MD5 key for {peer} is longer than 80 octets")]
+    Md5KeyTooLong { peer: std::net::IpAddr },
+    #[error("signal handler: {0}")]
+    Signal(std::io::Error),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}

@@ -1,0 +1,845 @@
+//! The BGP session state machine (RFC 4271 §8), sans-IO.
+//!
+//! A [`Session`] is fed [`Input`]s together with the current time and answers with
+//! [`Output`]s: bytes to write, connections to open or close, and events worth logging. It
+//! never touches a socket or a clock; the driver ([`crate::peer`]) asks
+//! [`Session::poll_timeout`] when to call back with [`Input::Timer`] (the quinn-proto
+//! `handle_timeout`/`poll_timeout` split).
+//!
+//! One session is one configured neighbor. It may hold two TCP connections at once, one we
+//! initiated and one the peer initiated, until the collision procedure of RFC 4271 §6.8 leaves
+//! exactly one. Each connection carries its own sub-state (OpenSent, OpenConfirm,
+//! Established); the session's RFC state ([`State`]) is derived from them.
+
+mod timers;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use bgp_proto::capability::Capability;
+use bgp_proto::notification::{cease_subcode, code, fsm_subcode, open_subcode};
+use bgp_proto::update::Update;
+use bgp_proto::{
+    builder, Asn, DecodeError, Message, Negotiated, Notification, Open, RouteRefresh, RouterId,
+    SessionContext,
+};
+use bytes::Bytes;
+
+pub use timers::Jitter;
+
+/// RFC 4271 §8.2.2: the large hold time used while waiting for the peer's OPEN (4 minutes).
+pub const OPEN_HOLD_TIME: Duration = Duration::from_secs(240);
+
+/// Errors older than this are forgotten: the next one waits `error_wait_min` again (BIRD's
+/// `error forget time` default).
+pub const ERROR_FORGET: Duration = Duration::from_secs(300);
+
+/// Identifies one TCP connection of a session; allocated by the driver, unique per session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Who opened a TCP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// We connected to the peer.
+    Outbound,
+    /// The peer connected to us.
+    Inbound,
+}
+
+/// The RFC 4271 §8.2.2 session states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum State {
+    Idle,
+    Connect,
+    Active,
+    OpenSent,
+    OpenConfirm,
+    Established,
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            State::Idle => "Idle",
+            State::Connect => "Connect",
+            State::Active => "Active",
+            State::OpenSent => "OpenSent",
+            State::OpenConfirm => "OpenConfirm",
+            State::Established => "Established",
+        })
+    }
+}
+
+/// What a session needs to know about its neighbor (built from `conf` by [`crate::neighbor`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionConfig {
+    pub local_as: Asn,
+    pub router_id: RouterId,
+    /// The AS the peer must announce (RFC 4271 §6.2, Bad Peer AS otherwise).
+    pub remote_as: Asn,
+    /// Proposed hold time in seconds: 0 or at least 3.
+    pub hold_time: u16,
+    /// Keepalive interval in seconds (used as min(this, negotiated hold / 3)).
+    pub keepalive: u16,
+    pub connect_retry: Duration,
+    /// Delay before the first connection attempt after start.
+    pub connect_delay: Duration,
+    /// Backoff after an error: starts here, doubles per error up to `error_wait_max`.
+    pub error_wait_min: Duration,
+    pub error_wait_max: Duration,
+    /// Never connect, only accept.
+    pub passive: bool,
+    /// Capabilities in our OPEN (the 4-octet AS capability is added by `Open::new`).
+    pub capabilities: Vec<Capability>,
+}
+
+/// Something that happened to the session, given to [`Session::handle`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// ManualStart / AutomaticStart (RFC 4271 §8.1.2 events 1, 3).
+    Start,
+    /// ManualStop (event 2): send this NOTIFICATION (a Cease) on every open connection.
+    Stop(Notification),
+    /// A TCP connection is up (events 16/17): ours completed or the peer's was accepted.
+    Connected { conn: ConnId, direction: Direction },
+    /// Our outgoing connection attempt failed (event 18).
+    ConnectFailed,
+    /// One whole message as cut by the framer, header included.
+    Received { conn: ConnId, frame: Bytes },
+    /// The framer rejected a header (RFC 4271 §6.1).
+    FrameError { conn: ConnId, error: DecodeError },
+    /// The TCP connection ended or failed (event 18).
+    Closed { conn: ConnId },
+    /// The time returned by [`Session::poll_timeout`] has come.
+    Timer,
+}
+
+/// Why an Established session went down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownReason {
+    HoldTimerExpired,
+    /// We sent this NOTIFICATION (an error we detected).
+    NotificationSent(Notification),
+    /// The peer sent this NOTIFICATION.
+    NotificationReceived(Notification),
+    /// The TCP connection ended without a NOTIFICATION.
+    ConnectionClosed,
+    /// We were stopped (shutdown).
+    Stopped,
+}
+
+impl fmt::Display for DownReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DownReason::HoldTimerExpired => f.write_str("hold timer expired"),
+            DownReason::NotificationSent(n) => write!(f, "sent NOTIFICATION: {n}"),
+            DownReason::NotificationReceived(n) => write!(f, "received NOTIFICATION: {n}"),
+            DownReason::ConnectionClosed => f.write_str("connection closed"),
+            DownReason::Stopped => f.write_str("stopped"),
+        }
+    }
+}
+
+/// What the driver must do, or may log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Start an outgoing TCP connection; answer with `Connected{Outbound}` or `ConnectFailed`.
+    Connect,
+    /// Abandon the outgoing attempt in progress (a later `Connected` for it must be dropped).
+    CancelConnect,
+    /// Write these bytes (one or more whole messages) on `conn`.
+    Send {
+        conn: ConnId,
+        data: Bytes,
+    },
+    /// Close `conn` after writing what was queued; no more input is expected for it.
+    Close {
+        conn: ConnId,
+    },
+    StateChanged {
+        from: State,
+        to: State,
+    },
+    /// The session is Established on `conn`.
+    Established {
+        conn: ConnId,
+        negotiated: Box<Negotiated>,
+        peer_router_id: RouterId,
+    },
+    /// The Established session ended.
+    Down {
+        reason: DownReason,
+    },
+    /// An UPDATE was received on the Established connection (RFC 7606 outcomes recorded in
+    /// `update.malformations`; session-reset cases never get here).
+    Update {
+        update: Box<Update>,
+    },
+    RouteRefresh {
+        request: RouteRefresh,
+    },
+    NotificationSent {
+        conn: ConnId,
+        notification: Notification,
+    },
+    NotificationReceived {
+        conn: ConnId,
+        notification: Notification,
+    },
+    /// A connection lost the RFC 4271 §6.8 collision and was closed.
+    CollisionResolved {
+        closed: ConnId,
+        kept: ConnId,
+    },
+}
+
+/// Sub-state of one TCP connection; before TCP is up there is no connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ConnState {
+    OpenSent,
+    OpenConfirm,
+    Established,
+}
+
+#[derive(Debug, Clone)]
+struct Conn {
+    id: ConnId,
+    direction: Direction,
+    state: ConnState,
+    /// The wire context: default until the peer's OPEN, then the negotiated one.
+    ctx: SessionContext,
+    hold: Option<Duration>,
+    hold_at: Option<Instant>,
+    keepalive: Option<Duration>,
+    keepalive_at: Option<Instant>,
+    peer_open: Option<Open>,
+    negotiated: Option<Negotiated>,
+}
+
+/// One BGP session (one configured neighbor).
+#[derive(Debug)]
+pub struct Session {
+    config: SessionConfig,
+    jitter: Jitter,
+    started: bool,
+    conns: Vec<Conn>,
+    /// An outgoing connection attempt is in progress.
+    connecting: bool,
+    /// ConnectRetryTimer (also the delayed first connect).
+    connect_at: Option<Instant>,
+    /// Idle hold after an error (BIRD's error wait); Idle until then.
+    idle_until: Option<Instant>,
+    error_wait: Duration,
+    last_error: Option<Instant>,
+    reported: State,
+}
+
+impl Session {
+    /// A stopped session (Idle); give it [`Input::Start`].
+    pub fn new(config: SessionConfig, jitter: Jitter) -> Session {
+        let error_wait = config.error_wait_min;
+        Session {
+            config,
+            jitter,
+            started: false,
+            conns: Vec::new(),
+            connecting: false,
+            connect_at: None,
+            idle_until: None,
+            error_wait,
+            last_error: None,
+            reported: State::Idle,
+        }
+    }
+
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+
+    /// The RFC 4271 state, derived from the connections.
+    pub fn state(&self) -> State {
+        if !self.started || self.idle_until.is_some() {
+            return State::Idle;
+        }
+        let best = self.conns.iter().map(|c| c.state).fold(None, |acc, s| {
+            Some(match (acc, s) {
+                (_, ConnState::Established) | (Some(ConnState::Established), _) => {
+                    ConnState::Established
+                }
+                (_, ConnState::OpenConfirm) | (Some(ConnState::OpenConfirm), _) => {
+                    ConnState::OpenConfirm
+                }
+                _ => ConnState::OpenSent,
+            })
+        });
+        match best {
+            Some(ConnState::Established) => State::Established,
+            Some(ConnState::OpenConfirm) => State::OpenConfirm,
+            Some(ConnState::OpenSent) => State::OpenSent,
+            None if self.connecting => State::Connect,
+            None => State::Active,
+        }
+    }
+
+    /// The negotiated parameters of the Established connection.
+    pub fn negotiated(&self) -> Option<&Negotiated> {
+        self.established().and_then(|c| c.negotiated.as_ref())
+    }
+
+    /// Number of TCP connections the session holds (0, 1, or 2 during a collision).
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// The earliest time at which [`Input::Timer`] must be given.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let conn_timers = self
+            .conns
+            .iter()
+            .flat_map(|c| [c.hold_at, c.keepalive_at])
+            .flatten();
+        [self.connect_at, self.idle_until]
+            .into_iter()
+            .flatten()
+            .chain(conn_timers)
+            .min()
+    }
+
+    /// Feeds one input at time `now`.
+    pub fn handle(&mut self, input: Input, now: Instant) -> Vec<Output> {
+        let mut out = Vec::new();
+        match input {
+            Input::Start => self.start(now),
+            Input::Stop(n) => self.stop(n, &mut out),
+            Input::Connected { conn, direction } => self.connected(conn, direction, now, &mut out),
+            Input::ConnectFailed => {
+                self.connecting = false;
+                if self.started && self.idle_until.is_none() && self.connect_at.is_none() {
+                    self.connect_at = Some(now + self.jitter.apply(self.config.connect_retry));
+                }
+            }
+            Input::Received { conn, frame } => self.received(conn, &frame, now, &mut out),
+            Input::FrameError { conn, error } => {
+                if self.index(conn).is_some() {
+                    let n = error.notification();
+                    self.fail_conn(conn, Some(n), now, &mut out);
+                }
+            }
+            Input::Closed { conn } => self.closed(conn, now, &mut out),
+            Input::Timer => self.timers(now, &mut out),
+        }
+        let state = self.state();
+        if state != self.reported {
+            out.push(Output::StateChanged {
+                from: self.reported,
+                to: state,
+            });
+            self.reported = state;
+        }
+        out
+    }
+
+    fn start(&mut self, now: Instant) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        if !self.config.passive {
+            self.connect_at = Some(now + self.config.connect_delay);
+        }
+    }
+
+    fn stop(&mut self, n: Notification, out: &mut Vec<Output>) {
+        if self.established().is_some() {
+            out.push(Output::Down {
+                reason: DownReason::Stopped,
+            });
+        }
+        for c in std::mem::take(&mut self.conns) {
+            send_notification(&c, &n, out);
+            out.push(Output::Close { conn: c.id });
+        }
+        if self.connecting {
+            out.push(Output::CancelConnect);
+            self.connecting = false;
+        }
+        self.started = false;
+        self.connect_at = None;
+        self.idle_until = None;
+    }
+
+    fn connected(
+        &mut self,
+        conn: ConnId,
+        direction: Direction,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) {
+        if direction == Direction::Outbound {
+            if !self.connecting {
+                // A late completion of an attempt we cancelled: nothing was sent on it.
+                out.push(Output::Close { conn });
+                return;
+            }
+            self.connecting = false;
+            self.connect_at = None;
+        }
+        // RFC 4271 §8.2.2 Idle: refuse connections; RFC 4271 §6.8: a new connection while one
+        // is Established is closed.
+        let refuse = !self.started || self.idle_until.is_some() || self.established().is_some();
+        if refuse {
+            let n = Notification::new(code::CEASE, cease_subcode::CONNECTION_REJECTED, Vec::new());
+            if let Ok(data) = Message::Notification(n.clone()).to_bytes(&SessionContext::default())
+            {
+                out.push(Output::Send {
+                    conn,
+                    data: data.freeze(),
+                });
+                out.push(Output::NotificationSent {
+                    conn,
+                    notification: n,
+                });
+            }
+            out.push(Output::Close { conn });
+            return;
+        }
+        // A second connection in the same direction replaces a stale one (the peer restarted).
+        if let Some(i) = self.conns.iter().position(|c| c.direction == direction) {
+            let old = self.conns.remove(i);
+            out.push(Output::Close { conn: old.id });
+        }
+        let mut c = Conn {
+            id: conn,
+            direction,
+            state: ConnState::OpenSent,
+            ctx: SessionContext::default(),
+            hold: None,
+            // RFC 4271 §8.2.2 Connect, event 16/17: HoldTimer set to a large value.
+            hold_at: Some(now + OPEN_HOLD_TIME),
+            keepalive: None,
+            keepalive_at: None,
+            peer_open: None,
+            negotiated: None,
+        };
+        let open = self.our_open();
+        if !send_message(&mut c, &Message::Open(open), out) {
+            out.push(Output::Close { conn });
+            return;
+        }
+        self.conns.push(c);
+    }
+
+    fn our_open(&self) -> Open {
+        Open::new(
+            self.config.local_as,
+            self.config.hold_time,
+            self.config.router_id,
+            self.config.capabilities.clone(),
+        )
+    }
+
+    fn received(&mut self, conn: ConnId, frame: &[u8], now: Instant, out: &mut Vec<Output>) {
+        let Some(i) = self.index(conn) else {
+            return;
+        };
+        let msg = match Message::decode(frame, &self.conns[i].ctx) {
+            Ok(m) => m,
+            Err(e) => {
+                let n = e.notification();
+                self.fail_conn(conn, Some(n), now, out);
+                return;
+            }
+        };
+        let state = self.conns[i].state;
+        match (state, msg) {
+            (_, Message::Notification(n)) => {
+                out.push(Output::NotificationReceived {
+                    conn,
+                    notification: n.clone(),
+                });
+                let reason = DownReason::NotificationReceived(n);
+                self.drop_conn(conn, reason, true, now, out);
+            }
+            (ConnState::OpenSent, Message::Open(open)) => self.open_received(i, open, now, out),
+            (ConnState::OpenConfirm, Message::Keepalive) => self.keepalive_confirmed(i, now, out),
+            (ConnState::Established, Message::Keepalive) => self.restart_hold(i, now),
+            (ConnState::Established, Message::Update(mut update)) => {
+                self.restart_hold(i, now);
+                if self.config.remote_as != self.config.local_as {
+                    update.apply_ebgp_rules();
+                }
+                out.push(Output::Update {
+                    update: Box::new(update),
+                });
+            }
+            (ConnState::Established, Message::RouteRefresh(r)) => {
+                self.restart_hold(i, now);
+                out.push(Output::RouteRefresh { request: r });
+            }
+            // RFC 6608 §3: the subcode says in which state the unexpected message came.
+            (s, _) => {
+                let sub = match s {
+                    ConnState::OpenSent => fsm_subcode::UNEXPECTED_IN_OPEN_SENT,
+                    ConnState::OpenConfirm => fsm_subcode::UNEXPECTED_IN_OPEN_CONFIRM,
+                    ConnState::Established => fsm_subcode::UNEXPECTED_IN_ESTABLISHED,
+                };
+                let n = Notification::new(code::FSM, sub, Vec::new());
+                self.fail_conn(conn, Some(n), now, out);
+            }
+        }
+    }
+
+    fn open_received(&mut self, i: usize, open: Open, now: Instant, out: &mut Vec<Output>) {
+        let conn = self.conns[i].id;
+        // RFC 4271 §6.2: the peer's AS must be the configured one.
+        let peer_as = open.four_octet_asn();
+        if peer_as != self.config.remote_as {
+            let data = match u16::try_from(peer_as.0) {
+                Ok(two) => two.to_be_bytes().to_vec(),
+                Err(_) => peer_as.0.to_be_bytes().to_vec(),
+            };
+            let n = Notification::new(code::OPEN_MESSAGE, open_subcode::BAD_PEER_AS, data);
+            self.fail_conn(conn, Some(n), now, out);
+            return;
+        }
+        // RFC 6286 §2.2: within an AS the identifiers must differ.
+        let internal = self.config.remote_as == self.config.local_as;
+        if internal && open.router_id == self.config.router_id {
+            let n = Notification::new(
+                code::OPEN_MESSAGE,
+                open_subcode::BAD_BGP_IDENTIFIER,
+                Vec::new(),
+            );
+            self.fail_conn(conn, Some(n), now, out);
+            return;
+        }
+        // RFC 4271 §6.8 collision detection against the other connection, whose peer
+        // identifier is this OPEN's (same peer).
+        if let Some(other) = self.conns.iter().find(|c| c.id != conn).map(|c| c.id) {
+            let loser = if self.established().is_some() {
+                conn
+            } else {
+                // RFC 6286 §2.3: equal identifiers (eBGP) are ordered by AS number.
+                let local = (u32::from(self.config.router_id.0), self.config.local_as.0);
+                let remote = (u32::from(open.router_id.0), peer_as.0);
+                let keep_dir = if local > remote {
+                    Direction::Outbound
+                } else {
+                    Direction::Inbound
+                };
+                if self.conns[i].direction == keep_dir {
+                    other
+                } else {
+                    conn
+                }
+            };
+            let kept = if loser == conn { other } else { conn };
+            let n = Notification::new(
+                code::CEASE,
+                cease_subcode::CONNECTION_COLLISION_RESOLUTION,
+                Vec::new(),
+            );
+            self.close_conn(loser, Some(n), out);
+            out.push(Output::CollisionResolved {
+                closed: loser,
+                kept,
+            });
+            if loser == conn {
+                return;
+            }
+        }
+        let Some(i) = self.index(conn) else {
+            return;
+        };
+        let ours = self.our_open();
+        let negotiated = SessionContext::negotiate(&ours, &open);
+        let hold = negotiated.hold_time;
+        let c = &mut self.conns[i];
+        c.ctx = negotiated.context;
+        // RFC 4271 §4.2: hold 0 means no keepalives and no hold timer.
+        if hold == 0 {
+            c.hold = None;
+            c.keepalive = None;
+        } else {
+            c.hold = Some(Duration::from_secs(u64::from(hold)));
+            let ka = u64::from(self.config.keepalive.min(hold / 3).max(1));
+            c.keepalive = Some(Duration::from_secs(ka));
+        }
+        c.peer_open = Some(open);
+        c.negotiated = Some(negotiated);
+        c.state = ConnState::OpenConfirm;
+        if !send_message(c, &Message::Keepalive, out) {
+            self.fail_conn(conn, None, now, out);
+            return;
+        }
+        let c = &mut self.conns[i];
+        c.hold_at = c.hold.map(|h| now + h);
+        c.keepalive_at = c.keepalive.map(|k| now + self.jitter.apply(k));
+    }
+
+    fn keepalive_confirmed(&mut self, i: usize, now: Instant, out: &mut Vec<Output>) {
+        self.restart_hold(i, now);
+        let conn = self.conns[i].id;
+        self.conns[i].state = ConnState::Established;
+        // RFC 4271 §6.8: the other connection (still opening) is closed.
+        let others: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|c| c.id != conn)
+            .map(|c| c.id)
+            .collect();
+        for o in others {
+            let n = Notification::new(
+                code::CEASE,
+                cease_subcode::CONNECTION_COLLISION_RESOLUTION,
+                Vec::new(),
+            );
+            self.close_conn(o, Some(n), out);
+            out.push(Output::CollisionResolved {
+                closed: o,
+                kept: conn,
+            });
+        }
+        if self.connecting {
+            out.push(Output::CancelConnect);
+            self.connecting = false;
+        }
+        self.connect_at = None;
+        let Some(i) = self.index(conn) else {
+            return;
+        };
+        let c = &self.conns[i];
+        let (Some(negotiated), Some(peer)) = (c.negotiated.clone(), c.peer_open.as_ref()) else {
+            return;
+        };
+        out.push(Output::Established {
+            conn,
+            negotiated: Box::new(negotiated.clone()),
+            peer_router_id: peer.router_id,
+        });
+        // RFC 4724 §2: End-of-RIB after the initial table (empty until the RIB exists).
+        for f in &negotiated.families {
+            out.push(Output::Send {
+                conn,
+                data: builder::end_of_rib(*f),
+            });
+        }
+    }
+
+    fn restart_hold(&mut self, i: usize, now: Instant) {
+        let c = &mut self.conns[i];
+        c.hold_at = c.hold.map(|h| now + h);
+    }
+
+    fn closed(&mut self, conn: ConnId, now: Instant, out: &mut Vec<Output>) {
+        if self.index(conn).is_some() {
+            self.drop_conn(conn, DownReason::ConnectionClosed, true, now, out);
+        }
+    }
+
+    fn timers(&mut self, now: Instant, out: &mut Vec<Output>) {
+        if self.idle_until.is_some_and(|t| t <= now) {
+            self.idle_until = None;
+            if self.started && !self.config.passive {
+                self.connect_at = Some(now);
+            }
+        }
+        // Hold timers first: RFC 4271 §6.5, NOTIFICATION Hold Timer Expired (4/0).
+        let expired: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|c| c.hold_at.is_some_and(|t| t <= now))
+            .map(|c| c.id)
+            .collect();
+        for conn in expired {
+            let n = Notification::new(code::HOLD_TIMER_EXPIRED, 0, Vec::new());
+            self.fail_conn_with(conn, Some(n), DownReason::HoldTimerExpired, now, out);
+        }
+        for i in 0..self.conns.len() {
+            let due = self.conns[i].keepalive_at.is_some_and(|t| t <= now);
+            if due {
+                let c = &mut self.conns[i];
+                let ok = send_message(c, &Message::Keepalive, out);
+                c.keepalive_at = c.keepalive.map(|k| now + self.jitter.apply(k));
+                if !ok {
+                    let id = c.id;
+                    self.fail_conn(id, None, now, out);
+                    break;
+                }
+            }
+        }
+        if self.connect_at.is_some_and(|t| t <= now) {
+            let have_outbound = self
+                .conns
+                .iter()
+                .any(|c| c.direction == Direction::Outbound);
+            let needless = have_outbound || self.established().is_some();
+            if !self.started || self.idle_until.is_some() || needless {
+                self.connect_at = None;
+            } else {
+                if self.connecting {
+                    out.push(Output::CancelConnect);
+                }
+                out.push(Output::Connect);
+                self.connecting = true;
+                // RFC 4271 §10: ConnectRetryTimer with jitter.
+                self.connect_at = Some(now + self.jitter.apply(self.config.connect_retry));
+            }
+        }
+    }
+
+    /// Sends `n` (if any) on `conn`, closes it, and handles the session consequences as an error.
+    fn fail_conn(
+        &mut self,
+        conn: ConnId,
+        n: Option<Notification>,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) {
+        let reason = match &n {
+            Some(n) => DownReason::NotificationSent(n.clone()),
+            None => DownReason::ConnectionClosed,
+        };
+        self.fail_conn_with(conn, n, reason, now, out);
+    }
+
+    fn fail_conn_with(
+        &mut self,
+        conn: ConnId,
+        n: Option<Notification>,
+        reason: DownReason,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) {
+        if let Some(state) = self.close_conn(conn, n, out) {
+            self.after_loss(state, true, reason, now, out);
+        }
+    }
+
+    /// Removes `conn` after the peer ended it (NOTIFICATION or TCP close).
+    fn drop_conn(
+        &mut self,
+        conn: ConnId,
+        reason: DownReason,
+        error: bool,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) {
+        let Some(i) = self.index(conn) else {
+            return;
+        };
+        let c = self.conns.remove(i);
+        out.push(Output::Close { conn });
+        self.after_loss(c.state, error, reason, now, out);
+    }
+
+    /// Closes `conn`, sending `n` first when given; returns the state it was in.
+    fn close_conn(
+        &mut self,
+        conn: ConnId,
+        n: Option<Notification>,
+        out: &mut Vec<Output>,
+    ) -> Option<ConnState> {
+        let i = self.index(conn)?;
+        let c = self.conns.remove(i);
+        if let Some(n) = n {
+            send_notification(&c, &n, out);
+        }
+        out.push(Output::Close { conn });
+        Some(c.state)
+    }
+
+    /// What losing a connection in `state` means for the session.
+    fn after_loss(
+        &mut self,
+        state: ConnState,
+        error: bool,
+        reason: DownReason,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) {
+        if state == ConnState::Established {
+            out.push(Output::Down { reason });
+        }
+        if !self.conns.is_empty() || !self.started {
+            // The other connection carries on (collision not yet resolved).
+            return;
+        }
+        if error {
+            self.enter_idle_hold(now, out);
+        } else if !self.config.passive && self.connect_at.is_none() && !self.connecting {
+            self.connect_at = Some(now + self.jitter.apply(self.config.connect_retry));
+        }
+    }
+
+    /// BIRD-style error wait: Idle for a while, doubling per error up to the maximum.
+    fn enter_idle_hold(&mut self, now: Instant, out: &mut Vec<Output>) {
+        let recent = self
+            .last_error
+            .is_some_and(|t| now.saturating_duration_since(t) < ERROR_FORGET);
+        self.error_wait = if recent {
+            (self.error_wait * 2).min(self.config.error_wait_max)
+        } else {
+            self.config.error_wait_min
+        };
+        self.last_error = Some(now);
+        self.idle_until = Some(now + self.error_wait);
+        self.connect_at = None;
+        if self.connecting {
+            out.push(Output::CancelConnect);
+            self.connecting = false;
+        }
+    }
+
+    /// The current error wait (the Idle hold after the last error).
+    pub fn error_wait(&self) -> Duration {
+        self.error_wait
+    }
+
+    fn index(&self, conn: ConnId) -> Option<usize> {
+        self.conns.iter().position(|c| c.id == conn)
+    }
+
+    fn established(&self) -> Option<&Conn> {
+        self.conns
+            .iter()
+            .find(|c| c.state == ConnState::Established)
+    }
+}
+
+/// Encodes `msg` with the connection's context and queues it; false if it cannot be encoded.
+fn send_message(c: &mut Conn, msg: &Message, out: &mut Vec<Output>) -> bool {
+    match msg.to_bytes(&c.ctx) {
+        Ok(b) => {
+            out.push(Output::Send {
+                conn: c.id,
+                data: b.freeze(),
+            });
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+fn send_notification(c: &Conn, n: &Notification, out: &mut Vec<Output>) {
+    if let Ok(b) = Message::Notification(n.clone()).to_bytes(&c.ctx) {
+        out.push(Output::Send {
+            conn: c.id,
+            data: b.freeze(),
+        });
+        out.push(Output::NotificationSent {
+            conn: c.id,
+            notification: n.clone(),
+        });
+    }
+}

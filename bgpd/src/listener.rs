@@ -1,0 +1,70 @@
+//! The accept loop: connections from configured neighbors go to their peer task; anyone else
+//! gets a NOTIFICATION Cease / Connection Rejected (RFC 4486) and is closed.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bgp_proto::notification::{cease_subcode, code};
+use bgp_proto::{Message, Notification, SessionContext};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::peer::PeerCommand;
+
+/// How long we try to deliver the rejection NOTIFICATION to an unknown peer.
+const REJECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Where accepted connections go: the command channel of each neighbor's task, by address.
+pub type Routes = Arc<HashMap<IpAddr, mpsc::Sender<PeerCommand>>>;
+
+/// Accepts connections on `listener` until the task is dropped.
+pub async fn accept_loop(listener: TcpListener, routes: Routes) {
+    let local = listener.local_addr().ok();
+    loop {
+        let (stream, remote) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                // Out of file descriptors and the like: wait a little instead of spinning.
+                warn!(event = "accept_failed", listen = ?local, error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        dispatch(stream, remote, &routes);
+    }
+}
+
+fn dispatch(stream: TcpStream, remote: SocketAddr, routes: &Routes) {
+    let ip = remote.ip().to_canonical();
+    match routes.get(&ip) {
+        Some(tx) => match tx.try_send(PeerCommand::Incoming(stream)) {
+            Ok(()) => {}
+            // On full: the peer task is behind; drop the connection, the peer will retry.
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                warn!(event = "incoming_dropped", peer = %ip, "peer task busy, connection dropped");
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+        },
+        None => {
+            info!(event = "rejected", peer = %remote, "connection from unconfigured address rejected");
+            tokio::spawn(reject(stream));
+        }
+    }
+}
+
+/// Sends Cease / Connection Rejected and closes.
+async fn reject(mut stream: TcpStream) {
+    let n = Notification::new(code::CEASE, cease_subcode::CONNECTION_REJECTED, Vec::new());
+    let Ok(bytes) = Message::Notification(n).to_bytes(&SessionContext::default()) else {
+        return;
+    };
+    let _ = tokio::time::timeout(REJECT_TIMEOUT, async {
+        let _ = stream.write_all(&bytes).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+}

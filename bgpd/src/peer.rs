@@ -1,0 +1,449 @@
+//! The per-neighbor task: drives one [`Session`] with real sockets and a real clock.
+//!
+//! Per TCP connection there is a reader task (framing with `BgpFramer`) and a writer task. All
+//! of them report to the peer task over one bounded event channel; the peer task alone owns the
+//! session. Channel rules:
+//! - events (readers, writers, connect attempts → peer task), capacity [`EVENT_QUEUE`]: senders
+//!   wait when it is full, which stops reading from TCP (back-pressure to the peer);
+//! - commands (listener/daemon → peer task), capacity [`COMMAND_QUEUE`]: the listener uses
+//!   `try_send` and drops the new connection when it is full (the peer retries);
+//! - per-connection write queue, capacity [`WRITE_QUEUE`]: when full, the peer has stopped
+//!   reading our messages, so the connection is treated as failed and closed.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bgp_proto::notification::cease_subcode;
+use bgp_proto::{BgpFramer, FrameError, Notification, MAX_EXTENDED_MESSAGE_LEN};
+use bytes::{Bytes, BytesMut};
+use conf::Neighbor;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::codec::Decoder;
+use tracing::{debug, info, warn, Instrument};
+
+use crate::fsm::{ConnId, Direction, Input, Jitter, Output, Session, SessionConfig, State};
+use crate::socket;
+use crate::stats::PeerStats;
+
+/// Capacity of a peer task's event channel.
+pub const EVENT_QUEUE: usize = 256;
+/// Capacity of a peer task's command channel.
+pub const COMMAND_QUEUE: usize = 8;
+/// Messages queued for writing on one connection before it is declared stuck.
+pub const WRITE_QUEUE: usize = 1024;
+/// How long shutdown waits for NOTIFICATIONs to be written.
+pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The shutdown communication sent on SIGTERM/SIGINT (RFC 9003).
+pub const SHUTDOWN_MESSAGE: &str = "bgpd shutting down";
+
+/// What the outside world tells a peer task.
+#[derive(Debug)]
+pub enum PeerCommand {
+    /// The listener accepted a connection from this neighbor.
+    Incoming(TcpStream),
+}
+
+/// What the daemon keeps of a running peer task.
+#[derive(Debug)]
+pub struct PeerHandle {
+    pub neighbor: Neighbor,
+    pub commands: mpsc::Sender<PeerCommand>,
+    pub stats: Arc<PeerStats>,
+    pub state: watch::Receiver<State>,
+    pub task: JoinHandle<()>,
+}
+
+enum Event {
+    Frame {
+        conn: ConnId,
+        frame: Bytes,
+    },
+    FrameError {
+        conn: ConnId,
+        error: FrameError,
+    },
+    Closed {
+        conn: ConnId,
+    },
+    ConnectDone {
+        attempt: u64,
+        result: Result<TcpStream, crate::Error>,
+    },
+}
+
+struct ConnIo {
+    writer: mpsc::Sender<Bytes>,
+    reader: JoinHandle<()>,
+    writer_task: JoinHandle<()>,
+    remote: Option<SocketAddr>,
+}
+
+struct PeerTask {
+    neighbor: Neighbor,
+    session: Session,
+    stats: Arc<PeerStats>,
+    state_tx: watch::Sender<State>,
+    events_tx: mpsc::Sender<Event>,
+    conns: HashMap<ConnId, ConnIo>,
+    next_conn: u64,
+    attempt: u64,
+    connect_task: Option<JoinHandle<()>>,
+    /// Largest frame the readers accept; the FSM checks the negotiated limit.
+    max_frame: usize,
+    /// Writer tasks of closed connections still flushing.
+    closing: Vec<JoinHandle<()>>,
+}
+
+/// Starts the task for neighbor `n`; it runs until `shutdown` turns true.
+pub fn spawn(n: Neighbor, config: SessionConfig, shutdown: watch::Receiver<bool>) -> PeerHandle {
+    let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
+    let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
+    let (state_tx, state_rx) = watch::channel(State::Idle);
+    let stats = Arc::new(PeerStats::default());
+    let ext = config
+        .capabilities
+        .iter()
+        .any(|c| matches!(c, bgp_proto::Capability::ExtendedMessage));
+    let span = tracing::info_span!("peer", peer = %n.address, asn = %n.remote_as, name = %n.name);
+    let task = PeerTask {
+        neighbor: n.clone(),
+        session: Session::new(config, Jitter::new(rand::random())),
+        stats: stats.clone(),
+        state_tx,
+        events_tx,
+        conns: HashMap::new(),
+        next_conn: 1,
+        attempt: 0,
+        connect_task: None,
+        max_frame: if ext {
+            MAX_EXTENDED_MESSAGE_LEN
+        } else {
+            bgp_proto::MAX_MESSAGE_LEN
+        },
+        closing: Vec::new(),
+    };
+    let join = tokio::spawn(task.run(cmd_rx, events_rx, shutdown).instrument(span));
+    PeerHandle {
+        neighbor: n,
+        commands: cmd_tx,
+        stats,
+        state: state_rx,
+        task: join,
+    }
+}
+
+impl PeerTask {
+    async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<PeerCommand>,
+        mut events: mpsc::Receiver<Event>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        self.input(Input::Start);
+        loop {
+            let deadline = self.session.poll_timeout();
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(Instant::from_std(d)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                Some(cmd) = commands.recv() => match cmd {
+                    PeerCommand::Incoming(stream) => self.incoming(stream),
+                },
+                Some(ev) = events.recv() => self.event(ev),
+                _ = sleep => self.input(Input::Timer),
+            }
+            self.closing.retain(|t| !t.is_finished());
+        }
+        // RFC 8203 / RFC 9003: Cease / Administrative Shutdown with a short message.
+        let n = Notification::cease_with_communication(
+            cease_subcode::ADMINISTRATIVE_SHUTDOWN,
+            SHUTDOWN_MESSAGE,
+        );
+        self.input(Input::Stop(n));
+        let flush = futures_join(std::mem::take(&mut self.closing));
+        if tokio::time::timeout(FLUSH_TIMEOUT, flush).await.is_err() {
+            warn!(
+                event = "shutdown_flush_timeout",
+                "NOTIFICATION not flushed in time"
+            );
+        }
+        info!(event = "stopped", "peer stopped");
+    }
+
+    fn incoming(&mut self, stream: TcpStream) {
+        if let Err(e) = socket::accepted(&stream, &self.neighbor) {
+            warn!(event = "socket_option_failed", error = %e, "cannot set socket options");
+        }
+        let conn = self.new_conn(stream);
+        self.input(Input::Connected {
+            conn,
+            direction: Direction::Inbound,
+        });
+    }
+
+    fn new_conn(&mut self, stream: TcpStream) -> ConnId {
+        let conn = ConnId(self.next_conn);
+        self.next_conn += 1;
+        let remote = stream.peer_addr().ok();
+        let local = stream.local_addr().ok();
+        debug!(event = "tcp_up", conn = %conn, ?remote, ?local, "TCP connection up");
+        let (mut rd, mut wr) = stream.into_split();
+        let events = self.events_tx.clone();
+        let max = self.max_frame;
+        let reader = tokio::spawn(
+            async move {
+                let mut framer = BgpFramer::new();
+                framer.set_max_len(max);
+                let mut buf = BytesMut::with_capacity(8192);
+                loop {
+                    loop {
+                        match framer.decode(&mut buf) {
+                            Ok(Some(frame)) => {
+                                let ev = Event::Frame {
+                                    conn,
+                                    frame: frame.freeze(),
+                                };
+                                if events.send(ev).await.is_err() {
+                                    return;
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(error) => {
+                                let _ = events.send(Event::FrameError { conn, error }).await;
+                                return;
+                            }
+                        }
+                    }
+                    match rd.read_buf(&mut buf).await {
+                        Ok(0) | Err(_) => {
+                            let _ = events.send(Event::Closed { conn }).await;
+                            return;
+                        }
+                        Ok(_) => {}
+                    }
+                }
+            }
+            .in_current_span(),
+        );
+        let (wtx, mut wrx) = mpsc::channel::<Bytes>(WRITE_QUEUE);
+        let events = self.events_tx.clone();
+        let writer_task = tokio::spawn(
+            async move {
+                while let Some(data) = wrx.recv().await {
+                    if let Err(e) = wr.write_all(&data).await {
+                        debug!(conn = %conn, error = %e, "write failed");
+                        let _ = events.send(Event::Closed { conn }).await;
+                        return;
+                    }
+                }
+                // The session closed this connection: everything queued is written.
+                let _ = wr.shutdown().await;
+            }
+            .in_current_span(),
+        );
+        self.conns.insert(
+            conn,
+            ConnIo {
+                writer: wtx,
+                reader,
+                writer_task,
+                remote,
+            },
+        );
+        conn
+    }
+
+    fn event(&mut self, ev: Event) {
+        match ev {
+            Event::Frame { conn, frame } => self.input(Input::Received { conn, frame }),
+            Event::FrameError { conn, error } => match error {
+                FrameError::Decode(error) => self.input(Input::FrameError { conn, error }),
+                FrameError::Io(_) | FrameError::TooLong { .. } => {
+                    self.input(Input::Closed { conn })
+                }
+            },
+            Event::Closed { conn } => self.input(Input::Closed { conn }),
+            Event::ConnectDone { attempt, result } => {
+                if attempt != self.attempt || self.connect_task.is_none() {
+                    // Cancelled meanwhile; a stream, if any, is dropped (closed) here.
+                    return;
+                }
+                self.connect_task = None;
+                match result {
+                    Ok(stream) => {
+                        let conn = self.new_conn(stream);
+                        self.input(Input::Connected {
+                            conn,
+                            direction: Direction::Outbound,
+                        });
+                    }
+                    Err(e) => {
+                        debug!(event = "connect_failed", error = %e, "connection attempt failed");
+                        self.input(Input::ConnectFailed);
+                    }
+                }
+            }
+        }
+    }
+
+    fn input(&mut self, input: Input) {
+        let now = Instant::now().into_std();
+        let outputs = self.session.handle(input, now);
+        for o in outputs {
+            self.output(o);
+        }
+    }
+
+    fn output(&mut self, o: Output) {
+        match o {
+            Output::Connect => {
+                self.attempt += 1;
+                let attempt = self.attempt;
+                let n = self.neighbor.clone();
+                let events = self.events_tx.clone();
+                debug!(event = "connecting", port = n.port, "connecting");
+                self.connect_task = Some(tokio::spawn(
+                    async move {
+                        let result = socket::connect(&n).await;
+                        let _ = events.send(Event::ConnectDone { attempt, result }).await;
+                    }
+                    .in_current_span(),
+                ));
+            }
+            Output::CancelConnect => {
+                if let Some(t) = self.connect_task.take() {
+                    t.abort();
+                }
+            }
+            Output::Send { conn, data } => {
+                let Some(io) = self.conns.get(&conn) else {
+                    return;
+                };
+                match io.writer.try_send(data) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        warn!(event = "write_queue_full", conn = %conn, "peer not reading, closing");
+                        self.input(Input::Closed { conn });
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => {}
+                }
+            }
+            Output::Close { conn } => {
+                if let Some(io) = self.conns.remove(&conn) {
+                    io.reader.abort();
+                    // Dropping the sender lets the writer flush its queue and shut down.
+                    drop(io.writer);
+                    self.closing.push(io.writer_task);
+                    debug!(event = "tcp_close", conn = %conn, remote = ?io.remote, "closing connection");
+                }
+            }
+            Output::StateChanged { from, to } => {
+                info!(event = "state", from = %from, to = %to, "state changed");
+                self.state_tx.send_replace(to);
+            }
+            Output::Established {
+                conn,
+                negotiated,
+                peer_router_id,
+            } => {
+                self.stats
+                    .established_count
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let families: Vec<String> =
+                    negotiated.families.iter().map(|f| f.to_string()).collect();
+                let remote = self.conns.get(&conn).and_then(|c| c.remote);
+                info!(
+                    event = "established",
+                    conn = %conn,
+                    remote = ?remote,
+                    peer_router_id = %peer_router_id,
+                    peer_as = %negotiated.peer_asn,
+                    hold_time = negotiated.hold_time,
+                    four_octet_as = negotiated.context.four_octet_as,
+                    extended_message = negotiated.context.extended_message,
+                    route_refresh = negotiated.route_refresh,
+                    enhanced_route_refresh = negotiated.enhanced_route_refresh,
+                    families = ?families,
+                    "session established"
+                );
+            }
+            Output::Down { reason } => {
+                let s = &self.stats;
+                info!(
+                    event = "down",
+                    reason = %reason,
+                    updates_received = PeerStats::get(&s.updates_received),
+                    prefixes_received = PeerStats::get(&s.prefixes_received),
+                    prefixes_withdrawn = PeerStats::get(&s.prefixes_withdrawn),
+                    "session down"
+                );
+            }
+            Output::Update { update } => {
+                let c = self.stats.record_update(&update);
+                if c.treat_as_withdraw {
+                    warn!(
+                        event = "treat_as_withdraw",
+                        withdrawn = c.withdrawn,
+                        malformations = ?update.malformations,
+                        "malformed UPDATE treated as withdraw (RFC 7606)"
+                    );
+                } else if c.attribute_discard {
+                    warn!(event = "attribute_discard", malformations = ?update.malformations,
+                        "malformed attribute discarded (RFC 7606)");
+                }
+                debug!(
+                    event = "update",
+                    announced = c.announced,
+                    withdrawn = c.withdrawn,
+                    end_of_rib = ?update.end_of_rib(),
+                    "UPDATE received"
+                );
+            }
+            Output::RouteRefresh { request } => {
+                debug!(event = "route_refresh", request = ?request, "ROUTE-REFRESH received");
+            }
+            Output::NotificationSent { conn, notification } => {
+                warn!(
+                    event = "notification_sent",
+                    conn = %conn,
+                    code = notification.code,
+                    subcode = notification.subcode,
+                    text = %notification,
+                    "NOTIFICATION sent"
+                );
+            }
+            Output::NotificationReceived { conn, notification } => {
+                warn!(
+                    event = "notification_received",
+                    conn = %conn,
+                    code = notification.code,
+                    subcode = notification.subcode,
+                    text = %notification,
+                    "NOTIFICATION received"
+                );
+            }
+            Output::CollisionResolved { closed, kept } => {
+                info!(event = "collision", closed = %closed, kept = %kept,
+                    "connection collision resolved (RFC 4271 §6.8)");
+            }
+        }
+    }
+}
+
+/// Waits for every task (their results do not matter: they only write and close).
+async fn futures_join(tasks: Vec<JoinHandle<()>>) {
+    for t in tasks {
+        let _ = t.await;
+    }
+}
