@@ -17,6 +17,8 @@ use crate::error::FibError;
 const NLMSG_HDR_LEN: usize = 16;
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
+/// The dump was interrupted by a change; its content may be inconsistent.
+const NLM_F_DUMP_INTR: u16 = 0x10;
 /// Bytes of requests handed to the kernel per `send`; the kernel processes them all inside the
 /// call and queues one ack each.
 const SEND_CHUNK: usize = 64 * 1024;
@@ -36,6 +38,7 @@ pub(crate) const RTNLGRP_IPV6_ROUTE: u32 = 11;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Frame<'a> {
     pub(crate) kind: u16,
+    pub(crate) flags: u16,
     pub(crate) seq: u32,
     /// The whole message, header included.
     pub(crate) bytes: &'a [u8],
@@ -67,6 +70,7 @@ pub(crate) fn frames(mut buf: &[u8]) -> impl Iterator<Item = Result<Frame<'_>, F
         }
         let frame = Frame {
             kind: u16::from_ne_bytes([buf[4], buf[5]]),
+            flags: u16::from_ne_bytes([buf[6], buf[7]]),
             seq: u32::from_ne_bytes([buf[8], buf[9], buf[10], buf[11]]),
             bytes: &buf[..len],
         };
@@ -293,16 +297,36 @@ impl RtSocket {
         Ok(())
     }
 
-    /// Sends one dump request and collects every reply message.
+    /// Sends one dump request and collects every reply message. A dump the kernel marks as
+    /// interrupted (`NLM_F_DUMP_INTR`: the table changed meanwhile) is taken again.
     pub(crate) async fn dump(
         &mut self,
         body: RouteNetlinkMessage,
     ) -> Result<Vec<RouteNetlinkMessage>, FibError> {
+        const ATTEMPTS: usize = 5;
+        for attempt in 1..=ATTEMPTS {
+            let (out, interrupted) = self.dump_once(body.clone()).await?;
+            if !interrupted || attempt == ATTEMPTS {
+                if interrupted {
+                    warn!("netlink dump still interrupted after {ATTEMPTS} attempts; using it");
+                }
+                return Ok(out);
+            }
+            debug!(attempt, "netlink dump interrupted, retrying");
+        }
+        Ok(Vec::new())
+    }
+
+    async fn dump_once(
+        &mut self,
+        body: RouteNetlinkMessage,
+    ) -> Result<(Vec<RouteNetlinkMessage>, bool), FibError> {
         let seq = self.reserve(1);
         let mut tx = Vec::new();
         crate::message::encode(body, crate::message::DUMP_FLAGS, seq, &mut tx);
         self.send(&tx).await?;
         let mut out = Vec::new();
+        let mut interrupted = false;
         loop {
             let len = self.recv().await?;
             for frame in frames(&self.rx[..len]) {
@@ -310,8 +334,9 @@ impl RtSocket {
                 if frame.seq != seq {
                     continue;
                 }
+                interrupted |= frame.flags & NLM_F_DUMP_INTR != 0;
                 match frame.kind {
-                    NLMSG_DONE => return Ok(out),
+                    NLMSG_DONE => return Ok((out, interrupted)),
                     NLMSG_ERROR => {
                         let code = frame.error_code().unwrap_or(0);
                         return Err(FibError::socket(

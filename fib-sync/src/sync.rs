@@ -285,7 +285,10 @@ impl Actor {
     async fn handle(&mut self, cmd: Command) {
         match cmd {
             Command::Apply(batch, reply) => {
-                let _ = reply.send(self.apply(batch).await);
+                let result = self.apply(batch).await;
+                // Acks may have been lost: what the kernel holds is unknown until a resync.
+                self.needs_resync |= result.is_err();
+                let _ = reply.send(result);
             }
             Command::Reconcile(desired, reply) => {
                 self.desired = desired.into_iter().map(|r| (r.prefix.trunc(), r)).collect();
@@ -509,7 +512,7 @@ impl Actor {
                     if err.is_dependency() {
                         self.defer(prefix, err, report);
                     } else {
-                        warn!(%prefix, error = %err, "kernel refused route");
+                        debug!(%prefix, error = %err, "kernel refused route");
                         report.failed.push((prefix, err));
                     }
                 }
@@ -529,7 +532,7 @@ impl Actor {
                 }
                 (Op::Delete(prefix, _), Some(errno)) => {
                     let err = FibError::from_errno(prefix, errno);
-                    warn!(%prefix, error = %err, "kernel refused delete");
+                    debug!(%prefix, error = %err, "kernel refused delete");
                     report.failed.push((prefix, err));
                 }
                 (Op::Delete(..), None) => {}
@@ -537,6 +540,15 @@ impl Actor {
         }
         if self.pending.is_empty() {
             self.logged.clear();
+        }
+        if let Some((prefix, err)) = report.failed.first() {
+            // One line per batch, not one per route: a million refusals must not flood the log.
+            warn!(
+                failed = report.failed.len(),
+                first = %prefix,
+                error = %err,
+                "kernel refused routes"
+            );
         }
         if !leftovers.is_empty() {
             // The kernel kept the old route when it refused the new one: it is stale now.
