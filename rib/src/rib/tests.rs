@@ -1,1 +1,470 @@
+//! The facade driven like `bgpd` drives it: UPDATEs in, Loc-RIB changes and encoded UPDATEs out.
 
+use std::net::{IpAddr, Ipv4Addr};
+
+use bgp_proto::attribute::{AsPath, Community, Origin, PathAttributes};
+use bgp_proto::nlri::NlriEntry;
+use bgp_proto::update::Update;
+use bgp_proto::{Asn, Family, Prefix, RouterId, SessionContext, HEADER_LEN};
+
+use super::*;
+use crate::adj_rib_in::AcceptAll;
+use crate::adj_rib_out::ExportAll;
+use crate::peer::NextHopMode;
+
+const LOCAL_AS: Asn = Asn(64512);
+
+fn local() -> LocalInfo {
+    LocalInfo::new(RouterId(Ipv4Addr::new(10, 99, 0, 1)), LOCAL_AS)
+}
+
+fn ctx() -> SessionContext {
+    SessionContext {
+        four_octet_as: true,
+        ..SessionContext::default()
+    }
+}
+
+fn addr(n: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(10, 99, 0, n))
+}
+
+fn peer(n: u8, asn: Asn) -> PeerInfo {
+    PeerInfo {
+        local_v4: Some(Ipv4Addr::new(10, 99, 0, 1)),
+        ..PeerInfo::new(PeerId(u32::from(n)), addr(n), asn)
+    }
+}
+
+fn session(n: u8) -> SessionInfo {
+    SessionInfo {
+        router_id: RouterId(Ipv4Addr::new(10, 99, 0, n)),
+        context: ctx(),
+        families: vec![Family::Ipv4Unicast],
+    }
+}
+
+fn rib_with(peers: &[PeerInfo]) -> Rib {
+    let mut rib = Rib::new(local());
+    for p in peers {
+        rib.add_peer(p.clone()).unwrap();
+        let n = p.id.0 as u8;
+        rib.peer_up(p.id, session(n), &mut ExportAll).unwrap();
+    }
+    rib
+}
+
+fn pfx(s: &str) -> Prefix {
+    s.parse().unwrap()
+}
+
+fn attrs(path: &[u32], nh: u8) -> PathAttributes {
+    PathAttributes {
+        origin: Some(Origin::Igp),
+        as_path: Some(AsPath::from_sequence(path.iter().map(|a| Asn(*a)))),
+        next_hop: Some(Ipv4Addr::new(10, 99, 0, nh)),
+        ..PathAttributes::default()
+    }
+}
+
+fn announce(a: PathAttributes, prefixes: &[&str]) -> Update {
+    Update {
+        attributes: a,
+        nlri: prefixes.iter().map(|p| NlriEntry::new(pfx(p))).collect(),
+        ..Update::default()
+    }
+}
+
+fn withdraw(prefixes: &[&str]) -> Update {
+    Update {
+        withdrawn: prefixes.iter().map(|p| NlriEntry::new(pfx(p))).collect(),
+        ..Update::default()
+    }
+}
+
+/// Decode back-to-back UPDATE messages: (announced prefixes with attributes, withdrawn, EoRs).
+fn decode(bytes: &[u8]) -> (Vec<(Prefix, PathAttributes)>, Vec<Prefix>, usize) {
+    let (mut ann, mut wd, mut eor) = (Vec::new(), Vec::new(), 0);
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let len = usize::from(u16::from_be_bytes([rest[16], rest[17]]));
+        let u = Update::decode(&rest[HEADER_LEN..len], &ctx()).unwrap();
+        if u.end_of_rib().is_some() {
+            eor += 1;
+        }
+        ann.extend(u.announced().map(|(_, e)| (e.prefix, u.attributes.clone())));
+        wd.extend(u.withdrawals().map(|(_, e)| e.prefix));
+        rest = &rest[len..];
+    }
+    (ann, wd, eor)
+}
+
+#[test]
+fn announce_then_withdraw_changes_loc_rib() {
+    let mut rib = rib_with(&[peer(2, Asn(65002))]);
+    let c = rib
+        .apply_update(
+            PeerId(2),
+            &announce(attrs(&[65002], 2), &["10.64.0.0/26", "10.64.0.64/26"]),
+            &mut AcceptAll,
+        )
+        .unwrap();
+    assert_eq!(c.len(), 2);
+    let best = c.loc_rib[0].best().unwrap();
+    assert_eq!(best.peer, Some(PeerId(2)));
+    assert_eq!(best.next_hop, Some(addr(2)));
+    // One attribute set shared by both routes.
+    assert!(c.loc_rib[0].routes[0]
+        .attrs
+        .ptr_eq(&c.loc_rib[1].routes[0].attrs));
+    // Re-announcing the same thing changes nothing.
+    let c2 = rib
+        .apply_update(
+            PeerId(2),
+            &announce(attrs(&[65002], 2), &["10.64.0.0/26"]),
+            &mut AcceptAll,
+        )
+        .unwrap();
+    assert!(c2.is_empty());
+    let c3 = rib
+        .apply_update(PeerId(2), &withdraw(&["10.64.0.0/26"]), &mut AcceptAll)
+        .unwrap();
+    assert_eq!(
+        c3.loc_rib,
+        vec![LocRibChange {
+            prefix: pfx("10.64.0.0/26"),
+            routes: vec![]
+        }]
+    );
+    assert_eq!(rib.stats().prefixes, 1);
+}
+
+#[test]
+fn better_route_wins_and_explain_says_why() {
+    let mut rib = rib_with(&[peer(2, LOCAL_AS), peer(3, LOCAL_AS)]);
+    let mut lp = attrs(&[], 2);
+    lp.local_pref = Some(200);
+    rib.apply_update(
+        PeerId(3),
+        &announce(attrs(&[], 3), &["10.64.1.0/26"]),
+        &mut AcceptAll,
+    )
+    .unwrap();
+    let c = rib
+        .apply_update(PeerId(2), &announce(lp, &["10.64.1.0/26"]), &mut AcceptAll)
+        .unwrap();
+    assert_eq!(c.loc_rib[0].best().unwrap().peer, Some(PeerId(2)));
+    let ex = rib.explain(&pfx("10.64.1.0/26"));
+    assert_eq!(ex.len(), 2);
+    let loser = ex.iter().find(|e| e.peer == Some(PeerId(3))).unwrap();
+    assert_eq!(loser.lost, Some(LossReason::LocalPref));
+    assert!(ex
+        .iter()
+        .any(|e| e.peer == Some(PeerId(2)) && e.lost.is_none()));
+}
+
+#[test]
+fn rfc4271_9_1_2_own_as_in_path_is_a_loop_unless_allowed() {
+    let mut p = peer(2, Asn(65002));
+    let mut rib = rib_with(&[p.clone()]);
+    let looped = announce(attrs(&[65002, 64512], 2), &["10.64.2.0/26"]);
+    let c = rib
+        .apply_update(PeerId(2), &looped, &mut AcceptAll)
+        .unwrap();
+    assert!(c.is_empty());
+    assert_eq!(
+        rib.explain(&pfx("10.64.2.0/26"))[0].lost,
+        Some(LossReason::Ineligible(Ineligible::AsPathLoop))
+    );
+    // Calico's per-rack AS design: allow our AS once.
+    p.allow_own_as = 1;
+    let mut rib = rib_with(&[p]);
+    let c = rib
+        .apply_update(PeerId(2), &looped, &mut AcceptAll)
+        .unwrap();
+    assert_eq!(c.len(), 1);
+}
+
+#[test]
+fn rfc4724_graceful_restart_keeps_stale_routes_until_end_of_rib() {
+    let mut rib = rib_with(&[peer(2, Asn(65002))]);
+    rib.apply_update(
+        PeerId(2),
+        &announce(attrs(&[65002], 2), &["10.64.3.0/26", "10.64.3.64/26"]),
+        &mut AcceptAll,
+    )
+    .unwrap();
+    let c = rib.peer_down(PeerId(2), true).unwrap();
+    assert!(c.is_empty(), "stale routes stay in the Loc-RIB");
+    assert!(rib.best(&pfx("10.64.3.0/26")).unwrap().stale);
+    rib.peer_up(PeerId(2), session(2), &mut ExportAll).unwrap();
+    // The restarted peer re-sends one route, then End-of-RIB: the other is swept.
+    rib.apply_update(
+        PeerId(2),
+        &announce(attrs(&[65002], 2), &["10.64.3.0/26"]),
+        &mut AcceptAll,
+    )
+    .unwrap();
+    assert!(!rib.best(&pfx("10.64.3.0/26")).unwrap().stale);
+    let eor = Update::default();
+    assert_eq!(eor.end_of_rib(), Some(Family::Ipv4Unicast));
+    let c = rib.apply_update(PeerId(2), &eor, &mut AcceptAll).unwrap();
+    assert_eq!(
+        c.loc_rib,
+        vec![LocRibChange {
+            prefix: pfx("10.64.3.64/26"),
+            routes: vec![]
+        }]
+    );
+    // Restart timer case: down again, never back; bgpd calls sweep_stale.
+    rib.peer_down(PeerId(2), true).unwrap();
+    let c = rib.sweep_stale(PeerId(2));
+    assert_eq!(c.len(), 1);
+    assert_eq!(rib.stats().prefixes, 0);
+}
+
+#[test]
+fn non_graceful_peer_down_removes_routes() {
+    let mut rib = rib_with(&[peer(2, Asn(65002))]);
+    rib.apply_update(
+        PeerId(2),
+        &announce(attrs(&[65002], 2), &["10.64.4.0/26"]),
+        &mut AcceptAll,
+    )
+    .unwrap();
+    let c = rib.peer_down(PeerId(2), false).unwrap();
+    assert_eq!(c.len(), 1);
+    assert!(c.loc_rib[0].routes.is_empty());
+    assert!(matches!(
+        rib.apply_update(PeerId(2), &withdraw(&["10.64.4.0/26"]), &mut AcceptAll),
+        Err(RibError::PeerNotUp(PeerId(2)))
+    ));
+}
+
+#[test]
+fn unresolved_next_hop_is_not_eligible_until_the_igp_table_covers_it() {
+    let mut rib = rib_with(&[peer(2, LOCAL_AS)]);
+    rib.set_igp_routes(Some(vec![IgpRoute {
+        prefix: pfx("192.0.2.0/24"),
+        cost: 0,
+    }]));
+    let c = rib
+        .apply_update(
+            PeerId(2),
+            &announce(attrs(&[], 2), &["10.64.5.0/26"]),
+            &mut AcceptAll,
+        )
+        .unwrap();
+    assert!(c.is_empty());
+    assert_eq!(
+        rib.explain(&pfx("10.64.5.0/26"))[0].lost,
+        Some(LossReason::Ineligible(Ineligible::NextHopUnresolved))
+    );
+    let c = rib.set_igp_routes(Some(vec![IgpRoute {
+        prefix: pfx("10.99.0.0/24"),
+        cost: 5,
+    }]));
+    assert_eq!(c.len(), 1);
+    assert_eq!(c.loc_rib[0].best().unwrap().igp_cost, Some(5));
+}
+
+#[test]
+fn multipath_set_reported_to_the_fib() {
+    let mut l = local();
+    l.decision.max_paths = 4;
+    let mut rib = Rib::new(l);
+    for n in [2u8, 3] {
+        rib.add_peer(peer(n, Asn(65000))).unwrap();
+        rib.peer_up(PeerId(u32::from(n)), session(n), &mut ExportAll)
+            .unwrap();
+    }
+    rib.apply_update(
+        PeerId(3),
+        &announce(attrs(&[65000], 3), &["0.0.0.0/0"]),
+        &mut AcceptAll,
+    )
+    .unwrap();
+    let c = rib
+        .apply_update(
+            PeerId(2),
+            &announce(attrs(&[65000], 2), &["0.0.0.0/0"]),
+            &mut AcceptAll,
+        )
+        .unwrap();
+    let routes = &c.loc_rib[0].routes;
+    assert_eq!(routes.len(), 2);
+    assert_eq!(routes[0].peer, Some(PeerId(2)), "lowest router id first");
+    assert_eq!(routes[1].next_hop, Some(addr(3)));
+}
+
+#[test]
+fn peers_with_one_key_share_a_group_and_one_encoding() {
+    // Two eBGP ToRs with identical settings, one iBGP mesh peer.
+    let mut rib = rib_with(&[peer(2, Asn(65100)), peer(3, Asn(65100)), peer(4, LOCAL_AS)]);
+    assert_eq!(rib.group_of(PeerId(2)), rib.group_of(PeerId(3)));
+    assert_ne!(rib.group_of(PeerId(2)), rib.group_of(PeerId(4)));
+    let block = pfx("10.64.6.0/26");
+    let c = rib.originate(
+        block,
+        AttrSet {
+            attrs: PathAttributes {
+                origin: Some(Origin::Igp),
+                ..PathAttributes::default()
+            },
+            mp_next_hop: None,
+        },
+    );
+    let out = rib.export(&c, &mut ExportAll);
+    assert_eq!(out.len(), 2, "one encoding per group");
+    let ebgp = out.iter().find(|g| g.peers.len() == 2).unwrap();
+    let (ann, wd, _) = decode(&ebgp.bytes);
+    assert!(wd.is_empty());
+    assert_eq!(ann.len(), 1);
+    assert_eq!(ann[0].0, block);
+    assert_eq!(ann[0].1.as_path, Some(AsPath::from_sequence([LOCAL_AS])));
+    assert_eq!(ann[0].1.next_hop, Some(Ipv4Addr::new(10, 99, 0, 1)));
+    let ibgp = out.iter().find(|g| g.peers == vec![PeerId(4)]).unwrap();
+    let (ann, _, _) = decode(&ibgp.bytes);
+    assert_eq!(ann[0].1.local_pref, Some(100));
+    assert_eq!(ann[0].1.as_path, Some(AsPath::default()));
+    // A later peer of the same group gets the group's Adj-RIB-Out and End-of-RIB.
+    rib.add_peer(peer(5, Asn(65100))).unwrap();
+    let up = rib.peer_up(PeerId(5), session(5), &mut ExportAll).unwrap();
+    assert_eq!(Some(up.group), rib.group_of(PeerId(2)));
+    let (ann, _, eor) = decode(&up.encoded.bytes);
+    assert_eq!((ann.len(), eor), (1, 1));
+    // Withdrawing the block withdraws it from both groups.
+    let c = rib.withdraw_local(block);
+    let out = rib.export(&c, &mut ExportAll);
+    assert_eq!(out.len(), 2);
+    assert!(out.iter().all(|g| decode(&g.bytes).1 == vec![block]));
+    // Route refresh re-sends the (now empty) Adj-RIB-Out and End-of-RIB.
+    let rr = rib.route_refresh(PeerId(2), Family::Ipv4Unicast).unwrap();
+    assert_eq!(decode(&rr.bytes), (vec![], vec![], 1));
+}
+
+#[test]
+fn rfc4456_route_reflector_reflects_client_routes_and_not_non_client_to_non_client() {
+    let mut client = peer(2, LOCAL_AS);
+    client.rr_client = true;
+    let mut client2 = peer(3, LOCAL_AS);
+    client2.rr_client = true;
+    let non_client = peer(4, LOCAL_AS);
+    let mut rib = rib_with(&[client, client2, non_client]);
+    let c = rib
+        .apply_update(
+            PeerId(2),
+            &announce(attrs(&[], 2), &["10.64.7.0/26"]),
+            &mut AcceptAll,
+        )
+        .unwrap();
+    let out = rib.export(&c, &mut ExportAll);
+    assert_eq!(out.len(), 2, "clients group and non-client group");
+    for g in &out {
+        let (ann, _, _) = decode(&g.bytes);
+        assert_eq!(ann.len(), 1);
+        // RFC 4456 §8.
+        assert_eq!(ann[0].1.originator_id, Some(Ipv4Addr::new(10, 99, 0, 2)));
+        assert_eq!(
+            ann[0].1.cluster_list,
+            Some(vec![Ipv4Addr::new(10, 99, 0, 1)])
+        );
+        assert_eq!(ann[0].1.next_hop, Some(Ipv4Addr::new(10, 99, 0, 2)));
+    }
+    // From the non-client: reflected to clients only.
+    let c = rib
+        .apply_update(
+            PeerId(4),
+            &announce(attrs(&[], 4), &["10.64.8.0/26"]),
+            &mut AcceptAll,
+        )
+        .unwrap();
+    let out = rib.export(&c, &mut ExportAll);
+    assert_eq!(out.len(), 1);
+    assert!(out[0].peers.contains(&PeerId(2)) && out[0].peers.contains(&PeerId(3)));
+    // A route carrying our cluster id comes back: dropped (RFC 4456 §8).
+    let mut back = attrs(&[], 2);
+    back.cluster_list = Some(vec![Ipv4Addr::new(10, 99, 0, 1)]);
+    back.originator_id = Some(Ipv4Addr::new(10, 99, 0, 9));
+    let c = rib
+        .apply_update(
+            PeerId(3),
+            &announce(back, &["10.64.9.0/26"]),
+            &mut AcceptAll,
+        )
+        .unwrap();
+    assert!(c.is_empty());
+}
+
+#[test]
+fn export_policy_rejects_and_replaces_per_group() {
+    let mut rib = rib_with(&[peer(2, Asn(65100)), peer(3, Asn(65200))]);
+    let c = rib.originate(pfx("10.64.10.0/26"), AttrSet::default());
+    let mut policy = |_: &GroupKey, p: &Prefix, r: &SelectedRoute| {
+        if *p == pfx("10.64.10.0/26") {
+            let mut s = (*r.attrs).clone();
+            s.attrs.communities = Some(vec![Community::new(65000, 100)]);
+            ExportVerdict::Replace(Box::new(s))
+        } else {
+            ExportVerdict::Reject
+        }
+    };
+    let out = rib.export(&c, &mut policy);
+    let (ann, _, _) = decode(&out[0].bytes);
+    assert_eq!(ann[0].1.communities, Some(vec![Community::new(65000, 100)]));
+    // A policy change that now rejects everything: reexport withdraws.
+    let out =
+        rib.reexport(&mut |_: &GroupKey, _: &Prefix, _: &SelectedRoute| ExportVerdict::Reject);
+    assert_eq!(decode(&out[0].bytes).1, vec![pfx("10.64.10.0/26")]);
+}
+
+#[test]
+fn reimport_applies_a_new_import_policy_without_refresh() {
+    let mut rib = rib_with(&[peer(2, Asn(65002))]);
+    rib.apply_update(
+        PeerId(2),
+        &announce(attrs(&[65002], 2), &["10.64.11.0/26"]),
+        &mut AcceptAll,
+    )
+    .unwrap();
+    let mut reject = |_: &PeerInfo, _: &Prefix, _: &AttrSet| ImportVerdict::Reject;
+    let c = rib.reimport(PeerId(2), &mut reject).unwrap();
+    assert!(c.loc_rib[0].routes.is_empty());
+    let c = rib.reimport(PeerId(2), &mut AcceptAll).unwrap();
+    assert_eq!(c.loc_rib[0].best().unwrap().peer, Some(PeerId(2)));
+}
+
+#[test]
+fn attribute_sets_are_freed_when_no_route_uses_them() {
+    let mut rib = rib_with(&[peer(2, Asn(65002))]);
+    for i in 0..2000u32 {
+        let mut a = attrs(&[65002], 2);
+        a.med = Some(i);
+        let p = format!("10.{}.{}.0/24", i / 256, i % 256);
+        rib.apply_update(PeerId(2), &announce(a, &[p.as_str()]), &mut AcceptAll)
+            .unwrap();
+    }
+    assert!(rib.stats().attr_sets >= 1000);
+    rib.peer_down(PeerId(2), false).unwrap();
+    rib.collect_garbage();
+    assert_eq!(rib.stats().attr_sets, 0);
+}
+
+#[test]
+fn next_hop_self_and_keep_on_ebgp() {
+    let mut keep = peer(2, Asn(65100));
+    keep.next_hop = NextHopMode::Keep;
+    let mesh = peer(3, LOCAL_AS);
+    let mut rib = rib_with(&[keep, mesh]);
+    let c = rib
+        .apply_update(
+            PeerId(3),
+            &announce(attrs(&[], 3), &["10.64.12.0/26"]),
+            &mut AcceptAll,
+        )
+        .unwrap();
+    let out = rib.export(&c, &mut ExportAll);
+    assert_eq!(out.len(), 1, "iBGP route not sent back to the mesh");
+    let (ann, _, _) = decode(&out[0].bytes);
+    assert_eq!(ann[0].1.next_hop, Some(Ipv4Addr::new(10, 99, 0, 3)));
+}
