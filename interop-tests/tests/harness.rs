@@ -118,7 +118,7 @@ fn fabric_nodes_reach_each_other_over_ipv4_and_ipv6() {
     assert_eq!(c.v4.to_string(), "10.99.0.3");
     assert_eq!(c.v6.to_string(), "fd99::3");
     // No ping on the test machines: a TCP connect to a listener in node 3 proves the path.
-    let _server =
+    let server =
         Proc::spawn(&c.ns, "listener", &["/usr/bin/python3", "-c", LISTENER]).expect("listener");
     for dst in [c.v4.to_string(), c.v6.to_string()] {
         let client = format!("import socket; socket.create_connection(('{dst}', 7000), 2).close()");
