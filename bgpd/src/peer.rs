@@ -111,7 +111,8 @@ pub fn spawn(n: Neighbor, config: SessionConfig, shutdown: watch::Receiver<bool>
         .capabilities
         .iter()
         .any(|c| matches!(c, bgp_proto::Capability::ExtendedMessage));
-    let span = tracing::info_span!("peer", peer = %n.address, asn = %n.remote_as, name = %n.name);
+    let span =
+        tracing::info_span!("peer", peer = %n.address, asn = %n.remote_as, neighbor = %n.name);
     let task = PeerTask {
         neighbor: n.clone(),
         session: Session::new(config, Jitter::new(rand::random())),

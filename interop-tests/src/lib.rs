@@ -11,6 +11,7 @@
 //!
 //! Tests that need root call [`require_root`] first and return when it says no.
 
+pub mod bgpd;
 pub mod bird;
 pub mod capture;
 pub mod command;
