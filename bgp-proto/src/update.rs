@@ -48,9 +48,10 @@ pub struct Update {
 /// messages we originate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct WireDetails {
-    /// MP_REACH/MP_UNREACH came after the attributes of lower type code (GoBGP orders by type
-    /// code) rather than first (RFC 7606 §5.1, as BIRD does).
-    pub mp_by_type_code: bool,
+    /// The received attribute type codes in wire order, kept only when that order is not the
+    /// canonical one (MP_REACH/MP_UNREACH first, then ascending): GoBGP puts MP_REACH_NLRI at
+    /// its type code or last, FRR writes LARGE_COMMUNITY before EXTENDED_COMMUNITIES.
+    pub attr_order: Vec<u8>,
     /// Received flags of MP_REACH/MP_UNREACH where they differ from canonical (e.g. BIRD sets
     /// Extended Length on short values), as `(type code, flags)`.
     pub mp_flags: Vec<(u8, u8)>,
@@ -158,7 +159,7 @@ impl Update {
         u.mp_unreach = d.mp_unreach;
         u.unsupported_mp = d.unsupported_mp;
         u.malformations = d.malformations;
-        u.wire.mp_by_type_code = d.mp_after_others;
+        u.wire.attr_order = d.order;
         // RFC 7606 §3 (d): missing well-known mandatory attributes → treat-as-withdraw, only
         // meaningful when the UPDATE announces something. NEXT_HOP is mandatory only with
         // classic NLRI (RFC 4760 §3). An attribute seen but malformed is not reported twice.
@@ -319,28 +320,27 @@ impl Update {
                 .find(|(t, _)| *t == code)
                 .map_or(canon, |(_, f)| (f & 0x3f) | canon)
         };
-        let mut mp = |b: &mut BytesMut| -> Result<(), UpdateEncodeError> {
-            if let Some(m) = &self.mp_reach {
-                put_attr(b, mp_flags(tc::MP_REACH_NLRI), tc::MP_REACH_NLRI, |b| {
-                    attribute::encode_mp_reach(m, ctx, b)
-                })?;
+        let mut mp = |code: u8, b: &mut BytesMut| -> Result<(), UpdateEncodeError> {
+            match (code, &self.mp_reach, &self.mp_unreach) {
+                (tc::MP_REACH_NLRI, Some(m), _) => {
+                    put_attr(b, mp_flags(code), code, |b| {
+                        attribute::encode_mp_reach(m, ctx, b)
+                    })?;
+                }
+                (tc::MP_UNREACH_NLRI, _, Some(m)) => {
+                    put_attr(b, mp_flags(code), code, |b| {
+                        attribute::encode_mp_unreach(m, ctx, b)
+                    })?;
+                }
+                _ => {}
             }
-            if let Some(m) = &self.mp_unreach {
-                put_attr(b, mp_flags(tc::MP_UNREACH_NLRI), tc::MP_UNREACH_NLRI, |b| {
-                    attribute::encode_mp_unreach(m, ctx, b)
-                })?;
-            }
-            for a in &self.unsupported_mp {
+            for a in self.unsupported_mp.iter().filter(|a| a.type_code == code) {
                 put_attr(b, a.flags, a.type_code, |b| b.put_slice(&a.value))?;
             }
             Ok(())
         };
-        if self.wire.mp_by_type_code {
-            self.attributes.encode_with_mp(ctx, buf, Some(&mut mp))?;
-        } else {
-            mp(buf)?;
-            self.attributes.encode(ctx, buf)?;
-        }
+        self.attributes
+            .encode_ordered(ctx, buf, &self.wire.attr_order, Some(&mut mp))?;
         let alen = buf.len() - astart - 2;
         let alen = u16::try_from(alen).map_err(|_| UpdateEncodeError::TooLong {
             len: alen,

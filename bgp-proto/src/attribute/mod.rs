@@ -7,11 +7,12 @@
 //! Encoding is deterministic: MP_REACH_NLRI / MP_UNREACH_NLRI first (RFC 7606 §5.1), then the
 //! other attributes by ascending type code, unknown ones merged in by their code; flags are the
 //! canonical ones for the type (Optional/Transitive), Extended Length set when the value exceeds
-//! 255 octets. To re-encode a received message byte for byte, the set remembers in
+//! 255 octets. A received message re-encodes byte for byte: the set remembers in
 //! [`PathAttributes::wire_flags`] the flags of known attributes that differ from canonical in
 //! the Partial bit, the low four bits, or an Extended Length bit on a short value; unknown
-//! attributes keep their flags in [`RawAttribute::flags`]. Call
-//! [`PathAttributes::prepare_for_readvertisement`] before sending a received set on.
+//! attributes keep their flags in [`RawAttribute::flags`]; a non-canonical attribute order is
+//! kept per message in [`WireDetails`](crate::update::WireDetails) (outside the interned set).
+//! Call [`PathAttributes::prepare_for_readvertisement`] before sending a received set on.
 
 use std::net::Ipv4Addr;
 
@@ -223,169 +224,203 @@ impl PathAttributes {
         ctx: &SessionContext,
         buf: &mut BytesMut,
     ) -> Result<(), UpdateEncodeError> {
-        self.encode_with_mp(ctx, buf, None)
+        self.encode_ordered(ctx, buf, &[], None)
     }
 
-    /// [`PathAttributes::encode`], calling `mp` to write MP_REACH/MP_UNREACH at their type
-    /// code position (between CLUSTER_LIST and EXTENDED_COMMUNITIES).
-    pub(crate) fn encode_with_mp(
+    /// Encode the attributes whose type codes are listed in `order` in that order (a received
+    /// message's order, see [`WireDetails`](crate::update::WireDetails)), then the remaining ones
+    /// canonically: MP_REACH/MP_UNREACH first (written by `mp`, called with the type code),
+    /// then by ascending type code.
+    pub(crate) fn encode_ordered(
         &self,
         ctx: &SessionContext,
         buf: &mut BytesMut,
+        order: &[u8],
         mut mp: Option<MpWriter<'_>>,
     ) -> Result<(), UpdateEncodeError> {
+        let mut done = CodeSet::default();
+        for &code in order {
+            if done.contains(code) {
+                continue;
+            }
+            done.insert(code);
+            if code == tc::MP_REACH_NLRI || code == tc::MP_UNREACH_NLRI {
+                if let Some(write_mp) = mp.as_mut() {
+                    write_mp(code, buf)?;
+                }
+                continue;
+            }
+            self.encode_code(code, ctx, buf)?;
+        }
+        if let Some(write_mp) = mp.as_mut() {
+            for code in [tc::MP_REACH_NLRI, tc::MP_UNREACH_NLRI] {
+                if !done.contains(code) {
+                    done.insert(code);
+                    write_mp(code, buf)?;
+                }
+            }
+        }
+        let mut present = CodeSet::default();
+        for a in &self.unknown {
+            present.insert(a.type_code);
+        }
+        for code in 0..=u8::MAX {
+            if !done.contains(code) && (canonical_flags(code).is_some() || present.contains(code)) {
+                self.encode_code(code, ctx, buf)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The flags to write for known attribute `code`: canonical Optional/Transitive, other bits
+    /// as received.
+    fn flags_for(&self, code: u8) -> u8 {
+        let canon = canonical_flags(code).unwrap_or(OPTIONAL | TRANSITIVE);
+        match self.wire_flags_for(code) {
+            Some(f) => (f & !(OPTIONAL | TRANSITIVE)) | canon,
+            None => canon,
+        }
+    }
+
+    /// Write the attribute(s) of type `code` if the set has them.
+    fn encode_code(
+        &self,
+        code: u8,
+        ctx: &SessionContext,
+        buf: &mut BytesMut,
+    ) -> Result<(), UpdateEncodeError> {
         let four = ctx.four_octet_as;
-        let mut unknown: Vec<&RawAttribute> = self.unknown.iter().collect();
-        unknown.sort_by_key(|a| a.type_code);
-        let mut unknown = unknown.into_iter().peekable();
-        let mut emit_unknown_below =
-            |code: u8, buf: &mut BytesMut| -> Result<(), UpdateEncodeError> {
-                while let Some(a) = unknown.next_if(|a| a.type_code < code) {
+        let f = self.flags_for(code);
+        match code {
+            tc::ORIGIN => {
+                if let Some(o) = self.origin {
+                    put_attr(buf, f, code, |b| attr_01_origin::encode(o, b))?;
+                }
+            }
+            tc::AS_PATH => {
+                if let Some(p) = &self.as_path {
+                    put_attr(buf, f, code, |b| attr_02_as_path::encode(p, four, b))?;
+                }
+            }
+            tc::NEXT_HOP => {
+                if let Some(nh) = self.next_hop {
+                    put_attr(buf, f, code, |b| b.put_slice(&nh.octets()))?;
+                }
+            }
+            tc::MULTI_EXIT_DISC => {
+                if let Some(m) = self.med {
+                    put_attr(buf, f, code, |b| b.put_u32(m))?;
+                }
+            }
+            tc::LOCAL_PREF => {
+                if let Some(lp) = self.local_pref {
+                    put_attr(buf, f, code, |b| b.put_u32(lp))?;
+                }
+            }
+            tc::ATOMIC_AGGREGATE => {
+                if self.atomic_aggregate {
+                    put_attr(buf, f, code, |_| {})?;
+                }
+            }
+            tc::AGGREGATOR => {
+                if let Some(a) = &self.aggregator {
+                    put_attr(buf, f, code, |b| attr_07_aggregator::encode(a, four, b))?;
+                }
+            }
+            tc::COMMUNITIES => {
+                if let Some(cs) = &self.communities {
+                    put_attr(buf, f, code, |b| cs.iter().for_each(|c| b.put_u32(c.0)))?;
+                }
+            }
+            tc::ORIGINATOR_ID => {
+                if let Some(id) = self.originator_id {
+                    put_attr(buf, f, code, |b| b.put_slice(&id.octets()))?;
+                }
+            }
+            tc::CLUSTER_LIST => {
+                if let Some(cl) = &self.cluster_list {
+                    put_attr(buf, f, code, |b| {
+                        cl.iter().for_each(|c| b.put_slice(&c.octets()))
+                    })?;
+                }
+            }
+            // Carried by `Update`, written through the `mp` hook.
+            tc::MP_REACH_NLRI | tc::MP_UNREACH_NLRI => {}
+            tc::EXTENDED_COMMUNITIES => {
+                if let Some(ec) = &self.ext_communities {
+                    put_attr(buf, f, code, |b| attr_10_ext_communities::encode(ec, b))?;
+                }
+            }
+            // RFC 6793 §4.2.2: a NEW speaker tells an OLD one the real numbers.
+            tc::AS4_PATH if !four => {
+                let generated;
+                let as4_path = match (&self.as4_path, &self.as_path) {
+                    (Some(p), _) => Some(p),
+                    (None, Some(p)) if p.has_four_octet_asn() => {
+                        generated = AsPath {
+                            segments: p
+                                .segments
+                                .iter()
+                                .filter(|s| !s.kind.is_confed())
+                                .cloned()
+                                .collect(),
+                        };
+                        Some(&generated)
+                    }
+                    _ => None,
+                };
+                if let Some(p) = as4_path {
+                    put_attr(buf, f, code, |b| attr_02_as_path::encode(p, true, b))?;
+                }
+            }
+            tc::AS4_AGGREGATOR if !four => {
+                let as4_agg = match (self.as4_aggregator, self.aggregator) {
+                    (Some(a), _) => Some(a),
+                    (None, Some(a)) if !a.asn.is_two_octet() => Some(a),
+                    _ => None,
+                };
+                if let Some(a) = as4_agg {
+                    put_attr(buf, f, code, |b| attr_07_aggregator::encode(&a, true, b))?;
+                }
+            }
+            // RFC 6793 §3: never sent to a 4-octet speaker.
+            tc::AS4_PATH | tc::AS4_AGGREGATOR => {}
+            tc::LARGE_COMMUNITIES => {
+                if let Some(lc) = &self.large_communities {
+                    put_attr(buf, f, code, |b| attr_20_large_communities::encode(lc, b))?;
+                }
+            }
+            tc::OTC => {
+                if let Some(asn) = self.otc {
+                    put_attr(buf, f, code, |b| b.put_u32(asn.0))?;
+                }
+            }
+            _ => {
+                for a in self.unknown.iter().filter(|a| a.type_code == code) {
                     put_attr(buf, a.flags, a.type_code, |b| b.put_slice(&a.value))?;
                 }
-                Ok(())
-            };
-        let flags = |code: u8| {
-            let canon = canonical_flags(code).unwrap_or(OPTIONAL | TRANSITIVE);
-            match self.wire_flags_for(code) {
-                Some(f) => (f & !(OPTIONAL | TRANSITIVE)) | canon,
-                None => canon,
             }
-        };
-        if let Some(o) = self.origin {
-            emit_unknown_below(tc::ORIGIN, buf)?;
-            put_attr(buf, flags(tc::ORIGIN), tc::ORIGIN, |b| {
-                attr_01_origin::encode(o, b)
-            })?;
-        }
-        if let Some(p) = &self.as_path {
-            emit_unknown_below(tc::AS_PATH, buf)?;
-            put_attr(buf, flags(tc::AS_PATH), tc::AS_PATH, |b| {
-                attr_02_as_path::encode(p, four, b)
-            })?;
-        }
-        if let Some(nh) = self.next_hop {
-            emit_unknown_below(tc::NEXT_HOP, buf)?;
-            put_attr(buf, flags(tc::NEXT_HOP), tc::NEXT_HOP, |b| {
-                b.put_slice(&nh.octets())
-            })?;
-        }
-        if let Some(m) = self.med {
-            emit_unknown_below(tc::MULTI_EXIT_DISC, buf)?;
-            put_attr(buf, flags(tc::MULTI_EXIT_DISC), tc::MULTI_EXIT_DISC, |b| {
-                b.put_u32(m)
-            })?;
-        }
-        if let Some(lp) = self.local_pref {
-            emit_unknown_below(tc::LOCAL_PREF, buf)?;
-            put_attr(buf, flags(tc::LOCAL_PREF), tc::LOCAL_PREF, |b| {
-                b.put_u32(lp)
-            })?;
-        }
-        if self.atomic_aggregate {
-            emit_unknown_below(tc::ATOMIC_AGGREGATE, buf)?;
-            put_attr(
-                buf,
-                flags(tc::ATOMIC_AGGREGATE),
-                tc::ATOMIC_AGGREGATE,
-                |_| {},
-            )?;
-        }
-        if let Some(a) = &self.aggregator {
-            emit_unknown_below(tc::AGGREGATOR, buf)?;
-            put_attr(buf, flags(tc::AGGREGATOR), tc::AGGREGATOR, |b| {
-                attr_07_aggregator::encode(a, four, b)
-            })?;
-        }
-        if let Some(cs) = &self.communities {
-            emit_unknown_below(tc::COMMUNITIES, buf)?;
-            put_attr(buf, flags(tc::COMMUNITIES), tc::COMMUNITIES, |b| {
-                cs.iter().for_each(|c| b.put_u32(c.0))
-            })?;
-        }
-        if let Some(id) = self.originator_id {
-            emit_unknown_below(tc::ORIGINATOR_ID, buf)?;
-            put_attr(buf, flags(tc::ORIGINATOR_ID), tc::ORIGINATOR_ID, |b| {
-                b.put_slice(&id.octets())
-            })?;
-        }
-        if let Some(cl) = &self.cluster_list {
-            emit_unknown_below(tc::CLUSTER_LIST, buf)?;
-            put_attr(buf, flags(tc::CLUSTER_LIST), tc::CLUSTER_LIST, |b| {
-                cl.iter().for_each(|c| b.put_slice(&c.octets()))
-            })?;
-        }
-        if let Some(hook) = mp.take() {
-            emit_unknown_below(tc::MP_REACH_NLRI, buf)?;
-            hook(buf)?;
-        }
-        if let Some(ec) = &self.ext_communities {
-            emit_unknown_below(tc::EXTENDED_COMMUNITIES, buf)?;
-            put_attr(
-                buf,
-                flags(tc::EXTENDED_COMMUNITIES),
-                tc::EXTENDED_COMMUNITIES,
-                |b| attr_10_ext_communities::encode(ec, b),
-            )?;
-        }
-        if !four {
-            // RFC 6793 §4.2.2: a NEW speaker tells an OLD one the real numbers.
-            let generated;
-            let as4_path = match (&self.as4_path, &self.as_path) {
-                (Some(p), _) => Some(p),
-                (None, Some(p)) if p.has_four_octet_asn() => {
-                    generated = AsPath {
-                        segments: p
-                            .segments
-                            .iter()
-                            .filter(|s| !s.kind.is_confed())
-                            .cloned()
-                            .collect(),
-                    };
-                    Some(&generated)
-                }
-                _ => None,
-            };
-            if let Some(p) = as4_path {
-                emit_unknown_below(tc::AS4_PATH, buf)?;
-                put_attr(buf, flags(tc::AS4_PATH), tc::AS4_PATH, |b| {
-                    attr_02_as_path::encode(p, true, b)
-                })?;
-            }
-            let as4_agg = match (self.as4_aggregator, self.aggregator) {
-                (Some(a), _) => Some(a),
-                (None, Some(a)) if !a.asn.is_two_octet() => Some(a),
-                _ => None,
-            };
-            if let Some(a) = as4_agg {
-                emit_unknown_below(tc::AS4_AGGREGATOR, buf)?;
-                put_attr(buf, flags(tc::AS4_AGGREGATOR), tc::AS4_AGGREGATOR, |b| {
-                    attr_07_aggregator::encode(&a, true, b)
-                })?;
-            }
-        }
-        if let Some(lc) = &self.large_communities {
-            emit_unknown_below(tc::LARGE_COMMUNITIES, buf)?;
-            put_attr(
-                buf,
-                flags(tc::LARGE_COMMUNITIES),
-                tc::LARGE_COMMUNITIES,
-                |b| attr_20_large_communities::encode(lc, b),
-            )?;
-        }
-        if let Some(asn) = self.otc {
-            emit_unknown_below(tc::OTC, buf)?;
-            put_attr(buf, flags(tc::OTC), tc::OTC, |b| b.put_u32(asn.0))?;
-        }
-        for a in unknown {
-            put_attr(buf, a.flags, a.type_code, |b| b.put_slice(&a.value))?;
         }
         Ok(())
     }
 }
 
-/// Writes MP_REACH/MP_UNREACH inside [`PathAttributes::encode_with_mp`].
-pub(crate) type MpWriter<'a> = &'a mut dyn FnMut(&mut BytesMut) -> Result<(), UpdateEncodeError>;
+/// A set of attribute type codes (256 bits, no allocation).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct CodeSet([u64; 4]);
+
+impl CodeSet {
+    pub(crate) fn contains(&self, code: u8) -> bool {
+        self.0[usize::from(code >> 6)] & (1u64 << (code & 63)) != 0
+    }
+    pub(crate) fn insert(&mut self, code: u8) {
+        self.0[usize::from(code >> 6)] |= 1u64 << (code & 63);
+    }
+}
+
+/// Writes MP_REACH/MP_UNREACH inside [`PathAttributes::encode_ordered`].
+pub(crate) type MpWriter<'a> =
+    &'a mut dyn FnMut(u8, &mut BytesMut) -> Result<(), UpdateEncodeError>;
 
 /// Write one attribute: flags, type, length (1 octet unless Extended Length is needed or was
 /// asked for in `flags`), value.
@@ -433,20 +468,33 @@ pub(crate) struct DecodedAttributes {
     pub mp_unreach: Option<MpUnreach>,
     pub unsupported_mp: Vec<RawAttribute>,
     pub malformations: Vec<Malformation>,
-    /// Whether the first MP_REACH/MP_UNREACH came after other attributes, all of lower type
-    /// code (type-code order, as GoBGP sends) rather than first (RFC 7606 §5.1, as BIRD sends).
-    pub mp_after_others: bool,
-    /// Type codes seen (even if malformed or duplicated), as a 256-bit set.
-    pub seen: [u64; 4],
+    /// The received type code order, when it is not the canonical one (MP attributes first,
+    /// then ascending); empty otherwise.
+    pub order: Vec<u8>,
+    /// Type codes seen (even if malformed or duplicated).
+    pub seen: CodeSet,
 }
 
 impl DecodedAttributes {
     pub(crate) fn saw(&self, code: u8) -> bool {
-        self.seen[usize::from(code >> 6)] & (1u64 << (code & 63)) != 0
+        self.seen.contains(code)
     }
-    fn mark(&mut self, code: u8) {
-        self.seen[usize::from(code >> 6)] |= 1u64 << (code & 63);
+}
+
+/// The type codes of the well-formed attribute headers of `field`, in wire order.
+fn wire_order(field: &[u8]) -> Vec<u8> {
+    let mut order = Vec::new();
+    let mut rest = field;
+    while let [flags, code, tail @ ..] = rest {
+        let (len, tail) = match (flags & EXTENDED_LENGTH != 0, tail) {
+            (true, [a, b, t @ ..]) => (usize::from(u16::from_be_bytes([*a, *b])), t),
+            (false, [a, t @ ..]) => (usize::from(*a), t),
+            _ => break,
+        };
+        order.push(*code);
+        rest = tail.get(len..).unwrap_or(&[]);
     }
+    order
 }
 
 /// Decode the Path Attributes field. `base` is the field's offset in the UPDATE body, so that
@@ -459,8 +507,11 @@ pub(crate) fn decode_attributes(
 ) -> Result<DecodedAttributes, UpdateError> {
     let mut out = DecodedAttributes::default();
     let mut pos = 0;
-    let mut mp_placement_known = false;
-    let mut max_code_before_mp: Option<u8> = None;
+    // Canonical order: MP_REACH/MP_UNREACH first, then ascending type codes.
+    let mut last_mp: Option<u8> = None;
+    let mut last_other: Option<u8> = None;
+    let mut past_mp = false;
+    let mut canonical = true;
     while pos < field.len() {
         let rem = &field[pos..];
         let at = base + pos;
@@ -507,12 +558,12 @@ pub(crate) fn decode_attributes(
         pos += hdr + len;
 
         let is_mp = code == tc::MP_REACH_NLRI || code == tc::MP_UNREACH_NLRI;
-        if is_mp && !mp_placement_known {
-            mp_placement_known = true;
-            out.mp_after_others = matches!(max_code_before_mp, Some(c) if c < tc::MP_REACH_NLRI);
-        } else if !is_mp && !mp_placement_known {
-            max_code_before_mp = max_code_before_mp.max(Some(code));
+        let last = if is_mp { &mut last_mp } else { &mut last_other };
+        if (is_mp && past_mp) || last.is_some_and(|l| code <= l) {
+            canonical = false;
         }
+        *last = Some(code);
+        past_mp |= !is_mp;
         if out.saw(code) {
             // RFC 7606 §3 (g).
             if code == tc::MP_REACH_NLRI || code == tc::MP_UNREACH_NLRI {
@@ -531,7 +582,7 @@ pub(crate) fn decode_attributes(
             });
             continue;
         }
-        out.mark(code);
+        out.seen.insert(code);
 
         let Some(canon) = canonical_flags(code) else {
             if flags & OPTIONAL == 0 {
@@ -589,6 +640,9 @@ pub(crate) fn decode_attributes(
                 offset: at,
             });
         }
+    }
+    if !canonical {
+        out.order = wire_order(field);
     }
     Ok(out)
 }

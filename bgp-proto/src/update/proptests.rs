@@ -238,10 +238,9 @@ fn arb_update() -> impl Strategy<Value = (SessionContext, Update)> {
             prop::option::of(mp_reach),
             prop::option::of(mp_unreach),
             arb_entries(Family::Ipv4Unicast, ap4, 20),
-            any::<bool>(),
         )
             .prop_map(
-                |(ctx, withdrawn, mut attributes, mp_reach, mp_unreach, nlri, by_type)| {
+                |(ctx, withdrawn, mut attributes, mp_reach, mp_unreach, nlri)| {
                     // An UPDATE that announces needs the well-known mandatory attributes.
                     if !nlri.is_empty() || mp_reach.is_some() {
                         attributes.origin.get_or_insert(Origin::Igp);
@@ -252,19 +251,6 @@ fn arb_update() -> impl Strategy<Value = (SessionContext, Update)> {
                             .next_hop
                             .get_or_insert(Ipv4Addr::new(10, 0, 0, 1));
                     }
-                    // Type-code placement is only visible with MP attributes after lower codes.
-                    let lower = attributes.origin.is_some()
-                        || attributes.as_path.is_some()
-                        || attributes.next_hop.is_some()
-                        || attributes.med.is_some()
-                        || attributes.local_pref.is_some()
-                        || attributes.atomic_aggregate
-                        || attributes.aggregator.is_some()
-                        || attributes.communities.is_some()
-                        || attributes.originator_id.is_some()
-                        || attributes.cluster_list.is_some()
-                        || attributes.unknown.iter().any(|a| a.type_code < 14);
-                    let mp = mp_reach.is_some() || mp_unreach.is_some();
                     let u = Update {
                         withdrawn,
                         attributes,
@@ -272,16 +258,42 @@ fn arb_update() -> impl Strategy<Value = (SessionContext, Update)> {
                         mp_unreach,
                         unsupported_mp: Vec::new(),
                         nlri,
-                        wire: WireDetails {
-                            mp_by_type_code: by_type && lower && mp,
-                            mp_flags: Vec::new(),
-                        },
+                        wire: WireDetails::default(),
                         malformations: Vec::new(),
                     };
                     (ctx, u)
                 },
             )
     })
+}
+
+/// Re-order the path attributes of an UPDATE body pseudo-randomly.
+fn shuffle_attributes(body: &[u8], mut seed: u64) -> Vec<u8> {
+    let wlen = usize::from(u16::from_be_bytes([body[0], body[1]]));
+    let astart = 2 + wlen + 2;
+    let alen = usize::from(u16::from_be_bytes([body[astart - 2], body[astart - 1]]));
+    let field = &body[astart..astart + alen];
+    let mut chunks = Vec::new();
+    let mut pos = 0;
+    while pos < field.len() {
+        let (hdr, len) = if field[pos] & 0x10 != 0 {
+            (
+                4,
+                usize::from(u16::from_be_bytes([field[pos + 2], field[pos + 3]])),
+            )
+        } else {
+            (3, usize::from(field[pos + 2]))
+        };
+        chunks.push(&field[pos..pos + hdr + len]);
+        pos += hdr + len;
+    }
+    for i in (1..chunks.len()).rev() {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        chunks.swap(i, (seed >> 33) as usize % (i + 1));
+    }
+    [&body[..astart], &chunks.concat(), &body[astart + alen..]].concat()
 }
 
 proptest! {
@@ -297,6 +309,19 @@ proptest! {
         let mut again = BytesMut::new();
         back.encode(&ctx, &mut again).unwrap();
         prop_assert_eq!(&again[..], &buf[..]);
+    }
+
+    #[test]
+    fn any_attribute_order_re_encodes_byte_for_byte((ctx, u) in arb_update(), seed in any::<u64>()) {
+        let ctx = SessionContext { extended_message: true, ..ctx };
+        let mut buf = BytesMut::new();
+        u.encode(&ctx, &mut buf).unwrap();
+        let shuffled = shuffle_attributes(&buf, seed);
+        let back = Update::decode(&shuffled, &ctx).unwrap();
+        prop_assert_eq!(&Update { wire: WireDetails::default(), ..back.clone() }, &u);
+        let mut again = BytesMut::new();
+        back.encode(&ctx, &mut again).unwrap();
+        prop_assert_eq!(&again[..], &shuffled[..]);
     }
 
     #[test]

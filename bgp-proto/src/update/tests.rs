@@ -112,7 +112,7 @@ fn bird_ipv6_mp_reach_first_with_extended_length_flag_round_trips() {
     assert_eq!(m.nlri, vec![e("fd99:77:1::/64")]);
     assert_eq!(u.wire.mp_flags, vec![(14, 0x90)]);
     assert!(u.attributes.wire_flags.is_empty());
-    assert!(!u.wire.mp_by_type_code);
+    assert!(u.wire.attr_order.is_empty());
     let fams: Vec<_> = u.announced().map(|(f, _)| f).collect();
     assert_eq!(fams, vec![Family::Ipv6Unicast]);
 }
@@ -166,7 +166,7 @@ fn gobgp_ipv6_mp_reach_in_type_order_with_mapped_next_hop_round_trips() {
         ),
         &ctx4(),
     );
-    assert!(u.wire.mp_by_type_code);
+    assert_eq!(u.wire.attr_order, vec![1, 2, 14]);
     assert_eq!(u.attributes.origin, Some(Origin::Incomplete));
     assert_eq!(u.mp_reach.unwrap().nlri, vec![e("2001:db8:1::/48")]);
 }
@@ -353,4 +353,27 @@ fn captured_add_path_ipv4_round_trips() {
     // IPv6 on the same session carries no path identifiers.
     let u = round_trip("0000 000d 800f0a 000201 3020010db80001", &ctx);
     assert_eq!(u.withdrawals().count(), 1);
+}
+
+#[test]
+fn unknown_attribute_type_zero_is_kept() {
+    // Found by proptest: type code 0 (reserved) must survive like any unknown optional one.
+    let u = round_trip("0000 0003 800000", &ctx4());
+    assert_eq!(u.attributes.unknown[0].type_code, 0);
+}
+
+#[test]
+fn frr_style_order_re_encodes_byte_for_byte() {
+    // LARGE_COMMUNITY (32) before EXTENDED_COMMUNITIES (16), as FRR 8.4 writes them.
+    let u = round_trip(
+        &strip(
+            "0000 002e
+         40 01 01 00 40 02 06 02 01 0000fde9 40 03 04 0a000001
+         c0 20 0c 0000fde9 00000001 00000002  # LARGE_COMMUNITY
+         c0 10 08 0002fde900000064            # EXTENDED_COMMUNITIES RT 65001:100
+         18 0a0000",
+        ),
+        &ctx4(),
+    );
+    assert_eq!(u.wire.attr_order, vec![1, 2, 3, 32, 16]);
 }
