@@ -28,6 +28,8 @@ pub enum BuildError {
     NoRoom { needed: usize, max: usize },
     #[error("prefix of {got} given where {expected} was expected")]
     WrongFamily { expected: Family, got: Family },
+    #[error("attributes encoded for a session with a different AS number width")]
+    AsWidthMismatch,
 }
 
 /// A path attribute set encoded for one session context (AS_PATH width depends on it).
@@ -124,6 +126,9 @@ pub fn announce_into(
     entries: impl IntoIterator<Item = NlriEntry>,
     out: &mut BytesMut,
 ) -> Result<usize, BuildError> {
+    if attrs.four_octet_as != ctx.four_octet_as {
+        return Err(BuildError::AsWidthMismatch);
+    }
     let max = ctx.max_message_len();
     let family = match how {
         Announce::Ipv4Classic => Family::Ipv4Unicast,
@@ -534,6 +539,12 @@ mod tests {
         let err = announce_into(&ctx, &enc, Announce::Ipv4Classic, v6(1), &mut out);
         assert!(matches!(err, Err(BuildError::WrongFamily { .. })));
         assert!(out.is_empty());
+        let ctx4 = SessionContext {
+            four_octet_as: true,
+            ..ctx
+        };
+        let err = announce(&ctx4, &enc, Announce::Ipv4Classic, v4(1, None));
+        assert_eq!(err, Err(BuildError::AsWidthMismatch));
         let mut big = attrs(true);
         big.communities = Some((0..1100).map(Community).collect());
         let enc = EncodedAttributes::new(&big, &ctx).unwrap();
