@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 
-use bgp_proto::attribute::MpNextHop;
 use bgp_proto::nlri::family_of;
 use bgp_proto::update::Update;
 use bgp_proto::{Family, Prefix, RouterId};
@@ -337,8 +336,6 @@ impl Rib {
         if let Some(f) = update.end_of_rib() {
             return Ok(self.end_of_rib(peer, f));
         }
-        let mut classic: Option<Attrs> = None;
-        let mut mp: Option<Attrs> = None;
         let mut routes = Vec::new();
         for (_, e) in update.withdrawals() {
             routes.push(RouteUpdate {
@@ -347,36 +344,34 @@ impl Rib {
                 attrs: None,
             });
         }
-        let mp_family = update.mp_reach.as_ref().map(|m| m.family);
-        let mp_nh: Option<MpNextHop> = update.mp_reach.as_ref().map(|m| m.next_hop);
-        for (fam, e) in update.announced() {
-            let in_mp = mp_family == Some(fam)
-                && update.mp_reach.as_ref().is_some_and(|m| m.nlri.contains(e));
-            let attrs = if in_mp {
-                mp.get_or_insert_with(|| {
-                    let mut a = update.attributes.clone();
-                    a.next_hop = None;
-                    self.interner.intern(AttrSet {
-                        attrs: a,
-                        mp_next_hop: mp_nh,
-                    })
-                })
-                .clone()
-            } else {
-                classic
-                    .get_or_insert_with(|| {
-                        self.interner.intern(AttrSet {
-                            attrs: update.attributes.clone(),
-                            mp_next_hop: None,
-                        })
-                    })
-                    .clone()
-            };
-            routes.push(RouteUpdate {
-                prefix: e.prefix,
-                path_id: e.path_id.unwrap_or(0),
-                attrs: Some(attrs),
-            });
+        // `announced()` is empty for a treat-as-withdraw UPDATE (its prefixes are among the
+        // withdrawals above); otherwise the classic NLRI and the MP_REACH NLRI carry different
+        // next hops, hence two attribute sets.
+        if update.announced().next().is_some() {
+            if !update.nlri.is_empty() {
+                let attrs = self.interner.intern(AttrSet {
+                    attrs: update.attributes.clone(),
+                    mp_next_hop: None,
+                });
+                routes.extend(update.nlri.iter().map(|e| RouteUpdate {
+                    prefix: e.prefix,
+                    path_id: e.path_id.unwrap_or(0),
+                    attrs: Some(attrs.clone()),
+                }));
+            }
+            if let Some(m) = update.mp_reach.as_ref().filter(|m| !m.nlri.is_empty()) {
+                let mut a = update.attributes.clone();
+                a.next_hop = None;
+                let attrs = self.interner.intern(AttrSet {
+                    attrs: a,
+                    mp_next_hop: Some(m.next_hop),
+                });
+                routes.extend(m.nlri.iter().map(|e| RouteUpdate {
+                    prefix: e.prefix,
+                    path_id: e.path_id.unwrap_or(0),
+                    attrs: Some(attrs.clone()),
+                }));
+            }
         }
         self.apply_routes(peer, routes, import)
     }

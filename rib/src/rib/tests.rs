@@ -468,3 +468,82 @@ fn next_hop_self_and_keep_on_ebgp() {
     let (ann, _, _) = decode(&out[0].bytes);
     assert_eq!(ann[0].1.next_hop, Some(Ipv4Addr::new(10, 99, 0, 3)));
 }
+
+#[test]
+fn ipv6_routes_travel_in_mp_reach_with_their_next_hop() {
+    use bgp_proto::attribute::{MpNextHop, MpReach};
+    let mut tor = peer(2, Asn(65100));
+    tor.addr = "fd99::2".parse().unwrap();
+    let mut mesh = peer(3, LOCAL_AS);
+    mesh.local_v6 = Some("fd99::1".parse().unwrap());
+    let both = |n: u8| SessionInfo {
+        families: vec![Family::Ipv4Unicast, Family::Ipv6Unicast],
+        ..session(n)
+    };
+    let mut rib = Rib::new(local());
+    rib.add_peer(tor).unwrap();
+    rib.add_peer(mesh).unwrap();
+    rib.peer_up(PeerId(2), both(2), &mut ExportAll).unwrap();
+    let up = rib.peer_up(PeerId(3), both(3), &mut ExportAll).unwrap();
+    assert_eq!(decode(&up.encoded.bytes).2, 2, "End-of-RIB per family");
+    let nh = MpNextHop::Ipv6 {
+        global: "fd99::2".parse().unwrap(),
+        link_local: Some("fe80::2".parse().unwrap()),
+    };
+    let u = Update {
+        attributes: PathAttributes {
+            origin: Some(Origin::Igp),
+            as_path: Some(AsPath::from_sequence([Asn(65100)])),
+            ..PathAttributes::default()
+        },
+        mp_reach: Some(MpReach {
+            family: Family::Ipv6Unicast,
+            next_hop: nh,
+            nlri: vec![
+                NlriEntry::new(pfx("fd64::/64")),
+                NlriEntry::new(pfx("fd65::/64")),
+            ],
+        }),
+        ..Update::default()
+    };
+    let c = rib.apply_update(PeerId(2), &u, &mut AcceptAll).unwrap();
+    assert_eq!(c.len(), 2);
+    assert_eq!(
+        c.loc_rib[0].best().unwrap().next_hop,
+        Some("fd99::2".parse().unwrap())
+    );
+    assert_eq!(
+        c.loc_rib[0].best().unwrap().attrs.link_local_next_hop(),
+        Some("fe80::2".parse().unwrap())
+    );
+    let out = rib.export(&c, &mut ExportAll);
+    let g = out.iter().find(|g| g.peers == vec![PeerId(3)]).unwrap();
+    let mut rest = &g.bytes[..];
+    let len = usize::from(u16::from_be_bytes([rest[16], rest[17]]));
+    let sent = Update::decode(&rest[HEADER_LEN..len], &ctx()).unwrap();
+    rest = &rest[len..];
+    assert!(rest.is_empty(), "one UPDATE for both prefixes");
+    let m = sent.mp_reach.unwrap();
+    assert_eq!(m.nlri.len(), 2);
+    // iBGP: next hop unchanged, the link-local one dropped (it is only valid on the ToR link).
+    assert_eq!(
+        m.next_hop,
+        MpNextHop::Ipv6 {
+            global: "fd99::2".parse().unwrap(),
+            link_local: None
+        }
+    );
+    assert_eq!(sent.attributes.next_hop, None);
+    // Withdraw via MP_UNREACH.
+    let w = Update {
+        mp_unreach: Some(bgp_proto::attribute::MpUnreach {
+            family: Family::Ipv6Unicast,
+            withdrawn: vec![NlriEntry::new(pfx("fd64::/64"))],
+        }),
+        ..Update::default()
+    };
+    let c = rib.apply_update(PeerId(2), &w, &mut AcceptAll).unwrap();
+    let out = rib.export(&c, &mut ExportAll);
+    let g = out.iter().find(|g| g.peers == vec![PeerId(3)]).unwrap();
+    assert_eq!(decode(&g.bytes).1, vec![pfx("fd64::/64")]);
+}
