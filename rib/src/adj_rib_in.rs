@@ -44,8 +44,8 @@ impl ImportPolicy for AcceptAll {
     }
 }
 
-/// The source id of locally originated paths.
-pub(crate) const LOCAL_SOURCE: u32 = u32::MAX;
+/// The source id of locally originated paths. Peer ids must be below it (24 bits).
+pub(crate) const LOCAL_SOURCE: u32 = (1 << 24) - 1;
 
 /// Status bits of a path.
 pub(crate) mod status {
@@ -57,28 +57,56 @@ pub(crate) mod status {
     pub const REASON_MASK: u8 = 0x0e;
 }
 
-/// One path of a prefix: the Adj-RIB-In entry of one peer (and path id), 32 bytes.
+/// One path of a prefix: the Adj-RIB-In entry of one peer (and path id), 24 bytes.
 #[derive(Debug, Clone)]
 pub(crate) struct Path {
-    /// The peer id, or [`LOCAL_SOURCE`].
-    pub source: u32,
+    /// The peer id (or [`LOCAL_SOURCE`]) in the high 24 bits, the status bits in the low 8.
+    tag: u32,
     /// ADD-PATH path identifier (0 without ADD-PATH).
     pub path_id: u32,
     /// The attributes as received.
     pub received: Attrs,
     /// The attributes after import policy, `None` if rejected or looped.
     pub accepted: Option<Attrs>,
-    pub status: u8,
 }
 
 impl Path {
+    pub fn new(
+        source: u32,
+        path_id: u32,
+        received: Attrs,
+        accepted: Option<Attrs>,
+        status: u8,
+    ) -> Self {
+        debug_assert!(source <= LOCAL_SOURCE);
+        Path {
+            tag: (source << 8) | u32::from(status),
+            path_id,
+            received,
+            accepted,
+        }
+    }
+
+    /// The peer id or [`LOCAL_SOURCE`].
+    pub fn source(&self) -> u32 {
+        self.tag >> 8
+    }
+
+    pub fn status(&self) -> u8 {
+        (self.tag & 0xff) as u8
+    }
+
+    pub fn mark_stale(&mut self) {
+        self.tag |= u32::from(status::STALE);
+    }
+
     pub fn is_stale(&self) -> bool {
-        self.status & status::STALE != 0
+        self.status() & status::STALE != 0
     }
 
     /// Why the path is infeasible before next-hop resolution, if it is.
     pub fn rejected(&self) -> Option<Ineligible> {
-        match (self.status & status::REASON_MASK) >> status::REASON_SHIFT {
+        match (self.status() & status::REASON_MASK) >> status::REASON_SHIFT {
             0 => None,
             1 => Some(Ineligible::RejectedByImport),
             2 => Some(Ineligible::AsPathLoop),

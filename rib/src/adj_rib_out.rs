@@ -1,7 +1,7 @@
 //! Adj-RIB-Out, one per update group: what the group's peers have been sent, and the UPDATE
 //! bytes for a change, encoded once for all members (encode once, write N times).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use bgp_proto::builder::{
     announce_into, end_of_rib_into, withdraw_into, Announce, EncodedAttributes, Withdraw,
@@ -14,6 +14,7 @@ use crate::error::RibError;
 use crate::intern::{AttrSet, Attrs};
 use crate::loc_rib::SelectedRoute;
 use crate::peer::{GroupId, GroupKey, PeerId};
+use crate::prefix_map::PrefixMap;
 
 /// What the export policy decided for one route towards one update group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +73,7 @@ pub struct GroupUpdate {
 /// The routes sent to one update group.
 #[derive(Debug, Default)]
 pub struct AdjRibOut {
-    routes: BTreeMap<Prefix, Attrs>,
+    routes: PrefixMap<Attrs>,
 }
 
 /// ADD-PATH (RFC 7911) transmit: we send one path per prefix, with this identifier.
@@ -159,7 +160,7 @@ impl AdjRibOut {
     }
 
     /// Every prefix sent.
-    pub fn prefixes(&self) -> impl Iterator<Item = &Prefix> + '_ {
+    pub fn prefixes(&self) -> impl Iterator<Item = Prefix> + '_ {
         self.routes.keys()
     }
 
@@ -220,7 +221,7 @@ impl AdjRibOut {
                 .routes
                 .iter()
                 .filter(|(p, _)| family_of(p) == f)
-                .map(|(p, a)| (*p, a.clone()))
+                .map(|(p, a)| (p, a.clone()))
                 .collect();
             encode(ctx, &[], &routes, &mut out, errors);
             end_of_rib_into(f, &mut out);

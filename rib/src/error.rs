@@ -13,6 +13,9 @@ pub enum RibError {
     /// The peer id was never added with [`crate::Rib::add_peer`].
     #[error("unknown peer {0}")]
     UnknownPeer(PeerId),
+    /// Peer ids must fit in 24 bits (below 0xFFFFFF); the RIB packs them with status bits.
+    #[error("peer id {0} too large (must be below 16777215)")]
+    PeerIdTooLarge(PeerId),
     /// A peer id given twice to [`crate::Rib::add_peer`].
     #[error("peer {0} already exists")]
     DuplicatePeer(PeerId),

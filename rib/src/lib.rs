@@ -16,6 +16,7 @@
 //! - [`next_hop`]: recursive next-hop resolution against the caller's IGP table;
 //! - [`route_reflection`]: RFC 4456 rules, loop detection, outgoing attribute changes;
 //! - [`adj_rib_out`]: per-group Adj-RIB-Out and UPDATE encoding, the export hook;
+//! - [`prefix_map`]: per-family ordered maps keyed by prefix;
 //! - [`rib`]: the [`Rib`] facade tying them together;
 //! - [`error`]: the crate's error enum.
 //!
@@ -29,6 +30,7 @@ pub mod intern;
 pub mod loc_rib;
 pub mod next_hop;
 pub mod peer;
+pub mod prefix_map;
 pub mod rib;
 pub mod route_reflection;
 

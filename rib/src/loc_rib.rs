@@ -12,6 +12,7 @@ use crate::best_path::{self, Candidate, CandidateSource, Ineligible, Selection};
 use crate::intern::Attrs;
 use crate::next_hop::{NextHopTable, Resolution};
 use crate::peer::{LocalInfo, PeerId, SessionKind};
+use crate::prefix_map::PrefixMap;
 use crate::route_reflection::RouteOrigin;
 
 /// All paths of one prefix. `paths[..selected]` is the best route followed by the ECMP set.
@@ -20,6 +21,9 @@ pub(crate) struct Dest {
     pub paths: SmallVec<[Path; 1]>,
     pub selected: u8,
 }
+
+/// All destinations.
+pub(crate) type Table = PrefixMap<Dest>;
 
 /// What the decision needs to know about a path's peer.
 #[derive(Debug, Clone, Copy)]
@@ -117,7 +121,7 @@ impl Dest {
     pub fn signature(&self) -> Signature {
         self.paths[..usize::from(self.selected)]
             .iter()
-            .map(|p| (p.source, p.path_id, p.accepted.clone()))
+            .map(|p| (p.source(), p.path_id, p.accepted.clone()))
             .collect()
     }
 
@@ -125,7 +129,7 @@ impl Dest {
     pub fn position(&self, source: u32, path_id: u32) -> Option<usize> {
         self.paths
             .iter()
-            .position(|p| p.source == source && p.path_id == path_id)
+            .position(|p| p.source() == source && p.path_id == path_id)
     }
 }
 
@@ -135,10 +139,10 @@ fn candidate_facts(
     nh: &mut NextHopTable,
     facts: &impl Fn(u32) -> Option<PeerFacts>,
 ) -> (CandidateSource, Option<u32>, Option<Ineligible>) {
-    if p.source == LOCAL_SOURCE {
+    if p.source() == LOCAL_SOURCE {
         return (CandidateSource::Local, Some(0), p.rejected());
     }
-    let src = match facts(p.source) {
+    let src = match facts(p.source()) {
         Some(f) => CandidateSource::Peer {
             kind: f.kind,
             router_id: f.router_id,
@@ -238,10 +242,10 @@ pub(crate) fn selected_routes(
         .iter()
         .filter_map(|p| {
             let attrs = p.accepted.clone()?;
-            let (origin, peer) = if p.source == LOCAL_SOURCE {
+            let (origin, peer) = if p.source() == LOCAL_SOURCE {
                 (RouteOrigin::Local, None)
             } else {
-                let f = facts(p.source)?;
+                let f = facts(p.source())?;
                 (
                     RouteOrigin::Peer {
                         kind: f.kind,
@@ -249,7 +253,7 @@ pub(crate) fn selected_routes(
                         router_id: f.router_id,
                         addr: f.addr,
                     },
-                    Some(PeerId(p.source)),
+                    Some(PeerId(p.source())),
                 )
             };
             let next_hop = attrs.next_hop();

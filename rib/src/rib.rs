@@ -15,7 +15,7 @@ use crate::adj_rib_out::{AdjRibOut, ExportPolicy, ExportVerdict, GroupUpdate};
 use crate::best_path::{Ineligible, LossReason};
 use crate::error::RibError;
 use crate::intern::{AttrSet, Attrs, Interner};
-use crate::loc_rib::{self, Changes, Dest, LocRibChange, PeerFacts, SelectedRoute};
+use crate::loc_rib::{self, Changes, LocRibChange, PeerFacts, SelectedRoute, Table};
 use crate::next_hop::{IgpRoute, NextHopTable};
 use crate::peer::{GroupId, GroupKey, LocalInfo, PeerId, PeerInfo, SessionInfo, SessionKind};
 use crate::route_reflection;
@@ -92,7 +92,7 @@ pub struct RibStats {
 pub struct Rib {
     local: LocalInfo,
     peers: HashMap<PeerId, PeerState>,
-    table: BTreeMap<Prefix, Dest>,
+    table: Table,
     interner: Interner,
     next_hops: NextHopTable,
     groups: BTreeMap<GroupId, Group>,
@@ -122,7 +122,7 @@ impl Rib {
         Rib {
             local,
             peers: HashMap::new(),
-            table: BTreeMap::new(),
+            table: Table::default(),
             interner: Interner::new(),
             next_hops: NextHopTable::default(),
             groups: BTreeMap::new(),
@@ -145,7 +145,7 @@ impl Rib {
     pub fn stats(&self) -> RibStats {
         RibStats {
             prefixes: self.table.len(),
-            paths: self.table.values().map(|d| d.paths.len()).sum(),
+            paths: self.table.iter().map(|(_, d)| d.paths.len()).sum(),
             attr_sets: self.interner.len(),
             groups: self.groups.len(),
         }
@@ -158,7 +158,10 @@ impl Rib {
 
     /// Configure a peer (its session is down until [`Rib::peer_up`]).
     pub fn add_peer(&mut self, info: PeerInfo) -> Result<(), RibError> {
-        if self.peers.contains_key(&info.id) || info.id.0 == LOCAL_SOURCE {
+        if info.id.0 >= LOCAL_SOURCE {
+            return Err(RibError::PeerIdTooLarge(info.id));
+        }
+        if self.peers.contains_key(&info.id) {
             return Err(RibError::DuplicatePeer(info.id));
         }
         let kind = info.kind(&self.local);
@@ -235,7 +238,7 @@ impl Rib {
                 );
                 // Fill the new group's Adj-RIB-Out from the Loc-RIB; nobody is a member yet,
                 // so the encoded bytes are not needed.
-                let prefixes: Vec<Prefix> = self.table.keys().copied().collect();
+                let prefixes: Vec<Prefix> = self.table.keys().collect();
                 let _ = self.export_group(g, &prefixes, export, &mut errors);
                 g
             }
@@ -265,24 +268,24 @@ impl Rib {
             leave_group(&mut self.groups, &mut self.group_ids, g, id);
         }
         if graceful {
-            for d in self.table.values_mut() {
-                for path in d.paths.iter_mut().filter(|x| x.source == id.0) {
-                    path.status |= status::STALE;
+            for (_, d) in self.table.iter_mut() {
+                for path in d.paths.iter_mut().filter(|x| x.source() == id.0) {
+                    path.mark_stale();
                 }
             }
             return Ok(Changes::default());
         }
-        Ok(self.remove_paths(|p| p.source == id.0))
+        Ok(self.remove_paths(|p| p.source() == id.0))
     }
 
     /// Remove a peer's stale routes (the restart timer fired, or the session ended for good).
     pub fn sweep_stale(&mut self, id: PeerId) -> Changes {
-        self.remove_paths(|p| p.source == id.0 && p.is_stale())
+        self.remove_paths(|p| p.source() == id.0 && p.is_stale())
     }
 
     /// End-of-RIB from a peer (RFC 4724 §4.2): its stale routes of that family are removed.
     pub fn end_of_rib(&mut self, id: PeerId, family: Family) -> Changes {
-        let stale = self.remove_paths_in(Some(family), |p| p.source == id.0 && p.is_stale());
+        let stale = self.remove_paths_in(Some(family), |p| p.source() == id.0 && p.is_stale());
         tracing::debug!(peer = %id, %family, removed = stale.len(), "end of RIB");
         stale
     }
@@ -298,7 +301,7 @@ impl Rib {
         let facts = facts_of(&self.peers);
         let mut empty = Vec::new();
         for (prefix, d) in self.table.iter_mut() {
-            if family.is_some_and(|f| family_of(prefix) != f) || !d.paths.iter().any(&pred) {
+            if family.is_some_and(|f| family_of(&prefix) != f) || !d.paths.iter().any(&pred) {
                 continue;
             }
             let before = d.signature();
@@ -306,12 +309,12 @@ impl Rib {
             loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
             if d.signature() != before {
                 batch.changes.push(LocRibChange {
-                    prefix: *prefix,
+                    prefix,
                     routes: loc_rib::selected_routes(d, &mut self.next_hops, &facts),
                 });
             }
             if d.paths.is_empty() {
-                empty.push(*prefix);
+                empty.push(prefix);
             }
         }
         for p in empty {
@@ -421,13 +424,13 @@ impl Rib {
                             ImportVerdict::Reject => (None, Some(Ineligible::RejectedByImport)),
                         },
                     };
-                    let path = Path {
-                        source: peer.0,
-                        path_id: r.path_id,
+                    let path = Path::new(
+                        peer.0,
+                        r.path_id,
                         received,
                         accepted,
-                        status: Path::reason_bits(why),
-                    };
+                        Path::reason_bits(why),
+                    );
                     self.upsert_path(&mut batch, r.prefix, path);
                 }
             }
@@ -442,9 +445,9 @@ impl Rib {
 
     fn upsert_path(&mut self, batch: &mut Batch, prefix: Prefix, path: Path) {
         let facts = facts_of(&self.peers);
-        let d = self.table.entry(prefix).or_default();
+        let d = self.table.entry(prefix);
         let before = d.signature();
-        match d.position(path.source, path.path_id) {
+        match d.position(path.source(), path.path_id) {
             Some(i) => d.paths[i] = path,
             None => d.paths.push(path),
         }
@@ -483,13 +486,7 @@ impl Rib {
     /// the next hop: the session address is used on export.
     pub fn originate(&mut self, prefix: Prefix, attrs: AttrSet) -> Changes {
         let received = self.interner.intern(attrs);
-        let path = Path {
-            source: LOCAL_SOURCE,
-            path_id: 0,
-            accepted: Some(received.clone()),
-            received,
-            status: 0,
-        };
+        let path = Path::new(LOCAL_SOURCE, 0, received.clone(), Some(received), 0);
         let mut batch = Batch {
             changes: Vec::new(),
         };
@@ -525,9 +522,9 @@ impl Rib {
             .info
             .clone();
         let mut redo = Vec::new();
-        for (prefix, d) in &self.table {
-            for p in d.paths.iter().filter(|p| p.source == peer.0) {
-                redo.push((*prefix, p.path_id, p.received.clone(), p.is_stale()));
+        for (prefix, d) in self.table.iter() {
+            for p in d.paths.iter().filter(|p| p.source() == peer.0) {
+                redo.push((prefix, p.path_id, p.received.clone(), p.is_stale()));
             }
         }
         let mut batch = Batch {
@@ -547,13 +544,7 @@ impl Rib {
             if stale {
                 st |= status::STALE;
             }
-            let path = Path {
-                source: peer.0,
-                path_id,
-                received,
-                accepted,
-                status: st,
-            };
+            let path = Path::new(peer.0, path_id, received, accepted, st);
             self.upsert_path(&mut batch, prefix, path);
         }
         self.interner.maybe_collect();
@@ -573,7 +564,7 @@ impl Rib {
             loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
             if d.signature() != before {
                 changes.push(LocRibChange {
-                    prefix: *prefix,
+                    prefix,
                     routes: loc_rib::selected_routes(d, &mut self.next_hops, &facts),
                 });
             }
@@ -602,7 +593,7 @@ impl Rib {
             .iter()
             .filter(|(_, d)| d.selected > 0)
             .map(|(p, d)| LocRibChange {
-                prefix: *p,
+                prefix: p,
                 routes: loc_rib::selected_routes(d, &mut self.next_hops, &facts),
             })
             .collect()
@@ -619,7 +610,7 @@ impl Rib {
             .iter()
             .enumerate()
             .map(|(i, p)| PathExplanation {
-                peer: (p.source != LOCAL_SOURCE).then_some(PeerId(p.source)),
+                peer: (p.source() != LOCAL_SOURCE).then_some(PeerId(p.source())),
                 path_id: p.path_id,
                 received: p.received.clone(),
                 accepted: p.accepted.clone(),
@@ -665,9 +656,9 @@ impl Rib {
     /// Re-run export for everything (after an export-policy change), without resetting any
     /// session.
     pub fn reexport(&mut self, export: &mut impl ExportPolicy) -> Vec<GroupUpdate> {
-        let mut all: BTreeSet<Prefix> = self.table.keys().copied().collect();
+        let mut all: BTreeSet<Prefix> = self.table.keys().collect();
         for g in self.groups.values() {
-            all.extend(g.out.prefixes().copied());
+            all.extend(g.out.prefixes());
         }
         let changes = Changes {
             loc_rib: all
