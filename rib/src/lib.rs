@@ -21,6 +21,11 @@
 //! - [`error`]: the crate's error enum.
 //!
 //! The RIB knows nothing of sockets, netlink, config files or the policy crate.
+//!
+//! Known simplifications: an update group's UPDATE goes to every member, including the peer a
+//! reflected or eBGP route came from (that peer drops it by ORIGINATOR_ID or AS_PATH loop
+//! detection, as with FRR's update groups); only the best path is sent (no ADD-PATH transmit
+//! of several paths); peer ids must fit in 24 bits.
 
 pub mod adj_rib_in;
 pub mod adj_rib_out;

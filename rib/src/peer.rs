@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use bgp_proto::{Asn, Family, RouterId, SessionContext};
 
-/// A peer's identity inside the RIB, chosen by the caller (`bgpd`).
+/// A peer's identity inside the RIB, chosen by the caller (`bgpd`); below 2^24 - 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PeerId(pub u32);
 

@@ -547,3 +547,74 @@ fn ipv6_routes_travel_in_mp_reach_with_their_next_hop() {
     let g = out.iter().find(|g| g.peers == vec![PeerId(3)]).unwrap();
     assert_eq!(decode(&g.bytes).1, vec![pfx("fd64::/64")]);
 }
+
+#[test]
+fn route_without_a_usable_next_hop_is_reported_not_sent() {
+    // eBGP group with no local IPv6 address: next-hop-self is impossible for an IPv6 route.
+    let mut rib = Rib::new(local());
+    rib.add_peer(peer(2, Asn(65100))).unwrap();
+    rib.peer_up(
+        PeerId(2),
+        SessionInfo {
+            families: vec![Family::Ipv4Unicast, Family::Ipv6Unicast],
+            ..session(2)
+        },
+        &mut ExportAll,
+    )
+    .unwrap();
+    let c = rib.originate(pfx("fd64::/122"), AttrSet::default());
+    let out = rib.export(&c, &mut ExportAll);
+    assert_eq!(out.len(), 1);
+    assert!(out[0].bytes.is_empty());
+    assert_eq!(
+        out[0].errors,
+        vec![(
+            pfx("fd64::/122"),
+            RibError::NoLocalAddress {
+                family: Family::Ipv6Unicast
+            }
+        )]
+    );
+    assert!(rib.adj_rib_out(out[0].group).unwrap().is_empty());
+}
+
+#[test]
+fn peer_ids_must_fit_24_bits() {
+    let mut rib = Rib::new(local());
+    let p = PeerInfo::new(PeerId(1 << 24), addr(2), Asn(65100));
+    assert_eq!(
+        rib.add_peer(p),
+        Err(RibError::PeerIdTooLarge(PeerId(1 << 24)))
+    );
+    rib.add_peer(peer(2, Asn(65100))).unwrap();
+    assert_eq!(
+        rib.add_peer(peer(2, Asn(65100))),
+        Err(RibError::DuplicatePeer(PeerId(2)))
+    );
+}
+
+#[test]
+fn explain_marks_ecmp_members() {
+    let mut l = local();
+    l.decision.max_paths = 2;
+    let mut rib = Rib::new(l);
+    for n in [2u8, 3, 4] {
+        rib.add_peer(peer(n, LOCAL_AS)).unwrap();
+        rib.peer_up(PeerId(u32::from(n)), session(n), &mut ExportAll)
+            .unwrap();
+        rib.apply_update(
+            PeerId(u32::from(n)),
+            &announce(attrs(&[], n), &["10.64.13.0/26"]),
+            &mut AcceptAll,
+        )
+        .unwrap();
+    }
+    let ex = rib.explain(&pfx("10.64.13.0/26"));
+    let ecmp: Vec<_> = ex.iter().filter(|e| e.in_ecmp).map(|e| e.peer).collect();
+    assert_eq!(ecmp, vec![Some(PeerId(2)), Some(PeerId(3))]);
+    let third = ex.iter().find(|e| e.peer == Some(PeerId(4))).unwrap();
+    assert_eq!(
+        (third.in_ecmp, third.lost),
+        (false, Some(LossReason::RouterId))
+    );
+}
