@@ -207,6 +207,33 @@ impl AdjRibOut {
         out.freeze()
     }
 
+    /// A copy of what was sent (attribute handles are shared, not copied).
+    pub(crate) fn snapshot(&self) -> PrefixMap<Attrs> {
+        self.routes.clone()
+    }
+
+    /// The UPDATEs that take a peer from having been sent `old` to this Adj-RIB-Out.
+    pub(crate) fn diff_from(
+        &self,
+        old: &PrefixMap<Attrs>,
+        ctx: &SessionContext,
+        errors: &mut Vec<(Prefix, RibError)>,
+    ) -> Bytes {
+        let withdrawn: Vec<Prefix> = old
+            .keys()
+            .filter(|p| self.routes.get(p).is_none())
+            .collect();
+        let announced: Vec<(Prefix, Attrs)> = self
+            .routes
+            .iter()
+            .filter(|(p, a)| old.get(p).is_none_or(|o| !o.ptr_eq(a)))
+            .map(|(p, a)| (p, a.clone()))
+            .collect();
+        let mut out = BytesMut::new();
+        encode(ctx, &withdrawn, &announced, &mut out, errors);
+        out.freeze()
+    }
+
     /// Everything sent so far in `families`, each followed by its End-of-RIB (RFC 4724 §2):
     /// for a peer that joins the group, and for route refresh (RFC 2918 §4).
     pub(crate) fn dump(

@@ -222,6 +222,63 @@ impl Rib {
         p.router_id = session.router_id;
         p.session = Some(session);
         let mut errors = Vec::new();
+        let gid = self.join_group(id, key, export, &mut errors);
+        let group = self.groups.get(&gid).ok_or(RibError::UnknownPeer(id))?;
+        let bytes = group
+            .out
+            .dump(&group.key.context, &group.key.families, &mut errors);
+        tracing::info!(peer = %id, group = gid.0, routes = group.out.len(), "peer joined update group");
+        Ok(PeerUp {
+            group: gid,
+            encoded: Encoded { bytes, errors },
+        })
+    }
+
+    /// Change a peer's configuration (e.g. its export policy id after a reload). If its session
+    /// is up and its update group changes, it moves to the new group and the UPDATEs returned
+    /// (for this peer alone) take it from what the old group sent to what the new one sends,
+    /// without resetting the session. Changes of AS or address need a session reset instead.
+    pub fn update_peer(
+        &mut self,
+        info: PeerInfo,
+        export: &mut impl ExportPolicy,
+    ) -> Result<Option<Encoded>, RibError> {
+        let id = info.id;
+        let local = self.local;
+        let p = self.peers.get_mut(&id).ok_or(RibError::UnknownPeer(id))?;
+        p.kind = info.kind(&local);
+        p.info = info;
+        let Some(session) = p.session.clone() else {
+            return Ok(None);
+        };
+        let key = GroupKey::new(&p.info, p.kind, &session);
+        let old = p.group;
+        if old.is_some_and(|g| self.groups.get(&g).is_some_and(|x| x.key == key)) {
+            return Ok(None);
+        }
+        let sent = old
+            .and_then(|g| self.groups.get(&g))
+            .map(|g| g.out.snapshot())
+            .unwrap_or_default();
+        if let Some(g) = old {
+            leave_group(&mut self.groups, &mut self.group_ids, g, id);
+        }
+        let mut errors = Vec::new();
+        let gid = self.join_group(id, key, export, &mut errors);
+        let group = self.groups.get(&gid).ok_or(RibError::UnknownPeer(id))?;
+        let bytes = group.out.diff_from(&sent, &group.key.context, &mut errors);
+        tracing::info!(peer = %id, group = gid.0, "peer moved to another update group");
+        Ok(Some(Encoded { bytes, errors }))
+    }
+
+    /// Add `id` to the group for `key`, creating and filling it from the Loc-RIB if needed.
+    fn join_group(
+        &mut self,
+        id: PeerId,
+        key: GroupKey,
+        export: &mut impl ExportPolicy,
+        errors: &mut Vec<(Prefix, RibError)>,
+    ) -> GroupId {
         let gid = match self.group_ids.get(&key) {
             Some(g) => *g,
             None => {
@@ -239,23 +296,17 @@ impl Rib {
                 // Fill the new group's Adj-RIB-Out from the Loc-RIB; nobody is a member yet,
                 // so the encoded bytes are not needed.
                 let prefixes: Vec<Prefix> = self.table.keys().collect();
-                let _ = self.export_group(g, &prefixes, export, &mut errors);
+                let _ = self.export_group(g, &prefixes, export, errors);
                 g
             }
         };
-        let group = self.groups.get_mut(&gid).ok_or(RibError::UnknownPeer(id))?;
-        group.members.insert(id);
+        if let Some(group) = self.groups.get_mut(&gid) {
+            group.members.insert(id);
+        }
         if let Some(p) = self.peers.get_mut(&id) {
             p.group = Some(gid);
         }
-        let bytes = group
-            .out
-            .dump(&group.key.context, &group.key.families, &mut errors);
-        tracing::info!(peer = %id, group = gid.0, routes = group.out.len(), "peer joined update group");
-        Ok(PeerUp {
-            group: gid,
-            encoded: Encoded { bytes, errors },
-        })
+        gid
     }
 
     /// The session went down. With `graceful` (RFC 4724 §4.2, the peer negotiated graceful

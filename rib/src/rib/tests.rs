@@ -618,3 +618,31 @@ fn explain_marks_ecmp_members() {
         (false, Some(LossReason::RouterId))
     );
 }
+
+#[test]
+fn export_policy_change_moves_a_peer_between_groups_without_reset() {
+    let mut rib = rib_with(&[peer(2, Asn(65100)), peer(3, Asn(65100))]);
+    for b in ["10.64.14.0/26", "10.64.14.64/26"] {
+        let c = rib.originate(pfx(b), AttrSet::default());
+        rib.export(&c, &mut ExportAll);
+    }
+    // Policy id 7 exports only the first block.
+    let mut by_id = |g: &GroupKey, p: &Prefix, _: &SelectedRoute| {
+        if g.export_policy == 7 && *p != pfx("10.64.14.0/26") {
+            ExportVerdict::Reject
+        } else {
+            ExportVerdict::Accept
+        }
+    };
+    let mut changed = peer(2, Asn(65100));
+    changed.export_policy = 7;
+    let enc = rib
+        .update_peer(changed.clone(), &mut by_id)
+        .unwrap()
+        .unwrap();
+    assert_ne!(rib.group_of(PeerId(2)), rib.group_of(PeerId(3)));
+    // Only the difference: the second block withdrawn, nothing re-announced.
+    assert_eq!(decode(&enc.bytes), (vec![], vec![pfx("10.64.14.64/26")], 0));
+    // Same config again: nothing to do.
+    assert_eq!(rib.update_peer(changed, &mut by_id).unwrap(), None);
+}
