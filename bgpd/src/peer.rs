@@ -186,19 +186,19 @@ impl PeerTask {
         if let Err(e) = socket::accepted(&stream, &self.neighbor) {
             warn!(event = "socket_option_failed", error = %e, "cannot set socket options");
         }
-        let conn = self.new_conn(stream);
+        let conn = self.new_conn(stream, Direction::Inbound);
         self.input(Input::Connected {
             conn,
             direction: Direction::Inbound,
         });
     }
 
-    fn new_conn(&mut self, stream: TcpStream) -> ConnId {
+    fn new_conn(&mut self, stream: TcpStream, direction: Direction) -> ConnId {
         let conn = ConnId(self.next_conn);
         self.next_conn += 1;
         let remote = stream.peer_addr().ok();
         let local = stream.local_addr().ok();
-        debug!(event = "tcp_up", conn = %conn, ?remote, ?local, "TCP connection up");
+        info!(event = "tcp_up", conn = %conn, ?direction, ?remote, ?local, "TCP connection up");
         let (mut rd, mut wr) = stream.into_split();
         let events = self.events_tx.clone();
         let max = self.max_frame;
@@ -283,7 +283,7 @@ impl PeerTask {
                 self.connect_task = None;
                 match result {
                     Ok(stream) => {
-                        let conn = self.new_conn(stream);
+                        let conn = self.new_conn(stream, Direction::Outbound);
                         self.input(Input::Connected {
                             conn,
                             direction: Direction::Outbound,

@@ -194,6 +194,7 @@ fn bird_collision_leaves_one_session() {
     let Some(lab) = lab("bird_collision_leaves_one_session", "sb-col", params) else {
         return;
     };
+    lab.set_link(false);
     let bgpd = lab.start_bgpd();
     let peer = start(&lab);
     sessions_common::collision(&lab, &bgpd, &peer);

@@ -117,6 +117,24 @@ impl Lab {
         Bgpd::start(&self.our_node().ns, &config).expect("our bgpd starts")
     }
 
+    /// Cuts (or restores) our node's link at the bridge, so connection attempts from both
+    /// sides stay pending and complete together when it comes back.
+    pub fn set_link(&self, up: bool) {
+        let state = if up { "up" } else { "down" };
+        self.fab
+            .bridge()
+            .ip(&["link", "set", "v1", state])
+            .expect("set bridge port");
+    }
+
+    /// Outgoing connection attempts (SYN-SENT) to `to` in `node`.
+    pub fn syn_sent(node: &Node, to: &str) -> usize {
+        let out = node
+            .exec(&["ss", "-Htn", "state", "syn-sent"])
+            .unwrap_or_default();
+        out.lines().filter(|l| l.contains(to)).count()
+    }
+
     /// TCP connections between us and the peer on port 179 that are established, seen from
     /// our namespace.
     pub fn tcp_sessions(&self) -> usize {
@@ -249,9 +267,16 @@ pub fn hold_timer_expiry(lab: &Lab, bgpd: &Bgpd, peer: &mut dyn Peer) {
     wait_both_up(lab, bgpd, peer);
 }
 
-/// Both sides connect: whatever the timing, exactly one TCP session remains and both sides
-/// are Established on it.
+/// Both sides connect at once: the link is cut until both have a connection attempt pending,
+/// then restored. Whatever the exact timing, exactly one TCP session remains and both sides
+/// are Established on it. Call with the link down (see [`Lab::set_link`]) and both started.
 pub fn collision(lab: &Lab, bgpd: &Bgpd, peer: &dyn Peer) {
+    wait_until("both sides to try connecting", UP, || {
+        Ok(Lab::syn_sent(lab.our_node(), &lab.addrs.peer) > 0
+            && Lab::syn_sent(lab.peer_node(), &lab.addrs.us) > 0)
+    })
+    .expect("both sides connecting");
+    lab.set_link(true);
     wait_both_up(lab, bgpd, peer);
     // Let any second connection finish its OPEN exchange and be resolved.
     wait_until("one TCP session", Duration::from_secs(15), || {
@@ -267,10 +292,26 @@ pub fn collision(lab: &Lab, bgpd: &Bgpd, peer: &dyn Peer) {
         1,
         "the session never flapped"
     );
+    let rejected = bgpd
+        .events("notification_sent", None)
+        .iter()
+        .filter(|v| v["fields"]["code"].as_u64() == Some(6))
+        .count();
+    let received = bgpd
+        .events("notification_received", None)
+        .iter()
+        .filter(|v| v["fields"]["code"].as_u64() == Some(6))
+        .count();
+    let tcp = bgpd.events("tcp_up", None).len();
     eprintln!(
-        "{}: collisions resolved by us: {}",
+        "{}: TCP connections: {tcp}, collisions resolved by us: {}, Cease sent by us: \
+         {rejected}, Cease received: {received}",
         peer.label(),
         bgpd.events("collision", None).len()
+    );
+    assert!(
+        tcp >= 2,
+        "both sides connected ({tcp} TCP connections seen by us)"
     );
 }
 
