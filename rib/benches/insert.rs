@@ -8,7 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use bgp_proto::attribute::{AsPath, Origin, PathAttributes};
-use bgp_proto::{Asn, Family, RouterId, SessionContext};
+use bgp_proto::builder::{announce, Announce, EncodedAttributes};
+use bgp_proto::nlri::NlriEntry;
+use bgp_proto::update::Update;
+use bgp_proto::{Asn, Family, RouterId, SessionContext, HEADER_LEN};
 use ipnet::{IpNet, Ipv4Net};
 use rib::{
     AcceptAll, AttrSet, ExportAll, LocalInfo, PeerId, PeerInfo, Rib, RouteUpdate, SessionInfo,
@@ -153,5 +156,36 @@ fn main() {
         "peer down removing {} routes: {:.3} s",
         c.len(),
         t.elapsed().as_secs_f64()
+    );
+
+    // The same million routes as real UPDATE messages: decode + apply_update.
+    let wire = announce(
+        &ctx,
+        &EncodedAttributes::new(&attrs.attrs, &ctx).expect("encode"),
+        Announce::Ipv4Classic,
+        (0..N).map(|k| NlriEntry::new(prefix(k))),
+    )
+    .expect("build");
+    let session = SessionInfo {
+        router_id: RouterId(Ipv4Addr::new(10, 99, 0, 2)),
+        context: ctx,
+        families: vec![Family::Ipv4Unicast],
+    };
+    rib.peer_up(PeerId(1), session, &mut ExportAll).expect("up");
+    let t = Instant::now();
+    let mut changed = 0usize;
+    for m in &wire {
+        let u = Update::decode(&m[HEADER_LEN..], &ctx).expect("decode");
+        changed += rib
+            .apply_update(PeerId(1), &u, &mut AcceptAll)
+            .expect("apply")
+            .len();
+    }
+    let dt = t.elapsed();
+    println!(
+        "decode + apply_update of {} UPDATEs ({N} /26): {:.3} s ({:.0} ns/route), {changed} changes",
+        wire.len(),
+        dt.as_secs_f64(),
+        dt.as_nanos() as f64 / f64::from(N)
     );
 }
