@@ -65,3 +65,41 @@ impl PeerStats {
         counter.load(Ordering::Relaxed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bgp_proto::SessionContext;
+
+    fn decode(hex_body: &str) -> Update {
+        let body = hex::decode(hex_body).expect("hex");
+        let ctx = SessionContext {
+            four_octet_as: true,
+            ..SessionContext::default()
+        };
+        Update::decode(&body, &ctx).expect("decodes")
+    }
+
+    #[test]
+    fn counts_announcements_withdrawals_and_treat_as_withdraw() {
+        let s = PeerStats::default();
+        // ORIGIN IGP, AS_PATH [65002], NEXT_HOP 10.0.0.1; NLRI 10.0.0.0/24 and 10.0.1.0/24.
+        let good = decode("00000014400101004002060201000fde824003040a000001180a0000180a0001");
+        let c = s.record_update(&good);
+        assert_eq!((c.announced, c.withdrawn), (2, 0));
+        // Withdraws 10.0.0.0/24.
+        let c = s.record_update(&decode("0004180a00000000"));
+        assert_eq!((c.announced, c.withdrawn), (0, 1));
+        // No AS_PATH: treat-as-withdraw (RFC 7606 §3 d), the NLRI counts as withdrawn.
+        let c = s.record_update(&decode("0000000b400101004003040a000001180a0000"));
+        assert!(c.treat_as_withdraw);
+        assert_eq!((c.announced, c.withdrawn), (0, 1));
+        // End-of-RIB.
+        assert!(s.record_update(&decode("00000000")).end_of_rib);
+        assert_eq!(PeerStats::get(&s.updates_received), 4);
+        assert_eq!(PeerStats::get(&s.prefixes_received), 2);
+        assert_eq!(PeerStats::get(&s.prefixes_withdrawn), 2);
+        assert_eq!(PeerStats::get(&s.treat_as_withdraw), 1);
+        assert_eq!(PeerStats::get(&s.end_of_rib_received), 1);
+    }
+}

@@ -813,3 +813,159 @@ fn two_sessions_one_passive_reach_established() {
     assert_eq!(p.a.state(), State::Established);
     assert_eq!(p.b.state(), State::Established);
 }
+
+#[test]
+fn established_session_rejects_a_new_connection_with_connection_rejected() {
+    let t0 = Instant::now();
+    let (mut s, t) = established(t0);
+    let out = s.handle(
+        Input::Connected {
+            conn: C2,
+            direction: Direction::Inbound,
+        },
+        t,
+    );
+    let n = notification_sent(&out, C2).expect("Cease");
+    assert_eq!(
+        (n.code, n.subcode),
+        (code::CEASE, cease_subcode::CONNECTION_REJECTED)
+    );
+    assert!(closes(&out, C2));
+    assert_eq!(s.state(), State::Established);
+    assert_eq!(s.connection_count(), 1);
+}
+
+#[test]
+fn late_outbound_connection_after_cancel_is_closed_silently() {
+    let t0 = Instant::now();
+    let mut cfg = config(65001, [10, 0, 0, 1], 65002);
+    cfg.connect_delay = Duration::ZERO;
+    let mut s = Session::new(cfg, Jitter::none());
+    s.handle(Input::Start, t0);
+    assert!(s.handle(Input::Timer, t0).contains(&Output::Connect));
+    // The peer connects to us and the session comes up on its connection.
+    s.handle(
+        Input::Connected {
+            conn: C2,
+            direction: Direction::Inbound,
+        },
+        t0,
+    );
+    s.handle(
+        Input::Received {
+            conn: C2,
+            frame: frame(&peer_open(65002, [10, 0, 0, 2], 9)),
+        },
+        t0,
+    );
+    let out = s.handle(
+        Input::Received {
+            conn: C2,
+            frame: frame(&Message::Keepalive),
+        },
+        t0,
+    );
+    assert!(out.contains(&Output::CancelConnect));
+    // Our attempt completes anyway: closed, nothing written on it.
+    let out = s.handle(
+        Input::Connected {
+            conn: C1,
+            direction: Direction::Outbound,
+        },
+        t0,
+    );
+    assert!(closes(&out, C1));
+    assert!(sent(&out, C1).is_empty());
+    assert_eq!(s.state(), State::Established);
+}
+
+#[test]
+fn connect_retry_timer_abandons_a_hanging_connect() {
+    let t0 = Instant::now();
+    let mut s = Session::new(config(65001, [10, 0, 0, 1], 65002), Jitter::none());
+    s.handle(Input::Start, t0);
+    let t = t0 + secs(1);
+    assert!(s.handle(Input::Timer, t).contains(&Output::Connect));
+    // No answer to the SYN: after connect_retry the attempt is replaced.
+    let out = s.handle(Input::Timer, t + secs(5));
+    assert_eq!(out[..2], [Output::CancelConnect, Output::Connect]);
+}
+
+#[test]
+fn a_new_inbound_connection_replaces_a_stale_one() {
+    let t0 = Instant::now();
+    let mut cfg = config(65001, [10, 0, 0, 1], 65002);
+    cfg.passive = true;
+    let mut s = Session::new(cfg, Jitter::none());
+    s.handle(Input::Start, t0);
+    s.handle(
+        Input::Connected {
+            conn: C1,
+            direction: Direction::Inbound,
+        },
+        t0,
+    );
+    let out = s.handle(
+        Input::Connected {
+            conn: C2,
+            direction: Direction::Inbound,
+        },
+        t0 + secs(3),
+    );
+    assert!(closes(&out, C1));
+    assert!(matches!(&sent(&out, C2)[..], [Message::Open(_)]));
+    assert_eq!(s.connection_count(), 1);
+}
+
+#[test]
+fn open_sent_waits_four_minutes_for_the_peer_open() {
+    let t0 = Instant::now();
+    let (mut s, t) = open_sent(t0);
+    // RFC 4271 §8.2.2: the large hold timer while waiting for the OPEN.
+    assert_eq!(s.poll_timeout(), Some(t + OPEN_HOLD_TIME));
+    let out = s.handle(Input::Timer, t + OPEN_HOLD_TIME);
+    let n = notification_sent(&out, C1).expect("4/0");
+    assert_eq!((n.code, n.subcode), (code::HOLD_TIMER_EXPIRED, 0));
+    assert_eq!(s.state(), State::Idle);
+}
+
+#[test]
+fn equal_router_ids_on_ebgp_are_ordered_by_as_number() {
+    // RFC 6286 §2.3: same identifier, our AS 65001 < 65002: their connection wins.
+    let (mut s, t) = collision([10, 0, 0, 2]);
+    let out = s.handle(
+        Input::Received {
+            conn: C1,
+            frame: frame(&peer_open(65002, [10, 0, 0, 2], 9)),
+        },
+        t,
+    );
+    assert!(out.contains(&Output::CollisionResolved {
+        closed: C1,
+        kept: C2
+    }));
+}
+
+#[test]
+fn treat_as_withdraw_update_keeps_the_session() {
+    let t0 = Instant::now();
+    let (mut s, t) = established(t0);
+    // ORIGIN and NEXT_HOP but no AS_PATH, one NLRI: RFC 7606 §3 (d) treat-as-withdraw.
+    let body = hex::decode("0000000b400101004003040a000001180a0000").expect("hex");
+    let mut msg = vec![0xff; 16];
+    msg.extend_from_slice(&((19 + body.len() as u16).to_be_bytes()));
+    msg.push(2);
+    msg.extend_from_slice(&body);
+    let out = s.handle(
+        Input::Received {
+            conn: C1,
+            frame: Bytes::from(msg),
+        },
+        t,
+    );
+    assert!(out.iter().any(|o| matches!(o,
+        Output::Update { update } if update.is_treat_as_withdraw()
+            && update.withdrawals().count() == 1)));
+    assert_eq!(s.state(), State::Established);
+    assert!(notification_sent(&out, C1).is_none());
+}

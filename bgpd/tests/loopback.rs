@@ -1,0 +1,135 @@
+//! Two of our daemons on loopback (127.0.0.1 and 127.0.0.2, same port), no root needed: they
+//! reach Established, and SIGTERM on one makes the other see Cease / Administrative Shutdown.
+//! State is read from the JSON logs (`--log-format json`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Daemon {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Daemon {
+    fn start(dir: &Path, name: &str, toml: &str) -> Daemon {
+        let conf = dir.join(format!("{name}.toml"));
+        std::fs::write(&conf, toml).expect("write config");
+        let log = dir.join(format!("{name}.log"));
+        let child = Command::new(env!("CARGO_BIN_EXE_bgpd"))
+            .arg("-c")
+            .arg(&conf)
+            .args(["--log-format", "json"])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("bgpd starts");
+        Daemon { child, log }
+    }
+
+    fn events(&self, event: &str) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["fields"]["event"].as_str() == Some(event))
+            .collect()
+    }
+
+    fn wait_event(&self, event: &str, timeout: Duration) -> serde_json::Value {
+        let start = Instant::now();
+        loop {
+            if let Some(v) = self.events(event).pop() {
+                return v;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "no {event} in {}:\n{}",
+                self.log.display(),
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(ok.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "bgpd did not exit"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn config(me: &str, my_as: u32, peer: &str, peer_as: u32, port: u16, dir: &Path) -> String {
+    format!(
+        "router_id = \"{me}\"\nlocal_as = {my_as}\n[listen]\naddresses = [\"{me}\"]\nport = {port}\n\
+         [[neighbors]]\nname = \"p\"\naddress = \"{peer}\"\nport = {port}\nremote_as = {peer_as}\n\
+         source_address = \"{me}\"\nhold_time = 9\nkeepalive_time = 3\nconnect_delay_time = 0\n\
+         connect_retry_time = 1\nerror_wait_min = 1\nerror_wait_max = 2\n\
+         [kernel]\nenable_writes = false\n[control]\nsocket = \"{}/{me}.ctl\"\n",
+        dir.display()
+    )
+}
+
+#[test]
+fn two_daemons_on_loopback_establish_and_see_administrative_shutdown() {
+    let dir = std::env::temp_dir().join(format!("bgpd-loopback-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // A free port on 127.0.0.1; 127.0.0.2 uses the same number.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let mut a = Daemon::start(
+        &dir,
+        "a",
+        &config("127.0.0.1", 65001, "127.0.0.2", 4_200_000_002, port, &dir),
+    );
+    let b = Daemon::start(
+        &dir,
+        "b",
+        &config("127.0.0.2", 4_200_000_002, "127.0.0.1", 65001, port, &dir),
+    );
+    let up = Duration::from_secs(20);
+    let ea = a.wait_event("established", up);
+    let eb = b.wait_event("established", up);
+    assert_eq!(ea["fields"]["peer_as"], "4200000002", "{ea}");
+    assert_eq!(eb["fields"]["peer_as"], "65001", "{eb}");
+    assert_eq!(ea["fields"]["four_octet_as"], true);
+    assert_eq!(ea["fields"]["hold_time"], 9);
+    let status = a.terminate();
+    assert!(status.success(), "clean exit: {status:?}");
+    let n = b.wait_event("notification_received", Duration::from_secs(5));
+    assert_eq!(
+        (
+            n["fields"]["code"].as_u64(),
+            n["fields"]["subcode"].as_u64()
+        ),
+        (Some(6), Some(2)),
+        "{n}"
+    );
+    assert!(
+        n["fields"]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("bgpd shutting down")),
+        "{n}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
