@@ -36,8 +36,11 @@ fn bird_conf(lab: &Lab) -> String {
     if p.peer_passive {
         opts += "  passive on;\n";
     }
-    if let Some(pw) = &p.password {
+    if let Some(pw) = p.peer_key() {
         opts += &format!("  password \"{pw}\";\n");
+    }
+    if p.gtsm {
+        opts += "  ttl security on;\n";
     }
     format!(
         "log stderr all;\nrouter id {};\nprotocol device {{}}\n\
@@ -216,5 +219,63 @@ fn bird_shows_administrative_shutdown_on_our_sigterm() {
         &mut bgpd,
         &peer,
         &["Received: Administrative shutdown"],
+    );
+}
+
+#[test]
+fn bird_established_with_gtsm() {
+    let params = Params {
+        gtsm: true,
+        ..Params::ebgp()
+    };
+    let Some(lab) = lab("bird_established_with_gtsm", "sb-gtsm", params) else {
+        return;
+    };
+    let peer = start(&lab);
+    let bgpd = lab.start_bgpd();
+    sessions_common::established(&lab, &bgpd, &peer);
+}
+
+#[test]
+fn bird_tcp_md5_key_mismatch_never_establishes() {
+    let params = Params {
+        password: Some("ours".into()),
+        peer_password: Some("theirs".into()),
+        ..Params::ebgp()
+    };
+    let Some(lab) = lab(
+        "bird_tcp_md5_key_mismatch_never_establishes",
+        "sb-md5x",
+        params,
+    ) else {
+        return;
+    };
+    let peer = start(&lab);
+    let bgpd = lab.start_bgpd();
+    sessions_common::md5_mismatch_never_establishes(&lab, &bgpd, &peer);
+}
+
+#[test]
+fn bird_unconfigured_peer_gets_connection_rejected() {
+    let params = Params {
+        unconfigured: true,
+        we_passive: true,
+        peer_passive: false,
+        ..Params::ebgp()
+    };
+    let Some(lab) = lab(
+        "bird_unconfigured_peer_gets_connection_rejected",
+        "sb-unk",
+        params,
+    ) else {
+        return;
+    };
+    let bgpd = lab.start_bgpd();
+    let peer = start(&lab);
+    sessions_common::unconfigured_peer_rejected(
+        &lab,
+        &bgpd,
+        &peer,
+        &["Received: Connection rejected"],
     );
 }

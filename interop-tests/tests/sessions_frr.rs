@@ -41,8 +41,11 @@ fn frr_conf(lab: &Lab) -> String {
     if p.peer_passive {
         s += &format!(" neighbor {us} passive\n");
     }
-    if let Some(pw) = &p.password {
+    if let Some(pw) = p.peer_key() {
         s += &format!(" neighbor {us} password {pw}\n");
+    }
+    if p.gtsm {
+        s += &format!(" neighbor {us} ttl-security hops 1\n");
     }
     if p.v6 {
         s += &format!(
@@ -216,4 +219,57 @@ fn frr_shows_administrative_shutdown_on_our_sigterm() {
     let peer = start(&lab);
     let mut bgpd = lab.start_bgpd();
     sessions_common::sigterm(&lab, &mut bgpd, &peer, &["Administrative Shutdown"]);
+}
+
+#[test]
+fn frr_established_with_gtsm() {
+    let params = Params {
+        gtsm: true,
+        ..Params::ebgp()
+    };
+    let Some(lab) = lab("frr_established_with_gtsm", "sf-gtsm", params) else {
+        return;
+    };
+    let peer = start(&lab);
+    let bgpd = lab.start_bgpd();
+    sessions_common::established(&lab, &bgpd, &peer);
+}
+
+#[test]
+fn frr_tcp_md5_key_mismatch_never_establishes() {
+    let params = Params {
+        password: Some("ours".into()),
+        peer_password: Some("theirs".into()),
+        ..Params::ebgp()
+    };
+    let Some(lab) = lab(
+        "frr_tcp_md5_key_mismatch_never_establishes",
+        "sf-md5x",
+        params,
+    ) else {
+        return;
+    };
+    let peer = start(&lab);
+    let bgpd = lab.start_bgpd();
+    sessions_common::md5_mismatch_never_establishes(&lab, &bgpd, &peer);
+}
+
+#[test]
+fn frr_unconfigured_peer_gets_connection_rejected() {
+    let params = Params {
+        unconfigured: true,
+        we_passive: true,
+        peer_passive: false,
+        ..Params::ebgp()
+    };
+    let Some(lab) = lab(
+        "frr_unconfigured_peer_gets_connection_rejected",
+        "sf-unk",
+        params,
+    ) else {
+        return;
+    };
+    let bgpd = lab.start_bgpd();
+    let peer = start(&lab);
+    sessions_common::unconfigured_peer_rejected(&lab, &bgpd, &peer, &["Connection Rejected"]);
 }

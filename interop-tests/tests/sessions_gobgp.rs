@@ -46,11 +46,14 @@ fn gobgp_conf(lab: &Lab) -> String {
          [[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"{}\"\n    peer-as = {}\n",
         p.peer_as, a.peer_id, a.peer, a.us, p.peer_expects
     );
-    if let Some(pw) = &p.password {
+    if let Some(pw) = p.peer_key() {
         s += &format!("    auth-password = \"{pw}\"\n");
     }
     s += "  [neighbors.timers.config]\n    connect-retry = 2\n    hold-time = 9\n    \
           keepalive-interval = 3\n";
+    if p.gtsm {
+        s += "  [neighbors.ttl-security.config]\n    enabled = true\n    ttl-min = 255\n";
+    }
     if p.peer_passive {
         s += "  [neighbors.transport.config]\n    passive-mode = true\n";
     }
@@ -239,5 +242,63 @@ fn gobgp_shows_administrative_shutdown_on_our_sigterm() {
         &mut bgpd,
         &peer,
         &["subcode 2(administrative shutdown)"],
+    );
+}
+
+#[test]
+fn gobgp_established_with_gtsm() {
+    let params = Params {
+        gtsm: true,
+        ..Params::ebgp()
+    };
+    let Some(lab) = lab("gobgp_established_with_gtsm", "sg-gtsm", params) else {
+        return;
+    };
+    let peer = start(&lab);
+    let bgpd = lab.start_bgpd();
+    sessions_common::established(&lab, &bgpd, &peer);
+}
+
+#[test]
+fn gobgp_tcp_md5_key_mismatch_never_establishes() {
+    let params = Params {
+        password: Some("ours".into()),
+        peer_password: Some("theirs".into()),
+        ..Params::ebgp()
+    };
+    let Some(lab) = lab(
+        "gobgp_tcp_md5_key_mismatch_never_establishes",
+        "sg-md5x",
+        params,
+    ) else {
+        return;
+    };
+    let peer = start(&lab);
+    let bgpd = lab.start_bgpd();
+    sessions_common::md5_mismatch_never_establishes(&lab, &bgpd, &peer);
+}
+
+#[test]
+fn gobgp_unconfigured_peer_gets_connection_rejected() {
+    let params = Params {
+        unconfigured: true,
+        we_passive: true,
+        peer_passive: false,
+        ..Params::ebgp()
+    };
+    let Some(lab) = lab(
+        "gobgp_unconfigured_peer_gets_connection_rejected",
+        "sg-unk",
+        params,
+    ) else {
+        return;
+    };
+    let bgpd = lab.start_bgpd();
+    let peer = start(&lab);
+    sessions_common::unconfigured_peer_rejected(
+        &lab,
+        &bgpd,
+        &peer,
+        &["NOTIFICATIONs received: 1", "NOTIFICATIONs received: 2"],
     );
 }

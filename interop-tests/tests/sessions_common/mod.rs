@@ -38,6 +38,12 @@ pub struct Params {
     pub we_passive: bool,
     pub peer_passive: bool,
     pub password: Option<String>,
+    /// The peer's key when it differs from ours (mismatch scenario).
+    pub peer_password: Option<String>,
+    /// Both sides use GTSM (RFC 5082): TTL 255 sent, lower TTLs dropped.
+    pub gtsm: bool,
+    /// Our bgpd does not know the peer (it configures a neighbor at node 3's address instead).
+    pub unconfigured: bool,
 }
 
 impl Params {
@@ -52,7 +58,15 @@ impl Params {
             we_passive: false,
             peer_passive: true,
             password: None,
+            peer_password: None,
+            gtsm: false,
+            unconfigured: false,
         }
+    }
+
+    /// The key the peer is configured with.
+    pub fn peer_key(&self) -> Option<&str> {
+        self.peer_password.as_deref().or(self.password.as_deref())
     }
 }
 
@@ -105,9 +119,17 @@ impl Lab {
 
     pub fn start_bgpd(&self) -> Bgpd {
         let p = &self.params;
-        let mut n = BgpdNeighbor::new("peer", &self.addrs.peer, p.we_expect);
+        let address = match (p.unconfigured, p.v6) {
+            (false, _) => self.addrs.peer.clone(),
+            (true, false) => "10.99.0.3".to_owned(),
+            (true, true) => "fd99::3".to_owned(),
+        };
+        let mut n = BgpdNeighbor::new("peer", &address, p.we_expect);
         n.passive = p.we_passive;
         n.password = p.password.clone();
+        if p.gtsm {
+            n.extra = "ttl_security = true\n".to_owned();
+        }
         let config = BgpdConfig {
             router_id: self.addrs.our_id.clone(),
             local_as: p.our_as,
@@ -331,4 +353,33 @@ pub fn sigterm(lab: &Lab, bgpd: &mut Bgpd, peer: &dyn Peer, peer_words: &[&str])
     );
     assert_eq!(bgpd.events("exit", None).len(), 1, "clean exit logged");
     wait_peer_says(lab, peer, peer_words);
+}
+
+/// A peer we do not know connects: we answer Cease / Connection Rejected and log it.
+pub fn unconfigured_peer_rejected(lab: &Lab, bgpd: &Bgpd, peer: &dyn Peer, peer_words: &[&str]) {
+    wait_until("our bgpd to reject the peer", UP, || {
+        Ok(bgpd.events("rejected", None).iter().any(|v| {
+            v["fields"]["peer"]
+                .as_str()
+                .is_some_and(|p| p.contains(&lab.addrs.peer))
+        }))
+    })
+    .expect("rejected event");
+    wait_peer_says(lab, peer, peer_words);
+    assert!(bgpd.events("established", None).is_empty());
+}
+
+/// Different TCP-MD5 keys: no session comes up on either side within several connect retries.
+pub fn md5_mismatch_never_establishes(lab: &Lab, bgpd: &Bgpd, peer: &dyn Peer) {
+    let watch = Duration::from_secs(12);
+    let up = wait_until("any side Established", watch, || {
+        Ok(!bgpd.events("established", None).is_empty()
+            || peer.is_established(&lab.addrs.us).unwrap_or(false))
+    });
+    assert!(up.is_err(), "a session came up despite different keys");
+    assert_eq!(
+        lab.tcp_sessions(),
+        0,
+        "no TCP session without the right key"
+    );
 }
