@@ -642,9 +642,13 @@ impl Session {
     }
 
     fn closed(&mut self, conn: ConnId, now: Instant, out: &mut Vec<Output>) {
-        if self.index(conn).is_some() {
-            self.drop_conn(conn, DownReason::ConnectionClosed, true, now, out);
-        }
+        let Some(i) = self.index(conn) else {
+            return;
+        };
+        // RFC 4271 §8.2.2 OpenSent, event 18: back to Active with the ConnectRetryTimer, no
+        // error wait (a peer not ready yet closes our connection). Later it is an error.
+        let error = self.conns[i].state != ConnState::OpenSent;
+        self.drop_conn(conn, DownReason::ConnectionClosed, error, now, out);
     }
 
     fn timers(&mut self, now: Instant, out: &mut Vec<Output>) {

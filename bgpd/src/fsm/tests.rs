@@ -969,3 +969,19 @@ fn treat_as_withdraw_update_keeps_the_session() {
     assert_eq!(s.state(), State::Established);
     assert!(notification_sent(&out, C1).is_none());
 }
+
+#[test]
+fn connection_closed_in_open_sent_retries_without_error_wait() {
+    let t0 = Instant::now();
+    let (mut s, t) = open_sent(t0);
+    s.handle(Input::Closed { conn: C1 }, t);
+    assert_eq!(s.state(), State::Active);
+    assert_eq!(
+        s.poll_timeout(),
+        Some(t + secs(5)),
+        "connect retry, not error wait"
+    );
+    assert!(s
+        .handle(Input::Timer, t + secs(5))
+        .contains(&Output::Connect));
+}
