@@ -125,6 +125,18 @@ fn prefix(i: usize) -> Ipv4Net {
     Ipv4Net::new(Ipv4Addr::from(base + i as u32), 32).unwrap_or_default()
 }
 
+/// (user, system) CPU seconds of this process so far.
+fn rusage() -> (f64, f64) {
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF).ok();
+    let secs = |t: Option<nix::sys::time::TimeVal>| {
+        t.map_or(f64::NAN, |t| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6)
+    };
+    (
+        secs(usage.map(|u| u.user_time())),
+        secs(usage.map(|u| u.system_time())),
+    )
+}
+
 fn vm_hwm_kib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -150,7 +162,10 @@ fn child(mode: &str, n: usize, ns: &str) {
                 .expect("runtime");
             rt.block_on(async move {
                 let fib = FibSync::start(FibConfig::default()).await.expect("start");
+                // ORDER=shuffled: the deltas arrive in a scrambled order (a fixed permutation).
+                let shuffled = std::env::var("ORDER").is_ok_and(|o| o == "shuffled");
                 let batch: Vec<RouteDelta> = (0..n)
+                    .map(|i| if shuffled { (i * 1_000_003) % n } else { i })
                     .map(|i| {
                         RouteDelta::Install(Route::via(
                             IpNet::V4(prefix(i)),
@@ -158,9 +173,16 @@ fn child(mode: &str, n: usize, ns: &str) {
                         ))
                     })
                     .collect();
+                let before = rusage();
                 let t = Instant::now();
                 let report = fib.apply(batch).await.expect("apply");
                 let secs = t.elapsed().as_secs_f64();
+                let after = rusage();
+                eprintln!(
+                    "fib-sync n={n}: apply alone: user {:.3}s sys {:.3}s",
+                    after.0 - before.0,
+                    after.1 - before.1
+                );
                 assert_eq!(report.installed, n, "{:?}", report.failed.first());
                 eprintln!("{:?}", fib.stats().await);
                 secs

@@ -1,7 +1,7 @@
 //! The FIB actor: owns the desired routes, what the kernel holds, the interface table and the
 //! two netlink sockets (requests, events). Callers talk to it through [`FibSync`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use ipnet::IpNet;
 use netlink_packet_core::NetlinkPayload;
@@ -34,6 +34,8 @@ const RT_TABLE_LOCAL: u8 = 255;
 /// Commands queued towards the actor before callers wait (back-pressure).
 const COMMAND_QUEUE: usize = 64;
 const EVENT_QUEUE: usize = 1024;
+/// Prefixes planned, sent and acknowledged together (see [`Actor::sync_prefixes`]).
+const PLAN_CHUNK: usize = 1024;
 
 /// What one `apply` / `reconcile` did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -108,8 +110,8 @@ impl FibSync {
                 overrun: false,
             },
             ifaces: Interfaces::default(),
-            desired: HashMap::new(),
-            installed: HashMap::new(),
+            desired: BTreeMap::new(),
+            installed: BTreeMap::new(),
             pending: HashMap::new(),
             logged: HashSet::new(),
             stats: FibStats::default(),
@@ -242,8 +244,10 @@ struct Actor {
     req: RtSocket,
     ev: EventQueue,
     ifaces: Interfaces,
-    desired: HashMap<IpNet, Route>,
-    installed: HashMap<IpNet, Held>,
+    /// Ordered maps: batches are worked through in prefix order, so successive look-ups touch
+    /// neighbouring B-tree leaves instead of a random slot of a 100+ MB hash table each.
+    desired: BTreeMap<IpNet, Route>,
+    installed: BTreeMap<IpNet, Held>,
     pending: HashMap<IpNet, FibError>,
     /// Dependency problems already logged (logged once until they clear).
     logged: HashSet<String>,
@@ -408,13 +412,44 @@ impl Actor {
     }
 
     /// Brings each of `prefixes` in line with `desired`, after running `ops`.
+    ///
+    /// Prefixes are planned and sent in chunks: the table entries a chunk touches are still in
+    /// cache when its messages are encoded and its acks recorded, and the plan stays small.
     async fn sync_prefixes(
         &mut self,
-        mut ops: Vec<Op>,
+        ops: Vec<Op>,
         prefixes: Vec<IpNet>,
         report: &mut ApplyReport,
     ) -> Result<(), FibError> {
-        for prefix in prefixes {
+        let failed_before = report.failed.len();
+        if !ops.is_empty() {
+            self.execute_ops(ops, report).await?;
+        }
+        for chunk in prefixes.chunks(PLAN_CHUNK) {
+            let ops = self.plan(chunk, report);
+            if !ops.is_empty() {
+                self.execute_ops(ops, report).await?;
+            }
+        }
+        if self.pending.is_empty() {
+            self.logged.clear();
+        }
+        if let Some((prefix, err)) = report.failed.get(failed_before) {
+            // One line per batch, not one per route: a million refusals must not flood the log.
+            warn!(
+                failed = report.failed.len() - failed_before,
+                first = %prefix,
+                error = %err,
+                "kernel refused routes"
+            );
+        }
+        Ok(())
+    }
+
+    /// Decides what each prefix needs: nothing, an install, a delete, or to wait.
+    fn plan(&mut self, prefixes: &[IpNet], report: &mut ApplyReport) -> Vec<Op> {
+        let mut ops = Vec::with_capacity(prefixes.len());
+        for &prefix in prefixes {
             match self.desired.get(&prefix).map(|r| self.resolve(r)) {
                 Some(Ok(kr)) => {
                     self.pending.remove(&prefix);
@@ -441,9 +476,15 @@ impl Actor {
                 }
             }
         }
-        if ops.is_empty() {
-            return Ok(());
-        }
+        ops
+    }
+
+    /// Sends `ops` pipelined and records what the kernel accepted.
+    async fn execute_ops(
+        &mut self,
+        ops: Vec<Op>,
+        report: &mut ApplyReport,
+    ) -> Result<(), FibError> {
         let params = self.params;
         let (ifaces, desired) = (&self.ifaces, &self.desired);
         // Installs whose route could not be rebuilt at send time (nothing changes between
@@ -538,28 +579,11 @@ impl Actor {
                 (Op::Delete(..), None) => {}
             }
         }
-        if self.pending.is_empty() {
-            self.logged.clear();
-        }
-        if let Some((prefix, err)) = report.failed.first() {
-            // One line per batch, not one per route: a million refusals must not flood the log.
-            warn!(
-                failed = report.failed.len(),
-                first = %prefix,
-                error = %err,
-                "kernel refused routes"
-            );
-        }
         if !leftovers.is_empty() {
             // The kernel kept the old route when it refused the new one: it is stale now.
-            Box::pin(self.sync_ops(leftovers, report)).await?;
+            Box::pin(self.execute_ops(leftovers, report)).await?;
         }
         Ok(())
-    }
-
-    /// Runs delete operations left over from a refused replacement.
-    async fn sync_ops(&mut self, ops: Vec<Op>, report: &mut ApplyReport) -> Result<(), FibError> {
-        self.sync_prefixes(ops, Vec::new(), report).await
     }
 
     fn defer(&mut self, prefix: IpNet, err: FibError, report: &mut ApplyReport) {
