@@ -212,3 +212,89 @@ fn mrt_bgp4mp_two_octet_message_uses_a_two_octet_context() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("offset 0"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn mrt_file(name: &str) -> String {
+    format!("{}/tests/mrt/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn real_gobgp_updates_mrt() {
+    let out = run(&["--mrt", &mrt_file("gobgp-3.10.0-updates.mrt")], "");
+    assert!(out.status.success(), "{out:?}");
+    let v = lines(&out);
+    assert_eq!(v.len(), 5);
+    for r in &v {
+        assert_eq!(r["mrt"]["subtype"], "MESSAGE_AS4");
+        assert_eq!(r["mrt"]["session"]["peer_as"], 65001);
+        assert_eq!(r["mrt"]["session"]["local_as"], 4_200_000_002u32);
+        assert!(r.get("error").is_none(), "{r}");
+    }
+    // GoBGP sends the families in no fixed order: find each UPDATE by its prefix.
+    let by = |key: &str, prefix: &str| {
+        v.iter()
+            .find(|r| {
+                let list = if key == "mp_reach" {
+                    &r["mp_reach"]["nlri"]
+                } else {
+                    &r[key]
+                };
+                list.get(0).is_some_and(|e| e["prefix"] == prefix)
+            })
+            .unwrap_or_else(|| panic!("no {key} {prefix}"))
+    };
+    let v6 = by("mp_reach", "2001:db8:1::/48");
+    assert_eq!(v6["mp_reach"]["next_hop"]["global"], "fd99::1");
+    assert_eq!(v6["attributes"]["communities"][0], "65535:65281");
+    assert_eq!(
+        by("mp_reach", "2001:db8:2::/64")["attributes"]["origin"],
+        "incomplete"
+    );
+    let v4 = by("nlri", "10.99.10.0/24");
+    assert_eq!(v4["attributes"]["med"], 10);
+    assert_eq!(v4["attributes"]["large_communities"][0], "65001:1:2");
+    assert_eq!(
+        by("nlri", "10.99.11.0/26")["attributes"]["as_path"][0]["asns"],
+        serde_json::json!([65001, 65010, 65020])
+    );
+    assert_eq!(
+        v[4]["withdrawn"][0]["prefix"], "10.99.11.0/26",
+        "the withdrawal comes last"
+    );
+}
+
+#[test]
+fn real_gobgp_table_dump_mrt() {
+    let out = run(&["--mrt", &mrt_file("gobgp-3.10.0-table.mrt")], "");
+    assert!(out.status.success(), "{out:?}");
+    let v = lines(&out);
+    assert_eq!(v.len(), 4);
+    assert_eq!(v[0]["type"], "PEER_INDEX_TABLE");
+    assert_eq!(v[0]["peers"][1]["asn"], 65001);
+    let ribs: Vec<(&str, &str)> = v[1..]
+        .iter()
+        .map(|r| {
+            (
+                r["mrt"]["subtype"].as_str().unwrap_or(""),
+                r["prefix"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ribs,
+        [
+            ("RIB_IPV6_UNICAST", "2001:db8:1::/48"),
+            ("RIB_IPV6_UNICAST", "2001:db8:2::/64"),
+            ("RIB_IPV4_UNICAST", "10.99.10.0/24")
+        ]
+    );
+    let e = &v[1]["entries"][0];
+    assert_eq!(e["peer_ip"], "10.99.0.1");
+    assert_eq!(e["mp_next_hop"]["global"], "fd99::1");
+    assert_eq!(e["attributes"]["as_path"][0]["asns"][0], 65001);
+    let e4 = &v[3]["entries"][0];
+    assert_eq!(e4["attributes"]["next_hop"], "10.99.0.1");
+    assert!(
+        e4.get("error").is_none() && e4.get("rfc7606").is_none(),
+        "{e4}"
+    );
+}
