@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +18,12 @@ use crate::peer::PeerCommand;
 
 /// How long we try to deliver the rejection NOTIFICATION to an unknown peer.
 const REJECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Rejections in flight at most; beyond that, unknown connections are closed without a
+/// NOTIFICATION (a flood of strangers must not grow the task count without bound).
+const MAX_REJECTING: usize = 64;
+
+static REJECTING: AtomicUsize = AtomicUsize::new(0);
 
 /// Where accepted connections go: the command channel of each neighbor's task, by address.
 pub type Routes = Arc<HashMap<IpAddr, mpsc::Sender<PeerCommand>>>;
@@ -51,7 +58,15 @@ fn dispatch(stream: TcpStream, remote: SocketAddr, routes: &Routes) {
         },
         None => {
             info!(event = "rejected", peer = %remote, "connection from unconfigured address rejected");
-            tokio::spawn(reject(stream));
+            if REJECTING.fetch_add(1, Ordering::Relaxed) < MAX_REJECTING {
+                tokio::spawn(async move {
+                    reject(stream).await;
+                    REJECTING.fetch_sub(1, Ordering::Relaxed);
+                });
+            } else {
+                REJECTING.fetch_sub(1, Ordering::Relaxed);
+                drop(stream);
+            }
         }
     }
 }
