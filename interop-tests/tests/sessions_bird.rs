@@ -279,3 +279,24 @@ fn bird_unconfigured_peer_gets_connection_rejected() {
         &["Received: Connection rejected"],
     );
 }
+
+#[test]
+fn bird_established_over_ibgp_as_in_a_calico_mesh() {
+    let params = Params {
+        our_as: 64512,
+        peer_as: 64512,
+        we_expect: 64512,
+        peer_expects: 64512,
+        ..Params::ebgp()
+    };
+    let Some(lab) = lab(
+        "bird_established_over_ibgp_as_in_a_calico_mesh",
+        "sb-ibgp",
+        params,
+    ) else {
+        return;
+    };
+    let peer = start(&lab);
+    let bgpd = lab.start_bgpd();
+    sessions_common::established(&lab, &bgpd, &peer);
+}

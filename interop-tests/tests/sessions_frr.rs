@@ -273,3 +273,24 @@ fn frr_unconfigured_peer_gets_connection_rejected() {
     let peer = start(&lab);
     sessions_common::unconfigured_peer_rejected(&lab, &bgpd, &peer, &["Connection Rejected"]);
 }
+
+#[test]
+fn frr_established_over_ibgp_as_in_a_calico_mesh() {
+    let params = Params {
+        our_as: 64512,
+        peer_as: 64512,
+        we_expect: 64512,
+        peer_expects: 64512,
+        ..Params::ebgp()
+    };
+    let Some(lab) = lab(
+        "frr_established_over_ibgp_as_in_a_calico_mesh",
+        "sf-ibgp",
+        params,
+    ) else {
+        return;
+    };
+    let peer = start(&lab);
+    let bgpd = lab.start_bgpd();
+    sessions_common::established(&lab, &bgpd, &peer);
+}

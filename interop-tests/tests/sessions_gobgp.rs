@@ -302,3 +302,24 @@ fn gobgp_unconfigured_peer_gets_connection_rejected() {
         &["NOTIFICATIONs received: 1", "NOTIFICATIONs received: 2"],
     );
 }
+
+#[test]
+fn gobgp_established_over_ibgp_as_in_a_calico_mesh() {
+    let params = Params {
+        our_as: 64512,
+        peer_as: 64512,
+        we_expect: 64512,
+        peer_expects: 64512,
+        ..Params::ebgp()
+    };
+    let Some(lab) = lab(
+        "gobgp_established_over_ibgp_as_in_a_calico_mesh",
+        "sg-ibgp",
+        params,
+    ) else {
+        return;
+    };
+    let peer = start(&lab);
+    let bgpd = lab.start_bgpd();
+    sessions_common::established(&lab, &bgpd, &peer);
+}
