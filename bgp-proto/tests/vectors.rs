@@ -7,6 +7,10 @@
 //! `unknown` (no OPEN from both sides on that connection) reads as the most common context: 4-octet
 //! AS, no ADD-PATH, no extended message. A file whose header has a `# malformed:` line (or whose
 //! name contains `malformed`) holds input meant to trigger errors: its decode errors are allowed.
+//! Files of the `notifications` scenario (sessions that fail on purpose, see tests/vectors/README.md)
+//! may hold messages our codec rejects, but only when the receiving daemon rejected them too: the
+//! NOTIFICATION our decode error implies (code, subcode) must be one that the receiver sent back on
+//! the same transport (a file of the reverse direction, any connection number).
 //!
 //! Where the encoding is not canonical (documented exceptions, checked semantically instead):
 //! - OPEN with several Capabilities optional parameters (FRR and GoBGP put one capability per
@@ -26,6 +30,7 @@ struct VectorFile {
     path: PathBuf,
     ctx: SessionContext,
     malformed: bool,
+    scenario: String,
     /// (line number, message octets)
     messages: Vec<(usize, Vec<u8>)>,
 }
@@ -60,6 +65,7 @@ fn parse_file(path: &Path) -> VectorFile {
         .and_then(|n| n.to_str())
         .is_some_and(|n| n.contains("malformed"));
     let mut messages = Vec::new();
+    let mut scenario = String::new();
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
         if t.is_empty() {
@@ -83,6 +89,8 @@ fn parse_file(path: &Path) -> VectorFile {
                 }
             } else if let Some(v) = header_value(t, "extended-message") {
                 ctx.extended_message = yes(v, path);
+            } else if let Some(v) = header_value(t, "scenario") {
+                scenario = v.to_string();
             } else if header_value(t, "malformed").is_some() {
                 malformed = true;
             }
@@ -96,8 +104,40 @@ fn parse_file(path: &Path) -> VectorFile {
         path: path.to_path_buf(),
         ctx,
         malformed,
+        scenario,
         messages,
     }
+}
+
+/// `sender_to_receiver_rest` → (sender, receiver, rest without the `-connN` suffix).
+fn name_parts(path: &Path) -> Option<(String, String, String)> {
+    let stem = path.file_stem()?.to_str()?;
+    let (sender, right) = stem.split_once("_to_")?;
+    let (receiver, rest) = right.split_once('_')?;
+    let rest = match rest.rsplit_once("-conn") {
+        Some((head, n)) if n.chars().all(|c| c.is_ascii_digit()) => head,
+        _ => rest,
+    };
+    Some((sender.to_string(), receiver.to_string(), rest.to_string()))
+}
+
+/// NOTIFICATION (code, subcode) pairs the receiver of `f` sent back to its sender on the same
+/// scenario and transport.
+fn answers(f: &VectorFile, files: &[VectorFile]) -> Vec<(u8, u8)> {
+    let Some((s, r, rest)) = name_parts(&f.path) else {
+        return Vec::new();
+    };
+    files
+        .iter()
+        .filter(|g| name_parts(&g.path) == Some((r.clone(), s.clone(), rest.clone())))
+        .flat_map(|g| g.messages.iter())
+        .filter_map(
+            |(_, m)| match Message::decode(m, &SessionContext::default()) {
+                Ok(Message::Notification(n)) => Some((n.code, n.subcode)),
+                _ => None,
+            },
+        )
+        .collect()
 }
 
 fn vector_files() -> Vec<VectorFile> {
@@ -194,7 +234,7 @@ fn every_captured_message_decodes_and_re_encodes() {
         eprintln!("skipping: tests/vectors has no .hex files yet");
         return;
     }
-    let (mut total, mut exact, mut semantic, mut reordered) = (0, 0, 0, 0);
+    let (mut total, mut exact, mut semantic, mut reordered, mut agreed) = (0, 0, 0, 0, 0);
     let mut failures = Vec::new();
     for f in &files {
         let tx = sender_context(&f.ctx);
@@ -205,6 +245,19 @@ fn every_captured_message_decodes_and_re_encodes() {
                 Ok(m) => m,
                 Err(e) if f.malformed => {
                     let _ = e.notification();
+                    continue;
+                }
+                Err(e) if f.scenario == "notifications" => {
+                    let n = e.notification();
+                    if answers(f, &files).contains(&(n.code, n.subcode)) {
+                        agreed += 1;
+                    } else {
+                        failures.push(format!(
+                            "{at}: decode error {e} (NOTIFICATION {}/{}) that the receiver \
+                             did not send",
+                            n.code, n.subcode
+                        ));
+                    }
                     continue;
                 }
                 Err(e) => {
@@ -253,7 +306,7 @@ fn every_captured_message_decodes_and_re_encodes() {
     eprintln!(
         "{} files, {total} messages: {exact} re-encoded byte for byte, {semantic} OPENs \
          re-encoded in one parameter, {reordered} UPDATEs re-encoded in ascending attribute \
-         order (both equal after decode)",
+         order (both equal after decode), {agreed} rejected as the receiving daemon did",
         files.len()
     );
     assert!(
@@ -283,6 +336,16 @@ fn header_parser_reads_the_context_lines() {
     assert!(f.ctx.extended_message && f.malformed);
     assert_eq!(f.messages.len(), 1);
     assert_eq!(f.messages[0].0, 6);
+    assert_eq!(
+        name_parts(Path::new(
+            "gobgp-3.10.0_to_frr-8.4.4_notifications-over-ipv6-conn2.hex"
+        )),
+        Some((
+            "gobgp-3.10.0".to_string(),
+            "frr-8.4.4".to_string(),
+            "notifications-over-ipv6".to_string()
+        ))
+    );
 }
 
 /// A few files through the binary: the flags built from the header give the same result (one
@@ -299,7 +362,7 @@ fn vector_files_through_bgp_decode() {
     let mut pick = |pred: &dyn Fn(&VectorFile) -> bool| {
         if let Some(f) = files
             .iter()
-            .filter(|f| !f.malformed && pred(f))
+            .filter(|f| !f.malformed && f.scenario != "notifications" && pred(f))
             .max_by_key(|f| f.messages.len())
         {
             if !picked.iter().any(|p| p.path == f.path) {
@@ -352,4 +415,35 @@ fn vector_files_through_bgp_decode() {
             objs.len()
         );
     }
+}
+
+/// A message real daemons rejected comes out of bgp-decode as data, with the NOTIFICATION the
+/// receiver really sent (GoBGP offering hold time 2 to FRR: OPEN Message Error / Unacceptable
+/// Hold Time, RFC 4271 §6.2).
+#[test]
+fn rejected_open_through_bgp_decode() {
+    let path = vector_dir().join("gobgp-3.10.0_to_frr-8.4.4_notifications.hex");
+    if !path.exists() {
+        eprintln!("skipping: {} not captured", path.display());
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_bgp-decode"))
+        .arg(&path)
+        .output()
+        .expect("run bgp-decode");
+    assert!(out.status.success(), "malformed input is data: {out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rejected: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line"))
+        .filter(|o| o.get("error").is_some())
+        .collect();
+    assert_eq!(rejected.len(), 1, "{text}");
+    let e = &rejected[0]["error"];
+    assert_eq!(rejected[0]["type"], "OPEN");
+    assert_eq!(e["action"], "session-reset");
+    assert_eq!(e["notification"]["code"], 2);
+    assert_eq!(e["notification"]["subcode"], 6);
+    assert_eq!(e["notification"]["subcode_name"], "Unacceptable Hold Time");
+    assert_eq!(e["offset"], 22, "the Hold Time field");
 }
