@@ -323,3 +323,25 @@ fn gobgp_established_over_ibgp_as_in_a_calico_mesh() {
     let bgpd = lab.start_bgpd();
     sessions_common::established(&lab, &bgpd, &peer);
 }
+
+#[test]
+fn gobgp_established_with_tcp_md5_over_ipv6_we_passive() {
+    let params = Params {
+        v6: true,
+        password: Some("s3cret-v6".into()),
+        we_passive: true,
+        peer_passive: false,
+        ..Params::ebgp()
+    };
+    let Some(lab) = lab(
+        "gobgp_established_with_tcp_md5_over_ipv6_we_passive",
+        "sg-md56",
+        params,
+    ) else {
+        return;
+    };
+    // Our listener holds the key; the peer connects.
+    let bgpd = lab.start_bgpd();
+    let peer = start(&lab);
+    sessions_common::established(&lab, &bgpd, &peer);
+}
