@@ -4,7 +4,8 @@
 //!
 //! Run as root: `cargo run --release -p fib-sync --example fib_bench -- 100000 1000000`.
 //! Each measurement runs in a child process (so VmHWM is its own) inside a fresh namespace;
-//! the best of `RUNS` (default 3) is shown. "CPU s" is the child's user + system time (whole
+//! the best of `RUNS` (default 3) is shown. `ORDER=shuffled` scrambles the batch order;
+//! `RESTART=1` also times a restart's reconciliation of the same set (printed on stderr). "CPU s" is the child's user + system time (whole
 //! process, including building the batch), steadier than wall time on a shared machine.
 
 use std::net::Ipv4Addr;
@@ -185,6 +186,23 @@ fn child(mode: &str, n: usize, ns: &str) {
                 );
                 assert_eq!(report.installed, n, "{:?}", report.failed.first());
                 eprintln!("{:?}", fib.stats().await);
+                if std::env::var("RESTART").is_ok_and(|r| r == "1") {
+                    // A restart: a new instance dumps the table and reconciles the same set;
+                    // nothing may be rewritten.
+                    drop(fib.stop().await);
+                    let routes: Vec<Route> = (0..n)
+                        .map(|i| Route::via(IpNet::V4(prefix(i)), vec![NextHop::direct(gw)]))
+                        .collect();
+                    let t = Instant::now();
+                    let fib = FibSync::start(FibConfig::default()).await.expect("start");
+                    let report = fib.reconcile(routes).await.expect("reconcile");
+                    eprintln!(
+                        "fib-sync n={n}: restart (start + dump + reconcile) {:.3}s, unchanged {}, written {}",
+                        t.elapsed().as_secs_f64(),
+                        report.unchanged,
+                        report.installed
+                    );
+                }
                 secs
             })
         }
