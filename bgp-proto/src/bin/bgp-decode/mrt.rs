@@ -492,6 +492,45 @@ pub mod tests {
     }
 
     #[test]
+    fn rfc8050_addpath_subtypes_say_so() {
+        for (st, name, four) in [
+            (8, "MESSAGE_ADDPATH", false),
+            (9, "MESSAGE_AS4_ADDPATH", true),
+            (10, "MESSAGE_LOCAL_ADDPATH", false),
+            (11, "MESSAGE_AS4_LOCAL_ADDPATH", true),
+        ] {
+            let mut body = if four {
+                bgp4mp_as4(&[])
+            } else {
+                vec![
+                    0xfd, 0xea, 0xfd, 0xe9, 0, 0, 0, 1, 10, 99, 0, 2, 10, 99, 0, 1,
+                ]
+            };
+            body.extend_from_slice(&KEEPALIVE);
+            let rec = record(1, BGP4MP, st, &body);
+            let recs = records(&rec).unwrap();
+            match parse(&recs[0]).unwrap() {
+                Entry::Message {
+                    subtype,
+                    four_octet_as,
+                    add_path,
+                    message,
+                    ..
+                } => {
+                    assert_eq!((subtype, four_octet_as, add_path), (name, four, true));
+                    assert_eq!(message, &KEEPALIVE[..]);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        let unknown = record(1, BGP4MP, 99, &[]);
+        assert_eq!(
+            parse(&records(&unknown).unwrap()[0]),
+            Ok(Entry::Unsupported)
+        );
+    }
+
+    #[test]
     fn truncated_record_is_an_error_with_its_offset() {
         let mut file = record(1, BGP4MP, 4, &bgp4mp_as4(&KEEPALIVE));
         let first = file.len();
