@@ -4,13 +4,15 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use conf::Config;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+use crate::control;
 use crate::error::Error;
 use crate::listener;
 use crate::neighbor::session_config;
@@ -21,6 +23,16 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs the daemon until `shutdown` completes, then stops every session and returns.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+    run_with(config, None, shutdown).await
+}
+
+/// [`run`], knowing the configuration file (`configure check` on the control socket re-reads it).
+pub async fn run_with(
+    config: Config,
+    config_path: Option<PathBuf>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
+    let boot = SystemTime::now();
     // Listen first: a port we cannot bind is a startup error, before any session starts.
     let mut listeners = Vec::new();
     for addr in &config.listen.addresses {
@@ -28,12 +40,34 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         listeners.push(crate::socket::listen(sa, &config.neighbors)?);
         info!(event = "listening", addr = %sa, "listening");
     }
+    let control_sockets = control::Bound::bind(&config.control)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut peers: Vec<PeerHandle> = Vec::new();
     for n in &config.neighbors {
         let sc = session_config(&config, n);
         peers.push(peer::spawn(n.clone(), sc, stop_rx.clone()));
     }
+    // The RIB will publish its routes here; until it exists the table is empty.
+    let (_route_publisher, route_snapshot) = watch::channel(Arc::new(Vec::new()));
+    let (down_tx, mut down_rx) = watch::channel(false);
+    let control = control_sockets.serve(Arc::new(control::ControlState {
+        router_id: config.router_id,
+        local_as: config.local_as,
+        boot,
+        reconfigured: boot,
+        config_path,
+        peers: peers
+            .iter()
+            .map(|p| control::PeerView {
+                neighbor: p.neighbor.clone(),
+                status: p.status.clone(),
+                stats: p.stats.clone(),
+                commands: p.commands.clone(),
+            })
+            .collect(),
+        routes: route_snapshot,
+        shutdown: down_tx,
+    }));
     let routes: listener::Routes = Arc::new(
         peers
             .iter()
@@ -51,8 +85,12 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         neighbors = config.neighbors.len(),
         "bgpd started"
     );
-    shutdown.await;
+    tokio::select! {
+        _ = shutdown => {}
+        _ = down_rx.wait_for(|down| *down) => {}
+    }
     info!(event = "shutting_down", "shutting down");
+    control.stop();
     for a in &accept {
         a.abort();
     }

@@ -21,5 +21,7 @@ pub enum Error {
     #[error("signal handler: {0}")]
     Signal(std::io::Error),
     #[error(transparent)]
+    Control(#[from] crate::control::SocketError),
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }

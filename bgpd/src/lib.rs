@@ -9,9 +9,12 @@
 //! - [`peer`]: the per-neighbor task: connections, framing, timers, counters.
 //! - [`listener`]: accepts connections and hands them to the right peer task.
 //! - [`stats`]: per-peer counters (UPDATEs, prefixes received and withdrawn).
+//! - [`status`]: per-peer status snapshots and operator commands (for the control socket).
+//! - [`control`]: the BIRD 1.6-compatible control socket and the `bgpctl` client's parsing.
 //! - [`daemon`]: wiring and shutdown.
 //! - [`error`]: [`Error`], the crate's error type.
 
+pub mod control;
 pub mod daemon;
 pub mod error;
 pub mod fsm;
@@ -20,5 +23,6 @@ pub mod neighbor;
 pub mod peer;
 pub mod socket;
 pub mod stats;
+pub mod status;
 
 pub use error::Error;

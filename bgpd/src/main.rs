@@ -110,7 +110,7 @@ fn main() -> ExitCode {
                 _ = int.recv() => tracing::info!(event = "signal", signal = "SIGINT", "signal received"),
             }
         };
-        bgpd::daemon::run(config, shutdown).await
+        bgpd::daemon::run_with(config, args.config.clone(), shutdown).await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

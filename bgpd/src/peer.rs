@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bgp_proto::notification::cease_subcode;
+use bgp_proto::notification::{cease_subcode, code};
 use bgp_proto::{BgpFramer, FrameError, Notification, MAX_EXTENDED_MESSAGE_LEN};
 use bytes::{Bytes, BytesMut};
 use conf::Neighbor;
@@ -30,6 +30,7 @@ use tracing::{debug, info, warn, Instrument};
 use crate::fsm::{ConnId, Direction, Input, Jitter, Output, Session, SessionConfig, State};
 use crate::socket;
 use crate::stats::PeerStats;
+use crate::status::{self, AdminCommand, EstablishedInfo, LastError, PeerStatus, StatusTx};
 
 /// Capacity of a peer task's event channel.
 pub const EVENT_QUEUE: usize = 256;
@@ -48,6 +49,8 @@ pub const SHUTDOWN_MESSAGE: &str = "bgpd shutting down";
 pub enum PeerCommand {
     /// The listener accepted a connection from this neighbor.
     Incoming(TcpStream),
+    /// An operator's order from the control socket.
+    Admin(AdminCommand),
 }
 
 /// What the daemon keeps of a running peer task.
@@ -57,6 +60,8 @@ pub struct PeerHandle {
     pub commands: mpsc::Sender<PeerCommand>,
     pub stats: Arc<PeerStats>,
     pub state: watch::Receiver<State>,
+    /// Snapshot for the control socket.
+    pub status: watch::Receiver<PeerStatus>,
     pub task: JoinHandle<()>,
 }
 
@@ -83,6 +88,7 @@ struct ConnIo {
     reader: JoinHandle<()>,
     writer_task: JoinHandle<()>,
     remote: Option<SocketAddr>,
+    local: Option<SocketAddr>,
 }
 
 struct PeerTask {
@@ -90,6 +96,7 @@ struct PeerTask {
     session: Session,
     stats: Arc<PeerStats>,
     state_tx: watch::Sender<State>,
+    status: StatusTx,
     events_tx: mpsc::Sender<Event>,
     conns: HashMap<ConnId, ConnIo>,
     next_conn: u64,
@@ -107,6 +114,7 @@ pub fn spawn(n: Neighbor, config: SessionConfig, shutdown: watch::Receiver<bool>
     let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
     let (state_tx, state_rx) = watch::channel(State::Idle);
     let stats = Arc::new(PeerStats::default());
+    let (status_tx, status_rx) = status::channel();
     let ext = config
         .capabilities
         .iter()
@@ -118,6 +126,7 @@ pub fn spawn(n: Neighbor, config: SessionConfig, shutdown: watch::Receiver<bool>
         session: Session::new(config, Jitter::new(rand::random())),
         stats: stats.clone(),
         state_tx,
+        status: status_tx,
         events_tx,
         conns: HashMap::new(),
         next_conn: 1,
@@ -136,6 +145,7 @@ pub fn spawn(n: Neighbor, config: SessionConfig, shutdown: watch::Receiver<bool>
         commands: cmd_tx,
         stats,
         state: state_rx,
+        status: status_rx,
         task: join,
     }
 }
@@ -160,6 +170,7 @@ impl PeerTask {
                 _ = shutdown.changed() => break,
                 Some(cmd) = commands.recv() => match cmd {
                     PeerCommand::Incoming(stream) => self.incoming(stream),
+                    PeerCommand::Admin(cmd) => self.admin(cmd),
                 },
                 Some(ev) = events.recv() => self.event(ev),
                 _ = sleep => self.input(Input::Timer),
@@ -180,6 +191,35 @@ impl PeerTask {
             );
         }
         info!(event = "stopped", "peer stopped");
+    }
+
+    /// BIRD's `disable` / `enable` / `restart`: RFC 4271 §8.1.2 ManualStop / ManualStart,
+    /// with the Cease subcodes of RFC 4486 §4 (Administrative Shutdown / Reset).
+    fn admin(&mut self, cmd: AdminCommand) {
+        info!(event = "admin", command = ?cmd, "operator command");
+        match cmd {
+            AdminCommand::Disable => {
+                let n = Notification::new(
+                    code::CEASE,
+                    cease_subcode::ADMINISTRATIVE_SHUTDOWN,
+                    Vec::new(),
+                );
+                self.input(Input::Stop(n));
+                // After the Stop: our own Cease is not an error to show (BIRD's BE_MAN_DOWN).
+                self.status.enabled(false);
+            }
+            AdminCommand::Enable => {
+                self.status.enabled(true);
+                self.input(Input::Start);
+            }
+            AdminCommand::Restart => {
+                let n =
+                    Notification::new(code::CEASE, cease_subcode::ADMINISTRATIVE_RESET, Vec::new());
+                self.input(Input::Stop(n));
+                self.status.enabled(true);
+                self.input(Input::Start);
+            }
+        }
     }
 
     fn incoming(&mut self, stream: TcpStream) {
@@ -260,6 +300,7 @@ impl PeerTask {
                 reader,
                 writer_task,
                 remote,
+                local,
             },
         );
         conn
@@ -267,7 +308,10 @@ impl PeerTask {
 
     fn event(&mut self, ev: Event) {
         match ev {
-            Event::Frame { conn, frame } => self.input(Input::Received { conn, frame }),
+            Event::Frame { conn, frame } => {
+                self.status.rx();
+                self.input(Input::Received { conn, frame })
+            }
             Event::FrameError { conn, error } => match error {
                 FrameError::Decode(error) => self.input(Input::FrameError { conn, error }),
                 FrameError::Io(_) | FrameError::TooLong { .. } => {
@@ -291,6 +335,7 @@ impl PeerTask {
                     }
                     Err(e) => {
                         debug!(event = "connect_failed", error = %e, "connection attempt failed");
+                        self.status.socket_error(&e);
                         self.input(Input::ConnectFailed);
                     }
                 }
@@ -332,7 +377,7 @@ impl PeerTask {
                     return;
                 };
                 match io.writer.try_send(data) {
-                    Ok(()) => {}
+                    Ok(()) => self.status.tx(),
                     Err(mpsc::error::TrySendError::Full(_)) => {
                         warn!(event = "write_queue_full", conn = %conn, "peer not reading, closing");
                         self.input(Input::Closed { conn });
@@ -352,6 +397,7 @@ impl PeerTask {
             Output::StateChanged { from, to } => {
                 info!(event = "state", from = %from, to = %to, "state changed");
                 self.state_tx.send_replace(to);
+                self.status.state(to);
             }
             Output::Established {
                 conn,
@@ -364,6 +410,12 @@ impl PeerTask {
                 let families: Vec<String> =
                     negotiated.families.iter().map(|f| f.to_string()).collect();
                 let remote = self.conns.get(&conn).and_then(|c| c.remote);
+                self.status.established(EstablishedInfo {
+                    negotiated: (*negotiated).clone(),
+                    peer_router_id,
+                    local: self.conns.get(&conn).and_then(|c| c.local),
+                    remote,
+                });
                 info!(
                     event = "established",
                     conn = %conn,
@@ -380,6 +432,7 @@ impl PeerTask {
                 );
             }
             Output::Down { reason } => {
+                self.status.down(&reason);
                 let s = &self.stats;
                 info!(
                     event = "down",
@@ -415,6 +468,7 @@ impl PeerTask {
                 debug!(event = "route_refresh", request = ?request, "ROUTE-REFRESH received");
             }
             Output::NotificationSent { conn, notification } => {
+                self.status.error(LastError::Sent(notification.clone()));
                 warn!(
                     event = "notification_sent",
                     conn = %conn,
@@ -425,6 +479,7 @@ impl PeerTask {
                 );
             }
             Output::NotificationReceived { conn, notification } => {
+                self.status.error(LastError::Received(notification.clone()));
                 warn!(
                     event = "notification_received",
                     conn = %conn,

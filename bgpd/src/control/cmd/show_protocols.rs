@@ -1,0 +1,392 @@
+//! `show protocols [all] [NAME | "PATTERN"]` (BIRD 1.6 `proto_cmd_show`, `bgp_get_status`,
+//! `bgp_show_proto_info`): the heading, one row per protocol, and with `all` the detail lines.
+//!
+//! One deviation from BIRD: with no protocol at all (a node without peers) BIRD would answer
+//! `8003 No protocols match`, which Calico's parsers reject; BIRD never hits that case because
+//! `device1` always exists. We answer the heading and `0000`, which Calico reads as "no peers".
+
+use std::time::{Instant, SystemTime};
+
+use bgp_proto::Notification;
+use conf::TtlMode;
+
+use crate::control::parse::Target;
+use crate::control::reply::{code, Framer};
+use crate::control::state::{PeerView, Selection, View};
+use crate::control::time;
+use crate::fsm::State;
+use crate::stats::PeerStats;
+use crate::status::{LastError, PeerStatus, ProtoState};
+
+/// The heading literal (`name     proto    table    state  since       info`).
+pub const HEADING: &str = "name     proto    table    state  since       info";
+
+/// One row: `%-8s %-8s %-8s %-5s  %-10s  %s`.
+pub fn row(name: &str, proto: &str, table: &str, state: &str, since: &str, info: &str) -> String {
+    format!("{name:<8} {proto:<8} {table:<8} {state:<5}  {since:<10}  {info}")
+}
+
+/// BIRD's `bgp_state_dsc`: the BGP state word, `Down` when disabled, `Passive` for a passive
+/// session waiting for the peer.
+pub fn state_word(s: &PeerStatus, passive: bool) -> &'static str {
+    if s.proto_state() == ProtoState::Down {
+        return "Down";
+    }
+    match s.state {
+        State::Idle => "Idle",
+        State::Connect => "Connect",
+        State::Active if passive => "Passive",
+        State::Active => "Active",
+        State::OpenSent => "OpenSent",
+        State::OpenConfirm => "OpenConfirm",
+        State::Established => "Established",
+    }
+}
+
+fn notification_text(n: &Notification) -> String {
+    n.subcode_name()
+        .or_else(|| n.code_name())
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("code {}/{}", n.code, n.subcode))
+}
+
+/// BIRD's error class prefix and message (`bgp_err_classes`, `bgp_last_errmsg`).
+pub fn error_text(e: &LastError) -> String {
+    match e {
+        LastError::Socket(s) => format!("Socket: {s}"),
+        LastError::Received(n) => format!("Received: {}", notification_text(n)),
+        LastError::Sent(n) => format!("BGP Error: {}", notification_text(n)),
+        LastError::HoldTimerExpired => "BGP Error: Hold timer expired".into(),
+    }
+}
+
+/// The info column (`bgp_get_status`): `%-14s` state then the last error; only the error when
+/// the protocol is down.
+pub fn info(s: &PeerStatus, passive: bool) -> String {
+    let err = s.last_error.as_ref().map(error_text).unwrap_or_default();
+    if s.proto_state() == ProtoState::Down {
+        err
+    } else {
+        format!("{:<14}{err}", state_word(s, passive))
+    }
+}
+
+fn peer_row(p: &PeerView, s: &PeerStatus, now: SystemTime) -> String {
+    row(
+        p.neighbor.name.as_str(),
+        "BGP",
+        "master",
+        s.proto_state().name(),
+        &time::short(s.since, now),
+        &info(s, p.neighbor.passive),
+    )
+}
+
+fn secs_since(t: Option<Instant>, now: Instant) -> u64 {
+    t.map_or(0, |t| now.saturating_duration_since(t).as_secs())
+}
+
+/// The detail lines of `show protocols all` for one BGP peer, each without its code.
+pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
+    let n = &p.neighbor;
+    let mut d = Vec::new();
+    if let Some(desc) = &n.description {
+        d.push(format!("  Description:    {desc}"));
+    }
+    d.push("  Preference:     100".into());
+    d.push("  Input filter:   ACCEPT".into());
+    // Nothing is exported until the RIB exists.
+    d.push("  Output filter:  REJECT".into());
+    let up = s.proto_state();
+    if up != ProtoState::Down {
+        let routes = view.routes();
+        let mine = routes.iter().filter(|r| r.protocol == n.name.as_str());
+        let (imported, preferred) = mine.fold((0u64, 0u64), |(i, pr), r| {
+            (i + 1, pr + u64::from(r.primary))
+        });
+        d.push(format!(
+            "  Routes:         {imported} imported, 0 exported, {preferred} preferred"
+        ));
+        // Received prefixes are counted; with no RIB yet they are ignored, not accepted.
+        let rx = PeerStats::get(&p.stats.prefixes_received);
+        let wd = PeerStats::get(&p.stats.prefixes_withdrawn);
+        d.push(
+            "  Route change stats:     received   rejected   filtered    ignored   accepted".into(),
+        );
+        d.push(format!(
+            "    Import updates:     {rx:>10} {:>10} {:>10} {rx:>10} {:>10}",
+            0, 0, 0
+        ));
+        d.push(format!(
+            "    Import withdraws:   {wd:>10} {:>10}        --- {wd:>10} {:>10}",
+            0, 0
+        ));
+        d.push(format!(
+            "    Export updates:     {:>10} {:>10} {:>10}        --- {:>10}",
+            0, 0, 0, 0
+        ));
+        d.push(format!(
+            "    Export withdraws:   {:>10}        ---        ---        --- {:>10}",
+            0, 0
+        ));
+    }
+    d.push(format!(
+        "  BGP state:          {}",
+        state_word(s, n.passive)
+    ));
+    d.push(format!("    Neighbor address: {}", n.address));
+    d.push(format!("    Neighbor AS:      {}", n.remote_as));
+    if let (ProtoState::Up, Some(e)) = (up, &s.established) {
+        let neg = &e.negotiated;
+        let ctx = &neg.context;
+        let mut caps = String::new();
+        if neg.route_refresh {
+            caps += " refresh";
+        }
+        if neg.enhanced_route_refresh {
+            caps += " enhanced-refresh";
+        }
+        if ctx.four_octet_as {
+            caps += " AS4";
+        }
+        // The peer receives what we send, and sends what we receive (RFC 7911 §4).
+        if ctx.add_path_tx_v4 || ctx.add_path_tx_v6 {
+            caps += " add-path-rx";
+        }
+        if ctx.add_path_rx_v4 || ctx.add_path_rx_v6 {
+            caps += " add-path-tx";
+        }
+        if ctx.extended_message {
+            caps += " ext-messages";
+        }
+        let mut session = String::from(if n.is_internal(view.state.local_as) {
+            "internal"
+        } else {
+            "external"
+        });
+        if matches!(n.ttl, TtlMode::Multihop(_)) {
+            session += " multihop";
+        }
+        if n.route_reflector_client {
+            session += " route-reflector";
+        }
+        if ctx.four_octet_as {
+            session += " AS4";
+        }
+        if ctx.add_path_rx_v4 || ctx.add_path_rx_v6 {
+            session += " add-path-rx";
+        }
+        if ctx.add_path_tx_v4 || ctx.add_path_tx_v6 {
+            session += " add-path-tx";
+        }
+        if ctx.extended_message {
+            session += " ext-messages";
+        }
+        d.push(format!("    Neighbor ID:      {}", e.peer_router_id));
+        d.push(format!("    Neighbor caps:   {caps}"));
+        d.push(format!("    Session:          {session}"));
+        let source = e.local.map(|a| a.ip().to_canonical()).or(n.source_address);
+        if let Some(src) = source {
+            d.push(format!("    Source address:   {src}"));
+        }
+        let now = Instant::now();
+        let hold = u64::from(neg.hold_time);
+        // RFC 4271 §10: keepalive at most a third of the hold time (as the FSM does).
+        let keepalive = if hold == 0 {
+            0
+        } else {
+            n.timers.keepalive.as_secs().min(hold / 3)
+        };
+        let hold_left = hold.saturating_sub(secs_since(s.last_rx, now));
+        let ka_left = keepalive.saturating_sub(secs_since(s.last_tx, now));
+        d.push(format!("    Hold timer:       {hold_left}/{hold}"));
+        d.push(format!("    Keepalive timer:  {ka_left}/{keepalive}"));
+    }
+    if let Some(e) = &s.last_error {
+        d.push(format!("    Last error:       {}", error_text(e)));
+    }
+    d
+}
+
+pub fn run(view: &View, all: bool, target: Option<&Target>, now: SystemTime, f: &mut Framer) {
+    let peers = match view.select(target) {
+        Selection::Peers(p) => p,
+        Selection::NotAProtocol(name) => {
+            return f.end(code::INVALID_SYMBOL, &format!("{name} is not a protocol"));
+        }
+        Selection::NoMatch if target.is_none() => Vec::new(),
+        Selection::NoMatch => return f.end(code::NO_PROTOCOLS_MATCH, "No protocols match"),
+    };
+    f.line(code::PROTOCOL_HEADING, HEADING);
+    for p in peers {
+        let s = p.status.borrow().clone();
+        f.line(code::PROTOCOL_LIST, &peer_row(p, &s, now));
+        if all {
+            for line in details(view, p, &s) {
+                f.line(code::PROTOCOL_DETAILS, &line);
+            }
+            f.line(code::PROTOCOL_DETAILS, "");
+        }
+    }
+    f.ok();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::testing::{established, view_with};
+
+    #[test]
+    fn rows_have_birds_column_widths() {
+        assert_eq!(
+            row("kernel1", "Kernel", "master", "wait", "05:29:13", ""),
+            "kernel1  Kernel   master   wait   05:29:13    "
+        );
+        assert_eq!(
+            row(
+                "Mesh_10_99_0_2",
+                "BGP",
+                "master",
+                "wait",
+                "05:29:15",
+                "Established   "
+            ),
+            "Mesh_10_99_0_2 BGP      master   wait   05:29:15    Established   "
+        );
+        assert_eq!(
+            row("Global_10_99_0_3", "BGP", "master", "start", "05:29:13", "Active        Socket: No route to host"),
+            "Global_10_99_0_3 BGP      master   start  05:29:13    Active        Socket: No route to host"
+        );
+    }
+
+    #[test]
+    fn info_column_pads_state_to_14_and_appends_the_error() {
+        let (tx, rx) = crate::status::channel();
+        tx.state(State::Active);
+        tx.socket_error(&crate::Error::Io(std::io::Error::from_raw_os_error(
+            libc::EHOSTUNREACH,
+        )));
+        assert_eq!(
+            info(&rx.borrow(), false),
+            "Active        Socket: No route to host"
+        );
+        assert_eq!(
+            info(&rx.borrow(), true),
+            "Passive       Socket: No route to host"
+        );
+        tx.enabled(false);
+        assert_eq!(info(&rx.borrow(), false), "");
+        tx.enabled(true);
+        tx.state(State::Established);
+        assert_eq!(info(&rx.borrow(), false), "Established   ");
+    }
+
+    #[test]
+    fn show_protocols_reply_bytes() {
+        let (view, keep) =
+            view_with(&[("Mesh_10_99_0_2", "10.99.0.2"), ("Node_fd99__2", "fd99::2")]);
+        established(&keep[0]);
+        let mut f = Framer::new();
+        let now = SystemTime::now();
+        run(&view, false, None, now, &mut f);
+        let since = time::short(keep[0].1.borrow().since, now);
+        assert_eq!(
+            f.take(),
+            format!(
+                "2002-name     proto    table    state  since       info\n\
+                 1002-Mesh_10_99_0_2 BGP      master   up     {since}    Established   \n\
+                 0000 \n"
+            ),
+            "the IPv6 peer is not shown on the IPv4 socket"
+        );
+    }
+
+    #[test]
+    fn unknown_name_and_unmatched_pattern_are_birds_errors() {
+        let (view, _keep) = view_with(&[("Mesh_10_99_0_2", "10.99.0.2")]);
+        let mut f = Framer::new();
+        run(
+            &view,
+            true,
+            Some(&Target::Name("nosuch".into())),
+            SystemTime::now(),
+            &mut f,
+        );
+        assert_eq!(f.take(), "9002 nosuch is not a protocol\n");
+        run(
+            &view,
+            false,
+            Some(&Target::Pattern("Node*".into())),
+            SystemTime::now(),
+            &mut f,
+        );
+        assert_eq!(f.take(), "8003 No protocols match\n");
+    }
+
+    #[test]
+    fn no_peers_gives_heading_and_ok() {
+        let (view, _keep) = view_with(&[]);
+        let mut f = Framer::new();
+        run(&view, false, None, SystemTime::now(), &mut f);
+        assert_eq!(f.take(), format!("2002-{HEADING}\n0000 \n"));
+    }
+
+    #[test]
+    fn details_of_an_established_peer() {
+        let (view, keep) = view_with(&[("Mesh_10_99_0_2", "10.99.0.2")]);
+        established(&keep[0]);
+        let mut f = Framer::new();
+        run(
+            &view,
+            true,
+            Some(&Target::Name("Mesh_10_99_0_2".into())),
+            SystemTime::now(),
+            &mut f,
+        );
+        let text = f.take();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], format!("2002-{HEADING}"));
+        assert!(lines[1].starts_with("1002-Mesh_10_99_0_2 BGP      master   up     "));
+        assert_eq!(lines[2], "1006-  Preference:     100");
+        assert_eq!(lines[3], "   Input filter:   ACCEPT");
+        assert_eq!(
+            lines[5],
+            "   Routes:         0 imported, 0 exported, 0 preferred"
+        );
+        assert_eq!(
+            lines[6],
+            "   Route change stats:     received   rejected   filtered    ignored   accepted"
+        );
+        assert_eq!(
+            lines[7],
+            "     Import updates:              0          0          0          0          0"
+        );
+        assert_eq!(
+            lines[8],
+            "     Import withdraws:            0          0        ---          0          0"
+        );
+        assert_eq!(
+            lines[9],
+            "     Export updates:              0          0          0        ---          0"
+        );
+        assert_eq!(
+            lines[10],
+            "     Export withdraws:            0        ---        ---        ---          0"
+        );
+        assert_eq!(lines[11], "   BGP state:          Established");
+        assert_eq!(lines[12], "     Neighbor address: 10.99.0.2");
+        assert_eq!(lines[13], "     Neighbor AS:      64512");
+        assert_eq!(lines[14], "     Neighbor ID:      10.99.0.2");
+        assert_eq!(
+            lines[15],
+            "     Neighbor caps:    refresh enhanced-refresh AS4"
+        );
+        assert_eq!(lines[16], "     Session:          internal multihop AS4");
+        assert_eq!(lines[17], "     Source address:   10.99.0.1");
+        assert_eq!(lines[18], "     Hold timer:       240/240");
+        assert_eq!(lines[19], "     Keepalive timer:  80/80");
+        assert_eq!(lines[20], " ");
+        assert_eq!(lines[21], "0000 ");
+        assert_eq!(lines.len(), 22);
+    }
+}

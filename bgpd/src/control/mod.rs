@@ -1,0 +1,326 @@
+//! The control socket: a unix stream socket speaking BIRD 1.6's CLI protocol, so Calico's
+//! health checks, `calicoctl node status`, `birdc`/`birdcl` and our `bgpctl` can read the daemon.
+//!
+//! One accept loop per socket (`[control].socket` shows IPv4 protocols and routes only,
+//! `[control].socket_v6` IPv6 only, as `bird.ctl` / `bird6.ctl`), one task per client. A client
+//! gets the greeting, then one reply per command line; commands written before the greeting was
+//! read are served (the socket buffers them). Limits, so that no client can hurt the daemon or
+//! the others:
+//! - at most [`MAX_CLIENTS`] connections per socket; more are closed at once;
+//! - a command line longer than [`MAX_LINE`] bytes gets `9000 Command too long` and is skipped
+//!   up to its newline, without being buffered;
+//! - every write must finish within [`WRITE_TIMEOUT`] (a client that never reads is dropped);
+//! - a client silent for [`IDLE_TIMEOUT`] is dropped.
+//!
+//! Modules: [`reply`] (framing), [`parse`] (grammar), [`state`] (what is visible), [`route`]
+//! (the route snapshot type), [`time`] (BIRD's time formats), [`cmd`] (one file per command),
+//! [`client`] (reply parsing for `bgpctl`).
+
+pub mod client;
+pub mod cmd;
+pub mod parse;
+pub mod reply;
+pub mod route;
+pub mod state;
+pub mod time;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::Semaphore;
+use tracing::{debug, info, warn, Instrument};
+
+pub use state::{ControlState, Family, PeerView, RouteSnapshot, View};
+
+/// Longest command line accepted (BIRD's CLI receive buffer is 4 KiB too).
+pub const MAX_LINE: usize = 4096;
+/// Simultaneous clients per socket.
+pub const MAX_CLIENTS: usize = 64;
+/// How long one reply may take to be written.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may stay silent.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Why a control socket could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[error("control socket {path}: {source}")]
+pub struct SocketError {
+    pub path: PathBuf,
+    pub source: std::io::Error,
+}
+
+/// Creates the socket at `path` (replacing a stale one, as BIRD does) with file mode `mode`.
+pub fn bind(path: &Path, mode: u32) -> Result<UnixListener, SocketError> {
+    let err = |source| SocketError {
+        path: path.to_owned(),
+        source,
+    };
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(err(e)),
+    }
+    let l = UnixListener::bind(path).map_err(err)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(err)?;
+    Ok(l)
+}
+
+/// Serves `listener` for `view` until the task is dropped.
+pub async fn serve(listener: UnixListener, view: View) {
+    let slots = Arc::new(Semaphore::new(MAX_CLIENTS));
+    let mut next_id: u64 = 0;
+    loop {
+        let stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(e) => {
+                warn!(event = "control_accept_failed", error = %e, "control accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            // On full: close the new connection; the others keep their service.
+            warn!(
+                event = "control_full",
+                "too many control clients, connection closed"
+            );
+            continue;
+        };
+        next_id += 1;
+        let view = view.clone();
+        let span = tracing::debug_span!("control", client = next_id, family = ?view.family);
+        tokio::spawn(
+            async move {
+                let r = client_task(stream, view).await;
+                debug!(event = "control_client_done", end = %r.describe(), "control client gone");
+                drop(permit);
+            }
+            .instrument(span),
+        );
+    }
+}
+
+/// How a client connection ended.
+#[derive(Debug)]
+enum End {
+    Eof,
+    Idle,
+    WriteTimeout,
+    Io(std::io::Error),
+    Shutdown,
+}
+
+impl End {
+    fn describe(&self) -> String {
+        match self {
+            End::Eof => "closed by client".into(),
+            End::Idle => "idle timeout".into(),
+            End::WriteTimeout => "write timeout (client not reading)".into(),
+            End::Io(e) => format!("I/O error: {e}"),
+            End::Shutdown => "daemon shutting down".into(),
+        }
+    }
+}
+
+async fn write(stream: &mut UnixStream, data: &[u8]) -> Result<(), End> {
+    match tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(data)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(End::Io(e)),
+        Err(_) => Err(End::WriteTimeout),
+    }
+}
+
+/// Splits incoming bytes into command lines, never holding more than [`MAX_LINE`] bytes.
+#[derive(Debug, Default)]
+pub struct LineReader {
+    buf: Vec<u8>,
+    /// The current line overflowed: drop bytes up to the next newline.
+    skipping: bool,
+}
+
+/// One framing result.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line {
+    Command(String),
+    TooLong,
+}
+
+impl LineReader {
+    /// Feeds `data`; returns the complete lines it finished.
+    pub fn feed(&mut self, data: &[u8]) -> Vec<Line> {
+        let mut out = Vec::new();
+        for &b in data {
+            if b == b'\n' {
+                if self.skipping {
+                    self.skipping = false;
+                } else {
+                    let mut l = std::mem::take(&mut self.buf);
+                    if l.last() == Some(&b'\r') {
+                        l.pop();
+                    }
+                    out.push(Line::Command(String::from_utf8_lossy(&l).into_owned()));
+                }
+                self.buf.clear();
+            } else if !self.skipping {
+                if self.buf.len() >= MAX_LINE {
+                    self.buf.clear();
+                    self.skipping = true;
+                    out.push(Line::TooLong);
+                } else {
+                    self.buf.push(b);
+                }
+            }
+        }
+        out
+    }
+}
+
+async fn client_task(mut stream: UnixStream, view: View) -> End {
+    let mut framer = reply::Framer::new();
+    reply::greeting(&mut framer);
+    if let Err(e) = write(&mut stream, framer.take().as_bytes()).await {
+        return e;
+    }
+    let mut lines = LineReader::default();
+    let mut buf = vec![0u8; 8192];
+    loop {
+        let n = match tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut buf)).await {
+            Err(_) => return End::Idle,
+            Ok(Ok(0)) => return End::Eof,
+            Ok(Ok(n)) => n,
+            Ok(Err(e)) => return End::Io(e),
+        };
+        for line in lines.feed(&buf[..n]) {
+            let after = match line {
+                Line::TooLong => {
+                    framer.end(reply::code::COMMAND_TOO_LONG, "Command too long");
+                    cmd::After::Continue
+                }
+                Line::Command(text) => {
+                    debug!(event = "control_command", command = %text.escape_debug(), "command");
+                    let v = view.clone();
+                    let mut f = std::mem::take(&mut framer);
+                    // Commands may read files (`configure check`): off the async workers.
+                    let r = tokio::task::spawn_blocking(move || {
+                        let a = cmd::execute(&text, &v, SystemTime::now(), &mut f);
+                        (a, f)
+                    })
+                    .await;
+                    match r {
+                        Ok((a, f)) => {
+                            framer = f;
+                            a
+                        }
+                        Err(e) => {
+                            warn!(event = "control_command_failed", error = %e, "command failed");
+                            return End::Shutdown;
+                        }
+                    }
+                }
+            };
+            if let Err(e) = write(&mut stream, framer.take().as_bytes()).await {
+                return e;
+            }
+            if after == cmd::After::ShuttingDown {
+                info!(
+                    event = "control_down",
+                    "shutdown requested on the control socket"
+                );
+                return End::Shutdown;
+            }
+        }
+    }
+}
+
+/// The control sockets, bound but not yet served (binding happens before any session starts,
+/// so a socket we cannot create is a startup error).
+#[derive(Debug)]
+pub struct Bound {
+    sockets: Vec<(UnixListener, PathBuf, Family)>,
+}
+
+impl Bound {
+    /// Binds `[control].socket` (IPv4 view) and `[control].socket_v6` (IPv6 view) if set.
+    pub fn bind(config: &conf::Control) -> Result<Bound, SocketError> {
+        let mut wanted = vec![(config.socket.clone(), Family::V4)];
+        if let Some(p) = &config.socket_v6 {
+            wanted.push((p.clone(), Family::V6));
+        }
+        let mut sockets = Vec::new();
+        for (path, family) in wanted {
+            let l = bind(&path, config.mode)?;
+            info!(event = "control_listening", path = %path.display(), ?family, "control socket ready");
+            sockets.push((l, path, family));
+        }
+        Ok(Bound { sockets })
+    }
+
+    /// Starts serving every socket over `state`.
+    pub fn serve(self, state: Arc<ControlState>) -> Control {
+        let mut c = Control {
+            tasks: Vec::new(),
+            paths: Vec::new(),
+        };
+        for (l, path, family) in self.sockets {
+            let view = View {
+                state: state.clone(),
+                family,
+            };
+            c.tasks.push(tokio::spawn(serve(l, view)));
+            c.paths.push(path);
+        }
+        c
+    }
+}
+
+/// The running control sockets.
+#[derive(Debug)]
+pub struct Control {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    paths: Vec<PathBuf>,
+}
+
+impl Control {
+    /// Stops accepting and removes the socket files.
+    pub fn stop(self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        for p in &self.paths {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_reader_frames_and_bounds_lines() {
+        let mut r = LineReader::default();
+        assert_eq!(r.feed(b"show st"), vec![]);
+        assert_eq!(
+            r.feed(b"atus\r\nshow route\n"),
+            vec![
+                Line::Command("show status".into()),
+                Line::Command("show route".into())
+            ]
+        );
+        let big = vec![b'x'; MAX_LINE * 3];
+        assert_eq!(r.feed(&big), vec![Line::TooLong]);
+        assert!(r.buf.len() <= MAX_LINE);
+        assert_eq!(r.feed(b"yy\ndown\n"), vec![Line::Command("down".into())]);
+        assert_eq!(
+            r.feed(&[0xff, 0, b'\n']),
+            vec![Line::Command("\u{fffd}\u{0}".into())]
+        );
+    }
+}

@@ -1,0 +1,114 @@
+//! Test fixtures: a [`View`] over peers whose status the test drives directly.
+
+use std::ops::Index;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use conf::Config;
+use tokio::sync::{mpsc, watch};
+
+use super::route::RouteEntry;
+use super::state::{ControlState, Family, PeerView, View};
+use crate::fsm::State;
+use crate::peer::PeerCommand;
+use crate::status::{self, EstablishedInfo, PeerStatus, StatusTx};
+
+/// The test's ends of the channels.
+pub struct Keep {
+    pub peers: Vec<(StatusTx, watch::Receiver<PeerStatus>)>,
+    pub commands: Vec<mpsc::Receiver<PeerCommand>>,
+    pub routes: watch::Sender<Arc<Vec<RouteEntry>>>,
+}
+
+impl Index<usize> for Keep {
+    type Output = (StatusTx, watch::Receiver<PeerStatus>);
+    fn index(&self, i: usize) -> &Self::Output {
+        &self.peers[i]
+    }
+}
+
+/// A configuration (router id 10.99.0.1, AS 64512, iBGP peers with hold 240 / keepalive 80)
+/// with these `(name, address)` neighbors, seen through the IPv4 socket.
+pub fn view_with(peers: &[(&str, &str)]) -> (View, Keep) {
+    let mut text = String::from("router_id = \"10.99.0.1\"\nlocal_as = 64512\n");
+    for (name, addr) in peers {
+        text += &format!(
+            "[[neighbors]]\nname = \"{name}\"\naddress = \"{addr}\"\nremote_as = 64512\n\
+             hold_time = 240\nkeepalive_time = 80\n"
+        );
+    }
+    let config = Config::from_str(&text, "test.toml").expect("test config is valid");
+    let mut keep_peers = Vec::new();
+    let mut commands = Vec::new();
+    let mut views = Vec::new();
+    for n in &config.neighbors {
+        let (tx, rx) = status::channel();
+        let (ctx, crx) = mpsc::channel(8);
+        views.push(PeerView {
+            neighbor: n.clone(),
+            status: rx.clone(),
+            stats: Arc::default(),
+            commands: ctx,
+        });
+        keep_peers.push((tx, rx));
+        commands.push(crx);
+    }
+    let (routes_tx, routes_rx) = watch::channel(Arc::new(Vec::new()));
+    let (shutdown, _) = watch::channel(false);
+    let now = SystemTime::now();
+    let state = ControlState {
+        router_id: config.router_id,
+        local_as: config.local_as,
+        boot: now,
+        reconfigured: now,
+        config_path: None,
+        peers: views,
+        routes: routes_rx,
+        shutdown,
+    };
+    let view = View {
+        state: Arc::new(state),
+        family: Family::V4,
+    };
+    (
+        view,
+        Keep {
+            peers: keep_peers,
+            commands,
+            routes: routes_tx,
+        },
+    )
+}
+
+/// Moves a test peer to Established with AS4, route refresh and enhanced route refresh, from
+/// 10.99.0.1 to its address, hold time 240.
+pub fn established(p: &(StatusTx, watch::Receiver<PeerStatus>)) {
+    let mut negotiated = bgp_proto::SessionContext::negotiate(
+        &bgp_proto::Open::new(
+            bgp_proto::Asn(64512),
+            240,
+            bgp_proto::RouterId("10.99.0.1".parse().unwrap()),
+            vec![
+                bgp_proto::Capability::RouteRefresh,
+                bgp_proto::Capability::EnhancedRouteRefresh,
+            ],
+        ),
+        &bgp_proto::Open::new(
+            bgp_proto::Asn(64512),
+            240,
+            bgp_proto::RouterId("10.99.0.2".parse().unwrap()),
+            vec![
+                bgp_proto::Capability::RouteRefresh,
+                bgp_proto::Capability::EnhancedRouteRefresh,
+            ],
+        ),
+    );
+    negotiated.hold_time = 240;
+    p.0.state(State::Established);
+    p.0.established(EstablishedInfo {
+        negotiated,
+        peer_router_id: bgp_proto::RouterId("10.99.0.2".parse().unwrap()),
+        local: Some("10.99.0.1:40000".parse().unwrap()),
+        remote: Some("10.99.0.2:179".parse().unwrap()),
+    });
+}
