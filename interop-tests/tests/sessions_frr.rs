@@ -204,7 +204,7 @@ fn frr_collision_leaves_one_session() {
     lab.set_link(false);
     let bgpd = lab.start_bgpd();
     let peer = start(&lab);
-    sessions_common::collision(&lab, &bgpd, &peer);
+    sessions_common::collision(&lab, &bgpd, &peer, true);
 }
 
 #[test]
