@@ -9,17 +9,25 @@
 //! | families, add_path, graceful_restart (enable, times) | reset | they are OPEN capabilities (RFC 5492): only a new session renegotiates them |
 //! | hold_time, keepalive_time | next session | negotiated in OPEN (RFC 4271 §4.2); the running session keeps its values |
 //! | description, passive, connect_retry/connect_delay/error_wait | immediate | only local behaviour, read on next use |
-//! | next_hop, route_reflector_client, allow_own_as | re-export / re-import | routes are re-evaluated (route refresh, RFC 2918, and re-export) without a reset |
+//! | next_hop, route_reflector_client, allow_own_as, filters | re-export / re-import | routes are re-evaluated (route refresh, RFC 2918, and re-export) without a reset |
 //!
 //! Global: a new router id or local AS resets every session (they are in every OPEN); a new
 //! cluster id also resets every session (it is in every reflected route and in loop detection,
 //! RFC 4456 §8). Pool changes re-run export and programming policy; block changes add/remove
 //! announcements and blackholes; kernel, control and metrics changes restart those parts only.
+//!
+//! Routing policy never resets a session. A changed `[[filters]]` entry re-evaluates the
+//! neighbors that use it; changed prefix advertisements, services, static routes, RR allow-list
+//! or `[bgp]` decision options re-evaluate every neighbor (they apply node-wide; the decision
+//! options also re-run best-path selection, see [`ConfigDiff::decision_changed`]). Community
+//! names are resolved at load time, so renaming one changes nothing; changing its value shows
+//! up as a change of every filter or advertisement using it.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use ipnet::IpNet;
 
+use crate::filter::{Filter, FilterName};
 use crate::model::{Config, Neighbor, NeighborName};
 
 /// A neighbor setting that can change on reload.
@@ -44,6 +52,8 @@ pub enum NeighborField {
     NextHop,
     RouteReflectorClient,
     AllowOwnAs,
+    /// The neighbor's `filters` list (names or order).
+    Filters,
 }
 
 /// What a changed field requires of a running session.
@@ -67,7 +77,7 @@ impl NeighborField {
             Address | Port | RemoteAs | Password | SourceAddress | Ttl | Families | AddPath
             | GracefulRestart => ChangeEffect::Reset,
             HoldTime | KeepaliveTime => ChangeEffect::NextSession,
-            NextHop | RouteReflectorClient | AllowOwnAs => ChangeEffect::Reevaluate,
+            NextHop | RouteReflectorClient | AllowOwnAs | Filters => ChangeEffect::Reevaluate,
             Description | Passive | Template | ConnectTimers | ErrorWait => ChangeEffect::Immediate,
         }
     }
@@ -115,6 +125,15 @@ pub struct ConfigDiff {
     pub blocks_added: Vec<IpNet>,
     pub blocks_removed: Vec<IpNet>,
     pub pools_changed: bool,
+    /// Filters added, removed or with different rules (sorted by name).
+    pub filters_changed: Vec<FilterName>,
+    /// Neighbors present in both configurations that use a changed filter, in file order.
+    pub filter_users: Vec<NeighborName>,
+    /// Prefix advertisements, services, static routes or the RR allow-list changed: the
+    /// node-wide export policy (and the originated routes) must be rebuilt.
+    pub export_policy_changed: bool,
+    /// `[bgp]` decision options changed: best paths are recomputed with the new options.
+    pub decision_changed: bool,
     pub kernel_changed: bool,
     pub control_changed: bool,
     pub metrics_changed: bool,
@@ -203,6 +222,34 @@ pub fn diff(old: &Config, new: &Config) -> ConfigDiff {
     d.blocks_added = new_blocks.difference(&old_blocks).copied().collect();
     d.blocks_removed = old_blocks.difference(&new_blocks).copied().collect();
     d.pools_changed = old.ip_pools != new.ip_pools;
+    let old_filters: HashMap<&FilterName, &Filter> =
+        old.filters.iter().map(|f| (&f.name, f)).collect();
+    let new_filters: HashMap<&FilterName, &Filter> =
+        new.filters.iter().map(|f| (&f.name, f)).collect();
+    let mut changed: BTreeSet<FilterName> = BTreeSet::new();
+    for (name, f) in &new_filters {
+        if old_filters.get(name) != Some(f) {
+            changed.insert((*name).clone());
+        }
+    }
+    for name in old_filters.keys() {
+        if !new_filters.contains_key(name) {
+            changed.insert((*name).clone());
+        }
+    }
+    d.filter_users = new
+        .neighbors
+        .iter()
+        .filter(|n| old_by_name.contains_key(&n.name))
+        .filter(|n| n.filters.iter().any(|f| changed.contains(f)))
+        .map(|n| n.name.clone())
+        .collect();
+    d.filters_changed = changed.into_iter().collect();
+    d.export_policy_changed = old.prefix_advertisements != new.prefix_advertisements
+        || old.services != new.services
+        || old.static_routes != new.static_routes
+        || old.rr_allowlist != new.rr_allowlist;
+    d.decision_changed = old.decision != new.decision;
     d.kernel_changed = old.kernel != new.kernel;
     d.control_changed = old.control != new.control;
     d.metrics_changed = old.metrics != new.metrics;
@@ -242,6 +289,7 @@ fn neighbor_fields(o: &Neighbor, n: &Neighbor) -> Vec<NeighborField> {
             o.route_reflector_client != n.route_reflector_client,
         ),
         (F::AllowOwnAs, o.allow_own_as != n.allow_own_as),
+        (F::Filters, o.filters != n.filters),
     ];
     let mut fields: Vec<NeighborField> = checks
         .into_iter()
@@ -283,9 +331,11 @@ impl ConfigDiff {
                 .map(ConfigEvent::NeighborAdded),
         );
         let mut reevaluate = Vec::new();
+        let mut reset = HashSet::new();
         if !global_reset {
             for c in &self.neighbors_changed {
                 if c.needs_reset() {
+                    reset.insert(&c.name);
                     ev.push(ConfigEvent::NeighborReset {
                         name: c.name.clone(),
                         fields: c.fields.clone(),
@@ -307,13 +357,23 @@ impl ConfigDiff {
                 removed: self.blocks_removed.clone(),
             });
         }
+        if !global_reset {
+            // A filter's users re-evaluate unless their session is reset anyway.
+            for n in &self.filter_users {
+                if !reset.contains(n) && !reevaluate.contains(n) {
+                    reevaluate.push(n.clone());
+                }
+            }
+        }
         if self.pools_changed {
             ev.push(ConfigEvent::PoolsChanged);
-            // Calico's export rules and kernel programming both depend on the pools.
-            if !global_reset {
-                ev.push(ConfigEvent::PolicyChanged(PolicyScope::All));
-            }
-        } else if !reevaluate.is_empty() {
+        }
+        // Calico's export rules and kernel programming depend on the pools; advertisements,
+        // services, static routes, the allow-list and decision options apply to every neighbor.
+        let node_wide = self.pools_changed || self.export_policy_changed || self.decision_changed;
+        if !global_reset && node_wide {
+            ev.push(ConfigEvent::PolicyChanged(PolicyScope::All));
+        } else if !global_reset && !reevaluate.is_empty() {
             ev.push(ConfigEvent::PolicyChanged(PolicyScope::Neighbors(
                 reevaluate,
             )));
@@ -515,6 +575,137 @@ ipip_mode = "Always"
         );
     }
 
+    /// BASE with two filters, f1 used by Mesh_10_0_0_2, f2 by Mesh_10_0_0_3, and node-wide policy.
+    fn policy_base() -> String {
+        let text = BASE
+            .replace(
+                "address = \"10.0.0.2\"",
+                "address = \"10.0.0.2\"\nfilters = [\"f1\"]",
+            )
+            .replace(
+                "address = \"10.0.0.3\"",
+                "address = \"10.0.0.3\"\nfilters = [\"f2\"]",
+            );
+        format!(
+            "{text}
+[[filters]]
+name = \"f1\"
+[[filters.export_v4]]
+cidr = \"10.64.0.0/16\"
+match_operator = \"In\"
+action = \"Accept\"
+
+[[filters]]
+name = \"f2\"
+[[filters.import_v4]]
+cidr = \"0.0.0.0/0\"
+match_operator = \"Equal\"
+action = \"Reject\"
+
+[[prefix_advertisements]]
+cidr = \"10.64.0.0/16\"
+communities = [\"65000:1\"]
+
+[services]
+cluster_ips = [\"10.96.0.0/12\"]
+
+[bgp]
+max_paths = 8
+"
+        )
+    }
+
+    #[test]
+    fn a_changed_filter_reevaluates_only_its_users() {
+        let old = policy_base();
+        let new = old.replace("match_operator = \"In\"", "match_operator = \"NotIn\"");
+        let d = diff(&cfg(&old), &cfg(&new));
+        assert_eq!(d.filters_changed, vec![FilterName::new("f1").unwrap()]);
+        assert!(d.neighbors_changed.is_empty());
+        assert_eq!(
+            d.events(),
+            vec![ConfigEvent::PolicyChanged(PolicyScope::Neighbors(vec![
+                name("Mesh_10_0_0_2")
+            ]))]
+        );
+    }
+
+    #[test]
+    fn a_neighbor_filter_list_change_reevaluates_that_neighbor() {
+        let old = policy_base();
+        let new = old.replace("filters = [\"f2\"]", "filters = [\"f2\", \"f1\"]");
+        assert_eq!(
+            events(&old, &new),
+            vec![
+                ConfigEvent::NeighborUpdated {
+                    name: name("Mesh_10_0_0_3"),
+                    fields: vec![NeighborField::Filters],
+                },
+                ConfigEvent::PolicyChanged(PolicyScope::Neighbors(vec![name("Mesh_10_0_0_3")])),
+            ]
+        );
+        // Adding an unused filter changes no neighbor's routes.
+        let unused = format!(
+            "{old}\n[[filters]]\nname = \"f3\"\n[[filters.export_v6]]\naction = \"Reject\"\n"
+        );
+        let d = diff(&cfg(&old), &cfg(&unused));
+        assert_eq!(d.filters_changed, vec![FilterName::new("f3").unwrap()]);
+        assert!(d.events().is_empty(), "{:?}", d.events());
+    }
+
+    #[test]
+    fn a_filter_change_under_a_session_reset_adds_no_policy_event() {
+        let old = policy_base();
+        let new = old
+            .replace(
+                "match_operator = \"Equal\"",
+                "match_operator = \"NotEqual\"",
+            )
+            .replace(
+                "address = \"10.0.0.3\"",
+                "address = \"10.0.0.3\"\nport = 1790",
+            );
+        assert_eq!(
+            events(&old, &new),
+            vec![ConfigEvent::NeighborReset {
+                name: name("Mesh_10_0_0_3"),
+                fields: vec![NeighborField::Port],
+            }]
+        );
+    }
+
+    #[test]
+    fn node_wide_policy_changes_reevaluate_every_neighbor_without_reset() {
+        let old = policy_base();
+        for (what, new) in [
+            ("advertisement", old.replace("65000:1", "65000:2")),
+            ("services", old.replace("10.96.0.0/12", "10.96.0.0/16")),
+            ("decision", old.replace("max_paths = 8", "max_paths = 1")),
+            (
+                "static routes",
+                old.replace(
+                    "local_as = 64512\n",
+                    "local_as = 64512\nstatic_routes = [\"192.0.2.0/24\"]\n",
+                ),
+            ),
+            (
+                "allow-list",
+                old.replace(
+                    "local_as = 64512\n",
+                    "local_as = 64512\nrr_allowlist = [\"192.0.2.0/24\"]\n",
+                ),
+            ),
+        ] {
+            let d = diff(&cfg(&old), &cfg(&new));
+            assert_eq!(
+                d.events(),
+                vec![ConfigEvent::PolicyChanged(PolicyScope::All)],
+                "{what}"
+            );
+            assert_eq!(d.decision_changed, what == "decision", "{what}");
+        }
+    }
+
     #[test]
     fn every_field_has_a_documented_effect() {
         use NeighborField::*;
@@ -532,6 +723,7 @@ ipip_mode = "Always"
         assert!(reset.iter().all(|f| f.effect() == ChangeEffect::Reset));
         assert_eq!(HoldTime.effect(), ChangeEffect::NextSession);
         assert_eq!(NextHop.effect(), ChangeEffect::Reevaluate);
+        assert_eq!(Filters.effect(), ChangeEffect::Reevaluate);
         assert_eq!(Description.effect(), ChangeEffect::Immediate);
     }
 }

@@ -25,6 +25,8 @@ pub enum ErrorKind {
     Duplicate,
     /// A neighbor names a template that does not exist.
     UnknownTemplate,
+    /// A name that is not defined: a filter in `filters = [...]`, a community name.
+    UnknownName,
     /// Two settings that cannot be combined (GTSM and multihop, hold and keepalive, ...).
     Conflict,
     /// A password file or environment variable could not be read.

@@ -8,6 +8,7 @@
 //!
 //! Modules:
 //! - [`model`]: the typed configuration the daemon runs with.
+//! - [`filter`]: typed BGPFilter rules and community values (mirroring the `policy` crate).
 //! - [`schema`]: the raw TOML shape (crate-private types).
 //! - [`validate`]: raw → typed, with all errors at once.
 //! - [`error`]: [`ConfigError`], [`ConfigErrors`] and their positions.
@@ -22,6 +23,7 @@
 
 pub mod diff;
 pub mod error;
+pub mod filter;
 pub mod model;
 pub(crate) mod schema;
 pub mod secret;
@@ -34,9 +36,14 @@ pub use diff::{
     PolicyScope,
 };
 pub use error::{ConfigError, ConfigErrors, ErrorKind, Location};
+pub use filter::{
+    CidrMatch, CommunityValue, Filter, FilterAction, FilterName, FilterRule, MatchOperator,
+    Operation, PeerType, PrefixLength,
+};
 pub use model::{
-    AddPathMode, ClusterId, Config, Control, EncapMode, GracefulRestart, IpPool, Kernel, Listen,
-    Metrics, Neighbor, NeighborName, NextHopMode, Timers, TtlMode,
+    AddPathMode, ClusterId, Config, Control, Decision, EncapMode, GracefulRestart, IpPool, Kernel,
+    Listen, Metrics, Neighbor, NeighborName, NextHopMode, PrefixAdvertisement, Services, Timers,
+    TtlMode,
 };
 pub use secret::Password;
 

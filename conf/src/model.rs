@@ -11,6 +11,7 @@ use bgp_proto::types::{Asn, Family, RouterId};
 use ipnet::IpNet;
 
 use crate::error::ConfigError;
+use crate::filter::{CommunityValue, Filter, FilterName};
 use crate::secret::Password;
 
 /// The whole configuration.
@@ -29,6 +30,22 @@ pub struct Config {
     /// Calico IPAM blocks affine to this node: announced and blackholed locally.
     pub local_blocks: Vec<IpNet>,
     pub ip_pools: Vec<IpPool>,
+    /// Calico BGPFilters, in file order; neighbors name them in [`Neighbor::filters`].
+    pub filters: Vec<Filter>,
+    /// Calico `prefixAdvertisements`: communities added to exported routes inside a CIDR
+    /// (community names already resolved).
+    pub prefix_advertisements: Vec<PrefixAdvertisement>,
+    /// Service CIDRs announced (Calico `serviceClusterIPs` / `serviceExternalIPs` /
+    /// `serviceLoadBalancerIPs`).
+    pub services: Services,
+    /// Other static routes this node originates and exports (Calico's `/staticroutes`):
+    /// `policy::export::ExportPolicy::static_routes`.
+    pub static_routes: Vec<IpNet>,
+    /// Prefixes a route reflector passes on although outside every pool (Calico's
+    /// `/allowlist`): `policy::export::ExportPolicy::rr_allowlist`.
+    pub rr_allowlist: Vec<IpNet>,
+    /// Best-path and multipath options for the RIB.
+    pub decision: Decision,
     /// Things allowed but worth telling the operator (kind [`crate::ErrorKind::Note`]).
     /// Not part of the configuration's meaning: [`crate::diff`] ignores them.
     pub notes: Vec<ConfigError>,
@@ -38,6 +55,16 @@ impl Config {
     /// The neighbor with this protocol name.
     pub fn neighbor(&self, name: &str) -> Option<&Neighbor> {
         self.neighbors.iter().find(|n| n.name.as_str() == name)
+    }
+
+    /// The filter with this name.
+    pub fn filter(&self, name: &FilterName) -> Option<&Filter> {
+        self.filters.iter().find(|f| &f.name == name)
+    }
+
+    /// A neighbor's filters, in the order it lists them (validation guarantees they exist).
+    pub fn neighbor_filters<'a>(&'a self, n: &'a Neighbor) -> impl Iterator<Item = &'a Filter> {
+        n.filters.iter().filter_map(|name| self.filter(name))
     }
 
     /// The cluster id in effect: the configured one or the router id (RFC 4456 §7).
@@ -130,6 +157,9 @@ pub struct Neighbor {
     pub next_hop: NextHopMode,
     /// Accept routes whose AS_PATH contains our AS up to this many times (Calico per-rack AS).
     pub allow_own_as: u8,
+    /// BGPFilters applied to this neighbor, in order: the first matching rule of any of them
+    /// decides (import and export). A neighbor's list replaces its template's.
+    pub filters: Vec<FilterName>,
 }
 
 impl Neighbor {
@@ -260,4 +290,48 @@ pub struct IpPool {
     pub vxlan_mode: EncapMode,
     /// Routes in this pool are not exported to BGP peers (Calico `disableBGPExport`).
     pub disable_bgp_export: bool,
+}
+
+/// Calico `prefixAdvertisements`: exported routes inside `cidr` get these communities.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PrefixAdvertisement {
+    pub cidr: IpNet,
+    /// At least one; standard and large communities may be mixed.
+    pub communities: Vec<CommunityValue>,
+}
+
+/// Kubernetes service addresses this node announces; an empty list announces nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Services {
+    pub cluster_ips: Vec<IpNet>,
+    pub external_ips: Vec<IpNet>,
+    pub load_balancer_ips: Vec<IpNet>,
+}
+
+/// Options of the BGP decision process (RFC 4271 §9.1.2.2) and multipath, for the RIB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Decision {
+    /// Compare MED between routes from different neighbor ASes (RFC 4271 §9.1.2.2 (c) compares
+    /// it only within one AS). Default false.
+    pub always_compare_med: bool,
+    /// A route without MED counts as the worst MED instead of 0 (RFC 4271 §9.1.2.2 (c) says 0).
+    /// Default false.
+    pub missing_med_worst: bool,
+    /// Most equal-cost paths installed per prefix (ECMP); 1 disables multipath. Default 16:
+    /// Calico's BIRD kernel protocol runs `merge paths on`, whose default limit is 16, so a node
+    /// with two ToRs or several mesh paths installs them all.
+    pub max_paths: u16,
+    /// LOCAL_PREF assumed for routes without one (RFC 4271 §5.1.5); default 100.
+    pub default_local_pref: u32,
+}
+
+impl Default for Decision {
+    fn default() -> Self {
+        Decision {
+            always_compare_med: false,
+            missing_med_worst: false,
+            max_paths: 16,
+            default_local_pref: 100,
+        }
+    }
 }

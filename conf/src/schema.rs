@@ -8,9 +8,13 @@
 //!
 //! No `flatten` and no `untagged` anywhere: spans do not survive them.
 //!
-//! Where filters slot in (issue "Routes"): a top-level `[[filters]]` array of named filters and
-//! `import` / `export` keys on [`RawPeer`] naming them; [`crate::diff`] already reports policy-only
-//! changes separately so they re-evaluate routes without resetting sessions.
+//! Routing policy (what the `policy` crate compiles): `[[filters]]` (Calico BGPFilter) with rule
+//! lists per direction and family, named from a neighbor or template by `filters = [...]`;
+//! `[communities]` names, `[[prefix_advertisements]]`, `[services]`, `static_routes`,
+//! `rr_allowlist` and the `[bgp]` decision options. There are no per-neighbor `import` / `export`
+//! keys: a BGPFilter already carries both directions, as Calico attaches filters to a BGPPeer.
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -35,6 +39,18 @@ pub(crate) struct RawConfig {
     pub local_blocks: Vec<S<String>>,
     #[serde(default)]
     pub ip_pools: Vec<S<RawPool>>,
+    #[serde(default)]
+    pub filters: Vec<S<RawFilter>>,
+    /// Community names: name → "aa:nn" or "aa:nn:mm".
+    pub communities: Option<S<BTreeMap<S<String>, S<String>>>>,
+    #[serde(default)]
+    pub prefix_advertisements: Vec<S<RawPrefixAdvertisement>>,
+    pub services: Option<S<RawServices>>,
+    #[serde(default)]
+    pub static_routes: Vec<S<String>>,
+    #[serde(default)]
+    pub rr_allowlist: Vec<S<String>>,
+    pub bgp: Option<S<RawBgp>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +91,7 @@ pub(crate) struct RawPeer {
     pub route_reflector_client: Option<S<bool>>,
     pub next_hop: Option<S<String>>,
     pub allow_own_as: Option<S<i64>>,
+    pub filters: Option<S<Vec<S<String>>>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -120,6 +137,82 @@ pub(crate) struct RawPool {
     pub disable_bgp_export: Option<S<bool>>,
 }
 
+/// A `[[filters]]` entry (Calico BGPFilter).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFilter {
+    pub name: Option<S<String>>,
+    #[serde(default)]
+    pub export_v4: Vec<S<RawRule>>,
+    #[serde(default)]
+    pub import_v4: Vec<S<RawRule>>,
+    #[serde(default)]
+    pub export_v6: Vec<S<RawRule>>,
+    #[serde(default)]
+    pub import_v6: Vec<S<RawRule>>,
+}
+
+/// One BGPFilter rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRule {
+    pub cidr: Option<S<String>>,
+    pub match_operator: Option<S<String>>,
+    pub prefix_length: Option<S<RawPrefixLength>>,
+    pub source: Option<S<String>>,
+    pub interface: Option<S<String>>,
+    pub peer_type: Option<S<String>>,
+    pub community: Option<S<String>>,
+    pub as_path_prefix: Option<S<Vec<S<i64>>>>,
+    pub action: Option<S<String>>,
+    pub operations: Option<S<Vec<S<RawOperation>>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPrefixLength {
+    pub min: Option<S<i64>>,
+    pub max: Option<S<i64>>,
+}
+
+/// One operation of an Accept rule: exactly one key set.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOperation {
+    pub add_community: Option<S<String>>,
+    pub prepend_as_path: Option<S<Vec<S<i64>>>>,
+    pub priority: Option<S<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPrefixAdvertisement {
+    pub cidr: Option<S<String>>,
+    #[serde(default)]
+    pub communities: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawServices {
+    #[serde(default)]
+    pub cluster_ips: Vec<S<String>>,
+    #[serde(default)]
+    pub external_ips: Vec<S<String>>,
+    #[serde(default)]
+    pub load_balancer_ips: Vec<S<String>>,
+}
+
+/// Best-path decision options (RFC 4271 §9.1.2.2) and multipath.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBgp {
+    pub always_compare_med: Option<S<bool>>,
+    pub missing_med_worst: Option<S<bool>>,
+    pub max_paths: Option<S<i64>>,
+    pub default_local_pref: Option<S<i64>>,
+}
+
 /// The keys each table accepts, for reporting every unknown key at once (serde stops at the
 /// first). Kept beside the structs above; `every_schema_key_is_accepted_by_serde` checks they agree.
 pub(crate) mod keys {
@@ -135,6 +228,13 @@ pub(crate) mod keys {
         "metrics",
         "local_blocks",
         "ip_pools",
+        "filters",
+        "communities",
+        "prefix_advertisements",
+        "services",
+        "static_routes",
+        "rr_allowlist",
+        "bgp",
     ];
     pub const LISTEN: &[&str] = &["addresses", "port"];
     pub const PEER: &[&str] = &[
@@ -164,6 +264,7 @@ pub(crate) mod keys {
         "route_reflector_client",
         "next_hop",
         "allow_own_as",
+        "filters",
     ];
     pub const ADD_PATH: &[&str] = &["ipv4", "ipv6"];
     pub const KERNEL: &[&str] = &[
@@ -178,4 +279,27 @@ pub(crate) mod keys {
     pub const CONTROL: &[&str] = &["socket", "socket_v6", "mode"];
     pub const METRICS: &[&str] = &["listen", "allow_non_loopback"];
     pub const POOL: &[&str] = &["cidr", "ipip_mode", "vxlan_mode", "disable_bgp_export"];
+    pub const FILTER: &[&str] = &["name", "export_v4", "import_v4", "export_v6", "import_v6"];
+    pub const RULE: &[&str] = &[
+        "cidr",
+        "match_operator",
+        "prefix_length",
+        "source",
+        "interface",
+        "peer_type",
+        "community",
+        "as_path_prefix",
+        "action",
+        "operations",
+    ];
+    pub const PREFIX_LENGTH: &[&str] = &["min", "max"];
+    pub const OPERATION: &[&str] = &["add_community", "prepend_as_path", "priority"];
+    pub const PREFIX_ADVERTISEMENT: &[&str] = &["cidr", "communities"];
+    pub const SERVICES: &[&str] = &["cluster_ips", "external_ips", "load_balancer_ips"];
+    pub const BGP: &[&str] = &[
+        "always_compare_med",
+        "missing_med_worst",
+        "max_paths",
+        "default_local_pref",
+    ];
 }

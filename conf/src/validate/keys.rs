@@ -17,6 +17,8 @@ pub(super) fn check(cx: &mut Ctx<'_>, root: &DeTable<'_>) -> bool {
             "kernel" => Some(keys::KERNEL),
             "control" => Some(keys::CONTROL),
             "metrics" => Some(keys::METRICS),
+            "services" => Some(keys::SERVICES),
+            "bgp" => Some(keys::BGP),
             _ => None,
         };
         if let (Some(known), DeValue::Table(t)) = (sub, v.get_ref()) {
@@ -26,6 +28,8 @@ pub(super) fn check(cx: &mut Ctx<'_>, root: &DeTable<'_>) -> bool {
             "templates" => Some(("template", keys::PEER)),
             "neighbors" => Some(("neighbor", keys::PEER)),
             "ip_pools" => Some(("", keys::POOL)),
+            "filters" => Some(("filter", keys::FILTER)),
+            "prefix_advertisements" => Some(("", keys::PREFIX_ADVERTISEMENT)),
             _ => None,
         };
         let (Some((label, known)), DeValue::Array(items)) = (elem, v.get_ref()) else {
@@ -49,9 +53,48 @@ pub(super) fn check(cx: &mut Ctx<'_>, root: &DeTable<'_>) -> bool {
                     table(cx, ap, &format!("{path}.add_path"), keys::ADD_PATH);
                 }
             }
+            if k.get_ref().as_ref() == "filters" {
+                rule_lists(cx, t, &path);
+            }
         }
     }
     cx.errors.len() > before
+}
+
+/// The rule lists of one `[[filters]]` entry, their `prefix_length` and `operations`.
+fn rule_lists(cx: &mut Ctx<'_>, filter: &DeTable<'_>, path: &str) {
+    for list in ["export_v4", "import_v4", "export_v6", "import_v6"] {
+        let Some(DeValue::Array(rules)) = filter.get(list).map(|v| v.get_ref()) else {
+            continue;
+        };
+        for (j, rule) in rules.iter().enumerate() {
+            let DeValue::Table(rule) = rule.get_ref() else {
+                continue;
+            };
+            let rp = format!("{path}.{list}[{j}]");
+            table(cx, rule, &rp, keys::RULE);
+            if let Some(DeValue::Table(pl)) = rule.get("prefix_length").map(|v| v.get_ref()) {
+                table(cx, pl, &format!("{rp}.prefix_length"), keys::PREFIX_LENGTH);
+            }
+            if let Some(DeValue::Array(ops)) = rule.get("operations").map(|v| v.get_ref()) {
+                for (o, op) in ops.iter().enumerate() {
+                    if let DeValue::Table(op) = op.get_ref() {
+                        table(cx, op, &format!("{rp}.operations[{o}]"), keys::OPERATION);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// "did you mean `x`?" when a known name is close to `name`, else the list of known names.
+pub(super) fn suggest(name: &str, known: &[&str], what: &str) -> String {
+    match known.iter().min_by_key(|c| distance(name, c)) {
+        Some(best) if distance(name, best) <= 2 + name.len() / 4 => {
+            format!("did you mean {best:?}?")
+        }
+        _ => format!("{what}: {}", known.join(", ")),
+    }
 }
 
 fn table(cx: &mut Ctx<'_>, t: &DeTable<'_>, path: &str, known: &[&str]) {
@@ -118,6 +161,9 @@ fn find(table: &DeTable<'_>, at: usize, base: &str) -> Option<String> {
                                 }
                                 ("templates", Some(n)) if base.is_empty() => {
                                     format!("template {n:?}")
+                                }
+                                ("filters", Some(n)) if base.is_empty() => {
+                                    format!("filter {n:?}")
                                 }
                                 _ => format!("{path}[{i}]"),
                             };

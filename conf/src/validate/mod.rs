@@ -6,6 +6,7 @@
 
 mod keys;
 mod peer;
+mod policy;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -29,7 +30,7 @@ pub(crate) const DEFAULT_CONTROL_SOCKET: &str = "/var/run/calico/bird.ctl";
 /// `sun_path` holds 108 bytes including the terminating NUL.
 const MAX_SOCKET_PATH: usize = 107;
 /// Linux `IFNAMSIZ` - 1.
-const MAX_IFNAME: usize = 15;
+pub(crate) const MAX_IFNAME: usize = 15;
 
 /// Parses and validates `text`; `file` is only used in messages.
 pub(crate) fn parse(text: &str, file: &str) -> Result<Config, ConfigErrors> {
@@ -339,12 +340,21 @@ impl<'a> Ctx<'a> {
         let metrics = self.metrics(raw.metrics.as_ref());
         let ip_pools = self.pools(&raw.ip_pools);
         let local_blocks = self.blocks(&raw.local_blocks, &ip_pools);
+        let community_names = policy::communities(self, raw.communities.as_ref());
+        let filters = policy::filters(self, &raw.filters, &community_names);
+        let prefix_advertisements =
+            policy::prefix_advertisements(self, &raw.prefix_advertisements, &community_names);
+        let services = policy::services(self, raw.services.as_ref());
+        let static_routes = policy::prefixes(self, &raw.static_routes, "static_routes");
+        let rr_allowlist = policy::prefixes(self, &raw.rr_allowlist, "rr_allowlist");
+        let decision = policy::decision(self, raw.bgp.as_ref());
         let neighbors = peer::neighbors(
             self,
             &raw.templates,
             &raw.neighbors,
             local_as,
             &listen.addresses,
+            &policy::declared_filters(&raw.filters),
         );
 
         if let (Some(c), Some(asn)) = (&raw.cluster_id, local_as) {
@@ -380,6 +390,12 @@ impl<'a> Ctx<'a> {
             metrics: metrics?,
             local_blocks,
             ip_pools,
+            filters,
+            prefix_advertisements,
+            services,
+            static_routes,
+            rr_allowlist,
+            decision: decision?,
             notes: Vec::new(),
         })
     }

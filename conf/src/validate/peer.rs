@@ -12,6 +12,7 @@ use bgp_proto::types::{Asn, Family};
 
 use super::{At, Ctx, BGP_PORT};
 use crate::error::ErrorKind;
+use crate::filter::FilterName;
 use crate::model::{
     AddPathMode, GracefulRestart, Neighbor, NeighborName, NextHopMode, Timers, TtlMode,
 };
@@ -59,6 +60,7 @@ struct Layer {
     route_reflector_client: Option<At<bool>>,
     next_hop: Option<At<NextHopMode>>,
     allow_own_as: Option<At<u8>>,
+    filters: Option<At<Vec<FilterName>>>,
 }
 
 impl Layer {
@@ -94,7 +96,8 @@ impl Layer {
             add_path,
             route_reflector_client,
             next_hop,
-            allow_own_as
+            allow_own_as,
+            filters
         )
     }
 }
@@ -104,7 +107,7 @@ fn flag(raw: &Option<S<bool>>, path: &str) -> Option<At<bool>> {
 }
 
 /// Checks every field of one entry; `base` is `template "x"` or `neighbor "y"`.
-fn layer(cx: &mut Ctx<'_>, r: &RawPeer, base: &str) -> Layer {
+fn layer(cx: &mut Ctx<'_>, r: &RawPeer, base: &str, known_filters: &[String]) -> Layer {
     let mut l = Layer::default();
     let p = |f: &str| format!("{base}.{f}");
     macro_rules! check {
@@ -250,6 +253,9 @@ fn layer(cx: &mut Ctx<'_>, r: &RawPeer, base: &str) -> Layer {
             )
             .map(|n| n as u8)
     );
+    check!(filters, filters, |cx: &mut Ctx<'_>, raw, path: &str| {
+        super::policy::filter_refs(cx, raw, path, known_filters)
+    });
     password(cx, r, base, &mut l);
     l
 }
@@ -424,6 +430,7 @@ pub(super) fn neighbors(
     raw: &[S<RawPeer>],
     local_as: Option<Asn>,
     own_addresses: &[IpAddr],
+    known_filters: &[String],
 ) -> Vec<Neighbor> {
     let mut tmpl: HashMap<String, (NeighborName, Layer, Range<usize>)> = HashMap::new();
     for (i, t) in templates.iter().enumerate() {
@@ -451,7 +458,7 @@ pub(super) fn neighbors(
                 );
             }
         }
-        let l = layer(cx, r, &base);
+        let l = layer(cx, r, &base, known_filters);
         if let Some((_, _, first)) = tmpl.get(tname.as_str()) {
             let hint = format!("first defined at line {}", cx.line_of(first));
             cx.err(
@@ -548,7 +555,7 @@ pub(super) fn neighbors(
                 None
             }
         };
-        let own = layer(cx, r, &base);
+        let own = layer(cx, r, &base, known_filters);
         let template = match &r.template {
             None => None,
             Some(t) => match tmpl.get(t.get_ref().as_str()) {
@@ -828,5 +835,6 @@ fn resolve(
         route_reflector_client: rr,
         next_hop: l.next_hop.map_or(NextHopMode::Auto, |n| n.v),
         allow_own_as: l.allow_own_as.map_or(0, |a| a.v),
+        filters: l.filters.map(|f| f.v).unwrap_or_default(),
     })
 }

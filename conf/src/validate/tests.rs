@@ -100,6 +100,35 @@ fn example_config_parses_with_every_field() {
     assert_eq!(c.ip_pools.len(), 2);
     assert_eq!(c.control.mode, 0o660);
     assert!(c.notes.is_empty(), "{:?}", c.notes);
+
+    // Routing policy sections.
+    fn fnames(n: &crate::Neighbor) -> Vec<&str> {
+        n.filters.iter().map(|f| f.as_str()).collect()
+    }
+    assert_eq!(fnames(m2), ["no-default-route"]);
+    assert!(fnames(m3).is_empty());
+    assert_eq!(fnames(tor), ["tor", "no-default-route"]);
+    assert!(fnames(rr).is_empty());
+    assert_eq!(c.filters.len(), 2);
+    let f = &c.filters[0];
+    assert_eq!(
+        (
+            f.export_v4.len(),
+            f.import_v4.len(),
+            f.export_v6.len(),
+            f.import_v6.len()
+        ),
+        (2, 1, 1, 1)
+    );
+    assert_eq!(f.export_v4[0].operations.len(), 3);
+    assert_eq!(c.prefix_advertisements.len(), 2);
+    assert_eq!(c.prefix_advertisements[0].communities.len(), 2);
+    assert_eq!(c.services.cluster_ips.len(), 2);
+    assert_eq!(c.services.external_ips.len(), 1);
+    assert_eq!(c.services.load_balancer_ips.len(), 1);
+    assert_eq!(c.static_routes.len(), 1);
+    assert_eq!(c.rr_allowlist.len(), 1);
+    assert_eq!(c.decision, crate::Decision::default());
 }
 
 #[test]
@@ -712,8 +741,32 @@ fn every_schema_key_is_accepted_by_serde() {
     // Each table's key list against serde: a key listed but not in the struct would be rejected
     // here by deny_unknown_fields (keys::check passes it).
     use crate::schema::{keys, RawConfig};
-    for k in keys::PEER {
-        let text = format!("[[neighbors]]\n{k} = {{}}\n");
+    for (header, list) in [
+        ("[[neighbors]]", keys::PEER),
+        ("[[filters]]", keys::FILTER),
+        ("[[filters]]\n[[filters.export_v4]]", keys::RULE),
+        (
+            "[[filters]]\n[[filters.export_v4]]\n[filters.export_v4.prefix_length]",
+            keys::PREFIX_LENGTH,
+        ),
+        (
+            "[[filters]]\n[[filters.export_v4]]\n[[filters.export_v4.operations]]",
+            keys::OPERATION,
+        ),
+        ("[[prefix_advertisements]]", keys::PREFIX_ADVERTISEMENT),
+    ] {
+        for k in list {
+            let text = format!("{header}\n{k} = {{}}\n");
+            if let Err(err) = toml::from_str::<RawConfig>(&text) {
+                assert!(
+                    !err.message().contains("unknown field"),
+                    "{header} {k}: {err}"
+                );
+            }
+        }
+    }
+    for k in keys::ROOT {
+        let text = format!("{k} = {{}}\n");
         if let Err(err) = toml::from_str::<RawConfig>(&text) {
             assert!(!err.message().contains("unknown field"), "{k}: {err}");
         }
@@ -723,6 +776,8 @@ fn every_schema_key_is_accepted_by_serde() {
         ("kernel", keys::KERNEL),
         ("control", keys::CONTROL),
         ("metrics", keys::METRICS),
+        ("services", keys::SERVICES),
+        ("bgp", keys::BGP),
     ] {
         for k in list {
             let text = format!("[{table}]\n{k} = {{}}\n");
