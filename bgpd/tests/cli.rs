@@ -6,12 +6,19 @@ fn bgpd() -> Command {
     Command::new(env!("CARGO_BIN_EXE_bgpd"))
 }
 
-fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("bgpd-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let p = dir.join(name);
+/// A file in the temp dir, removed when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn temp_file(name: &str, text: &str) -> TempFile {
+    let p = std::env::temp_dir().join(format!("bgpd-cli-{}-{name}", std::process::id()));
     std::fs::write(&p, text).expect("write");
-    p
+    TempFile(p)
 }
 
 #[test]
@@ -40,10 +47,11 @@ fn check_accepts_the_reference_example_except_its_key_file() {
 fn check_prints_every_error_with_file_line_and_column() {
     let text = "router_id = \"10.0.0.1\"\nlocal_as = 0\n\n[[neighbors]]\nname = \"a\"\n\
                 address = \"10.0.0.300\"\nremote_as = 65001\nhold_time = 2\n";
-    let p = temp_file("bad.toml", text);
+    let f = temp_file("bad.toml", text);
+    let p = &f.0;
     let out = bgpd()
         .args(["--check", "-c"])
-        .arg(&p)
+        .arg(p)
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
@@ -68,8 +76,8 @@ fn a_missing_file_is_an_error() {
 
 #[test]
 fn the_daemon_refuses_to_start_on_an_invalid_file() {
-    let p = temp_file("bad2.toml", "router_id = \"x\"\nlocal_as = 1\n");
-    let out = bgpd().arg("-c").arg(&p).output().expect("runs");
+    let f = temp_file("bad2.toml", "router_id = \"x\"\nlocal_as = 1\n");
+    let out = bgpd().arg("-c").arg(&f.0).output().expect("runs");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains(":1:13:"));
 }
