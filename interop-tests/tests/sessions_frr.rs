@@ -316,3 +316,40 @@ fn frr_established_with_tcp_md5_over_ipv6_we_passive() {
     let peer = start(&lab);
     sessions_common::established(&lab, &bgpd, &peer);
 }
+
+/// FRR's record of End-of-RIB received from us for `family` (`ipv4Unicast`, `ipv6Unicast`).
+fn end_of_rib_received(frr: &Frr, us: &str, family: &str) -> interop_tests::Result<bool> {
+    let v = frr.vtysh_json(&format!("show bgp neighbors {us} json"))?;
+    Ok(v[us]["gracefulRestartInfo"]["endOfRibRecv"][family].as_bool() == Some(true))
+}
+
+fn frr_gets_end_of_rib(v6: bool, test: &str, prefix: &str) {
+    let params = Params {
+        v6,
+        graceful_restart: true,
+        ..Params::ebgp()
+    };
+    let Some(lab) = lab(test, prefix, params) else {
+        return;
+    };
+    let peer = start(&lab);
+    let bgpd = lab.start_bgpd();
+    sessions_common::established(&lab, &bgpd, &peer);
+    let family = if v6 { "ipv6Unicast" } else { "ipv4Unicast" };
+    interop_tests::wait_until(
+        &format!("FRR to record End-of-RIB {family} from us"),
+        std::time::Duration::from_secs(10),
+        || end_of_rib_received(&peer.frr, &lab.addrs.us, family),
+    )
+    .expect("End-of-RIB received by FRR");
+}
+
+#[test]
+fn frr_receives_our_end_of_rib_for_ipv4() {
+    frr_gets_end_of_rib(false, "frr_receives_our_end_of_rib_for_ipv4", "sf-eor4");
+}
+
+#[test]
+fn frr_receives_our_end_of_rib_for_ipv6() {
+    frr_gets_end_of_rib(true, "frr_receives_our_end_of_rib_for_ipv6", "sf-eor6");
+}

@@ -44,6 +44,8 @@ pub struct Params {
     pub gtsm: bool,
     /// Our bgpd does not know the peer (it configures a neighbor at node 3's address instead).
     pub unconfigured: bool,
+    /// Our bgpd announces graceful restart (peers such as FRR then track End-of-RIB).
+    pub graceful_restart: bool,
 }
 
 impl Params {
@@ -61,6 +63,7 @@ impl Params {
             peer_password: None,
             gtsm: false,
             unconfigured: false,
+            graceful_restart: false,
         }
     }
 
@@ -128,7 +131,10 @@ impl Lab {
         n.passive = p.we_passive;
         n.password = p.password.clone();
         if p.gtsm {
-            n.extra = "ttl_security = true\n".to_owned();
+            n.extra += "ttl_security = true\n";
+        }
+        if p.graceful_restart {
+            n.extra += "graceful_restart = true\n";
         }
         let config = BgpdConfig {
             router_id: self.addrs.our_id.clone(),
