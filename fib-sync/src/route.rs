@@ -42,6 +42,13 @@ impl Default for FibConfig {
     }
 }
 
+impl FibConfig {
+    /// The next hop of an IP-in-IP route: `addr` reached `onlink` through the tunnel device.
+    pub fn tunnel_nexthop(&self, addr: IpAddr) -> NextHop {
+        NextHop::onlink(addr, &self.tunnel_ifname)
+    }
+}
+
 /// One next hop of a route.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct NextHop {

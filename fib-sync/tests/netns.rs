@@ -200,9 +200,10 @@ fn programmed(prefix: &str, next_hop: Option<&str>, local: bool, pool: PoolEncap
     };
     match program(&facts) {
         Programming::Direct { via } => Some(Route::via(net(prefix), vec![NextHop::direct(via)])),
-        Programming::IpIp { via } => {
-            Some(Route::via(net(prefix), vec![NextHop::onlink(via, "tunl0")]))
-        }
+        Programming::IpIp { via } => Some(Route::via(
+            net(prefix),
+            vec![FibConfig::default().tunnel_nexthop(via)],
+        )),
         Programming::Blackhole => Some(Route::blackhole(net(prefix))),
         Programming::VxlanSkip | Programming::None => None,
     }
