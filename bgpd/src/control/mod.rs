@@ -225,15 +225,18 @@ async fn client_task(mut stream: UnixStream, view: View) -> End {
                     }
                 }
             };
-            if let Err(e) = write(&mut stream, framer.take().as_bytes()).await {
-                return e;
-            }
+            let written = write(&mut stream, framer.take().as_bytes()).await;
             if after == cmd::After::ShuttingDown {
+                // After the reply, so that the client reads `0007` before the daemon goes.
                 info!(
                     event = "control_down",
                     "shutdown requested on the control socket"
                 );
+                view.state.shutdown.send_replace(true);
                 return End::Shutdown;
+            }
+            if let Err(e) = written {
+                return e;
             }
         }
     }

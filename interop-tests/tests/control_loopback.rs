@@ -1,0 +1,356 @@
+//! Our control socket read by Calico's consumers (re-implemented in `control_calico`), by the
+//! real `birdc`/`birdcl` of BIRD 2.0.12 and by `bgpctl`, against a daemon whose peers are not
+//! up: no root needed (loopback only, peers that refuse or cannot be reached). Also: garbage,
+//! overlong lines, clients that never read, many clients at once, `disable`/`enable`, `down`.
+
+mod control_calico;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use control_calico as calico;
+
+/// Our daemon started directly (no namespace), killed on drop.
+struct Daemon {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Daemon {
+    fn start(test: &str, neighbors: &str, with_v6: bool) -> Daemon {
+        let dir = std::env::temp_dir().join(format!("ctl-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        // A port of our own per test process; nothing connects to it.
+        let salt: u32 = test.bytes().map(u32::from).sum();
+        let port = 20_000 + ((std::process::id() * 7 + salt) % 40_000) as u16;
+        let mut conf = format!(
+            "router_id = \"10.99.0.1\"\nlocal_as = 64512\n[listen]\naddresses = [\"127.0.0.1\"]\n\
+             port = {port}\n[kernel]\nenable_writes = false\n[control]\nsocket = \"{}\"\n",
+            dir.join("bird.ctl").display()
+        );
+        if with_v6 {
+            conf += &format!("socket_v6 = \"{}\"\n", dir.join("bird6.ctl").display());
+        }
+        conf += neighbors;
+        let path = dir.join("bgpd.toml");
+        std::fs::write(&path, conf).expect("config written");
+        let bin = interop_tests::bgpd::binary().expect("bgpd binary");
+        let log = std::fs::File::create(dir.join("bgpd.err")).expect("log");
+        let child = Command::new(bin)
+            .args(["-c", path.to_str().expect("utf-8 path")])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("bgpd starts");
+        let d = Daemon { child, dir };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !d.socket().exists() {
+            assert!(Instant::now() < deadline, "control socket appears");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        d
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.dir.join("bird.ctl")
+    }
+
+    fn socket6(&self) -> PathBuf {
+        self.dir.join("bird6.ctl")
+    }
+
+    fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+const PEERS: &str = "\
+[[neighbors]]\nname = \"Mesh_127_0_0_2\"\naddress = \"127.0.0.2\"\nremote_as = 64512\nport = 9\n\
+connect_delay_time = 1\nconnect_retry_time = 1\n\
+[[neighbors]]\nname = \"Node_127_0_0_3\"\naddress = \"127.0.0.3\"\nremote_as = 64512\npassive = true\n\
+[[neighbors]]\nname = \"Global_fd99__5\"\naddress = \"fd99::5\"\nremote_as = 64512\npassive = true\n";
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn calico_consumers_accept_a_daemon_without_peers() {
+    let d = Daemon::start("nopeers", "", false);
+    let s = d.socket();
+    assert_eq!(calico::get_peers(&s, '.'), Ok(vec![]));
+    assert_eq!(
+        calico::readiness(&s, '.', true),
+        Ok(()),
+        "young node, no peers: ready"
+    );
+    assert_eq!(calico::readiness(&s, '.', false), Ok(()));
+    assert_eq!(calico::gr_in_progress(&s), Ok(false));
+    let st = calico::read_bird_status(&s).expect("status");
+    assert!(st.ready);
+    assert_eq!(st.router_id, "10.99.0.1");
+    assert_eq!(
+        st.version, "",
+        "upstream-style `BIRD 1.6.8` leaves the version empty"
+    );
+    assert_eq!(st.server_time.len(), 19);
+    assert_eq!(st.last_boot.len(), 19);
+    assert_eq!(calico::read_bird_peers(&s, '.'), Ok((vec![], 0)));
+    assert_eq!(calico::read_bird_routes(&s), Ok(vec![]));
+}
+
+#[test]
+fn calico_consumers_read_peers_that_are_not_up() {
+    let mut d = Daemon::start("down", PEERS, true);
+    let (s, s6) = (d.socket(), d.socket6());
+    wait_for("a connection refusal on Mesh_127_0_0_2", || {
+        calico::get_peers(&s, '.')
+            .map(|p| p.iter().any(|p| p.info.contains("Connection refused")))
+            .unwrap_or(false)
+    });
+    let peers = calico::get_peers(&s, '.').expect("scan");
+    assert_eq!(peers.len(), 2, "IPv4 socket: IPv4 peers only: {peers:?}");
+    assert_eq!(peers[0].peer_ip, "127.0.0.2");
+    assert_eq!(peers[0].peer_type, "node-to-node mesh");
+    assert_eq!(peers[0].state, "start");
+    assert_eq!(peers[0].bgp_state, "Active");
+    assert_eq!(peers[0].info, "Socket: Connection refused");
+    assert_eq!(peers[1].peer_ip, "127.0.0.3");
+    assert_eq!(peers[1].peer_type, "node specific");
+    assert_eq!(peers[1].bgp_state, "Passive");
+    assert_eq!(peers[0].since.len(), 8, "since is one HH:MM:SS token");
+
+    let verdict = "BGP not established with 127.0.0.2,127.0.0.3".to_string();
+    assert_eq!(calico::readiness(&s, '.', true), Err(verdict.clone()));
+    assert_eq!(calico::readiness(&s, '.', false), Err(verdict));
+    let v6 = calico::get_peers(&s6, ':').expect("scan v6");
+    assert_eq!(v6.len(), 1);
+    assert_eq!(v6[0].peer_ip, "fd99::5");
+    assert_eq!(v6[0].peer_type, "global");
+    assert_eq!(
+        calico::readiness(&s6, ':', false),
+        Err("BGP not established with fd99::5".into())
+    );
+
+    let table = calico::calicoctl_table(&peers);
+    assert_eq!(table[0][0], "PEER ADDRESS");
+    assert_eq!(table[1][0], "127.0.0.2");
+    assert_eq!(table[1][2], "start");
+    assert_eq!(table[1][4], "Active Socket: Connection refused");
+
+    let (reported, up) = calico::read_bird_peers(&s, '.').expect("reporter peers");
+    assert_eq!(up, 0);
+    assert_eq!(reported.len(), 2);
+    assert_eq!(reported[0].session, "Mesh_127_0_0_2");
+    assert_eq!(reported[0].bgp_state, "Active");
+    assert_eq!(reported[0].neighbor_address, "127.0.0.2");
+    assert_eq!(reported[1].neighbor_address, "127.0.0.3");
+    let (reported6, _) = calico::read_bird_peers(&s6, ':').expect("reporter peers v6");
+    assert_eq!(reported6[0].neighbor_address, "fd99::5");
+    assert_eq!(calico::read_bird_routes(&s), Ok(vec![]));
+
+    // disable: BIRD's `down` row has 5 columns, so Calico stops listing the peer.
+    let ctl = calico::bgpctl();
+    let sock = s.to_str().expect("utf-8");
+    let (rc, out, _) = calico::run(&ctl, &["-s", sock, "disable", "Mesh_127_0_0_2"]);
+    assert_eq!(
+        (rc, out.as_str()),
+        (0, "BIRD 1.6.8 ready.\nMesh_127_0_0_2: disabled\n")
+    );
+    wait_for("the disabled peer to leave Calico's list", || {
+        calico::get_peers(&s, '.')
+            .map(|p| p.len() == 1)
+            .unwrap_or(false)
+    });
+    let (rc, out, _) = calico::run(&ctl, &["-s", sock, "show", "protocols", "Mesh_127_0_0_2"]);
+    assert_eq!(rc, 0);
+    assert!(
+        out.contains("\nMesh_127_0_0_2 BGP      master   down   "),
+        "{out}"
+    );
+    let (rc, out, _) = calico::run(&ctl, &["-s", sock, "enable", "Mesh_127_0_0_2"]);
+    assert_eq!(
+        (rc, out.as_str()),
+        (0, "BIRD 1.6.8 ready.\nMesh_127_0_0_2: enabled\n")
+    );
+    wait_for("the enabled peer to come back", || {
+        calico::get_peers(&s, '.')
+            .map(|p| p.len() == 2)
+            .unwrap_or(false)
+    });
+    assert!(d.alive());
+}
+
+#[test]
+fn real_birdc_birdcl_and_bgpctl_work_against_our_socket() {
+    let d = Daemon::start("clients", PEERS, false);
+    let sock = d.socket();
+    let s = sock.to_str().expect("utf-8");
+    let birdc = Path::new("/usr/sbin/birdc");
+    if birdc.exists() {
+        let (rc, out, err) = calico::run(birdc, &["-s", s, "show", "protocols"]);
+        assert_eq!(rc, 0, "{err}");
+        assert!(
+            out.contains("name     proto    table    state  since       info"),
+            "{out}"
+        );
+        assert!(
+            out.contains("Mesh_127_0_0_2 BGP      master   start"),
+            "{out}"
+        );
+        let (rc, out, _) = calico::run(Path::new("/usr/sbin/birdcl"), &["-s", s, "show", "status"]);
+        assert_eq!(rc, 0);
+        assert!(
+            out.starts_with("BIRD 1.6.8 ready.\nBIRD 1.6.8\nRouter ID is 10.99.0.1\n"),
+            "{out}"
+        );
+        assert!(out.ends_with("Daemon is up and running\n"), "{out}");
+    } else {
+        eprintln!("skipping the real birdc part: /usr/sbin/birdc not installed");
+    }
+    let ctl = calico::bgpctl();
+    // Liveness probe: `birdcl -s SOCKET show status` prints the greeting first, exits 0.
+    let link = d.dir.join("birdcl");
+    std::os::unix::fs::symlink(&ctl, &link).expect("symlink");
+    let (rc, out, _) = calico::run(&link, &["-s", s, "show", "status"]);
+    assert_eq!(rc, 0);
+    assert!(out.starts_with("BIRD"), "{out}");
+    let (rc, out, _) = calico::run(&link, &["-s", s, "show", "nonsense"]);
+    assert_eq!(
+        (rc, out.as_str()),
+        (0, "BIRD 1.6.8 ready.\nsyntax error\n"),
+        "birdcl exits 0 on 9xxx"
+    );
+    let (rc, _, _) = calico::run(&ctl, &["-s", s, "show", "nonsense"]);
+    assert_eq!(rc, 2, "bgpctl reports error replies");
+    let (rc, _, err) = calico::run(&ctl, &["-s", "/nonexistent/sock", "show", "status"]);
+    assert_eq!(rc, 1);
+    assert!(err.contains("Unable to connect"), "{err}");
+    let (rc, out, _) = calico::run(&ctl, &["-s", s, "--json", "show", "protocols", "all"]);
+    assert_eq!(rc, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(v[0]["name"], "Mesh_127_0_0_2");
+    assert_eq!(v[0]["proto"], "BGP");
+    assert_eq!(v[0]["details"]["Neighbor address"], "127.0.0.2");
+    let (rc, out, _) = calico::run(&ctl, &["-s", s, "--json", "show", "route"]);
+    assert_eq!((rc, out.trim()), (0, "[]"));
+    // Interactive form, reading commands from a pipe.
+    let mut child = Command::new(&ctl)
+        .args(["-s", s])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("bgpctl");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"show status\nshow memory\nquit\n")
+        .expect("commands written");
+    let o = child.wait_with_output().expect("bgpctl ends");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success());
+    assert!(
+        text.contains("Daemon is up and running\nBIRD memory usage\nTotal:"),
+        "{text}"
+    );
+}
+
+#[test]
+fn garbage_overlong_lines_and_stuck_clients_do_not_hurt_the_daemon() {
+    let mut d = Daemon::start("garbage", PEERS, false);
+    let s = d.socket();
+    // 1 MiB without a newline, then a newline: one `9000`, nothing buffered.
+    let mut big = vec![b'x'; 1 << 20];
+    big.push(b'\n');
+    big.extend_from_slice(b"show status\n");
+    let out = calico::raw_exchange(&s, &big, Duration::from_millis(1500));
+    assert!(
+        out.starts_with("0001 BIRD 1.6.8 ready.\n9000 Command too long\n1000-BIRD 1.6.8\n"),
+        "{}",
+        &out[..out.len().min(300)]
+    );
+    // 1 MiB of binary junk with newlines: parse errors, the connection keeps working.
+    let junk: Vec<u8> = (0..(1u32 << 20))
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let out = calico::raw_exchange(&s, &junk, Duration::from_millis(1500));
+    assert!(out.starts_with("0001 BIRD 1.6.8 ready.\n"));
+    assert!(
+        out.lines()
+            .skip(1)
+            .all(|l| l.starts_with("9001 ") || l.starts_with("9000 ")),
+        "only errors"
+    );
+    // A client that writes lots of commands and never reads.
+    let stuck = std::os::unix::net::UnixStream::connect(&s).expect("connect");
+    stuck
+        .set_write_timeout(Some(Duration::from_millis(500)))
+        .expect("timeout");
+    let cmds = "show protocols all\n".repeat(20_000);
+    let _ = (&stuck).write_all_ignoring(cmds.as_bytes());
+    // Meanwhile many clients at once are served.
+    let handles: Vec<_> = (0..40)
+        .map(|_| {
+            let s = s.clone();
+            std::thread::spawn(move || calico::gr_in_progress(&s))
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.join().expect("thread"), Ok(false));
+    }
+    assert_eq!(calico::get_peers(&s, '.').map(|p| p.len()), Ok(2));
+    assert!(d.alive());
+    drop(stuck);
+}
+
+/// Writes what the socket takes until it blocks (the daemon stops reading when we stop reading).
+trait WriteIgnoring {
+    fn write_all_ignoring(self, data: &[u8]) -> usize;
+}
+
+impl WriteIgnoring for &std::os::unix::net::UnixStream {
+    fn write_all_ignoring(self, data: &[u8]) -> usize {
+        use std::io::Write as _;
+        let mut w = self;
+        let mut done = 0;
+        while done < data.len() {
+            match w.write(&data[done..]) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => done += n,
+            }
+        }
+        done
+    }
+}
+
+#[test]
+fn down_on_the_socket_stops_the_daemon() {
+    let mut d = Daemon::start("down-cmd", "", false);
+    let s = d.socket();
+    let (rc, out, _) = calico::run(
+        &calico::bgpctl(),
+        &["-s", s.to_str().expect("utf-8"), "down"],
+    );
+    assert_eq!(
+        (rc, out.as_str()),
+        (0, "BIRD 1.6.8 ready.\nShutdown requested\n")
+    );
+    wait_for("the daemon to exit", || !d.alive());
+    assert!(!s.exists(), "socket removed on exit");
+}
