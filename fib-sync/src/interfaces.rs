@@ -148,3 +148,81 @@ impl Interfaces {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(index: u32, name: &str, up: bool) -> LinkMessage {
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        if up {
+            msg.header.flags = LinkFlags::Up;
+        }
+        msg.attributes.push(LinkAttribute::IfName(name.to_owned()));
+        msg
+    }
+
+    fn addr(index: u32, ip: &str, len: u8) -> AddressMessage {
+        let mut msg = AddressMessage::default();
+        msg.header.index = index;
+        msg.header.prefix_len = len;
+        msg.attributes
+            .push(AddressAttribute::Address(ip.parse().unwrap()));
+        msg
+    }
+
+    #[test]
+    fn tracks_links_by_name_and_state() {
+        let mut ifaces = Interfaces::default();
+        assert_eq!(ifaces.index_of("tunl0"), None);
+        let event = ifaces.on_link(&link(5, "tunl0", false), false);
+        assert!(matches!(
+            event,
+            Some(FibEvent::LinkUpdated(Link {
+                index: 5,
+                up: false,
+                ..
+            }))
+        ));
+        assert_eq!(ifaces.index_of("tunl0"), Some(5));
+        // The same state again is not news.
+        assert_eq!(ifaces.on_link(&link(5, "tunl0", false), false), None);
+        let event = ifaces.on_link(&link(5, "tunl0", true), false);
+        assert!(matches!(
+            event,
+            Some(FibEvent::LinkUpdated(Link { up: true, .. }))
+        ));
+        // Renamed: the old name is forgotten.
+        ifaces.on_link(&link(5, "tunl1", true), false);
+        assert_eq!(ifaces.index_of("tunl0"), None);
+        assert_eq!(ifaces.index_of("tunl1"), Some(5));
+        let event = ifaces.on_link(&link(5, "tunl1", true), true);
+        assert!(matches!(event, Some(FibEvent::LinkRemoved(_))));
+        assert_eq!(ifaces.index_of("tunl1"), None);
+    }
+
+    #[test]
+    fn connected_subnets_follow_addresses() {
+        let mut ifaces = Interfaces::default();
+        ifaces.on_link(&link(2, "eth0", true), false);
+        ifaces.on_address(&addr(2, "10.99.0.1", 24), false);
+        ifaces.on_address(&addr(2, "fd99::1", 64), false);
+        assert_eq!(
+            ifaces.connected(),
+            vec![
+                "10.99.0.0/24".parse().unwrap(),
+                "fd99::/64".parse().unwrap()
+            ]
+        );
+        let event = ifaces.on_address(&addr(2, "10.99.0.1", 24), true);
+        assert!(matches!(
+            event,
+            Some(FibEvent::AddressRemoved { index: 2, .. })
+        ));
+        assert_eq!(ifaces.connected(), vec!["fd99::/64".parse().unwrap()]);
+        // Removing the link forgets its addresses.
+        ifaces.on_link(&link(2, "eth0", true), true);
+        assert!(ifaces.connected().is_empty());
+    }
+}
