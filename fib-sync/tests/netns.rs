@@ -298,8 +298,29 @@ fn ecmp_ipv6_and_withdraw() {
         return;
     };
     ns.with_uplink();
+    ns.add_tunl0();
     ns.run(|ns| async move {
         let fib = FibSync::start(FibConfig::default()).await.unwrap();
+        let cfg = FibConfig::default();
+        let ipip_ecmp = Route::via(
+            net("10.64.3.0/26"),
+            vec![
+                cfg.tunnel_nexthop(ip("10.98.0.3")),
+                cfg.tunnel_nexthop(ip("10.99.0.2")),
+            ],
+        );
+        let report = fib
+            .apply(vec![RouteDelta::Install(ipip_ecmp)])
+            .await
+            .unwrap();
+        assert_eq!(report.installed, 1, "{report:?}");
+        assert_eq!(
+            ns.bird_routes(false),
+            lines(&["10.64.3.0/26 proto bird | nexthop via 10.98.0.3 dev tunl0 weight 1 onlink | nexthop via 10.99.0.2 dev tunl0 weight 1 onlink"])
+        );
+        fib.apply(vec![RouteDelta::Remove(net("10.64.3.0/26"))])
+            .await
+            .unwrap();
         let ecmp = Route::via(
             net("10.64.2.0/26"),
             vec![NextHop::direct(ip("10.99.0.3")), NextHop::direct(ip("10.99.0.2"))],
