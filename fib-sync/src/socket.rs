@@ -39,6 +39,8 @@ pub(crate) const RTNLGRP_IPV6_ROUTE: u32 = 11;
 pub(crate) struct Frame<'a> {
     pub(crate) kind: u16,
     pub(crate) flags: u16,
+    /// `nlmsg_pid`: in a notification, the port of the socket whose request caused it.
+    pub(crate) pid: u32,
     pub(crate) seq: u32,
     /// The whole message, header included.
     pub(crate) bytes: &'a [u8],
@@ -71,6 +73,7 @@ pub(crate) fn frames(mut buf: &[u8]) -> impl Iterator<Item = Result<Frame<'_>, F
         let frame = Frame {
             kind: u16::from_ne_bytes([buf[4], buf[5]]),
             flags: u16::from_ne_bytes([buf[6], buf[7]]),
+            pid: u32::from_ne_bytes([buf[12], buf[13], buf[14], buf[15]]),
             seq: u32::from_ne_bytes([buf[8], buf[9], buf[10], buf[11]]),
             bytes: &buf[..len],
         };
@@ -83,6 +86,8 @@ pub(crate) fn frames(mut buf: &[u8]) -> impl Iterator<Item = Result<Frame<'_>, F
 /// A non-blocking rtnetlink socket registered with tokio.
 pub(crate) struct RtSocket {
     fd: AsyncFd<Socket>,
+    /// Our netlink port id (what the kernel puts in `nlmsg_pid` of what we cause).
+    port: u32,
     seq: u32,
     pub(crate) rx: Vec<u8>,
     tx: Vec<u8>,
@@ -96,7 +101,7 @@ pub(crate) type Nacks = Vec<(usize, i32)>;
 impl RtSocket {
     /// A socket for requests (and dumps). Created in the calling thread's network namespace.
     pub(crate) fn request(buffer: usize, window: usize) -> Result<Self, FibError> {
-        let sock = Self::open(buffer)?;
+        let (sock, port) = Self::open(buffer)?;
         // Kernel-side filtering of dumps by table and protocol.
         if let Err(e) = sock.set_netlink_get_strict_chk(true) {
             debug!(error = %e, "NETLINK_GET_STRICT_CHK unavailable, dumps are filtered here");
@@ -106,12 +111,12 @@ impl RtSocket {
             .map_err(|e| FibError::socket("getsockopt SO_RCVBUF", &e))?;
         let window = window.clamp(1, (rcvbuf / ACK_TRUESIZE).max(64));
         debug!(rcvbuf, window, "netlink request socket ready");
-        Self::register(sock, window)
+        Self::register(sock, port, window)
     }
 
     /// A socket subscribed to link, address and route notifications.
     pub(crate) fn events(buffer: usize) -> Result<Self, FibError> {
-        let sock = Self::open(buffer)?;
+        let (sock, port) = Self::open(buffer)?;
         for group in [
             RTNLGRP_LINK,
             RTNLGRP_IPV4_IFADDR,
@@ -122,12 +127,20 @@ impl RtSocket {
             sock.add_membership(group)
                 .map_err(|e| FibError::socket("NETLINK_ADD_MEMBERSHIP", &e))?;
         }
-        Self::register(sock, 1)
+        Self::register(sock, port, 1)
     }
 
-    fn open(buffer: usize) -> Result<Socket, FibError> {
+    /// Our netlink port id.
+    pub(crate) fn port(&self) -> u32 {
+        self.port
+    }
+
+    fn open(buffer: usize) -> Result<(Socket, u32), FibError> {
         let mut sock = Socket::new(NETLINK_ROUTE).map_err(|e| FibError::socket("socket", &e))?;
-        sock.bind_auto().map_err(|e| FibError::socket("bind", &e))?;
+        let port = sock
+            .bind_auto()
+            .map_err(|e| FibError::socket("bind", &e))?
+            .port_number();
         sock.set_non_blocking(true)
             .map_err(|e| FibError::socket("O_NONBLOCK", &e))?;
         // Acks carry only the request's header, not the whole request.
@@ -142,17 +155,18 @@ impl RtSocket {
         if socket::setsockopt(&sock, sockopt::SndBufForce, &size).is_err() {
             let _ = socket::setsockopt(&sock, sockopt::SndBuf, &size);
         }
-        Ok(sock)
+        Ok((sock, port))
     }
 
     // `AsyncFd::new` is deprecated in favour of an `unsafe` constructor whose contract is that
     // the descriptor stays open and owned while registered: `Socket` owns it and closes it only
     // on drop, after the `AsyncFd` deregisters it, so the safe (deprecated) call is sound here.
     #[allow(deprecated)]
-    fn register(sock: Socket, window: usize) -> Result<Self, FibError> {
+    fn register(sock: Socket, port: u32, window: usize) -> Result<Self, FibError> {
         let fd = AsyncFd::new(sock).map_err(|e| FibError::socket("register", &e))?;
         Ok(RtSocket {
             fd,
+            port,
             seq: 1,
             rx: vec![0; RECV_BUF],
             tx: Vec::with_capacity(SEND_CHUNK + 4096),

@@ -105,6 +105,8 @@ impl FibSync {
             req,
             ev: EventQueue {
                 protocol: params_protocol,
+                own_port: 0,
+                foreign_write: false,
                 sock: ev,
                 backlog: Vec::new(),
                 overrun: false,
@@ -118,14 +120,18 @@ impl FibSync {
             events: events.clone(),
             retry_pending: false,
             needs_resync: false,
+            installed_exact: false,
         };
+        actor.ev.own_port = actor.req.port();
         actor.learn_interfaces().await?;
-        actor.installed = actor
-            .dump_ours()
-            .await?
+        let dumped = actor.dump_ours().await?;
+        let count = dumped.len();
+        actor.installed = dumped
             .into_iter()
             .map(|(prefix, route)| (prefix, Held::Dumped(Box::new(route))))
             .collect();
+        // Two routes of ours for one prefix (another metric): only a fresh dump shows both.
+        actor.installed_exact = actor.installed.len() == count;
         info!(
             installed = actor.installed.len(),
             table = actor.params.table,
@@ -255,6 +261,9 @@ struct Actor {
     events: broadcast::Sender<FibEvent>,
     retry_pending: bool,
     needs_resync: bool,
+    /// `installed` mirrors every route of ours in the kernel (it came from a dump and has been
+    /// kept up to date by our acks and by events): a reconcile can skip dumping again.
+    installed_exact: bool,
 }
 
 impl Actor {
@@ -267,7 +276,11 @@ impl Actor {
                         let _ = reply.send(self.shutdown().await);
                         return;
                     }
-                    Some(cmd) => self.handle(cmd).await,
+                    Some(cmd) => {
+                        // Whatever the kernel told us before the command counts for it.
+                        self.drain_events();
+                        self.handle(cmd).await
+                    }
                     None => {
                         if let Err(e) = self.shutdown().await {
                             warn!(error = %e, "fib-sync shutdown");
@@ -291,7 +304,10 @@ impl Actor {
             Command::Apply(batch, reply) => {
                 let result = self.apply(batch).await;
                 // Acks may have been lost: what the kernel holds is unknown until a resync.
-                self.needs_resync |= result.is_err();
+                if result.is_err() {
+                    self.needs_resync = true;
+                    self.installed_exact = false;
+                }
                 let _ = reply.send(result);
             }
             Command::Reconcile(desired, reply) => {
@@ -388,26 +404,38 @@ impl Actor {
         Ok(report)
     }
 
-    /// Dump, diff with `desired`, fix the difference; what is already right is not touched.
+    /// Diff what the kernel holds with `desired` and fix the difference; what is already right
+    /// is not touched. The kernel's state is dumped unless `installed` is known to mirror it.
     async fn reconcile(&mut self) -> Result<ApplyReport, FibError> {
         let mut report = ApplyReport::default();
-        let kernel = self.dump_ours().await?;
-        self.installed.clear();
+        let kernel: Vec<(IpNet, Held)> = if self.installed_exact {
+            std::mem::take(&mut self.installed).into_iter().collect()
+        } else {
+            self.installed.clear();
+            self.dump_ours()
+                .await?
+                .into_iter()
+                .map(|(prefix, route)| (prefix, Held::Dumped(Box::new(route))))
+                .collect()
+        };
         let mut ops = Vec::new();
-        for (prefix, kr) in kernel {
+        for (prefix, held) in kernel {
             let wanted_metric = self.params.metric_for(&prefix);
             if self.desired.contains_key(&prefix)
-                && kr.metric == wanted_metric
+                && held.metric() == wanted_metric
                 && !self.installed.contains_key(&prefix)
             {
                 // Kept; replaced below if it differs from the desired route.
-                self.installed.insert(prefix, Held::Dumped(Box::new(kr)));
+                self.installed.insert(prefix, held);
             } else {
-                ops.push(Op::Delete(prefix, kr.metric));
+                ops.push(Op::Delete(prefix, held.metric()));
             }
         }
         let prefixes: Vec<IpNet> = self.desired.keys().copied().collect();
-        self.sync_prefixes(ops, prefixes, &mut report).await?;
+        let result = self.sync_prefixes(ops, prefixes, &mut report).await;
+        // A refused delete leaves a route of ours we no longer track.
+        self.installed_exact = result.is_ok() && report.failed.is_empty();
+        result?;
         Ok(report)
     }
 
@@ -608,6 +636,10 @@ impl Actor {
     /// Handles every queued notification without blocking.
     fn drain_events(&mut self) {
         self.ev.pump();
+        if std::mem::take(&mut self.ev.foreign_write) {
+            info!("another process wrote a route with our protocol; the next reconcile dumps");
+            self.installed_exact = false;
+        }
         if std::mem::take(&mut self.ev.overrun) {
             warn!("netlink event overrun; resynchronising");
             self.stats.event_overruns += 1;
@@ -711,6 +743,8 @@ impl Actor {
     async fn after_events(&mut self) {
         if self.needs_resync {
             self.needs_resync = false;
+            // Something happened behind our back: look at the kernel, not at our notes.
+            self.installed_exact = false;
             self.retry_pending = false;
             self.stats.resyncs += 1;
             match self.reconcile().await {
@@ -805,6 +839,10 @@ fn resolve(
 struct EventQueue {
     sock: RtSocket,
     protocol: u8,
+    /// The request socket's port: notifications carrying it echo our own writes.
+    own_port: u32,
+    /// A route with our protocol was written by someone else.
+    foreign_write: bool,
     /// Frames kept for later, back to back (`NLMSG_ALIGN`ed).
     backlog: Vec<u8>,
     /// The kernel dropped notifications for us.
@@ -836,6 +874,7 @@ impl EventQueue {
                 };
                 let ours = frame.bytes.get(RTM_PROTOCOL_OFFSET) == Some(&self.protocol);
                 if frame.kind == RTM_NEWROUTE && ours {
+                    self.foreign_write |= frame.pid != self.own_port;
                     continue;
                 }
                 self.backlog.extend_from_slice(frame.bytes);
