@@ -710,7 +710,12 @@ impl Actor {
                 self.retry_pending |= event.is_some();
                 event
             }
-            RouteNetlinkMessage::DelAddress(addr) => self.ifaces.on_address(&addr, true),
+            RouteNetlinkMessage::DelAddress(addr) => {
+                let event = self.ifaces.on_address(&addr, true);
+                // IPv4 flushes routes that depended on the address without notifying.
+                self.needs_resync |= event.is_some();
+                event
+            }
             RouteNetlinkMessage::NewRoute(route) => foreign(&route, false),
             RouteNetlinkMessage::DelRoute(route) if ours => {
                 self.on_our_route_deleted(&route);
