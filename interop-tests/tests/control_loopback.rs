@@ -238,6 +238,9 @@ fn real_birdc_birdcl_and_bgpctl_work_against_our_socket() {
         (0, "BIRD 1.6.8 ready.\nsyntax error\n"),
         "birdcl exits 0 on 9xxx"
     );
+    let (rc, out, _) = calico::run(&ctl, &["-s", s, "sh", "pro"]);
+    assert_eq!(rc, 0, "abbreviations expand as in birdc");
+    assert!(out.contains("name     proto    table"), "{out}");
     let (rc, _, _) = calico::run(&ctl, &["-s", s, "show", "nonsense"]);
     assert_eq!(rc, 2, "bgpctl reports error replies");
     let (rc, _, err) = calico::run(&ctl, &["-s", "/nonexistent/sock", "show", "status"]);

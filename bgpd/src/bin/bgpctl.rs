@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bgpd::control::client::{protocols_json, routes_json, ClientError, Connection, ReplyLine};
+use bgpd::control::client::{
+    expand, protocols_json, routes_json, ClientError, Connection, ReplyLine,
+};
 use clap::Parser;
 
 /// The default socket of `birdcl` (Debian's BIRD build) and of ours.
@@ -107,7 +109,7 @@ fn run(args: &Args) -> Result<bool, ClientError> {
         print_reply(&greeting, args.verbose, &mut out);
     }
     if !args.command.is_empty() {
-        let command = args.command.join(" ");
+        let command = expand(&args.command.join(" "));
         let reply = conn.command(&command)?;
         let error = if args.json {
             print_json(&command, &reply, &mut out)
@@ -131,11 +133,12 @@ fn run(args: &Args) -> Result<bool, ClientError> {
             Ok(0) | Err(_) => break,
             Ok(_) => {}
         }
-        let command = line.trim();
+        let command = expand(line.trim());
+        let command = command.as_str();
         if command.is_empty() {
             continue;
         }
-        if matches!(command, "quit" | "exit" | "q") {
+        if matches!(command, "quit" | "exit") {
             break;
         }
         let reply = conn.command(command)?;

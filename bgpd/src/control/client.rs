@@ -271,6 +271,66 @@ pub fn routes_json(lines: &[ReplyLine]) -> Value {
     Value::Array(routes)
 }
 
+/// One keyword of the command grammar and what may follow it.
+struct Keyword {
+    word: &'static str,
+    next: &'static [Keyword],
+}
+
+const fn kw(word: &'static str, next: &'static [Keyword]) -> Keyword {
+    Keyword { word, next }
+}
+
+static ROUTE_OPTIONS: [Keyword; 5] = [
+    kw("all", &ROUTE_OPTIONS),
+    kw("for", &ROUTE_OPTIONS),
+    kw("protocol", &ROUTE_OPTIONS),
+    kw("count", &ROUTE_OPTIONS),
+    kw("primary", &ROUTE_OPTIONS),
+];
+static SHOW: [Keyword; 5] = [
+    kw("status", &[]),
+    kw("protocols", &[kw("all", &[])]),
+    kw("route", &ROUTE_OPTIONS),
+    kw("interfaces", &[kw("summary", &[])]),
+    kw("memory", &[]),
+];
+static TOP: [Keyword; 8] = [
+    kw("show", &SHOW),
+    kw("configure", &[kw("check", &[]), kw("soft", &[])]),
+    kw("enable", &[kw("all", &[])]),
+    kw("disable", &[kw("all", &[])]),
+    kw("restart", &[kw("all", &[])]),
+    kw("reload", &[kw("in", &[]), kw("out", &[]), kw("all", &[])]),
+    kw("down", &[]),
+    kw("quit", &[]),
+];
+
+/// Expands unambiguous keyword abbreviations as `birdc` does on the client side
+/// (`sh pro al` → `show protocols all`); the server only knows whole keywords. Words that are
+/// not a keyword or a unique keyword prefix (names, addresses, quoted patterns) pass unchanged.
+pub fn expand(line: &str) -> String {
+    let mut level: &[Keyword] = &TOP;
+    let mut out: Vec<String> = Vec::new();
+    for word in line.split_whitespace() {
+        let lower = word.to_ascii_lowercase();
+        let exact = level.iter().find(|k| k.word == lower);
+        let mut prefixed = level.iter().filter(|k| k.word.starts_with(&lower));
+        let hit = exact.or_else(|| match (prefixed.next(), prefixed.next()) {
+            (Some(k), None) if !word.starts_with('"') => Some(k),
+            _ => None,
+        });
+        match hit {
+            Some(k) => {
+                out.push(k.word.to_string());
+                level = k.next;
+            }
+            None => out.push(word.to_string()),
+        }
+    }
+    out.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,6 +344,22 @@ mod tests {
                 r
             })
             .collect()
+    }
+
+    #[test]
+    fn expands_abbreviations_like_birdc() {
+        assert_eq!(expand("sh pro"), "show protocols");
+        assert_eq!(expand("sh pro al Mesh_1"), "show protocols all Mesh_1");
+        assert_eq!(
+            expand("sh ro fo 10.0.0.1 pro Mesh_1 c"),
+            "show route for 10.0.0.1 protocol Mesh_1 count"
+        );
+        assert_eq!(expand("sh s"), "show status");
+        assert_eq!(expand("conf ch"), "configure check");
+        assert_eq!(expand("re in x"), "re in x", "restart/reload is ambiguous");
+        assert_eq!(expand("rel in x"), "reload in x");
+        assert_eq!(expand("dis \"M*\""), "disable \"M*\"");
+        assert_eq!(expand("show bananas"), "show bananas");
     }
 
     #[test]
