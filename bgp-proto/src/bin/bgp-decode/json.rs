@@ -259,8 +259,14 @@ fn malformation(m: &Malformation, offset_base: isize) -> Value {
         "action": action(m.action),
         "reason": m.reason.to_string(),
         "offset": (m.offset as isize + offset_base).max(0),
-        // RFC 7606 §2: the NOTIFICATION subcode is only logged for these actions.
+        // RFC 7606 §2: for these actions nothing is sent; the NOTIFICATION the error would
+        // imply (UPDATE Message Error / subcode) is shown for logging.
         "subcode": m.reason.subcode(),
+        "notification": notification(&Notification::new(
+            bgp_proto::notification::code::UPDATE_MESSAGE,
+            m.reason.subcode(),
+            Vec::new(),
+        )),
     })
 }
 
