@@ -323,6 +323,32 @@ fn garbage_overlong_lines_and_stuck_clients_do_not_hurt_the_daemon() {
     assert_eq!(calico::get_peers(&s, '.').map(|p| p.len()), Ok(2));
     assert!(d.alive());
     drop(stuck);
+
+    // Over the client limit (64 per socket): the extra connection is closed at once, and
+    // service resumes when the idle ones leave.
+    let wait_closed = || {
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    wait_closed();
+    let idle: Vec<_> = (0..64)
+        .map(|_| std::os::unix::net::UnixStream::connect(&s).expect("connect"))
+        .collect();
+    wait_closed();
+    // Calico must not read an overloaded daemon as "no peers, ready".
+    assert_eq!(
+        calico::get_peers(&s, '.'),
+        Err(
+            "error executing command: unexpected output line from BIRD: \
+             '8007 Too many control connections'"
+                .into()
+        )
+    );
+    drop(idle);
+    wait_for("service after the idle clients left", || {
+        calico::get_peers(&s, '.')
+            .map(|p| p.len() == 2)
+            .unwrap_or(false)
+    });
 }
 
 /// Writes what the socket takes until it blocks (the daemon stops reading when we stop reading).

@@ -6,7 +6,8 @@
 //! gets the greeting, then one reply per command line; commands written before the greeting was
 //! read are served (the socket buffers them). Limits, so that no client can hurt the daemon or
 //! the others:
-//! - at most [`MAX_CLIENTS`] connections per socket; more are closed at once;
+//! - at most [`MAX_CLIENTS`] connections per socket; more get [`TOO_MANY_CLIENTS`] and are
+//!   closed at once;
 //! - a command line longer than [`MAX_LINE`] bytes gets `9000 Command too long` and is skipped
 //!   up to its newline, without being buffered;
 //! - every write must finish within [`WRITE_TIMEOUT`] (a client that never reads is dropped);
@@ -48,6 +49,9 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client may stay silent.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// The only line a client over [`MAX_CLIENTS`] gets (8007: BIRD's "access denied" code).
+pub const TOO_MANY_CLIENTS: &str = "8007 Too many control connections\n";
+
 /// Why a control socket could not be set up.
 #[derive(Debug, thiserror::Error)]
 #[error("control socket {path}: {source}")]
@@ -86,11 +90,14 @@ pub async fn serve(listener: UnixListener, view: View) {
             }
         };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
-            // On full: close the new connection; the others keep their service.
+            // On full: one non-blocking error line, then close; the others keep their service.
+            // Closing silently would read as "no peers" (ready) to Calico's parsers, which
+            // accept EOF as the end of a reply; an error line makes them fail instead.
             warn!(
                 event = "control_full",
-                "too many control clients, connection closed"
+                "too many control clients, connection refused"
             );
+            let _ = stream.try_write(TOO_MANY_CLIENTS.as_bytes());
             continue;
         };
         next_id += 1;
