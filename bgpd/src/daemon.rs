@@ -17,6 +17,8 @@ use crate::error::Error;
 use crate::listener;
 use crate::neighbor::session_config;
 use crate::peer::{self, PeerHandle};
+use crate::policy_compile::{self, CompiledPolicy};
+use crate::rib_actor::{self, RibLink, RibPeer};
 
 /// How long shutdown waits for all peer tasks.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -41,14 +43,36 @@ pub async fn run_with(
         info!(event = "listening", addr = %sa, "listening");
     }
     let control_sockets = control::Bound::bind(&config.control)?;
+    let policy = CompiledPolicy::new(&config)?;
     let (stop_tx, stop_rx) = watch::channel(false);
+    let (rib_tx, rib_rx) = rib_actor::channel();
     let mut peers: Vec<PeerHandle> = Vec::new();
-    for n in &config.neighbors {
+    for (i, n) in config.neighbors.iter().enumerate() {
         let sc = session_config(&config, n);
-        peers.push(peer::spawn(n.clone(), sc, stop_rx.clone()));
+        let link = RibLink {
+            id: policy_compile::peer_id(i),
+            tx: rib_tx.clone(),
+        };
+        peers.push(peer::spawn_with_rib(
+            n.clone(),
+            sc,
+            stop_rx.clone(),
+            Some(link),
+        ));
     }
-    // The RIB will publish its routes here; until it exists the table is empty.
-    let (_route_publisher, route_snapshot) = watch::channel(Arc::new(Vec::new()));
+    // The RIB actor publishes its routes here for `show route`.
+    let (route_publisher, route_snapshot) = watch::channel(Arc::new(Vec::new()));
+    let rib_peers = peers
+        .iter()
+        .enumerate()
+        .map(|(index, p)| RibPeer {
+            index,
+            stats: p.stats.clone(),
+            commands: p.commands.clone(),
+        })
+        .collect();
+    // The FIB task, when it exists, subscribes with `RibRequest::SetFib` on `rib_tx`.
+    let rib_task = rib_actor::spawn(&config, policy, rib_peers, rib_rx, None, route_publisher);
     let (down_tx, mut down_rx) = watch::channel(false);
     let control = control_sockets.serve(Arc::new(control::ControlState {
         router_id: config.router_id,
@@ -106,6 +130,8 @@ pub async fn run_with(
             "some peers did not stop in time"
         );
     }
+    drop(rib_tx);
+    rib_task.abort();
     info!(event = "exit", "bgpd stopped");
     Ok(())
 }

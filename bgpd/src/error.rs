@@ -22,6 +22,8 @@ pub enum Error {
     Signal(std::io::Error),
     #[error(transparent)]
     Control(#[from] crate::control::SocketError),
+    #[error("routing policy: {0}")]
+    Policy(#[from] policy::error::PolicyError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }

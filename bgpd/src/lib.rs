@@ -8,7 +8,11 @@
 //! - [`socket`]: TCP socket options (TCP-MD5, TTL, GTSM, source binding).
 //! - [`peer`]: the per-neighbor task: connections, framing, timers, counters.
 //! - [`listener`]: accepts connections and hands them to the right peer task.
-//! - [`stats`]: per-peer counters (UPDATEs, prefixes received and withdrawn).
+//! - [`stats`]: per-peer counters (UPDATEs, prefixes received, accepted, advertised).
+//! - [`policy_compile`]: configuration → `policy` (Calico export/import, filters) and the
+//!   RIB's decision options; the RIB's import/export hooks over them.
+//! - [`rib_actor`]: the task owning the RIB: batches from peer tasks in, UPDATEs out (encoded
+//!   once per update group), Loc-RIB changes to the FIB task, route snapshots for `show route`.
 //! - [`status`]: per-peer status snapshots and operator commands (for the control socket).
 //! - [`control`]: the BIRD 1.6-compatible control socket and the `bgpctl` client's parsing.
 //! - [`daemon`]: wiring and shutdown.
@@ -21,6 +25,8 @@ pub mod fsm;
 pub mod listener;
 pub mod neighbor;
 pub mod peer;
+pub mod policy_compile;
+pub mod rib_actor;
 pub mod socket;
 pub mod stats;
 pub mod status;

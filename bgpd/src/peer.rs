@@ -28,6 +28,7 @@ use tokio_util::codec::Decoder;
 use tracing::{debug, info, warn, Instrument};
 
 use crate::fsm::{ConnId, Direction, Input, Jitter, Output, Session, SessionConfig, State};
+use crate::rib_actor::{PeerEvent, RibLink, RibRequest, SessionUp, BATCH_EVENTS};
 use crate::socket;
 use crate::stats::PeerStats;
 use crate::status::{self, AdminCommand, EstablishedInfo, LastError, PeerStatus, StatusTx};
@@ -51,6 +52,8 @@ pub enum PeerCommand {
     Incoming(TcpStream),
     /// An operator's order from the control socket.
     Admin(AdminCommand),
+    /// The RIB found this connection's write queue full: the peer stopped reading, close it.
+    RibWriteStuck(ConnId),
 }
 
 /// What the daemon keeps of a running peer task.
@@ -106,10 +109,27 @@ struct PeerTask {
     max_frame: usize,
     /// Writer tasks of closed connections still flushing.
     closing: Vec<JoinHandle<()>>,
+    /// The RIB actor, when routes flow (without it we send an empty table and End-of-RIB).
+    rib: Option<RibLink>,
+    /// Events for the RIB not sent yet (sent as one batch per loop turn).
+    rib_pending: Vec<PeerEvent>,
+    /// The Established session negotiated graceful restart (RFC 4724): the peer's restart time.
+    restart_time: Option<Duration>,
 }
 
 /// Starts the task for neighbor `n`; it runs until `shutdown` turns true.
 pub fn spawn(n: Neighbor, config: SessionConfig, shutdown: watch::Receiver<bool>) -> PeerHandle {
+    spawn_with_rib(n, config, shutdown, None)
+}
+
+/// [`spawn`], with received routes going to the RIB actor and its UPDATEs written to the
+/// session's connection.
+pub fn spawn_with_rib(
+    n: Neighbor,
+    config: SessionConfig,
+    shutdown: watch::Receiver<bool>,
+    rib: Option<RibLink>,
+) -> PeerHandle {
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
     let (state_tx, state_rx) = watch::channel(State::Idle);
@@ -138,6 +158,9 @@ pub fn spawn(n: Neighbor, config: SessionConfig, shutdown: watch::Receiver<bool>
             bgp_proto::MAX_MESSAGE_LEN
         },
         closing: Vec::new(),
+        rib,
+        rib_pending: Vec::new(),
+        restart_time: None,
     };
     let join = tokio::spawn(task.run(cmd_rx, events_rx, shutdown).instrument(span));
     PeerHandle {
@@ -171,10 +194,21 @@ impl PeerTask {
                 Some(cmd) = commands.recv() => match cmd {
                     PeerCommand::Incoming(stream) => self.incoming(stream),
                     PeerCommand::Admin(cmd) => self.admin(cmd),
+                    PeerCommand::RibWriteStuck(conn) => self.input(Input::Closed { conn }),
                 },
-                Some(ev) = events.recv() => self.event(ev),
+                Some(ev) = events.recv() => {
+                    self.event(ev);
+                    // Batch what else is already queued (several UPDATEs per RIB message).
+                    while self.rib.is_some() && self.rib_pending.len() < BATCH_EVENTS {
+                        match events.try_recv() {
+                            Ok(ev) => self.event(ev),
+                            Err(_) => break,
+                        }
+                    }
+                }
                 _ = sleep => self.input(Input::Timer),
             }
+            self.flush_rib().await;
             self.closing.retain(|t| !t.is_finished());
         }
         // RFC 8203 / RFC 9003: Cease / Administrative Shutdown with a short message.
@@ -191,6 +225,28 @@ impl PeerTask {
             );
         }
         info!(event = "stopped", "peer stopped");
+    }
+
+    /// Send the pending events to the RIB; waits while its queue is full (back-pressure: we
+    /// stop reading events, so our readers stop reading TCP).
+    async fn flush_rib(&mut self) {
+        if self.rib_pending.is_empty() {
+            return;
+        }
+        let events = std::mem::take(&mut self.rib_pending);
+        if let Some(rib) = &self.rib {
+            let req = RibRequest::Peer { id: rib.id, events };
+            if rib.tx.send(req).await.is_err() {
+                warn!(event = "rib_gone", "RIB actor stopped");
+                self.rib = None;
+            }
+        }
+    }
+
+    fn queue_for_rib(&mut self, ev: PeerEvent) {
+        if self.rib.is_some() {
+            self.rib_pending.push(ev);
+        }
     }
 
     /// BIRD's `disable` / `enable` / `restart`: RFC 4271 §8.1.2 ManualStop / ManualStart,
@@ -410,6 +466,7 @@ impl PeerTask {
                 let families: Vec<String> =
                     negotiated.families.iter().map(|f| f.to_string()).collect();
                 let remote = self.conns.get(&conn).and_then(|c| c.remote);
+                self.session_up(conn, &negotiated, peer_router_id);
                 self.status.established(EstablishedInfo {
                     negotiated: (*negotiated).clone(),
                     peer_router_id,
@@ -432,6 +489,16 @@ impl PeerTask {
                 );
             }
             Output::Down { reason } => {
+                // RFC 4724 §4.2: routes are kept (stale) when the session ends without a
+                // NOTIFICATION, as the peer may be restarting.
+                let graceful = self.restart_time.is_some()
+                    && matches!(
+                        reason,
+                        crate::fsm::DownReason::ConnectionClosed
+                            | crate::fsm::DownReason::HoldTimerExpired
+                    );
+                self.restart_time = None;
+                self.queue_for_rib(PeerEvent::Down { graceful });
                 self.status.down(&reason);
                 let s = &self.stats;
                 info!(
@@ -463,9 +530,13 @@ impl PeerTask {
                     end_of_rib = ?update.end_of_rib(),
                     "UPDATE received"
                 );
+                self.queue_for_rib(PeerEvent::Update(update));
             }
             Output::RouteRefresh { request } => {
                 debug!(event = "route_refresh", request = ?request, "ROUTE-REFRESH received");
+                if let Some(f) = request.family() {
+                    self.queue_for_rib(PeerEvent::RouteRefresh(f));
+                }
             }
             Output::NotificationSent { conn, notification } => {
                 self.status.error(LastError::Sent(notification.clone()));
@@ -494,6 +565,44 @@ impl PeerTask {
                     "connection collision resolved (RFC 4271 §6.8)");
             }
         }
+    }
+}
+
+impl PeerTask {
+    /// The session is Established on `conn`: hand the connection's writer to the RIB, which
+    /// sends the initial table and End-of-RIB; without a RIB, send End-of-RIB for an empty
+    /// table ourselves (RFC 4724 §2).
+    fn session_up(
+        &mut self,
+        conn: ConnId,
+        negotiated: &bgp_proto::Negotiated,
+        peer_router_id: bgp_proto::RouterId,
+    ) {
+        let ours = self.neighbor.graceful_restart.enabled;
+        self.restart_time = self
+            .session
+            .peer_open()
+            .and_then(|o| o.graceful_restart())
+            .filter(|_| ours)
+            .map(|g| Duration::from_secs(u64::from(g.restart_time)));
+        let Some(io) = self.conns.get(&conn) else {
+            return;
+        };
+        if self.rib.is_none() {
+            for f in &negotiated.families {
+                let _ = io.writer.try_send(bgp_proto::builder::end_of_rib(*f));
+            }
+            return;
+        }
+        let up = SessionUp {
+            conn,
+            peer_router_id,
+            negotiated: negotiated.clone(),
+            local: io.local,
+            writer: io.writer.clone(),
+            restart_time: self.restart_time,
+        };
+        self.queue_for_rib(PeerEvent::Up(Box::new(up)));
     }
 }
 

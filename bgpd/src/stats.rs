@@ -19,6 +19,12 @@ pub struct PeerStats {
     pub attribute_discard: AtomicU64,
     pub end_of_rib_received: AtomicU64,
     pub established_count: AtomicU64,
+    /// Received routes the import policy accepted (counted per route, written by the RIB).
+    pub prefixes_accepted: AtomicU64,
+    /// Received routes the import policy rejected.
+    pub prefixes_rejected: AtomicU64,
+    /// Routes in this peer's Adj-RIB-Out now (its update group's), 0 while down.
+    pub prefixes_advertised: AtomicU64,
 }
 
 /// What one UPDATE contributed, for the log line.

@@ -142,8 +142,25 @@ impl Bgpd {
     /// Writes the configuration, checks it with `bgpd --check`, and starts the daemon in `ns`;
     /// returns once it logged `started`.
     pub fn start(ns: &Netns, config: &BgpdConfig) -> Result<Self> {
+        Self::start_with(ns, config, "")
+    }
+
+    /// [`Bgpd::start`] with `top` (top-level TOML lines: `local_blocks`, `ip_pools`, ...)
+    /// before the generated configuration, and an IPv6 control socket ([`Bgpd::show`]).
+    pub fn start_with(ns: &Netns, config: &BgpdConfig, top: &str) -> Result<Self> {
         let dir = TempDir::new("bgpd")?;
-        let toml = config.to_toml(&dir)?;
+        let mut toml = config.to_toml(&dir)?;
+        if !top.is_empty() {
+            let v6 = dir.path().join("bgpd6.ctl");
+            toml = toml.replacen(
+                "[control]\n",
+                &format!("[control]\nsocket_v6 = \"{}\"\n", v6.display()),
+                1,
+            );
+            // Only `key = value` lines (inline tables for pools, filters, `bgp`): they must
+            // come before the first table header.
+            toml = format!("{top}\n{toml}");
+        }
         let conf = dir.write("bgpd.toml", &toml)?;
         let bin = binary()?;
         let (bin_s, conf_s) = (bin.to_string_lossy(), conf.to_string_lossy());
@@ -218,6 +235,19 @@ impl Bgpd {
             timeout,
             || Ok(self.state(peer) == "Established"),
         )
+    }
+
+    /// `birdc -s <our control socket> <cmd>`: the IPv4 view, or the IPv6 one (only with
+    /// [`Bgpd::start_with`]).
+    pub fn show(&self, v6: bool, cmd: &str) -> Result<String> {
+        let sock = self
+            .dir
+            .path()
+            .join(if v6 { "bgpd6.ctl" } else { "bgpd.ctl" });
+        let sock = sock.to_string_lossy();
+        let mut args = vec!["-s", sock.as_ref()];
+        args.extend(cmd.split_whitespace());
+        crate::command::run("/usr/sbin/birdc", &args)
     }
 
     /// The daemon's process guard (PID, logs, stop).

@@ -23,7 +23,7 @@ use bgp_proto::capability::Capability;
 use bgp_proto::notification::{cease_subcode, code, fsm_subcode, open_subcode};
 use bgp_proto::update::Update;
 use bgp_proto::{
-    builder, Asn, DecodeError, Message, Negotiated, Notification, Open, RouteRefresh, RouterId,
+    Asn, DecodeError, Message, Negotiated, Notification, Open, RouteRefresh, RouterId,
     SessionContext,
 };
 use bytes::Bytes;
@@ -294,6 +294,11 @@ impl Session {
     /// The negotiated parameters of the Established connection.
     pub fn negotiated(&self) -> Option<&Negotiated> {
         self.established().and_then(|c| c.negotiated.as_ref())
+    }
+
+    /// The peer's OPEN on the Established connection (its graceful-restart capability, ...).
+    pub fn peer_open(&self) -> Option<&Open> {
+        self.established().and_then(|c| c.peer_open.as_ref())
     }
 
     /// Number of TCP connections the session holds (0, 1, or 2 during a collision).
@@ -627,13 +632,8 @@ impl Session {
             negotiated: Box::new(negotiated.clone()),
             peer_router_id: peer.router_id,
         });
-        // RFC 4724 §2: End-of-RIB after the initial table (empty until the RIB exists).
-        for f in &negotiated.families {
-            out.push(Output::Send {
-                conn,
-                data: builder::end_of_rib(*f),
-            });
-        }
+        // The initial table and its End-of-RIB markers (RFC 4724 §2) come from the RIB, which
+        // the driver tells about `Established`.
     }
 
     fn restart_hold(&mut self, i: usize, now: Instant) {

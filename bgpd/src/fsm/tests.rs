@@ -144,7 +144,7 @@ fn established(t0: Instant) -> (Session, Instant) {
 }
 
 #[test]
-fn reaches_established_and_sends_end_of_rib_per_negotiated_family() {
+fn reaches_established_and_leaves_the_initial_table_to_the_rib() {
     let t0 = Instant::now();
     let (mut s, t) = open_sent(t0);
     s.handle(
@@ -165,12 +165,17 @@ fn reaches_established_and_sends_end_of_rib_per_negotiated_family() {
     // Hold: min(9, 30); the peer only does IPv4.
     assert_eq!(neg.hold_time, 9);
     assert_eq!(neg.families, vec![Family::Ipv4Unicast]);
+    // The table and its End-of-RIB (RFC 4724 §2) are the RIB's to send, after `Established`.
     let msgs = sent(&out, C1);
-    assert_eq!(msgs.len(), 1);
-    let Message::Update(u) = &msgs[0] else {
-        panic!("expected End-of-RIB, got {msgs:?}");
-    };
-    assert_eq!(u.end_of_rib(), Some(Family::Ipv4Unicast));
+    assert!(
+        msgs.is_empty(),
+        "nothing but the RIB's UPDATEs follow: {msgs:?}"
+    );
+    assert!(out.iter().any(|o| matches!(o, Output::Established { .. })));
+    assert_eq!(
+        s.peer_open().map(|o| o.router_id),
+        Some(RouterId(std::net::Ipv4Addr::new(10, 0, 0, 2)))
+    );
 }
 
 #[test]
@@ -458,7 +463,7 @@ fn malformed_update_resets_the_session_with_its_notification() {
 fn update_in_established_is_handed_out_and_restarts_the_hold_timer() {
     let t0 = Instant::now();
     let (mut s, t) = established(t0);
-    let eor = builder::end_of_rib(Family::Ipv4Unicast);
+    let eor = bgp_proto::builder::end_of_rib(Family::Ipv4Unicast);
     let out = s.handle(
         Input::Received {
             conn: C1,

@@ -1,0 +1,328 @@
+//! From the configuration (`conf`) to the policy the RIB runs: the node-wide Calico export and
+//! import policies (`policy`), each neighbor's BGPFilters, and the decision options; and the
+//! glue that lets the RIB call them ([`rib::ImportPolicy`] / [`rib::ExportPolicy`] on
+//! [`CompiledPolicy`]).
+//!
+//! Peers with the same filter list share an export policy id, so they can share an update group
+//! (the RIB groups by id, session kind and capabilities).
+
+use std::collections::HashMap;
+
+use bgp_proto::attribute::Origin;
+use bgp_proto::{Asn, Prefix};
+use conf::{Config, Neighbor};
+use policy::error::PolicyError;
+use policy::export::{ExportDecision, ExportPeer, ExportPolicy, IpPool, PrefixAdvertisement};
+use policy::filter::{self as pf, Filter};
+use policy::import::{ImportDecision, ImportPeer, ImportPolicy};
+use policy::modification::Modifications;
+use policy::route::{PeerType, RouteInfo, RouteSource};
+use rib::{
+    AttrSet, DecisionOptions, ExportVerdict, GroupKey, ImportVerdict, LocalInfo, PeerId, PeerInfo,
+    RouteOrigin, SelectedRoute, SessionKind,
+};
+
+/// Everything policy-related the RIB actor needs, compiled once per configuration.
+#[derive(Debug, Clone)]
+pub struct CompiledPolicy {
+    local_as: Asn,
+    pub export: ExportPolicy,
+    pub import: ImportPolicy,
+    /// Filter lists by export policy id (id 0: no filters).
+    filter_sets: Vec<Vec<Filter>>,
+    /// Each peer's export policy id (an index into `filter_sets`).
+    peer_policy: HashMap<PeerId, u64>,
+    /// What this node originates and why (own block or static route).
+    originated: HashMap<Prefix, RouteSource>,
+}
+
+/// The RIB's decision options from `[bgp]`.
+pub fn decision_options(d: &conf::Decision) -> DecisionOptions {
+    DecisionOptions {
+        always_compare_med: d.always_compare_med,
+        missing_med_worst: d.missing_med_worst,
+        max_paths: usize::from(d.max_paths.max(1)),
+        default_local_pref: d.default_local_pref,
+    }
+}
+
+/// Who we are, for the RIB.
+pub fn local_info(config: &Config) -> LocalInfo {
+    LocalInfo {
+        router_id: config.router_id,
+        asn: config.local_as,
+        cluster_id: config.cluster_id.map(|c| c.0),
+        decision: decision_options(&config.decision),
+    }
+}
+
+/// The RIB's id of the `i`-th configured neighbor (0 is never used).
+pub fn peer_id(index: usize) -> PeerId {
+    PeerId(u32::try_from(index + 1).unwrap_or(u32::MAX))
+}
+
+fn community(c: &conf::CommunityValue) -> pf::CommunityValue {
+    match c {
+        conf::CommunityValue::Standard(s) => pf::CommunityValue::Standard(*s),
+        conf::CommunityValue::Large(l) => pf::CommunityValue::Large(*l),
+    }
+}
+
+fn rule(r: &conf::FilterRule) -> Result<pf::FilterRule, PolicyError> {
+    let cidr = match r.cidr {
+        None => None,
+        Some(m) => {
+            let op = match m.op {
+                conf::MatchOperator::Equal => pf::MatchOperator::Equal,
+                conf::MatchOperator::NotEqual => pf::MatchOperator::NotEqual,
+                conf::MatchOperator::In => pf::MatchOperator::In,
+                conf::MatchOperator::NotIn => pf::MatchOperator::NotIn,
+            };
+            Some(pf::CidrMatch::new(m.cidr, op, m.prefix_length_bounds())?)
+        }
+    };
+    Ok(pf::FilterRule {
+        cidr,
+        remote_peers_only: r.remote_peers_only,
+        interface: r.interface.clone(),
+        peer_type: r.peer_type.map(|t| match t {
+            conf::PeerType::Ibgp => PeerType::Ibgp,
+            conf::PeerType::Ebgp => PeerType::Ebgp,
+        }),
+        community: r.community.as_ref().map(community),
+        as_path_prefix: r.as_path_prefix.clone(),
+        action: match r.action {
+            conf::FilterAction::Accept => pf::FilterAction::Accept,
+            conf::FilterAction::Reject => pf::FilterAction::Reject,
+        },
+        operations: r
+            .operations
+            .iter()
+            .map(|o| match o {
+                conf::Operation::AddCommunity(c) => pf::Operation::AddCommunity(community(c)),
+                conf::Operation::PrependAsPath(p) => pf::Operation::PrependAsPath(p.clone()),
+                conf::Operation::SetPriority(p) => pf::Operation::SetPriority(*p),
+            })
+            .collect(),
+    })
+}
+
+/// One Calico BGPFilter, compiled. Validation in `conf` makes this infallible in practice.
+pub fn compile_filter(f: &conf::Filter) -> Result<Filter, PolicyError> {
+    let rules = |v: &[conf::FilterRule]| v.iter().map(rule).collect::<Result<Vec<_>, _>>();
+    Ok(Filter {
+        name: f.name.to_string(),
+        export_v4: rules(&f.export_v4)?,
+        import_v4: rules(&f.import_v4)?,
+        export_v6: rules(&f.export_v6)?,
+        import_v6: rules(&f.import_v6)?,
+    })
+}
+
+impl CompiledPolicy {
+    /// Compile the whole configuration; neighbors get ids from [`peer_id`] by position.
+    pub fn new(config: &Config) -> Result<Self, PolicyError> {
+        let pools: Vec<IpPool> = config
+            .ip_pools
+            .iter()
+            .map(|p| IpPool {
+                cidr: p.cidr,
+                disable_bgp_export: p.disable_bgp_export,
+            })
+            .collect();
+        let export = ExportPolicy {
+            pools: pools.clone(),
+            own_blocks: config.local_blocks.clone(),
+            services: policy::export::ServiceAdvertisement {
+                cluster_ips: config.services.cluster_ips.clone(),
+                external_ips: config.services.external_ips.clone(),
+                load_balancer_ips: config.services.load_balancer_ips.clone(),
+            },
+            static_routes: config.static_routes.clone(),
+            rr_allowlist: config.rr_allowlist.clone(),
+            prefix_advertisements: config
+                .prefix_advertisements
+                .iter()
+                .map(|a| PrefixAdvertisement {
+                    cidr: a.cidr,
+                    communities: a.communities.iter().map(community).collect(),
+                })
+                .collect(),
+        };
+        let import = ImportPolicy {
+            pools,
+            own_blocks: config.local_blocks.clone(),
+            accept_outside_pools: true,
+        };
+        let compiled: HashMap<&conf::FilterName, Filter> = config
+            .filters
+            .iter()
+            .map(|f| compile_filter(f).map(|c| (&f.name, c)))
+            .collect::<Result<_, _>>()?;
+        let mut filter_sets: Vec<Vec<Filter>> = vec![Vec::new()];
+        let mut by_names: HashMap<&[conf::FilterName], u64> = HashMap::new();
+        by_names.insert(&[], 0);
+        let mut peer_policy = HashMap::new();
+        for (i, n) in config.neighbors.iter().enumerate() {
+            let id = match by_names.get(n.filters.as_slice()) {
+                Some(id) => *id,
+                None => {
+                    let id = filter_sets.len() as u64;
+                    filter_sets.push(
+                        n.filters
+                            .iter()
+                            .filter_map(|name| compiled.get(name).cloned())
+                            .collect(),
+                    );
+                    by_names.insert(n.filters.as_slice(), id);
+                    id
+                }
+            };
+            peer_policy.insert(peer_id(i), id);
+        }
+        let originated = export.originated().into_iter().collect();
+        Ok(CompiledPolicy {
+            local_as: config.local_as,
+            export,
+            import,
+            filter_sets,
+            peer_policy,
+            originated,
+        })
+    }
+
+    /// The RIB's view of the `index`-th neighbor of `config` (local addresses are filled in
+    /// when its session comes up).
+    pub fn peer_info(&self, index: usize, n: &Neighbor) -> PeerInfo {
+        let id = peer_id(index);
+        let mut info = PeerInfo::new(id, n.address, n.remote_as);
+        info.rr_client = n.route_reflector_client;
+        info.allow_own_as = n.allow_own_as;
+        info.next_hop = match n.next_hop {
+            conf::NextHopMode::Auto => rib::NextHopMode::Default,
+            conf::NextHopMode::SelfAddress => rib::NextHopMode::SelfAddress,
+            conf::NextHopMode::Keep => rib::NextHopMode::Keep,
+        };
+        if let Some(a) = n.source_address {
+            match a {
+                std::net::IpAddr::V4(v4) => info.local_v4 = Some(v4),
+                std::net::IpAddr::V6(v6) => info.local_v6 = Some(v6),
+            }
+        }
+        info.export_policy = self.peer_policy.get(&id).copied().unwrap_or(0);
+        info
+    }
+
+    /// The prefixes this node originates, with the attributes it starts them with (ORIGIN
+    /// IGP, no next hop: the RIB puts our session address on export).
+    pub fn originated(&self) -> Vec<(Prefix, AttrSet)> {
+        self.export
+            .originated()
+            .into_iter()
+            .map(|(p, _)| {
+                let mut set = AttrSet::default();
+                set.attrs.origin = Some(Origin::Igp);
+                (p, set)
+            })
+            .collect()
+    }
+
+    fn filters(&self, id: u64) -> &[Filter] {
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| self.filter_sets.get(i))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    fn source_of(&self, prefix: &Prefix, origin: &RouteOrigin) -> RouteSource {
+        match origin {
+            RouteOrigin::Local => self
+                .originated
+                .get(prefix)
+                .copied()
+                .unwrap_or(RouteSource::Static),
+            RouteOrigin::Peer { kind, .. } => RouteSource::Peer(peer_type(*kind)),
+        }
+    }
+}
+
+fn peer_type(k: SessionKind) -> PeerType {
+    match k {
+        SessionKind::Ibgp => PeerType::Ibgp,
+        SessionKind::Ebgp => PeerType::Ebgp,
+    }
+}
+
+/// Accept as is when nothing changes, else a modified copy.
+fn modified(m: &Modifications, attrs: &AttrSet) -> Option<AttrSet> {
+    let mut set = attrs.clone();
+    m.apply(&mut set.attrs);
+    (set != *attrs).then_some(set)
+}
+
+impl rib::ImportPolicy for CompiledPolicy {
+    fn import(&mut self, peer: &PeerInfo, prefix: &Prefix, attrs: &AttrSet) -> ImportVerdict {
+        let kind = if peer.asn == self.local_as {
+            SessionKind::Ibgp
+        } else {
+            SessionKind::Ebgp
+        };
+        let filters = self.filters(self.peer_policy.get(&peer.id).copied().unwrap_or(0));
+        let ip = ImportPeer {
+            peer_type: peer_type(kind),
+            filters,
+        };
+        let route = RouteInfo {
+            prefix: *prefix,
+            source: RouteSource::Peer(peer_type(kind)),
+            interface: None,
+            attrs: Some(&attrs.attrs),
+        };
+        match self.import.decide(&ip, &route) {
+            ImportDecision::Reject(why) => {
+                tracing::trace!(peer = %peer.id, %prefix, ?why, "import rejected");
+                ImportVerdict::Reject
+            }
+            ImportDecision::Accept(m) if m.add_communities.is_empty() && m.prepend.is_empty() => {
+                ImportVerdict::Accept
+            }
+            ImportDecision::Accept(m) => match modified(&m, attrs) {
+                Some(set) => ImportVerdict::Replace(Box::new(set)),
+                None => ImportVerdict::Accept,
+            },
+        }
+    }
+}
+
+impl rib::ExportPolicy for CompiledPolicy {
+    fn export(
+        &mut self,
+        group: &GroupKey,
+        prefix: &Prefix,
+        route: &SelectedRoute,
+    ) -> ExportVerdict {
+        let peer = ExportPeer {
+            peer_type: peer_type(group.kind),
+            filters: self.filters(group.export_policy),
+        };
+        let info = RouteInfo {
+            prefix: *prefix,
+            source: self.source_of(prefix, &route.origin),
+            interface: None,
+            attrs: Some(&route.attrs.attrs),
+        };
+        match self.export.decide(&peer, &info) {
+            ExportDecision::Reject(why) => {
+                tracing::trace!(%prefix, ?why, "export rejected");
+                ExportVerdict::Reject
+            }
+            ExportDecision::Accept(m) => match modified(&m, &route.attrs) {
+                Some(set) => ExportVerdict::Replace(Box::new(set)),
+                None => ExportVerdict::Accept,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,629 @@
+//! The RIB actor: one task owns the [`rib::Rib`] and the compiled policy; peer tasks send it
+//! batches of events, it writes the resulting UPDATEs to the peers' connections.
+//!
+//! Channel rules:
+//! - requests (peer tasks, control socket → actor), capacity [`RIB_QUEUE`] batches: a peer
+//!   task awaits when it is full, so it stops reading its events and its TCP reader stops
+//!   reading (back-pressure to the peer). A batch carries every event a peer task has at hand
+//!   (several UPDATEs), never one route;
+//! - writes (actor → a peer's connection): the connection's write queue with `try_send`; the
+//!   UPDATEs of one change are encoded once per update group and the same `Bytes` is queued
+//!   for every member. A full queue means the peer stopped reading: the actor tells the peer
+//!   task ([`PeerCommand::RibWriteStuck`]), which closes that connection;
+//! - Loc-RIB changes (actor → FIB task, optional): awaited, so a slow FIB slows the actor;
+//! - the route snapshot for the control socket: a `watch`, rebuilt at most every
+//!   [`SNAPSHOT_INTERVAL`].
+//!
+//! Graceful restart (RFC 4724 §4.2): when a session that negotiated it ends without a
+//! NOTIFICATION, the peer's routes stay, stale, until its End-of-RIB after the restart or until
+//! the restart time it advertised runs out (a timer of the actor).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bgp_proto::update::Update;
+use bgp_proto::{Family, Negotiated, Prefix, RouterId};
+use bytes::Bytes;
+use conf::Config;
+use rib::{Changes, LocRibChange, PathExplanation, PeerId, Rib, RibStats, SelectedRoute};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use crate::control::route::{BgpRouteInfo, Destination, Origin as ShowOrigin, RouteEntry};
+use crate::fsm::ConnId;
+use crate::peer::PeerCommand;
+use crate::policy_compile::{self, CompiledPolicy};
+use crate::stats::PeerStats;
+
+/// Capacity of the actor's request channel, in batches.
+pub const RIB_QUEUE: usize = 64;
+/// Most events a peer task puts in one batch.
+pub const BATCH_EVENTS: usize = 64;
+/// Minimum time between two rebuilds of the control socket's route snapshot.
+pub const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(200);
+
+/// A session came up: what the RIB needs to know and where to write.
+#[derive(Debug)]
+pub struct SessionUp {
+    pub conn: ConnId,
+    pub peer_router_id: RouterId,
+    pub negotiated: Negotiated,
+    /// Our end of the connection (its address is our next hop towards this peer).
+    pub local: Option<SocketAddr>,
+    /// The connection's write queue.
+    pub writer: mpsc::Sender<Bytes>,
+    /// The peer's graceful-restart time when both sides negotiated graceful restart.
+    pub restart_time: Option<Duration>,
+}
+
+/// What a peer task reports.
+#[derive(Debug)]
+pub enum PeerEvent {
+    Up(Box<SessionUp>),
+    /// The session ended; `graceful`: keep its routes as stale (RFC 4724 §4.2).
+    Down {
+        graceful: bool,
+    },
+    Update(Box<Update>),
+    /// The peer asked for our routes of a family again (RFC 2918 §4).
+    RouteRefresh(Family),
+}
+
+/// A question for the actor, answered on a oneshot channel.
+#[derive(Debug)]
+pub enum RibQuery {
+    /// The selected routes (best first, then the rest of the ECMP set) of every prefix, or of
+    /// exactly `prefix`, or of the longest prefix containing `addr`.
+    Routes {
+        prefix: Option<Prefix>,
+        addr: Option<IpAddr>,
+        reply: oneshot::Sender<Vec<(Prefix, Vec<SelectedRoute>)>>,
+    },
+    /// Every path of `prefix` and why the losers lost.
+    Explain {
+        prefix: Prefix,
+        reply: oneshot::Sender<Vec<PathExplanation>>,
+    },
+    Stats {
+        reply: oneshot::Sender<RibStats>,
+    },
+}
+
+/// Everything the actor receives.
+#[derive(Debug)]
+pub enum RibRequest {
+    Peer {
+        id: PeerId,
+        events: Vec<PeerEvent>,
+    },
+    Query(RibQuery),
+    /// Start sending Loc-RIB changes to a FIB task (the whole Loc-RIB first).
+    SetFib(mpsc::Sender<Vec<LocRibChange>>),
+}
+
+/// How peer tasks and the daemon reach the actor.
+pub type RibSender = mpsc::Sender<RibRequest>;
+
+/// A peer task's link to the actor.
+#[derive(Debug, Clone)]
+pub struct RibLink {
+    pub id: PeerId,
+    pub tx: RibSender,
+}
+
+/// What the actor knows of each configured peer task.
+#[derive(Debug, Clone)]
+pub struct RibPeer {
+    pub index: usize,
+    pub stats: Arc<PeerStats>,
+    pub commands: mpsc::Sender<PeerCommand>,
+}
+
+/// The request channel (create it first: peer tasks need the sender before the actor runs).
+pub fn channel() -> (RibSender, mpsc::Receiver<RibRequest>) {
+    mpsc::channel(RIB_QUEUE)
+}
+
+struct Session {
+    conn: ConnId,
+    writer: mpsc::Sender<Bytes>,
+}
+
+struct PeerSlot {
+    name: String,
+    addr: IpAddr,
+    stats: Arc<PeerStats>,
+    commands: mpsc::Sender<PeerCommand>,
+    session: Option<Session>,
+    ebgp: bool,
+    /// When the stale routes of a graceful restart are swept.
+    stale_until: Option<Instant>,
+    restart_time: Option<Duration>,
+}
+
+/// The actor's state.
+pub struct RibActor {
+    rib: Rib,
+    policy: CompiledPolicy,
+    peers: HashMap<PeerId, PeerSlot>,
+    fib: Option<mpsc::Sender<Vec<LocRibChange>>>,
+    snapshot: watch::Sender<Arc<Vec<RouteEntry>>>,
+    since: HashMap<Prefix, SystemTime>,
+    dirty: bool,
+}
+
+/// Start the actor for `config`: add the peers, originate our routes, serve requests until
+/// every sender is gone.
+pub fn spawn(
+    config: &Config,
+    policy: CompiledPolicy,
+    peers: Vec<RibPeer>,
+    requests: mpsc::Receiver<RibRequest>,
+    fib: Option<mpsc::Sender<Vec<LocRibChange>>>,
+    snapshot: watch::Sender<Arc<Vec<RouteEntry>>>,
+) -> JoinHandle<()> {
+    let actor = RibActor::new(config, policy, peers, fib, snapshot);
+    tokio::spawn(actor.run(requests))
+}
+
+impl RibActor {
+    /// The actor with its peers added and our routes originated (nothing sent yet).
+    pub fn new(
+        config: &Config,
+        policy: CompiledPolicy,
+        peers: Vec<RibPeer>,
+        fib: Option<mpsc::Sender<Vec<LocRibChange>>>,
+        snapshot: watch::Sender<Arc<Vec<RouteEntry>>>,
+    ) -> Self {
+        let mut rib = Rib::new(policy_compile::local_info(config));
+        let mut slots = HashMap::new();
+        for p in peers {
+            let Some(n) = config.neighbors.get(p.index) else {
+                continue;
+            };
+            let info = policy.peer_info(p.index, n);
+            let id = info.id;
+            if let Err(e) = rib.add_peer(info) {
+                warn!(event = "rib_peer_rejected", neighbor = %n.name, error = %e, "peer not added to the RIB");
+                continue;
+            }
+            slots.insert(
+                id,
+                PeerSlot {
+                    name: n.name.to_string(),
+                    addr: n.address,
+                    stats: p.stats,
+                    commands: p.commands,
+                    session: None,
+                    ebgp: !n.is_internal(config.local_as),
+                    stale_until: None,
+                    restart_time: None,
+                },
+            );
+        }
+        let mut actor = RibActor {
+            rib,
+            policy,
+            peers: slots,
+            fib,
+            snapshot,
+            since: HashMap::new(),
+            dirty: true,
+        };
+        let mut changes = Changes::default();
+        for (prefix, attrs) in actor.policy.originated() {
+            changes.extend(actor.rib.originate(prefix, attrs));
+        }
+        info!(
+            event = "originated",
+            routes = changes.len(),
+            "local routes originated"
+        );
+        actor.note(&changes);
+        actor
+    }
+
+    async fn run(mut self, mut requests: mpsc::Receiver<RibRequest>) {
+        if let Some(fib) = &self.fib {
+            let all = self.rib.loc_rib();
+            if !all.is_empty() && fib.send(all).await.is_err() {
+                self.fib = None;
+            }
+        }
+        let mut next_snapshot = Instant::now();
+        loop {
+            let stale = self.peers.values().filter_map(|p| p.stale_until).min();
+            let wake = match (stale, self.dirty) {
+                (Some(s), true) => Some(s.min(next_snapshot)),
+                (Some(s), false) => Some(s),
+                (None, true) => Some(next_snapshot),
+                (None, false) => None,
+            };
+            let sleep = async {
+                match wake {
+                    Some(t) => tokio::time::sleep_until(t).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                req = requests.recv() => match req {
+                    Some(r) => self.request(r).await,
+                    None => break,
+                },
+                _ = sleep => {}
+            }
+            let now = Instant::now();
+            self.sweep_expired(now).await;
+            if self.dirty && now >= next_snapshot {
+                self.publish_snapshot();
+                next_snapshot = now + SNAPSHOT_INTERVAL;
+            }
+        }
+        debug!("RIB actor stopped");
+    }
+
+    async fn request(&mut self, r: RibRequest) {
+        match r {
+            RibRequest::Peer { id, events } => {
+                let mut changes = Changes::default();
+                for ev in events {
+                    // Export what is pending before the peer's group changes.
+                    if matches!(ev, PeerEvent::Up(_) | PeerEvent::Down { .. }) {
+                        self.flush(std::mem::take(&mut changes)).await;
+                    }
+                    changes.extend(self.peer_event(id, ev));
+                }
+                self.flush(changes).await;
+            }
+            RibRequest::Query(q) => self.query(q),
+            RibRequest::SetFib(tx) => {
+                let all = self.rib.loc_rib();
+                self.fib = (all.is_empty() || tx.send(all).await.is_ok()).then_some(tx);
+            }
+        }
+    }
+
+    /// One peer event; returns the Loc-RIB changes to export.
+    fn peer_event(&mut self, id: PeerId, ev: PeerEvent) -> Changes {
+        match ev {
+            PeerEvent::Up(up) => {
+                self.peer_up(id, *up);
+                Changes::default()
+            }
+            PeerEvent::Down { graceful } => self.peer_down(id, graceful),
+            PeerEvent::Update(mut u) => {
+                let ebgp = self.peers.get(&id).is_some_and(|p| p.ebgp);
+                if ebgp {
+                    u.apply_ebgp_rules();
+                }
+                let mut counting = Counting {
+                    inner: &mut self.policy,
+                    accepted: 0,
+                    rejected: 0,
+                };
+                let r = self.rib.apply_update(id, &u, &mut counting);
+                let (accepted, rejected) = (counting.accepted, counting.rejected);
+                if let Some(p) = self.peers.get(&id) {
+                    p.stats
+                        .prefixes_accepted
+                        .fetch_add(accepted, Ordering::Relaxed);
+                    p.stats
+                        .prefixes_rejected
+                        .fetch_add(rejected, Ordering::Relaxed);
+                    if u.end_of_rib().is_some() && p.stale_until.is_some() {
+                        // Stale routes of that family were swept by the RIB.
+                        debug!(peer = %p.addr, "End-of-RIB after graceful restart");
+                    }
+                }
+                match r {
+                    Ok(c) => c,
+                    Err(e) => {
+                        warn!(event = "rib_update_failed", %id, error = %e, "UPDATE not applied");
+                        Changes::default()
+                    }
+                }
+            }
+            PeerEvent::RouteRefresh(family) => {
+                match self.rib.route_refresh(id, family) {
+                    Ok(enc) => self.write(id, enc.bytes),
+                    Err(e) => {
+                        debug!(%id, %family, error = %e, "route refresh not answered")
+                    }
+                }
+                Changes::default()
+            }
+        }
+    }
+
+    fn peer_up(&mut self, id: PeerId, up: SessionUp) {
+        let Some(mut info) = self.rib.peer(id).cloned() else {
+            return;
+        };
+        match up.local.map(|a| a.ip()) {
+            Some(IpAddr::V4(a)) => info.local_v4 = Some(a),
+            Some(IpAddr::V6(a)) => info.local_v6 = Some(a),
+            None => {}
+        }
+        if let Err(e) = self.rib.update_peer(info, &mut self.policy) {
+            warn!(%id, error = %e, "peer addresses not updated");
+        }
+        let session = rib::SessionInfo {
+            router_id: up.peer_router_id,
+            context: up.negotiated.context,
+            families: up.negotiated.families.clone(),
+        };
+        let result = self.rib.peer_up(id, session, &mut self.policy);
+        let Some(slot) = self.peers.get_mut(&id) else {
+            return;
+        };
+        slot.session = Some(Session {
+            conn: up.conn,
+            writer: up.writer,
+        });
+        // RFC 4724 §4.2: a restarted peer without the capability has no stale routes to keep.
+        if slot.stale_until.is_some() && up.restart_time.is_none() {
+            slot.stale_until = Some(Instant::now());
+        }
+        slot.restart_time = up.restart_time;
+        match result {
+            Ok(pu) => {
+                for (p, e) in &pu.encoded.errors {
+                    warn!(event = "export_error", prefix = %p, error = %e, "route not sent");
+                }
+                info!(event = "rib_peer_up", peer = %slot.addr, group = pu.group.0,
+                    bytes = pu.encoded.bytes.len(), "initial routes sent");
+                self.write(id, pu.encoded.bytes);
+                self.count_advertised(pu.group);
+            }
+            Err(e) => warn!(event = "rib_peer_up_failed", %id, error = %e, "peer not in the RIB"),
+        }
+    }
+
+    fn peer_down(&mut self, id: PeerId, graceful: bool) -> Changes {
+        let restart = self.peers.get(&id).and_then(|p| p.restart_time);
+        let graceful = graceful && restart.is_some();
+        if let Some(slot) = self.peers.get_mut(&id) {
+            slot.session = None;
+            slot.stats.prefixes_advertised.store(0, Ordering::Relaxed);
+            slot.stale_until = match (graceful, restart) {
+                (true, Some(t)) => Some(Instant::now() + t),
+                _ => None,
+            };
+        }
+        match self.rib.peer_down(id, graceful) {
+            Ok(c) => {
+                info!(event = "rib_peer_down", %id, graceful, withdrawn = c.len(), "peer routes withdrawn");
+                c
+            }
+            Err(e) => {
+                warn!(%id, error = %e, "peer down not applied");
+                Changes::default()
+            }
+        }
+    }
+
+    async fn sweep_expired(&mut self, now: Instant) {
+        let due: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.stale_until.is_some_and(|t| t <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            if let Some(p) = self.peers.get_mut(&id) {
+                p.stale_until = None;
+            }
+            let c = self.rib.sweep_stale(id);
+            info!(event = "stale_swept", %id, removed = c.len(), "stale routes removed");
+            self.flush(c).await;
+        }
+    }
+
+    /// Export `changes`, write the UPDATEs, feed the FIB.
+    async fn flush(&mut self, changes: Changes) {
+        if changes.is_empty() {
+            return;
+        }
+        self.note(&changes);
+        let out = self.rib.export(&changes, &mut self.policy);
+        for g in out {
+            for (p, e) in &g.errors {
+                warn!(event = "export_error", prefix = %p, error = %e, "route not sent");
+            }
+            if !g.bytes.is_empty() {
+                for peer in &g.peers {
+                    self.write(*peer, g.bytes.clone());
+                }
+            }
+            self.count_advertised(g.group);
+        }
+        if let Some(fib) = &self.fib {
+            if fib.send(changes.loc_rib).await.is_err() {
+                warn!(
+                    event = "fib_gone",
+                    "FIB task stopped; no more kernel updates"
+                );
+                self.fib = None;
+            }
+        }
+    }
+
+    fn note(&mut self, changes: &Changes) {
+        let now = SystemTime::now();
+        for c in &changes.loc_rib {
+            if c.routes.is_empty() {
+                self.since.remove(&c.prefix);
+            } else {
+                self.since.insert(c.prefix, now);
+            }
+            debug!(event = "loc_rib", prefix = %c.prefix, routes = c.routes.len(), "Loc-RIB changed");
+        }
+        self.dirty = true;
+    }
+
+    fn count_advertised(&self, group: rib::GroupId) {
+        let Some((_, members)) = self.rib.group(group) else {
+            return;
+        };
+        let n = self.rib.adj_rib_out(group).map_or(0, |o| o.len()) as u64;
+        for m in members {
+            if let Some(p) = self.peers.get(m) {
+                p.stats.prefixes_advertised.store(n, Ordering::Relaxed);
+            }
+        }
+    }
+
+    fn write(&self, id: PeerId, bytes: Bytes) {
+        if bytes.is_empty() {
+            return;
+        }
+        let Some(slot) = self.peers.get(&id) else {
+            return;
+        };
+        let Some(s) = &slot.session else {
+            return;
+        };
+        match s.writer.try_send(bytes) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                warn!(event = "write_queue_full", peer = %slot.addr, conn = %s.conn,
+                    "peer not reading our UPDATEs, closing");
+                let _ = slot.commands.try_send(PeerCommand::RibWriteStuck(s.conn));
+            }
+        }
+    }
+
+    fn query(&mut self, q: RibQuery) {
+        match q {
+            RibQuery::Routes {
+                prefix,
+                addr,
+                reply,
+            } => {
+                let mut all: Vec<(Prefix, Vec<SelectedRoute>)> = self
+                    .rib
+                    .loc_rib()
+                    .into_iter()
+                    .filter(|c| prefix.is_none_or(|p| p == c.prefix))
+                    .filter(|c| addr.is_none_or(|a| c.prefix.contains(&a)))
+                    .map(|c| (c.prefix, c.routes))
+                    .collect();
+                if addr.is_some() {
+                    all.sort_by_key(|(p, _)| std::cmp::Reverse(p.prefix_len()));
+                    all.truncate(1);
+                }
+                let _ = reply.send(all);
+            }
+            RibQuery::Explain { prefix, reply } => {
+                let _ = reply.send(self.rib.explain(&prefix));
+            }
+            RibQuery::Stats { reply } => {
+                let _ = reply.send(self.rib.stats());
+            }
+        }
+    }
+
+    fn publish_snapshot(&mut self) {
+        self.dirty = false;
+        let loc = self.rib.loc_rib();
+        let mut v = Vec::with_capacity(loc.len());
+        for c in loc {
+            let since = self
+                .since
+                .get(&c.prefix)
+                .copied()
+                .unwrap_or_else(SystemTime::now);
+            for (i, r) in c.routes.iter().enumerate() {
+                v.push(self.entry(c.prefix, r, i == 0, since));
+            }
+        }
+        self.snapshot.send_replace(Arc::new(v));
+    }
+
+    fn entry(
+        &self,
+        prefix: Prefix,
+        r: &SelectedRoute,
+        primary: bool,
+        since: SystemTime,
+    ) -> RouteEntry {
+        let peer = r.peer.and_then(|p| self.peers.get(&p));
+        let destination = match (peer, r.next_hop) {
+            (None, _) => Destination::Blackhole,
+            (Some(_), Some(gateway)) => Destination::Router {
+                gateway,
+                interface: String::new(),
+            },
+            (Some(_), None) => Destination::Unreachable,
+        };
+        let a = &r.attrs.attrs;
+        RouteEntry {
+            net: crate::control::parse::Net {
+                addr: prefix.addr(),
+                len: prefix.prefix_len(),
+            },
+            destination,
+            protocol: peer.map_or_else(|| "static1".to_string(), |p| p.name.clone()),
+            since,
+            from: peer.map(|p| p.addr),
+            primary,
+            preference: 100,
+            bgp: peer.map(|_| BgpRouteInfo {
+                igp_metric: r.igp_cost,
+                origin_as: a
+                    .as_path
+                    .as_ref()
+                    .and_then(|p| p.segments.last().and_then(|s| s.asns.last()))
+                    .map(|x| x.0),
+                origin: a.origin.map(|o| match o {
+                    bgp_proto::attribute::Origin::Igp => ShowOrigin::Igp,
+                    bgp_proto::attribute::Origin::Egp => ShowOrigin::Egp,
+                    bgp_proto::attribute::Origin::Incomplete => ShowOrigin::Incomplete,
+                }),
+            }),
+        }
+    }
+}
+
+/// Counts the import verdicts of a batch for the peer's counters.
+struct Counting<'a> {
+    inner: &'a mut CompiledPolicy,
+    accepted: u64,
+    rejected: u64,
+}
+
+impl rib::ImportPolicy for Counting<'_> {
+    fn import(
+        &mut self,
+        peer: &rib::PeerInfo,
+        prefix: &Prefix,
+        attrs: &rib::AttrSet,
+    ) -> rib::ImportVerdict {
+        let v = self.inner.import(peer, prefix, attrs);
+        if v == rib::ImportVerdict::Reject {
+            self.rejected += 1;
+        } else {
+            self.accepted += 1;
+        }
+        v
+    }
+}
+
+/// Ask the actor a question.
+pub async fn ask<T>(
+    tx: &RibSender,
+    make: impl FnOnce(oneshot::Sender<T>) -> RibQuery,
+) -> Option<T> {
+    let (reply, rx) = oneshot::channel();
+    tx.send(RibRequest::Query(make(reply))).await.ok()?;
+    rx.await.ok()
+}
+
+#[cfg(test)]
+mod tests;

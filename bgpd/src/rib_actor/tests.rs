@@ -1,0 +1,246 @@
+//! The actor driven directly (no sockets): real channels stand in for the connections' write
+//! queues, as the peer tasks hand them over.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use bgp_proto::attribute::PathAttributes;
+use bgp_proto::{Asn, SessionContext};
+
+use super::*;
+
+const CONFIG: &str = r#"
+router_id = "10.99.0.1"
+local_as = 64512
+local_blocks = ["10.64.1.0/26"]
+
+[[ip_pools]]
+cidr = "10.64.0.0/16"
+
+[[neighbors]]
+name = "mesh_2"
+address = "10.99.0.2"
+remote_as = 64512
+
+[[neighbors]]
+name = "mesh_3"
+address = "10.99.0.3"
+remote_as = 64512
+"#;
+
+const HEADER_LEN: usize = 19;
+
+fn ctx() -> SessionContext {
+    SessionContext {
+        four_octet_as: true,
+        ..SessionContext::default()
+    }
+}
+
+/// (announced, withdrawn, End-of-RIB count) of back-to-back UPDATE messages.
+fn decode(bytes: &[u8]) -> (Vec<(Prefix, PathAttributes)>, Vec<Prefix>, usize) {
+    let (mut ann, mut wd, mut eor) = (Vec::new(), Vec::new(), 0);
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let len = usize::from(u16::from_be_bytes([rest[16], rest[17]]));
+        let u = Update::decode(&rest[HEADER_LEN..len], &ctx()).unwrap();
+        if u.end_of_rib().is_some() {
+            eor += 1;
+        }
+        ann.extend(u.announced().map(|(_, e)| (e.prefix, u.attributes.clone())));
+        wd.extend(u.withdrawals().map(|(_, e)| e.prefix));
+        rest = &rest[len..];
+    }
+    (ann, wd, eor)
+}
+
+struct Harness {
+    actor: RibActor,
+    stats: Vec<Arc<PeerStats>>,
+    snapshot: watch::Receiver<Arc<Vec<RouteEntry>>>,
+    _commands: mpsc::Receiver<PeerCommand>,
+}
+
+fn harness() -> Harness {
+    let config = Config::from_str(CONFIG, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+    let policy = CompiledPolicy::new(&config).unwrap();
+    let (cmd_tx, cmd_rx) = mpsc::channel(8);
+    let stats: Vec<Arc<PeerStats>> = (0..2).map(|_| Arc::new(PeerStats::default())).collect();
+    let peers = stats
+        .iter()
+        .enumerate()
+        .map(|(index, s)| RibPeer {
+            index,
+            stats: s.clone(),
+            commands: cmd_tx.clone(),
+        })
+        .collect();
+    let (snap_tx, snap_rx) = watch::channel(Arc::new(Vec::new()));
+    Harness {
+        actor: RibActor::new(&config, policy, peers, None, snap_tx),
+        stats,
+        snapshot: snap_rx,
+        _commands: cmd_rx,
+    }
+}
+
+fn up(n: u8, writer: mpsc::Sender<Bytes>) -> PeerEvent {
+    PeerEvent::Up(Box::new(SessionUp {
+        conn: ConnId(1),
+        peer_router_id: RouterId(Ipv4Addr::new(10, 99, 0, n)),
+        negotiated: Negotiated {
+            context: ctx(),
+            families: vec![Family::Ipv4Unicast],
+            peer_asn: Asn(64512),
+            hold_time: 9,
+            route_refresh: true,
+            enhanced_route_refresh: false,
+            extended_next_hop_v4: false,
+        },
+        local: Some(SocketAddr::from(([10, 99, 0, 1], 179))),
+        writer,
+        restart_time: None,
+    }))
+}
+
+/// ORIGIN IGP, AS_PATH [65002], NEXT_HOP 10.0.0.1; NLRI 10.64.7.0/26 (a pool route).
+fn update_from_peer() -> Box<Update> {
+    let body = hex::decode("00000014400101004002060201000fde824003040a0000011a0a400700").unwrap();
+    Box::new(Update::decode(&body, &ctx()).unwrap())
+}
+
+async fn send(h: &mut Harness, peer: u32, events: Vec<PeerEvent>) {
+    h.actor
+        .request(RibRequest::Peer {
+            id: PeerId(peer),
+            events,
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn peer_up_gets_our_block_and_end_of_rib_then_routes_flow_between_peers() {
+    let mut h = harness();
+    let (w2, mut r2) = mpsc::channel(16);
+    let (w3, mut r3) = mpsc::channel(16);
+    send(&mut h, 1, vec![up(2, w2)]).await;
+    let (ann, wd, eor) = decode(&r2.try_recv().expect("initial table"));
+    assert_eq!(ann.len(), 1);
+    assert_eq!(ann[0].0, "10.64.1.0/26".parse::<Prefix>().unwrap());
+    assert_eq!(
+        ann[0].1.next_hop,
+        Some(Ipv4Addr::new(10, 99, 0, 1)),
+        "next hop self"
+    );
+    assert!(wd.is_empty());
+    assert_eq!(eor, 1, "End-of-RIB after the table (RFC 4724 §2)");
+    send(&mut h, 2, vec![up(3, w3)]).await;
+    assert_eq!(decode(&r3.try_recv().expect("initial table")).2, 1);
+
+    // Peer 2 sends a route (with another UPDATE in the same batch: End-of-RIB).
+    let eor_update = Box::new(Update::decode(&[0, 0, 0, 0], &ctx()).unwrap());
+    send(
+        &mut h,
+        1,
+        vec![
+            PeerEvent::Update(update_from_peer()),
+            PeerEvent::Update(eor_update),
+        ],
+    )
+    .await;
+    // iBGP to iBGP, not a reflector: peer 3 does not get it (RFC 4271 §9.2), nor peer 2.
+    assert!(r3.try_recv().is_err());
+    assert!(r2.try_recv().is_err());
+    assert_eq!(PeerStats::get(&h.stats[0].prefixes_accepted), 1);
+    assert_eq!(PeerStats::get(&h.stats[1].prefixes_advertised), 1);
+    let routes = ask_local(&mut h, None).await;
+    assert_eq!(routes.len(), 2);
+    let (p, sel) = routes
+        .iter()
+        .find(|(p, _)| p.to_string() == "10.64.7.0/26")
+        .expect("learned route in Loc-RIB");
+    assert_eq!(sel[0].peer, Some(PeerId(1)), "{p}");
+
+    // The snapshot for `show route` shows both: our block as blackhole, the learned route.
+    h.actor.publish_snapshot();
+    let snap = h.snapshot.borrow().clone();
+    assert_eq!(snap.len(), 2);
+    assert!(snap
+        .iter()
+        .any(|e| e.destination == Destination::Blackhole && e.protocol == "static1"));
+    assert!(snap.iter().any(|e| e.protocol == "mesh_2"
+        && e.destination
+            == Destination::Router {
+                gateway: "10.0.0.1".parse().unwrap(),
+                interface: String::new()
+            }));
+
+    // Peer 2 goes down: its route leaves the Loc-RIB.
+    send(&mut h, 1, vec![PeerEvent::Down { graceful: false }]).await;
+    assert_eq!(ask_local(&mut h, None).await.len(), 1);
+    assert_eq!(PeerStats::get(&h.stats[0].prefixes_advertised), 0);
+}
+
+#[tokio::test]
+async fn graceful_restart_keeps_routes_until_the_restart_time_runs_out() {
+    let mut h = harness();
+    let (w2, _r2) = mpsc::channel(16);
+    let PeerEvent::Up(mut u) = up(2, w2) else {
+        unreachable!()
+    };
+    u.restart_time = Some(Duration::from_secs(120));
+    send(
+        &mut h,
+        1,
+        vec![PeerEvent::Up(u), PeerEvent::Update(update_from_peer())],
+    )
+    .await;
+    send(&mut h, 1, vec![PeerEvent::Down { graceful: true }]).await;
+    let routes = ask_local(&mut h, None).await;
+    let learned: Vec<_> = routes.iter().filter(|(_, s)| s[0].peer.is_some()).collect();
+    assert_eq!(learned.len(), 1, "kept while the peer restarts");
+    assert!(learned[0].1[0].stale);
+    let due = h.actor.peers[&PeerId(1)]
+        .stale_until
+        .expect("restart timer");
+    h.actor.sweep_expired(due).await;
+    assert_eq!(
+        ask_local(&mut h, None).await.len(),
+        1,
+        "swept at the restart time"
+    );
+}
+
+#[tokio::test]
+async fn a_full_write_queue_asks_the_peer_task_to_close_the_connection() {
+    let mut h = harness();
+    let (w2, _r2) = mpsc::channel(1);
+    let (w3, _r3) = mpsc::channel(16);
+    send(&mut h, 1, vec![up(2, w2)]).await; // fills the one slot
+    send(&mut h, 2, vec![up(3, w3)]).await;
+    // Peer 3 sends a route inside the pool; peer 2 (iBGP, no reflection) would not get it, so
+    // make our own change instead: originate a block.
+    let c = h
+        .actor
+        .rib
+        .originate("10.64.2.0/26".parse().unwrap(), rib::AttrSet::default());
+    h.actor
+        .policy
+        .export
+        .own_blocks
+        .push("10.64.2.0/26".parse().unwrap());
+    h.actor.flush(c).await;
+    match h._commands.try_recv() {
+        Ok(PeerCommand::RibWriteStuck(conn)) => assert_eq!(conn, ConnId(1)),
+        other => panic!("expected RibWriteStuck, got {other:?}"),
+    }
+}
+
+async fn ask_local(h: &mut Harness, prefix: Option<Prefix>) -> Vec<(Prefix, Vec<SelectedRoute>)> {
+    let (reply, rx) = oneshot::channel();
+    h.actor.query(RibQuery::Routes {
+        prefix,
+        addr: None,
+        reply,
+    });
+    rx.await.unwrap()
+}
