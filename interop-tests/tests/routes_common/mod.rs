@@ -156,3 +156,69 @@ pub fn gobgp_conf(asn: u32, router_id: &str, neighbors: &[(&str, u32)]) -> Strin
     }
     s
 }
+
+/// FRR `bgpd.conf`: `router bgp ASN` with `neighbors` (address, AS, extra per-neighbor lines
+/// inside `address-family ipv4 unicast`), announcing `networks` (IPv4).
+pub fn frr_conf(
+    asn: u32,
+    router_id: &str,
+    neighbors: &[(&str, u32, &str)],
+    networks: &[&str],
+) -> String {
+    let mut s = format!(
+        "hostname frr\nlog stdout informational\nrouter bgp {asn}\n bgp router-id {router_id}\n \
+         no bgp ebgp-requires-policy\n no bgp network import-check\n bgp bestpath as-path multipath-relax\n"
+    );
+    for (addr, peer_as, _) in neighbors {
+        s += &format!(
+            " neighbor {addr} remote-as {peer_as}\n neighbor {addr} timers 3 9\n \
+             neighbor {addr} timers connect 2\n"
+        );
+    }
+    s += " address-family ipv4 unicast\n";
+    for n in networks {
+        s += &format!("  network {n}\n");
+    }
+    for (addr, _, extra) in neighbors {
+        for l in extra.lines().filter(|l| !l.trim().is_empty()) {
+            s += &format!("  neighbor {addr} {}\n", l.trim());
+        }
+    }
+    s += " exit-address-family\n";
+    s
+}
+
+/// A BIRD 2 config: iBGP/eBGP sessions (name, local address, local AS, peer address, peer AS)
+/// over IPv4, exporting its static routes `statics` (blackholes).
+pub fn bird_conf(
+    router_id: &str,
+    statics: &[&str],
+    sessions: &[(&str, &str, u32, &str, u32)],
+) -> String {
+    let mut s = format!(
+        "log stderr all;\nrouter id {router_id};\nprotocol device {{}}\n\
+         protocol direct {{ ipv4; }}\nprotocol static s4 {{\n  ipv4;\n"
+    );
+    for p in statics {
+        s += &format!("  route {p} blackhole;\n");
+    }
+    s += "}\n";
+    for (name, local, las, peer, pas) in sessions {
+        s += &format!(
+            "protocol bgp {name} {{\n  local {local} as {las};\n  neighbor {peer} as {pas};\n  \
+             hold time 9;\n  keepalive time 3;\n  connect delay time 1;\n  connect retry time 2;\n  \
+             error wait time 1, 4;\n  \
+             ipv4 {{ import all; export where source = RTS_STATIC; next hop self; }};\n}}\n"
+        );
+    }
+    s
+}
+
+/// The lines our daemon shows for `prefix` (several for an ECMP set).
+pub fn our_lines(b: &Bgpd, prefix: &str) -> Vec<String> {
+    our_routes(b, prefix.contains(':'))
+        .into_iter()
+        .filter(|(p, _)| p == prefix)
+        .map(|(_, l)| l)
+        .collect()
+}
