@@ -7,6 +7,7 @@
 //! (the RIB groups by id, session kind and capabilities).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use bgp_proto::attribute::Origin;
 use bgp_proto::{Asn, Prefix};
@@ -30,8 +31,9 @@ pub struct CompiledPolicy {
     pub import: ImportPolicy,
     /// Filter lists by export policy id (id 0: no filters).
     filter_sets: Vec<Vec<Filter>>,
-    /// Each peer's export policy id (an index into `filter_sets`).
-    peer_policy: HashMap<PeerId, u64>,
+    /// Each neighbor's export policy id (an index into `filter_sets`), by address (stable
+    /// across reloads, unlike positions).
+    peer_policy: HashMap<IpAddr, u64>,
     /// What this node originates and why (own block or static route).
     originated: HashMap<Prefix, RouteSource>,
 }
@@ -163,7 +165,7 @@ impl CompiledPolicy {
         let mut by_names: HashMap<&[conf::FilterName], u64> = HashMap::new();
         by_names.insert(&[], 0);
         let mut peer_policy = HashMap::new();
-        for (i, n) in config.neighbors.iter().enumerate() {
+        for n in &config.neighbors {
             let id = match by_names.get(n.filters.as_slice()) {
                 Some(id) => *id,
                 None => {
@@ -178,7 +180,7 @@ impl CompiledPolicy {
                     id
                 }
             };
-            peer_policy.insert(peer_id(i), id);
+            peer_policy.insert(n.address, id);
         }
         let originated = export.originated().into_iter().collect();
         Ok(CompiledPolicy {
@@ -191,10 +193,9 @@ impl CompiledPolicy {
         })
     }
 
-    /// The RIB's view of the `index`-th neighbor of `config` (local addresses are filled in
-    /// when its session comes up).
-    pub fn peer_info(&self, index: usize, n: &Neighbor) -> PeerInfo {
-        let id = peer_id(index);
+    /// The RIB's view of neighbor `n` as peer `id` (local addresses are filled in when its
+    /// session comes up).
+    pub fn peer_info(&self, id: PeerId, n: &Neighbor) -> PeerInfo {
         let mut info = PeerInfo::new(id, n.address, n.remote_as);
         info.rr_client = n.route_reflector_client;
         info.allow_own_as = n.allow_own_as;
@@ -209,7 +210,7 @@ impl CompiledPolicy {
                 std::net::IpAddr::V6(v6) => info.local_v6 = Some(v6),
             }
         }
-        info.export_policy = self.peer_policy.get(&id).copied().unwrap_or(0);
+        info.export_policy = self.peer_policy.get(&n.address).copied().unwrap_or(0);
         info
     }
 
@@ -267,7 +268,7 @@ impl rib::ImportPolicy for CompiledPolicy {
         } else {
             SessionKind::Ebgp
         };
-        let filters = self.filters(self.peer_policy.get(&peer.id).copied().unwrap_or(0));
+        let filters = self.filters(self.peer_policy.get(&peer.addr).copied().unwrap_or(0));
         let ip = ImportPeer {
             peer_type: peer_type(kind),
             filters,

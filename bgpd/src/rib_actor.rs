@@ -104,6 +104,31 @@ pub enum RibRequest {
     Query(RibQuery),
     /// Start sending Loc-RIB changes to a FIB task (the whole Loc-RIB first).
     SetFib(mpsc::Sender<Vec<LocRibChange>>),
+    /// A reload: new policy, originated routes and peers, without resetting sessions.
+    Reconfigure(Box<Reconfigure>),
+}
+
+/// A peer of a reloaded configuration. Ids are the caller's: the peers of the first
+/// configuration have [`policy_compile::peer_id`] of their position; a peer added later needs
+/// an id no other peer has (below 2^24 - 1), the same one in its task's [`RibLink`].
+#[derive(Debug, Clone)]
+pub struct ReloadPeer {
+    pub id: PeerId,
+    /// Its position in [`Reconfigure::config`]'s neighbors.
+    pub index: usize,
+    pub stats: Arc<PeerStats>,
+    pub commands: mpsc::Sender<PeerCommand>,
+}
+
+/// What [`RibRequest::Reconfigure`] carries. Peers absent from `peers` are removed (their
+/// routes withdrawn), new ones added; a peer whose filters or reflection settings changed moves
+/// to its new update group and gets the difference. Import policy runs again over every
+/// Adj-RIB-In (no route refresh needed), export policy over the whole Loc-RIB. Router id, AS,
+/// cluster id and decision options are fixed for the RIB's life: changing them needs a restart.
+#[derive(Debug)]
+pub struct Reconfigure {
+    pub config: Config,
+    pub peers: Vec<ReloadPeer>,
 }
 
 /// How peer tasks and the daemon reach the actor.
@@ -186,25 +211,13 @@ impl RibActor {
             let Some(n) = config.neighbors.get(p.index) else {
                 continue;
             };
-            let info = policy.peer_info(p.index, n);
+            let info = policy.peer_info(policy_compile::peer_id(p.index), n);
             let id = info.id;
             if let Err(e) = rib.add_peer(info) {
                 warn!(event = "rib_peer_rejected", neighbor = %n.name, error = %e, "peer not added to the RIB");
                 continue;
             }
-            slots.insert(
-                id,
-                PeerSlot {
-                    name: n.name.to_string(),
-                    addr: n.address,
-                    stats: p.stats,
-                    commands: p.commands,
-                    session: None,
-                    ebgp: !n.is_internal(config.local_as),
-                    stale_until: None,
-                    restart_time: None,
-                },
-            );
+            slots.insert(id, slot_for(n, p.stats, p.commands, config));
         }
         let mut actor = RibActor {
             rib,
@@ -285,7 +298,108 @@ impl RibActor {
                 let all = self.rib.loc_rib();
                 self.fib = (all.is_empty() || tx.send(all).await.is_ok()).then_some(tx);
             }
+            RibRequest::Reconfigure(r) => self.reconfigure(*r).await,
         }
+    }
+
+    /// See [`Reconfigure`].
+    async fn reconfigure(&mut self, r: Reconfigure) {
+        let policy = match CompiledPolicy::new(&r.config) {
+            Ok(p) => p,
+            Err(e) => {
+                warn!(event = "rib_reload_failed", error = %e, "routing policy not compiled; old policy kept");
+                return;
+            }
+        };
+        let old_origin: Vec<Prefix> = self
+            .policy
+            .originated()
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        self.policy = policy;
+        let mut changes = Changes::default();
+        // Peers gone.
+        let keep: std::collections::HashSet<PeerId> = r.peers.iter().map(|p| p.id).collect();
+        let gone: Vec<PeerId> = self
+            .peers
+            .keys()
+            .copied()
+            .filter(|id| !keep.contains(id))
+            .collect();
+        for id in gone {
+            self.peers.remove(&id);
+            match self.rib.remove_peer(id) {
+                Ok(c) => changes.extend(c),
+                Err(e) => warn!(%id, error = %e, "peer not removed from the RIB"),
+            }
+        }
+        // Peers new or changed.
+        for p in &r.peers {
+            let Some(n) = r.config.neighbors.get(p.index) else {
+                continue;
+            };
+            let mut info = self.policy.peer_info(p.id, n);
+            if let Some(slot) = self.peers.get_mut(&p.id) {
+                slot.name = n.name.to_string();
+                slot.stats = p.stats.clone();
+                slot.commands = p.commands.clone();
+                // Keep the addresses the running session uses.
+                if let Some(old) = self.rib.peer(p.id) {
+                    info.local_v4 = info.local_v4.or(old.local_v4);
+                    info.local_v6 = info.local_v6.or(old.local_v6);
+                }
+                match self.rib.update_peer(info, &mut self.policy) {
+                    Ok(Some(enc)) => self.write(p.id, enc.bytes),
+                    Ok(None) => {}
+                    Err(e) => warn!(id = %p.id, error = %e, "peer not updated in the RIB"),
+                }
+                continue;
+            }
+            if let Err(e) = self.rib.add_peer(info) {
+                warn!(event = "rib_peer_rejected", neighbor = %n.name, error = %e, "peer not added to the RIB");
+                continue;
+            }
+            self.peers.insert(
+                p.id,
+                slot_for(n, p.stats.clone(), p.commands.clone(), &r.config),
+            );
+        }
+        // Our own routes.
+        let new_origin = self.policy.originated();
+        for old in &old_origin {
+            if !new_origin.iter().any(|(p, _)| p == old) {
+                changes.extend(self.rib.withdraw_local(*old));
+            }
+        }
+        for (p, attrs) in new_origin {
+            if !old_origin.contains(&p) {
+                changes.extend(self.rib.originate(p, attrs));
+            }
+        }
+        // Import again from every Adj-RIB-In, export again everything.
+        let ids: Vec<PeerId> = self.peers.keys().copied().collect();
+        for id in ids {
+            match self.rib.reimport(id, &mut self.policy) {
+                Ok(c) => changes.extend(c),
+                Err(e) => warn!(%id, error = %e, "import policy not re-applied"),
+            }
+        }
+        let n = changes.len();
+        self.flush(changes).await;
+        let out = self.rib.reexport(&mut self.policy);
+        for g in out {
+            for peer in &g.peers {
+                self.write(*peer, g.bytes.clone());
+            }
+            self.count_advertised(g.group);
+        }
+        info!(
+            event = "rib_reconfigured",
+            peers = self.peers.len(),
+            loc_rib_changes = n,
+            "routing policy reloaded"
+        );
     }
 
     /// One peer event; returns the Loc-RIB changes to export.
@@ -532,6 +646,18 @@ impl RibActor {
     fn publish_snapshot(&mut self) {
         self.dirty = false;
         let loc = self.rib.loc_rib();
+        // The interface a gateway is reached on: the one whose connected subnet holds it.
+        let ifaces = crate::control::cmd::show_interfaces::read().unwrap_or_default();
+        let connected: Vec<(Prefix, String)> = ifaces
+            .iter()
+            .flat_map(|i| {
+                i.addrs.iter().filter_map(|(a, len)| {
+                    Prefix::new(*a, *len)
+                        .ok()
+                        .map(|n| (n.trunc(), i.name.clone()))
+                })
+            })
+            .collect();
         let mut v = Vec::with_capacity(loc.len());
         for c in loc {
             let since = self
@@ -540,7 +666,7 @@ impl RibActor {
                 .copied()
                 .unwrap_or_else(SystemTime::now);
             for (i, r) in c.routes.iter().enumerate() {
-                v.push(self.entry(c.prefix, r, i == 0, since));
+                v.push(self.entry(c.prefix, r, i == 0, since, &connected));
             }
         }
         self.snapshot.send_replace(Arc::new(v));
@@ -552,13 +678,19 @@ impl RibActor {
         r: &SelectedRoute,
         primary: bool,
         since: SystemTime,
+        connected: &[(Prefix, String)],
     ) -> RouteEntry {
         let peer = r.peer.and_then(|p| self.peers.get(&p));
         let destination = match (peer, r.next_hop) {
             (None, _) => Destination::Blackhole,
             (Some(_), Some(gateway)) => Destination::Router {
                 gateway,
-                interface: String::new(),
+                interface: connected
+                    .iter()
+                    .filter(|(n, _)| n.contains(&gateway))
+                    .max_by_key(|(n, _)| n.prefix_len())
+                    .map(|(_, name)| name.clone())
+                    .unwrap_or_default(),
             },
             (Some(_), None) => Destination::Unreachable,
         };
@@ -588,6 +720,24 @@ impl RibActor {
                 }),
             }),
         }
+    }
+}
+
+fn slot_for(
+    n: &conf::Neighbor,
+    stats: Arc<PeerStats>,
+    commands: mpsc::Sender<PeerCommand>,
+    config: &Config,
+) -> PeerSlot {
+    PeerSlot {
+        name: n.name.to_string(),
+        addr: n.address,
+        stats,
+        commands,
+        session: None,
+        ebgp: !n.is_internal(config.local_as),
+        stale_until: None,
+        restart_time: None,
     }
 }
 

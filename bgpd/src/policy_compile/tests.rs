@@ -127,12 +127,12 @@ fn peers_with_equal_filter_lists_share_an_export_policy_id() {
         .neighbors
         .iter()
         .enumerate()
-        .map(|(i, n)| p.peer_info(i, n).export_policy)
+        .map(|(i, n)| p.peer_info(peer_id(i), n).export_policy)
         .collect();
     assert_eq!(ids[0], 0);
     assert_ne!(ids[1], 0);
     assert_eq!(ids[1], ids[2]);
-    let info = p.peer_info(1, &c.neighbors[1]);
+    let info = p.peer_info(peer_id(1), &c.neighbors[1]);
     assert_eq!(info.id, PeerId(2));
     assert_eq!(info.asn, Asn(65001));
 }
@@ -161,7 +161,7 @@ fn export_accepts_blocks_with_advertised_communities_and_rejects_what_calico_rej
     let c = config();
     let mut p = CompiledPolicy::new(&c).unwrap();
     let mut rib = Rib::new(local_info(&c));
-    let tor = p.peer_info(1, &c.neighbors[1]).export_policy;
+    let tor = p.peer_info(peer_id(1), &c.neighbors[1]).export_policy;
     // Our block: accepted, with the prefixAdvertisements community added.
     let own = route(&mut rib, RouteOrigin::Local);
     match p.export(&key(SessionKind::Ibgp, 0), &pfx("10.64.1.0/26"), &own) {
@@ -210,8 +210,8 @@ fn export_accepts_blocks_with_advertised_communities_and_rejects_what_calico_rej
 fn import_rejects_our_own_block_and_filtered_routes() {
     let c = config();
     let mut p = CompiledPolicy::new(&c).unwrap();
-    let mesh = p.peer_info(0, &c.neighbors[0]);
-    let tor = p.peer_info(1, &c.neighbors[1]);
+    let mesh = p.peer_info(peer_id(0), &c.neighbors[0]);
+    let tor = p.peer_info(peer_id(1), &c.neighbors[1]);
     let set = AttrSet::default();
     assert_eq!(
         p.import(&mesh, &pfx("10.64.1.0/26"), &set),

@@ -168,11 +168,8 @@ async fn peer_up_gets_our_block_and_end_of_rib_then_routes_flow_between_peers() 
         .iter()
         .any(|e| e.destination == Destination::Blackhole && e.protocol == "static1"));
     assert!(snap.iter().any(|e| e.protocol == "mesh_2"
-        && e.destination
-            == Destination::Router {
-                gateway: "10.0.0.1".parse().unwrap(),
-                interface: String::new()
-            }));
+        && matches!(&e.destination, Destination::Router { gateway, .. }
+            if *gateway == "10.0.0.1".parse::<IpAddr>().unwrap())));
 
     // Peer 2 goes down: its route leaves the Loc-RIB.
     send(&mut h, 1, vec![PeerEvent::Down { graceful: false }]).await;
@@ -243,4 +240,51 @@ async fn ask_local(h: &mut Harness, prefix: Option<Prefix>) -> Vec<(Prefix, Vec<
         reply,
     });
     rx.await.unwrap()
+}
+
+#[tokio::test]
+async fn a_reload_changes_policy_blocks_and_peers_without_a_session_reset() {
+    let mut h = harness();
+    let (w2, mut r2) = mpsc::channel(16);
+    send(&mut h, 1, vec![up(2, w2)]).await;
+    assert_eq!(decode(&r2.try_recv().expect("initial table")).0.len(), 1);
+    // New configuration: a second block, a filter keeping the first from mesh_2, mesh_3 gone.
+    let text = CONFIG.replace(
+        "local_blocks = [\"10.64.1.0/26\"]",
+        "local_blocks = [\"10.64.1.0/26\", \"10.64.5.0/26\"]\n\
+         filters = [{ name = \"f\", export_v4 = [{ cidr = \"10.64.1.0/26\", \
+         match_operator = \"Equal\", action = \"Reject\" }] }]",
+    );
+    let text = text.replace(
+        "name = \"mesh_2\"\naddress = \"10.99.0.2\"\nremote_as = 64512\n",
+        "name = \"mesh_2\"\naddress = \"10.99.0.2\"\nremote_as = 64512\nfilters = [\"f\"]\n",
+    );
+    let text = text[..text.find("[[neighbors]]\nname = \"mesh_3\"").unwrap()].to_string();
+    let config = Config::from_str(&text, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+    h.actor
+        .request(RibRequest::Reconfigure(Box::new(Reconfigure {
+            config,
+            peers: vec![ReloadPeer {
+                id: PeerId(1),
+                index: 0,
+                stats: h.stats[0].clone(),
+                commands: mpsc::channel(1).0,
+            }],
+        })))
+        .await;
+    let mut ann = Vec::new();
+    let mut wd = Vec::new();
+    while let Ok(b) = r2.try_recv() {
+        let (a, w, _) = decode(&b);
+        ann.extend(a.into_iter().map(|(p, _)| p));
+        wd.extend(w);
+    }
+    assert_eq!(ann, vec!["10.64.5.0/26".parse::<Prefix>().unwrap()]);
+    assert_eq!(wd, vec!["10.64.1.0/26".parse::<Prefix>().unwrap()]);
+    assert!(!h.actor.peers.contains_key(&PeerId(2)), "mesh_3 removed");
+    assert_eq!(
+        ask_local(&mut h, None).await.len(),
+        2,
+        "both blocks in Loc-RIB"
+    );
 }
