@@ -168,6 +168,8 @@ struct PeerSlot {
     ebgp: bool,
     /// When the stale routes of a graceful restart are swept.
     stale_until: Option<Instant>,
+    /// Families whose End-of-RIB has not arrived since the session came up.
+    awaiting_eor: Vec<Family>,
     restart_time: Option<Duration>,
 }
 
@@ -422,16 +424,22 @@ impl RibActor {
                 };
                 let r = self.rib.apply_update(id, &u, &mut counting);
                 let (accepted, rejected) = (counting.accepted, counting.rejected);
-                if let Some(p) = self.peers.get(&id) {
+                if let Some(p) = self.peers.get_mut(&id) {
                     p.stats
                         .prefixes_accepted
                         .fetch_add(accepted, Ordering::Relaxed);
                     p.stats
                         .prefixes_rejected
                         .fetch_add(rejected, Ordering::Relaxed);
-                    if u.end_of_rib().is_some() && p.stale_until.is_some() {
-                        // Stale routes of that family were swept by the RIB.
-                        debug!(peer = %p.addr, "End-of-RIB after graceful restart");
+                    if let Some(f) = u.end_of_rib() {
+                        // RFC 4724 §4.2: the RIB swept that family's stale routes; once every
+                        // family has its End-of-RIB the stale timer has nothing left to do.
+                        p.awaiting_eor.retain(|x| *x != f);
+                        if p.stale_until.is_some() && p.awaiting_eor.is_empty() {
+                            info!(event = "stale_cleared", peer = %p.addr,
+                                "End-of-RIB after graceful restart");
+                            p.stale_until = None;
+                        }
                     }
                 }
                 match r {
@@ -479,10 +487,12 @@ impl RibActor {
             conn: up.conn,
             writer: up.writer,
         });
-        // RFC 4724 §4.2: a restarted peer without the capability has no stale routes to keep.
-        if slot.stale_until.is_some() && up.restart_time.is_none() {
-            slot.stale_until = Some(Instant::now());
+        // RFC 4724 §4.2: a restarted peer without the capability has no stale routes to keep;
+        // with it, its stale routes wait for its End-of-RIB, bounded by its restart time again.
+        if slot.stale_until.is_some() {
+            slot.stale_until = Some(Instant::now() + up.restart_time.unwrap_or_default());
         }
+        slot.awaiting_eor = up.negotiated.families.clone();
         slot.restart_time = up.restart_time;
         match result {
             Ok(pu) => {
@@ -737,6 +747,7 @@ fn slot_for(
         session: None,
         ebgp: !n.is_internal(config.local_as),
         stale_until: None,
+        awaiting_eor: Vec::new(),
         restart_time: None,
     }
 }

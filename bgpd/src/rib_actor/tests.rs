@@ -288,3 +288,39 @@ async fn a_reload_changes_policy_blocks_and_peers_without_a_session_reset() {
         "both blocks in Loc-RIB"
     );
 }
+
+#[tokio::test]
+async fn end_of_rib_after_a_graceful_restart_sweeps_stale_routes_and_stops_the_timer() {
+    let mut h = harness();
+    let with_gr = |w| {
+        let PeerEvent::Up(mut u) = up(2, w) else {
+            unreachable!()
+        };
+        u.restart_time = Some(Duration::from_secs(120));
+        PeerEvent::Up(u)
+    };
+    let (w2, _r2) = mpsc::channel(16);
+    send(
+        &mut h,
+        1,
+        vec![with_gr(w2), PeerEvent::Update(update_from_peer())],
+    )
+    .await;
+    send(&mut h, 1, vec![PeerEvent::Down { graceful: true }]).await;
+    // Back; the peer no longer has the route and says so with End-of-RIB only.
+    let (w2, _r2) = mpsc::channel(16);
+    send(&mut h, 1, vec![with_gr(w2)]).await;
+    assert_eq!(
+        ask_local(&mut h, None).await.len(),
+        2,
+        "stale until End-of-RIB"
+    );
+    let eor = Box::new(Update::decode(&[0, 0, 0, 0], &ctx()).unwrap());
+    send(&mut h, 1, vec![PeerEvent::Update(eor)]).await;
+    assert_eq!(
+        ask_local(&mut h, None).await.len(),
+        1,
+        "swept by End-of-RIB"
+    );
+    assert_eq!(h.actor.peers[&PeerId(1)].stale_until, None, "timer stopped");
+}
