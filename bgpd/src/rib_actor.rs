@@ -691,16 +691,18 @@ impl RibActor {
         connected: &[(Prefix, String)],
     ) -> RouteEntry {
         let peer = r.peer.and_then(|p| self.peers.get(&p));
+        let on_link = r.next_hop.and_then(|gw| {
+            connected
+                .iter()
+                .filter(|(n, _)| n.contains(&gw))
+                .max_by_key(|(n, _)| n.prefix_len())
+                .map(|(_, name)| name.clone())
+        });
         let destination = match (peer, r.next_hop) {
             (None, _) => Destination::Blackhole,
             (Some(_), Some(gateway)) => Destination::Router {
                 gateway,
-                interface: connected
-                    .iter()
-                    .filter(|(n, _)| n.contains(&gateway))
-                    .max_by_key(|(n, _)| n.prefix_len())
-                    .map(|(_, name)| name.clone())
-                    .unwrap_or_default(),
+                interface: on_link.clone().unwrap_or_default(),
             },
             (Some(_), None) => Destination::Unreachable,
         };
@@ -715,9 +717,11 @@ impl RibActor {
             since,
             from: peer.map(|p| p.addr),
             primary,
-            preference: 100,
+            // BIRD's defaults: static 200, BGP 100 (Calico's `show route` shows them).
+            preference: if peer.is_some() { 100 } else { 200 },
             bgp: peer.map(|_| BgpRouteInfo {
-                igp_metric: r.igp_cost,
+                // A next hop on a connected subnet costs 0, as BIRD prints it (`100/0`).
+                igp_metric: r.igp_cost.or(on_link.as_ref().map(|_| 0)),
                 origin_as: a
                     .as_path
                     .as_ref()

@@ -4,6 +4,7 @@
 //! routes, GoBGP's with `gobgp global rib add`); every node must end with every other node's
 //! blocks, IPv4 and IPv6, in its own RIB. Then BIRD stops and its blocks leave ours and GoBGP's.
 
+mod control_calico;
 mod routes_common;
 
 use interop_tests::{require_root, Bird, Fabric, Gobgp};
@@ -134,6 +135,30 @@ fn full_mesh_with_bird_and_gobgp_exchanges_every_block_v4_and_v6() {
         })
         .unwrap_or_default();
     assert_eq!(nh, "10.99.0.1", "{gob}");
+    // Calico's route status reader (`readBIRDRoutes`, re-implemented) accepts our table.
+    let calico = control_calico::read_bird_routes(&ours.dir().join("bgpd.ctl"))
+        .unwrap_or_else(|e| panic!("calico's parser: {e}\n{}", state()));
+    let bird_block = calico
+        .iter()
+        .find(|r| r.dest == "10.64.2.0/26")
+        .unwrap_or_else(|| panic!("{calico:?}"));
+    assert_eq!(
+        (
+            bird_block.kind.as_str(),
+            bird_block.gateway.as_str(),
+            bird_block.interface.as_str(),
+            bird_block.learned_from.as_str(),
+            bird_block.primary
+        ),
+        ("via", "10.99.0.2", "eth0", "Mesh_10_99_0_2", true),
+        "{calico:?}"
+    );
+    let own = calico.iter().find(|r| r.dest == "10.64.1.0/26");
+    assert_eq!(
+        own.map(|r| (r.kind.as_str(), r.learned_from.as_str())),
+        Some(("blackhole", "static1")),
+        "{calico:?}"
+    );
     println!("mesh converged:\n{}", state());
 
     // BIRD goes away: its blocks leave our RIB and GoBGP's.

@@ -30,7 +30,7 @@ pub fn ours(
         neighbors: neighbors
             .iter()
             .map(|(addr, asn, extra)| {
-                let mut n = BgpdNeighbor::new(&name("Peer", addr), addr, *asn);
+                let mut n = BgpdNeighbor::new(&name("Mesh", addr), addr, *asn);
                 n.extra = extra.to_string();
                 n
             })
