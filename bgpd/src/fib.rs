@@ -1,0 +1,577 @@
+//! The FIB task: Loc-RIB changes in, kernel routes out (through `fib-sync`).
+//!
+//! For every prefix whose selection changed, [`Translator`] gathers the facts `policy::program`
+//! needs (the IP pool the prefix falls in, whether it is one of our own blocks, the next hops of
+//! the selected ECMP set, the node's connected subnets) and turns the answer into
+//! `fib_sync::RouteDelta`s:
+//! - `Direct` → a route via the next hop (the kernel resolves the device);
+//! - `IpIp` → an `onlink` route via the next hop on `[kernel].tunnel_interface` (`tunl0`);
+//! - several next hops → one multipath route (ECMP);
+//! - `VxlanSkip` for any next hop → Felix owns the prefix: we remove ours if we had one;
+//! - no usable next hop → removed if we had installed it.
+//!
+//! Our own `local_blocks` are blackholed from the configuration as soon as the task starts
+//! (whatever the Loc-RIB says about them). Deltas of one Loc-RIB batch are coalesced per prefix.
+//!
+//! Startup without a gap: `fib-sync` keeps the routes a previous run left in the kernel
+//! (persist) until [`fib_sync::FibSync::reconcile`] says which are stale. The task applies
+//! changes incrementally from the start (an unchanged route is not rewritten) and reconciles
+//! with the full desired set once the RIB has converged, which is the first of:
+//! - every enabled peer is Established and has sent as many End-of-RIB markers as it
+//!   negotiated families (RFC 4724 §2), and no Loc-RIB batch arrived for [`QUIET`]; a
+//!   configuration without peers converges at once;
+//! - [`STARTUP_WAIT`] after the start (a peer that stays down must not keep stale routes for
+//!   ever).
+//!
+//! Connected-subnet changes (fib-sync's address events) re-evaluate the routes of pools whose
+//! IP-in-IP or VXLAN mode is `CrossSubnet`.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use conf::Config;
+use fib_sync::{FibConfig, FibError, FibEvent, FibSync, NextHop, Route, RouteDelta};
+use ipnet::IpNet;
+use policy::program::{program, EncapMode, PoolEncap, Programming, RouteFacts};
+use rib::LocRibChange;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use crate::fsm::State;
+use crate::stats::PeerStats;
+use crate::status::PeerStatus;
+
+/// Capacity of the RIB → FIB channel, in batches. The RIB actor awaits when it is full, so a
+/// slow kernel slows the RIB instead of queueing without bound.
+pub const FIB_QUEUE: usize = 16;
+/// Longest wait for the RIB to converge before the startup reconciliation.
+pub const STARTUP_WAIT: Duration = Duration::from_secs(15);
+/// Quiet time after the last Loc-RIB batch before convergence is declared.
+pub const QUIET: Duration = Duration::from_millis(300);
+/// How long [`FibTask::stop`] waits for the kernel clean-up.
+const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Counters of the FIB task, shared with whoever exports metrics (read with `Relaxed` loads).
+#[derive(Debug, Default)]
+pub struct FibCounters {
+    /// Routes written to the kernel (added or replaced).
+    pub installed: AtomicU64,
+    /// Routes removed from the kernel.
+    pub removed: AtomicU64,
+    /// Routes the kernel refused.
+    pub failed: AtomicU64,
+    /// Routes waiting for an interface or address (fib-sync retries them).
+    pub deferred: AtomicU64,
+    /// Loc-RIB batches received.
+    pub batches: AtomicU64,
+    /// Prefixes left to Felix (VXLAN).
+    pub vxlan_skipped: AtomicU64,
+    /// Prefixes we currently want in the kernel (blackholes included).
+    pub desired: AtomicU64,
+    /// The startup reconciliation has run.
+    pub converged: AtomicBool,
+}
+
+impl FibCounters {
+    fn record(&self, report: &fib_sync::ApplyReport) {
+        let add = |c: &AtomicU64, n: usize| {
+            c.fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
+        };
+        add(&self.installed, report.installed);
+        add(&self.removed, report.removed);
+        add(&self.failed, report.failed.len());
+        add(&self.deferred, report.deferred.len());
+        for (prefix, e) in &report.failed {
+            warn!(event = "fib_route_failed", %prefix, error = %e, "kernel refused a route");
+        }
+        for (prefix, e) in &report.deferred {
+            debug!(event = "fib_route_deferred", %prefix, error = %e, "route waits for a dependency");
+        }
+    }
+}
+
+/// The next hops of one prefix's selected ECMP set (one in the common case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Hops {
+    One(IpAddr),
+    Ecmp(Box<[IpAddr]>),
+}
+
+impl Hops {
+    fn as_slice(&self) -> &[IpAddr] {
+        match self {
+            Hops::One(a) => std::slice::from_ref(a),
+            Hops::Ecmp(v) => v,
+        }
+    }
+}
+
+/// The pure part: Loc-RIB changes and connected-subnet changes → kernel deltas.
+#[derive(Debug)]
+pub struct Translator {
+    /// Pools, longest prefix first.
+    pools: Vec<(IpNet, PoolEncap)>,
+    local_blocks: Vec<IpNet>,
+    /// The `fib-sync` settings (the tunnel device for IP-in-IP next hops, persist).
+    tunnel: FibConfig,
+    connected: Vec<IpNet>,
+    /// The next hops of every learned prefix (also those we do not program: a connected
+    /// subnet change may make them programmable).
+    routes: HashMap<IpNet, Hops>,
+    vxlan_skipped: usize,
+}
+
+fn encap(mode: conf::EncapMode) -> EncapMode {
+    match mode {
+        conf::EncapMode::Always => EncapMode::Always,
+        conf::EncapMode::CrossSubnet => EncapMode::CrossSubnet,
+        conf::EncapMode::Never => EncapMode::Never,
+    }
+}
+
+/// The `fib-sync` settings for `[kernel]`.
+pub fn fib_config(config: &Config) -> FibConfig {
+    FibConfig {
+        table: config.kernel.table,
+        protocol: config.kernel.protocol,
+        metric: config.kernel.metric,
+        persist: config.kernel.persist_on_stop,
+        tunnel_ifname: config.kernel.tunnel_interface.clone(),
+        ..FibConfig::default()
+    }
+}
+
+impl Translator {
+    /// A translator for `config`'s pools, blocks and tunnel device; no connected subnets yet.
+    pub fn new(config: &Config) -> Self {
+        let mut pools: Vec<(IpNet, PoolEncap)> = config
+            .ip_pools
+            .iter()
+            .map(|p| {
+                (
+                    p.cidr.trunc(),
+                    PoolEncap {
+                        ipip: encap(p.ipip_mode),
+                        vxlan: encap(p.vxlan_mode),
+                    },
+                )
+            })
+            .collect();
+        pools.sort_by_key(|p| std::cmp::Reverse(p.0.prefix_len()));
+        Translator {
+            pools,
+            local_blocks: config.local_blocks.iter().map(IpNet::trunc).collect(),
+            tunnel: fib_config(config),
+            connected: Vec::new(),
+            routes: HashMap::new(),
+            vxlan_skipped: 0,
+        }
+    }
+
+    /// Prefixes learned from the Loc-RIB (programmed or not).
+    pub fn len(&self) -> usize {
+        self.routes.len()
+    }
+
+    /// `true` when nothing was learned.
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
+    /// Prefixes currently left to Felix.
+    pub fn vxlan_skipped(&self) -> usize {
+        self.vxlan_skipped
+    }
+
+    /// The blackholes of our own blocks.
+    pub fn local_routes(&self) -> Vec<Route> {
+        self.local_blocks
+            .iter()
+            .map(|b| Route::blackhole(*b))
+            .collect()
+    }
+
+    /// Everything we want in the kernel: our blackholes and every programmable learned route.
+    pub fn desired(&self) -> Vec<Route> {
+        let mut all = self.local_routes();
+        all.extend(
+            self.routes
+                .iter()
+                .filter_map(|(prefix, hops)| self.route_for(*prefix, hops)),
+        );
+        all
+    }
+
+    fn is_local_block(&self, prefix: &IpNet) -> bool {
+        self.local_blocks.contains(prefix)
+    }
+
+    fn pool_of(&self, prefix: &IpNet) -> Option<PoolEncap> {
+        self.pools
+            .iter()
+            .find(|(cidr, _)| cidr.contains(prefix))
+            .map(|(_, e)| *e)
+    }
+
+    /// The kernel route for `prefix` via `hops`, or `None` when nothing is to be installed.
+    fn route_for(&self, prefix: IpNet, hops: &Hops) -> Option<Route> {
+        let pool = self.pool_of(&prefix);
+        let mut nexthops: Vec<NextHop> = Vec::with_capacity(hops.as_slice().len());
+        for via in hops.as_slice() {
+            let facts = RouteFacts {
+                prefix,
+                next_hop: Some(*via),
+                local_block: false,
+                pool,
+                connected: &self.connected,
+            };
+            let nh = match program(&facts) {
+                Programming::Direct { via } => NextHop::direct(via),
+                Programming::IpIp { via } => self.tunnel.tunnel_nexthop(via),
+                // Felix programs VXLAN pools: installing part of an ECMP set would fight it.
+                Programming::VxlanSkip => return None,
+                Programming::Blackhole | Programming::None => continue,
+            };
+            if !nexthops.contains(&nh) {
+                nexthops.push(nh);
+            }
+        }
+        (!nexthops.is_empty()).then(|| Route::via(prefix, nexthops))
+    }
+
+    fn is_vxlan(&self, prefix: IpNet, hops: &Hops) -> bool {
+        let pool = self.pool_of(&prefix);
+        hops.as_slice().iter().any(|via| {
+            program(&RouteFacts {
+                prefix,
+                next_hop: Some(*via),
+                local_block: false,
+                pool,
+                connected: &self.connected,
+            }) == Programming::VxlanSkip
+        })
+    }
+
+    /// The deltas for one Loc-RIB batch, at most one per prefix (the last change wins).
+    pub fn apply_changes(&mut self, changes: Vec<LocRibChange>) -> Vec<RouteDelta> {
+        // Old route per touched prefix, taken before the batch touches it.
+        let mut before: HashMap<IpNet, Option<Route>> = HashMap::new();
+        for change in changes {
+            let prefix = change.prefix.trunc();
+            // Our own blocks are blackholed from the configuration, whatever the Loc-RIB says.
+            if self.is_local_block(&prefix) {
+                continue;
+            }
+            // Routes learned from peers only: what we originate (services, static routes) is
+            // not ours to install.
+            let mut hops: Vec<IpAddr> = Vec::with_capacity(change.routes.len());
+            for r in change.routes.iter().filter(|r| r.peer.is_some()) {
+                if let Some(nh) = r.next_hop {
+                    if !hops.contains(&nh) {
+                        hops.push(nh);
+                    }
+                }
+            }
+            let new = match hops.len() {
+                0 => None,
+                1 => Some(Hops::One(hops[0])),
+                _ => Some(Hops::Ecmp(hops.into_boxed_slice())),
+            };
+            if let std::collections::hash_map::Entry::Vacant(slot) = before.entry(prefix) {
+                let old = self
+                    .routes
+                    .get(&prefix)
+                    .and_then(|h| self.route_for(prefix, h));
+                slot.insert(old);
+            }
+            self.set_hops(prefix, new);
+        }
+        let mut deltas = Vec::with_capacity(before.len());
+        for (prefix, old) in before {
+            let new = self
+                .routes
+                .get(&prefix)
+                .and_then(|h| self.route_for(prefix, h));
+            push_delta(&mut deltas, prefix, old, new);
+        }
+        deltas
+    }
+
+    fn set_hops(&mut self, prefix: IpNet, new: Option<Hops>) {
+        let old = match new {
+            Some(h) => {
+                let vx = self.is_vxlan(prefix, &h);
+                self.vxlan_skipped += usize::from(vx);
+                self.routes.insert(prefix, h)
+            }
+            None => self.routes.remove(&prefix),
+        };
+        if let Some(h) = old {
+            if self.is_vxlan(prefix, &h) {
+                self.vxlan_skipped = self.vxlan_skipped.saturating_sub(1);
+            }
+        }
+    }
+
+    /// New connected subnets: the deltas for routes whose programming depends on them (pools
+    /// with a `CrossSubnet` mode).
+    pub fn set_connected(&mut self, mut connected: Vec<IpNet>) -> Vec<RouteDelta> {
+        connected.sort();
+        connected.dedup();
+        if connected == self.connected {
+            return Vec::new();
+        }
+        let depends =
+            |e: &PoolEncap| e.ipip == EncapMode::CrossSubnet || e.vxlan == EncapMode::CrossSubnet;
+        let affected: Vec<IpNet> = if self.pools.iter().any(|(_, e)| depends(e)) {
+            self.routes
+                .keys()
+                .filter(|p| self.pool_of(p).is_some_and(|e| depends(&e)))
+                .copied()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let old: Vec<(IpNet, Option<Route>, bool)> = affected
+            .iter()
+            .filter_map(|p| {
+                let h = self.routes.get(p)?;
+                Some((*p, self.route_for(*p, h), self.is_vxlan(*p, h)))
+            })
+            .collect();
+        self.connected = connected;
+        let mut deltas = Vec::new();
+        for (prefix, before, was_vxlan) in old {
+            let Some(h) = self.routes.get(&prefix) else {
+                continue;
+            };
+            let now_vxlan = self.is_vxlan(prefix, h);
+            let after = self.route_for(prefix, h);
+            if was_vxlan != now_vxlan {
+                if now_vxlan {
+                    self.vxlan_skipped += 1;
+                } else {
+                    self.vxlan_skipped = self.vxlan_skipped.saturating_sub(1);
+                }
+            }
+            push_delta(&mut deltas, prefix, before, after);
+        }
+        deltas
+    }
+}
+
+fn push_delta(deltas: &mut Vec<RouteDelta>, prefix: IpNet, old: Option<Route>, new: Option<Route>) {
+    match (old, new) {
+        (Some(_), None) => deltas.push(RouteDelta::Remove(prefix)),
+        (old, Some(new)) if old.as_ref() != Some(&new) => deltas.push(RouteDelta::Install(new)),
+        _ => {}
+    }
+}
+
+/// What the startup reconciliation waits for, per configured peer.
+#[derive(Debug, Clone)]
+pub struct PeerGate {
+    pub status: watch::Receiver<PeerStatus>,
+    pub stats: Arc<PeerStats>,
+}
+
+fn peers_converged(gates: &[PeerGate]) -> bool {
+    gates.iter().all(|g| {
+        let st = g.status.borrow();
+        if !st.enabled {
+            return true;
+        }
+        match (&st.established, st.state) {
+            (Some(info), State::Established) => {
+                let want = u64::try_from(info.negotiated.families.len()).unwrap_or(u64::MAX);
+                PeerStats::get(&g.stats.end_of_rib_received) >= want
+            }
+            _ => false,
+        }
+    })
+}
+
+/// The running FIB task.
+pub struct FibTask {
+    /// Counters for metrics.
+    pub counters: Arc<FibCounters>,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl FibTask {
+    /// Starts `fib-sync` in the calling thread's network namespace, blackholes our blocks and
+    /// spawns the task. The returned sender is the RIB actor's Loc-RIB channel.
+    pub async fn spawn(
+        config: &Config,
+        gates: Vec<PeerGate>,
+    ) -> Result<(mpsc::Sender<Vec<LocRibChange>>, FibTask), FibError> {
+        let fib = FibSync::start(fib_config(config)).await?;
+        let mut translator = Translator::new(config);
+        let events = fib.subscribe();
+        let counters = Arc::new(FibCounters::default());
+        let connected = fib.connected_subnets().await?;
+        translator.set_connected(connected);
+        let blackholes: Vec<RouteDelta> = translator
+            .local_routes()
+            .into_iter()
+            .map(RouteDelta::Install)
+            .collect();
+        if !blackholes.is_empty() {
+            counters.record(&fib.apply(blackholes).await?);
+        }
+        let (tx, rx) = mpsc::channel(FIB_QUEUE);
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let run = Runner {
+            fib,
+            translator,
+            counters: counters.clone(),
+            gates,
+        };
+        let task = tokio::spawn(run.run(rx, events, stop_rx));
+        Ok((
+            tx,
+            FibTask {
+                counters,
+                stop: stop_tx,
+                task,
+            },
+        ))
+    }
+
+    /// Stops the task: `fib-sync` removes our routes unless `persist_on_stop` is set.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        if tokio::time::timeout(STOP_TIMEOUT, self.task).await.is_err() {
+            warn!(
+                event = "fib_stop_timeout",
+                "the FIB task did not stop in time"
+            );
+        }
+    }
+}
+
+struct Runner {
+    fib: FibSync,
+    translator: Translator,
+    counters: Arc<FibCounters>,
+    gates: Vec<PeerGate>,
+}
+
+impl Runner {
+    async fn apply(&mut self, deltas: Vec<RouteDelta>) {
+        if deltas.is_empty() {
+            return;
+        }
+        match self.fib.apply(deltas).await {
+            Ok(report) => self.counters.record(&report),
+            Err(e) => warn!(event = "fib_apply_failed", error = %e, "kernel batch failed"),
+        }
+        self.publish();
+    }
+
+    fn publish(&self) {
+        let desired = self.translator.len() + self.translator.local_blocks.len();
+        self.counters.desired.store(
+            u64::try_from(desired).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        self.counters.vxlan_skipped.store(
+            u64::try_from(self.translator.vxlan_skipped()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    async fn reconcile(&mut self) {
+        let desired = self.translator.desired();
+        let n = desired.len();
+        match self.fib.reconcile(desired).await {
+            Ok(report) => {
+                info!(
+                    event = "fib_reconciled",
+                    desired = n,
+                    installed = report.installed,
+                    removed = report.removed,
+                    unchanged = report.unchanged,
+                    "kernel reconciled with the converged RIB"
+                );
+                self.counters.record(&report);
+            }
+            Err(e) => warn!(event = "fib_reconcile_failed", error = %e, "reconciliation failed"),
+        }
+        self.counters.converged.store(true, Ordering::Relaxed);
+    }
+
+    async fn refresh_connected(&mut self) {
+        match self.fib.connected_subnets().await {
+            Ok(c) => {
+                let deltas = self.translator.set_connected(c);
+                if !deltas.is_empty() {
+                    info!(
+                        event = "fib_connected_changed",
+                        routes = deltas.len(),
+                        "connected subnets changed: routes re-evaluated"
+                    );
+                }
+                self.apply(deltas).await;
+            }
+            Err(e) => {
+                warn!(event = "fib_connected_failed", error = %e, "cannot read connected subnets")
+            }
+        }
+    }
+
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Vec<LocRibChange>>,
+        mut events: broadcast::Receiver<FibEvent>,
+        mut stop: oneshot::Receiver<()>,
+    ) {
+        let started = Instant::now();
+        let mut last_batch = started;
+        let mut converged = false;
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        let mut events_open = true;
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                batch = rx.recv() => {
+                    let Some(batch) = batch else { break };
+                    self.counters.batches.fetch_add(1, Ordering::Relaxed);
+                    last_batch = Instant::now();
+                    let deltas = self.translator.apply_changes(batch);
+                    self.apply(deltas).await;
+                }
+                ev = events.recv(), if events_open => match ev {
+                    Ok(FibEvent::AddressAdded { .. } | FibEvent::AddressRemoved { .. })
+                    | Err(broadcast::error::RecvError::Lagged(_)) => self.refresh_connected().await,
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Closed) => events_open = false,
+                },
+                _ = tick.tick(), if !converged => {
+                    let now = Instant::now();
+                    let quiet = now.duration_since(last_batch) >= QUIET;
+                    if (quiet && peers_converged(&self.gates))
+                        || now.duration_since(started) >= STARTUP_WAIT
+                    {
+                        converged = true;
+                        self.reconcile().await;
+                    }
+                }
+            }
+        }
+        let persist = self.translator.tunnel.persist;
+        match self.fib.stop().await {
+            Ok(removed) => info!(event = "fib_stopped", removed, persist, "FIB task stopped"),
+            Err(e) => warn!(event = "fib_stop_failed", error = %e, "FIB clean-up failed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
