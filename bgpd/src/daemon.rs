@@ -5,19 +5,23 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use conf::Config;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::control;
 use crate::error::Error;
 use crate::listener;
+use crate::metrics;
 use crate::neighbor::session_config;
 use crate::peer::{self, PeerHandle};
 use crate::policy_compile::{self, CompiledPolicy};
+use crate::reload::{self, ReloadRequest, ReloadStats, Reloader};
 use crate::rib_actor::{self, RibLink, RibPeer};
 
 /// How long shutdown waits for all peer tasks.
@@ -71,36 +75,45 @@ pub async fn run_with(
             commands: p.commands.clone(),
         })
         .collect();
-    // The FIB task, when it exists, subscribes with `RibRequest::SetFib` on `rib_tx`.
-    let rib_task = rib_actor::spawn(&config, policy, rib_peers, rib_rx, None, route_publisher);
+    // The FIB task ([kernel].enable_writes): Loc-RIB changes to the kernel.
+    let (fib_tx, fib_task) = if config.kernel.enable_writes {
+        let gates = peers
+            .iter()
+            .map(|p| crate::fib::PeerGate {
+                status: p.status.clone(),
+                stats: p.stats.clone(),
+            })
+            .collect();
+        let (tx, task) = crate::fib::FibTask::spawn(&config, gates).await?;
+        (Some(tx), Some(task))
+    } else {
+        (None, None)
+    };
+    let rib_task = rib_actor::spawn(&config, policy, rib_peers, rib_rx, fib_tx, route_publisher);
     let (down_tx, mut down_rx) = watch::channel(false);
-    let control = control_sockets.serve(Arc::new(control::ControlState {
+    let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<ReloadRequest>(4);
+    let (control_tx, control_rx) = watch::channel(Arc::new(control::ControlState {
         router_id: config.router_id,
         local_as: config.local_as,
         boot,
         reconfigured: boot,
-        config_path,
-        peers: peers
-            .iter()
-            .map(|p| control::PeerView {
-                neighbor: p.neighbor.clone(),
-                status: p.status.clone(),
-                stats: p.stats.clone(),
-                commands: p.commands.clone(),
-            })
-            .collect(),
+        config_path: config_path.clone(),
+        peers: peers.iter().map(reload::peer_view).collect(),
         routes: route_snapshot,
         shutdown: down_tx,
+        reload: Some(reload_tx),
     }));
-    let routes: listener::Routes = Arc::new(
+    let control = control_sockets.serve(control_rx);
+    let routes: listener::Routes = Arc::new(RwLock::new(
         peers
             .iter()
             .map(|p| (p.neighbor.address, p.commands.clone()))
             .collect::<HashMap<_, _>>(),
-    );
+    ));
+    let listeners: Vec<Arc<TcpListener>> = listeners.into_iter().map(Arc::new).collect();
     let accept: Vec<_> = listeners
-        .into_iter()
-        .map(|l| tokio::spawn(listener::accept_loop(l, routes.clone())))
+        .iter()
+        .map(|l| tokio::spawn(listener::accept_loop(l.clone(), routes.clone())))
         .collect();
     info!(
         event = "started",
@@ -109,11 +122,56 @@ pub async fn run_with(
         neighbors = config.neighbors.len(),
         "bgpd started"
     );
-    tokio::select! {
-        _ = shutdown => {}
-        _ = down_rx.wait_for(|down| *down) => {}
+    let stats = Arc::new(ReloadStats::default());
+    // The RIB ids of the first configuration's peers: their position + 1.
+    let reload_ids = peers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.neighbor.name.clone(), policy_compile::peer_id(i)))
+        .collect();
+    let reload_next = peers.len() + 1;
+    let mut reloader = Reloader {
+        config: Arc::new(config),
+        config_path,
+        peers,
+        routes,
+        listeners,
+        rib: Some(rib_tx.clone()),
+        ids: reload_ids,
+        next_id: u32::try_from(reload_next).unwrap_or(u32::MAX),
+        stop: stop_rx,
+        control: control_tx,
+        stats: stats.clone(),
+        leaving: Vec::new(),
+        metrics: metrics::Server::default(),
+    };
+    reloader.metrics = metrics::start(
+        &reloader.config.metrics,
+        reloader.control.subscribe(),
+        stats,
+    );
+    // SIGHUP reloads the configuration file, as BIRD does (confd's `sv hup bird`).
+    let mut hup = signal(SignalKind::hangup()).map_err(Error::Signal)?;
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = down_rx.wait_for(|down| *down) => break,
+            Some(()) = hup.recv() => {
+                info!(event = "signal", signal = "SIGHUP", "reloading the configuration");
+                let _ = reloader.reload(None).await;
+            }
+            Some(req) = reload_rx.recv() => {
+                let r = reloader.reload(req.path).await;
+                let _ = req.reply.send(r);
+            }
+        }
     }
     info!(event = "shutting_down", "shutting down");
+    reloader.metrics.stop();
+    let peers = std::mem::take(&mut reloader.peers);
+    let leaving = std::mem::take(&mut reloader.leaving);
+    drop(reloader);
     control.stop();
     for a in &accept {
         a.abort();
@@ -122,6 +180,9 @@ pub async fn run_with(
     let all = async {
         for p in peers {
             let _ = p.task.await;
+        }
+        for t in leaving {
+            let _ = t.await;
         }
     };
     if tokio::time::timeout(SHUTDOWN_TIMEOUT, all).await.is_err() {
@@ -132,6 +193,10 @@ pub async fn run_with(
     }
     drop(rib_tx);
     rib_task.abort();
+    if let Some(fib) = fib_task {
+        // Our routes stay in the kernel when [kernel].persist_on_stop is set.
+        fib.stop().await;
+    }
     info!(event = "exit", "bgpd stopped");
     Ok(())
 }

@@ -24,6 +24,8 @@ pub enum Error {
     Control(#[from] crate::control::SocketError),
     #[error("routing policy: {0}")]
     Policy(#[from] policy::error::PolicyError),
+    #[error("kernel routing table: {0}")]
+    Fib(#[from] fib_sync::FibError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }

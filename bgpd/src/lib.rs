@@ -13,19 +13,25 @@
 //!   RIB's decision options; the RIB's import/export hooks over them.
 //! - [`rib_actor`]: the task owning the RIB: batches from peer tasks in, UPDATEs out (encoded
 //!   once per update group), Loc-RIB changes to the FIB task, route snapshots for `show route`.
+//! - [`fib`]: the FIB task: Loc-RIB changes → `policy::program` → kernel routes (`fib-sync`).
 //! - [`status`]: per-peer status snapshots and operator commands (for the control socket).
 //! - [`control`]: the BIRD 1.6-compatible control socket and the `bgpctl` client's parsing.
-//! - [`daemon`]: wiring and shutdown.
+//! - [`reload`]: live reconfiguration (SIGHUP, `configure`): diff → per-peer operations.
+//! - [`metrics`]: the Prometheus endpoint (`[metrics] listen`).
+//! - [`daemon`]: wiring, reload loop and shutdown.
 //! - [`error`]: [`Error`], the crate's error type.
 
 pub mod control;
 pub mod daemon;
 pub mod error;
+pub mod fib;
 pub mod fsm;
 pub mod listener;
+pub mod metrics;
 pub mod neighbor;
 pub mod peer;
 pub mod policy_compile;
+pub mod reload;
 pub mod rib_actor;
 pub mod socket;
 pub mod stats;

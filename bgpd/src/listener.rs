@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use bgp_proto::notification::{cease_subcode, code};
@@ -25,11 +25,19 @@ const MAX_REJECTING: usize = 64;
 
 static REJECTING: AtomicUsize = AtomicUsize::new(0);
 
-/// Where accepted connections go: the command channel of each neighbor's task, by address.
-pub type Routes = Arc<HashMap<IpAddr, mpsc::Sender<PeerCommand>>>;
+/// Where accepted connections go: the command channel of each neighbor's task, by address
+/// (replaced on reload).
+pub type Routes = Arc<RwLock<HashMap<IpAddr, mpsc::Sender<PeerCommand>>>>;
+
+/// New routes for `routes` (after a reload added or removed neighbors).
+pub fn replace_routes(routes: &Routes, map: HashMap<IpAddr, mpsc::Sender<PeerCommand>>) {
+    // A poisoned lock only means a panic elsewhere while holding it: the map is still whole.
+    let mut g = routes.write().unwrap_or_else(|e| e.into_inner());
+    *g = map;
+}
 
 /// Accepts connections on `listener` until the task is dropped.
-pub async fn accept_loop(listener: TcpListener, routes: Routes) {
+pub async fn accept_loop(listener: Arc<TcpListener>, routes: Routes) {
     let local = listener.local_addr().ok();
     loop {
         let (stream, remote) = match listener.accept().await {
@@ -47,7 +55,12 @@ pub async fn accept_loop(listener: TcpListener, routes: Routes) {
 
 fn dispatch(stream: TcpStream, remote: SocketAddr, routes: &Routes) {
     let ip = remote.ip().to_canonical();
-    match routes.get(&ip) {
+    let tx = routes
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&ip)
+        .cloned();
+    match tx {
         Some(tx) => match tx.try_send(PeerCommand::Incoming(stream)) {
             Ok(()) => {}
             // On full: the peer task is behind; drop the connection, the peer will retry.

@@ -54,6 +54,15 @@ pub enum PeerCommand {
     Admin(AdminCommand),
     /// The RIB found this connection's write queue full: the peer stopped reading, close it.
     RibWriteStuck(ConnId),
+    /// Removed by a reload: Cease / Peer De-configured (RFC 4486 §4), then the task ends.
+    Deconfigure,
+    /// New settings from a reload; `reset`: Cease / Other Configuration Change first, then a
+    /// new session with them; otherwise they apply in place (next connection / session).
+    Reconfigure {
+        neighbor: Box<Neighbor>,
+        config: Box<SessionConfig>,
+        reset: bool,
+    },
 }
 
 /// What the daemon keeps of a running peer task.
@@ -181,6 +190,7 @@ impl PeerTask {
         mut shutdown: watch::Receiver<bool>,
     ) {
         self.input(Input::Start);
+        let mut farewell = cease_subcode::ADMINISTRATIVE_SHUTDOWN;
         loop {
             let deadline = self.session.poll_timeout();
             let sleep = async {
@@ -195,6 +205,13 @@ impl PeerTask {
                     PeerCommand::Incoming(stream) => self.incoming(stream),
                     PeerCommand::Admin(cmd) => self.admin(cmd),
                     PeerCommand::RibWriteStuck(conn) => self.input(Input::Closed { conn }),
+                    PeerCommand::Deconfigure => {
+                        farewell = cease_subcode::PEER_DECONFIGURED;
+                        break;
+                    }
+                    PeerCommand::Reconfigure { neighbor, config, reset } => {
+                        self.reconfigure(*neighbor, *config, reset)
+                    }
                 },
                 Some(ev) = events.recv() => {
                     self.event(ev);
@@ -211,11 +228,13 @@ impl PeerTask {
             self.flush_rib().await;
             self.closing.retain(|t| !t.is_finished());
         }
-        // RFC 8203 / RFC 9003: Cease / Administrative Shutdown with a short message.
-        let n = Notification::cease_with_communication(
-            cease_subcode::ADMINISTRATIVE_SHUTDOWN,
-            SHUTDOWN_MESSAGE,
-        );
+        // RFC 8203 / RFC 9003: Cease / Administrative Shutdown with a short message; a
+        // neighbor removed by reload gets Peer De-configured (RFC 4486 §4).
+        let n = if farewell == cease_subcode::ADMINISTRATIVE_SHUTDOWN {
+            Notification::cease_with_communication(farewell, SHUTDOWN_MESSAGE)
+        } else {
+            Notification::new(code::CEASE, farewell, Vec::new())
+        };
         self.input(Input::Stop(n));
         let flush = futures_join(std::mem::take(&mut self.closing));
         if tokio::time::timeout(FLUSH_TIMEOUT, flush).await.is_err() {
@@ -278,6 +297,31 @@ impl PeerTask {
         }
     }
 
+    /// A reload changed this neighbor (see [`PeerCommand::Reconfigure`]).
+    fn reconfigure(&mut self, neighbor: Neighbor, config: SessionConfig, reset: bool) {
+        self.neighbor = neighbor;
+        if reset {
+            info!(
+                event = "reconfigure_reset",
+                "settings changed, session reset"
+            );
+            let n = Notification::new(
+                code::CEASE,
+                cease_subcode::OTHER_CONFIGURATION_CHANGE,
+                Vec::new(),
+            );
+            let enabled = self.status.is_enabled();
+            self.input(Input::Stop(n));
+            self.session = Session::new(config, Jitter::new(rand::random()));
+            if enabled {
+                self.input(Input::Start);
+            }
+        } else {
+            debug!(event = "reconfigure", "settings updated in place");
+            self.session.set_config(config);
+        }
+    }
+
     fn incoming(&mut self, stream: TcpStream) {
         if let Err(e) = socket::accepted(&stream, &self.neighbor) {
             warn!(event = "socket_option_failed", error = %e, "cannot set socket options");
@@ -335,6 +379,7 @@ impl PeerTask {
         );
         let (wtx, mut wrx) = mpsc::channel::<Bytes>(WRITE_QUEUE);
         let events = self.events_tx.clone();
+        let stats = self.stats.clone();
         let writer_task = tokio::spawn(
             async move {
                 while let Some(data) = wrx.recv().await {
@@ -343,6 +388,7 @@ impl PeerTask {
                         let _ = events.send(Event::Closed { conn }).await;
                         return;
                     }
+                    stats.record_sent(&data);
                 }
                 // The session closed this connection: everything queued is written.
                 let _ = wr.shutdown().await;
@@ -534,11 +580,17 @@ impl PeerTask {
             }
             Output::RouteRefresh { request } => {
                 debug!(event = "route_refresh", request = ?request, "ROUTE-REFRESH received");
-                if let Some(f) = request.family() {
+                // RFC 7313 §4: BoRR / EoRR markers are not requests.
+                let normal =
+                    request.subtype == bgp_proto::route_refresh::RouteRefreshSubtype::Normal;
+                if let (Some(f), true) = (request.family(), normal) {
                     self.queue_for_rib(PeerEvent::RouteRefresh(f));
                 }
             }
             Output::NotificationSent { conn, notification } => {
+                self.stats
+                    .notifications_sent
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 self.status.error(LastError::Sent(notification.clone()));
                 warn!(
                     event = "notification_sent",
@@ -550,6 +602,9 @@ impl PeerTask {
                 );
             }
             Output::NotificationReceived { conn, notification } => {
+                self.stats
+                    .notifications_received
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 self.status.error(LastError::Received(notification.clone()));
                 warn!(
                     event = "notification_received",

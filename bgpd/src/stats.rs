@@ -25,7 +25,16 @@ pub struct PeerStats {
     pub prefixes_rejected: AtomicU64,
     /// Routes in this peer's Adj-RIB-Out now (its update group's), 0 while down.
     pub prefixes_advertised: AtomicU64,
+    /// UPDATEs written to the peer's connections (counted by the writers).
+    pub updates_sent: AtomicU64,
+    pub notifications_sent: AtomicU64,
+    pub notifications_received: AtomicU64,
 }
+
+/// The BGP header: marker (16), length (2), type (1) (RFC 4271 §4.1).
+const HEADER_LEN: usize = 19;
+/// Message type UPDATE (RFC 4271 §4.1).
+const TYPE_UPDATE: u8 = 2;
 
 /// What one UPDATE contributed, for the log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -65,6 +74,25 @@ impl PeerStats {
             self.end_of_rib_received.fetch_add(1, Ordering::Relaxed);
         }
         c
+    }
+
+    /// Counts the UPDATEs in `data`, one or more whole messages as written to a connection.
+    pub fn record_sent(&self, data: &[u8]) {
+        let mut off = 0;
+        let mut updates = 0;
+        while data.len() >= off + HEADER_LEN {
+            let len = usize::from(u16::from_be_bytes([data[off + 16], data[off + 17]]));
+            if data[off + 18] == TYPE_UPDATE {
+                updates += 1;
+            }
+            if len < HEADER_LEN {
+                break;
+            }
+            off += len;
+        }
+        if updates > 0 {
+            self.updates_sent.fetch_add(updates, Ordering::Relaxed);
+        }
     }
 
     pub fn get(counter: &AtomicU64) -> u64 {
@@ -107,5 +135,27 @@ mod tests {
         assert_eq!(PeerStats::get(&s.prefixes_withdrawn), 2);
         assert_eq!(PeerStats::get(&s.treat_as_withdraw), 1);
         assert_eq!(PeerStats::get(&s.end_of_rib_received), 1);
+    }
+
+    #[test]
+    fn counts_sent_updates_in_concatenated_messages() {
+        let s = PeerStats::default();
+        let mut data = Vec::new();
+        let msg = |t: u8, body: &[u8]| {
+            let mut m = vec![0xff; 16];
+            m.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
+            m.push(t);
+            m.extend_from_slice(body);
+            m
+        };
+        data.extend(msg(2, &[0, 0, 0, 0]));
+        data.extend(msg(4, &[]));
+        data.extend(msg(2, &[0, 0, 0, 0]));
+        s.record_sent(&data);
+        s.record_sent(&msg(3, &[6, 2]));
+        assert_eq!(PeerStats::get(&s.updates_sent), 2);
+        // A truncated header is not counted.
+        s.record_sent(&data[..10]);
+        assert_eq!(PeerStats::get(&s.updates_sent), 2);
     }
 }

@@ -173,6 +173,11 @@ impl StatusTx {
         self.error(LastError::Socket(text));
     }
 
+    /// False after `disable` (a reload's reset does not re-enable a disabled peer).
+    pub fn is_enabled(&self) -> bool {
+        self.0.borrow().enabled
+    }
+
     pub fn enabled(&self, enabled: bool) {
         // An operator's action starts a fresh error history (BIRD's BE_MAN_DOWN hides ours).
         self.update(|s| {

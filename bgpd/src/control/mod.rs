@@ -38,7 +38,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Semaphore;
 use tracing::{debug, info, warn, Instrument};
 
-pub use state::{ControlState, Family, PeerView, RouteSnapshot, View};
+pub use state::{ControlState, Family, PeerView, RouteSnapshot, StateWatch, View};
 
 /// Longest command line accepted (BIRD's CLI receive buffer is 4 KiB too).
 pub const MAX_LINE: usize = 4096;
@@ -76,8 +76,8 @@ pub fn bind(path: &Path, mode: u32) -> Result<UnixListener, SocketError> {
     Ok(l)
 }
 
-/// Serves `listener` for `view` until the task is dropped.
-pub async fn serve(listener: UnixListener, view: View) {
+/// Serves `listener` for the `family` view of `states` until the task is dropped.
+pub async fn serve(listener: UnixListener, states: StateWatch, family: Family) {
     let slots = Arc::new(Semaphore::new(MAX_CLIENTS));
     let mut next_id: u64 = 0;
     loop {
@@ -101,11 +101,11 @@ pub async fn serve(listener: UnixListener, view: View) {
             continue;
         };
         next_id += 1;
-        let view = view.clone();
-        let span = tracing::debug_span!("control", client = next_id, family = ?view.family);
+        let states = states.clone();
+        let span = tracing::debug_span!("control", client = next_id, family = ?family);
         tokio::spawn(
             async move {
-                let r = client_task(stream, view).await;
+                let r = client_task(stream, states, family).await;
                 debug!(event = "control_client_done", end = %r.describe(), "control client gone");
                 drop(permit);
             }
@@ -189,7 +189,7 @@ impl LineReader {
     }
 }
 
-async fn client_task(mut stream: UnixStream, view: View) -> End {
+async fn client_task(mut stream: UnixStream, states: StateWatch, family: Family) -> End {
     let mut framer = reply::Framer::new();
     reply::greeting(&mut framer);
     if let Err(e) = write(&mut stream, framer.take().as_bytes()).await {
@@ -212,7 +212,11 @@ async fn client_task(mut stream: UnixStream, view: View) -> End {
                 }
                 Line::Command(text) => {
                     debug!(event = "control_command", command = %text.escape_debug(), "command");
-                    let v = view.clone();
+                    // The state as of this command (a reload may have replaced it).
+                    let v = View {
+                        state: states.borrow().clone(),
+                        family,
+                    };
                     let mut f = std::mem::take(&mut framer);
                     // Commands may read files (`configure check`): off the async workers.
                     let r = tokio::task::spawn_blocking(move || {
@@ -239,7 +243,7 @@ async fn client_task(mut stream: UnixStream, view: View) -> End {
                     event = "control_down",
                     "shutdown requested on the control socket"
                 );
-                view.state.shutdown.send_replace(true);
+                states.borrow().shutdown.send_replace(true);
                 return End::Shutdown;
             }
             if let Err(e) = written {
@@ -272,18 +276,14 @@ impl Bound {
         Ok(Bound { sockets })
     }
 
-    /// Starts serving every socket over `state`.
-    pub fn serve(self, state: Arc<ControlState>) -> Control {
+    /// Starts serving every socket over the current value of `states`.
+    pub fn serve(self, states: StateWatch) -> Control {
         let mut c = Control {
             tasks: Vec::new(),
             paths: Vec::new(),
         };
         for (l, path, family) in self.sockets {
-            let view = View {
-                state: state.clone(),
-                family,
-            };
-            c.tasks.push(tokio::spawn(serve(l, view)));
+            c.tasks.push(tokio::spawn(serve(l, states.clone(), family)));
             c.paths.push(path);
         }
         c

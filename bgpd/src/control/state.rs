@@ -45,7 +45,12 @@ pub struct ControlState {
     pub routes: RouteSnapshot,
     /// Set to true by `down`.
     pub shutdown: watch::Sender<bool>,
+    /// Where `configure` sends reload requests; `None`: reloads are not served.
+    pub reload: Option<crate::reload::ReloadSender>,
 }
+
+/// The control sockets' current state; a reload publishes a new one (new peers, names).
+pub type StateWatch = watch::Receiver<Arc<ControlState>>;
 
 /// Which address family a socket serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

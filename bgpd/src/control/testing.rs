@@ -65,6 +65,7 @@ pub fn view_with(peers: &[(&str, &str)]) -> (View, Keep) {
         peers: views,
         routes: routes_rx,
         shutdown,
+        reload: None,
     };
     let view = View {
         state: Arc::new(state),

@@ -266,6 +266,12 @@ impl Session {
         &self.config
     }
 
+    /// New settings without a reset (reload): the running session keeps what it negotiated;
+    /// the next connection attempt, OPEN and session use these.
+    pub fn set_config(&mut self, config: SessionConfig) {
+        self.config = config;
+    }
+
     /// The RFC 4271 state, derived from the connections.
     pub fn state(&self) -> State {
         if !self.started || self.idle_until.is_some() {

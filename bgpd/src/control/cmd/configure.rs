@@ -1,51 +1,88 @@
-//! `configure [soft] ["FILE"]` and `configure check ["FILE"]` (BIRD 1.6 `cmd_check_config`,
-//! `cmd_reconfig`). The file (default: the one the daemon started with) is loaded and fully
-//! validated with `conf`: `0002-Reading configuration from F`, then `0020 Configuration OK`
-//! or `8002` with every error. Applying a configuration at run time is not implemented yet, so
-//! `configure` without `check` validates and then answers `8006 Reconfiguration not
-//! supported...` instead of pretending it reconfigured.
+//! `configure [soft] ["FILE"]` and `configure check ["FILE"]` (BIRD 1.6 `cmd_reconfig`,
+//! `cmd_check_config` in `sysdep/unix/main.c`). The file (default: the one the daemon started
+//! with) is loaded and fully validated with `conf`: `0002-Reading configuration from F`, then
+//! - `configure check`: `0020 Configuration OK`;
+//! - `configure`: the daemon applies it ([`crate::reload`]) and answers `0003 Reconfigured`;
+//! - on errors (both): `8002 F, line N: message`, one line per error (BIRD prints the first
+//!   only, in the same form), and the running configuration stays.
+//!
+//! Without a reload channel (unit tests), `configure` answers `8006` and applies nothing.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use conf::Config;
+use tokio::sync::oneshot;
 
 use crate::control::reply::{code, Framer};
 use crate::control::state::View;
+use crate::reload::{self, ReloadRequest};
 
-pub fn run(view: &View, check: bool, file: Option<&str>, f: &mut Framer) {
-    let path = file.map(Path::new).or(view.state.config_path.as_deref());
-    let result = match path {
-        Some(p) => {
-            f.line(
-                code::READING_CONFIG,
-                &format!("Reading configuration from {}", p.display()),
-            );
-            Config::load(p)
-        }
-        None => {
-            f.line(
-                code::READING_CONFIG,
-                "Reading configuration from the embedded default",
-            );
-            Config::embedded_default()
-        }
+/// BIRD's `CONF_DONE` reply (`0003 Reconfigured`).
+pub const RECONFIGURED: u16 = 3;
+
+fn errors(all: &[String], f: &mut Framer) {
+    let Some((last, first)) = all.split_last() else {
+        return f.end(code::CONFIG_ERROR, "invalid configuration");
     };
-    match result {
-        Ok(_) if check => f.end(code::CONFIG_OK, "Configuration OK"),
-        Ok(_) => f.end(
-            code::RELOAD_FAILED,
-            "Reconfiguration not supported yet: configuration OK but not applied",
+    for e in first {
+        f.line(code::CONFIG_ERROR, e);
+    }
+    f.end(code::CONFIG_ERROR, last);
+}
+
+/// Runs on a blocking thread (the control socket runs commands off the async workers).
+pub fn run(view: &View, check: bool, file: Option<&str>, f: &mut Framer) {
+    let path: Option<PathBuf> = file
+        .map(PathBuf::from)
+        .or_else(|| view.state.config_path.clone());
+    match &path {
+        Some(p) => f.line(
+            code::READING_CONFIG,
+            &format!("Reading configuration from {}", p.display()),
         ),
-        Err(errors) => {
-            let all: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-            let (last, first) = match all.split_last() {
-                Some(x) => x,
-                None => return f.end(code::CONFIG_ERROR, "invalid configuration"),
+        None => f.line(
+            code::READING_CONFIG,
+            "Reading configuration from the embedded default",
+        ),
+    }
+    match (&view.state.reload, check) {
+        (Some(tx), false) => {
+            let (reply, rx) = oneshot::channel();
+            let req = ReloadRequest {
+                path: path.clone(),
+                reply,
             };
-            for e in first {
-                f.line(code::CONFIG_ERROR, e);
+            if tx.blocking_send(req).is_err() {
+                return f.end(
+                    code::RELOAD_FAILED,
+                    "Reconfiguration failed: daemon stopping",
+                );
             }
-            f.end(code::CONFIG_ERROR, last);
+            match rx.blocking_recv() {
+                Ok(Ok(_)) => f.end(RECONFIGURED, "Reconfigured"),
+                Ok(Err(rejected)) => errors(&rejected.errors, f),
+                Err(_) => f.end(
+                    code::RELOAD_FAILED,
+                    "Reconfiguration failed: daemon stopping",
+                ),
+            }
+        }
+        _ => {
+            let result = match &path {
+                Some(p) => Config::load(Path::new(p)),
+                None => Config::embedded_default(),
+            };
+            match result {
+                Ok(_) if check => f.end(code::CONFIG_OK, "Configuration OK"),
+                Ok(_) => f.end(
+                    code::RELOAD_FAILED,
+                    "Reconfiguration not available: configuration OK but not applied",
+                ),
+                Err(e) => {
+                    let all: Vec<String> = e.iter().map(reload::bird_error).collect();
+                    errors(&all, f);
+                }
+            }
         }
     }
 }
@@ -83,11 +120,14 @@ mod tests {
         let errors: Vec<&str> = t.lines().skip(1).collect();
         assert!(errors.last().unwrap().starts_with("8002 "), "{t}");
         assert!(t.contains("bogus"), "the unknown field is named: {t}");
-        assert!(t.contains("bad.toml:"), "errors carry file and line: {t}");
+        assert!(
+            t.contains("bad.toml, line 3: "),
+            "errors carry file and line: {t}"
+        );
         run(&view, false, Some(good.to_str().unwrap()), &mut f);
-        assert!(f.take().ends_with(
-            "\n8006 Reconfiguration not supported yet: configuration OK but not applied\n"
-        ));
+        assert!(f
+            .take()
+            .ends_with("\n8006 Reconfiguration not available: configuration OK but not applied\n"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,0 +1,490 @@
+//! Live reconfiguration (SIGHUP, or `configure` on the control socket), without flaps.
+//!
+//! A reload loads and validates the file; on any error the running configuration stays and the
+//! errors are returned with file and line. Otherwise [`plan`] turns `conf::diff(old, new)` into
+//! per-peer operations and [`Reloader::apply`] carries them out:
+//! - unchanged neighbors: nothing at all (their task, connection and counters stay);
+//! - changed, without a field whose [`conf::NeighborField::effect`] is `Reset`: the task gets
+//!   the new settings in place (description, timers for the next session, ...);
+//! - changed with such a field (address, AS, MD5, TTL, capabilities): Cease / Other
+//!   Configuration Change (RFC 4486 §4, subcode 6), then a new session with the new settings;
+//! - removed: Cease / Peer De-configured (subcode 3), the task ends;
+//! - added: a new task (and a route for its address in the listener, and its TCP-MD5 key on
+//!   the listening sockets);
+//! - router id / AS / cluster id: every session is reset as above;
+//! - routing policy (filters, next hop, reflection), blocks, pools, advertisements: the RIB
+//!   actor gets the new configuration and peer ids ([`RibRequest::Reconfigure`]): it imports
+//!   and exports again and sends only the differences, without a session reset.
+//!
+//! Parts that cannot change at run time (listen addresses, control socket paths, kernel
+//! settings, the RIB's router id / AS) are reported in [`Outcome::needs_restart`] and keep
+//! their old values (listen) or apply at the next start.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use conf::{Config, ConfigEvent, GlobalField, NeighborField, NeighborName, PolicyScope};
+use ipnet::IpNet;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{info, warn};
+
+use crate::control::{ControlState, PeerView};
+use crate::listener::Routes;
+use crate::neighbor::session_config;
+use crate::peer::{self, PeerCommand, PeerHandle};
+use crate::rib_actor::{Reconfigure, ReloadPeer, RibLink, RibRequest, RibSender};
+use rib::PeerId;
+
+/// How long a removed peer's task may take to send its Cease and end.
+pub const REMOVE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What happens to one neighbor on reload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerOp {
+    /// Removed from the configuration: Cease / Peer De-configured, task ends.
+    Stop(NeighborName),
+    /// New in the configuration: a task is started.
+    Start(NeighborName),
+    /// Reset: Cease / Other Configuration Change, then a session with the new settings.
+    Reset {
+        name: NeighborName,
+        fields: Vec<NeighborField>,
+        global: Vec<GlobalField>,
+    },
+    /// New settings in place, the session stays.
+    Update {
+        name: NeighborName,
+        fields: Vec<NeighborField>,
+    },
+}
+
+/// What a reload does, computed from the two configurations alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Per-neighbor operations; neighbors not named here are left alone.
+    pub peers: Vec<PeerOp>,
+    /// Routes to re-evaluate (import/export policy changed), without a session reset.
+    pub policy: Option<PolicyScope>,
+    /// Local blocks to announce / withdraw.
+    pub blocks_added: Vec<IpNet>,
+    pub blocks_removed: Vec<IpNet>,
+    /// Programming (pools) or metrics changed.
+    pub pools_changed: bool,
+    pub metrics_changed: bool,
+    /// Changed settings that only a restart applies.
+    pub needs_restart: Vec<&'static str>,
+}
+
+impl Plan {
+    /// Nothing to do.
+    pub fn is_empty(&self) -> bool {
+        *self == Plan::default()
+    }
+
+    /// The names of the neighbors whose session is reset or stopped.
+    pub fn disrupted(&self) -> Vec<&NeighborName> {
+        self.peers
+            .iter()
+            .filter_map(|op| match op {
+                PeerOp::Stop(n) | PeerOp::Reset { name: n, .. } => Some(n),
+                PeerOp::Start(_) | PeerOp::Update { .. } => None,
+            })
+            .collect()
+    }
+}
+
+/// Computes what reloading from `old` to `new` does.
+pub fn plan(old: &Config, new: &Config) -> Plan {
+    let d = conf::diff(old, new);
+    let mut p = Plan::default();
+    for ev in d.events() {
+        match ev {
+            ConfigEvent::GlobalReset { fields } => {
+                // Every neighbor kept by name restarts (router id / AS are in every OPEN).
+                let gone: HashSet<&NeighborName> = d.neighbors_removed.iter().collect();
+                let added: HashSet<&NeighborName> = d.neighbors_added.iter().collect();
+                for n in &new.neighbors {
+                    if gone.contains(&n.name) || added.contains(&n.name) {
+                        continue;
+                    }
+                    let changed = d
+                        .neighbors_changed
+                        .iter()
+                        .find(|c| c.name == n.name)
+                        .map(|c| c.fields.clone())
+                        .unwrap_or_default();
+                    p.peers.push(PeerOp::Reset {
+                        name: n.name.clone(),
+                        fields: changed,
+                        global: fields.clone(),
+                    });
+                }
+            }
+            ConfigEvent::ListenChanged => p.needs_restart.push("listen"),
+            ConfigEvent::NeighborRemoved(n) => p.peers.push(PeerOp::Stop(n)),
+            ConfigEvent::NeighborAdded(n) => p.peers.push(PeerOp::Start(n)),
+            ConfigEvent::NeighborReset { name, fields } => p.peers.push(PeerOp::Reset {
+                name,
+                fields,
+                global: Vec::new(),
+            }),
+            ConfigEvent::NeighborUpdated { name, fields } => {
+                p.peers.push(PeerOp::Update { name, fields })
+            }
+            ConfigEvent::PolicyChanged(scope) => p.policy = Some(scope),
+            ConfigEvent::BlocksChanged { added, removed } => {
+                p.blocks_added = added;
+                p.blocks_removed = removed;
+            }
+            ConfigEvent::PoolsChanged => p.pools_changed = true,
+            ConfigEvent::KernelChanged => p.needs_restart.push("kernel"),
+            ConfigEvent::ControlChanged => p.needs_restart.push("control"),
+            ConfigEvent::MetricsChanged => p.metrics_changed = true,
+        }
+    }
+    p
+}
+
+/// Why a reload was not applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// The file read (`None`: the embedded default).
+    pub path: Option<PathBuf>,
+    /// One line per error, BIRD style: `FILE, line N: field: message`.
+    pub errors: Vec<String>,
+}
+
+/// What an applied reload did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub path: Option<PathBuf>,
+    pub plan: Plan,
+    pub needs_restart: Vec<&'static str>,
+}
+
+/// The result a reload request gets.
+pub type ReloadResult = Result<Outcome, Rejected>;
+
+/// A reload request from the control socket.
+#[derive(Debug)]
+pub struct ReloadRequest {
+    /// The file to read; `None`: the running one.
+    pub path: Option<PathBuf>,
+    pub reply: oneshot::Sender<ReloadResult>,
+}
+
+/// How the control socket asks for reloads.
+pub type ReloadSender = mpsc::Sender<ReloadRequest>;
+
+/// One configuration error as BIRD's `cmd_read_config` prints it (`FILE, line N: message`).
+pub fn bird_error(e: &conf::ConfigError) -> String {
+    let mut s = match &e.location {
+        Some(l) => format!("{}, line {}: ", e.file, l.line),
+        None => format!("{}: ", e.file),
+    };
+    if !e.path.is_empty() {
+        s.push_str(&e.path);
+        s.push_str(": ");
+    }
+    s.push_str(&e.message);
+    if let Some(h) = &e.hint {
+        s.push_str(" (hint: ");
+        s.push_str(h);
+        s.push(')');
+    }
+    s
+}
+
+/// Loads `path` (or the embedded default), as a reload does.
+pub fn load(path: Option<&Path>) -> Result<Config, Rejected> {
+    let r = match path {
+        Some(p) => Config::load(p),
+        None => Config::embedded_default(),
+    };
+    r.map_err(|errors| Rejected {
+        path: path.map(Path::to_path_buf),
+        errors: errors.iter().map(bird_error).collect(),
+    })
+}
+
+/// Counters of reloads (for metrics).
+#[derive(Debug, Default)]
+pub struct ReloadStats {
+    pub reloads: std::sync::atomic::AtomicU64,
+    pub failures: std::sync::atomic::AtomicU64,
+}
+
+/// The running daemon as reloads see it: the configuration, the peer tasks, and what must
+/// learn about new peers (listener, control socket).
+pub struct Reloader {
+    pub config: Arc<Config>,
+    pub config_path: Option<PathBuf>,
+    /// Peer tasks in configuration order.
+    pub peers: Vec<PeerHandle>,
+    pub routes: Routes,
+    pub listeners: Vec<Arc<TcpListener>>,
+    /// The RIB actor, if routes flow: it gets the new policy, originated routes and peers.
+    pub rib: Option<RibSender>,
+    /// Each peer's id in the RIB (the same in its task's [`RibLink`]), by name.
+    pub ids: HashMap<NeighborName, PeerId>,
+    /// The next id for a neighbor added by reload.
+    pub next_id: u32,
+    pub stop: watch::Receiver<bool>,
+    /// The control socket's view, replaced after each reload.
+    pub control: watch::Sender<Arc<ControlState>>,
+    pub stats: Arc<ReloadStats>,
+    /// Tasks of removed peers still sending their Cease.
+    pub leaving: Vec<tokio::task::JoinHandle<()>>,
+    /// The metrics endpoint (restarted when `[metrics]` changes).
+    pub metrics: crate::metrics::Server,
+}
+
+impl Reloader {
+    /// Reloads from `path` (default: the running file); on error nothing changes.
+    pub async fn reload(&mut self, path: Option<PathBuf>) -> ReloadResult {
+        use std::sync::atomic::Ordering::Relaxed;
+        let path = path.or_else(|| self.config_path.clone());
+        let new = {
+            let p = path.clone();
+            match tokio::task::spawn_blocking(move || load(p.as_deref())).await {
+                Ok(r) => r,
+                Err(e) => Err(Rejected {
+                    path: path.clone(),
+                    errors: vec![format!("configuration loader failed: {e}")],
+                }),
+            }
+        };
+        let mut new = match new {
+            Ok(c) => c,
+            Err(r) => {
+                self.stats.failures.fetch_add(1, Relaxed);
+                warn!(event = "reload_failed", errors = ?r.errors, "configuration not reloaded");
+                return Err(r);
+            }
+        };
+        // The control socket path of the running daemon stays (it is not re-bound).
+        new.control.socket = self.config.control.socket.clone();
+        let outcome = self.apply(new, path).await;
+        self.stats.reloads.fetch_add(1, Relaxed);
+        Ok(outcome)
+    }
+
+    /// Applies a valid configuration.
+    pub async fn apply(&mut self, mut new: Config, path: Option<PathBuf>) -> Outcome {
+        let plan = plan(&self.config, &new);
+        // Listen settings only change on restart: keep the running ones, so that the next
+        // diff does not report them again.
+        if plan.needs_restart.contains(&"listen") {
+            new.listen = self.config.listen.clone();
+        }
+        let new = Arc::new(new);
+        let mut by_name: HashMap<NeighborName, PeerHandle> = std::mem::take(&mut self.peers)
+            .into_iter()
+            .map(|p| (p.neighbor.name.clone(), p))
+            .collect();
+        for op in &plan.peers {
+            match op {
+                PeerOp::Stop(name) => {
+                    if let Some(p) = by_name.remove(name) {
+                        info!(event = "neighbor_removed", neighbor = %name, "neighbor removed");
+                        self.ids.remove(name);
+                        let (tx, task) = (p.commands, p.task);
+                        self.leaving.push(tokio::spawn(async move {
+                            let _ = tx.send(PeerCommand::Deconfigure).await;
+                            let _ = tokio::time::timeout(REMOVE_TIMEOUT, task).await;
+                        }));
+                    }
+                }
+                PeerOp::Reset {
+                    name,
+                    fields,
+                    global,
+                } => {
+                    if let (Some(p), Some(n)) = (by_name.get_mut(name), new.neighbor(name.as_str()))
+                    {
+                        info!(event = "neighbor_reset", neighbor = %name, ?fields, ?global,
+                            "neighbor reset by reload");
+                        self.send_reconfigure(p, &new, n, true);
+                    }
+                }
+                PeerOp::Update { name, fields } => {
+                    if let (Some(p), Some(n)) = (by_name.get_mut(name), new.neighbor(name.as_str()))
+                    {
+                        info!(event = "neighbor_updated", neighbor = %name, ?fields,
+                            "neighbor updated in place");
+                        self.send_reconfigure(p, &new, n, false);
+                    }
+                }
+                PeerOp::Start(_) => {}
+            }
+        }
+        // New tasks, and the configuration order for everyone.
+        let mut peers = Vec::with_capacity(new.neighbors.len());
+        for n in &new.neighbors {
+            match by_name.remove(&n.name) {
+                Some(p) => peers.push(p),
+                None => {
+                    info!(event = "neighbor_added", neighbor = %n.name, "neighbor added");
+                    self.listen_key(n);
+                    let sc = session_config(&new, n);
+                    let id = PeerId(self.next_id);
+                    self.next_id += 1;
+                    self.ids.insert(n.name.clone(), id);
+                    let link = self.rib.as_ref().map(|tx| RibLink { id, tx: tx.clone() });
+                    peers.push(peer::spawn_with_rib(n.clone(), sc, self.stop.clone(), link));
+                }
+            }
+        }
+        self.peers = peers;
+        self.leaving.retain(|t| !t.is_finished());
+        let mut needs_restart = plan.needs_restart.clone();
+        if !plan.is_empty() {
+            // The RIB learns the new peers before their sessions can come up (a connection
+            // and an OPEN exchange take longer than this send).
+            self.reconfigure_rib(&new).await;
+        }
+        self.publish_routes();
+        self.config = new;
+        self.publish_control();
+        if plan
+            .peers
+            .iter()
+            .any(|op| matches!(op, PeerOp::Reset { global, .. } if !global.is_empty()))
+        {
+            // The RIB keeps its router id, AS and cluster id for its life.
+            needs_restart.push("rib identity");
+        }
+        if plan.metrics_changed {
+            self.metrics.stop();
+            self.metrics = crate::metrics::start(
+                &self.config.metrics,
+                self.control.subscribe(),
+                self.stats.clone(),
+            );
+        }
+        if plan.pools_changed {
+            needs_restart.push("pools");
+        }
+        info!(event = "reconfigured", peers = ?plan.peers, needs_restart = ?needs_restart,
+            "configuration reloaded");
+        self.config_path = path.clone().or(self.config_path.take());
+        Outcome {
+            path,
+            plan,
+            needs_restart,
+        }
+    }
+
+    /// Sends the new configuration and the peer ids to the RIB actor.
+    async fn reconfigure_rib(&self, config: &Config) {
+        let Some(tx) = &self.rib else {
+            return;
+        };
+        let peers = self
+            .peers
+            .iter()
+            .enumerate()
+            .filter_map(|(index, p)| {
+                self.ids.get(&p.neighbor.name).map(|id| ReloadPeer {
+                    id: *id,
+                    index,
+                    stats: p.stats.clone(),
+                    commands: p.commands.clone(),
+                })
+            })
+            .collect();
+        let r = Reconfigure {
+            config: config.clone(),
+            peers,
+        };
+        if tx.send(RibRequest::Reconfigure(Box::new(r))).await.is_err() {
+            warn!(
+                event = "rib_gone",
+                "RIB actor stopped; routes not reconfigured"
+            );
+        }
+    }
+
+    fn send_reconfigure(
+        &self,
+        p: &mut PeerHandle,
+        config: &Config,
+        n: &conf::Neighbor,
+        reset: bool,
+    ) {
+        if reset {
+            self.listen_key(n);
+        }
+        p.neighbor = n.clone();
+        let cmd = PeerCommand::Reconfigure {
+            neighbor: Box::new(n.clone()),
+            config: Box::new(session_config(config, n)),
+            reset,
+        };
+        // The command queue is short; a reload must not be lost because the task is busy.
+        let tx = p.commands.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(cmd).await;
+        });
+    }
+
+    /// The TCP-MD5 key of `n` on every listening socket of its family.
+    fn listen_key(&self, n: &conf::Neighbor) {
+        let Some(key) = &n.password else {
+            return;
+        };
+        for l in &self.listeners {
+            let same = l
+                .local_addr()
+                .is_ok_and(|a| a.is_ipv4() == n.address.is_ipv4());
+            if same {
+                if let Err(e) = crate::socket::set_md5(l.as_ref(), n.address, key) {
+                    warn!(event = "listen_md5_failed", neighbor = %n.name, error = %e,
+                        "cannot set TCP-MD5 key on the listener");
+                }
+            }
+        }
+    }
+
+    fn publish_routes(&self) {
+        let map: HashMap<IpAddr, mpsc::Sender<PeerCommand>> = self
+            .peers
+            .iter()
+            .map(|p| (p.neighbor.address, p.commands.clone()))
+            .collect();
+        crate::listener::replace_routes(&self.routes, map);
+    }
+
+    fn publish_control(&self) {
+        let old = self.control.borrow().clone();
+        let state = ControlState {
+            router_id: self.config.router_id,
+            local_as: self.config.local_as,
+            boot: old.boot,
+            reconfigured: SystemTime::now(),
+            config_path: self.config_path.clone(),
+            peers: self.peers.iter().map(peer_view).collect(),
+            routes: old.routes.clone(),
+            shutdown: old.shutdown.clone(),
+            reload: old.reload.clone(),
+        };
+        self.control.send_replace(Arc::new(state));
+    }
+}
+
+/// The control socket's view of a peer task.
+pub fn peer_view(p: &PeerHandle) -> PeerView {
+    PeerView {
+        neighbor: p.neighbor.clone(),
+        status: p.status.clone(),
+        stats: p.stats.clone(),
+        commands: p.commands.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests;
