@@ -12,7 +12,7 @@
 //!   task ([`PeerCommand::RibWriteStuck`]), which closes that connection;
 //! - Loc-RIB changes (actor → FIB task, optional): awaited, so a slow FIB slows the actor;
 //! - the route snapshot for the control socket: a `watch`, rebuilt at most every
-//!   [`SNAPSHOT_INTERVAL`].
+//!   [`SNAPSHOT_INTERVAL`] and at most a tenth of the time (a rebuild is O(routes)).
 //!
 //! Graceful restart (RFC 4724 §4.2): when a session that negotiated it ends without a
 //! NOTIFICATION, the peer's routes stay, stale, until its End-of-RIB after the restart or until
@@ -276,7 +276,8 @@ impl RibActor {
             self.sweep_expired(now).await;
             if self.dirty && now >= next_snapshot {
                 self.publish_snapshot();
-                next_snapshot = now + SNAPSHOT_INTERVAL;
+                // Rebuilding is O(routes): keep it under a tenth of the actor's time.
+                next_snapshot = Instant::now() + SNAPSHOT_INTERVAL.max(now.elapsed() * 10);
             }
         }
         debug!("RIB actor stopped");
@@ -470,6 +471,33 @@ impl RibActor {
             Some(IpAddr::V4(a)) => info.local_v4 = Some(a),
             Some(IpAddr::V6(a)) => info.local_v6 = Some(a),
             None => {}
+        }
+        // A session carrying the other family too needs a next hop of that family: an address
+        // of the same interface (a global IPv6 one, as BIRD picks).
+        let other_family = up.negotiated.families.iter().any(|f| match f {
+            Family::Ipv4Unicast => info.local_v4.is_none(),
+            Family::Ipv6Unicast => info.local_v6.is_none(),
+        });
+        if let (true, Some(local)) = (other_family, up.local.map(|a| a.ip())) {
+            let ifaces = crate::control::cmd::show_interfaces::read().unwrap_or_default();
+            if let Some(i) = ifaces
+                .iter()
+                .find(|i| i.addrs.iter().any(|(a, _)| *a == local))
+            {
+                for (a, _) in &i.addrs {
+                    match a {
+                        IpAddr::V4(v4) if info.local_v4.is_none() => info.local_v4 = Some(*v4),
+                        IpAddr::V6(v6)
+                            if info.local_v6.is_none()
+                                && !v6.is_loopback()
+                                && (v6.segments()[0] & 0xffc0) != 0xfe80 =>
+                        {
+                            info.local_v6 = Some(*v6)
+                        }
+                        _ => {}
+                    }
+                }
+            }
         }
         if let Err(e) = self.rib.update_peer(info, &mut self.policy) {
             warn!(%id, error = %e, "peer addresses not updated");

@@ -178,3 +178,47 @@ fn a_filter_keeps_a_block_from_the_tor_and_a_tor_prefix_from_us() {
     assert!(rc::frr_route(&tor, "10.64.9.0/26").is_none(), "{}", state());
     assert!(!rc::ours_has(&ours, "10.81.0.0/24"), "{}", state());
 }
+
+#[test]
+fn one_ipv4_session_carries_our_ipv6_block_with_a_global_ipv6_next_hop() {
+    if !require_root("one_ipv4_session_carries_our_ipv6_block_with_a_global_ipv6_next_hop") {
+        return;
+    }
+    let fabric = Fabric::new(&format!("r46-{}", std::process::id()), 2).expect("fabric");
+    let config = rc::ours(
+        "10.99.0.1",
+        RACK_AS,
+        &["10.99.0.1"],
+        &[("10.99.0.2", TOR_AS, "families = [\"ipv4\", \"ipv6\"]\n")],
+    );
+    let ours = rc::start_ours(
+        &fabric.node(1).ns,
+        &config,
+        "local_blocks = [\"10.64.1.0/26\", \"fd64:0:1::/122\"]\n",
+    );
+    let frr_conf = rc::frr_conf(TOR_AS, "10.99.0.2", &[("10.99.0.1", RACK_AS, "")], &[])
+        + " address-family ipv6 unicast\n  neighbor 10.99.0.1 activate\n  \
+           network fd70::/64\n exit-address-family\n";
+    let tor = Frr::start(&fabric.node(2).ns, &frr_conf).expect("frr starts");
+    let state = || {
+        format!(
+            "ours v6:\n{}\ntor:\n{}",
+            ours.show(true, "show route").unwrap_or_default(),
+            tor.vtysh("show bgp ipv6 unicast").unwrap_or_default()
+        )
+    };
+    rc::converge(
+        "IPv6 routes both ways over the IPv4 session",
+        || {
+            rc::frr_route(&tor, "fd64:0:1::/122").is_some()
+                && rc::frr_route(&tor, "10.64.1.0/26").is_some()
+                && rc::ours_has(&ours, "fd70::/64")
+        },
+        state,
+    );
+    let f = rc::frr_route(&tor, "fd64:0:1::/122").expect("route");
+    let nh = f["paths"][0]["nexthops"][0]["ip"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(nh, "fd99::1", "our eth0's global address: {f}");
+}
