@@ -1,0 +1,217 @@
+//! BIRD 1.6.8 (the generation Calico ships) against our daemon, same topology: node 1 runs the
+//! subject (first BIRD 1.6.8, then ours) with an iBGP session `Mesh_10_99_0_2` to FRR 8.4 on
+//! node 2, configured as Calico's template does. The raw control-socket replies (with codes) of
+//! `show protocols` and `show protocols all Mesh_10_99_0_2` are captured from both, printed, and
+//! written to `$BGPD_COMPAT_OUT` when set (the source of `interop-tests/compat/bird16-vs-bgpd.md`).
+//! The assertions are the shapes Calico parses: codes, heading, the BGP row's columns, and the
+//! detail lines Calico or operators read.
+//!
+//! BIRD 1.6.8 comes from Debian's `bird` package extracted to `/tmp/bird16`
+//! (`apt-get download bird && dpkg-deb -x bird_*.deb /tmp/bird16`), never installed; without it
+//! the test is skipped with a printed reason.
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use interop_tests::bgpd::{Bgpd, BgpdConfig, BgpdNeighbor};
+use interop_tests::{require_root, wait_until, Fabric, Frr};
+
+const BIRD16: &str = "/tmp/bird16/usr/sbin/bird";
+const AS: u32 = 64512;
+const UP: Duration = Duration::from_secs(60);
+
+fn frr_conf() -> String {
+    format!(
+        "hostname frr\nlog stdout informational\nrouter bgp {AS}\n bgp router-id 10.99.0.2\n \
+         no bgp ebgp-requires-policy\n neighbor 10.99.0.1 remote-as {AS}\n \
+         neighbor 10.99.0.1 timers 3 9\n neighbor 10.99.0.1 timers connect 2\n \
+         address-family ipv4 unicast\n  network 10.99.2.0/26\n exit-address-family\n"
+    )
+}
+
+/// Calico's BIRD 1.6 configuration for one mesh peer (`bird.cfg.template`, trimmed to what
+/// shows on the socket: kernel, device, direct and one BGP protocol from the template).
+fn bird16_conf() -> String {
+    format!(
+        "router id 10.99.0.1;\nlisten bgp address 10.99.0.1;\n\
+         protocol kernel {{\n  learn;\n  persist;\n  scan time 2;\n  import all;\n  \
+         export none;\n  graceful restart;\n}}\n\
+         protocol device {{\n  debug {{ states }};\n  scan time 2;\n}}\n\
+         protocol direct {{\n  debug {{ states }};\n  interface -\"cali*\", -\"kube-ipvs*\", \"*\";\n}}\n\
+         template bgp bgp_template {{\n  debug {{ states }};\n  description \"Connection to BGP peer\";\n  \
+         local as {AS};\n  multihop;\n  gateway recursive;\n  import all;\n  export none;\n  \
+         add paths on;\n  graceful restart;\n  connect delay time 2;\n  connect retry time 5;\n  \
+         error wait time 5,30;\n}}\n\
+         protocol bgp Mesh_10_99_0_2 from bgp_template {{\n  neighbor 10.99.0.2 as {AS};\n  \
+         source address 10.99.0.1;\n  hold time 9;\n  keepalive time 3;\n}}\n"
+    )
+}
+
+/// The raw reply of `cmd`, greeting included, every line as sent.
+fn raw(sock: &Path, cmd: &str) -> String {
+    let s = UnixStream::connect(sock).expect("control socket");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut w = s.try_clone().expect("clone");
+    w.write_all(format!("{cmd}\n").as_bytes()).expect("write");
+    let mut r = BufReader::new(s);
+    let mut out = String::new();
+    let mut finals = 0;
+    loop {
+        let mut l = String::new();
+        if r.read_line(&mut l).unwrap_or(0) == 0 {
+            break;
+        }
+        let b = l.as_bytes();
+        let last = b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b' ';
+        out += &l;
+        if last {
+            finals += 1;
+            if finals == 2 {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// The BGP row of `show protocols` split as Calico does (whitespace).
+fn bgp_row(list: &str) -> Vec<String> {
+    let row = list
+        .lines()
+        .find(|l| l.contains("Mesh_10_99_0_2"))
+        .expect("BGP row");
+    // `1002-` on the first row of the reply, one space on the rows after it (same code).
+    let body = row.strip_prefix("1002-").or_else(|| row.strip_prefix(' '));
+    body.unwrap_or(row)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Detail lines as `label:` keys (text before the first colon), in order.
+fn labels(detail: &str) -> Vec<String> {
+    detail
+        .lines()
+        .skip(3)
+        .map(|l| l.strip_prefix("1006-").unwrap_or(l))
+        .filter_map(|l| l.split_once(':').map(|(k, _)| k.trim().to_owned()))
+        .collect()
+}
+
+#[test]
+fn bird16_and_bgpd_show_protocols_side_by_side() {
+    if !require_root("bird16_and_bgpd_show_protocols_side_by_side") {
+        return;
+    }
+    if !Path::new(BIRD16).exists() {
+        eprintln!(
+            "skipping: {BIRD16} missing (apt-get download bird && dpkg-deb -x bird_*.deb /tmp/bird16)"
+        );
+        return;
+    }
+    let fab = Fabric::new("b16", 2).expect("fabric");
+    let frr = Frr::start(&fab.node(2).ns, &frr_conf()).expect("frr starts");
+    let dir = std::env::temp_dir().join(format!("bird16-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let conf = dir.join("bird.cfg");
+    std::fs::write(&conf, bird16_conf()).expect("config");
+    let sock = dir.join("bird.ctl");
+    let (c, s) = (conf.to_string_lossy(), sock.to_string_lossy());
+    let check = fab
+        .node(1)
+        .ns
+        .exec(&[BIRD16, "-p", "-c", &c])
+        .expect("bird -p accepts the configuration");
+    eprintln!("bird -p: {check:?}");
+    let mut bird = fab
+        .node(1)
+        .ns
+        .spawn("bird16", &[BIRD16, "-f", "-c", &c, "-s", &s])
+        .expect("bird 1.6.8 starts");
+    wait_until("BIRD 1.6.8 Established", UP, || {
+        bird.check_alive()?;
+        Ok(sock.exists() && raw(&sock, "show protocols").contains("Established"))
+    })
+    .expect("BIRD 1.6.8 session up");
+    // The route from FRR is in; let `since` age a little, like a running node.
+    std::thread::sleep(Duration::from_secs(3));
+    let b_list = raw(&sock, "show protocols");
+    let b_all = raw(&sock, "show protocols all Mesh_10_99_0_2");
+    let b_bad = raw(&sock, "show protocols all Mesh_10_99_0_9");
+    bird.stop(Duration::from_secs(5));
+    frr.wait_established("10.99.0.1", UP).ok();
+    wait_until("FRR to notice BIRD gone", UP, || {
+        Ok(frr.bgp_state("10.99.0.1")?.as_deref() != Some("Established"))
+    })
+    .expect("FRR sees BIRD go");
+
+    let mut n = BgpdNeighbor::new("Mesh_10_99_0_2", "10.99.0.2", AS);
+    n.extra = "description = \"Connection to BGP peer\"\nsource_address = \"10.99.0.1\"\n\
+               graceful_restart = true\n"
+        .into();
+    let config = BgpdConfig {
+        router_id: "10.99.0.1".into(),
+        local_as: AS,
+        listen: vec!["10.99.0.1".into()],
+        neighbors: vec![n],
+    };
+    let bgpd = Bgpd::start(&fab.node(1).ns, &config).expect("our bgpd starts");
+    bgpd.wait_established("10.99.0.2", UP)
+        .expect("our session up");
+    std::thread::sleep(Duration::from_secs(3));
+    let ours = bgpd.dir().join("bgpd.ctl");
+    let o_list = raw(&ours, "show protocols");
+    let o_all = raw(&ours, "show protocols all Mesh_10_99_0_2");
+    let o_bad = raw(&ours, "show protocols all Mesh_10_99_0_9");
+
+    let text = format!(
+        "=== BIRD 1.6.8: show protocols\n{b_list}=== bgpd: show protocols\n{o_list}\
+         === BIRD 1.6.8: show protocols all Mesh_10_99_0_2\n{b_all}\
+         === bgpd: show protocols all Mesh_10_99_0_2\n{o_all}\
+         === BIRD 1.6.8: show protocols all Mesh_10_99_0_9\n{b_bad}\
+         === bgpd: show protocols all Mesh_10_99_0_9\n{o_bad}"
+    );
+    eprintln!("{text}");
+    if let Ok(p) = std::env::var("BGPD_COMPAT_OUT") {
+        std::fs::write(p, &text).expect("write transcripts");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // What Calico parses must match.
+    let first = |t: &str| t.lines().next().unwrap_or("").to_owned();
+    assert_eq!(first(&b_list), first(&o_list), "greeting");
+    assert_eq!(b_list.lines().nth(1), o_list.lines().nth(1), "heading");
+    let (b_row, o_row) = (bgp_row(&b_list), bgp_row(&o_list));
+    assert_eq!(b_row[..4], o_row[..4], "name, proto, table, state");
+    assert_eq!(b_row[5..], o_row[5..], "info column");
+    assert_eq!(b_list.lines().last(), o_list.lines().last(), "0000 end");
+    assert!(o_list.contains("\n1002-Mesh_10_99_0_2 BGP      master   up     "));
+    assert_eq!(
+        b_bad.lines().nth(1),
+        o_bad.lines().nth(1),
+        "unknown protocol"
+    );
+    // Every detail label BIRD shows for the session, ours shows, in the same order.
+    let (bl, ol) = (labels(&b_all), labels(&o_all));
+    let missing: Vec<&String> = bl.iter().filter(|l| !ol.contains(l)).collect();
+    eprintln!("detail labels only BIRD 1.6.8 shows: {missing:?}");
+    let extra: Vec<&String> = ol.iter().filter(|l| !bl.contains(l)).collect();
+    eprintln!("detail labels only bgpd shows: {extra:?}");
+    for must in [
+        "Description",
+        "BGP state",
+        "Neighbor address",
+        "Neighbor AS",
+        "Neighbor ID",
+        "Session",
+        "Source address",
+        "Hold timer",
+        "Keepalive timer",
+    ] {
+        assert!(ol.iter().any(|l| l == must), "{must} in ours:\n{o_all}");
+        assert!(bl.iter().any(|l| l == must), "{must} in BIRD's:\n{b_all}");
+    }
+}
