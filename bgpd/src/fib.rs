@@ -15,8 +15,9 @@
 //!
 //! Startup without a gap: `fib-sync` keeps the routes a previous run left in the kernel
 //! (persist) until [`fib_sync::FibSync::reconcile`] says which are stale. The task applies
-//! changes incrementally from the start (an unchanged route is not rewritten) and reconciles
-//! with the full desired set once the RIB has converged, which is the first of:
+//! changes incrementally from the start (an unchanged route is not rewritten) and, when the
+//! kernel held routes of ours at start, reconciles with the full desired set once the RIB has
+//! converged, which is the first of:
 //! - every enabled peer is Established and has sent as many End-of-RIB markers as it
 //!   negotiated families (RFC 4724 §2), and no Loc-RIB batch arrived for [`QUIET`]; a
 //!   configuration without peers converges at once;
@@ -412,6 +413,8 @@ impl FibTask {
         gates: Vec<PeerGate>,
     ) -> Result<(mpsc::Sender<Vec<LocRibChange>>, FibTask), FibError> {
         let fib = FibSync::start(fib_config(config)).await?;
+        // No route of ours in the kernel at start: nothing can be stale, no reconciliation.
+        let inherited = fib.stats().await?.installed;
         let mut translator = Translator::new(config);
         let events = fib.subscribe();
         let counters = Arc::new(FibCounters::default());
@@ -433,7 +436,10 @@ impl FibTask {
             counters: counters.clone(),
             gates,
         };
-        let task = tokio::spawn(run.run(rx, events, stop_rx));
+        if inherited == 0 {
+            counters.converged.store(true, Ordering::Relaxed);
+        }
+        let task = tokio::spawn(run.run(rx, events, stop_rx, inherited > 0));
         Ok((
             tx,
             FibTask {
@@ -531,10 +537,11 @@ impl Runner {
         mut rx: mpsc::Receiver<Vec<LocRibChange>>,
         mut events: broadcast::Receiver<FibEvent>,
         mut stop: oneshot::Receiver<()>,
+        reconcile_at_start: bool,
     ) {
         let started = Instant::now();
         let mut last_batch = started;
-        let mut converged = false;
+        let mut converged = !reconcile_at_start;
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         let mut events_open = true;
         loop {
