@@ -12,7 +12,8 @@
 //!   task ([`PeerCommand::RibWriteStuck`]), which closes that connection;
 //! - Loc-RIB changes (actor → FIB task, optional): awaited, so a slow FIB slows the actor;
 //! - the route snapshot for the control socket: a `watch`, rebuilt at most every
-//!   [`SNAPSHOT_INTERVAL`] and at most a tenth of the time (a rebuild is O(routes)).
+//!   once changes pause for [`SNAPSHOT_INTERVAL`] (at the latest [`SNAPSHOT_MAX_AGE`]), and
+//!   for at most a tenth of the time (a rebuild is O(routes)).
 //!
 //! Graceful restart (RFC 4724 §4.2): when a session that negotiated it ends without a
 //! NOTIFICATION, the peer's routes stay, stale, until its End-of-RIB after the restart or until
@@ -44,8 +45,10 @@ use crate::stats::PeerStats;
 pub const RIB_QUEUE: usize = 64;
 /// Most events a peer task puts in one batch.
 pub const BATCH_EVENTS: usize = 64;
-/// Minimum time between two rebuilds of the control socket's route snapshot.
+/// The control socket's route snapshot is rebuilt once the Loc-RIB has been quiet this long.
 pub const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(200);
+/// ... or at the latest this long after the previous rebuild, under steady churn.
+pub const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(5);
 
 /// A session came up: what the RIB needs to know and where to write.
 #[derive(Debug)]
@@ -91,6 +94,11 @@ pub enum RibQuery {
     },
     Stats {
         reply: oneshot::Sender<RibStats>,
+    },
+    /// The Loc-RIB as `show route` lists it, built now (the on-demand alternative to the
+    /// published snapshot, which costs a copy of the table between rebuilds).
+    Show {
+        reply: oneshot::Sender<Vec<RouteEntry>>,
     },
 }
 
@@ -182,6 +190,8 @@ pub struct RibActor {
     snapshot: watch::Sender<Arc<Vec<RouteEntry>>>,
     since: HashMap<Prefix, SystemTime>,
     dirty: bool,
+    /// When the Loc-RIB last changed (the snapshot waits for a quiet moment).
+    last_change: Instant,
 }
 
 /// Start the actor for `config`: add the peers, originate our routes, serve requests until
@@ -229,6 +239,7 @@ impl RibActor {
             snapshot,
             since: HashMap::new(),
             dirty: true,
+            last_change: Instant::now(),
         };
         let mut changes = Changes::default();
         for (prefix, attrs) in actor.policy.originated() {
@@ -250,13 +261,20 @@ impl RibActor {
                 self.fib = None;
             }
         }
-        let mut next_snapshot = Instant::now();
+        // Earliest time for the next rebuild (cost cap) and when the last one ran.
+        let mut not_before = Instant::now();
+        let mut published = Instant::now();
         loop {
+            // Rebuild once changes have been quiet for SNAPSHOT_INTERVAL (not in the middle of a
+            // table load), or after SNAPSHOT_MAX_AGE of steady churn.
+            let snapshot_at = (self.last_change + SNAPSHOT_INTERVAL)
+                .min(published + SNAPSHOT_MAX_AGE)
+                .max(not_before);
             let stale = self.peers.values().filter_map(|p| p.stale_until).min();
             let wake = match (stale, self.dirty) {
-                (Some(s), true) => Some(s.min(next_snapshot)),
+                (Some(s), true) => Some(s.min(snapshot_at)),
                 (Some(s), false) => Some(s),
-                (None, true) => Some(next_snapshot),
+                (None, true) => Some(snapshot_at),
                 (None, false) => None,
             };
             let sleep = async {
@@ -274,10 +292,14 @@ impl RibActor {
             }
             let now = Instant::now();
             self.sweep_expired(now).await;
-            if self.dirty && now >= next_snapshot {
+            let snapshot_at = (self.last_change + SNAPSHOT_INTERVAL)
+                .min(published + SNAPSHOT_MAX_AGE)
+                .max(not_before);
+            if self.dirty && now >= snapshot_at {
                 self.publish_snapshot();
+                published = Instant::now();
                 // Rebuilding is O(routes): keep it under a tenth of the actor's time.
-                next_snapshot = Instant::now() + SNAPSHOT_INTERVAL.max(now.elapsed() * 10);
+                not_before = published + now.elapsed() * 10;
             }
         }
         debug!("RIB actor stopped");
@@ -616,6 +638,7 @@ impl RibActor {
             debug!(event = "loc_rib", prefix = %c.prefix, routes = c.routes.len(), "Loc-RIB changed");
         }
         self.dirty = true;
+        self.last_change = Instant::now();
     }
 
     fn count_advertised(&self, group: rib::GroupId) {
@@ -678,11 +701,20 @@ impl RibActor {
             RibQuery::Stats { reply } => {
                 let _ = reply.send(self.rib.stats());
             }
+            RibQuery::Show { reply } => {
+                let _ = reply.send(self.entries());
+            }
         }
     }
 
     fn publish_snapshot(&mut self) {
         self.dirty = false;
+        let v = self.entries();
+        self.snapshot.send_replace(Arc::new(v));
+    }
+
+    /// The Loc-RIB as route entries for `show route`: every selected route, best first.
+    fn entries(&mut self) -> Vec<RouteEntry> {
         let loc = self.rib.loc_rib();
         // The interface a gateway is reached on: the one whose connected subnet holds it.
         let ifaces = crate::control::cmd::show_interfaces::read().unwrap_or_default();
@@ -707,7 +739,7 @@ impl RibActor {
                 v.push(self.entry(c.prefix, r, i == 0, since, &connected));
             }
         }
-        self.snapshot.send_replace(Arc::new(v));
+        v
     }
 
     fn entry(

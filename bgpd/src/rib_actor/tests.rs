@@ -324,3 +324,15 @@ async fn end_of_rib_after_a_graceful_restart_sweeps_stale_routes_and_stops_the_t
     );
     assert_eq!(h.actor.peers[&PeerId(1)].stale_until, None, "timer stopped");
 }
+
+#[tokio::test]
+async fn show_query_lists_the_loc_rib_on_demand() {
+    let mut h = harness();
+    let (reply, rx) = oneshot::channel();
+    h.actor.query(RibQuery::Show { reply });
+    let v = rx.await.unwrap();
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].destination, Destination::Blackhole);
+    assert_eq!(v[0].preference, 200);
+    assert!(v[0].primary);
+}
