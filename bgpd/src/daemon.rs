@@ -147,8 +147,11 @@ pub async fn run_with(
     };
     reloader.metrics = metrics::start(
         &reloader.config.metrics,
-        reloader.control.subscribe(),
-        stats,
+        metrics::DaemonCollector {
+            states: reloader.control.subscribe(),
+            reloads: stats,
+            fib: fib_task.as_ref().map(|t| t.counters.clone()),
+        },
     );
     // SIGHUP reloads the configuration file, as BIRD does (confd's `sv hup bird`).
     let mut hup = signal(SignalKind::hangup()).map_err(Error::Signal)?;

@@ -12,9 +12,11 @@
 //!   `bgpd_peer_prefixes_received`, `bgpd_peer_prefixes_accepted`; the gauge
 //!   `bgpd_peer_prefixes_advertised`;
 //! - `bgpd_rib_routes` (label `family`): routes in the table the RIB publishes;
-//! - `bgpd_reloads`, `bgpd_reload_failures` (counters).
-//!
-//! No FIB figures: the kernel programming task does not exist yet.
+//! - `bgpd_reloads`, `bgpd_reload_failures` (counters);
+//! - with kernel programming on (`[kernel] enable_writes`): `bgpd_fib_routes` (routes we want
+//!   in the kernel), `bgpd_fib_installed`, `bgpd_fib_removed`, `bgpd_fib_errors` (routes the
+//!   kernel refused), `bgpd_fib_deferred` (counters), `bgpd_fib_converged` (startup
+//!   reconciliation done).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,6 +35,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use crate::control::StateWatch;
+use crate::fib::FibCounters;
 use crate::fsm::State;
 use crate::reload::ReloadStats;
 
@@ -44,10 +47,12 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Reads the daemon's state at scrape time.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct DaemonCollector {
     pub states: StateWatch,
     pub reloads: Arc<ReloadStats>,
+    /// The FIB task's counters, when it runs.
+    pub fib: Option<Arc<FibCounters>>,
 }
 
 fn state_number(s: State) -> i64 {
@@ -237,14 +242,61 @@ impl Collector for DaemonCollector {
             MetricType::Counter,
             ConstCounter::new(get(&r.failures)),
         )?;
+        if let Some(f) = &self.fib {
+            let c = |v: &AtomicU64| ConstCounter::new(get(v));
+            let desired = i64::try_from(get(&f.desired)).unwrap_or(i64::MAX);
+            single(
+                e,
+                "bgpd_fib_routes",
+                "routes we want in the kernel (blackholes included)",
+                MetricType::Gauge,
+                ConstGauge::new(desired),
+            )?;
+            single(
+                e,
+                "bgpd_fib_installed",
+                "routes written to the kernel",
+                MetricType::Counter,
+                c(&f.installed),
+            )?;
+            single(
+                e,
+                "bgpd_fib_removed",
+                "routes removed from the kernel",
+                MetricType::Counter,
+                c(&f.removed),
+            )?;
+            single(
+                e,
+                "bgpd_fib_errors",
+                "routes the kernel refused",
+                MetricType::Counter,
+                c(&f.failed),
+            )?;
+            single(
+                e,
+                "bgpd_fib_deferred",
+                "routes that waited for an interface or address",
+                MetricType::Counter,
+                c(&f.deferred),
+            )?;
+            let converged = i64::from(f.converged.load(Ordering::Relaxed));
+            single(
+                e,
+                "bgpd_fib_converged",
+                "1 once the startup reconciliation ran",
+                MetricType::Gauge,
+                ConstGauge::new(converged),
+            )?;
+        }
         Ok(())
     }
 }
 
 /// The OpenMetrics text for the current state.
-pub fn render(states: StateWatch, reloads: Arc<ReloadStats>) -> String {
+pub fn render(sources: DaemonCollector) -> String {
     let mut registry = Registry::default();
-    registry.register_collector(Box::new(DaemonCollector { states, reloads }));
+    registry.register_collector(Box::new(sources));
     let mut out = String::new();
     if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &registry) {
         warn!(event = "metrics_encode_failed", error = %e, "metrics not encoded");
@@ -257,9 +309,18 @@ pub fn render(states: StateWatch, reloads: Arc<ReloadStats>) -> String {
 pub struct Server {
     task: Option<JoinHandle<()>>,
     pub addr: Option<SocketAddr>,
+    sources: Option<DaemonCollector>,
 }
 
 impl Server {
+    /// Serves on `config.listen` now (a reload changed `[metrics]`), with the same sources.
+    pub fn restart(&mut self, config: &conf::Metrics) {
+        self.stop();
+        if let Some(s) = self.sources.take() {
+            *self = start(config, s);
+        }
+    }
+
     pub fn stop(&mut self) {
         if let Some(t) = self.task.take() {
             t.abort();
@@ -276,15 +337,20 @@ impl Drop for Server {
 
 /// Starts serving on `config.listen` (nothing when unset). A port we cannot bind is logged
 /// and leaves metrics off (the daemon's routing matters more than its metrics).
-pub fn start(config: &conf::Metrics, states: StateWatch, reloads: Arc<ReloadStats>) -> Server {
+pub fn start(config: &conf::Metrics, sources: DaemonCollector) -> Server {
+    let off = Server {
+        task: None,
+        addr: None,
+        sources: Some(sources.clone()),
+    };
     let Some(addr) = config.listen else {
-        return Server::default();
+        return off;
     };
     let std_listener = match std::net::TcpListener::bind(addr) {
         Ok(l) => l,
         Err(e) => {
             warn!(event = "metrics_bind_failed", %addr, error = %e, "metrics endpoint not started");
-            return Server::default();
+            return off;
         }
     };
     let listener = match std_listener
@@ -294,11 +360,12 @@ pub fn start(config: &conf::Metrics, states: StateWatch, reloads: Arc<ReloadStat
         Ok(l) => l,
         Err(e) => {
             warn!(event = "metrics_bind_failed", %addr, error = %e, "metrics endpoint not started");
-            return Server::default();
+            return off;
         }
     };
     let bound = listener.local_addr().ok();
     info!(event = "metrics_listening", addr = ?bound, "metrics endpoint ready");
+    let served = sources.clone();
     let task = tokio::spawn(async move {
         loop {
             let stream = match listener.accept().await {
@@ -309,9 +376,9 @@ pub fn start(config: &conf::Metrics, states: StateWatch, reloads: Arc<ReloadStat
                     continue;
                 }
             };
-            let (s, r) = (states.clone(), reloads.clone());
+            let s = served.clone();
             tokio::spawn(async move {
-                if tokio::time::timeout(CLIENT_TIMEOUT, respond(stream, s, r))
+                if tokio::time::timeout(CLIENT_TIMEOUT, respond(stream, s))
                     .await
                     .is_err()
                 {
@@ -323,6 +390,7 @@ pub fn start(config: &conf::Metrics, states: StateWatch, reloads: Arc<ReloadStat
     Server {
         task: Some(task),
         addr: bound,
+        sources: Some(sources),
     }
 }
 
@@ -352,7 +420,7 @@ fn parse_request(head: &[u8]) -> Request {
     }
 }
 
-async fn respond(mut stream: TcpStream, states: StateWatch, reloads: Arc<ReloadStats>) {
+async fn respond(mut stream: TcpStream, sources: DaemonCollector) {
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") && !head.windows(2).any(|w| w == b"\n\n") {
@@ -365,7 +433,7 @@ async fn respond(mut stream: TcpStream, states: StateWatch, reloads: Arc<ReloadS
         }
     }
     let (status, ctype, body) = match parse_request(&head) {
-        Request::Metrics => ("200 OK", CONTENT_TYPE, render(states, reloads)),
+        Request::Metrics => ("200 OK", CONTENT_TYPE, render(sources)),
         Request::NotFound => ("404 Not Found", "text/plain", "not found\n".to_string()),
         Request::BadMethod => (
             "405 Method Not Allowed",
@@ -413,7 +481,13 @@ mod tests {
         let cfg = conf::Metrics {
             listen: Some("127.0.0.1:0".parse().expect("addr")),
         };
-        let server = start(&cfg, rx, reloads.clone());
+        let fib = Arc::new(FibCounters::default());
+        let sources = DaemonCollector {
+            states: rx,
+            reloads: reloads.clone(),
+            fib: Some(fib.clone()),
+        };
+        let server = start(&cfg, sources);
         let addr = server.addr.expect("bound");
         let scrape = || async move {
             let mut s = TcpStream::connect(addr).await.expect("connect");
@@ -455,6 +529,12 @@ mod tests {
             "{after}"
         );
         assert!(after.contains("bgpd_reloads_total 1\n"), "{after}");
+        assert!(after.contains("bgpd_fib_errors_total 0\n"), "{after}");
+        fib.failed.fetch_add(2, Ordering::Relaxed);
+        fib.desired.store(7, Ordering::Relaxed);
+        let fibbed = scrape().await;
+        assert!(fibbed.contains("bgpd_fib_errors_total 2\n"), "{fibbed}");
+        assert!(fibbed.contains("bgpd_fib_routes 7\n"), "{fibbed}");
         drop(tx);
     }
 }

@@ -359,12 +359,7 @@ impl Reloader {
             needs_restart.push("rib identity");
         }
         if plan.metrics_changed {
-            self.metrics.stop();
-            self.metrics = crate::metrics::start(
-                &self.config.metrics,
-                self.control.subscribe(),
-                self.stats.clone(),
-            );
+            self.metrics.restart(&self.config.metrics);
         }
         if plan.pools_changed {
             needs_restart.push("pools");
