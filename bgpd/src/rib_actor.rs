@@ -25,6 +25,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use bgp_proto::route_refresh::{RouteRefresh, RouteRefreshSubtype};
 use bgp_proto::update::Update;
 use bgp_proto::{Family, Negotiated, Prefix, RouterId};
 use bytes::Bytes;
@@ -165,6 +166,8 @@ pub fn channel() -> (RibSender, mpsc::Receiver<RibRequest>) {
 struct Session {
     conn: ConnId,
     writer: mpsc::Sender<Bytes>,
+    /// RFC 7313 negotiated: refresh answers carry BoRR / EoRR.
+    enhanced_route_refresh: bool,
 }
 
 struct PeerSlot {
@@ -475,7 +478,25 @@ impl RibActor {
             }
             PeerEvent::RouteRefresh(family) => {
                 match self.rib.route_refresh(id, family) {
-                    Ok(enc) => self.write(id, enc.bytes),
+                    Ok(enc) => {
+                        let enhanced = self
+                            .peers
+                            .get(&id)
+                            .and_then(|p| p.session.as_ref())
+                            .is_some_and(|s| s.enhanced_route_refresh);
+                        let bytes = if enhanced {
+                            // RFC 7313 §4: the answer is framed by BoRR and EoRR.
+                            let mut b = bytes::BytesMut::new();
+                            refresh_marker(family, RouteRefreshSubtype::BeginningOfRefresh, &mut b);
+                            b.extend_from_slice(&enc.bytes);
+                            refresh_marker(family, RouteRefreshSubtype::EndOfRefresh, &mut b);
+                            b.freeze()
+                        } else {
+                            enc.bytes
+                        };
+                        debug!(%id, %family, enhanced, "route refresh answered");
+                        self.write(id, bytes)
+                    }
                     Err(e) => {
                         debug!(%id, %family, error = %e, "route refresh not answered")
                     }
@@ -536,6 +557,7 @@ impl RibActor {
         slot.session = Some(Session {
             conn: up.conn,
             writer: up.writer,
+            enhanced_route_refresh: up.negotiated.enhanced_route_refresh,
         });
         // RFC 4724 §4.2: a restarted peer without the capability has no stale routes to keep;
         // with it, its stale routes wait for its End-of-RIB, bounded by its restart time again.
@@ -795,6 +817,17 @@ impl RibActor {
             }),
         }
     }
+}
+
+/// Appends a ROUTE-REFRESH message with `subtype` for `family` (RFC 7313 §3.2).
+fn refresh_marker(family: Family, subtype: RouteRefreshSubtype, out: &mut bytes::BytesMut) {
+    let m = bgp_proto::Message::RouteRefresh(RouteRefresh {
+        afi: family.afi(),
+        safi: family.safi(),
+        subtype,
+    });
+    // A 4-octet body always fits.
+    let _ = m.encode(&bgp_proto::SessionContext::default(), out);
 }
 
 fn slot_for(

@@ -177,6 +177,32 @@ fn a_filter_keeps_a_block_from_the_tor_and_a_tor_prefix_from_us() {
     // FRR records End-of-RIB from us after the table: the filtered block is not coming.
     assert!(rc::frr_route(&tor, "10.64.9.0/26").is_none(), "{}", state());
     assert!(!rc::ours_has(&ours, "10.81.0.0/24"), "{}", state());
+
+    // FRR asks for our routes again (enhanced route refresh, RFC 7313): our answer between
+    // BoRR and EoRR refreshes the block, so FRR keeps it and still lacks the filtered one.
+    let stats = || {
+        tor.vtysh_json("show bgp neighbors 10.99.0.1 json")
+            .ok()
+            .map(|v| v["10.99.0.1"]["messageStats"].clone())
+            .unwrap_or_default()
+    };
+    let before = stats()["updatesRecv"].as_u64().unwrap_or(0);
+    tor.vtysh("clear bgp ipv4 unicast 10.99.0.1 soft in")
+        .expect("soft in");
+    rc::converge(
+        "our refresh answer at the ToR",
+        || stats()["updatesRecv"].as_u64().unwrap_or(0) > before,
+        || format!("{}\n{}", stats(), state()),
+    );
+    rc::converge(
+        "the block still at the ToR after EoRR",
+        || {
+            tor.vtysh("show bgp ipv4 unicast 10.64.1.0/26")
+                .is_ok_and(|t| !t.contains("stale") && t.contains("10.99.0.1"))
+        },
+        state,
+    );
+    assert!(rc::frr_route(&tor, "10.64.9.0/26").is_none(), "{}", state());
 }
 
 #[test]

@@ -336,3 +336,40 @@ async fn show_query_lists_the_loc_rib_on_demand() {
     assert_eq!(v[0].preference, 200);
     assert!(v[0].primary);
 }
+
+/// (type, first body byte after AFI for ROUTE-REFRESH = subtype) of each message.
+fn kinds(bytes: &[u8]) -> Vec<(u8, Option<u8>)> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while rest.len() >= HEADER_LEN {
+        let len = usize::from(u16::from_be_bytes([rest[16], rest[17]]));
+        let t = rest[18];
+        out.push((t, (t == 5).then(|| rest[HEADER_LEN + 2])));
+        rest = &rest[len..];
+    }
+    out
+}
+
+#[tokio::test]
+async fn route_refresh_is_answered_between_borr_and_eorr_with_enhanced_route_refresh() {
+    let mut h = harness();
+    let (w2, mut r2) = mpsc::channel(16);
+    let PeerEvent::Up(mut u) = up(2, w2) else {
+        unreachable!()
+    };
+    u.negotiated.enhanced_route_refresh = true;
+    send(&mut h, 1, vec![PeerEvent::Up(u)]).await;
+    let _initial = r2.try_recv().expect("initial table");
+    send(
+        &mut h,
+        1,
+        vec![PeerEvent::RouteRefresh(Family::Ipv4Unicast)],
+    )
+    .await;
+    let b = r2.try_recv().expect("refresh answer");
+    let k = kinds(&b);
+    assert_eq!(k.first(), Some(&(5, Some(1))), "BoRR first: {k:?}");
+    assert_eq!(k.last(), Some(&(5, Some(2))), "EoRR last: {k:?}");
+    let inner = &b[HEADER_LEN + 4..b.len() - HEADER_LEN - 4];
+    assert_eq!(decode(inner).0.len(), 1, "our block in between");
+}
