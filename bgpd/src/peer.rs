@@ -515,6 +515,7 @@ impl PeerTask {
                 self.session_up(conn, &negotiated, peer_router_id);
                 self.status.established(EstablishedInfo {
                     negotiated: (*negotiated).clone(),
+                    peer_open: self.session.peer_open().cloned(),
                     peer_router_id,
                     local: self.conns.get(&conn).and_then(|c| c.local),
                     remote,

@@ -58,6 +58,8 @@ pub enum LastError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EstablishedInfo {
     pub negotiated: Negotiated,
+    /// The peer's OPEN (its capabilities as sent, for `Neighbor caps`).
+    pub peer_open: Option<bgp_proto::Open>,
     pub peer_router_id: RouterId,
     pub local: Option<SocketAddr>,
     pub remote: Option<SocketAddr>,

@@ -200,6 +200,13 @@ fn bird16_and_bgpd_show_protocols_side_by_side() {
     eprintln!("detail labels only BIRD 1.6.8 shows: {missing:?}");
     let extra: Vec<&String> = ol.iter().filter(|l| !bl.contains(l)).collect();
     eprintln!("detail labels only bgpd shows: {extra:?}");
+    // The peer's capabilities as BIRD 1.6 words them (same FRR, same OPEN).
+    let caps = |t: &str| {
+        t.lines()
+            .find(|l| l.contains("Neighbor caps:"))
+            .map(str::to_owned)
+    };
+    assert_eq!(caps(&b_all), caps(&o_all), "Neighbor caps");
     for must in [
         "Description",
         "BGP state",

@@ -108,6 +108,7 @@ pub fn established(p: &(StatusTx, watch::Receiver<PeerStatus>)) {
     p.0.state(State::Established);
     p.0.established(EstablishedInfo {
         negotiated,
+        peer_open: None,
         peer_router_id: bgp_proto::RouterId("10.99.0.2".parse().unwrap()),
         local: Some("10.99.0.1:40000".parse().unwrap()),
         remote: Some("10.99.0.2:179".parse().unwrap()),

@@ -139,26 +139,30 @@ pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
     if let (ProtoState::Up, Some(e)) = (up, &s.established) {
         let neg = &e.negotiated;
         let ctx = &neg.context;
-        let mut caps = String::new();
-        if neg.route_refresh {
-            caps += " refresh";
-        }
-        if neg.enhanced_route_refresh {
-            caps += " enhanced-refresh";
-        }
-        if ctx.four_octet_as {
-            caps += " AS4";
-        }
-        // The peer receives what we send, and sends what we receive (RFC 7911 §4).
-        if ctx.add_path_tx_v4 || ctx.add_path_tx_v6 {
-            caps += " add-path-rx";
-        }
-        if ctx.add_path_rx_v4 || ctx.add_path_rx_v6 {
-            caps += " add-path-tx";
-        }
-        if ctx.extended_message {
-            caps += " ext-messages";
-        }
+        let caps = match &e.peer_open {
+            Some(open) => peer_caps(open, n.address.is_ipv4()),
+            None => {
+                // Without the peer's OPEN: what was negotiated.
+                let mut caps = String::new();
+                if neg.route_refresh {
+                    caps += " refresh";
+                }
+                if neg.enhanced_route_refresh {
+                    caps += " enhanced-refresh";
+                }
+                if ctx.four_octet_as {
+                    caps += " AS4";
+                }
+                // The peer receives what we send, and sends what we receive (RFC 7911 §4).
+                if ctx.add_path_tx_v4 || ctx.add_path_tx_v6 {
+                    caps += " add-path-rx";
+                }
+                if ctx.add_path_rx_v4 || ctx.add_path_rx_v6 {
+                    caps += " add-path-tx";
+                }
+                caps
+            }
+        };
         let mut session = String::from(if n.is_internal(view.state.local_as) {
             "internal"
         } else {
@@ -229,6 +233,58 @@ pub fn run(view: &View, all: bool, target: Option<&Target>, now: SystemTime, f: 
         }
     }
     f.ok();
+}
+
+/// BIRD 1.6's `Neighbor caps`: what the peer's OPEN offers for this protocol's family (IPv4
+/// or IPv6 unicast), in BIRD's order. Graceful restart (RFC 4724) and LLGR: `-able` when the
+/// family is listed, `-aware` when the capability is there without it; ADD-PATH (RFC 7911):
+/// the peer's mode for the family. Extended messages are not on this line in BIRD 1.6.8.
+fn peer_caps(open: &bgp_proto::Open, v4: bool) -> String {
+    use bgp_proto::capability::{AddPathMode, Capability};
+    use bgp_proto::types::{Afi, Safi};
+    let afi = if v4 { Afi::Ipv4 } else { Afi::Ipv6 };
+    let ours = |a: Afi, s: Safi| a == afi && s == Safi::Unicast;
+    let mut caps = String::new();
+    if open.supports_route_refresh() {
+        caps += " refresh";
+    }
+    if open.supports_enhanced_route_refresh() {
+        caps += " enhanced-refresh";
+    }
+    if let Some(gr) = open.graceful_restart() {
+        if gr.families.iter().any(|f| ours(f.afi, f.safi)) {
+            caps += " restart-able";
+        } else {
+            caps += " restart-aware";
+        }
+    }
+    let llgr = open.capabilities.iter().find_map(|c| match c {
+        Capability::LongLivedGracefulRestart(f) => Some(f),
+        _ => None,
+    });
+    if let Some(f) = llgr {
+        if f.iter().any(|f| ours(f.afi, f.safi)) {
+            caps += " llgr-able";
+        } else {
+            caps += " llgr-aware";
+        }
+    }
+    if open.supports_four_octet_as() {
+        caps += " AS4";
+    }
+    let mode = open
+        .add_path()
+        .find(|a| ours(a.afi, a.safi))
+        .map(|a| a.mode);
+    if matches!(mode, Some(AddPathMode::Receive | AddPathMode::Both)) {
+        caps += " add-path-rx";
+    }
+    if matches!(mode, Some(AddPathMode::Send | AddPathMode::Both)) {
+        caps += " add-path-tx";
+    }
+    // BIRD 1.6.8's format has seven fields here (`Neighbor caps:   %s%s%s%s%s%s%s` in the
+    // binary): extended messages show on the `Session:` line only.
+    caps
 }
 
 #[cfg(test)]
@@ -388,5 +444,70 @@ mod tests {
         assert_eq!(lines[20], " ");
         assert_eq!(lines[21], "0000 ");
         assert_eq!(lines.len(), 22);
+    }
+}
+
+#[cfg(test)]
+mod peer_caps_tests {
+    use super::peer_caps;
+    use bgp_proto::capability::{
+        AddPath, AddPathMode, Capability, GrFamily, GracefulRestart, LlgrFamily,
+    };
+    use bgp_proto::types::{Afi, Safi};
+
+    fn open(caps: Vec<Capability>) -> bgp_proto::Open {
+        bgp_proto::Open::new(
+            bgp_proto::Asn(64512),
+            9,
+            bgp_proto::RouterId("10.99.0.2".parse().expect("id")),
+            caps,
+        )
+    }
+
+    #[test]
+    fn frr_default_open_reads_as_bird_16_shows_it() {
+        // FRR 8.4's OPEN: GR helper (no families), LLGR for IPv4, ADD-PATH receive.
+        let o = open(vec![
+            Capability::RouteRefresh,
+            Capability::EnhancedRouteRefresh,
+            Capability::GracefulRestart(GracefulRestart {
+                restart_state: false,
+                notification: false,
+                restart_time: 120,
+                families: Vec::new(),
+            }),
+            Capability::LongLivedGracefulRestart(vec![LlgrFamily {
+                afi: Afi::Ipv4,
+                safi: Safi::Unicast,
+                forwarding_preserved: false,
+                stale_time: 0,
+            }]),
+            Capability::AddPath(vec![AddPath {
+                afi: Afi::Ipv4,
+                safi: Safi::Unicast,
+                mode: AddPathMode::Receive,
+            }]),
+        ]);
+        // As captured from BIRD 1.6.8 with FRR 8.4 (interop-tests/compat/bird16-vs-bgpd.md).
+        assert_eq!(
+            peer_caps(&o, true),
+            " refresh enhanced-refresh restart-aware llgr-able AS4 add-path-rx"
+        );
+        // The IPv6 protocol: the IPv4-only entries do not count.
+        assert_eq!(
+            peer_caps(&o, false),
+            " refresh enhanced-refresh restart-aware llgr-aware AS4"
+        );
+        let gr = open(vec![Capability::GracefulRestart(GracefulRestart {
+            restart_state: false,
+            notification: false,
+            restart_time: 120,
+            families: vec![GrFamily {
+                afi: Afi::Ipv4,
+                safi: Safi::Unicast,
+                forwarding_preserved: false,
+            }],
+        })]);
+        assert_eq!(peer_caps(&gr, true), " restart-able AS4");
     }
 }
