@@ -1,6 +1,7 @@
 //! eBGP to top-of-rack routers (FRR 8.4) with private ASNs, as Calico's per-rack peering:
 //! - two racks in the same AS 65001 (two of our daemons) behind one ToR (AS 65100): each rack's
-//!   block reaches the other only because `allow_own_as = 1` lets the AS path carry 65001;
+//!   block reaches the other only because `allow_own_as = 1` lets the AS path carry 65001 (a
+//!   third rack without it gets the ToR's prefix but not the racks' blocks);
 //! - ECMP: two ToRs announce the same prefix, both next hops are selected in our Loc-RIB;
 //!   one ToR goes down and its next hop leaves, the other's stays;
 //! - a BGPFilter rejects one of our blocks towards the ToR (checked in FRR's table) and one of
@@ -21,29 +22,29 @@ fn racks_in_one_as_exchange_blocks_through_an_frr_tor_with_allow_own_as() {
     if !require_root("racks_in_one_as_exchange_blocks_through_an_frr_tor_with_allow_own_as") {
         return;
     }
-    let fabric = Fabric::new(&format!("re-{}", std::process::id()), 3).expect("fabric");
+    let fabric = Fabric::new(&format!("re-{}", std::process::id()), 4).expect("fabric");
     let tor = Frr::start(
         &fabric.node(2).ns,
         &rc::frr_conf(
             TOR_AS,
             "10.99.0.2",
-            &[("10.99.0.1", RACK_AS, ""), ("10.99.0.3", RACK_AS, "")],
-            &[],
+            &[
+                ("10.99.0.1", RACK_AS, ""),
+                ("10.99.0.3", RACK_AS, ""),
+                ("10.99.0.4", RACK_AS, ""),
+            ],
+            &["10.90.0.0/24"],
         ),
     )
     .expect("frr starts");
-    let rack = |i: u8, block: &str| {
+    let rack_with = |i: u8, block: &str, allow: &str| {
         let addr = format!("10.99.0.{i}");
-        let config = rc::ours(
-            &addr,
-            RACK_AS,
-            &[&addr],
-            &[("10.99.0.2", TOR_AS, "allow_own_as = 1\n")],
-        );
+        let config = rc::ours(&addr, RACK_AS, &[&addr], &[("10.99.0.2", TOR_AS, allow)]);
         let top =
             format!("local_blocks = [\"{block}\"]\nip_pools = [{{ cidr = \"10.64.0.0/16\" }}]\n");
         rc::start_ours(&fabric.node(i).ns, &config, &top)
     };
+    let rack = |i: u8, block: &str| rack_with(i, block, "allow_own_as = 1\n");
     let r1 = rack(1, "10.64.1.0/26");
     let r3 = rack(3, "10.64.3.0/26");
     let state = || {
@@ -70,6 +71,22 @@ fn racks_in_one_as_exchange_blocks_through_an_frr_tor_with_allow_own_as() {
     assert!(l.contains("via 10.99.0.3"), "{l}");
     assert!(l.contains("from 10.99.0.2"), "{l}");
     assert!(l.contains("[AS65001i]"), "{l}");
+
+    // A third rack without allow_own_as: the ToR's own prefix arrives in the same initial
+    // table as the other racks' blocks, which AS_PATH loop detection drops (RFC 4271 §9.1.2).
+    let r4 = rack_with(4, "10.64.4.0/26", "");
+    rc::converge(
+        "rack 4 has the ToR's prefix",
+        || rc::ours_has(&r4, "10.90.0.0/24"),
+        || r4.show(false, "show route").unwrap_or_default(),
+    );
+    let r4_routes = rc::our_routes(&r4, false);
+    assert!(
+        !r4_routes
+            .iter()
+            .any(|(p, _)| p == "10.64.1.0/26" || p == "10.64.3.0/26"),
+        "{r4_routes:?}"
+    );
 }
 
 #[test]

@@ -246,3 +246,27 @@ fn every_filter_of_the_example_compiles() {
         !c.filters.is_empty()
     );
 }
+
+#[test]
+fn peer_info_carries_reflection_next_hop_allow_own_as_and_source_address() {
+    let text = CONFIG.replace(
+        "name = \"tor\"\naddress = \"10.99.0.3\"\nremote_as = 65001\n",
+        "name = \"tor\"\naddress = \"10.99.0.3\"\nremote_as = 65001\nallow_own_as = 1\n\
+         next_hop = \"keep\"\nsource_address = \"10.99.0.1\"\n",
+    );
+    let text = text.replace(
+        "name = \"mesh_2\"\naddress = \"10.99.0.2\"\nremote_as = 64512\n",
+        "name = \"mesh_2\"\naddress = \"10.99.0.2\"\nremote_as = 64512\n\
+         route_reflector_client = true\n",
+    );
+    let c = Config::from_str(&text, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+    let p = CompiledPolicy::new(&c).unwrap();
+    let mesh = p.peer_info(peer_id(0), &c.neighbors[0]);
+    assert!(mesh.rr_client);
+    assert_eq!(mesh.next_hop, rib::NextHopMode::Default);
+    let tor = p.peer_info(peer_id(1), &c.neighbors[1]);
+    assert_eq!(tor.allow_own_as, 1);
+    assert_eq!(tor.next_hop, rib::NextHopMode::Keep);
+    assert_eq!(tor.local_v4, Some(Ipv4Addr::new(10, 99, 0, 1)));
+    assert!(!tor.rr_client);
+}
