@@ -3,7 +3,8 @@
 #
 # On a fresh Debian 12 machine with Rust it installs what is missing when run as root (the real
 # peers for the interop tests: bird2, frr, gobgpd; iproute2, tcpdump, tshark; cargo-fuzz), then
-# builds the fuzz targets and runs every test of the workspace. Not as root, it installs nothing
+# builds the fuzz targets and runs every test of the workspace. BIRD 1.6.8 is extracted (not
+# installed) to /tmp/bird16 for the control-socket comparison test. Not as root, it installs nothing
 # and the namespace tests skip themselves with a printed reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,17 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         fi
         apt-get update -q
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
+    fi
+    # BIRD 1.6.8 (Debian's `bird`, the generation Calico ships) for the control-socket comparison
+    # test: extracted to /tmp/bird16, never installed (it would conflict with bird2).
+    if [ ! -x /tmp/bird16/usr/sbin/bird ]; then
+        dl=$(mktemp -d)
+        if (cd "$dl" && apt-get download -q bird >/dev/null 2>&1); then
+            dpkg-deb -x "$dl"/bird_*.deb /tmp/bird16
+        else
+            echo "test.sh: could not download Debian's bird (1.6.8); the BIRD 1.6 comparison test will skip"
+        fi
+        rm -rf "$dl"
     fi
 fi
 
