@@ -280,3 +280,29 @@ fn fib_config_follows_the_kernel_section() {
     assert_eq!(c.protocol, config().kernel.protocol);
     assert_eq!(c.persist, config().kernel.persist_on_stop);
 }
+
+#[test]
+fn next_hop_sets_are_shared_and_freed_when_unused() {
+    let mut t = Translator::new(&config());
+    let mut r = Routes::new();
+    t.apply_changes(vec![
+        r.change("10.64.2.0/26", &[SAME]),
+        r.change("10.64.3.0/26", &[SAME]),
+        r.change("10.64.4.0/26", &[SAME, "10.99.0.3"]),
+    ]);
+    assert_eq!(t.hop_sets.index.len(), 2, "two distinct sets");
+    let shared = t.routes[&net("10.64.2.0/26")];
+    assert_eq!(t.routes[&net("10.64.3.0/26")], shared);
+    // The ECMP set goes; its slot is reused by the next new set.
+    t.apply_changes(vec![r.change("10.64.4.0/26", &[])]);
+    assert_eq!(t.hop_sets.index.len(), 1);
+    t.apply_changes(vec![r.change("10.64.5.0/26", &["10.99.0.7"])]);
+    assert_eq!(t.hop_sets.sets.len(), 2, "freed slot reused");
+    t.apply_changes(vec![
+        r.change("10.64.2.0/26", &[]),
+        r.change("10.64.3.0/26", &[]),
+        r.change("10.64.5.0/26", &[]),
+    ]);
+    assert!(t.hop_sets.index.is_empty());
+    assert!(t.is_empty());
+}

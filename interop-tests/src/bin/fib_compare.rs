@@ -22,6 +22,7 @@
 //! Printed: seconds, peak RSS (VmHWM of the daemon process; zebra + bgpd for FRR), CPU seconds
 //! of the daemon used while idle for 10 s with the routes installed (utime + stime from
 //! `/proc/PID/stat`), and the ratios ours/BIRD and ours/floor. Not part of `cargo test`.
+//! `ONLY=ours` runs just our daemon; `BGPD=<path>` picks its binary (e.g. a profiler wrapper).
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
@@ -80,6 +81,14 @@ fn main() {
         "{:>9} {:>9} {:>9} {:>10} {:>11}",
         "routes", "who", "seconds", "VmHWM MiB", "idle CPU s"
     );
+    // ONLY=ours: just our daemon (profiling runs).
+    if std::env::var("ONLY").is_ok_and(|o| o == "ours") {
+        for n in sizes {
+            let ours = run_dut(Dut::Ours(&ours_bin), n, &exe);
+            print_row(n, "ours", ours.secs, Some(ours.hwm_mib), ours.idle_cpu);
+        }
+        return;
+    }
     for n in sizes {
         let (floor, fibsync) = run_fib_bench(&fib_bench, n);
         print_row(n, "floor", floor, None, None);
