@@ -291,6 +291,9 @@ impl Reloader {
                 PeerOp::Stop(name) => {
                     if let Some(p) = by_name.remove(name) {
                         info!(event = "neighbor_removed", neighbor = %name, "neighbor removed");
+                        if p.neighbor.password.is_some() {
+                            self.clear_listen_key(p.neighbor.address);
+                        }
                         self.ids.remove(name);
                         let (tx, task) = (p.commands, p.task);
                         self.leaving.push(tokio::spawn(async move {
@@ -412,6 +415,10 @@ impl Reloader {
         reset: bool,
     ) {
         if reset {
+            let old = &p.neighbor;
+            if old.password.is_some() && (n.password.is_none() || old.address != n.address) {
+                self.clear_listen_key(old.address);
+            }
             self.listen_key(n);
         }
         p.neighbor = n.clone();
@@ -440,6 +447,19 @@ impl Reloader {
                 if let Err(e) = crate::socket::set_md5(l.as_ref(), n.address, key) {
                     warn!(event = "listen_md5_failed", neighbor = %n.name, error = %e,
                         "cannot set TCP-MD5 key on the listener");
+                }
+            }
+        }
+    }
+
+    /// Removes the TCP-MD5 key for `addr` from the listening sockets of its family.
+    fn clear_listen_key(&self, addr: IpAddr) {
+        for l in &self.listeners {
+            let same = l.local_addr().is_ok_and(|a| a.is_ipv4() == addr.is_ipv4());
+            if same {
+                if let Err(e) = crate::socket::clear_md5(l.as_ref(), addr) {
+                    warn!(event = "listen_md5_clear_failed", peer = %addr, error = %e,
+                        "cannot remove TCP-MD5 key from the listener");
                 }
             }
         }

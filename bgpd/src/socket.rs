@@ -81,6 +81,21 @@ pub fn set_md5(fd: &impl AsRawFd, peer: IpAddr, key: &Password) -> Result<(), Er
     })
 }
 
+/// Removes the TCP-MD5 key for `peer` from a socket (a reload removed the neighbor or its
+/// password); ENOENT (no key was set) is not an error.
+pub fn clear_md5(fd: &impl AsRawFd, peer: IpAddr) -> Result<(), Error> {
+    let v = md5sig(peer, &[])?;
+    match setsockopt_bytes(fd.as_raw_fd(), libc::IPPROTO_TCP, libc::TCP_MD5SIG, &v) {
+        Ok(()) => Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+        Err(source) => Err(Error::SocketOption {
+            option: "TCP_MD5SIG",
+            peer,
+            source,
+        }),
+    }
+}
+
 /// The TTL we send with and the minimum TTL we accept (GTSM), per the neighbor's mode.
 fn ttl_of(mode: TtlMode) -> (u8, Option<u8>) {
     match mode {
@@ -205,6 +220,8 @@ mod tests {
             .as_ref()
             .expect("key from the environment");
         set_md5(&sock, peer, key).expect("TCP_MD5SIG");
+        clear_md5(&sock, peer).expect("TCP_MD5SIG removal");
+        clear_md5(&sock, peer).expect("removing an absent key is fine");
         set_ttl(&sock, peer, TtlMode::Gtsm).expect("GTSM");
         set_ttl(&sock, peer, TtlMode::Multihop(5)).expect("multihop");
     }

@@ -361,3 +361,82 @@ fn reloads_do_not_flap_unchanged_sessions() {
     );
     assert_eq!(bgpd.events("established", Some("10.99.0.3")).len(), 1);
 }
+
+/// TCP-MD5 by reload (we are passive, so the listener's per-neighbor key is what counts):
+/// without a key FRR (which requires one) cannot connect; a reload adding the key brings the
+/// session up; a reload removing it resets the session and removes the key from the listener,
+/// so FRR's signed connections are dropped again.
+#[test]
+fn reload_adds_and_removes_the_md5_key() {
+    if !require_root("reload_adds_and_removes_the_md5_key") {
+        return;
+    }
+    let fab = Fabric::new("rmd5", 2).expect("fabric");
+    let frr_text = format!(
+        "{}neighbor 10.99.0.1 password s3cret\n",
+        frr_conf("10.99.0.2")
+    )
+    .replace(
+        "neighbor 10.99.0.1 password",
+        " neighbor 10.99.0.1 password",
+    );
+    let frr = Frr::start(&fab.node(2).ns, &frr_text).expect("frr starts");
+    let mut n = BgpdNeighbor::new("Mesh_10_99_0_2", "10.99.0.2", AS);
+    n.passive = true;
+    let config = BgpdConfig {
+        router_id: "10.99.0.1".into(),
+        local_as: AS,
+        listen: vec!["10.99.0.1".into()],
+        neighbors: vec![n],
+    };
+    let bgpd = Bgpd::start(&fab.node(1).ns, &config).expect("our bgpd starts");
+    let sock = bgpd.dir().join("bgpd.ctl");
+    let conf = bgpd.dir().join("bgpd.toml");
+    let base = std::fs::read_to_string(&conf).expect("config");
+    std::thread::sleep(Duration::from_secs(6));
+    assert_ne!(bgpd.state("10.99.0.2"), "Established", "no key: no session");
+
+    let key = bgpd.dir().join("Mesh_10_99_0_2.key");
+    std::fs::write(&key, "s3cret\n").expect("key");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("0600");
+    }
+    let with_key = with_line(
+        &base,
+        "Mesh_10_99_0_2",
+        &format!("password_file = \"{}\"", key.display()),
+    );
+    std::fs::write(&conf, &with_key).expect("write");
+    assert_eq!(
+        control(&sock, "configure").last().map(String::as_str),
+        Some("0003 Reconfigured")
+    );
+    frr.wait_established("10.99.0.1", UP)
+        .expect("FRR connects with the key");
+    bgpd.wait_established("10.99.0.2", UP)
+        .expect("we see it up");
+
+    std::fs::write(&conf, &base).expect("write");
+    assert_eq!(
+        control(&sock, "configure").last().map(String::as_str),
+        Some("0003 Reconfigured")
+    );
+    wait_until("FRR to see the reset", UP, || {
+        Ok(frr.bgp_state("10.99.0.1")?.as_deref() != Some("Established"))
+    })
+    .expect("session reset");
+    let sent = bgpd.events("notification_sent", Some("10.99.0.2"));
+    assert!(
+        sent.iter()
+            .any(|v| v["fields"]["code"] == 6 && v["fields"]["subcode"] == 6),
+        "Cease 6/6 sent: {sent:?}"
+    );
+    // FRR keeps trying with its key every 2 s; the listener no longer has one.
+    std::thread::sleep(Duration::from_secs(8));
+    assert_ne!(
+        frr.bgp_state("10.99.0.1").ok().flatten().as_deref(),
+        Some("Established"),
+        "the key is gone from our listener"
+    );
+}
