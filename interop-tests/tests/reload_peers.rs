@@ -9,8 +9,9 @@
 //! - adding a neighbor by reload starts only that session; removing it sends Cease / Peer
 //!   De-configured (6/3) to that peer only;
 //! - a changed remote AS resets only that neighbor (Cease / Other Configuration Change, 6/6);
-//! - a block (and its pool) added by reload is announced to both peers and withdrawn by the
-//!   next reload, without a session reset (the RIB actor's `Reconfigure`).
+//! - a block (and its pool) added by reload is announced to both peers, a BGPFilter added to
+//!   one neighbor by the next reload withdraws it from that peer only, and the last reload
+//!   withdraws it from both, without a session reset (the RIB actor's `Reconfigure`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
@@ -343,6 +344,28 @@ fn reloads_do_not_flap_unchanged_sessions() {
         Ok(g.gobgp(&["global", "rib"])?.contains("10.64.1.0/26"))
     })
     .expect("block reaches GoBGP");
+    // A BGPFilter on the GoBGP neighbor rejecting the block: GoBGP loses it, FRR keeps it.
+    let filtered = with_line(
+        &format!(
+            "filters = [{{ name = \"nogo\", export_v4 = [{{ cidr = \"10.64.0.0/16\", \
+             match_operator = \"In\", action = \"Reject\" }}] }}]\n{with_block}"
+        ),
+        "Mesh_10_99_0_2",
+        "filters = [\"nogo\"]",
+    );
+    std::fs::write(&conf, &filtered).expect("write");
+    sighup(&mut bgpd);
+    wait_until("GoBGP to lose the filtered block", UP, || {
+        Ok(!g.gobgp(&["global", "rib"])?.contains("10.64.1.0/26"))
+    })
+    .expect("export filter reaches GoBGP");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        frr.vtysh("show ip bgp 10.64.1.0/26")
+            .expect("vtysh")
+            .contains("10.99.0.1"),
+        "FRR keeps the block"
+    );
     std::fs::write(&conf, &base).expect("write");
     sighup(&mut bgpd);
     wait_until("FRR to lose the block", UP, || {
