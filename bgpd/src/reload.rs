@@ -369,7 +369,8 @@ impl Reloader {
         }
         info!(event = "reconfigured", peers = ?plan.peers, needs_restart = ?needs_restart,
             "configuration reloaded");
-        self.config_path = path.clone().or(self.config_path.take());
+        // As BIRD: `configure "FILE"` applies FILE once; SIGHUP and `configure` keep reading
+        // the file the daemon started with.
         Outcome {
             path,
             plan,
