@@ -117,14 +117,12 @@ impl HopSets {
         self.sets.get(id as usize).map_or(&[], |(s, _)| s)
     }
 
-    fn intern(&mut self, hops: Vec<IpAddr>) -> HopSetId {
-        if let Some(id) = self.index.get(hops.as_slice()) {
-            if let Some(slot) = self.sets.get_mut(*id as usize) {
-                slot.1 += 1;
-            }
-            return *id;
+    fn intern(&mut self, hops: &[IpAddr]) -> HopSetId {
+        if let Some(id) = self.index.get(hops).copied() {
+            self.hold(id);
+            return id;
         }
-        let set: Box<[IpAddr]> = hops.into_boxed_slice();
+        let set: Box<[IpAddr]> = Box::from(hops);
         let id = match self.free.pop() {
             Some(id) => {
                 if let Some(slot) = self.sets.get_mut(id as usize) {
@@ -139,6 +137,13 @@ impl HopSets {
         };
         self.index.insert(set, id);
         id
+    }
+
+    /// One more user of `id`.
+    fn hold(&mut self, id: HopSetId) {
+        if let Some(slot) = self.sets.get_mut(id as usize) {
+            slot.1 += 1;
+        }
     }
 
     fn release(&mut self, id: HopSetId) {
@@ -289,6 +294,26 @@ impl Translator {
         (!nexthops.is_empty()).then(|| Route::via(prefix, nexthops))
     }
 
+    /// `route_for(prefix, hops).is_some()`, without building the route.
+    fn installable(&self, prefix: IpNet, hops: &[IpAddr]) -> bool {
+        let pool = self.pool_of(&prefix);
+        let mut any = false;
+        for via in hops {
+            match program(&RouteFacts {
+                prefix,
+                next_hop: Some(*via),
+                local_block: false,
+                pool,
+                connected: &self.connected,
+            }) {
+                Programming::VxlanSkip => return false,
+                Programming::Direct { .. } | Programming::IpIp { .. } => any = true,
+                Programming::Blackhole | Programming::None => {}
+            }
+        }
+        any
+    }
+
     fn is_vxlan(&self, prefix: IpNet, hops: &[IpAddr]) -> bool {
         let pool = self.pool_of(&prefix);
         hops.iter().any(|via| {
@@ -304,8 +329,11 @@ impl Translator {
 
     /// The deltas for one Loc-RIB batch, at most one per prefix (the last change wins).
     pub fn apply_changes(&mut self, changes: Vec<LocRibChange>) -> Vec<RouteDelta> {
-        // Old route per touched prefix, taken before the batch touches it.
-        let mut before: HashMap<IpNet, Option<Route>> = HashMap::new();
+        // The next-hop set each touched prefix had before the batch, held so that its id stays
+        // valid. Within a batch the connected subnets do not change, so a prefix's route is a
+        // function of its (interned) set: equal ids mean an unchanged route.
+        let mut before: HashMap<IpNet, Option<HopSetId>> = HashMap::with_capacity(changes.len());
+        let mut hops: Vec<IpAddr> = Vec::new();
         for change in changes {
             let prefix = change.prefix.trunc();
             // Our own blocks are blackholed from the configuration, whatever the Loc-RIB says.
@@ -314,7 +342,7 @@ impl Translator {
             }
             // Routes learned from peers only: what we originate (services, static routes) is
             // not ours to install.
-            let mut hops: Vec<IpAddr> = Vec::with_capacity(change.routes.len());
+            hops.clear();
             for r in change.routes.iter().filter(|r| r.peer.is_some()) {
                 if let Some(nh) = r.next_hop {
                     if !hops.contains(&nh) {
@@ -322,36 +350,43 @@ impl Translator {
                     }
                 }
             }
-            let new = (!hops.is_empty()).then_some(hops);
             if let std::collections::hash_map::Entry::Vacant(slot) = before.entry(prefix) {
-                let old = self
-                    .routes
-                    .get(&prefix)
-                    .and_then(|id| self.route_for(prefix, self.hop_sets.get(*id)));
+                let old = self.routes.get(&prefix).copied();
+                if let Some(id) = old {
+                    self.hop_sets.hold(id);
+                }
                 slot.insert(old);
             }
-            self.set_hops(prefix, new);
+            self.set_hops(prefix, &hops);
         }
         let mut deltas = Vec::with_capacity(before.len());
         for (prefix, old) in before {
-            let new = self
-                .routes
-                .get(&prefix)
-                .and_then(|id| self.route_for(prefix, self.hop_sets.get(*id)));
-            push_delta(&mut deltas, prefix, old, new);
+            let new = self.routes.get(&prefix).copied();
+            if old != new {
+                let was_installed =
+                    old.is_some_and(|id| self.installable(prefix, self.hop_sets.get(id)));
+                match new.and_then(|id| self.route_for(prefix, self.hop_sets.get(id))) {
+                    Some(route) => deltas.push(RouteDelta::Install(route)),
+                    None if was_installed => deltas.push(RouteDelta::Remove(prefix)),
+                    None => {}
+                }
+            }
+            if let Some(id) = old {
+                self.hop_sets.release(id);
+            }
         }
         deltas
     }
 
-    fn set_hops(&mut self, prefix: IpNet, new: Option<Vec<IpAddr>>) {
-        let old = match new {
-            Some(h) => {
-                let vx = self.is_vxlan(prefix, &h);
-                self.vxlan_skipped += usize::from(vx);
-                let id = self.hop_sets.intern(h);
-                self.routes.insert(prefix, id)
-            }
-            None => self.routes.remove(&prefix),
+    /// Sets the next hops of `prefix` (none: the prefix left the Loc-RIB).
+    fn set_hops(&mut self, prefix: IpNet, hops: &[IpAddr]) {
+        let old = if hops.is_empty() {
+            self.routes.remove(&prefix)
+        } else {
+            let vx = self.is_vxlan(prefix, hops);
+            self.vxlan_skipped += usize::from(vx);
+            let id = self.hop_sets.intern(hops);
+            self.routes.insert(prefix, id)
         };
         if let Some(id) = old {
             if self.is_vxlan(prefix, self.hop_sets.get(id)) {
