@@ -64,8 +64,8 @@ pub async fn run_with(
             Some(link),
         ));
     }
-    // The RIB actor publishes its routes here for `show route`.
-    let (route_publisher, route_snapshot) = watch::channel(Arc::new(Vec::new()));
+    // Routes per family, kept by the RIB actor (metrics read them without asking it).
+    let route_counts = Arc::new(control::route::RouteCounts::default());
     let rib_peers = peers
         .iter()
         .enumerate()
@@ -89,7 +89,14 @@ pub async fn run_with(
     } else {
         (None, None)
     };
-    let rib_task = rib_actor::spawn(&config, policy, rib_peers, rib_rx, fib_tx, route_publisher);
+    let rib_task = rib_actor::spawn(
+        &config,
+        policy,
+        rib_peers,
+        rib_rx,
+        fib_tx,
+        route_counts.clone(),
+    );
     let (down_tx, mut down_rx) = watch::channel(false);
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<ReloadRequest>(4);
     let (control_tx, control_rx) = watch::channel(Arc::new(control::ControlState {
@@ -99,7 +106,8 @@ pub async fn run_with(
         reconfigured: boot,
         config_path: config_path.clone(),
         peers: peers.iter().map(reload::peer_view).collect(),
-        routes: route_snapshot,
+        // `show route` asks the RIB actor on demand (no standing copy of the table).
+        routes: control::RouteSource::new(&rib_tx, route_counts),
         shutdown: down_tx,
         reload: Some(reload_tx),
     }));

@@ -11,9 +11,10 @@
 //!   for every member. A full queue means the peer stopped reading: the actor tells the peer
 //!   task ([`PeerCommand::RibWriteStuck`]), which closes that connection;
 //! - Loc-RIB changes (actor → FIB task, optional): awaited, so a slow FIB slows the actor;
-//! - the route snapshot for the control socket: a `watch`, rebuilt at most every
-//!   once changes pause for [`SNAPSHOT_INTERVAL`] (at the latest [`SNAPSHOT_MAX_AGE`]), and
-//!   for at most a tenth of the time (a rebuild is O(routes)).
+//! - queries (control socket, daemon → actor): on the request channel, answered on a
+//!   oneshot. `show route` is one ([`RibQuery::Show`]): the actor filters by family, network
+//!   and protocol and builds only the entries asked for (none for a count); nothing keeps a
+//!   copy of the table between queries.
 //!
 //! Graceful restart (RFC 4724 §4.2): when a session that negotiated it ends without a
 //! NOTIFICATION, the peer's routes stay, stale, until its End-of-RIB after the restart or until
@@ -31,12 +32,15 @@ use bgp_proto::{Family, Negotiated, Prefix, RouterId};
 use bytes::Bytes;
 use conf::Config;
 use rib::{Changes, LocRibChange, PathExplanation, PeerId, Rib, RibStats, SelectedRoute};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use crate::control::route::{BgpRouteInfo, Destination, Origin as ShowOrigin, RouteEntry};
+use crate::control::route::{
+    BgpRouteInfo, Destination, Origin as ShowOrigin, RouteCounts, RouteEntry, RouteFilter,
+    RouteReply,
+};
 use crate::fsm::ConnId;
 use crate::peer::PeerCommand;
 use crate::policy_compile::{self, CompiledPolicy};
@@ -46,10 +50,6 @@ use crate::stats::PeerStats;
 pub const RIB_QUEUE: usize = 64;
 /// Most events a peer task puts in one batch.
 pub const BATCH_EVENTS: usize = 64;
-/// The control socket's route snapshot is rebuilt once the Loc-RIB has been quiet this long.
-pub const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(200);
-/// ... or at the latest this long after the previous rebuild, under steady churn.
-pub const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(5);
 
 /// A session came up: what the RIB needs to know and where to write.
 #[derive(Debug)]
@@ -96,10 +96,11 @@ pub enum RibQuery {
     Stats {
         reply: oneshot::Sender<RibStats>,
     },
-    /// The Loc-RIB as `show route` lists it, built now (the on-demand alternative to the
-    /// published snapshot, which costs a copy of the table between rebuilds).
+    /// The Loc-RIB routes `filter` selects as `show route` lists them, built now; only the
+    /// counts when `filter.count`.
     Show {
-        reply: oneshot::Sender<Vec<RouteEntry>>,
+        filter: RouteFilter,
+        reply: oneshot::Sender<RouteReply>,
     },
 }
 
@@ -190,11 +191,21 @@ pub struct RibActor {
     policy: CompiledPolicy,
     peers: HashMap<PeerId, PeerSlot>,
     fib: Option<mpsc::Sender<Vec<LocRibChange>>>,
-    snapshot: watch::Sender<Arc<Vec<RouteEntry>>>,
-    since: HashMap<Prefix, SystemTime>,
-    dirty: bool,
-    /// When the Loc-RIB last changed (the snapshot waits for a quiet moment).
-    last_change: Instant,
+    /// When each Loc-RIB prefix last changed (`show route`'s age column) and its number of
+    /// selected routes.
+    since: HashMap<Prefix, Since>,
+    /// What `since` times count from.
+    epoch: SystemTime,
+    /// Routes per family (for metrics).
+    counts: Arc<RouteCounts>,
+}
+
+/// A Loc-RIB prefix's last change, in seconds from the actor's epoch (`show route` prints
+/// seconds), and its number of selected routes: 8 octets a prefix.
+#[derive(Debug, Clone, Copy)]
+struct Since {
+    secs: u32,
+    routes: u32,
 }
 
 /// Start the actor for `config`: add the peers, originate our routes, serve requests until
@@ -205,9 +216,9 @@ pub fn spawn(
     peers: Vec<RibPeer>,
     requests: mpsc::Receiver<RibRequest>,
     fib: Option<mpsc::Sender<Vec<LocRibChange>>>,
-    snapshot: watch::Sender<Arc<Vec<RouteEntry>>>,
+    counts: Arc<RouteCounts>,
 ) -> JoinHandle<()> {
-    let actor = RibActor::new(config, policy, peers, fib, snapshot);
+    let actor = RibActor::new(config, policy, peers, fib, counts);
     tokio::spawn(actor.run(requests))
 }
 
@@ -218,7 +229,7 @@ impl RibActor {
         policy: CompiledPolicy,
         peers: Vec<RibPeer>,
         fib: Option<mpsc::Sender<Vec<LocRibChange>>>,
-        snapshot: watch::Sender<Arc<Vec<RouteEntry>>>,
+        counts: Arc<RouteCounts>,
     ) -> Self {
         let mut rib = Rib::new(policy_compile::local_info(config));
         let mut slots = HashMap::new();
@@ -239,10 +250,9 @@ impl RibActor {
             policy,
             peers: slots,
             fib,
-            snapshot,
             since: HashMap::new(),
-            dirty: true,
-            last_change: Instant::now(),
+            epoch: SystemTime::now(),
+            counts,
         };
         let mut changes = Changes::default();
         for (prefix, attrs) in actor.policy.originated() {
@@ -264,22 +274,8 @@ impl RibActor {
                 self.fib = None;
             }
         }
-        // Earliest time for the next rebuild (cost cap) and when the last one ran.
-        let mut not_before = Instant::now();
-        let mut published = Instant::now();
         loop {
-            // Rebuild once changes have been quiet for SNAPSHOT_INTERVAL (not in the middle of a
-            // table load), or after SNAPSHOT_MAX_AGE of steady churn.
-            let snapshot_at = (self.last_change + SNAPSHOT_INTERVAL)
-                .min(published + SNAPSHOT_MAX_AGE)
-                .max(not_before);
-            let stale = self.peers.values().filter_map(|p| p.stale_until).min();
-            let wake = match (stale, self.dirty) {
-                (Some(s), true) => Some(s.min(snapshot_at)),
-                (Some(s), false) => Some(s),
-                (None, true) => Some(snapshot_at),
-                (None, false) => None,
-            };
+            let wake = self.peers.values().filter_map(|p| p.stale_until).min();
             let sleep = async {
                 match wake {
                     Some(t) => tokio::time::sleep_until(t).await,
@@ -293,17 +289,7 @@ impl RibActor {
                 },
                 _ = sleep => {}
             }
-            let now = Instant::now();
-            self.sweep_expired(now).await;
-            let snapshot_at = (self.last_change + SNAPSHOT_INTERVAL)
-                .min(published + SNAPSHOT_MAX_AGE)
-                .max(not_before);
-            if self.dirty && now >= snapshot_at {
-                self.publish_snapshot();
-                published = Instant::now();
-                // Rebuilding is O(routes): keep it under a tenth of the actor's time.
-                not_before = published + now.elapsed() * 10;
-            }
+            self.sweep_expired(Instant::now()).await;
         }
         debug!("RIB actor stopped");
     }
@@ -650,17 +636,21 @@ impl RibActor {
     }
 
     fn note(&mut self, changes: &Changes) {
-        let now = SystemTime::now();
+        let secs = SystemTime::now()
+            .duration_since(self.epoch)
+            .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
         for c in &changes.loc_rib {
-            if c.routes.is_empty() {
-                self.since.remove(&c.prefix);
+            let routes = u32::try_from(c.routes.len()).unwrap_or(u32::MAX);
+            let old = if routes == 0 {
+                self.since.remove(&c.prefix)
             } else {
-                self.since.insert(c.prefix, now);
-            }
+                self.since.insert(c.prefix, Since { secs, routes })
+            };
+            let old = old.map_or(0, |s| s.routes as usize);
+            self.counts
+                .change(c.prefix.addr().is_ipv4(), c.routes.len(), old);
             debug!(event = "loc_rib", prefix = %c.prefix, routes = c.routes.len(), "Loc-RIB changed");
         }
-        self.dirty = true;
-        self.last_change = Instant::now();
     }
 
     fn count_advertised(&self, group: rib::GroupId) {
@@ -723,21 +713,93 @@ impl RibActor {
             RibQuery::Stats { reply } => {
                 let _ = reply.send(self.rib.stats());
             }
-            RibQuery::Show { reply } => {
-                let _ = reply.send(self.entries());
+            RibQuery::Show { filter, reply } => {
+                let _ = reply.send(self.show(&filter));
             }
         }
     }
 
-    fn publish_snapshot(&mut self) {
-        self.dirty = false;
-        let v = self.entries();
-        self.snapshot.send_replace(Arc::new(v));
+    /// The protocol name `show route` gives a route: its peer's, or `static1` for ours.
+    fn protocol_of(&self, r: &SelectedRoute) -> &str {
+        r.peer
+            .and_then(|p| self.peers.get(&p))
+            .map_or("static1", |p| p.name.as_str())
     }
 
-    /// The Loc-RIB as route entries for `show route`: every selected route, best first.
-    fn entries(&mut self) -> Vec<RouteEntry> {
-        let loc = self.rib.loc_rib();
+    /// Whether the `index`th selected route of a network passes the per-route conditions.
+    fn keeps(&self, f: &RouteFilter, index: usize, r: &SelectedRoute) -> bool {
+        (!f.primary || index == 0)
+            && f.protocol
+                .as_deref()
+                .is_none_or(|p| self.protocol_of(r) == p)
+    }
+
+    /// `show route`: the networks `f` selects with their routes, then only counts or the
+    /// entries. A network or address query looks its candidates up; only a listing or count
+    /// of the whole table walks it.
+    fn show(&mut self, f: &RouteFilter) -> RouteReply {
+        let in_family = |p: &Prefix| f.family.is_none_or(|fam| fam.has(p.addr()));
+        let lookup = !f.count && (f.exact.is_some() || f.for_addr.is_some());
+        let mut total = 0;
+        let mut nets: Vec<(Prefix, Vec<SelectedRoute>)> = if lookup {
+            let mut candidates: Vec<Prefix> = Vec::new();
+            if let Some(n) = f.exact {
+                candidates.extend(Prefix::new(n.addr, n.len).ok());
+            } else if let Some(a) = f.for_addr {
+                let max = if a.is_ipv4() { 32 } else { 128 };
+                candidates
+                    .extend((0..=max).filter_map(|l| Prefix::new(a, l).ok().map(|p| p.trunc())));
+            }
+            candidates
+                .into_iter()
+                .filter(|p| in_family(p))
+                .map(|p| (p, self.rib.selected(&p)))
+                .collect()
+        } else {
+            let mut v = Vec::new();
+            for c in self.rib.loc_rib() {
+                if !in_family(&c.prefix) {
+                    continue;
+                }
+                total += c.routes.len();
+                if f.exact
+                    .is_none_or(|n| n.addr == c.prefix.addr() && n.len == c.prefix.prefix_len())
+                {
+                    v.push((c.prefix, c.routes));
+                }
+            }
+            v
+        };
+        nets.retain(|(_, routes)| routes.iter().enumerate().any(|(i, r)| self.keeps(f, i, r)));
+        if let Some(a) = f.for_addr {
+            // The longest network holding the address among those with a route kept.
+            nets.retain(|(p, _)| p.contains(&a));
+            let longest = nets.iter().map(|(p, _)| p.prefix_len()).max();
+            nets.retain(|(p, _)| Some(p.prefix_len()) == longest);
+        }
+        if f.count {
+            let (mut routes, mut primary) = (0, 0);
+            for (_, rs) in &nets {
+                for (i, r) in rs.iter().enumerate() {
+                    if self.keeps(f, i, r) {
+                        routes += 1;
+                        primary += usize::from(i == 0);
+                    }
+                }
+            }
+            return RouteReply::Count {
+                routes,
+                primary,
+                networks: nets.len(),
+                total,
+            };
+        }
+        nets.sort_by_key(|(p, _)| (p.addr(), p.prefix_len()));
+        RouteReply::Routes(self.entries(&nets, f))
+    }
+
+    /// The entries of the kept routes of `nets`, best first within a network.
+    fn entries(&self, nets: &[(Prefix, Vec<SelectedRoute>)], f: &RouteFilter) -> Vec<RouteEntry> {
         // The interface a gateway is reached on: the one whose connected subnet holds it.
         let ifaces = crate::control::cmd::show_interfaces::read().unwrap_or_default();
         let connected: Vec<(Prefix, String)> = ifaces
@@ -750,15 +812,15 @@ impl RibActor {
                 })
             })
             .collect();
-        let mut v = Vec::with_capacity(loc.len());
-        for c in loc {
-            let since = self
-                .since
-                .get(&c.prefix)
-                .copied()
-                .unwrap_or_else(SystemTime::now);
-            for (i, r) in c.routes.iter().enumerate() {
-                v.push(self.entry(c.prefix, r, i == 0, since, &connected));
+        let mut v = Vec::new();
+        for (prefix, routes) in nets {
+            let since = self.since.get(prefix).map_or_else(SystemTime::now, |s| {
+                self.epoch + Duration::from_secs(u64::from(s.secs))
+            });
+            for (i, r) in routes.iter().enumerate() {
+                if self.keeps(f, i, r) {
+                    v.push(self.entry(*prefix, r, i == 0, since, &connected));
+                }
             }
         }
         v

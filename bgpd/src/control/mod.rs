@@ -14,8 +14,8 @@
 //! - a client silent for [`IDLE_TIMEOUT`] is dropped.
 //!
 //! Modules: [`reply`] (framing), [`parse`] (grammar), [`state`] (what is visible), [`route`]
-//! (the route snapshot type), [`time`] (BIRD's time formats), [`cmd`] (one file per command),
-//! [`client`] (reply parsing for `bgpctl`).
+//! (route entries, the `show route` filter and reply), [`time`] (BIRD's time formats),
+//! [`cmd`] (one file per command), [`client`] (reply parsing for `bgpctl`).
 
 pub mod client;
 pub mod cmd;
@@ -38,7 +38,10 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Semaphore;
 use tracing::{debug, info, warn, Instrument};
 
-pub use state::{ControlState, Family, PeerView, RouteSnapshot, StateWatch, View};
+pub use state::{
+    ControlState, Family, PeerView, RouteQueryError, RouteSource, StateWatch, View,
+    ROUTE_QUERY_TIMEOUT,
+};
 
 /// Longest command line accepted (BIRD's CLI receive buffer is 4 KiB too).
 pub const MAX_LINE: usize = 4096;

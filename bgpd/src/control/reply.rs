@@ -36,6 +36,9 @@ pub mod code {
     pub const CONFIG_ERROR: u16 = 8002;
     pub const NO_PROTOCOLS_MATCH: u16 = 8003;
     pub const RELOAD_FAILED: u16 = 8006;
+    /// Ours, not BIRD's: the RIB did not answer a `show route` (busy past the timeout, or
+    /// stopped). A runtime error code, so birdc/birdcl print it as an error.
+    pub const ROUTES_UNAVAILABLE: u16 = 8010;
     pub const COMMAND_TOO_LONG: u16 = 9000;
     pub const PARSE_ERROR: u16 = 9001;
     pub const INVALID_SYMBOL: u16 = 9002;

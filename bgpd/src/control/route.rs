@@ -1,11 +1,14 @@
-//! The route snapshot the control socket shows: one entry per route of the routing table as
-//! BIRD 1.6 describes it (network, destination, source protocol, age, primary flag, and the
-//! protocol-specific info column). Whoever owns the routes publishes a `Vec` of these.
+//! The routes the control socket shows: one entry per route of the routing table as BIRD 1.6
+//! describes it (network, destination, source protocol, age, primary flag, and the
+//! protocol-specific info column). The RIB actor builds them on demand for one
+//! [`RouteFilter`] (nothing keeps a copy of the table for the socket).
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
 
 use super::parse::Net;
+use super::state::Family;
 
 /// Where a route sends packets (`rt_format_via`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,4 +80,62 @@ pub struct RouteEntry {
     pub primary: bool,
     pub preference: u32,
     pub bgp: Option<BgpRouteInfo>,
+}
+
+/// Which routes a `show route` wants; the RIB actor applies it before building any entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RouteFilter {
+    /// Only this address family (the socket's); `None`: both.
+    pub family: Option<Family>,
+    /// Exactly this network.
+    pub exact: Option<Net>,
+    /// The longest network containing this address among the routes the other conditions
+    /// keep (BIRD's `net_route`).
+    pub for_addr: Option<IpAddr>,
+    /// Only routes from this protocol (`static1` for our own).
+    pub protocol: Option<String>,
+    /// Only the best route of each network.
+    pub primary: bool,
+    /// Only the counts, no entries.
+    pub count: bool,
+}
+
+/// What the RIB actor answers to a [`RouteFilter`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteReply {
+    /// The selected routes, ordered by network (address, length), best route first.
+    Routes(Vec<RouteEntry>),
+    /// `count`: routes and networks selected, and all routes of the family.
+    Count {
+        routes: usize,
+        /// Of `routes`, the best routes of their networks.
+        primary: usize,
+        networks: usize,
+        total: usize,
+    },
+}
+
+/// Routes in the table per family, kept current by the RIB actor so that readers (metrics)
+/// need not ask it.
+#[derive(Debug, Default)]
+pub struct RouteCounts {
+    pub v4: AtomicUsize,
+    pub v6: AtomicUsize,
+}
+
+impl RouteCounts {
+    /// Adds `added` and removes `removed` routes of `prefix`'s family.
+    pub fn change(&self, v4: bool, added: usize, removed: usize) {
+        let c = if v4 { &self.v4 } else { &self.v6 };
+        c.fetch_add(added, Ordering::Relaxed);
+        c.fetch_sub(removed, Ordering::Relaxed);
+    }
+
+    /// (IPv4, IPv6) routes.
+    pub fn get(&self) -> (usize, usize) {
+        (
+            self.v4.load(Ordering::Relaxed),
+            self.v6.load(Ordering::Relaxed),
+        )
+    }
 }

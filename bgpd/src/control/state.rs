@@ -1,20 +1,23 @@
 //! What the control socket can see and do: the peers (status snapshots, counters, command
-//! channels), the route snapshot, the daemon's times, and the shutdown request. One
+//! channels), the way to the RIB actor for routes, the daemon's times, and the shutdown
+//! request. One
 //! [`ControlState`] is shared by both sockets; a [`View`] restricts it to one address family
 //! (`bird.ctl` shows IPv4 protocols only, `bird6.ctl` IPv6 only).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use bgp_proto::types::{Asn, RouterId};
 use conf::Neighbor;
 use tokio::sync::{mpsc, watch};
 
+use super::parse::Net;
 use super::parse::{pattern_match, Target};
-use super::route::RouteEntry;
+use super::route::{RouteCounts, RouteFilter, RouteReply};
 use crate::peer::PeerCommand;
+use crate::rib_actor::{RibQuery, RibRequest, RibSender};
 use crate::stats::PeerStats;
 use crate::status::PeerStatus;
 
@@ -27,8 +30,134 @@ pub struct PeerView {
     pub commands: mpsc::Sender<PeerCommand>,
 }
 
-/// The daemon's routes as last published (nothing publishes until the RIB exists: empty).
-pub type RouteSnapshot = watch::Receiver<Arc<Vec<RouteEntry>>>;
+/// How long `show route` waits for the RIB actor (queueing included) before answering
+/// [`super::reply::code::ROUTES_UNAVAILABLE`].
+pub const ROUTE_QUERY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the RIB actor gave no routes (answered on the socket, not propagated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteQueryError {
+    Timeout,
+    Gone,
+}
+
+impl RouteQueryError {
+    /// The reply text.
+    pub fn message(self) -> &'static str {
+        match self {
+            RouteQueryError::Timeout => "Routing table did not answer in time",
+            RouteQueryError::Gone => "Routing table is not running",
+        }
+    }
+}
+
+/// The way to the RIB actor's query channel. Weak: the control sockets do not keep the actor
+/// alive at shutdown. Queries block their thread (commands run on the blocking pool).
+#[derive(Debug, Clone)]
+pub struct RouteSource {
+    rib: Option<mpsc::WeakSender<RibRequest>>,
+    counts: Arc<RouteCounts>,
+    timeout: Duration,
+}
+
+impl RouteSource {
+    /// Queries go to `rib`; `counts` are the ones that actor keeps.
+    pub fn new(rib: &RibSender, counts: Arc<RouteCounts>) -> Self {
+        RouteSource {
+            rib: Some(rib.downgrade()),
+            counts,
+            timeout: ROUTE_QUERY_TIMEOUT,
+        }
+    }
+
+    /// No RIB (tests of other commands): every query fails with [`RouteQueryError::Gone`].
+    pub fn none() -> Self {
+        RouteSource {
+            rib: None,
+            counts: Arc::default(),
+            timeout: ROUTE_QUERY_TIMEOUT,
+        }
+    }
+
+    /// Routes in the table (IPv4, IPv6), without asking the actor.
+    pub fn counts(&self) -> (usize, usize) {
+        self.counts.get()
+    }
+
+    /// Compatibility for readers of the former route snapshot (`metrics.rs` counts routes per
+    /// family through `borrow().clone().iter()` / `len()`): the current counts, iterated
+    /// without building any route. New code calls [`RouteSource::counts`].
+    pub fn borrow(&self) -> CountedRoutes {
+        let (v4, v6) = self.counts();
+        CountedRoutes { v4, v6 }
+    }
+
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Asks the RIB actor for the routes `filter` selects, waiting at most the timeout for
+    /// room in its bounded queue and for the answer. Call it outside async code, on a thread
+    /// of a Tokio runtime's blocking pool.
+    pub fn query(&self, filter: RouteFilter) -> Result<RouteReply, RouteQueryError> {
+        let tx = self
+            .rib
+            .as_ref()
+            .and_then(mpsc::WeakSender::upgrade)
+            .ok_or(RouteQueryError::Gone)?;
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| RouteQueryError::Gone)?;
+        let ask = async move {
+            let (reply, rx) = tokio::sync::oneshot::channel();
+            tx.send(RibRequest::Query(RibQuery::Show { filter, reply }))
+                .await
+                .map_err(|_| RouteQueryError::Gone)?;
+            rx.await.map_err(|_| RouteQueryError::Gone)
+        };
+        handle
+            .block_on(tokio::time::timeout(self.timeout, ask))
+            .unwrap_or(Err(RouteQueryError::Timeout))
+    }
+}
+
+/// The per-family route counts in the shape of a route list (see [`RouteSource::borrow`]).
+#[derive(Debug, Clone)]
+pub struct CountedRoutes {
+    v4: usize,
+    v6: usize,
+}
+
+/// One route of [`CountedRoutes`]: only its family is known.
+#[derive(Debug, Clone, Copy)]
+pub struct CountedRoute {
+    pub net: Net,
+}
+
+impl CountedRoutes {
+    pub fn len(&self) -> usize {
+        self.v4 + self.v6
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = CountedRoute> {
+        let v4 = CountedRoute {
+            net: Net {
+                addr: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+                len: 0,
+            },
+        };
+        let v6 = CountedRoute {
+            net: Net {
+                addr: IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+                len: 0,
+            },
+        };
+        std::iter::repeat_n(v4, self.v4).chain(std::iter::repeat_n(v6, self.v6))
+    }
+}
 
 /// Shared by every control connection.
 #[derive(Debug)]
@@ -42,7 +171,8 @@ pub struct ControlState {
     /// The file the configuration came from; `None`: the embedded default.
     pub config_path: Option<PathBuf>,
     pub peers: Vec<PeerView>,
-    pub routes: RouteSnapshot,
+    /// Where `show route` asks for routes.
+    pub routes: RouteSource,
     /// Set to true by `down`.
     pub shutdown: watch::Sender<bool>,
     /// Where `configure` sends reload requests; `None`: reloads are not served.
@@ -119,12 +249,9 @@ impl View {
         }
     }
 
-    /// The routes of this family.
-    pub fn routes(&self) -> Vec<RouteEntry> {
-        let snap = self.state.routes.borrow().clone();
-        snap.iter()
-            .filter(|r| self.family.has(r.net.addr))
-            .cloned()
-            .collect()
+    /// Asks the RIB actor for this family's routes that `filter` selects.
+    pub fn routes(&self, mut filter: RouteFilter) -> Result<RouteReply, RouteQueryError> {
+        filter.family = Some(self.family);
+        self.state.routes.query(filter)
     }
 }

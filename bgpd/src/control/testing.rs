@@ -7,18 +7,24 @@ use std::time::SystemTime;
 use conf::Config;
 use tokio::sync::{mpsc, watch};
 
-use super::route::RouteEntry;
-use super::state::{ControlState, Family, PeerView, View};
+use super::state::{ControlState, Family, PeerView, RouteSource, View};
 use crate::fsm::State;
 use crate::peer::PeerCommand;
+use crate::rib_actor::{RibRequest, RibSender};
 use crate::status::{self, EstablishedInfo, PeerStatus, StatusTx};
 
 /// The test's ends of the channels.
 pub struct Keep {
     pub peers: Vec<(StatusTx, watch::Receiver<PeerStatus>)>,
     pub commands: Vec<mpsc::Receiver<PeerCommand>>,
-    pub routes: watch::Sender<Arc<Vec<RouteEntry>>>,
+    /// The RIB end of `show route` queries: nothing answers unless the test does (a query
+    /// times out after [`QUERY_TIMEOUT`]); the sender keeps the channel open.
+    pub rib: mpsc::Receiver<RibRequest>,
+    _rib_tx: RibSender,
 }
+
+/// How long the fixture's `show route` waits for an answer.
+pub const QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl Index<usize> for Keep {
     type Output = (StatusTx, watch::Receiver<PeerStatus>);
@@ -53,7 +59,7 @@ pub fn view_with(peers: &[(&str, &str)]) -> (View, Keep) {
         keep_peers.push((tx, rx));
         commands.push(crx);
     }
-    let (routes_tx, routes_rx) = watch::channel(Arc::new(Vec::new()));
+    let (rib_tx, rib) = crate::rib_actor::channel();
     let (shutdown, _) = watch::channel(false);
     let now = SystemTime::now();
     let state = ControlState {
@@ -63,7 +69,7 @@ pub fn view_with(peers: &[(&str, &str)]) -> (View, Keep) {
         reconfigured: now,
         config_path: None,
         peers: views,
-        routes: routes_rx,
+        routes: RouteSource::new(&rib_tx, Arc::default()).with_timeout(QUERY_TIMEOUT),
         shutdown,
         reload: None,
     };
@@ -76,7 +82,8 @@ pub fn view_with(peers: &[(&str, &str)]) -> (View, Keep) {
         Keep {
             peers: keep_peers,
             commands,
-            routes: routes_tx,
+            rib,
+            _rib_tx: rib_tx,
         },
     )
 }

@@ -56,7 +56,6 @@ fn decode(bytes: &[u8]) -> (Vec<(Prefix, PathAttributes)>, Vec<Prefix>, usize) {
 struct Harness {
     actor: RibActor,
     stats: Vec<Arc<PeerStats>>,
-    snapshot: watch::Receiver<Arc<Vec<RouteEntry>>>,
     _commands: mpsc::Receiver<PeerCommand>,
 }
 
@@ -74,11 +73,9 @@ fn harness() -> Harness {
             commands: cmd_tx.clone(),
         })
         .collect();
-    let (snap_tx, snap_rx) = watch::channel(Arc::new(Vec::new()));
     Harness {
-        actor: RibActor::new(&config, policy, peers, None, snap_tx),
+        actor: RibActor::new(&config, policy, peers, None, Arc::default()),
         stats,
-        snapshot: snap_rx,
         _commands: cmd_rx,
     }
 }
@@ -160,9 +157,8 @@ async fn peer_up_gets_our_block_and_end_of_rib_then_routes_flow_between_peers() 
         .expect("learned route in Loc-RIB");
     assert_eq!(sel[0].peer, Some(PeerId(1)), "{p}");
 
-    // The snapshot for `show route` shows both: our block as blackhole, the learned route.
-    h.actor.publish_snapshot();
-    let snap = h.snapshot.borrow().clone();
+    // `show route` shows both: our block as blackhole, the learned route.
+    let snap = show(&mut h, RouteFilter::default()).await;
     assert_eq!(snap.len(), 2);
     assert!(snap
         .iter()
@@ -174,6 +170,7 @@ async fn peer_up_gets_our_block_and_end_of_rib_then_routes_flow_between_peers() 
     // Peer 2 goes down: its route leaves the Loc-RIB.
     send(&mut h, 1, vec![PeerEvent::Down { graceful: false }]).await;
     assert_eq!(ask_local(&mut h, None).await.len(), 1);
+    assert_eq!(h.actor.counts.get(), (1, 0), "the learned route uncounted");
     assert_eq!(PeerStats::get(&h.stats[0].prefixes_advertised), 0);
 }
 
@@ -325,16 +322,142 @@ async fn end_of_rib_after_a_graceful_restart_sweeps_stale_routes_and_stops_the_t
     assert_eq!(h.actor.peers[&PeerId(1)].stale_until, None, "timer stopped");
 }
 
+async fn show_reply(h: &mut Harness, filter: RouteFilter) -> RouteReply {
+    let (reply, rx) = oneshot::channel();
+    h.actor.query(RibQuery::Show { filter, reply });
+    rx.await.unwrap()
+}
+
+async fn show(h: &mut Harness, filter: RouteFilter) -> Vec<RouteEntry> {
+    match show_reply(h, filter).await {
+        RouteReply::Routes(v) => v,
+        other => panic!("a listing, not {other:?}"),
+    }
+}
+
+fn net(s: &str) -> crate::control::parse::Net {
+    let (a, l) = s.split_once('/').unwrap();
+    crate::control::parse::Net {
+        addr: a.parse().unwrap(),
+        len: l.parse().unwrap(),
+    }
+}
+
 #[tokio::test]
 async fn show_query_lists_the_loc_rib_on_demand() {
     let mut h = harness();
-    let (reply, rx) = oneshot::channel();
-    h.actor.query(RibQuery::Show { reply });
-    let v = rx.await.unwrap();
+    let v = show(&mut h, RouteFilter::default()).await;
     assert_eq!(v.len(), 1);
     assert_eq!(v[0].destination, Destination::Blackhole);
     assert_eq!(v[0].preference, 200);
     assert!(v[0].primary);
+}
+
+#[tokio::test]
+async fn show_query_filters_in_the_actor_and_counts_without_entries() {
+    use crate::control::Family as Fam;
+    let mut h = harness();
+    let (w2, _r2) = mpsc::channel(16);
+    send(
+        &mut h,
+        1,
+        vec![up(2, w2), PeerEvent::Update(update_from_peer())],
+    )
+    .await;
+    // Sorted by network: 10.64.1.0/26 (ours) before 10.64.7.0/26 (mesh_2).
+    let all = show(&mut h, RouteFilter::default()).await;
+    let nets: Vec<String> = all
+        .iter()
+        .map(|e| format!("{}/{}", e.net.addr, e.net.len))
+        .collect();
+    assert_eq!(nets, ["10.64.1.0/26", "10.64.7.0/26"]);
+    assert_eq!(
+        h.actor.counts.get(),
+        (2, 0),
+        "routes per family for metrics"
+    );
+    let by_peer = RouteFilter {
+        protocol: Some("mesh_2".into()),
+        ..Default::default()
+    };
+    let v = show(&mut h, by_peer.clone()).await;
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].protocol, "mesh_2");
+    let v = show(
+        &mut h,
+        RouteFilter {
+            exact: Some(net("10.64.1.0/26")),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].protocol, "static1");
+    let v = show(
+        &mut h,
+        RouteFilter {
+            for_addr: Some("10.64.7.9".parse().unwrap()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].net, net("10.64.7.0/26"));
+    let none = show(
+        &mut h,
+        RouteFilter {
+            for_addr: Some("10.64.7.9".parse().unwrap()),
+            protocol: Some("mesh_3".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(none.is_empty(), "no mesh_3 route holds it");
+    let v6 = show(
+        &mut h,
+        RouteFilter {
+            family: Some(Fam::V6),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(v6.is_empty(), "IPv4 routes on the IPv6 socket");
+    let count = show_reply(
+        &mut h,
+        RouteFilter {
+            count: true,
+            family: Some(Fam::V4),
+            ..by_peer
+        },
+    )
+    .await;
+    assert_eq!(
+        count,
+        RouteReply::Count {
+            routes: 1,
+            primary: 1,
+            networks: 1,
+            total: 2
+        }
+    );
+    let count = show_reply(
+        &mut h,
+        RouteFilter {
+            count: true,
+            for_addr: Some("10.64.1.1".parse().unwrap()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        count,
+        RouteReply::Count {
+            routes: 1,
+            primary: 1,
+            networks: 1,
+            total: 2
+        }
+    );
 }
 
 /// (type, first body byte after AFI for ROUTE-REFRESH = subtype) of each message.

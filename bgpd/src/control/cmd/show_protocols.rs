@@ -12,6 +12,7 @@ use conf::TtlMode;
 
 use crate::control::parse::Target;
 use crate::control::reply::{code, Framer};
+use crate::control::route::{RouteFilter, RouteReply};
 use crate::control::state::{PeerView, Selection, View};
 use crate::control::time;
 use crate::fsm::State;
@@ -99,11 +100,18 @@ pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
     d.push("  Output filter:  REJECT".into());
     let up = s.proto_state();
     if up != ProtoState::Down {
-        let routes = view.routes();
-        let mine = routes.iter().filter(|r| r.protocol == n.name.as_str());
-        let (imported, preferred) = mine.fold((0u64, 0u64), |(i, pr), r| {
-            (i + 1, pr + u64::from(r.primary))
+        // Counted by the RIB actor (no routes built); none when it cannot answer.
+        let count = view.routes(RouteFilter {
+            protocol: Some(n.name.to_string()),
+            count: true,
+            ..Default::default()
         });
+        let (imported, preferred) = match count {
+            Ok(RouteReply::Count {
+                routes, primary, ..
+            }) => (routes, primary),
+            _ => (0, 0),
+        };
         d.push(format!(
             "  Routes:         {imported} imported, 0 exported, {preferred} preferred"
         ));

@@ -1,12 +1,13 @@
 //! `show route [all] [for ADDR | PREFIX] [protocol NAME] [primary] [count]` (BIRD 1.6
 //! `rt_show_rte`, `rt_show`): one line per route, `%-18s %s [%s %s%s]%s%s`, the network printed
-//! only on its first route. The routes come from the published [`RouteEntry`] snapshot.
+//! only on its first route. The RIB actor selects and builds the routes on demand
+//! ([`RouteFilter`]); a RIB that does not answer in time gets `8010`, not a hung socket.
 
 use std::time::SystemTime;
 
 use crate::control::parse::{Net, RouteQuery};
 use crate::control::reply::{code, Framer};
-use crate::control::route::{Destination, RouteEntry};
+use crate::control::route::{Destination, RouteEntry, RouteFilter, RouteReply};
 use crate::control::state::View;
 use crate::control::time;
 
@@ -82,57 +83,50 @@ pub fn lines(r: &RouteEntry, show_net: bool, now: SystemTime) -> Vec<String> {
     v
 }
 
-fn selected<'a>(routes: &'a [RouteEntry], q: &RouteQuery) -> Vec<&'a RouteEntry> {
-    let mut v: Vec<&RouteEntry> = routes
-        .iter()
-        .filter(|r| q.protocol.as_deref().is_none_or(|p| r.protocol == p))
-        .filter(|r| !q.primary || r.primary)
-        .filter(|r| q.exact.is_none_or(|n| r.net == n))
-        .collect();
-    if let Some(addr) = q.for_net {
-        // The longest prefix covering the address (BIRD's `net_route`).
-        let best = v
-            .iter()
-            .filter(|r| r.net.contains(&addr))
-            .map(|r| r.net.len)
-            .max();
-        v.retain(|r| Some(r.net.len) == best && r.net.contains(&addr));
-    }
-    v
-}
-
 pub fn run(view: &View, q: &RouteQuery, now: SystemTime, f: &mut Framer) {
     if let Some(p) = &q.protocol {
         if view.peer(p).is_none() {
             return f.end(code::INVALID_SYMBOL, &format!("{p} is not a protocol"));
         }
     }
-    let mut routes = view.routes();
-    routes.sort_by(|a, b| {
-        (a.net.addr, a.net.len, !a.primary).cmp(&(b.net.addr, b.net.len, !b.primary))
-    });
-    let sel = selected(&routes, q);
-    if q.count {
-        let mut nets: Vec<&Net> = sel.iter().map(|r| &r.net).collect();
-        nets.dedup();
-        let total = routes.len();
-        return f.end(
-            code::ROUTE_COUNT,
-            &format!(
-                "{} of {total} routes for {} networks",
-                sel.len(),
-                nets.len()
-            ),
-        );
+    let filter = RouteFilter {
+        family: Some(view.family),
+        exact: q.exact,
+        for_addr: q.for_net.map(|n| n.addr),
+        protocol: q.protocol.clone(),
+        primary: q.primary,
+        count: q.count,
+    };
+    match view.routes(filter) {
+        Ok(reply) => render(&reply, q, now, f),
+        Err(e) => f.end(code::ROUTES_UNAVAILABLE, e.message()),
     }
+}
+
+/// Writes the RIB's answer as BIRD does.
+pub fn render(reply: &RouteReply, q: &RouteQuery, now: SystemTime, f: &mut Framer) {
+    let routes = match reply {
+        RouteReply::Count {
+            routes,
+            networks,
+            total,
+            ..
+        } => {
+            return f.end(
+                code::ROUTE_COUNT,
+                &format!("{routes} of {total} routes for {networks} networks"),
+            );
+        }
+        RouteReply::Routes(v) => v,
+    };
     let mut last: Option<Net> = None;
-    for r in &sel {
+    for r in routes {
         for l in lines(r, last != Some(r.net), now) {
             f.line(code::ROUTE_LIST, &l);
         }
         last = Some(r.net);
     }
-    if (q.for_net.is_some() || q.exact.is_some()) && sel.is_empty() {
+    if (q.for_net.is_some() || q.exact.is_some()) && routes.is_empty() {
         return f.end(code::NETWORK_NOT_IN_TABLE, "Network not in table");
     }
     f.ok();
@@ -219,35 +213,30 @@ mod tests {
     }
 
     #[test]
-    fn queries_filter_count_and_report_missing_networks() {
-        let (view, keep) = crate::control::testing::view_with(&[("Mesh_10_99_0_2", "10.99.0.2")]);
+    fn replies_list_count_and_report_missing_networks() {
         let routes = vec![
-            entry("10.99.64.0", 26, Destination::Blackhole, "static1", 200),
             entry("10.99.0.0", 16, Destination::Unreachable, "static1", 200),
-            entry("fd99::", 64, Destination::Blackhole, "static1", 200),
+            entry("10.99.64.0", 26, Destination::Blackhole, "static1", 200),
         ];
-        keep.routes.send_replace(std::sync::Arc::new(routes));
         let now = SystemTime::now();
         let mut f = Framer::new();
-        run(&view, &RouteQuery::default(), now, &mut f);
+        render(
+            &RouteReply::Routes(routes.clone()),
+            &RouteQuery::default(),
+            now,
+            &mut f,
+        );
         let t = f.take();
-        assert_eq!(t.lines().count(), 3, "two IPv4 routes and 0000: {t}");
+        assert_eq!(t.lines().count(), 3, "two routes and 0000: {t}");
         assert!(t.starts_with("1007-10.99.0.0/16 "));
-        let q = RouteQuery {
-            for_net: Some(Net {
-                addr: "10.99.64.1".parse().unwrap(),
-                len: 32,
-            }),
-            ..Default::default()
+        let count = RouteReply::Count {
+            routes: 2,
+            primary: 2,
+            networks: 2,
+            total: 3,
         };
-        run(&view, &q, now, &mut f);
-        assert!(f.take().starts_with("1007-10.99.64.0/26 "));
-        let q = RouteQuery {
-            count: true,
-            ..Default::default()
-        };
-        run(&view, &q, now, &mut f);
-        assert_eq!(f.take(), "0014 2 of 2 routes for 2 networks\n");
+        render(&count, &RouteQuery::default(), now, &mut f);
+        assert_eq!(f.take(), "0014 2 of 3 routes for 2 networks\n");
         let q = RouteQuery {
             exact: Some(Net {
                 addr: "1.2.3.0".parse().unwrap(),
@@ -255,21 +244,95 @@ mod tests {
             }),
             ..Default::default()
         };
-        run(&view, &q, now, &mut f);
+        render(&RouteReply::Routes(Vec::new()), &q, now, &mut f);
         assert_eq!(f.take(), "8001 Network not in table\n");
+        render(
+            &RouteReply::Routes(Vec::new()),
+            &RouteQuery::default(),
+            now,
+            &mut f,
+        );
+        assert_eq!(f.take(), "0000 \n", "an empty table is just OK");
+    }
+
+    #[test]
+    fn unknown_protocol_is_refused_without_asking_the_rib() {
+        let (view, _keep) = crate::control::testing::view_with(&[("Mesh_10_99_0_2", "10.99.0.2")]);
         let q = RouteQuery {
             protocol: Some("nosuch".into()),
             ..Default::default()
         };
-        run(&view, &q, now, &mut f);
+        let mut f = Framer::new();
+        run(&view, &q, SystemTime::now(), &mut f);
         assert_eq!(f.take(), "9002 nosuch is not a protocol\n");
     }
 
-    #[test]
-    fn empty_table_is_just_ok() {
-        let (view, _keep) = crate::control::testing::view_with(&[]);
-        let mut f = Framer::new();
-        run(&view, &RouteQuery::default(), SystemTime::now(), &mut f);
-        assert_eq!(f.take(), "0000 \n");
+    /// Runs `show route` the way the socket does: on the blocking pool.
+    async fn ask(view: &View, q: RouteQuery) -> String {
+        let view = view.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut f = Framer::new();
+            run(&view, &q, SystemTime::now(), &mut f);
+            f.take()
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn query_goes_to_the_rib_with_the_socket_family_and_filters() {
+        let (view, mut keep) =
+            crate::control::testing::view_with(&[("Mesh_10_99_0_2", "10.99.0.2")]);
+        let rib = tokio::spawn(async move {
+            let Some(crate::rib_actor::RibRequest::Query(crate::rib_actor::RibQuery::Show {
+                filter,
+                reply,
+            })) = keep.rib.recv().await
+            else {
+                panic!("a show query");
+            };
+            let _ = reply.send(RouteReply::Count {
+                routes: 1,
+                primary: 1,
+                networks: 1,
+                total: 5,
+            });
+            filter
+        });
+        let q = RouteQuery {
+            protocol: Some("Mesh_10_99_0_2".into()),
+            primary: true,
+            count: true,
+            ..Default::default()
+        };
+        assert_eq!(ask(&view, q).await, "0014 1 of 5 routes for 1 networks\n");
+        let filter = rib.await.unwrap();
+        assert_eq!(
+            filter,
+            RouteFilter {
+                family: Some(crate::control::Family::V4),
+                protocol: Some("Mesh_10_99_0_2".into()),
+                primary: true,
+                count: true,
+                ..Default::default()
+            }
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rib_that_does_not_answer_gets_an_error_code_not_a_hang() {
+        let (view, keep) = crate::control::testing::view_with(&[]);
+        let started = std::time::Instant::now();
+        assert_eq!(
+            ask(&view, RouteQuery::default()).await,
+            "8010 Routing table did not answer in time\n"
+        );
+        assert!(started.elapsed() >= crate::control::testing::QUERY_TIMEOUT);
+        // The actor gone (every sender dropped): at once.
+        drop(keep);
+        assert_eq!(
+            ask(&view, RouteQuery::default()).await,
+            "8010 Routing table is not running\n"
+        );
     }
 }
