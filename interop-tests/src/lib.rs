@@ -18,6 +18,7 @@ pub mod command;
 pub mod error;
 pub mod frr;
 pub mod gobgp;
+pub mod loadgen;
 pub mod netns;
 pub mod process;
 pub mod tempdir;
