@@ -12,7 +12,7 @@
 //! - [`policy_compile`]: configuration → `policy` (Calico export/import, filters) and the
 //!   RIB's decision options; the RIB's import/export hooks over them.
 //! - [`rib_actor`]: the task owning the RIB: batches from peer tasks in, UPDATEs out (encoded
-//!   once per update group), Loc-RIB changes to the FIB task, route snapshots for `show route`.
+//!   once per update group), Loc-RIB changes to the FIB task, route queries for `show route`.
 //! - [`fib`]: the FIB task: Loc-RIB changes → `policy::program` → kernel routes (`fib-sync`).
 //! - [`status`]: per-peer status snapshots and operator commands (for the control socket).
 //! - [`control`]: the BIRD 1.6-compatible control socket and the `bgpctl` client's parsing.

@@ -213,9 +213,7 @@ impl Collector for DaemonCollector {
             MetricType::Gauge,
             &advertised,
         )?;
-        let routes = state.routes.borrow().clone();
-        let v4 = routes.iter().filter(|r| r.net.addr.is_ipv4()).count();
-        let v6 = routes.len() - v4;
+        let (v4, v6) = state.routes.counts();
         let count = |n: usize| ConstGauge::new(i64::try_from(n).unwrap_or(i64::MAX));
         family(
             e,

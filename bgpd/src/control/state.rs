@@ -13,7 +13,6 @@ use bgp_proto::types::{Asn, RouterId};
 use conf::Neighbor;
 use tokio::sync::{mpsc, watch};
 
-use super::parse::Net;
 use super::parse::{pattern_match, Target};
 use super::route::{RouteCounts, RouteFilter, RouteReply};
 use crate::peer::PeerCommand;
@@ -84,14 +83,6 @@ impl RouteSource {
         self.counts.get()
     }
 
-    /// Compatibility for readers of the former route snapshot (`metrics.rs` counts routes per
-    /// family through `borrow().clone().iter()` / `len()`): the current counts, iterated
-    /// without building any route. New code calls [`RouteSource::counts`].
-    pub fn borrow(&self) -> CountedRoutes {
-        let (v4, v6) = self.counts();
-        CountedRoutes { v4, v6 }
-    }
-
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -117,45 +108,6 @@ impl RouteSource {
         handle
             .block_on(tokio::time::timeout(self.timeout, ask))
             .unwrap_or(Err(RouteQueryError::Timeout))
-    }
-}
-
-/// The per-family route counts in the shape of a route list (see [`RouteSource::borrow`]).
-#[derive(Debug, Clone)]
-pub struct CountedRoutes {
-    v4: usize,
-    v6: usize,
-}
-
-/// One route of [`CountedRoutes`]: only its family is known.
-#[derive(Debug, Clone, Copy)]
-pub struct CountedRoute {
-    pub net: Net,
-}
-
-impl CountedRoutes {
-    pub fn len(&self) -> usize {
-        self.v4 + self.v6
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = CountedRoute> {
-        let v4 = CountedRoute {
-            net: Net {
-                addr: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-                len: 0,
-            },
-        };
-        let v6 = CountedRoute {
-            net: Net {
-                addr: IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
-                len: 0,
-            },
-        };
-        std::iter::repeat_n(v4, self.v4).chain(std::iter::repeat_n(v6, self.v6))
     }
 }
 
