@@ -110,6 +110,11 @@ pub async fn run_with(
         routes: control::RouteSource::new(&rib_tx, route_counts),
         shutdown: down_tx,
         reload: Some(reload_tx),
+        kernel: fib_task.as_ref().map(|t| control::KernelView {
+            counters: t.counters.clone(),
+            since: boot,
+            started: t.started,
+        }),
     }));
     let control = control_sockets.serve(control_rx);
     let routes: listener::Routes = Arc::new(RwLock::new(

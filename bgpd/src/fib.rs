@@ -459,25 +459,32 @@ pub struct PeerGate {
 }
 
 fn peers_converged(gates: &[PeerGate]) -> bool {
-    gates.iter().all(|g| {
-        let st = g.status.borrow();
-        if !st.enabled {
-            return true;
+    gates
+        .iter()
+        .all(|g| peer_converged(&g.status.borrow(), &g.stats))
+}
+
+/// One peer no longer holds the startup reconciliation: disabled, or Established with an
+/// End-of-RIB marker for every negotiated family (RFC 4724 §2).
+pub fn peer_converged(st: &PeerStatus, stats: &PeerStats) -> bool {
+    if !st.enabled {
+        return true;
+    }
+    match (&st.established, st.state) {
+        (Some(info), State::Established) => {
+            let want = u64::try_from(info.negotiated.families.len()).unwrap_or(u64::MAX);
+            PeerStats::get(&stats.end_of_rib_received) >= want
         }
-        match (&st.established, st.state) {
-            (Some(info), State::Established) => {
-                let want = u64::try_from(info.negotiated.families.len()).unwrap_or(u64::MAX);
-                PeerStats::get(&g.stats.end_of_rib_received) >= want
-            }
-            _ => false,
-        }
-    })
+        _ => false,
+    }
 }
 
 /// The running FIB task.
 pub struct FibTask {
     /// Counters for metrics.
     pub counters: Arc<FibCounters>,
+    /// When the task started (the [`STARTUP_WAIT`] runs from here).
+    pub started: std::time::Instant,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
@@ -516,11 +523,13 @@ impl FibTask {
         if inherited == 0 {
             counters.converged.store(true, Ordering::Relaxed);
         }
+        let started = std::time::Instant::now();
         let task = tokio::spawn(run.run(rx, events, stop_rx, inherited > 0));
         Ok((
             tx,
             FibTask {
                 counters,
+                started,
                 stop: stop_tx,
                 task,
             },

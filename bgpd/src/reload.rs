@@ -487,6 +487,7 @@ impl Reloader {
             routes: old.routes.clone(),
             shutdown: old.shutdown.clone(),
             reload: old.reload.clone(),
+            kernel: old.kernel.clone(),
         };
         self.control.send_replace(Arc::new(state));
     }

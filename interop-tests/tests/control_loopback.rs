@@ -249,9 +249,13 @@ fn real_birdc_birdcl_and_bgpctl_work_against_our_socket() {
     let (rc, out, _) = calico::run(&ctl, &["-s", s, "--json", "show", "protocols", "all"]);
     assert_eq!(rc, 0);
     let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
-    assert_eq!(v[0]["name"], "Mesh_127_0_0_2");
-    assert_eq!(v[0]["proto"], "BGP");
-    assert_eq!(v[0]["details"]["Neighbor address"], "127.0.0.2");
+    // `static1` (our own blocks) comes first, as in BIRD; kernel writes are off here.
+    assert_eq!(v[0]["name"], "static1");
+    assert_eq!(v[0]["proto"], "Static");
+    assert_eq!(v[0]["details"]["Preference"], "200");
+    assert_eq!(v[1]["name"], "Mesh_127_0_0_2");
+    assert_eq!(v[1]["proto"], "BGP");
+    assert_eq!(v[1]["details"]["Neighbor address"], "127.0.0.2");
     let (rc, out, _) = calico::run(&ctl, &["-s", s, "--json", "show", "route"]);
     assert_eq!((rc, out.trim()), (0, "[]"));
     // Interactive form, reading commands from a pipe.

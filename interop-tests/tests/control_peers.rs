@@ -109,10 +109,14 @@ fn calico_reads_our_socket_with_bird_and_frr_peers_up() {
         lines[1],
         "2002-name     proto    table    state  since       info"
     );
-    assert!(lines[2].starts_with("1002-Mesh_10_99_0_2 BGP      master   up     "));
-    assert!(lines[2].ends_with("    Established   "), "{:?}", lines[2]);
-    assert!(lines[3].starts_with(" Mesh_10_99_0_3 BGP      master   up     "));
-    assert_eq!(lines[4], "0000 ");
+    // Non-BGP rows first (`static1`, and `kernel1`/`device1` with kernel writes on), as BIRD.
+    assert!(lines[2].starts_with("1002-"), "{:?}", lines[2]);
+    assert!(list.contains("static1  Static   master   up     "), "{list}");
+    let n = lines.len();
+    assert!(lines[n - 3].starts_with(" Mesh_10_99_0_2 BGP      master   up     "));
+    assert!(lines[n - 3].ends_with("    Established   "), "{:?}", lines[n - 3]);
+    assert!(lines[n - 2].starts_with(" Mesh_10_99_0_3 BGP      master   up     "));
+    assert_eq!(lines[n - 1], "0000 ");
     for want in [
         "   BGP state:          Established",
         "     Neighbor address: 10.99.0.2",

@@ -39,7 +39,7 @@ use tokio::sync::Semaphore;
 use tracing::{debug, info, warn, Instrument};
 
 pub use state::{
-    ControlState, Family, PeerView, RouteQueryError, RouteSource, StateWatch, View,
+    ControlState, Family, KernelView, PeerView, RouteQueryError, RouteSource, StateWatch, View,
     ROUTE_QUERY_TIMEOUT,
 };
 

@@ -20,6 +20,7 @@ pub mod code {
     pub const ROUTE_COUNT: u16 = 14;
     pub const RELOADING: u16 = 15;
     pub const CONFIG_OK: u16 = 20;
+    pub const GR_STATUS: u16 = 24;
     pub const VERSION: u16 = 1000;
     pub const INTERFACE_LIST: u16 = 1001;
     pub const PROTOCOL_LIST: u16 = 1002;

@@ -129,6 +129,38 @@ pub struct ControlState {
     pub shutdown: watch::Sender<bool>,
     /// Where `configure` sends reload requests; `None`: reloads are not served.
     pub reload: Option<crate::reload::ReloadSender>,
+    /// The FIB task (`kernel1`, `device1`); `None` when kernel writes are off.
+    pub kernel: Option<KernelView>,
+}
+
+/// The FIB task as the control socket sees it: BIRD's `kernel1` (routes to the kernel) and
+/// `device1` (fib-sync's link and address tracking).
+#[derive(Debug, Clone)]
+pub struct KernelView {
+    pub counters: Arc<crate::fib::FibCounters>,
+    /// When the task started (the rows' `since`).
+    pub since: SystemTime,
+    /// The same moment, for the recovery wait timer.
+    pub started: std::time::Instant,
+}
+
+impl KernelView {
+    /// Graceful-restart recovery (RFC 4724 §4.1, the restarting speaker keeps its forwarding
+    /// state): the routes a previous run left in the kernel are kept and the FIB task defers
+    /// the reconciliation that removes the stale ones until the RIB has converged.
+    pub fn recovering(&self) -> bool {
+        !self
+            .counters
+            .converged
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Seconds left before the FIB task stops waiting, and the whole wait.
+    pub fn wait_timer(&self) -> (u64, u64) {
+        let total = crate::fib::STARTUP_WAIT;
+        let left = total.saturating_sub(self.started.elapsed());
+        (left.as_secs(), total.as_secs())
+    }
 }
 
 /// The control sockets' current state; a reload publishes a new one (new peers, names).

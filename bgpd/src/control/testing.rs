@@ -72,6 +72,7 @@ pub fn view_with(peers: &[(&str, &str)]) -> (View, Keep) {
         routes: RouteSource::new(&rib_tx, Arc::default()).with_timeout(QUERY_TIMEOUT),
         shutdown,
         reload: None,
+        kernel: None,
     };
     let view = View {
         state: Arc::new(state),
@@ -120,4 +121,16 @@ pub fn established(p: &(StatusTx, watch::Receiver<PeerStatus>)) {
         local: Some("10.99.0.1:40000".parse().unwrap()),
         remote: Some("10.99.0.2:179".parse().unwrap()),
     });
+}
+
+/// Gives `view` a FIB task (`kernel1`, `device1`) whose counters the caller controls.
+pub fn with_kernel(view: &mut View) -> Arc<crate::fib::FibCounters> {
+    let counters = Arc::new(crate::fib::FibCounters::default());
+    let state = Arc::get_mut(&mut view.state).expect("the test's state is not shared yet");
+    state.kernel = Some(crate::control::KernelView {
+        counters: counters.clone(),
+        since: state.boot,
+        started: std::time::Instant::now(),
+    });
+    counters
 }

@@ -1,16 +1,16 @@
 //! `show protocols [all] [NAME | "PATTERN"]` (BIRD 1.6 `proto_cmd_show`, `bgp_get_status`,
 //! `bgp_show_proto_info`): the heading, one row per protocol, and with `all` the detail lines.
 //!
-//! One deviation from BIRD: with no protocol at all (a node without peers) BIRD would answer
-//! `8003 No protocols match`, which Calico's parsers reject; BIRD never hits that case because
-//! `device1` always exists. We answer the heading and `0000`, which Calico reads as "no peers".
+//! Besides the BGP peers, the rows of the protocols that really exist here ([`Builtin`]):
+//! `kernel1` and `device1` (the FIB task, with kernel writes on) and `static1` (our own
+//! blocks), before the BGP rows as in Calico's BIRD configuration.
 
 use std::time::{Instant, SystemTime};
 
 use bgp_proto::Notification;
 use conf::TtlMode;
 
-use crate::control::parse::Target;
+use crate::control::parse::{pattern_match, Target};
 use crate::control::reply::{code, Framer};
 use crate::control::route::{RouteFilter, RouteReply};
 use crate::control::state::{PeerView, Selection, View};
@@ -220,9 +220,129 @@ pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
     d
 }
 
+/// The protocols other than BGP that exist in this daemon, in BIRD's order (Calico's
+/// `bird.cfg`: kernel, device, direct, static). `kernel1` and `device1` are the FIB task (routes
+/// to the kernel; fib-sync tracks links and addresses), present only when kernel writes are
+/// on; `static1` originates our own blocks (the RIB actor, always there). No `direct1`: we do
+/// not import connected routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    Kernel,
+    Device,
+    Static,
+}
+
+impl Builtin {
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Kernel => "kernel1",
+            Builtin::Device => "device1",
+            Builtin::Static => "static1",
+        }
+    }
+
+    fn proto(self) -> &'static str {
+        match self {
+            Builtin::Kernel => "Kernel",
+            Builtin::Device => "Device",
+            Builtin::Static => "Static",
+        }
+    }
+
+    /// The ones this view has.
+    pub fn present(view: &View) -> Vec<Builtin> {
+        let mut v = Vec::new();
+        if view.state.kernel.is_some() {
+            v.push(Builtin::Kernel);
+            v.push(Builtin::Device);
+        }
+        v.push(Builtin::Static);
+        v
+    }
+
+    /// `proto_state_name`: `wait` for the kernel protocol while graceful-restart recovery
+    /// defers the kernel reconciliation, else `up`.
+    fn state(self, view: &View) -> &'static str {
+        match (self, &view.state.kernel) {
+            (Builtin::Kernel, Some(k)) if k.recovering() => "wait",
+            _ => "up",
+        }
+    }
+
+    fn since(self, view: &View) -> SystemTime {
+        match (self, &view.state.kernel) {
+            (Builtin::Kernel | Builtin::Device, Some(k)) => k.since,
+            _ => view.state.boot,
+        }
+    }
+
+    fn row(self, view: &View, now: SystemTime) -> String {
+        row(
+            self.name(),
+            self.proto(),
+            "master",
+            self.state(view),
+            &time::short(self.since(view), now),
+            "",
+        )
+    }
+
+    /// `proto_show_basic_info`: preference (BIRD's defaults: kernel 10, device 240, static
+    /// 200), the filters, and the route counts where we keep them per family.
+    fn details(self, view: &View) -> Vec<String> {
+        let mut d = Vec::new();
+        let (pref, output) = match self {
+            Builtin::Kernel => (10, "(unnamed)"),
+            Builtin::Device => (240, "REJECT"),
+            Builtin::Static => (200, "REJECT"),
+        };
+        d.push(format!("  Preference:     {pref}"));
+        d.push("  Input filter:   ACCEPT".into());
+        d.push(format!("  Output filter:  {output}"));
+        match self {
+            // The FIB task counts kernel routes for both families together: no per-family
+            // line rather than a wrong one.
+            Builtin::Kernel => {}
+            Builtin::Device => {
+                d.push("  Routes:         0 imported, 0 exported, 0 preferred".into());
+            }
+            Builtin::Static => {
+                let count = view.routes(RouteFilter {
+                    protocol: Some(self.name().to_string()),
+                    count: true,
+                    ..Default::default()
+                });
+                if let Ok(RouteReply::Count {
+                    routes, primary, ..
+                }) = count
+                {
+                    d.push(format!(
+                        "  Routes:         {routes} imported, 0 exported, {primary} preferred"
+                    ));
+                }
+            }
+        }
+        d
+    }
+}
+
+/// The non-BGP protocols a target selects.
+fn select_builtins(view: &View, target: Option<&Target>) -> Vec<Builtin> {
+    Builtin::present(view)
+        .into_iter()
+        .filter(|b| match target {
+            None | Some(Target::All) => true,
+            Some(Target::Name(n)) => n == b.name(),
+            Some(Target::Pattern(pat)) => pattern_match(pat, b.name()),
+        })
+        .collect()
+}
+
 pub fn run(view: &View, all: bool, target: Option<&Target>, now: SystemTime, f: &mut Framer) {
+    let builtins = select_builtins(view, target);
     let peers = match view.select(target) {
         Selection::Peers(p) => p,
+        _ if !builtins.is_empty() => Vec::new(),
         Selection::NotAProtocol(name) => {
             return f.end(code::INVALID_SYMBOL, &format!("{name} is not a protocol"));
         }
@@ -230,6 +350,15 @@ pub fn run(view: &View, all: bool, target: Option<&Target>, now: SystemTime, f: 
         Selection::NoMatch => return f.end(code::NO_PROTOCOLS_MATCH, "No protocols match"),
     };
     f.line(code::PROTOCOL_HEADING, HEADING);
+    for b in builtins {
+        f.line(code::PROTOCOL_LIST, &b.row(view, now));
+        if all {
+            for line in b.details(view) {
+                f.line(code::PROTOCOL_DETAILS, &line);
+            }
+            f.line(code::PROTOCOL_DETAILS, "");
+        }
+    }
     for p in peers {
         let s = p.status.borrow().clone();
         f.line(code::PROTOCOL_LIST, &peer_row(p, &s, now));
@@ -358,7 +487,8 @@ mod tests {
             f.take(),
             format!(
                 "2002-name     proto    table    state  since       info\n\
-                 1002-Mesh_10_99_0_2 BGP      master   up     {since}    Established   \n\
+                 1002-static1  Static   master   up     {since}    \n\
+                 \x20Mesh_10_99_0_2 BGP      master   up     {since}    Established   \n\
                  0000 \n"
             ),
             "the IPv6 peer is not shown on the IPv4 socket"
@@ -388,11 +518,84 @@ mod tests {
     }
 
     #[test]
-    fn no_peers_gives_heading_and_ok() {
+    fn no_peers_gives_heading_static_and_ok() {
         let (view, _keep) = view_with(&[]);
         let mut f = Framer::new();
-        run(&view, false, None, SystemTime::now(), &mut f);
-        assert_eq!(f.take(), format!("2002-{HEADING}\n0000 \n"));
+        let now = SystemTime::now();
+        run(&view, false, None, now, &mut f);
+        let t = time::short(view.state.boot, now);
+        assert_eq!(
+            f.take(),
+            format!("2002-{HEADING}\n1002-static1  Static   master   up     {t}    \n0000 \n")
+        );
+    }
+
+    #[test]
+    fn kernel_and_device_rows_with_the_fib_task_kernel_waits_during_recovery() {
+        use crate::control::testing::with_kernel;
+        use std::sync::atomic::Ordering;
+        let (mut view, keep) = view_with(&[("Mesh_10_99_0_2", "10.99.0.2")]);
+        let counters = with_kernel(&mut view);
+        established(&keep[0]);
+        let now = SystemTime::now();
+        let t = time::short(view.state.boot, now);
+        let mut f = Framer::new();
+        run(&view, false, None, now, &mut f);
+        assert_eq!(
+            f.take(),
+            format!(
+                "2002-{HEADING}\n\
+                 1002-kernel1  Kernel   master   wait   {t}    \n\
+                 \x20device1  Device   master   up     {t}    \n\
+                 \x20static1  Static   master   up     {t}    \n\
+                 \x20Mesh_10_99_0_2 BGP      master   up     {t}    Established   \n\
+                 0000 \n"
+            )
+        );
+        counters.converged.store(true, Ordering::Relaxed);
+        let mut f = Framer::new();
+        run(&view, false, None, now, &mut f);
+        assert!(f
+            .take()
+            .contains(&format!("1002-kernel1  Kernel   master   up     {t}    \n")));
+        // `all` with a name: BIRD 1.6's basic block (kernel routes are not counted per family).
+        let mut f = Framer::new();
+        let target = Target::Name("kernel1".into());
+        run(&view, true, Some(&target), now, &mut f);
+        assert_eq!(
+            f.take(),
+            format!(
+                "2002-{HEADING}\n\
+                 1002-kernel1  Kernel   master   up     {t}    \n\
+                 1006-  Preference:     10\n\
+                 \x20  Input filter:   ACCEPT\n\
+                 \x20  Output filter:  (unnamed)\n\
+                 \x20\n\
+                 0000 \n"
+            )
+        );
+        // A pattern selects builtins and peers alike.
+        let mut f = Framer::new();
+        let target = Target::Pattern("*1".into());
+        run(&view, false, Some(&target), now, &mut f);
+        let text = f.take();
+        assert_eq!(text.lines().count(), 5, "{text}");
+    }
+
+    #[test]
+    fn static1_details_count_our_blocks_in_the_rib() {
+        // The test RIB does not answer: no Routes line rather than a made-up one.
+        let (view, _keep) = view_with(&[]);
+        let mut f = Framer::new();
+        let target = Target::Name("static1".into());
+        run(&view, true, Some(&target), SystemTime::now(), &mut f);
+        let text = f.take();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[2], "1006-  Preference:     200");
+        assert_eq!(lines[3], "   Input filter:   ACCEPT");
+        assert_eq!(lines[4], "   Output filter:  REJECT");
+        assert_eq!(lines[5], " ");
+        assert_eq!(lines[6], "0000 ");
     }
 
     #[test]

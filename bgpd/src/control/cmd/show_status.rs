@@ -1,5 +1,7 @@
 //! `show status` (BIRD 1.6 `cmd_show_status`): version, router id, times, then `0013`.
-//! `0024` (graceful restart recovery) is never sent: the daemon does no GR recovery of its own.
+//! `0024` (graceful-restart recovery, BIRD's `graceful_restart_show_status`) while the FIB task
+//! keeps a previous run's kernel routes and defers their reconciliation until the RIB has
+//! converged (RFC 4724 §4.1); never with kernel writes off, where nothing is deferred.
 
 use std::time::SystemTime;
 
@@ -23,6 +25,21 @@ pub fn run(view: &View, now: SystemTime, f: &mut Framer) {
         code::UPTIME,
         &format!("Last reconfiguration on {}", time::base(s.reconfigured)),
     );
+    if let Some(k) = s.kernel.as_ref().filter(|k| k.recovering()) {
+        // The protocols holding the recovery: enabled peers without all their End-of-RIBs.
+        let waiting = s
+            .peers
+            .iter()
+            .filter(|p| !crate::fib::peer_converged(&p.status.borrow(), &p.stats))
+            .count();
+        let (left, total) = k.wait_timer();
+        f.line(code::GR_STATUS, "Graceful restart recovery in progress");
+        f.line(
+            code::GR_STATUS,
+            &format!("  Waiting for {waiting} protocols to recover"),
+        );
+        f.line(code::GR_STATUS, &format!("  Wait timer is {left}/{total}"));
+    }
     if *s.shutdown.borrow() {
         f.end(code::STATUS, "Shutdown in progress");
     } else {
@@ -51,5 +68,35 @@ mod tests {
         assert_eq!(lines.len(), 6);
         // "Current server time is YYYY-MM-DD HH:MM:SS"
         assert_eq!(lines[2].len(), " Current server time is ".len() + 19);
+    }
+
+    #[test]
+    fn graceful_restart_recovery_while_the_fib_defers_reconciliation() {
+        use crate::control::testing::{established, with_kernel};
+        use std::sync::atomic::Ordering;
+        let (mut view, keep) = view_with(&[("Mesh_10_99_0_2", "10.99.0.2")]);
+        let counters = with_kernel(&mut view);
+        established(&keep[0]);
+        let mut f = Framer::new();
+        run(&view, SystemTime::now(), &mut f);
+        let text = f.take();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[5], "0024-Graceful restart recovery in progress");
+        // Established but no End-of-RIB yet: it still holds the recovery.
+        assert_eq!(lines[6], "   Waiting for 1 protocols to recover");
+        assert!(
+            lines[7] == "   Wait timer is 15/15" || lines[7] == "   Wait timer is 14/15",
+            "{}",
+            lines[7]
+        );
+        assert_eq!(lines[8], "0013 Daemon is up and running");
+        assert_eq!(lines.len(), 9);
+        // Reconciled: no recovery any more.
+        counters.converged.store(true, Ordering::Relaxed);
+        let mut f = Framer::new();
+        run(&view, SystemTime::now(), &mut f);
+        let text = f.take();
+        assert!(!text.contains("0024"), "{text}");
+        assert!(text.ends_with("0013 Daemon is up and running\n"), "{text}");
     }
 }
