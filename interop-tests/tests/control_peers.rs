@@ -111,10 +111,17 @@ fn calico_reads_our_socket_with_bird_and_frr_peers_up() {
     );
     // Non-BGP rows first (`static1`, and `kernel1`/`device1` with kernel writes on), as BIRD.
     assert!(lines[2].starts_with("1002-"), "{:?}", lines[2]);
-    assert!(list.contains("static1  Static   master   up     "), "{list}");
+    assert!(
+        list.contains("static1  Static   master   up     "),
+        "{list}"
+    );
     let n = lines.len();
     assert!(lines[n - 3].starts_with(" Mesh_10_99_0_2 BGP      master   up     "));
-    assert!(lines[n - 3].ends_with("    Established   "), "{:?}", lines[n - 3]);
+    assert!(
+        lines[n - 3].ends_with("    Established   "),
+        "{:?}",
+        lines[n - 3]
+    );
     assert!(lines[n - 2].starts_with(" Mesh_10_99_0_3 BGP      master   up     "));
     assert_eq!(lines[n - 1], "0000 ");
     for want in [
