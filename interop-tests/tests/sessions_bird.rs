@@ -4,8 +4,8 @@
 
 mod sessions_common;
 
-use interop_tests::{require_root, Bird};
-use sessions_common::{Lab, Params, Peer};
+use interop_tests::Bird;
+use sessions_common::{scenario, Daemon, Lab, Params, Peer};
 
 struct BirdPeer {
     bird: Bird,
@@ -51,274 +51,134 @@ fn bird_conf(lab: &Lab) -> String {
     )
 }
 
-fn start(lab: &Lab) -> BirdPeer {
-    let bird = Bird::start(&lab.peer_node().ns, &bird_conf(lab)).expect("bird starts");
-    BirdPeer { bird }
-}
+struct BirdDaemon;
 
-fn lab(test: &str, prefix: &str, params: Params) -> Option<Lab> {
-    require_root(test).then(|| Lab::new(prefix, params))
+impl Daemon for BirdDaemon {
+    type Peer<'l> = BirdPeer;
+    fn start(lab: &Lab) -> Self::Peer<'_> {
+        BirdPeer {
+            bird: Bird::start(&lab.peer_node().ns, &bird_conf(lab)).expect("bird starts"),
+        }
+    }
 }
 
 #[test]
 fn bird_established_over_ipv4_we_active() {
-    let Some(lab) = lab(
+    scenario::established::<BirdDaemon>(
         "bird_established_over_ipv4_we_active",
         "sb-a4",
         Params::ebgp(),
-    ) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::established(&lab, &bgpd, &peer);
+    );
 }
 
 #[test]
 fn bird_established_over_ipv4_we_passive() {
-    let params = Params {
-        we_passive: true,
-        peer_passive: false,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab("bird_established_over_ipv4_we_passive", "sb-p4", params) else {
-        return;
-    };
-    let bgpd = lab.start_bgpd();
-    let peer = start(&lab);
-    sessions_common::established(&lab, &bgpd, &peer);
+    scenario::established::<BirdDaemon>(
+        "bird_established_over_ipv4_we_passive",
+        "sb-p4",
+        Params::we_passive(),
+    );
 }
 
 #[test]
 fn bird_established_over_ipv6() {
-    let params = Params {
-        v6: true,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab("bird_established_over_ipv6", "sb-a6", params) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::established(&lab, &bgpd, &peer);
+    scenario::established::<BirdDaemon>("bird_established_over_ipv6", "sb-a6", Params::ipv6());
 }
 
 #[test]
 fn bird_established_with_four_octet_as_numbers() {
-    let params = Params {
-        our_as: 4_200_000_001,
-        peer_as: 4_200_000_002,
-        we_expect: 4_200_000_002,
-        peer_expects: 4_200_000_001,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab(
+    scenario::established::<BirdDaemon>(
         "bird_established_with_four_octet_as_numbers",
         "sb-as4",
-        params,
-    ) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::established(&lab, &bgpd, &peer);
+        Params::four_octet_as(),
+    );
 }
 
 #[test]
 fn bird_established_with_tcp_md5() {
-    let params = Params {
-        password: Some("s3cret-bird".into()),
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab("bird_established_with_tcp_md5", "sb-md5", params) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::established(&lab, &bgpd, &peer);
+    scenario::established::<BirdDaemon>(
+        "bird_established_with_tcp_md5",
+        "sb-md5",
+        Params::tcp_md5(),
+    );
 }
 
 #[test]
 fn bird_reports_bad_peer_as_when_we_expect_another_as() {
-    let params = Params {
-        we_expect: 65099,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab(
+    scenario::we_reject_wrong_as::<BirdDaemon>(
         "bird_reports_bad_peer_as_when_we_expect_another_as",
         "sb-was",
-        params,
-    ) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::we_reject_wrong_as(&lab, &bgpd, &peer, &["Received: Bad peer AS"]);
+        &["Received: Bad peer AS"],
+    );
 }
 
 #[test]
 fn bird_sends_bad_peer_as_when_it_expects_another_as() {
-    let params = Params {
-        peer_expects: 65099,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab(
+    scenario::peer_rejects_wrong_as::<BirdDaemon>(
         "bird_sends_bad_peer_as_when_it_expects_another_as",
         "sb-pas",
-        params,
-    ) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::peer_rejects_wrong_as(&lab, &bgpd, &peer, &["Bad peer AS"]);
+        &["Bad peer AS"],
+    );
 }
 
 #[test]
 fn bird_hold_timer_expiry_when_bird_freezes_then_recovers() {
-    let Some(lab) = lab(
+    scenario::hold_timer_expiry::<BirdDaemon>(
         "bird_hold_timer_expiry_when_bird_freezes_then_recovers",
         "sb-hold",
-        Params::ebgp(),
-    ) else {
-        return;
-    };
-    let mut peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::hold_timer_expiry(&lab, &bgpd, &mut peer);
+    );
 }
 
 #[test]
 fn bird_collision_leaves_one_session() {
-    let params = Params {
-        peer_passive: false,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab("bird_collision_leaves_one_session", "sb-col", params) else {
-        return;
-    };
-    lab.set_link(false);
-    let bgpd = lab.start_bgpd();
-    let peer = start(&lab);
-    sessions_common::collision(&lab, &bgpd, &peer, true);
+    scenario::collision::<BirdDaemon>("bird_collision_leaves_one_session", "sb-col", true);
 }
 
 #[test]
 fn bird_shows_administrative_shutdown_on_our_sigterm() {
-    let Some(lab) = lab(
+    scenario::sigterm::<BirdDaemon>(
         "bird_shows_administrative_shutdown_on_our_sigterm",
         "sb-term",
-        Params::ebgp(),
-    ) else {
-        return;
-    };
-    let peer = start(&lab);
-    let mut bgpd = lab.start_bgpd();
-    sessions_common::sigterm(
-        &lab,
-        &mut bgpd,
-        &peer,
         &["Received: Administrative shutdown"],
     );
 }
 
 #[test]
 fn bird_established_with_gtsm() {
-    let params = Params {
-        gtsm: true,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab("bird_established_with_gtsm", "sb-gtsm", params) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::established(&lab, &bgpd, &peer);
+    scenario::established::<BirdDaemon>("bird_established_with_gtsm", "sb-gtsm", Params::gtsm());
 }
 
 #[test]
 fn bird_tcp_md5_key_mismatch_never_establishes() {
-    let params = Params {
-        password: Some("ours".into()),
-        peer_password: Some("theirs".into()),
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab(
+    scenario::md5_mismatch_never_establishes::<BirdDaemon>(
         "bird_tcp_md5_key_mismatch_never_establishes",
         "sb-md5x",
-        params,
-    ) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::md5_mismatch_never_establishes(&lab, &bgpd, &peer);
+    );
 }
 
 #[test]
 fn bird_unconfigured_peer_gets_connection_rejected() {
-    let params = Params {
-        unconfigured: true,
-        we_passive: true,
-        peer_passive: false,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab(
+    scenario::unconfigured_peer_rejected::<BirdDaemon>(
         "bird_unconfigured_peer_gets_connection_rejected",
         "sb-unk",
-        params,
-    ) else {
-        return;
-    };
-    let bgpd = lab.start_bgpd();
-    let peer = start(&lab);
-    sessions_common::unconfigured_peer_rejected(
-        &lab,
-        &bgpd,
-        &peer,
         &["Received: Connection rejected"],
     );
 }
 
 #[test]
 fn bird_established_over_ibgp_as_in_a_calico_mesh() {
-    let params = Params {
-        our_as: 64512,
-        peer_as: 64512,
-        we_expect: 64512,
-        peer_expects: 64512,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab(
+    scenario::established::<BirdDaemon>(
         "bird_established_over_ibgp_as_in_a_calico_mesh",
         "sb-ibgp",
-        params,
-    ) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::established(&lab, &bgpd, &peer);
+        Params::ibgp(),
+    );
 }
 
 #[test]
 fn bird_established_with_tcp_md5_over_ipv6_we_passive() {
-    let params = Params {
-        v6: true,
-        password: Some("s3cret-v6".into()),
-        we_passive: true,
-        peer_passive: false,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab(
+    scenario::established::<BirdDaemon>(
         "bird_established_with_tcp_md5_over_ipv6_we_passive",
         "sb-md56",
-        params,
-    ) else {
-        return;
-    };
-    // Our listener holds the key; the peer connects.
-    let bgpd = lab.start_bgpd();
-    let peer = start(&lab);
-    sessions_common::established(&lab, &bgpd, &peer);
+        Params::tcp_md5_ipv6_we_passive(),
+    );
 }

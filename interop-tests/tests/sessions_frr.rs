@@ -4,8 +4,8 @@
 
 mod sessions_common;
 
-use interop_tests::{require_root, Frr};
-use sessions_common::{Lab, Params, Peer};
+use interop_tests::Frr;
+use sessions_common::{scenario, Daemon, Lab, Params, Peer};
 
 struct FrrPeer {
     frr: Frr,
@@ -55,266 +55,132 @@ fn frr_conf(lab: &Lab) -> String {
     s
 }
 
-fn start(lab: &Lab) -> FrrPeer {
-    let frr = Frr::start(&lab.peer_node().ns, &frr_conf(lab)).expect("frr starts");
-    FrrPeer { frr }
-}
+struct FrrDaemon;
 
-fn lab(test: &str, prefix: &str, params: Params) -> Option<Lab> {
-    require_root(test).then(|| Lab::new(prefix, params))
+impl Daemon for FrrDaemon {
+    type Peer<'l> = FrrPeer;
+    fn start(lab: &Lab) -> Self::Peer<'_> {
+        FrrPeer {
+            frr: Frr::start(&lab.peer_node().ns, &frr_conf(lab)).expect("frr starts"),
+        }
+    }
 }
 
 #[test]
 fn frr_established_over_ipv4_we_active() {
-    let Some(lab) = lab(
+    scenario::established::<FrrDaemon>(
         "frr_established_over_ipv4_we_active",
         "sf-a4",
         Params::ebgp(),
-    ) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::established(&lab, &bgpd, &peer);
+    );
 }
 
 #[test]
 fn frr_established_over_ipv4_we_passive() {
-    let params = Params {
-        we_passive: true,
-        peer_passive: false,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab("frr_established_over_ipv4_we_passive", "sf-p4", params) else {
-        return;
-    };
-    let bgpd = lab.start_bgpd();
-    let peer = start(&lab);
-    sessions_common::established(&lab, &bgpd, &peer);
+    scenario::established::<FrrDaemon>(
+        "frr_established_over_ipv4_we_passive",
+        "sf-p4",
+        Params::we_passive(),
+    );
 }
 
 #[test]
 fn frr_established_over_ipv6() {
-    let params = Params {
-        v6: true,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab("frr_established_over_ipv6", "sf-a6", params) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::established(&lab, &bgpd, &peer);
+    scenario::established::<FrrDaemon>("frr_established_over_ipv6", "sf-a6", Params::ipv6());
 }
 
 #[test]
 fn frr_established_with_four_octet_as_numbers() {
-    let params = Params {
-        our_as: 4_200_000_001,
-        peer_as: 4_200_000_002,
-        we_expect: 4_200_000_002,
-        peer_expects: 4_200_000_001,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab(
+    scenario::established::<FrrDaemon>(
         "frr_established_with_four_octet_as_numbers",
         "sf-as4",
-        params,
-    ) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::established(&lab, &bgpd, &peer);
+        Params::four_octet_as(),
+    );
 }
 
 #[test]
 fn frr_established_with_tcp_md5() {
-    let params = Params {
-        password: Some("s3cret-bird".into()),
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab("frr_established_with_tcp_md5", "sf-md5", params) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::established(&lab, &bgpd, &peer);
+    scenario::established::<FrrDaemon>("frr_established_with_tcp_md5", "sf-md5", Params::tcp_md5());
 }
 
 #[test]
 fn frr_reports_bad_peer_as_when_we_expect_another_as() {
-    let params = Params {
-        we_expect: 65099,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab(
+    scenario::we_reject_wrong_as::<FrrDaemon>(
         "frr_reports_bad_peer_as_when_we_expect_another_as",
         "sf-was",
-        params,
-    ) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::we_reject_wrong_as(&lab, &bgpd, &peer, &["Bad Peer AS"]);
+        &["Bad Peer AS"],
+    );
 }
 
 #[test]
 fn frr_sends_bad_peer_as_when_it_expects_another_as() {
-    let params = Params {
-        peer_expects: 65099,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab(
+    scenario::peer_rejects_wrong_as::<FrrDaemon>(
         "frr_sends_bad_peer_as_when_it_expects_another_as",
         "sf-pas",
-        params,
-    ) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::peer_rejects_wrong_as(&lab, &bgpd, &peer, &["Bad Peer AS"]);
+        &["Bad Peer AS"],
+    );
 }
 
 #[test]
 fn frr_hold_timer_expiry_when_frr_freezes_then_recovers() {
-    let Some(lab) = lab(
+    scenario::hold_timer_expiry::<FrrDaemon>(
         "frr_hold_timer_expiry_when_frr_freezes_then_recovers",
         "sf-hold",
-        Params::ebgp(),
-    ) else {
-        return;
-    };
-    let mut peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::hold_timer_expiry(&lab, &bgpd, &mut peer);
+    );
 }
 
 #[test]
 fn frr_collision_leaves_one_session() {
-    let params = Params {
-        peer_passive: false,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab("frr_collision_leaves_one_session", "sf-col", params) else {
-        return;
-    };
-    lab.set_link(false);
-    let bgpd = lab.start_bgpd();
-    let peer = start(&lab);
-    sessions_common::collision(&lab, &bgpd, &peer, true);
+    scenario::collision::<FrrDaemon>("frr_collision_leaves_one_session", "sf-col", true);
 }
 
 #[test]
 fn frr_shows_administrative_shutdown_on_our_sigterm() {
-    let Some(lab) = lab(
+    scenario::sigterm::<FrrDaemon>(
         "frr_shows_administrative_shutdown_on_our_sigterm",
         "sf-term",
-        Params::ebgp(),
-    ) else {
-        return;
-    };
-    let peer = start(&lab);
-    let mut bgpd = lab.start_bgpd();
-    sessions_common::sigterm(&lab, &mut bgpd, &peer, &["Administrative Shutdown"]);
+        &["Administrative Shutdown"],
+    );
 }
 
 #[test]
 fn frr_established_with_gtsm() {
-    let params = Params {
-        gtsm: true,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab("frr_established_with_gtsm", "sf-gtsm", params) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::established(&lab, &bgpd, &peer);
+    scenario::established::<FrrDaemon>("frr_established_with_gtsm", "sf-gtsm", Params::gtsm());
 }
 
 #[test]
 fn frr_tcp_md5_key_mismatch_never_establishes() {
-    let params = Params {
-        password: Some("ours".into()),
-        peer_password: Some("theirs".into()),
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab(
+    scenario::md5_mismatch_never_establishes::<FrrDaemon>(
         "frr_tcp_md5_key_mismatch_never_establishes",
         "sf-md5x",
-        params,
-    ) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::md5_mismatch_never_establishes(&lab, &bgpd, &peer);
+    );
 }
 
 #[test]
 fn frr_unconfigured_peer_gets_connection_rejected() {
-    let params = Params {
-        unconfigured: true,
-        we_passive: true,
-        peer_passive: false,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab(
+    scenario::unconfigured_peer_rejected::<FrrDaemon>(
         "frr_unconfigured_peer_gets_connection_rejected",
         "sf-unk",
-        params,
-    ) else {
-        return;
-    };
-    let bgpd = lab.start_bgpd();
-    let peer = start(&lab);
-    sessions_common::unconfigured_peer_rejected(&lab, &bgpd, &peer, &["Connection Rejected"]);
+        &["Connection Rejected"],
+    );
 }
 
 #[test]
 fn frr_established_over_ibgp_as_in_a_calico_mesh() {
-    let params = Params {
-        our_as: 64512,
-        peer_as: 64512,
-        we_expect: 64512,
-        peer_expects: 64512,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab(
+    scenario::established::<FrrDaemon>(
         "frr_established_over_ibgp_as_in_a_calico_mesh",
         "sf-ibgp",
-        params,
-    ) else {
-        return;
-    };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
-    sessions_common::established(&lab, &bgpd, &peer);
+        Params::ibgp(),
+    );
 }
 
 #[test]
 fn frr_established_with_tcp_md5_over_ipv6_we_passive() {
-    let params = Params {
-        v6: true,
-        password: Some("s3cret-v6".into()),
-        we_passive: true,
-        peer_passive: false,
-        ..Params::ebgp()
-    };
-    let Some(lab) = lab(
+    scenario::established::<FrrDaemon>(
         "frr_established_with_tcp_md5_over_ipv6_we_passive",
         "sf-md56",
-        params,
-    ) else {
-        return;
-    };
-    // Our listener holds the key; the peer connects.
-    let bgpd = lab.start_bgpd();
-    let peer = start(&lab);
-    sessions_common::established(&lab, &bgpd, &peer);
+        Params::tcp_md5_ipv6_we_passive(),
+    );
 }
 
 /// FRR's record of End-of-RIB received from us for `family` (`ipv4Unicast`, `ipv6Unicast`).
@@ -329,11 +195,10 @@ fn frr_gets_end_of_rib(v6: bool, test: &str, prefix: &str) {
         graceful_restart: true,
         ..Params::ebgp()
     };
-    let Some(lab) = lab(test, prefix, params) else {
+    let Some(lab) = scenario::lab(test, prefix, params) else {
         return;
     };
-    let peer = start(&lab);
-    let bgpd = lab.start_bgpd();
+    let (peer, bgpd) = scenario::start_both::<FrrDaemon>(&lab);
     sessions_common::established(&lab, &bgpd, &peer);
     let family = if v6 { "ipv6Unicast" } else { "ipv4Unicast" };
     interop_tests::wait_until(

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test file uses a subset
 
+pub mod scenario;
+
 use std::time::Duration;
 
 use interop_tests::bgpd::{Bgpd, BgpdConfig, BgpdNeighbor};
@@ -23,6 +25,13 @@ pub trait Peer {
     fn session_text(&self, us: &str) -> Result<String>;
     /// Name and version, for messages.
     fn label(&self) -> &'static str;
+}
+
+/// A real daemon that can play the peer: starts on node 2 with the configuration the lab's
+/// [`Params`] ask for. GoBGP's handle borrows the lab's namespace, hence the lifetime.
+pub trait Daemon {
+    type Peer<'l>: Peer;
+    fn start(lab: &Lab) -> Self::Peer<'_>;
 }
 
 /// What differs between scenarios.
@@ -64,6 +73,68 @@ impl Params {
             gtsm: false,
             unconfigured: false,
             graceful_restart: false,
+        }
+    }
+
+    /// We only listen; the peer connects.
+    pub fn we_passive() -> Self {
+        Self {
+            we_passive: true,
+            peer_passive: false,
+            ..Self::ebgp()
+        }
+    }
+
+    pub fn ipv6() -> Self {
+        Self {
+            v6: true,
+            ..Self::ebgp()
+        }
+    }
+
+    pub fn four_octet_as() -> Self {
+        Self {
+            our_as: 4_200_000_001,
+            peer_as: 4_200_000_002,
+            we_expect: 4_200_000_002,
+            peer_expects: 4_200_000_001,
+            ..Self::ebgp()
+        }
+    }
+
+    pub fn tcp_md5() -> Self {
+        Self {
+            password: Some("s3cret-bird".into()),
+            ..Self::ebgp()
+        }
+    }
+
+    pub fn gtsm() -> Self {
+        Self {
+            gtsm: true,
+            ..Self::ebgp()
+        }
+    }
+
+    /// iBGP in one AS, as in a Calico node-to-node mesh.
+    pub fn ibgp() -> Self {
+        Self {
+            our_as: 64512,
+            peer_as: 64512,
+            we_expect: 64512,
+            peer_expects: 64512,
+            ..Self::ebgp()
+        }
+    }
+
+    /// TCP-MD5 over IPv6 with our listener holding the key; the peer connects.
+    pub fn tcp_md5_ipv6_we_passive() -> Self {
+        Self {
+            v6: true,
+            password: Some("s3cret-v6".into()),
+            we_passive: true,
+            peer_passive: false,
+            ..Self::ebgp()
         }
     }
 
