@@ -301,10 +301,13 @@ impl RibActor {
                 for ev in events {
                     // Export what is pending before the peer's group changes.
                     if matches!(ev, PeerEvent::Up(_) | PeerEvent::Down { .. }) {
+                        changes.dedup();
                         self.flush(std::mem::take(&mut changes)).await;
                     }
-                    changes.extend(self.peer_event(id, ev));
+                    // Merged once below: `extend` per event re-sorts the whole batch each time.
+                    changes.append(self.peer_event(id, ev));
                 }
+                changes.dedup();
                 self.flush(changes).await;
             }
             RibRequest::Query(q) => self.query(q),

@@ -82,34 +82,54 @@ impl Changes {
 
     /// Append `other`, keeping the last change per prefix.
     pub fn extend(&mut self, other: Changes) {
-        self.loc_rib.extend(other.loc_rib);
+        self.append(other);
         self.dedup();
     }
 
+    /// Append `other` without merging changes of the same prefix; call [`Changes::dedup`]
+    /// once after the last append (cheaper than [`Changes::extend`] in a loop).
+    pub fn append(&mut self, mut other: Changes) {
+        if self.loc_rib.is_empty() {
+            self.loc_rib = other.loc_rib;
+        } else {
+            self.loc_rib.append(&mut other.loc_rib);
+        }
+    }
+
     /// Keep only the last change of each prefix (in the position of its first change).
-    pub(crate) fn dedup(&mut self) {
+    ///
+    /// Sorts `(prefix, index)` pairs instead of hashing: O(n log n) worst case whatever the
+    /// prefixes a peer sends, and no per-element hasher cost.
+    pub fn dedup(&mut self) {
         if self.loc_rib.len() < 2 {
             return;
         }
-        let mut last = std::collections::HashMap::with_capacity(self.loc_rib.len());
-        for (i, c) in self.loc_rib.iter().enumerate() {
-            last.insert(c.prefix, i);
-        }
-        if last.len() == self.loc_rib.len() {
+        let mut keys: Vec<(Prefix, usize)> = self
+            .loc_rib
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.prefix, i))
+            .collect();
+        keys.sort_unstable();
+        if keys.windows(2).all(|w| w[0].0 != w[1].0) {
             return;
         }
-        let mut firsts: Vec<(usize, usize)> = Vec::with_capacity(last.len());
-        let mut seen = std::collections::HashSet::with_capacity(last.len());
-        for (i, c) in self.loc_rib.iter().enumerate() {
-            if seen.insert(c.prefix) {
-                firsts.push((i, last[&c.prefix]));
+        // Per prefix: (index of its first change, index of its last change).
+        let mut spans: Vec<(usize, usize)> = Vec::with_capacity(keys.len());
+        for run in keys.chunk_by(|a, b| a.0 == b.0) {
+            if let (Some(first), Some(last)) = (run.first(), run.last()) {
+                spans.push((first.1, last.1));
             }
         }
-        let old = std::mem::take(&mut self.loc_rib);
-        let mut slots: Vec<Option<LocRibChange>> = old.into_iter().map(Some).collect();
-        self.loc_rib = firsts
+        drop(keys);
+        spans.sort_unstable();
+        let mut slots: Vec<Option<LocRibChange>> = std::mem::take(&mut self.loc_rib)
             .into_iter()
-            .filter_map(|(_, l)| slots[l].take())
+            .map(Some)
+            .collect();
+        self.loc_rib = spans
+            .into_iter()
+            .filter_map(|(_, last)| slots[last].take())
             .collect();
     }
 }
@@ -272,4 +292,97 @@ pub(crate) fn selected_routes(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pfx(n: u8) -> Prefix {
+        Prefix::new(IpAddr::V4(std::net::Ipv4Addr::new(10, n, 0, 0)), 16).unwrap()
+    }
+
+    thread_local! {
+        static ATTRS: Attrs =
+            crate::intern::Interner::default().intern(crate::intern::AttrSet::default());
+    }
+
+    /// A change told apart from others of its prefix by `routes.len()`.
+    fn change(n: u8, tag: usize) -> LocRibChange {
+        let route = SelectedRoute {
+            peer: None,
+            origin: RouteOrigin::Local,
+            path_id: 0,
+            attrs: ATTRS.with(Attrs::clone),
+            next_hop: None,
+            igp_cost: None,
+            stale: false,
+        };
+        LocRibChange {
+            prefix: pfx(n),
+            routes: vec![route; tag],
+        }
+    }
+
+    /// The obvious quadratic definition of `dedup`.
+    fn reference(v: &[LocRibChange]) -> Vec<LocRibChange> {
+        let mut out: Vec<LocRibChange> = Vec::new();
+        for c in v {
+            match out.iter_mut().find(|o| o.prefix == c.prefix) {
+                Some(o) => o.routes = c.routes.clone(),
+                None => out.push(c.clone()),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn dedup_keeps_last_change_at_first_position() {
+        let mut c = Changes {
+            loc_rib: vec![
+                change(1, 1),
+                change(2, 1),
+                change(1, 2),
+                change(3, 0),
+                change(2, 3),
+            ],
+        };
+        c.dedup();
+        assert_eq!(c.loc_rib, vec![change(1, 2), change(2, 3), change(3, 0)]);
+    }
+
+    #[test]
+    fn dedup_matches_reference_on_pseudo_random_sequences() {
+        let mut x: u32 = 12345;
+        for len in 0..60usize {
+            let v: Vec<LocRibChange> = (0..len)
+                .map(|i| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                    change(u8::try_from((x >> 16) % 9).unwrap(), i % 4)
+                })
+                .collect();
+            let mut c = Changes { loc_rib: v.clone() };
+            c.dedup();
+            assert_eq!(c.loc_rib, reference(&v), "len {len}");
+        }
+    }
+
+    #[test]
+    fn append_then_dedup_equals_repeated_extend() {
+        let parts = [
+            vec![change(1, 1), change(2, 1)],
+            vec![],
+            vec![change(2, 2), change(3, 1), change(2, 0)],
+            vec![change(1, 3)],
+        ];
+        let mut a = Changes::default();
+        let mut b = Changes::default();
+        for p in &parts {
+            a.extend(Changes { loc_rib: p.clone() });
+            b.append(Changes { loc_rib: p.clone() });
+        }
+        b.dedup();
+        assert_eq!(a, b);
+        assert_eq!(a.loc_rib, vec![change(1, 3), change(2, 0), change(3, 1)]);
+    }
 }
