@@ -696,14 +696,12 @@ impl RibActor {
                 addr,
                 reply,
             } => {
-                let mut all: Vec<(Prefix, Vec<SelectedRoute>)> = self
-                    .rib
-                    .loc_rib()
-                    .into_iter()
-                    .filter(|c| prefix.is_none_or(|p| p == c.prefix))
-                    .filter(|c| addr.is_none_or(|a| c.prefix.contains(&a)))
-                    .map(|c| (c.prefix, c.routes))
-                    .collect();
+                let mut all: Vec<(Prefix, Vec<SelectedRoute>)> = Vec::new();
+                self.rib.for_each_selected(|p, routes| {
+                    if prefix.is_none_or(|q| q == p) && addr.is_none_or(|a| p.contains(&a)) {
+                        all.push((p, routes));
+                    }
+                });
                 if addr.is_some() {
                     all.sort_by_key(|(p, _)| std::cmp::Reverse(p.prefix_len()));
                     all.truncate(1);
@@ -722,19 +720,9 @@ impl RibActor {
         }
     }
 
-    /// The protocol name `show route` gives a route: its peer's, or `static1` for ours.
-    fn protocol_of(&self, r: &SelectedRoute) -> &str {
-        r.peer
-            .and_then(|p| self.peers.get(&p))
-            .map_or("static1", |p| p.name.as_str())
-    }
-
     /// Whether the `index`th selected route of a network passes the per-route conditions.
     fn keeps(&self, f: &RouteFilter, index: usize, r: &SelectedRoute) -> bool {
-        (!f.primary || index == 0)
-            && f.protocol
-                .as_deref()
-                .is_none_or(|p| self.protocol_of(r) == p)
+        keeps_route(&self.peers, f, index, r)
     }
 
     /// `show route`: the networks `f` selects with their routes, then only counts or the
@@ -759,17 +747,44 @@ impl RibActor {
                 .map(|p| (p, self.rib.selected(&p)))
                 .collect()
         } else {
+            // One network's routes at a time: a count keeps none of them, a listing only the
+            // networks it shows (the address filter is applied here and again below).
+            let count_only = f.count && f.for_addr.is_none();
+            let (mut routes_n, mut primary_n, mut networks_n) = (0, 0, 0);
             let mut v = Vec::new();
-            for c in self.rib.loc_rib() {
-                if !in_family(&c.prefix) {
-                    continue;
+            let peers = &self.peers;
+            self.rib.for_each_selected(|prefix, routes| {
+                if !in_family(&prefix) {
+                    return;
                 }
-                total += c.routes.len();
+                total += routes.len();
                 if f.exact
-                    .is_none_or(|n| n.addr == c.prefix.addr() && n.len == c.prefix.prefix_len())
+                    .is_some_and(|n| n.addr != prefix.addr() || n.len != prefix.prefix_len())
+                    || f.for_addr.is_some_and(|a| !prefix.contains(&a))
                 {
-                    v.push((c.prefix, c.routes));
+                    return;
                 }
+                if !count_only {
+                    v.push((prefix, routes));
+                    return;
+                }
+                let mut kept = false;
+                for (i, r) in routes.iter().enumerate() {
+                    if keeps_route(peers, f, i, r) {
+                        kept = true;
+                        routes_n += 1;
+                        primary_n += usize::from(i == 0);
+                    }
+                }
+                networks_n += usize::from(kept);
+            });
+            if count_only {
+                return RouteReply::Count {
+                    routes: routes_n,
+                    primary: primary_n,
+                    networks: networks_n,
+                    total,
+                };
             }
             v
         };
@@ -946,6 +961,23 @@ pub async fn ask<T>(
     let (reply, rx) = oneshot::channel();
     tx.send(RibRequest::Query(make(reply))).await.ok()?;
     rx.await.ok()
+}
+
+/// Whether the `index`th selected route of a network passes the per-route conditions of `f`
+/// (primary only, protocol: its peer's name, or `static1` for ours).
+fn keeps_route(
+    peers: &HashMap<PeerId, PeerSlot>,
+    f: &RouteFilter,
+    index: usize,
+    r: &SelectedRoute,
+) -> bool {
+    (!f.primary || index == 0)
+        && f.protocol.as_deref().is_none_or(|p| {
+            r.peer
+                .and_then(|id| peers.get(&id))
+                .map_or("static1", |s| s.name.as_str())
+                == p
+        })
 }
 
 #[cfg(test)]

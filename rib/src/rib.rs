@@ -639,15 +639,22 @@ impl Rib {
 
     /// The whole Loc-RIB as changes from empty (to sync a FIB at start).
     pub fn loc_rib(&mut self) -> Vec<LocRibChange> {
+        let mut all = Vec::new();
+        self.for_each_selected(|prefix, routes| all.push(LocRibChange { prefix, routes }));
+        all
+    }
+
+    /// Visit every prefix with a selection, with what [`Rib::selected`] gives for it (the
+    /// entries [`Rib::loc_rib`] would hold, same order), building one prefix's routes at a
+    /// time: for counts and filtered listings that must not copy the whole table.
+    pub fn for_each_selected(&mut self, mut visit: impl FnMut(Prefix, Vec<SelectedRoute>)) {
         let facts = facts_of(&self.peers);
-        self.table
-            .iter()
-            .filter(|(_, d)| d.selected > 0)
-            .map(|(p, d)| LocRibChange {
-                prefix: p,
-                routes: loc_rib::selected_routes(d, &mut self.next_hops, &facts),
-            })
-            .collect()
+        for (prefix, d) in self.table.iter().filter(|(_, d)| d.selected > 0) {
+            visit(
+                prefix,
+                loc_rib::selected_routes(d, &mut self.next_hops, &facts),
+            );
+        }
     }
 
     /// Every path of `prefix` with the decision's verdict on it.

@@ -140,6 +140,36 @@ fn announce_then_withdraw_changes_loc_rib() {
 }
 
 #[test]
+fn for_each_selected_visits_what_loc_rib_lists() {
+    let mut rib = rib_with(&[peer(2, Asn(65002)), peer(3, Asn(65003))]);
+    rib.apply_update(
+        PeerId(2),
+        &announce(attrs(&[65002], 2), &["10.64.0.0/26", "10.64.0.64/26"]),
+        &mut AcceptAll,
+    )
+    .unwrap();
+    rib.apply_update(
+        PeerId(3),
+        &announce(attrs(&[65003], 3), &["10.64.0.64/26", "10.65.0.0/26"]),
+        &mut AcceptAll,
+    )
+    .unwrap();
+    rib.apply_update(PeerId(2), &withdraw(&["10.64.0.0/26"]), &mut AcceptAll)
+        .unwrap();
+    let mut seen = Vec::new();
+    rib.for_each_selected(|prefix, routes| seen.push(LocRibChange { prefix, routes }));
+    assert_eq!(seen, rib.loc_rib());
+    for c in &seen {
+        assert_eq!(c.routes, rib.selected(&c.prefix));
+    }
+    let prefixes: Vec<Prefix> = seen.iter().map(|c| c.prefix).collect();
+    assert_eq!(prefixes.len(), 2);
+    assert!(prefixes.contains(&pfx("10.64.0.64/26")));
+    assert!(prefixes.contains(&pfx("10.65.0.0/26")));
+    assert!(seen.iter().all(|c| !c.routes.is_empty()));
+}
+
+#[test]
 fn better_route_wins_and_explain_says_why() {
     let mut rib = rib_with(&[peer(2, LOCAL_AS), peer(3, LOCAL_AS)]);
     let mut lp = attrs(&[], 2);
