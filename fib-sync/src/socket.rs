@@ -221,12 +221,7 @@ impl RtSocket {
             if let Some(n) = self.try_recv()? {
                 return Ok(n);
             }
-            let mut guard = self
-                .fd
-                .readable()
-                .await
-                .map_err(|e| FibError::socket("poll", &e))?;
-            guard.clear_ready();
+            self.readable().await?;
         }
     }
 

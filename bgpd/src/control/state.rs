@@ -14,6 +14,7 @@ use conf::Neighbor;
 use tokio::sync::{mpsc, watch};
 
 use super::parse::{pattern_match, Target};
+use super::reply::{code, Framer};
 use super::route::{RouteCounts, RouteFilter, RouteReply};
 use crate::peer::PeerCommand;
 use crate::rib_actor::{RibQuery, RibRequest, RibSender};
@@ -197,6 +198,24 @@ pub enum Selection<'a> {
     NotAProtocol(String),
     /// `8003 No protocols match`.
     NoMatch,
+}
+
+impl<'a> Selection<'a> {
+    /// The selected peers, or `None` after answering BIRD's error for an empty selection on `f`
+    /// (`9002 X is not a protocol`, `8003 No protocols match`).
+    pub fn or_reply(self, f: &mut Framer) -> Option<Vec<&'a PeerView>> {
+        match self {
+            Selection::Peers(p) => Some(p),
+            Selection::NotAProtocol(n) => {
+                f.end(code::INVALID_SYMBOL, &format!("{n} is not a protocol"));
+                None
+            }
+            Selection::NoMatch => {
+                f.end(code::NO_PROTOCOLS_MATCH, "No protocols match");
+                None
+            }
+        }
+    }
 }
 
 impl View {

@@ -6,7 +6,7 @@ use tokio::sync::mpsc::error::TrySendError;
 
 use crate::control::parse::Target;
 use crate::control::reply::{code, Framer};
-use crate::control::state::{PeerView, Selection, View};
+use crate::control::state::{PeerView, View};
 use crate::peer::PeerCommand;
 use crate::status::AdminCommand;
 
@@ -28,12 +28,8 @@ fn send(p: &PeerView, cmd: AdminCommand) -> Result<(), &'static str> {
 }
 
 pub fn run(view: &View, action: Action, target: &Target, f: &mut Framer) {
-    let peers = match view.select(Some(target)) {
-        Selection::Peers(p) => p,
-        Selection::NotAProtocol(n) => {
-            return f.end(code::INVALID_SYMBOL, &format!("{n} is not a protocol"))
-        }
-        Selection::NoMatch => return f.end(code::NO_PROTOCOLS_MATCH, "No protocols match"),
+    let Some(peers) = view.select(Some(target)).or_reply(f) else {
+        return;
     };
     for p in peers {
         let name = p.neighbor.name.as_str();

@@ -5,16 +5,12 @@
 
 use crate::control::parse::{ReloadDirection, Target};
 use crate::control::reply::{code, Framer};
-use crate::control::state::{Selection, View};
+use crate::control::state::View;
 use crate::status::ProtoState;
 
 pub fn run(view: &View, _direction: ReloadDirection, target: &Target, f: &mut Framer) {
-    let peers = match view.select(Some(target)) {
-        Selection::Peers(p) => p,
-        Selection::NotAProtocol(n) => {
-            return f.end(code::INVALID_SYMBOL, &format!("{n} is not a protocol"))
-        }
-        Selection::NoMatch => return f.end(code::NO_PROTOCOLS_MATCH, "No protocols match"),
+    let Some(peers) = view.select(Some(target)).or_reply(f) else {
+        return;
     };
     for p in peers {
         let name = p.neighbor.name.as_str();
