@@ -803,7 +803,10 @@ impl Session {
             self.config.error_wait_min
         };
         self.last_error = Some(now);
-        self.idle_until = Some(now + self.error_wait);
+        // Jittered like ConnectRetry (RFC 4271 §10): two speakers that failed together (e.g. a
+        // collision between two instances of this daemon) must not leave Idle in lock-step,
+        // each refusing the other's connection while it is Idle.
+        self.idle_until = Some(now + self.jitter.apply(self.error_wait));
         self.connect_at = None;
         if self.connecting {
             out.push(Output::CancelConnect);
