@@ -338,14 +338,21 @@ fn garbage_overlong_lines_and_stuck_clients_do_not_hurt_the_daemon() {
         .map(|_| std::os::unix::net::UnixStream::connect(&s).expect("connect"))
         .collect();
     wait_closed();
-    // Calico must not read an overloaded daemon as "no peers, ready".
-    assert_eq!(
-        calico::get_peers(&s, '.'),
-        Err(
-            "error executing command: unexpected output line from BIRD: \
-             '8007 Too many control connections'"
-                .into()
-        )
+    // Calico must not read an overloaded daemon as "no peers, ready": it either reads our 8007
+    // line, or (when the daemon has already closed before Calico's command is written, as its
+    // client writes without waiting for the greeting) fails on the write. Both are errors.
+    let overloaded = calico::get_peers(&s, '.');
+    assert!(
+        overloaded
+            == Err(
+                "error executing command: unexpected output line from BIRD: \
+                    '8007 Too many control connections'"
+                    .into()
+            )
+            || overloaded
+                .as_ref()
+                .is_err_and(|e| e.contains("Broken pipe") || e.contains("Connection reset")),
+        "{overloaded:?}"
     );
     drop(idle);
     wait_for("service after the idle clients left", || {
