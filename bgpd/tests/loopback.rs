@@ -105,11 +105,7 @@ fn two_daemons_on_loopback_establish_and_see_administrative_shutdown() {
     let b = Daemon::start(
         &dir,
         "b",
-        // b is passive: with both active, a collision can leave the two daemons refusing each
-        // other's connections in alternate error waits (a known FSM bug, see the session notes);
-        // this test is about establishment and the shutdown NOTIFICATION.
-        &config("127.0.0.2", 4_200_000_002, "127.0.0.1", 65001, port, &dir)
-            .replace("remote_as = 65001\n", "remote_as = 65001\npassive = true\n"),
+        &config("127.0.0.2", 4_200_000_002, "127.0.0.1", 65001, port, &dir),
     );
     let up = Duration::from_secs(20);
     let ea = a.wait_event("established", up);

@@ -478,8 +478,9 @@ impl Session {
                     conn,
                     notification: n.clone(),
                 });
+                let error = state == ConnState::Established || !is_connection_refusal(&n);
                 let reason = DownReason::NotificationReceived(n);
-                self.drop_conn(conn, reason, true, now, out);
+                self.drop_conn(conn, reason, error, now, out);
             }
             (ConnState::OpenSent, Message::Open(open)) => self.open_received(i, open, now, out),
             (ConnState::OpenConfirm, Message::Keepalive) => self.keepalive_confirmed(i, now, out),
@@ -828,6 +829,19 @@ impl Session {
             .iter()
             .find(|c| c.state == ConnState::Established)
     }
+}
+
+/// Whether `n`, received on a connection that was still opening, only says the peer did not want
+/// this one TCP connection: it lost the RFC 4271 §6.8 collision (Cease 6/7), or the peer was not
+/// ready for it (Cease 6/5, e.g. it was itself in its error wait). Neither is an error of the
+/// session: the error wait would make two speakers that both connect refuse each other in turn
+/// (the collision's winning connection may reach the loser after the losing one is closed).
+fn is_connection_refusal(n: &Notification) -> bool {
+    n.code == code::CEASE
+        && matches!(
+            n.subcode,
+            cease_subcode::CONNECTION_COLLISION_RESOLUTION | cease_subcode::CONNECTION_REJECTED
+        )
 }
 
 /// Encodes `msg` with the connection's context and queues it; false if it cannot be encoded.

@@ -634,6 +634,13 @@ struct Pair {
     /// Connection ids: a's view and b's view of the same TCP connection.
     links: Vec<(ConnId, ConnId)>,
     next_id: u64,
+    /// Hand inbound connections to their session only once everything else is delivered, as
+    /// when the listener task runs after the peer task (the order that livelocked two of our
+    /// daemons: the collision's loser is closed before the winner is seen).
+    late_inbound: bool,
+    /// Inbound connections not yet handed over, with what arrived on them meanwhile (the
+    /// socket buffers it; the session reads it once it has the connection).
+    deferred: Vec<(bool, ConnId, Vec<Input>)>,
 }
 
 impl Pair {
@@ -644,12 +651,32 @@ impl Pair {
             now: Instant::now(),
             links: Vec::new(),
             next_id: 1,
+            late_inbound: false,
+            deferred: Vec::new(),
         }
     }
 
     /// Delivers outputs of one side to the other until both are quiet.
     fn run(&mut self, mut pending: Vec<(bool, Output)>) {
-        while let Some((from_a, o)) = (!pending.is_empty()).then(|| pending.remove(0)) {
+        loop {
+            if pending.is_empty() {
+                let Some((to_a, conn, queued)) =
+                    (!self.deferred.is_empty()).then(|| self.deferred.remove(0))
+                else {
+                    break;
+                };
+                let now = self.now;
+                let connected = Input::Connected {
+                    conn,
+                    direction: Direction::Inbound,
+                };
+                for input in std::iter::once(connected).chain(queued) {
+                    let outs = self.side(to_a).handle(input, now);
+                    pending.extend(outs.into_iter().map(|o| (to_a, o)));
+                }
+                continue;
+            }
+            let (from_a, o) = pending.remove(0);
             let map: fn(&(ConnId, ConnId)) -> (ConnId, ConnId) = if from_a {
                 |l| (l.0, l.1)
             } else {
@@ -678,18 +705,22 @@ impl Pair {
                         .into_iter()
                         .map(|o| (from_a, o))
                         .collect();
-                    v.extend(
-                        self.side(!from_a)
-                            .handle(
-                                Input::Connected {
-                                    conn: theirs,
-                                    direction: Direction::Inbound,
-                                },
-                                now,
-                            )
-                            .into_iter()
-                            .map(|o| (!from_a, o)),
-                    );
+                    if self.late_inbound {
+                        self.deferred.push((!from_a, theirs, Vec::new()));
+                    } else {
+                        v.extend(
+                            self.side(!from_a)
+                                .handle(
+                                    Input::Connected {
+                                        conn: theirs,
+                                        direction: Direction::Inbound,
+                                    },
+                                    now,
+                                )
+                                .into_iter()
+                                .map(|o| (!from_a, o)),
+                        );
+                    }
                     v
                 }
                 Output::Send { conn, data } => {
@@ -701,6 +732,13 @@ impl Pair {
                     while buf.len() >= 19 {
                         let len = usize::from(u16::from_be_bytes([buf[16], buf[17]]));
                         let f = buf.split_to(len).freeze();
+                        if let Some(d) = self.deferred_mut(!from_a, l.1) {
+                            d.push(Input::Received {
+                                conn: l.1,
+                                frame: f,
+                            });
+                            continue;
+                        }
                         v.extend(
                             self.side(!from_a)
                                 .handle(
@@ -721,6 +759,10 @@ impl Pair {
                         continue;
                     };
                     let l = map(&self.links.remove(pos));
+                    if let Some(d) = self.deferred_mut(!from_a, l.1) {
+                        d.push(Input::Closed { conn: l.1 });
+                        continue;
+                    }
                     self.side(!from_a)
                         .handle(Input::Closed { conn: l.1 }, now)
                         .into_iter()
@@ -731,6 +773,13 @@ impl Pair {
             };
             pending.extend(outs);
         }
+    }
+
+    fn deferred_mut(&mut self, to_a: bool, conn: ConnId) -> Option<&mut Vec<Input>> {
+        self.deferred
+            .iter_mut()
+            .find(|d| d.0 == to_a && d.1 == conn)
+            .map(|d| &mut d.2)
     }
 
     fn side(&mut self, a: bool) -> &mut Session {
@@ -799,6 +848,36 @@ fn two_sessions_on_a_fake_clock_reach_established_and_stay_up() {
     p.advance_to(t0 + secs(60));
     assert_eq!(p.a.state(), State::Established);
     assert_eq!(p.b.state(), State::Established);
+}
+
+/// Both active, and each side sees the other's connection only after its own has been answered:
+/// the side that loses the collision gets Cease 6/7 on its outgoing connection before the winning
+/// one reaches it. That must not put it in its error wait (from which it would refuse the winner,
+/// and the two would refuse each other in turn for ever).
+#[test]
+fn two_sessions_with_late_inbound_delivery_reach_established() {
+    for (ida, idb) in [
+        ([10, 0, 0, 1], [10, 0, 0, 2]),
+        ([10, 0, 0, 2], [10, 0, 0, 1]),
+    ] {
+        let mut p = Pair::new(config(65001, ida, 65002), config(65002, idb, 65001));
+        p.late_inbound = true;
+        let t0 = p.now;
+        let mut v: Vec<(bool, Output)> =
+            p.a.handle(Input::Start, t0)
+                .into_iter()
+                .map(|o| (true, o))
+                .collect();
+        v.extend(p.b.handle(Input::Start, t0).into_iter().map(|o| (false, o)));
+        p.run(v);
+        p.advance_to(t0 + secs(10));
+        assert_eq!(p.a.state(), State::Established, "ids {ida:?}/{idb:?}");
+        assert_eq!(p.b.state(), State::Established, "ids {ida:?}/{idb:?}");
+        assert_eq!(p.links.len(), 1, "exactly one TCP connection survives");
+        p.advance_to(t0 + secs(120));
+        assert_eq!(p.a.state(), State::Established);
+        assert_eq!(p.b.state(), State::Established);
+    }
 }
 
 #[test]
@@ -989,4 +1068,50 @@ fn connection_closed_in_open_sent_retries_without_error_wait() {
     assert!(s
         .handle(Input::Timer, t + secs(5))
         .contains(&Output::Connect));
+}
+
+#[test]
+fn collision_loss_told_by_the_peer_is_no_error_and_the_winner_is_accepted() {
+    let t0 = Instant::now();
+    let (mut s, t) = open_sent(t0);
+    let n = Notification::new(
+        code::CEASE,
+        cease_subcode::CONNECTION_COLLISION_RESOLUTION,
+        Vec::new(),
+    );
+    s.handle(
+        Input::Received {
+            conn: C1,
+            frame: frame(&Message::Notification(n)),
+        },
+        t,
+    );
+    assert_eq!(s.state(), State::Active, "no error wait");
+    assert_eq!(s.poll_timeout(), Some(t + secs(5)), "connect retry");
+    // The peer's connection (the collision's winner) arrives afterwards: accepted, OPEN sent.
+    let out = s.handle(
+        Input::Connected {
+            conn: C2,
+            direction: Direction::Inbound,
+        },
+        t,
+    );
+    assert!(matches!(&sent(&out, C2)[..], [Message::Open(_)]));
+    assert_eq!(s.state(), State::OpenSent);
+}
+
+#[test]
+fn connection_rejected_while_opening_retries_without_error_wait() {
+    let t0 = Instant::now();
+    let (mut s, t) = open_sent(t0);
+    let n = Notification::new(code::CEASE, cease_subcode::CONNECTION_REJECTED, Vec::new());
+    s.handle(
+        Input::Received {
+            conn: C1,
+            frame: frame(&Message::Notification(n)),
+        },
+        t,
+    );
+    assert_eq!(s.state(), State::Active);
+    assert_eq!(s.poll_timeout(), Some(t + secs(5)));
 }
