@@ -15,8 +15,7 @@ fn secs_u16(d: Duration) -> u16 {
 /// The capabilities we announce to `n` (RFC 5492): multiprotocol per family (RFC 4760), route
 /// refresh (RFC 2918) and enhanced route refresh (RFC 7313), ADD-PATH per configured family
 /// (RFC 7911), graceful restart (RFC 4724) and LLGR when configured. The 4-octet AS capability
-/// (RFC 6793) is added by `Open::new`. Extended messages (RFC 8654) are not announced: the
-/// configuration has no switch for them yet.
+/// (RFC 6793) is added by `Open::new`. Extended messages (RFC 8654) when `extended_messages`.
 pub fn capabilities(n: &Neighbor) -> Vec<Capability> {
     let mut caps: Vec<Capability> = n
         .families
@@ -28,6 +27,9 @@ pub fn capabilities(n: &Neighbor) -> Vec<Capability> {
         .collect();
     caps.push(Capability::RouteRefresh);
     caps.push(Capability::EnhancedRouteRefresh);
+    if n.extended_messages {
+        caps.push(Capability::ExtendedMessage);
+    }
     let add_path: Vec<AddPath> = n
         .add_path
         .iter()
@@ -110,6 +112,10 @@ mod tests {
                     families = [\"ipv4\", \"ipv6\"]\ngraceful_restart = true\n";
         let config = Config::from_str(text, "t.toml").expect("valid");
         let s = session_config(&config, &config.neighbors[0]);
+        assert!(
+            !s.capabilities.contains(&Capability::ExtendedMessage),
+            "off by default"
+        );
         assert_eq!((s.hold_time, s.keepalive), (9, 3));
         assert_eq!(s.remote_as.0, 65001);
         assert!(s.capabilities.contains(&Capability::RouteRefresh));
@@ -124,5 +130,14 @@ mod tests {
             .capabilities
             .iter()
             .any(|c| matches!(c, Capability::GracefulRestart(g) if g.families.len() == 2)));
+    }
+
+    #[test]
+    fn extended_messages_switch_announces_rfc_8654() {
+        let text = "router_id = \"10.0.0.1\"\nlocal_as = 64512\n[[neighbors]]\nname = \"p\"\n\
+                    address = \"10.0.0.2\"\nremote_as = 65001\nextended_messages = true\n";
+        let config = Config::from_str(text, "t.toml").expect("valid");
+        let s = session_config(&config, &config.neighbors[0]);
+        assert!(s.capabilities.contains(&Capability::ExtendedMessage));
     }
 }

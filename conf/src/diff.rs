@@ -6,7 +6,7 @@
 //! | field | effect | why |
 //! |---|---|---|
 //! | address, port, remote_as, password, source_address, ttl (multihop / GTSM) | reset | the TCP connection or its socket options change |
-//! | families, add_path, graceful_restart (enable, times) | reset | they are OPEN capabilities (RFC 5492): only a new session renegotiates them |
+//! | families, add_path, graceful_restart (enable, times), extended_messages | reset | they are OPEN capabilities (RFC 5492): only a new session renegotiates them |
 //! | hold_time, keepalive_time | next session | negotiated in OPEN (RFC 4271 §4.2); the running session keeps its values |
 //! | description, passive, connect_retry/connect_delay/error_wait | immediate | only local behaviour, read on next use |
 //! | next_hop, route_reflector_client, allow_own_as, filters | re-export / re-import | routes are re-evaluated (route refresh, RFC 2918, and re-export) without a reset |
@@ -42,6 +42,7 @@ pub enum NeighborField {
     Families,
     AddPath,
     GracefulRestart,
+    ExtendedMessages,
     HoldTime,
     KeepaliveTime,
     Description,
@@ -75,7 +76,7 @@ impl NeighborField {
         use NeighborField::*;
         match self {
             Address | Port | RemoteAs | Password | SourceAddress | Ttl | Families | AddPath
-            | GracefulRestart => ChangeEffect::Reset,
+            | GracefulRestart | ExtendedMessages => ChangeEffect::Reset,
             HoldTime | KeepaliveTime => ChangeEffect::NextSession,
             NextHop | RouteReflectorClient | AllowOwnAs | Filters => ChangeEffect::Reevaluate,
             Description | Passive | Template | ConnectTimers | ErrorWait => ChangeEffect::Immediate,
@@ -268,6 +269,10 @@ fn neighbor_fields(o: &Neighbor, n: &Neighbor) -> Vec<NeighborField> {
         (F::Families, o.families != n.families),
         (F::AddPath, o.add_path != n.add_path),
         (F::GracefulRestart, o.graceful_restart != n.graceful_restart),
+        (
+            F::ExtendedMessages,
+            o.extended_messages != n.extended_messages,
+        ),
         (F::HoldTime, o.timers.hold != n.timers.hold),
         (F::KeepaliveTime, o.timers.keepalive != n.timers.keepalive),
         (F::Description, o.description != n.description),

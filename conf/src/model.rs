@@ -150,6 +150,9 @@ pub struct Neighbor {
     /// Families negotiated with the peer (RFC 4760), sorted.
     pub families: Vec<Family>,
     pub graceful_restart: GracefulRestart,
+    /// Announce the extended message capability (RFC 8654): messages up to 65535 octets when
+    /// the peer announces it too. Off by default, as in BIRD.
+    pub extended_messages: bool,
     /// ADD-PATH per family (RFC 7911); a family absent here does not use ADD-PATH.
     pub add_path: BTreeMap<Family, AddPathMode>,
     /// The peer is a route reflector client (RFC 4456); iBGP only.

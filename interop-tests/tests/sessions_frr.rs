@@ -218,3 +218,26 @@ fn frr_receives_our_end_of_rib_for_ipv4() {
 fn frr_receives_our_end_of_rib_for_ipv6() {
     frr_gets_end_of_rib(true, "frr_receives_our_end_of_rib_for_ipv6", "sf-eor6");
 }
+
+/// FRR announces extended messages (RFC 8654) by default; with `extended_messages = true` ours
+/// does too, and FRR's neighbor view says both sides did.
+#[test]
+fn frr_negotiates_extended_messages_when_we_announce_them() {
+    let params = Params {
+        extended_messages: true,
+        ..Params::ebgp()
+    };
+    let test = "frr_negotiates_extended_messages_when_we_announce_them";
+    let Some(lab) = scenario::lab(test, "sf-ext", params) else {
+        return;
+    };
+    let (peer, bgpd) = scenario::start_both::<FrrDaemon>(&lab);
+    sessions_common::established(&lab, &bgpd, &peer);
+    let us = &lab.addrs.us;
+    let v = peer
+        .frr
+        .vtysh_json(&format!("show bgp neighbors {us} json"))
+        .expect("FRR neighbor json");
+    let ext = &v[us.as_str()]["neighborCapabilities"]["extendedMessage"];
+    assert_eq!(ext.as_str(), Some("advertisedAndReceived"), "FRR: {v:#}");
+}

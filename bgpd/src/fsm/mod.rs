@@ -575,6 +575,26 @@ impl Session {
         };
         let ours = self.our_open();
         let negotiated = SessionContext::negotiate(&ours, &open);
+        // RFC 4760 §8 / RFC 5492 §3: with no family in common the session could carry nothing;
+        // refuse it with Unsupported Capability listing our multiprotocol capabilities.
+        if negotiated.families.is_empty() {
+            let mut data = bytes::BytesMut::new();
+            for c in ours
+                .capabilities
+                .iter()
+                .filter(|c| matches!(c, Capability::Multiprotocol { .. }))
+            {
+                // Our own capabilities always encode; a failure only shortens the data.
+                let _ = c.encode(&mut data);
+            }
+            let n = Notification::new(
+                code::OPEN_MESSAGE,
+                open_subcode::UNSUPPORTED_CAPABILITY,
+                data.to_vec(),
+            );
+            self.fail_conn(conn, Some(n), now, out);
+            return;
+        }
         let hold = negotiated.hold_time;
         let c = &mut self.conns[i];
         c.ctx = negotiated.context;

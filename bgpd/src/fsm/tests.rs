@@ -1115,3 +1115,40 @@ fn connection_rejected_while_opening_retries_without_error_wait() {
     assert_eq!(s.state(), State::Active);
     assert_eq!(s.poll_timeout(), Some(t + secs(5)));
 }
+
+/// RFC 4760 §8 / RFC 5492 §3: a peer announcing only families we don't (here: we are IPv6 only,
+/// it announces IPv4 only) gets Unsupported Capability listing our multiprotocol capabilities.
+#[test]
+fn no_common_family_is_refused_with_unsupported_capability() {
+    let t0 = Instant::now();
+    let mut cfg = config(65001, [10, 0, 0, 1], 65002);
+    cfg.capabilities
+        .retain(|c| !matches!(c, Capability::Multiprotocol { afi: Afi::Ipv4, .. }));
+    let mut s = Session::new(cfg, Jitter::none());
+    s.handle(Input::Start, t0);
+    let t = t0 + secs(1);
+    s.handle(Input::Timer, t);
+    s.handle(
+        Input::Connected {
+            conn: C1,
+            direction: Direction::Outbound,
+        },
+        t,
+    );
+    let out = s.handle(
+        Input::Received {
+            conn: C1,
+            frame: frame(&peer_open(65002, [10, 0, 0, 2], 9)),
+        },
+        t,
+    );
+    let n = notification_sent(&out, C1).expect("NOTIFICATION");
+    assert_eq!(
+        (n.code, n.subcode),
+        (code::OPEN_MESSAGE, open_subcode::UNSUPPORTED_CAPABILITY)
+    );
+    // Capability 1 (multiprotocol), length 4, AFI 2, reserved, SAFI 1.
+    assert_eq!(n.data, vec![1, 4, 0, 2, 0, 1]);
+    assert!(closes(&out, C1));
+    assert_eq!(s.state(), State::Idle);
+}

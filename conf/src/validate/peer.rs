@@ -54,6 +54,7 @@ struct Layer {
     error_wait_max: Option<At<Duration>>,
     families: Option<At<Vec<Family>>>,
     graceful_restart: Option<At<bool>>,
+    extended_messages: Option<At<bool>>,
     restart_time: Option<At<Duration>>,
     long_lived_stale_time: Option<At<Duration>>,
     add_path: Option<At<BTreeMap<Family, AddPathMode>>>,
@@ -91,6 +92,7 @@ impl Layer {
             error_wait_max,
             families,
             graceful_restart,
+            extended_messages,
             restart_time,
             long_lived_stale_time,
             add_path,
@@ -211,6 +213,7 @@ fn layer(cx: &mut Ctx<'_>, r: &RawPeer, base: &str, known_filters: &[String]) ->
     );
     check!(families, families, families);
     l.graceful_restart = flag(&r.graceful_restart, &p("graceful_restart"));
+    l.extended_messages = flag(&r.extended_messages, &p("extended_messages"));
     // RFC 4724 §3: 12-bit restart time; RFC 9494 §2: 24-bit LLGR stale time.
     check!(
         restart_time,
@@ -826,6 +829,7 @@ fn resolve(
             error_wait_max,
         },
         families,
+        extended_messages: l.extended_messages.is_some_and(|e| e.v),
         graceful_restart: GracefulRestart {
             enabled: l.graceful_restart.is_some_and(|g| g.v),
             restart_time: secs_or(&l.restart_time, RESTART_TIME),

@@ -55,6 +55,8 @@ pub struct Params {
     pub unconfigured: bool,
     /// Our bgpd announces graceful restart (peers such as FRR then track End-of-RIB).
     pub graceful_restart: bool,
+    /// Our bgpd announces extended messages (RFC 8654).
+    pub extended_messages: bool,
 }
 
 impl Params {
@@ -73,6 +75,7 @@ impl Params {
             gtsm: false,
             unconfigured: false,
             graceful_restart: false,
+            extended_messages: false,
         }
     }
 
@@ -206,6 +209,9 @@ impl Lab {
         }
         if p.graceful_restart {
             n.extra += "graceful_restart = true\n";
+        }
+        if p.extended_messages {
+            n.extra += "extended_messages = true\n";
         }
         let config = BgpdConfig {
             router_id: self.addrs.our_id.clone(),
