@@ -1,7 +1,7 @@
 //! From the configuration (`conf`) to the policy the RIB runs: the node-wide Calico export and
-//! import policies (`policy`), each neighbor's BGPFilters, and the decision options; and the
-//! glue that lets the RIB call them ([`rib::ImportPolicy`] / [`rib::ExportPolicy`] on
-//! [`CompiledPolicy`]).
+//! import policies (`policy`), each neighbor's BGPFilters (already `policy`'s types in the
+//! configuration), and the decision options; and the glue that lets the RIB call them
+//! ([`rib::ImportPolicy`] / [`rib::ExportPolicy`] on [`CompiledPolicy`]).
 //!
 //! Peers with the same filter list share an export policy id, so they can share an update group
 //! (the RIB groups by id, session kind and capabilities).
@@ -14,7 +14,7 @@ use bgp_proto::{Asn, Prefix};
 use conf::{Config, Neighbor};
 use policy::error::PolicyError;
 use policy::export::{ExportDecision, ExportPeer, ExportPolicy, IpPool, PrefixAdvertisement};
-use policy::filter::{self as pf, Filter};
+use policy::filter::{Filter, FilterName};
 use policy::import::{ImportDecision, ImportPeer, ImportPolicy};
 use policy::modification::Modifications;
 use policy::route::{PeerType, RouteInfo, RouteSource};
@@ -63,64 +63,6 @@ pub fn peer_id(index: usize) -> PeerId {
     PeerId(u32::try_from(index + 1).unwrap_or(u32::MAX))
 }
 
-fn community(c: &conf::CommunityValue) -> pf::CommunityValue {
-    match c {
-        conf::CommunityValue::Standard(s) => pf::CommunityValue::Standard(*s),
-        conf::CommunityValue::Large(l) => pf::CommunityValue::Large(*l),
-    }
-}
-
-fn rule(r: &conf::FilterRule) -> Result<pf::FilterRule, PolicyError> {
-    let cidr = match r.cidr {
-        None => None,
-        Some(m) => {
-            let op = match m.op {
-                conf::MatchOperator::Equal => pf::MatchOperator::Equal,
-                conf::MatchOperator::NotEqual => pf::MatchOperator::NotEqual,
-                conf::MatchOperator::In => pf::MatchOperator::In,
-                conf::MatchOperator::NotIn => pf::MatchOperator::NotIn,
-            };
-            Some(pf::CidrMatch::new(m.cidr, op, m.prefix_length_bounds())?)
-        }
-    };
-    Ok(pf::FilterRule {
-        cidr,
-        remote_peers_only: r.remote_peers_only,
-        interface: r.interface.clone(),
-        peer_type: r.peer_type.map(|t| match t {
-            conf::PeerType::Ibgp => PeerType::Ibgp,
-            conf::PeerType::Ebgp => PeerType::Ebgp,
-        }),
-        community: r.community.as_ref().map(community),
-        as_path_prefix: r.as_path_prefix.clone(),
-        action: match r.action {
-            conf::FilterAction::Accept => pf::FilterAction::Accept,
-            conf::FilterAction::Reject => pf::FilterAction::Reject,
-        },
-        operations: r
-            .operations
-            .iter()
-            .map(|o| match o {
-                conf::Operation::AddCommunity(c) => pf::Operation::AddCommunity(community(c)),
-                conf::Operation::PrependAsPath(p) => pf::Operation::PrependAsPath(p.clone()),
-                conf::Operation::SetPriority(p) => pf::Operation::SetPriority(*p),
-            })
-            .collect(),
-    })
-}
-
-/// One Calico BGPFilter, compiled. Validation in `conf` makes this infallible in practice.
-pub fn compile_filter(f: &conf::Filter) -> Result<Filter, PolicyError> {
-    let rules = |v: &[conf::FilterRule]| v.iter().map(rule).collect::<Result<Vec<_>, _>>();
-    Ok(Filter {
-        name: f.name.to_string(),
-        export_v4: rules(&f.export_v4)?,
-        import_v4: rules(&f.import_v4)?,
-        export_v6: rules(&f.export_v6)?,
-        import_v6: rules(&f.import_v6)?,
-    })
-}
-
 impl CompiledPolicy {
     /// Compile the whole configuration; neighbors get ids from [`peer_id`] by position.
     pub fn new(config: &Config) -> Result<Self, PolicyError> {
@@ -147,7 +89,7 @@ impl CompiledPolicy {
                 .iter()
                 .map(|a| PrefixAdvertisement {
                     cidr: a.cidr,
-                    communities: a.communities.iter().map(community).collect(),
+                    communities: a.communities.clone(),
                 })
                 .collect(),
         };
@@ -156,13 +98,8 @@ impl CompiledPolicy {
             own_blocks: config.local_blocks.clone(),
             accept_outside_pools: true,
         };
-        let compiled: HashMap<&conf::FilterName, Filter> = config
-            .filters
-            .iter()
-            .map(|f| compile_filter(f).map(|c| (&f.name, c)))
-            .collect::<Result<_, _>>()?;
         let mut filter_sets: Vec<Vec<Filter>> = vec![Vec::new()];
-        let mut by_names: HashMap<&[conf::FilterName], u64> = HashMap::new();
+        let mut by_names: HashMap<&[FilterName], u64> = HashMap::new();
         by_names.insert(&[], 0);
         let mut peer_policy = HashMap::new();
         for n in &config.neighbors {
@@ -170,12 +107,7 @@ impl CompiledPolicy {
                 Some(id) => *id,
                 None => {
                     let id = filter_sets.len() as u64;
-                    filter_sets.push(
-                        n.filters
-                            .iter()
-                            .filter_map(|name| compiled.get(name).cloned())
-                            .collect(),
-                    );
+                    filter_sets.push(config.neighbor_filters(n).cloned().collect());
                     by_names.insert(n.filters.as_slice(), id);
                     id
                 }

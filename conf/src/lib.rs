@@ -8,7 +8,7 @@
 //!
 //! Modules:
 //! - [`model`]: the typed configuration the daemon runs with.
-//! - [`filter`]: typed BGPFilter rules and community values (mirroring the `policy` crate).
+//! - [`filter`]: typed BGPFilter rules and community values (the `policy` crate's types).
 //! - [`schema`]: the raw TOML shape (crate-private types).
 //! - [`validate`]: raw → typed, with all errors at once.
 //! - [`error`]: [`ConfigError`], [`ConfigErrors`] and their positions.
@@ -38,7 +38,7 @@ pub use diff::{
 pub use error::{ConfigError, ConfigErrors, ErrorKind, Location};
 pub use filter::{
     CidrMatch, CommunityValue, Filter, FilterAction, FilterName, FilterRule, MatchOperator,
-    Operation, PeerType, PrefixLength,
+    Operation, PeerType,
 };
 pub use model::{
     AddPathMode, ClusterId, Config, Control, Decision, EncapMode, GracefulRestart, IpPool, Kernel,

@@ -5,6 +5,10 @@
 //! Matching follows what Calico generates for BIRD: `In` is `net ~ [cidr{min,max}]` (inside
 //! the CIDR, prefix length in range; by default from the CIDR's own length to the family
 //! maximum), `NotIn` its negation, `Equal`/`NotEqual` compare the prefix exactly.
+//!
+//! These types are also the configuration's filter model: `conf` validates `[[filters]]`
+//! straight into them (with file/line/field errors), so the daemon runs what the file says with
+//! no translation in between.
 
 use std::fmt;
 use std::str::FromStr;
@@ -242,10 +246,50 @@ pub fn glob(pattern: &str, s: &str) -> bool {
     true
 }
 
-/// A named filter: ordered rules per direction and family.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+/// A filter's name, as neighbors refer to it: a Kubernetes-style name (letters, digits, `-`,
+/// `_`, `.`; starting and ending with a letter or digit; at most 253 characters).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FilterName(String);
+
+impl FilterName {
+    pub const MAX_LEN: usize = 253;
+
+    /// Checks the naming rule; the error says what is wrong.
+    pub fn new(s: &str) -> Result<FilterName, &'static str> {
+        let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+        if s.is_empty() {
+            return Err("is empty");
+        }
+        if !edge(s.chars().next()) || !edge(s.chars().last()) {
+            return Err("must start and end with a letter or digit");
+        }
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err("may contain only letters, digits, '-', '_' and '.'");
+        }
+        if s.len() > Self::MAX_LEN {
+            return Err("is longer than 253 characters");
+        }
+        Ok(FilterName(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for FilterName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A named filter (Calico BGPFilter): ordered rules per direction and family.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Filter {
-    pub name: String,
+    pub name: FilterName,
     pub export_v4: Vec<FilterRule>,
     pub import_v4: Vec<FilterRule>,
     pub export_v6: Vec<FilterRule>,
@@ -269,6 +313,17 @@ pub struct FilterMatch<'a> {
 }
 
 impl Filter {
+    /// A filter with no rules.
+    pub fn new(name: FilterName) -> Self {
+        Filter {
+            name,
+            export_v4: Vec::new(),
+            import_v4: Vec::new(),
+            export_v6: Vec::new(),
+            import_v6: Vec::new(),
+        }
+    }
+
     /// The rules for a direction and the route's family.
     pub fn rules(&self, dir: Direction, prefix: &IpNet) -> &[FilterRule] {
         match (dir, prefix) {
@@ -293,7 +348,7 @@ pub fn evaluate<'a>(
             .enumerate()
             .find(|(_, r)| r.matches(peer_type, route))
             .map(|(i, r)| FilterMatch {
-                filter: &f.name,
+                filter: f.name.as_str(),
                 rule: i,
                 action: r.action,
                 operations: &r.operations,

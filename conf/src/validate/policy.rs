@@ -2,22 +2,23 @@
 //! to them from neighbors, `[[prefix_advertisements]]`, `[services]`, `static_routes`,
 //! `rr_allowlist` and the `[bgp]` decision options.
 //!
-//! The filter rules are checked with the rules the `policy` crate applies when it compiles them
-//! (`CidrMatch::new`, `CommunityValue::from_str`), plus what `policy` silently accepts but is
-//! surely a mistake in a file (a bound beyond the family, an IPv6 CIDR in an IPv4 list,
-//! operations on a Reject rule).
+//! The filter rules become the `policy` crate's types through its own constructors
+//! (`CidrMatch::new`, `CommunityValue::from_str`, `FilterName::new`), whose refusals are reported
+//! here with their position, plus what `policy` silently accepts but is surely a mistake in a
+//! file (a bound beyond the family, an IPv6 CIDR in an IPv4 list, operations on a Reject rule).
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 use ipnet::IpNet;
+use policy::error::PolicyError;
 
 use super::keys::suggest;
 use super::Ctx;
 use crate::error::ErrorKind;
 use crate::filter::{
     CidrMatch, CommunityValue, Filter, FilterAction, FilterName, FilterRule, MatchOperator,
-    Operation, PeerType, PrefixLength,
+    Operation, PeerType,
 };
 use crate::model::{Decision, PrefixAdvertisement, Services};
 use crate::schema::{
@@ -55,11 +56,11 @@ pub(super) fn communities(
             );
             continue;
         }
-        match CommunityValue::parse(v.get_ref().trim()) {
-            Some(c) => {
+        match v.get_ref().trim().parse::<CommunityValue>() {
+            Ok(c) => {
                 out.insert(name.clone(), c);
             }
-            None => cx.err(
+            Err(_) => cx.err(
                 ErrorKind::Invalid,
                 v.span(),
                 &path,
@@ -81,7 +82,7 @@ fn community(
 ) -> Option<CommunityValue> {
     let s = raw.get_ref().trim();
     if s.contains(':') {
-        let v = CommunityValue::parse(s);
+        let v = s.parse::<CommunityValue>().ok();
         if v.is_none() {
             cx.err(
                 ErrorKind::Invalid,
@@ -323,10 +324,14 @@ fn rule(
         }
         _ => {}
     }
-    let prefix_length = r
-        .prefix_length
-        .as_ref()
-        .and_then(|pl| prefix_length(cx, pl, &p("prefix_length"), limit, cidr, op, &mut ok));
+    let cidr_match = match &r.prefix_length {
+        Some(pl) => prefix_length(cx, pl, &p("prefix_length"), limit, cidr, op, &mut ok),
+        None => cidr.zip(op).and_then(|(net, op)| {
+            let m = cidr_match(cx, raw.span(), &p("cidr"), net, op, None);
+            ok &= m.is_some();
+            m
+        }),
+    };
     let remote_peers_only = match &r.source {
         None => false,
         Some(s) => {
@@ -409,11 +414,7 @@ fn rule(
         return None;
     }
     Some(FilterRule {
-        cidr: cidr.zip(op).map(|(cidr, op)| CidrMatch {
-            cidr,
-            op,
-            prefix_length,
-        }),
+        cidr: cidr_match,
         remote_peers_only,
         interface,
         peer_type,
@@ -424,8 +425,8 @@ fn rule(
     })
 }
 
-/// `prefix_length = { min, max }`, with `policy::filter::CidrMatch::new`'s rule (effective
-/// range `max(min, cidr length)..=max` not empty) plus bounds within the family.
+/// The CIDR condition with `prefix_length = { min, max }`: bounds within the family, then
+/// `CidrMatch::new`'s rule (effective range `max(min, cidr length)..=max` not empty).
 #[allow(clippy::too_many_arguments)]
 fn prefix_length(
     cx: &mut Ctx<'_>,
@@ -435,7 +436,7 @@ fn prefix_length(
     cidr: Option<IpNet>,
     op: Option<MatchOperator>,
     ok: &mut bool,
-) -> Option<PrefixLength> {
+) -> Option<CidrMatch> {
     let r = raw.get_ref();
     let bound = |cx: &mut Ctx<'_>, v: &Option<S<i64>>, key: &str| -> Result<Option<u8>, ()> {
         match v {
@@ -457,8 +458,8 @@ fn prefix_length(
         *ok = false;
         return None;
     };
-    match op {
-        Some(MatchOperator::In | MatchOperator::NotIn) => {}
+    let op = match op {
+        Some(op @ (MatchOperator::In | MatchOperator::NotIn)) => op,
         Some(_) => {
             cx.err(
                 ErrorKind::Conflict,
@@ -472,22 +473,13 @@ fn prefix_length(
         }
         // No operator or cidr: reported already.
         None => return None,
-    }
+    };
     let cidr = cidr?;
-    let len = cidr.prefix_len();
-    let lo = min.unwrap_or(0).max(len);
-    let hi = max.unwrap_or(limit);
-    if lo > hi {
-        cx.err(
-            ErrorKind::Conflict,
-            raw.span(),
-            path,
-            format!("no prefix length of {cidr} lies in {lo}..={hi}"),
-            &format!("routes inside {cidr} are /{len} to /{limit}; min is raised to {len}"),
-        );
+    let Some(matched) = cidr_match(cx, raw.span(), path, cidr, op, Some((min, max))) else {
         *ok = false;
         return None;
-    }
+    };
+    let len = cidr.prefix_len();
     if let (Some(m), Some(v)) = (min, &r.min) {
         if m < len {
             cx.note(
@@ -497,7 +489,37 @@ fn prefix_length(
             );
         }
     }
-    Some(PrefixLength { min, max })
+    Some(matched)
+}
+
+/// `CidrMatch::new`, its refusal reported at `span` under `path`.
+fn cidr_match(
+    cx: &mut Ctx<'_>,
+    span: Range<usize>,
+    path: &str,
+    cidr: IpNet,
+    op: MatchOperator,
+    bounds: Option<(Option<u8>, Option<u8>)>,
+) -> Option<CidrMatch> {
+    let e = match CidrMatch::new(cidr, op, bounds) {
+        Ok(m) => return Some(m),
+        Err(e) => e,
+    };
+    let (len, limit) = (cidr.prefix_len(), cidr.max_prefix_len());
+    let message = match e {
+        PolicyError::BadPrefixLength { cidr, min, max, .. } => {
+            format!("no prefix length of {cidr} lies in {min}..={max}")
+        }
+        other => other.to_string(),
+    };
+    cx.err(
+        ErrorKind::Conflict,
+        span,
+        path,
+        message,
+        &format!("routes inside {cidr} are /{len} to /{limit}; min is raised to {len}"),
+    );
+    None
 }
 
 /// An interface glob: `*` wildcards, otherwise a Linux interface name.

@@ -5,7 +5,7 @@ use bgp_proto::types::Asn;
 
 use crate::{
     CidrMatch, CommunityValue, Config, ConfigError, ErrorKind, FilterAction, MatchOperator,
-    Operation, PeerType, PrefixLength,
+    Operation, PeerType,
 };
 
 const HEAD: &str = "router_id = \"10.0.0.1\"\nlocal_as = 64512\n";
@@ -63,18 +63,14 @@ fn a_full_rule_becomes_the_typed_rule() {
     let r = &f.export_v4[0];
     assert_eq!(
         r.cidr,
-        Some(CidrMatch {
-            cidr: "10.64.0.0/16".parse().unwrap(),
-            op: MatchOperator::In,
-            prefix_length: Some(PrefixLength {
-                min: Some(26),
-                max: None
-            }),
-        })
-    );
-    assert_eq!(
-        r.cidr.unwrap().prefix_length_bounds(),
-        Some((Some(26), None))
+        Some(
+            CidrMatch::new(
+                "10.64.0.0/16".parse().unwrap(),
+                MatchOperator::In,
+                Some((Some(26), None))
+            )
+            .unwrap()
+        )
     );
     assert!(r.remote_peers_only);
     assert_eq!(r.interface.as_deref(), Some("cali*"));

@@ -4,7 +4,7 @@ use bgp_proto::attribute::Community;
 use ipnet::IpNet;
 
 use super::*;
-use crate::filter::{CidrMatch, FilterRule, MatchOperator, Operation};
+use crate::filter::{CidrMatch, FilterName, FilterRule, MatchOperator, Operation};
 
 fn net(s: &str) -> IpNet {
     s.parse().unwrap()
@@ -185,12 +185,11 @@ fn filters_run_first_and_can_allow_routes_outside_the_pools() {
     let mut accept_default = rule("0.0.0.0/0", MatchOperator::Equal, FilterAction::Accept);
     accept_default.operations = vec![Operation::PrependAsPath(vec![bgp_proto::Asn(65000)])];
     let filters = [Filter {
-        name: "tor".into(),
         export_v4: vec![
             accept_default,
             rule("10.64.75.64/26", MatchOperator::Equal, FilterAction::Reject),
         ],
-        ..Filter::default()
+        ..Filter::new(FilterName::new("tor").unwrap())
     }];
     let peer = ExportPeer {
         peer_type: PeerType::Ebgp,

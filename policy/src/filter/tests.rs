@@ -112,9 +112,32 @@ fn community_values_parse_like_calico() {
         "4200000000:1:2".parse::<CommunityValue>().unwrap(),
         CommunityValue::Large(l) if l.global == 4_200_000_000 && l.local2 == 2
     ));
-    for bad in ["65536:1", "1", "a:b", "1:2:3:4", ""] {
+    for s in ["65000:100", "4200000000:1:2"] {
+        assert_eq!(s.parse::<CommunityValue>().unwrap().to_string(), s);
+    }
+    for bad in [
+        "65536:1",
+        "1",
+        "a:b",
+        "1:2:3:4",
+        "-1:2",
+        "1:4294967296:0",
+        "",
+    ] {
         assert!(bad.parse::<CommunityValue>().is_err(), "{bad}");
     }
+}
+
+#[test]
+fn filter_names_follow_the_kubernetes_rule() {
+    assert!(FilterName::new("tor-export.v1").is_ok());
+    assert!(FilterName::new("my_filter").is_ok());
+    assert_eq!(FilterName::new(""), Err("is empty"));
+    assert!(FilterName::new("-x").is_err());
+    assert!(FilterName::new("x-").is_err());
+    assert!(FilterName::new("x y").is_err());
+    assert!(FilterName::new(&"a".repeat(253)).is_ok());
+    assert!(FilterName::new(&"a".repeat(254)).is_err());
 }
 
 #[test]
@@ -190,19 +213,18 @@ fn first_matching_rule_across_filters_wins() {
         cidr: Some(CidrMatch::new(net(c), MatchOperator::In, None).unwrap()),
         ..FilterRule::new(action)
     };
+    let name = |s: &str| FilterName::new(s).unwrap();
     let f1 = Filter {
-        name: "a".into(),
         export_v4: vec![
             in_("77.0.0.0/16", FilterAction::Accept),
             in_("77.0.0.0/8", FilterAction::Reject),
         ],
-        ..Filter::default()
+        ..Filter::new(name("a"))
     };
     let f2 = Filter {
-        name: "b".into(),
         export_v4: vec![in_("0.0.0.0/0", FilterAction::Accept)],
         import_v4: vec![in_("0.0.0.0/0", FilterAction::Reject)],
-        ..Filter::default()
+        ..Filter::new(name("b"))
     };
     let filters = [f1, f2];
     let r = |p: &str| RouteInfo::new(net(p), RouteSource::Peer(PeerType::Ebgp));

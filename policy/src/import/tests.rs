@@ -3,7 +3,7 @@
 use ipnet::IpNet;
 
 use super::*;
-use crate::filter::{CidrMatch, FilterRule, MatchOperator};
+use crate::filter::{CidrMatch, FilterName, FilterRule, MatchOperator};
 use crate::route::RouteSource;
 
 fn net(s: &str) -> IpNet {
@@ -21,12 +21,11 @@ fn calico_import_rules_table() {
         accept_outside_pools: true,
     };
     let filters = [Filter {
-        name: "no-bogons".into(),
         import_v4: vec![FilterRule {
             cidr: Some(CidrMatch::new(net("192.168.0.0/16"), MatchOperator::In, None).unwrap()),
             ..FilterRule::new(FilterAction::Reject)
         }],
-        ..Filter::default()
+        ..Filter::new(FilterName::new("no-bogons").unwrap())
     }];
     let peer = ImportPeer {
         peer_type: PeerType::Ibgp,
