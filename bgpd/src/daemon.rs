@@ -19,8 +19,9 @@ use crate::error::Error;
 use crate::listener;
 use crate::metrics;
 use crate::neighbor::session_config;
-use crate::peer::{self, PeerHandle};
+use crate::peer::{self, PeerCommand, PeerHandle};
 use crate::policy_compile::{self, CompiledPolicy};
+use crate::recovery::Recovery;
 use crate::reload::{self, ReloadRequest, ReloadStats, Reloader};
 use crate::rib_actor::{self, RibLink, RibPeer};
 
@@ -38,7 +39,33 @@ pub async fn run_with(
     config_path: Option<PathBuf>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), Error> {
+    run_with_options(config, config_path, Options::default(), shutdown).await
+}
+
+/// How the daemon starts, besides its configuration (command-line switches).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Start in graceful-restart recovery (BIRD's `-R`), waiting at most this long; see
+    /// [`crate::recovery`].
+    pub graceful_restart_recovery: Option<Duration>,
+}
+
+/// [`run_with`] with start [`Options`].
+pub async fn run_with_options(
+    config: Config,
+    config_path: Option<PathBuf>,
+    options: Options,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
     let boot = SystemTime::now();
+    let recovery = options.graceful_restart_recovery.map(Recovery::new);
+    if let Some(wait) = options.graceful_restart_recovery {
+        info!(
+            event = "graceful_restart_recovery",
+            wait_s = wait.as_secs(),
+            "graceful restart recovery: exports deferred until the peers' End-of-RIB"
+        );
+    }
     // Listen first: a port we cannot bind is a startup error, before any session starts.
     let mut listeners = Vec::new();
     for addr in &config.listen.addresses {
@@ -52,7 +79,11 @@ pub async fn run_with(
     let (rib_tx, rib_rx) = rib_actor::channel();
     let mut peers: Vec<PeerHandle> = Vec::new();
     for (i, n) in config.neighbors.iter().enumerate() {
-        let sc = session_config(&config, n);
+        let mut sc = session_config(&config, n);
+        if recovery.is_some() {
+            // RFC 4724 §3: Restart State and Forwarding State until the recovery ends.
+            crate::recovery::mark_restarting(&mut sc.capabilities);
+        }
         let link = RibLink {
             id: policy_compile::peer_id(i),
             tx: rib_tx.clone(),
@@ -84,7 +115,7 @@ pub async fn run_with(
                 stats: p.stats.clone(),
             })
             .collect();
-        let (tx, task) = crate::fib::FibTask::spawn(&config, gates).await?;
+        let (tx, task) = crate::fib::FibTask::spawn(&config, gates, recovery.clone()).await?;
         (Some(tx), Some(task))
     } else {
         (None, None)
@@ -96,6 +127,7 @@ pub async fn run_with(
         rib_rx,
         fib_tx,
         route_counts.clone(),
+        recovery.clone(),
     );
     let (down_tx, mut down_rx) = watch::channel(false);
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<ReloadRequest>(4);
@@ -115,6 +147,7 @@ pub async fn run_with(
             since: boot,
             started: t.started,
         }),
+        recovery: recovery.clone(),
     }));
     let control = control_sockets.serve(control_rx);
     let routes: listener::Routes = Arc::new(RwLock::new(
@@ -168,10 +201,30 @@ pub async fn run_with(
     );
     // SIGHUP reloads the configuration file, as BIRD does (confd's `sv hup bird`).
     let mut hup = signal(SignalKind::hangup()).map_err(Error::Signal)?;
+    // Turns true when our graceful-restart recovery ends (never without one).
+    let mut recovered = recovery
+        .as_ref()
+        .map_or_else(|| watch::channel(false).1, |r| r.subscribe());
+    let mut restarting = recovery.is_some();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
+            _ = recovered.wait_for(|done| *done), if restarting => {
+                // The next OPENs no longer carry the Restart State bit (sessions are kept).
+                restarting = false;
+                for p in &reloader.peers {
+                    let cmd = PeerCommand::Reconfigure {
+                        neighbor: Box::new(p.neighbor.clone()),
+                        config: Box::new(session_config(&reloader.config, &p.neighbor)),
+                        reset: false,
+                    };
+                    let tx = p.commands.clone();
+                    tokio::spawn(async move {
+                        let _ = tx.send(cmd).await;
+                    });
+                }
+            }
             _ = down_rx.wait_for(|down| *down) => break,
             Some(()) = hup.recv() => {
                 info!(event = "signal", signal = "SIGHUP", "reloading the configuration");

@@ -24,6 +24,9 @@
 //! - [`STARTUP_WAIT`] after the start (a peer that stays down must not keep stale routes for
 //!   ever).
 //!
+//! During our own graceful-restart recovery (`-R`, [`crate::recovery`]) neither applies before
+//! the recovery ends.
+//!
 //! Connected-subnet changes (fib-sync's address events) re-evaluate the routes of pools whose
 //! IP-in-IP or VXLAN mode is `CrossSubnet`.
 
@@ -495,6 +498,7 @@ impl FibTask {
     pub async fn spawn(
         config: &Config,
         gates: Vec<PeerGate>,
+        recovery: Option<Arc<crate::recovery::Recovery>>,
     ) -> Result<(mpsc::Sender<Vec<LocRibChange>>, FibTask), FibError> {
         let fib = FibSync::start(fib_config(config)).await?;
         // No route of ours in the kernel at start: nothing can be stale, no reconciliation.
@@ -519,6 +523,7 @@ impl FibTask {
             translator,
             counters: counters.clone(),
             gates,
+            recovery,
         };
         if inherited == 0 {
             counters.converged.store(true, Ordering::Relaxed);
@@ -553,6 +558,8 @@ struct Runner {
     translator: Translator,
     counters: Arc<FibCounters>,
     gates: Vec<PeerGate>,
+    /// Our graceful-restart recovery (`-R`): no reconciliation before it ends.
+    recovery: Option<Arc<crate::recovery::Recovery>>,
 }
 
 impl Runner {
@@ -649,8 +656,10 @@ impl Runner {
                 _ = tick.tick(), if !converged => {
                     let now = Instant::now();
                     let quiet = now.duration_since(last_batch) >= QUIET;
-                    if (quiet && peers_converged(&self.gates))
-                        || now.duration_since(started) >= STARTUP_WAIT
+                    let recovering = self.recovery.as_ref().is_some_and(|r| r.active());
+                    if !recovering
+                        && ((quiet && peers_converged(&self.gates))
+                            || now.duration_since(started) >= STARTUP_WAIT)
                     {
                         converged = true;
                         self.reconcile().await;

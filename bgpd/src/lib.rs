@@ -16,6 +16,7 @@
 //! - [`fib`]: the FIB task: Loc-RIB changes → `policy::program` → kernel routes (`fib-sync`).
 //! - [`status`]: per-peer status snapshots and operator commands (for the control socket).
 //! - [`control`]: the BIRD 1.6-compatible control socket and the `bgpctl` client's parsing.
+//! - [`recovery`]: graceful-restart recovery after our own restart (`-R`, RFC 4724 §4.1).
 //! - [`reload`]: live reconfiguration (SIGHUP, `configure`): diff → per-peer operations.
 //! - [`metrics`]: the Prometheus endpoint (`[metrics] listen`).
 //! - [`daemon`]: wiring, reload loop and shutdown.
@@ -31,6 +32,7 @@ pub mod metrics;
 pub mod neighbor;
 pub mod peer;
 pub mod policy_compile;
+pub mod recovery;
 pub mod reload;
 pub mod rib_actor;
 pub mod socket;

@@ -26,6 +26,19 @@ struct Args {
     /// Control socket path (overrides `control.socket` of the configuration).
     #[arg(short = 's', long = "socket", value_name = "SOCKET")]
     socket: Option<PathBuf>,
+    /// Start in graceful-restart recovery, as BIRD's `-R` (calico-node starts BIRD so): the
+    /// routes a previous run left in the kernel are kept, the graceful-restart capability
+    /// carries the Restart State bit, and our routes are exported only once every peer with
+    /// graceful restart has sent its End-of-RIB or the wait timer ran out.
+    #[arg(short = 'R', long = "graceful-restart-recovery")]
+    graceful_restart_recovery: bool,
+    /// The recovery's wait timer in seconds (BIRD's `graceful restart wait`).
+    #[arg(
+        long = "graceful-restart-wait",
+        value_name = "SECONDS",
+        default_value_t = 240
+    )]
+    graceful_restart_wait: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -110,7 +123,12 @@ fn main() -> ExitCode {
                 _ = int.recv() => tracing::info!(event = "signal", signal = "SIGINT", "signal received"),
             }
         };
-        bgpd::daemon::run_with(config, args.config.clone(), shutdown).await
+        let options = bgpd::daemon::Options {
+            graceful_restart_recovery: args
+                .graceful_restart_recovery
+                .then(|| std::time::Duration::from_secs(args.graceful_restart_wait)),
+        };
+        bgpd::daemon::run_with_options(config, args.config.clone(), options, shutdown).await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -657,6 +657,11 @@ impl PeerTask {
             local: io.local,
             writer: io.writer.clone(),
             restart_time: self.restart_time,
+            peer_restarting: self
+                .session
+                .peer_open()
+                .and_then(|o| o.graceful_restart())
+                .is_some_and(|g| g.restart_state),
         };
         self.queue_for_rib(PeerEvent::Up(Box::new(up)));
     }

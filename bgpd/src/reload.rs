@@ -488,6 +488,7 @@ impl Reloader {
             shutdown: old.shutdown.clone(),
             reload: old.reload.clone(),
             kernel: old.kernel.clone(),
+            recovery: old.recovery.clone(),
         };
         self.control.send_replace(Arc::new(state));
     }

@@ -63,6 +63,8 @@ pub struct SessionUp {
     pub writer: mpsc::Sender<Bytes>,
     /// The peer's graceful-restart time when both sides negotiated graceful restart.
     pub restart_time: Option<Duration>,
+    /// The peer set the Restart State bit (RFC 4724 §3): it restarted too.
+    pub peer_restarting: bool,
 }
 
 /// What a peer task reports.
@@ -198,6 +200,8 @@ pub struct RibActor {
     epoch: SystemTime,
     /// Routes per family (for metrics).
     counts: Arc<RouteCounts>,
+    /// Our own graceful-restart recovery (`-R`) while it lasts: deferred exports.
+    recovery: Option<crate::recovery::Tracker>,
 }
 
 /// A Loc-RIB prefix's last change, in seconds from the actor's epoch (`show route` prints
@@ -217,8 +221,12 @@ pub fn spawn(
     requests: mpsc::Receiver<RibRequest>,
     fib: Option<mpsc::Sender<Vec<LocRibChange>>>,
     counts: Arc<RouteCounts>,
+    recovery: Option<Arc<crate::recovery::Recovery>>,
 ) -> JoinHandle<()> {
-    let actor = RibActor::new(config, policy, peers, fib, counts);
+    let mut actor = RibActor::new(config, policy, peers, fib, counts);
+    if let Some(r) = recovery {
+        actor.recover(config, r);
+    }
     tokio::spawn(actor.run(requests))
 }
 
@@ -253,6 +261,7 @@ impl RibActor {
             since: HashMap::new(),
             epoch: SystemTime::now(),
             counts,
+            recovery: None,
         };
         let mut changes = Changes::default();
         for (prefix, attrs) in actor.policy.originated() {
@@ -275,7 +284,17 @@ impl RibActor {
             }
         }
         loop {
-            let wake = self.peers.values().filter_map(|p| p.stale_until).min();
+            self.end_recovery();
+            let wake = self
+                .peers
+                .values()
+                .filter_map(|p| p.stale_until)
+                .chain(
+                    self.recovery
+                        .as_ref()
+                        .map(|r| Instant::from_std(r.deadline())),
+                )
+                .min();
             let sleep = async {
                 match wake {
                     Some(t) => tokio::time::sleep_until(t).await,
@@ -346,6 +365,9 @@ impl RibActor {
             .collect();
         for id in gone {
             self.peers.remove(&id);
+            if let Some(r) = &mut self.recovery {
+                r.leave(id);
+            }
             match self.rib.remove_peer(id) {
                 Ok(c) => changes.extend(c),
                 Err(e) => warn!(%id, error = %e, "peer not removed from the RIB"),
@@ -450,6 +472,9 @@ impl RibActor {
                         // RFC 4724 §4.2: the RIB swept that family's stale routes; once every
                         // family has its End-of-RIB the stale timer has nothing left to do.
                         p.awaiting_eor.retain(|x| *x != f);
+                        if let (Some(r), true) = (&mut self.recovery, p.awaiting_eor.is_empty()) {
+                            r.end_of_rib(id);
+                        }
                         if p.stale_until.is_some() && p.awaiting_eor.is_empty() {
                             info!(event = "stale_cleared", peer = %p.addr,
                                 "End-of-RIB after graceful restart");
@@ -555,6 +580,15 @@ impl RibActor {
         }
         slot.awaiting_eor = up.negotiated.families.clone();
         slot.restart_time = up.restart_time;
+        if let Some(r) = &mut self.recovery {
+            // Deferred: `write` holds this session's UPDATEs back until the recovery ends.
+            r.session_up(
+                id,
+                up.restart_time.is_some(),
+                up.peer_restarting,
+                &up.negotiated.families,
+            );
+        }
         match result {
             Ok(pu) => {
                 for (p, e) in &pu.encoded.errors {
@@ -570,6 +604,9 @@ impl RibActor {
     }
 
     fn peer_down(&mut self, id: PeerId, graceful: bool) -> Changes {
+        if let Some(r) = &mut self.recovery {
+            r.leave(id);
+        }
         let restart = self.peers.get(&id).and_then(|p| p.restart_time);
         let graceful = graceful && restart.is_some();
         if let Some(slot) = self.peers.get_mut(&id) {
@@ -589,6 +626,43 @@ impl RibActor {
                 warn!(%id, error = %e, "peer down not applied");
                 Changes::default()
             }
+        }
+    }
+
+    /// Starts our graceful-restart recovery (see [`crate::recovery`]) over the peers of
+    /// `config`, the start configuration.
+    pub fn recover(&mut self, config: &Config, shared: Arc<crate::recovery::Recovery>) {
+        let mut t = crate::recovery::Tracker::new(shared);
+        for (i, n) in config.neighbors.iter().enumerate() {
+            let id = policy_compile::peer_id(i);
+            if self.peers.contains_key(&id) {
+                t.join(id, n.name.as_str(), n.graceful_restart.enabled);
+            }
+        }
+        self.recovery = Some(t);
+    }
+
+    /// Ends the recovery when it is due: every deferred peer gets the whole table of its
+    /// update group and End-of-RIB per family, as a route refresh answer is built.
+    fn end_recovery(&mut self) {
+        let Some(done) = self
+            .recovery
+            .as_mut()
+            .and_then(|r| r.poll(std::time::Instant::now()))
+        else {
+            return;
+        };
+        self.recovery = None;
+        for (id, families) in done {
+            let mut out = bytes::BytesMut::new();
+            for f in families {
+                match self.rib.route_refresh(id, f) {
+                    Ok(enc) => out.extend_from_slice(&enc.bytes),
+                    Err(e) => debug!(%id, %f, error = %e, "no table to send after recovery"),
+                }
+            }
+            info!(event = "recovery_export", %id, bytes = out.len(), "deferred routes sent");
+            self.write(id, out.freeze());
         }
     }
 
@@ -669,7 +743,7 @@ impl RibActor {
     }
 
     fn write(&self, id: PeerId, bytes: Bytes) {
-        if bytes.is_empty() {
+        if bytes.is_empty() || self.recovery.as_ref().is_some_and(|r| r.deferred(id)) {
             return;
         }
         let Some(slot) = self.peers.get(&id) else {

@@ -132,6 +132,15 @@ pub struct ControlState {
     pub reload: Option<crate::reload::ReloadSender>,
     /// The FIB task (`kernel1`, `device1`); `None` when kernel writes are off.
     pub kernel: Option<KernelView>,
+    /// Our graceful-restart recovery (`-R`); `None` when started without it.
+    pub recovery: Option<Arc<crate::recovery::Recovery>>,
+}
+
+impl ControlState {
+    /// The recovery, while it lasts.
+    pub fn recovering(&self) -> Option<&crate::recovery::Recovery> {
+        self.recovery.as_deref().filter(|r| r.active())
+    }
 }
 
 /// The FIB task as the control socket sees it: BIRD's `kernel1` (routes to the kernel) and

@@ -73,6 +73,7 @@ pub fn view_with(peers: &[(&str, &str)]) -> (View, Keep) {
         shutdown,
         reload: None,
         kernel: None,
+        recovery: None,
     };
     let view = View {
         state: Arc::new(state),
@@ -121,6 +122,20 @@ pub fn established(p: &(StatusTx, watch::Receiver<PeerStatus>)) {
         local: Some("10.99.0.1:40000".parse().unwrap()),
         remote: Some("10.99.0.2:179".parse().unwrap()),
     });
+}
+
+/// Starts a graceful-restart recovery (wait `wait`) in `view` over its peers, all configured
+/// with graceful restart (peer ids 1, 2, ... in order); the caller drives it.
+pub fn with_recovery(view: &mut View, wait: std::time::Duration) -> crate::recovery::Tracker {
+    let shared = crate::recovery::Recovery::new(wait);
+    let mut t = crate::recovery::Tracker::new(shared.clone());
+    let state = Arc::get_mut(&mut view.state).expect("the test's state is not shared yet");
+    for (i, p) in state.peers.iter().enumerate() {
+        let id = rib::PeerId(u32::try_from(i + 1).expect("few peers"));
+        t.join(id, p.neighbor.name.as_str(), true);
+    }
+    state.recovery = Some(shared);
+    t
 }
 
 /// Gives `view` a FIB task (`kernel1`, `device1`) whose counters the caller controls.

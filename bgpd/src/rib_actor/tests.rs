@@ -96,6 +96,7 @@ fn up(n: u8, writer: mpsc::Sender<Bytes>) -> PeerEvent {
         local: Some(SocketAddr::from(([10, 99, 0, 1], 179))),
         writer,
         restart_time: None,
+        peer_restarting: false,
     }))
 }
 

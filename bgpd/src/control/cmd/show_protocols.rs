@@ -72,12 +72,38 @@ pub fn info(s: &PeerStatus, passive: bool) -> String {
     }
 }
 
-fn peer_row(p: &PeerView, s: &PeerStatus, now: SystemTime) -> String {
+/// BIRD's `GR recovery:` detail line (`proto_show_basic_info`), shown for every protocol
+/// while the recovery lasts: ` pending` when the recovery waits for it, ` waiting` when its
+/// export waits for the recovery.
+pub fn gr_recovery_line(pending: bool, waiting: bool) -> String {
+    format!(
+        "  GR recovery:   {}{}",
+        if pending { " pending" } else { "" },
+        if waiting { " waiting" } else { "" }
+    )
+}
+
+/// The state column: `proto_state_name`, with `wait` for a session whose export waits for the
+/// end of our graceful-restart recovery.
+fn peer_state(view: &View, p: &PeerView, s: &PeerStatus) -> &'static str {
+    let up = s.proto_state();
+    let waiting = view
+        .state
+        .recovering()
+        .is_some_and(|r| r.peer(p.neighbor.name.as_str()).waiting);
+    if up == ProtoState::Up && waiting {
+        "wait"
+    } else {
+        up.name()
+    }
+}
+
+fn peer_row(view: &View, p: &PeerView, s: &PeerStatus, now: SystemTime) -> String {
     row(
         p.neighbor.name.as_str(),
         "BGP",
         "master",
-        s.proto_state().name(),
+        peer_state(view, p, s),
         &time::short(s.since, now),
         &info(s, p.neighbor.passive),
     )
@@ -98,6 +124,10 @@ pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
     d.push("  Input filter:   ACCEPT".into());
     // Nothing is exported until the RIB exists.
     d.push("  Output filter:  REJECT".into());
+    if let Some(r) = view.state.recovering() {
+        let part = r.peer(n.name.as_str());
+        d.push(gr_recovery_line(part.pending, part.waiting));
+    }
     let up = s.proto_state();
     if up != ProtoState::Down {
         // Counted by the RIB actor (no routes built); none when it cannot answer.
@@ -264,7 +294,9 @@ impl Builtin {
     /// defers the kernel reconciliation, else `up`.
     fn state(self, view: &View) -> &'static str {
         match (self, &view.state.kernel) {
-            (Builtin::Kernel, Some(k)) if k.recovering() => "wait",
+            (Builtin::Kernel, Some(k)) if k.recovering() || view.state.recovering().is_some() => {
+                "wait"
+            }
             _ => "up",
         }
     }
@@ -299,6 +331,11 @@ impl Builtin {
         d.push(format!("  Preference:     {pref}"));
         d.push("  Input filter:   ACCEPT".into());
         d.push(format!("  Output filter:  {output}"));
+        if view.state.recovering().is_some() {
+            // Only the kernel protocol waits for the end of the recovery (BIRD: `kernel` with
+            // `graceful restart`, as Calico configures it).
+            d.push(gr_recovery_line(false, self == Builtin::Kernel));
+        }
         match self {
             // The FIB task counts kernel routes for both families together: no per-family
             // line rather than a wrong one.
@@ -361,7 +398,7 @@ pub fn run(view: &View, all: bool, target: Option<&Target>, now: SystemTime, f: 
     }
     for p in peers {
         let s = p.status.borrow().clone();
-        f.line(code::PROTOCOL_LIST, &peer_row(p, &s, now));
+        f.line(code::PROTOCOL_LIST, &peer_row(view, p, &s, now));
         if all {
             for line in details(view, p, &s) {
                 f.line(code::PROTOCOL_DETAILS, &line);
@@ -580,6 +617,69 @@ mod tests {
         run(&view, false, Some(&target), now, &mut f);
         let text = f.take();
         assert_eq!(text.lines().count(), 5, "{text}");
+    }
+
+    #[test]
+    fn bgp_rows_wait_and_details_say_why_during_our_recovery() {
+        use crate::control::testing::{with_kernel, with_recovery};
+        use std::time::Duration;
+        let (mut view, keep) = view_with(&[
+            ("Mesh_10_99_0_2", "10.99.0.2"),
+            ("Mesh_10_99_0_3", "10.99.0.3"),
+        ]);
+        let counters = with_kernel(&mut view);
+        // The FIB task is done; the recovery alone keeps kernel1 waiting.
+        counters
+            .converged
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut t = with_recovery(&mut view, Duration::from_secs(240));
+        established(&keep[0]);
+        established(&keep[1]);
+        let v4 = [bgp_proto::Family::Ipv4Unicast];
+        assert!(t.session_up(rib::PeerId(1), true, false, &v4));
+        // The second peer restarts too: exported at once, no longer holding the recovery.
+        assert!(!t.session_up(rib::PeerId(2), true, true, &v4));
+        let now = SystemTime::now();
+        let since = time::short(keep[0].1.borrow().since, now);
+        let b = time::short(view.state.boot, now);
+        let mut f = Framer::new();
+        run(&view, false, None, now, &mut f);
+        assert_eq!(
+            f.take(),
+            format!(
+                "2002-{HEADING}\n\
+                 1002-kernel1  Kernel   master   wait   {b}    \n\
+                 \x20device1  Device   master   up     {b}    \n\
+                 \x20static1  Static   master   up     {b}    \n\
+                 \x20Mesh_10_99_0_2 BGP      master   wait   {since}    Established   \n\
+                 \x20Mesh_10_99_0_3 BGP      master   up     {since}    Established   \n\
+                 0000 \n"
+            )
+        );
+        let detail = |name: &str| {
+            let mut f = Framer::new();
+            run(&view, true, Some(&Target::Name(name.into())), now, &mut f);
+            f.take()
+        };
+        let d = detail("Mesh_10_99_0_2");
+        let lines: Vec<&str> = d.lines().collect();
+        assert_eq!(lines[4], "   Output filter:  REJECT");
+        assert_eq!(lines[5], "   GR recovery:    pending waiting", "{d}");
+        t.end_of_rib(rib::PeerId(1));
+        let d = detail("Mesh_10_99_0_2");
+        assert!(d.contains("\n   GR recovery:    waiting\n"), "{d}");
+        let d = detail("Mesh_10_99_0_3");
+        // BIRD prints the line for every protocol while the recovery lasts (trailing spaces).
+        assert!(d.contains("\n   GR recovery:   \n"), "{d}");
+        assert!(detail("kernel1").contains("\n   GR recovery:    waiting\n"));
+        assert!(detail("static1").contains("\n   GR recovery:   \n"));
+        // Over: rows up, no GR line.
+        assert!(t.poll(std::time::Instant::now()).is_some());
+        let mut f = Framer::new();
+        run(&view, false, None, now, &mut f);
+        let text = f.take();
+        assert!(!text.contains("wait"), "{text}");
+        assert!(!detail("Mesh_10_99_0_2").contains("GR recovery"));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! `show status` (BIRD 1.6 `cmd_show_status`): version, router id, times, then `0013`.
-//! `0024` (graceful-restart recovery, BIRD's `graceful_restart_show_status`) while the FIB task
-//! keeps a previous run's kernel routes and defers their reconciliation until the RIB has
-//! converged (RFC 4724 §4.1); never with kernel writes off, where nothing is deferred.
+//! `0024` (graceful-restart recovery, BIRD's `graceful_restart_show_status`) while our
+//! graceful-restart recovery (`-R`, [`crate::recovery`]) defers exports: the peers that still
+//! hold it and its wait timer. Without `-R`, also while the FIB task keeps a previous run's
+//! kernel routes and defers their reconciliation until the RIB has converged (RFC 4724 §4.1):
+//! the peers without all their End-of-RIBs and the FIB task's wait.
 
 use std::time::SystemTime;
 
@@ -25,14 +27,20 @@ pub fn run(view: &View, now: SystemTime, f: &mut Framer) {
         code::UPTIME,
         &format!("Last reconfiguration on {}", time::base(s.reconfigured)),
     );
-    if let Some(k) = s.kernel.as_ref().filter(|k| k.recovering()) {
+    let recovery = if let Some(r) = s.recovering() {
+        Some((r.locks(), r.wait_timer()))
+    } else if let Some(k) = s.kernel.as_ref().filter(|k| k.recovering()) {
         // The protocols holding the recovery: enabled peers without all their End-of-RIBs.
         let waiting = s
             .peers
             .iter()
             .filter(|p| !crate::fib::peer_converged(&p.status.borrow(), &p.stats))
             .count();
-        let (left, total) = k.wait_timer();
+        Some((waiting, k.wait_timer()))
+    } else {
+        None
+    };
+    if let Some((waiting, (left, total))) = recovery {
         f.line(code::GR_STATUS, "Graceful restart recovery in progress");
         f.line(
             code::GR_STATUS,
@@ -68,6 +76,40 @@ mod tests {
         assert_eq!(lines.len(), 6);
         // "Current server time is YYYY-MM-DD HH:MM:SS"
         assert_eq!(lines[2].len(), " Current server time is ".len() + 19);
+    }
+
+    #[test]
+    fn graceful_restart_recovery_of_a_restarting_speaker() {
+        use crate::control::testing::{established, with_recovery};
+        use std::time::{Duration, Instant};
+        let (mut view, keep) = view_with(&[
+            ("Mesh_10_99_0_2", "10.99.0.2"),
+            ("Mesh_10_99_0_3", "10.99.0.3"),
+        ]);
+        let mut t = with_recovery(&mut view, Duration::from_secs(25));
+        established(&keep[0]);
+        let v4 = [bgp_proto::Family::Ipv4Unicast];
+        assert!(t.session_up(rib::PeerId(1), true, false, &v4));
+        t.end_of_rib(rib::PeerId(1));
+        let mut f = Framer::new();
+        run(&view, SystemTime::now(), &mut f);
+        let text = f.take();
+        let lines: Vec<&str> = text.lines().collect();
+        // BIRD 1.6: `0024-` then two continuation lines, `0013` last.
+        assert_eq!(lines[5], "0024-Graceful restart recovery in progress");
+        assert_eq!(lines[6], "   Waiting for 1 protocols to recover");
+        assert!(
+            lines[7] == "   Wait timer is 25/25" || lines[7] == "   Wait timer is 24/25",
+            "{}",
+            lines[7]
+        );
+        assert_eq!(lines[8], "0013 Daemon is up and running");
+        assert_eq!(lines.len(), 9);
+        // The wait timer ends it.
+        assert!(t.poll(Instant::now() + Duration::from_secs(30)).is_some());
+        let mut f = Framer::new();
+        run(&view, SystemTime::now(), &mut f);
+        assert!(!f.take().contains("0024"));
     }
 
     #[test]

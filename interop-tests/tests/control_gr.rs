@@ -1,0 +1,281 @@
+//! Our graceful-restart recovery (`bgpd -R`, as calico-node starts BIRD: `bird -R`) with a real
+//! BIRD 2.0.12 peer, read through our control socket by Calico's readiness parser.
+//!
+//! Our first run announces blocks 10.64.1.0/26 and 10.64.5.0/26 to BIRD (graceful restart on
+//! both sides) and is killed (no NOTIFICATION): BIRD keeps them, stale. The second run starts
+//! with `-R`, announces 10.64.1.0/26 and 10.64.3.0/26, and has a second graceful-restart peer
+//! (10.99.0.3) that never comes up, so the recovery lasts until its wait timer. During the
+//! recovery: `show status` has the `0024` lines, BIRD's row is `wait` with `GR recovery:
+//! waiting` (its End-of-RIB arrived), Calico's `GRInProgress` is true and the young-node
+//! readiness fails; BIRD still has our old routes (stale) and not the new block: our export is
+//! deferred, while BIRD's routes reach us. When the timer runs out: the rows are `up`, no `0024`,
+//! BIRD gets the new block and, with our End-of-RIB, drops the one we no longer announce.
+
+mod control_calico;
+mod routes_common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use control_calico as calico;
+use interop_tests::process::Proc;
+use interop_tests::tempdir::TempDir;
+use interop_tests::{require_root, wait_until, Bird, Fabric, Netns};
+use routes_common as rc;
+
+const AS: u32 = 64512;
+/// Our recovery's wait timer (BIRD's default is 240 s).
+const WAIT_S: u64 = 20;
+
+fn bird_conf() -> String {
+    rc::bird_conf(
+        "10.99.0.2",
+        &["10.64.2.0/26"],
+        &[("Mesh_10_99_0_1", "10.99.0.2", AS, "10.99.0.1", AS)],
+    )
+    .replace(
+        "  hold time 9;\n",
+        "  hold time 9;\n  graceful restart on;\n  graceful restart time 90;\n",
+    )
+}
+
+/// Our daemon started with `-R`: its own process, configuration and control socket.
+struct Restarted {
+    proc: Proc,
+    dir: TempDir,
+}
+
+impl Restarted {
+    fn start(ns: &Netns, neighbors: &[&str], blocks: &str) -> Restarted {
+        let config = rc::ours(
+            "10.99.0.1",
+            AS,
+            &["10.99.0.1"],
+            &neighbors
+                .iter()
+                .map(|a| (*a, AS, "graceful_restart = true\n"))
+                .collect::<Vec<_>>(),
+        );
+        let dir = TempDir::new("bgpd-gr").expect("temp dir");
+        let toml = format!(
+            "local_blocks = [{blocks}]\n{}",
+            config.to_toml(&dir).expect("toml")
+        );
+        let conf = dir.write("bgpd.toml", &toml).expect("config");
+        let bin = interop_tests::bgpd::binary().expect("bgpd binary");
+        let wait = WAIT_S.to_string();
+        let proc = Proc::spawn_in(
+            ns,
+            "bgpd-r",
+            &[
+                bin.to_str().expect("utf-8"),
+                "-c",
+                conf.to_str().expect("utf-8"),
+                "--log-format",
+                "json",
+                "-R",
+                "--graceful-restart-wait",
+                &wait,
+            ],
+            dir.path(),
+        )
+        .expect("bgpd -R starts");
+        let r = Restarted { proc, dir };
+        wait_until(
+            "bgpd -R to serve its socket",
+            Duration::from_secs(10),
+            || Ok(r.sock().exists()),
+        )
+        .expect("socket");
+        r
+    }
+
+    fn sock(&self) -> PathBuf {
+        self.dir.path().join("bgpd.ctl")
+    }
+
+    fn events(&self, event: &str) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.proc.stderr_path())
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["fields"]["event"].as_str() == Some(event))
+            .collect()
+    }
+}
+
+/// The raw reply to `cmd` (greeting included).
+fn raw(socket: &Path, cmd: &str) -> String {
+    let mut c = calico::Conn::dial(socket).expect("dial");
+    c.write(&format!("{cmd}\n")).expect("write");
+    let mut out = String::new();
+    let mut finals = 0;
+    while let Ok(Some(l)) = c.line() {
+        out += &l;
+        out.push('\n');
+        let b = l.as_bytes();
+        if b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b' ' {
+            finals += 1;
+            if finals == 2 {
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn row<'a>(peers: &'a [calico::BirdPeer], ip: &str) -> Option<&'a calico::BirdPeer> {
+    peers.iter().find(|p| p.peer_ip == ip)
+}
+
+#[test]
+fn restarting_with_dash_r_defers_our_export_until_recovery_and_calico_waits() {
+    if !require_root("restarting_with_dash_r_defers_our_export_until_recovery_and_calico_waits") {
+        return;
+    }
+    let fabric = Fabric::new(&format!("cgr-{}", std::process::id()), 3).expect("fabric");
+    let bird = Bird::start(&fabric.node(2).ns, &bird_conf()).expect("bird starts");
+    let mut first = rc::start_ours(
+        &fabric.node(1).ns,
+        &rc::ours(
+            "10.99.0.1",
+            AS,
+            &["10.99.0.1"],
+            &[("10.99.0.2", AS, "graceful_restart = true\n")],
+        ),
+        "local_blocks = [\"10.64.1.0/26\", \"10.64.5.0/26\"]\n",
+    );
+    let bird_routes = || bird.birdc("show route").unwrap_or_default();
+    rc::converge(
+        "BIRD learns both our blocks",
+        || rc::bird_has(&bird, "10.64.1.0/26") && rc::bird_has(&bird, "10.64.5.0/26"),
+        bird_routes,
+    );
+
+    // Killed: no NOTIFICATION, BIRD keeps our routes as stale (it negotiated GR with us).
+    interop_tests::command::run("kill", &["-KILL", &first.proc().pid().to_string()]).expect("kill");
+    wait_until("BIRD to see us go", Duration::from_secs(15), || {
+        Ok(bird.bgp_state("10.99.0.1")?.as_deref() != Some("Established"))
+    })
+    .expect("BIRD sees the session down");
+    drop(first);
+    assert!(
+        rc::bird_has(&bird, "10.64.5.0/26"),
+        "stale routes kept by BIRD:\n{}",
+        bird_routes()
+    );
+
+    let ours = Restarted::start(
+        &fabric.node(1).ns,
+        &["10.99.0.2", "10.99.0.3"],
+        "\"10.64.1.0/26\", \"10.64.3.0/26\"",
+    );
+    let sock = ours.sock();
+    let started = std::time::Instant::now();
+    // BIRD up with us, its End-of-RIB received: its row waits, nothing pending for it.
+    let waiting = || {
+        let peers = calico::get_peers(&sock, '.').unwrap_or_default();
+        row(&peers, "10.99.0.2").is_some_and(|p| p.state == "wait" && p.bgp_state == "Established")
+            && raw(&sock, "show protocols all Mesh_10_99_0_2")
+                .lines()
+                .any(|l| l == "   GR recovery:    waiting")
+    };
+    wait_until(
+        "BIRD's session up and waiting for our recovery",
+        Duration::from_secs(15),
+        || Ok(waiting()),
+    )
+    .unwrap_or_else(|e| {
+        panic!(
+            "{e}\n{}\n{}",
+            raw(&sock, "show protocols"),
+            raw(&sock, "show protocols all Mesh_10_99_0_2")
+        )
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(WAIT_S - 5),
+        "enough of the window left"
+    );
+    let status = raw(&sock, "show status");
+    let protocols = raw(&sock, "show protocols");
+    let detail = raw(&sock, "show protocols all Mesh_10_99_0_2");
+    eprintln!("--- during recovery:\n{status}{protocols}{detail}");
+    let lines: Vec<&str> = status.lines().collect();
+    assert_eq!(
+        lines[6], "0024-Graceful restart recovery in progress",
+        "{status}"
+    );
+    assert_eq!(
+        lines[7], "   Waiting for 1 protocols to recover",
+        "{status}"
+    );
+    assert!(
+        lines[8].starts_with("   Wait timer is ") && lines[8].ends_with(&format!("/{WAIT_S}")),
+        "{status}"
+    );
+    assert_eq!(lines[9], "0013 Daemon is up and running");
+    assert!(
+        protocols.contains(" Mesh_10_99_0_3 BGP      master   start  "),
+        "{protocols}"
+    );
+    assert!(
+        raw(&sock, "show protocols all Mesh_10_99_0_3")
+            .lines()
+            .any(|l| l == "   GR recovery:    pending"),
+        "the peer that never came holds the recovery"
+    );
+    // Calico: GR in progress; the young node is not ready.
+    assert_eq!(calico::gr_in_progress(&sock), Ok(true));
+    assert_eq!(
+        calico::readiness(&sock, '.', true),
+        Err("BGP not established with 10.99.0.3".into())
+    );
+    // Import is not deferred: BIRD's block is ours already.
+    let our_routes = || {
+        interop_tests::command::run(
+            "/usr/sbin/birdc",
+            &["-s", sock.to_str().expect("utf-8"), "show", "route"],
+        )
+        .unwrap_or_default()
+    };
+    rc::converge(
+        "BIRD's block in our RIB during the recovery",
+        || our_routes().contains("10.64.2.0/26"),
+        our_routes,
+    );
+    // Export is: BIRD still has our previous run's routes and not the new block.
+    let b = bird_routes();
+    assert!(
+        b.contains("10.64.1.0/26") && b.contains("10.64.5.0/26") && !b.contains("10.64.3.0/26"),
+        "BIRD during our recovery:\n{b}"
+    );
+
+    // The wait timer ends the recovery.
+    wait_until(
+        "our recovery to end",
+        Duration::from_secs(WAIT_S + 10),
+        || Ok(calico::gr_in_progress(&sock) == Ok(false)),
+    )
+    .expect("recovery over");
+    let done = ours.events("graceful_restart_done");
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!(done[0]["fields"]["still_waiting_for"].as_u64(), Some(1));
+    let peers = calico::get_peers(&sock, '.').expect("peers");
+    assert_eq!(
+        row(&peers, "10.99.0.2").map(|p| p.state.as_str()),
+        Some("up")
+    );
+    assert!(!raw(&sock, "show protocols all Mesh_10_99_0_2").contains("GR recovery"));
+    assert_eq!(calico::readiness(&sock, '.', false), Ok(()));
+    rc::converge(
+        "BIRD gets the new block and drops the one we no longer announce",
+        || {
+            rc::bird_has(&bird, "10.64.1.0/26")
+                && rc::bird_has(&bird, "10.64.3.0/26")
+                && !rc::bird_has(&bird, "10.64.5.0/26")
+        },
+        bird_routes,
+    );
+    // The session to BIRD was never reset by the end of the recovery.
+    assert_eq!(ours.events("established").len(), 1);
+}
