@@ -74,7 +74,7 @@ pub async fn run_with_options(
         info!(event = "listening", addr = %sa, "listening");
     }
     let control_sockets = control::Bound::bind(&config.control)?;
-    let policy = CompiledPolicy::new(&config)?;
+    let policy = CompiledPolicy::new(&config);
     let (stop_tx, stop_rx) = watch::channel(false);
     let (rib_tx, rib_rx) = rib_actor::channel();
     let mut peers: Vec<PeerHandle> = Vec::new();

@@ -22,8 +22,6 @@ pub enum Error {
     Signal(std::io::Error),
     #[error(transparent)]
     Control(#[from] crate::control::SocketError),
-    #[error("routing policy: {0}")]
-    Policy(#[from] policy::error::PolicyError),
     #[error("kernel routing table: {0}")]
     Fib(#[from] fib_sync::FibError),
     #[error(transparent)]

@@ -12,7 +12,6 @@ use std::net::IpAddr;
 use bgp_proto::attribute::Origin;
 use bgp_proto::{Asn, Prefix};
 use conf::{Config, Neighbor};
-use policy::error::PolicyError;
 use policy::export::{ExportDecision, ExportPeer, ExportPolicy, IpPool, PrefixAdvertisement};
 use policy::filter::{Filter, FilterName};
 use policy::import::{ImportDecision, ImportPeer, ImportPolicy};
@@ -65,7 +64,8 @@ pub fn peer_id(index: usize) -> PeerId {
 
 impl CompiledPolicy {
     /// Compile the whole configuration; neighbors get ids from [`peer_id`] by position.
-    pub fn new(config: &Config) -> Result<Self, PolicyError> {
+    /// Cannot fail: the configuration's filters and communities are already `policy`'s types.
+    pub fn new(config: &Config) -> Self {
         let pools: Vec<IpPool> = config
             .ip_pools
             .iter()
@@ -115,14 +115,14 @@ impl CompiledPolicy {
             peer_policy.insert(n.address, id);
         }
         let originated = export.originated().into_iter().collect();
-        Ok(CompiledPolicy {
+        CompiledPolicy {
             local_as: config.local_as,
             export,
             import,
             filter_sets,
             peer_policy,
             originated,
-        })
+        }
     }
 
     /// The RIB's view of neighbor `n` as peer `id` (local addresses are filled in when its

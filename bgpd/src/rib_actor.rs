@@ -340,13 +340,7 @@ impl RibActor {
 
     /// See [`Reconfigure`].
     async fn reconfigure(&mut self, r: Reconfigure) {
-        let policy = match CompiledPolicy::new(&r.config) {
-            Ok(p) => p,
-            Err(e) => {
-                warn!(event = "rib_reload_failed", error = %e, "routing policy not compiled; old policy kept");
-                return;
-            }
-        };
+        let policy = CompiledPolicy::new(&r.config);
         let old_origin: Vec<Prefix> = self
             .policy
             .originated()

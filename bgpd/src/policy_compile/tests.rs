@@ -122,7 +122,7 @@ fn decision_options_and_local_info_follow_the_bgp_section() {
 #[test]
 fn peers_with_equal_filter_lists_share_an_export_policy_id() {
     let c = config();
-    let p = CompiledPolicy::new(&c).unwrap();
+    let p = CompiledPolicy::new(&c);
     let ids: Vec<u64> = c
         .neighbors
         .iter()
@@ -139,7 +139,7 @@ fn peers_with_equal_filter_lists_share_an_export_policy_id() {
 
 #[test]
 fn originates_blocks_and_static_routes_with_origin_igp() {
-    let p = CompiledPolicy::new(&config()).unwrap();
+    let p = CompiledPolicy::new(&config());
     let o = p.originated();
     let prefixes: Vec<Prefix> = o.iter().map(|(p, _)| *p).collect();
     assert_eq!(prefixes, vec![pfx("10.64.1.0/26"), pfx("10.96.0.0/12")]);
@@ -159,7 +159,7 @@ fn originates_blocks_and_static_routes_with_origin_igp() {
 #[test]
 fn export_accepts_blocks_with_advertised_communities_and_rejects_what_calico_rejects() {
     let c = config();
-    let mut p = CompiledPolicy::new(&c).unwrap();
+    let mut p = CompiledPolicy::new(&c);
     let mut rib = Rib::new(local_info(&c));
     let tor = p.peer_info(peer_id(1), &c.neighbors[1]).export_policy;
     // Our block: accepted, with the prefixAdvertisements community added.
@@ -209,7 +209,7 @@ fn export_accepts_blocks_with_advertised_communities_and_rejects_what_calico_rej
 #[test]
 fn import_rejects_our_own_block_and_filtered_routes() {
     let c = config();
-    let mut p = CompiledPolicy::new(&c).unwrap();
+    let mut p = CompiledPolicy::new(&c);
     let mesh = p.peer_info(peer_id(0), &c.neighbors[0]);
     let tor = p.peer_info(peer_id(1), &c.neighbors[1]);
     let set = AttrSet::default();
@@ -240,7 +240,7 @@ fn every_filter_of_the_example_compiles() {
     let text = include_str!("../../../conf/examples/bgpd.toml")
         .replace("password_file = \"/etc/calico/bgp-tor1.key\"\n", "");
     let c = Config::from_str(&text, "bgpd.toml").unwrap_or_else(|e| panic!("{e}"));
-    let p = CompiledPolicy::new(&c).unwrap();
+    let p = CompiledPolicy::new(&c);
     assert_eq!(
         p.filter_sets.iter().map(Vec::len).sum::<usize>() > 0,
         !c.filters.is_empty()
@@ -260,7 +260,7 @@ fn peer_info_carries_reflection_next_hop_allow_own_as_and_source_address() {
          route_reflector_client = true\n",
     );
     let c = Config::from_str(&text, "t.toml").unwrap_or_else(|e| panic!("{e}"));
-    let p = CompiledPolicy::new(&c).unwrap();
+    let p = CompiledPolicy::new(&c);
     let mesh = p.peer_info(peer_id(0), &c.neighbors[0]);
     assert!(mesh.rr_client);
     assert_eq!(mesh.next_hop, rib::NextHopMode::Default);

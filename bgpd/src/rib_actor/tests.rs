@@ -61,7 +61,7 @@ struct Harness {
 
 fn harness() -> Harness {
     let config = Config::from_str(CONFIG, "t.toml").unwrap_or_else(|e| panic!("{e}"));
-    let policy = CompiledPolicy::new(&config).unwrap();
+    let policy = CompiledPolicy::new(&config);
     let (cmd_tx, cmd_rx) = mpsc::channel(8);
     let stats: Vec<Arc<PeerStats>> = (0..2).map(|_| Arc::new(PeerStats::default())).collect();
     let peers = stats
