@@ -153,10 +153,21 @@ fn calico_reads_our_socket_with_bird_and_frr_peers_up() {
     let st = calico::read_bird_status(&sock).expect("status");
     assert!(st.ready);
     assert_eq!(st.router_id, "10.99.0.1");
+    // No blocks: only `direct1`'s device route of the node's fabric address.
+    let routes = calico::read_bird_routes(&sock).expect("routes");
+    assert_eq!(routes.len(), 1, "{routes:?}");
     assert_eq!(
-        calico::read_bird_routes(&sock),
-        Ok(vec![]),
-        "no RIB yet: no routes"
+        (
+            routes[0].dest.as_str(),
+            routes[0].kind.as_str(),
+            routes[0].learned_from.as_str()
+        ),
+        ("10.99.0.0/24", "dev", "direct1")
+    );
+    assert!(routes[0].primary);
+    assert!(
+        list.contains("\n direct1  Direct   master   up     "),
+        "{list}"
     );
 
     // The real BIRD clients.

@@ -14,11 +14,13 @@
 //! - a client silent for [`IDLE_TIMEOUT`] is dropped.
 //!
 //! Modules: [`reply`] (framing), [`parse`] (grammar), [`state`] (what is visible), [`route`]
-//! (route entries, the `show route` filter and reply), [`time`] (BIRD's time formats),
+//! (route entries, the `show route` filter and reply), [`direct`] (`direct1`'s device routes),
+//! [`time`] (BIRD's time formats),
 //! [`cmd`] (one file per command), [`client`] (reply parsing for `bgpctl`).
 
 pub mod client;
 pub mod cmd;
+pub mod direct;
 pub mod parse;
 pub mod reply;
 pub mod route;

@@ -10,6 +10,8 @@ use std::time::{Instant, SystemTime};
 use bgp_proto::Notification;
 use conf::TtlMode;
 
+use crate::control::cmd::show_interfaces;
+use crate::control::direct;
 use crate::control::parse::{pattern_match, Target};
 use crate::control::reply::{code, Framer};
 use crate::control::route::{RouteFilter, RouteReply};
@@ -253,12 +255,13 @@ pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
 /// The protocols other than BGP that exist in this daemon, in BIRD's order (Calico's
 /// `bird.cfg`: kernel, device, direct, static). `kernel1` and `device1` are the FIB task (routes
 /// to the kernel; fib-sync tracks links and addresses), present only when kernel writes are
-/// on; `static1` originates our own blocks (the RIB actor, always there). No `direct1`: we do
-/// not import connected routes.
+/// on; `direct1` shows the device routes of the node's addresses ([`crate::control::direct`]);
+/// `static1` originates our own blocks (the RIB actor, always there).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Builtin {
     Kernel,
     Device,
+    Direct,
     Static,
 }
 
@@ -267,6 +270,7 @@ impl Builtin {
         match self {
             Builtin::Kernel => "kernel1",
             Builtin::Device => "device1",
+            Builtin::Direct => direct::NAME,
             Builtin::Static => "static1",
         }
     }
@@ -275,6 +279,7 @@ impl Builtin {
         match self {
             Builtin::Kernel => "Kernel",
             Builtin::Device => "Device",
+            Builtin::Direct => "Direct",
             Builtin::Static => "Static",
         }
     }
@@ -286,6 +291,7 @@ impl Builtin {
             v.push(Builtin::Kernel);
             v.push(Builtin::Device);
         }
+        v.push(Builtin::Direct);
         v.push(Builtin::Static);
         v
     }
@@ -326,6 +332,7 @@ impl Builtin {
         let (pref, output) = match self {
             Builtin::Kernel => (10, "(unnamed)"),
             Builtin::Device => (240, "REJECT"),
+            Builtin::Direct => (direct::PREFERENCE, "REJECT"),
             Builtin::Static => (200, "REJECT"),
         };
         d.push(format!("  Preference:     {pref}"));
@@ -342,6 +349,17 @@ impl Builtin {
             Builtin::Kernel => {}
             Builtin::Device => {
                 d.push("  Routes:         0 imported, 0 exported, 0 preferred".into());
+            }
+            Builtin::Direct => {
+                let n = direct::routes(
+                    &show_interfaces::read().unwrap_or_default(),
+                    view.family,
+                    view.state.boot,
+                )
+                .len();
+                d.push(format!(
+                    "  Routes:         {n} imported, 0 exported, {n} preferred"
+                ));
             }
             Builtin::Static => {
                 let count = view.routes(RouteFilter {
@@ -524,7 +542,8 @@ mod tests {
             f.take(),
             format!(
                 "2002-name     proto    table    state  since       info\n\
-                 1002-static1  Static   master   up     {since}    \n\
+                 1002-direct1  Direct   master   up     {since}    \n\
+                 \x20static1  Static   master   up     {since}    \n\
                  \x20Mesh_10_99_0_2 BGP      master   up     {since}    Established   \n\
                  0000 \n"
             ),
@@ -563,7 +582,10 @@ mod tests {
         let t = time::short(view.state.boot, now);
         assert_eq!(
             f.take(),
-            format!("2002-{HEADING}\n1002-static1  Static   master   up     {t}    \n0000 \n")
+            format!(
+                "2002-{HEADING}\n1002-direct1  Direct   master   up     {t}    \n\
+                 \x20static1  Static   master   up     {t}    \n0000 \n"
+            )
         );
     }
 
@@ -584,6 +606,7 @@ mod tests {
                 "2002-{HEADING}\n\
                  1002-kernel1  Kernel   master   wait   {t}    \n\
                  \x20device1  Device   master   up     {t}    \n\
+                 \x20direct1  Direct   master   up     {t}    \n\
                  \x20static1  Static   master   up     {t}    \n\
                  \x20Mesh_10_99_0_2 BGP      master   up     {t}    Established   \n\
                  0000 \n"
@@ -616,7 +639,7 @@ mod tests {
         let target = Target::Pattern("*1".into());
         run(&view, false, Some(&target), now, &mut f);
         let text = f.take();
-        assert_eq!(text.lines().count(), 5, "{text}");
+        assert_eq!(text.lines().count(), 6, "{text}");
     }
 
     #[test]
@@ -650,6 +673,7 @@ mod tests {
                 "2002-{HEADING}\n\
                  1002-kernel1  Kernel   master   wait   {b}    \n\
                  \x20device1  Device   master   up     {b}    \n\
+                 \x20direct1  Direct   master   up     {b}    \n\
                  \x20static1  Static   master   up     {b}    \n\
                  \x20Mesh_10_99_0_2 BGP      master   wait   {since}    Established   \n\
                  \x20Mesh_10_99_0_3 BGP      master   up     {since}    Established   \n\

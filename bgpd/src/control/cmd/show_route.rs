@@ -5,6 +5,9 @@
 
 use std::time::SystemTime;
 
+use crate::control::cmd::show_interfaces;
+use crate::control::cmd::show_protocols::Builtin;
+use crate::control::direct;
 use crate::control::parse::{Net, RouteQuery};
 use crate::control::reply::{code, Framer};
 use crate::control::route::{Destination, RouteEntry, RouteFilter, RouteReply};
@@ -84,22 +87,100 @@ pub fn lines(r: &RouteEntry, show_net: bool, now: SystemTime) -> Vec<String> {
 }
 
 pub fn run(view: &View, q: &RouteQuery, now: SystemTime, f: &mut Framer) {
+    let builtin = q
+        .protocol
+        .as_deref()
+        .and_then(|p| Builtin::present(view).into_iter().find(|b| b.name() == p));
     if let Some(p) = &q.protocol {
-        if view.peer(p).is_none() {
+        if view.peer(p).is_none() && builtin.is_none() {
             return f.end(code::INVALID_SYMBOL, &format!("{p} is not a protocol"));
         }
     }
-    let filter = RouteFilter {
-        family: Some(view.family),
-        exact: q.exact,
-        for_addr: q.for_net.map(|n| n.addr),
-        protocol: q.protocol.clone(),
-        primary: q.primary,
-        count: q.count,
+    // The device routes of `direct1` come from the kernel's addresses, not from the RIB.
+    let direct = match (&q.protocol, builtin) {
+        (None, _) | (Some(_), Some(Builtin::Direct)) => direct::routes(
+            &show_interfaces::read().unwrap_or_default(),
+            view.family,
+            view.state.boot,
+        ),
+        _ => Vec::new(),
     };
-    match view.routes(filter) {
-        Ok(reply) => render(&reply, q, now, f),
+    let reply = if builtin == Some(Builtin::Direct) {
+        Ok(if q.count {
+            RouteReply::Count {
+                routes: 0,
+                primary: 0,
+                networks: 0,
+                total: 0,
+            }
+        } else {
+            RouteReply::Routes(Vec::new())
+        })
+    } else {
+        view.routes(RouteFilter {
+            family: Some(view.family),
+            exact: q.exact,
+            for_addr: q.for_net.map(|n| n.addr),
+            protocol: q.protocol.clone(),
+            primary: q.primary,
+            count: q.count,
+        })
+    };
+    match reply {
+        Ok(reply) => render(&with_direct(reply, direct, q), q, now, f),
         Err(e) => f.end(code::ROUTES_UNAVAILABLE, e.message()),
+    }
+}
+
+/// Adds the `direct1` routes that `q` selects to the RIB's answer. A device route is the best
+/// of its network (preference 240 beats BGP's 100 and static's 200); `for ADDR` keeps the
+/// longest network holding the address across both.
+fn with_direct(reply: RouteReply, direct: Vec<RouteEntry>, q: &RouteQuery) -> RouteReply {
+    let total = direct.len();
+    let mut direct: Vec<RouteEntry> = direct
+        .into_iter()
+        .filter(|d| q.exact.is_none_or(|n| n == d.net))
+        .filter(|d| q.for_net.is_none_or(|n| d.net.contains(&n)))
+        .collect();
+    match reply {
+        RouteReply::Count {
+            routes,
+            primary,
+            networks,
+            total: all,
+        } => {
+            if q.for_net.is_some() {
+                // The longest match only (a count with `for` is rare: keep the RIB's answer
+                // unless a device route is the only match).
+                direct.sort_by_key(|d| std::cmp::Reverse(d.net.len));
+                direct.truncate(usize::from(routes == 0));
+            }
+            RouteReply::Count {
+                routes: routes + direct.len(),
+                primary: primary + direct.len(),
+                networks: networks + direct.len(),
+                total: all + total,
+            }
+        }
+        RouteReply::Routes(mut rib) => {
+            if q.for_net.is_some() {
+                let longest = direct.iter().chain(rib.iter()).map(|r| r.net.len).max();
+                direct.retain(|d| Some(d.net.len) == longest);
+                rib.retain(|r| Some(r.net.len) == longest);
+            }
+            for r in &mut rib {
+                if direct.iter().any(|d| d.net == r.net) {
+                    r.primary = false;
+                }
+            }
+            if q.primary {
+                rib.retain(|r| r.primary);
+            }
+            // Device routes first within a network (they are its best route).
+            direct.extend(rib);
+            direct.sort_by_key(|r| (r.net.addr, r.net.len));
+            RouteReply::Routes(direct)
+        }
     }
 }
 
@@ -152,6 +233,88 @@ mod tests {
             preference: pref,
             bgp: None,
         }
+    }
+
+    #[test]
+    fn device_routes_join_the_ribs_answer_as_the_best_of_their_network() {
+        let dev = |net: &str, len: u8| {
+            entry(
+                net,
+                len,
+                Destination::Device {
+                    interface: "eth0".into(),
+                },
+                "direct1",
+                240,
+            )
+        };
+        let bgp = |net: &str, len: u8| {
+            entry(
+                net,
+                len,
+                Destination::Router {
+                    gateway: "10.99.0.2".parse().unwrap(),
+                    interface: "eth0".into(),
+                },
+                "Mesh_10_99_0_2",
+                100,
+            )
+        };
+        let direct = vec![dev("10.99.0.0", 24), dev("10.64.9.0", 26)];
+        let rib = RouteReply::Routes(vec![bgp("10.64.2.0", 26), bgp("10.64.9.0", 26)]);
+        let all = RouteQuery::default();
+        let RouteReply::Routes(v) = with_direct(rib.clone(), direct.clone(), &all) else {
+            panic!()
+        };
+        let got: Vec<(String, &str, bool)> = v
+            .iter()
+            .map(|r| {
+                (
+                    format!("{}/{}", r.net.addr, r.net.len),
+                    r.protocol.as_str(),
+                    r.primary,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("10.64.2.0/26".to_string(), "Mesh_10_99_0_2", true),
+                ("10.64.9.0/26".to_string(), "direct1", true),
+                ("10.64.9.0/26".to_string(), "Mesh_10_99_0_2", false),
+                ("10.99.0.0/24".to_string(), "direct1", true),
+            ]
+        );
+        // `for ADDR`: the longest network holding it, wherever it comes from.
+        let q = RouteQuery {
+            for_net: Some(Net {
+                addr: "10.99.0.9".parse().unwrap(),
+                len: 32,
+            }),
+            ..RouteQuery::default()
+        };
+        let RouteReply::Routes(v) = with_direct(RouteReply::Routes(vec![]), direct.clone(), &q)
+        else {
+            panic!()
+        };
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].protocol, "direct1");
+        // Counts add the device routes.
+        let count = RouteReply::Count {
+            routes: 2,
+            primary: 2,
+            networks: 2,
+            total: 2,
+        };
+        assert_eq!(
+            with_direct(count, direct, &all),
+            RouteReply::Count {
+                routes: 4,
+                primary: 4,
+                networks: 4,
+                total: 4
+            }
+        );
     }
 
     #[test]

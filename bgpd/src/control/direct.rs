@@ -1,0 +1,136 @@
+//! `direct1`: BIRD's direct protocol as Calico configures it (`protocol direct { interface
+//! -"cali*", -"kube-ipvs*", "*"; }`): a device route (`dev IF`, preference 240) for the network
+//! of each address of an up interface, read from the kernel (`getifaddrs(3)`) when asked. The
+//! routes only show on the control socket (`show route`, the `direct1` row): Calico's export
+//! filters reject them and the FIB leaves connected networks to the kernel, so they are not in
+//! our RIB.
+//!
+//! As BIRD 1.6 (`dev_ifa_notify`): no host- or link-scope addresses (loopback, IPv6 link-local),
+//! and only the first address of each network on an interface (later ones are secondary).
+
+use std::time::SystemTime;
+
+use ipnet::IpNet;
+
+use crate::control::cmd::show_interfaces::Iface;
+use crate::control::parse::{pattern_match, Net};
+use crate::control::route::{Destination, RouteEntry};
+use crate::control::state::Family;
+
+/// The protocol's name in `show protocols` and `show route`.
+pub const NAME: &str = "direct1";
+/// BIRD's default preference of device routes.
+pub const PREFERENCE: u32 = 240;
+/// Interfaces Calico's configuration excludes (workload veths, kube-proxy's IPVS dummy).
+pub const EXCLUDED: &[&str] = &["cali*", "kube-ipvs*"];
+
+fn link_or_host_scope(a: &std::net::IpAddr) -> bool {
+    match a {
+        std::net::IpAddr::V4(v) => v.is_loopback(),
+        std::net::IpAddr::V6(v) => v.is_loopback() || (v.segments()[0] & 0xffc0) == 0xfe80,
+    }
+}
+
+/// The device routes of `ifaces` in `family`, ordered by network; `since` is their age column.
+pub fn routes(ifaces: &[Iface], family: Family, since: SystemTime) -> Vec<RouteEntry> {
+    let mut v: Vec<RouteEntry> = Vec::new();
+    for i in ifaces {
+        if i.flags & (libc::IFF_UP as u32) == 0
+            || EXCLUDED.iter().any(|p| pattern_match(p, &i.name))
+        {
+            continue;
+        }
+        let mut seen: Vec<IpNet> = Vec::new();
+        for (a, len) in &i.addrs {
+            if !family.has(*a) || link_or_host_scope(a) {
+                continue;
+            }
+            let Ok(net) = IpNet::new(*a, *len).map(|n| n.trunc()) else {
+                continue;
+            };
+            if seen.contains(&net) {
+                continue;
+            }
+            seen.push(net);
+            v.push(RouteEntry {
+                net: Net {
+                    addr: net.addr(),
+                    len: net.prefix_len(),
+                },
+                destination: Destination::Device {
+                    interface: i.name.clone(),
+                },
+                protocol: NAME.into(),
+                since,
+                from: None,
+                primary: true,
+                preference: PREFERENCE,
+                bgp: None,
+            });
+        }
+    }
+    v.sort_by_key(|r| (r.net.addr, r.net.len));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::IpAddr;
+
+    fn iface(name: &str, up: bool, addrs: &[(&str, u8)]) -> Iface {
+        Iface {
+            name: name.into(),
+            index: 2,
+            flags: if up { libc::IFF_UP as u32 } else { 0 },
+            mtu: 1500,
+            addrs: addrs
+                .iter()
+                .map(|(a, l)| (a.parse::<IpAddr>().expect("addr"), *l))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn device_routes_as_birds_direct_protocol_in_calicos_configuration() {
+        let ifaces = vec![
+            iface("lo", true, &[("127.0.0.1", 8), ("::1", 128)]),
+            iface(
+                "eth0",
+                true,
+                &[
+                    ("10.99.0.1", 24),
+                    ("10.99.0.7", 24),
+                    ("fd99::1", 64),
+                    ("fe80::1", 64),
+                ],
+            ),
+            iface("tunl0", true, &[("10.64.1.1", 32)]),
+            iface("cali1234", true, &[("169.254.1.1", 32)]),
+            iface("kube-ipvs0", true, &[("10.96.0.1", 32)]),
+            iface("eth1", false, &[("10.98.0.1", 24)]),
+        ];
+        let t = SystemTime::now();
+        let v4 = routes(&ifaces, Family::V4, t);
+        let text: Vec<String> = v4
+            .iter()
+            .map(|r| {
+                let Destination::Device { interface } = &r.destination else {
+                    panic!("{r:?}")
+                };
+                format!("{}/{} dev {interface}", r.net.addr, r.net.len)
+            })
+            .collect();
+        assert_eq!(
+            text,
+            ["10.64.1.1/32 dev tunl0", "10.99.0.0/24 dev eth0"],
+            "no loopback, no secondary, no excluded or down interface"
+        );
+        assert!(v4
+            .iter()
+            .all(|r| r.primary && r.preference == 240 && r.protocol == "direct1"));
+        let v6 = routes(&ifaces, Family::V6, t);
+        assert_eq!(v6.len(), 1, "no ::1, no link-local: {v6:?}");
+        assert_eq!(v6[0].net.addr, "fd99::".parse::<IpAddr>().expect("addr"));
+    }
+}
