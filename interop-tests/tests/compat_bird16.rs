@@ -1,10 +1,12 @@
 //! BIRD 1.6.8 (the generation Calico ships) against our daemon, same topology: node 1 runs the
 //! subject (first BIRD 1.6.8, then ours) with an iBGP session `Mesh_10_99_0_2` to FRR 8.4 on
-//! node 2, configured as Calico's template does. The raw control-socket replies (with codes) of
-//! `show protocols` and `show protocols all Mesh_10_99_0_2` are captured from both, printed, and
-//! written to `$BGPD_COMPAT_OUT` when set (the source of `interop-tests/compat/bird16-vs-bgpd.md`).
-//! The assertions are the shapes Calico parses: codes, heading, the BGP row's columns, and the
-//! detail lines Calico or operators read.
+//! node 2, configured as Calico's template does (with the node's block as a static blackhole).
+//! The raw control-socket replies (with codes) of `show protocols`, `show protocols all
+//! Mesh_10_99_0_2`, an unknown name, `show route` and `show status` are captured from both,
+//! printed, and written to `$BGPD_COMPAT_OUT` when set (the source of
+//! `interop-tests/compat/bird16-vs-bgpd.md`). The assertions are the shapes Calico parses: codes,
+//! heading, the BGP row's columns, the detail lines Calico or operators read, the route lines
+//! but their times, and the status lines.
 //!
 //! BIRD 1.6.8 comes from Debian's `bird` package extracted to `/tmp/bird16`
 //! (`apt-get download bird && dpkg-deb -x bird_*.deb /tmp/bird16`), never installed; without it
@@ -40,8 +42,10 @@ fn bird16_conf() -> String {
          export none;\n  graceful restart;\n}}\n\
          protocol device {{\n  debug {{ states }};\n  scan time 2;\n}}\n\
          protocol direct {{\n  debug {{ states }};\n  interface -\"cali*\", -\"kube-ipvs*\", \"*\";\n}}\n\
+         protocol static {{\n  route 10.99.1.0/26 blackhole;\n}}\n\
          template bgp bgp_template {{\n  debug {{ states }};\n  description \"Connection to BGP peer\";\n  \
-         local as {AS};\n  multihop;\n  gateway recursive;\n  import all;\n  export none;\n  \
+         local as {AS};\n  multihop;\n  gateway recursive;\n  import all;\n  \
+         export filter {{ if net = 10.99.1.0/26 then accept; reject; }};\n  \
          add paths on;\n  graceful restart;\n  connect delay time 2;\n  connect retry time 5;\n  \
          error wait time 5,30;\n}}\n\
          protocol bgp Mesh_10_99_0_2 from bgp_template {{\n  neighbor 10.99.0.2 as {AS};\n  \
@@ -141,6 +145,8 @@ fn bird16_and_bgpd_show_protocols_side_by_side() {
     let b_list = raw(&sock, "show protocols");
     let b_all = raw(&sock, "show protocols all Mesh_10_99_0_2");
     let b_bad = raw(&sock, "show protocols all Mesh_10_99_0_9");
+    let b_route = raw(&sock, "show route");
+    let b_status = raw(&sock, "show status");
     bird.stop(Duration::from_secs(5));
     frr.wait_established("10.99.0.1", UP).ok();
     wait_until("FRR to notice BIRD gone", UP, || {
@@ -150,7 +156,7 @@ fn bird16_and_bgpd_show_protocols_side_by_side() {
 
     let mut n = BgpdNeighbor::new("Mesh_10_99_0_2", "10.99.0.2", AS);
     n.extra = "description = \"Connection to BGP peer\"\nsource_address = \"10.99.0.1\"\n\
-               graceful_restart = true\n"
+               graceful_restart = true\nadd_path = { ipv4 = \"both\" }\n"
         .into();
     let config = BgpdConfig {
         router_id: "10.99.0.1".into(),
@@ -158,7 +164,13 @@ fn bird16_and_bgpd_show_protocols_side_by_side() {
         listen: vec!["10.99.0.1".into()],
         neighbors: vec![n],
     };
-    let bgpd = Bgpd::start(&fab.node(1).ns, &config).expect("our bgpd starts");
+    // Our block, as BIRD's `protocol static` above (Calico's `bird_aggr.cfg`).
+    let bgpd = Bgpd::start_with(
+        &fab.node(1).ns,
+        &config,
+        "local_blocks = [\"10.99.1.0/26\"]\n",
+    )
+    .expect("our bgpd starts");
     bgpd.wait_established("10.99.0.2", UP)
         .expect("our session up");
     std::thread::sleep(Duration::from_secs(3));
@@ -166,13 +178,17 @@ fn bird16_and_bgpd_show_protocols_side_by_side() {
     let o_list = raw(&ours, "show protocols");
     let o_all = raw(&ours, "show protocols all Mesh_10_99_0_2");
     let o_bad = raw(&ours, "show protocols all Mesh_10_99_0_9");
+    let o_route = raw(&ours, "show route");
+    let o_status = raw(&ours, "show status");
 
     let text = format!(
         "=== BIRD 1.6.8: show protocols\n{b_list}=== bgpd: show protocols\n{o_list}\
          === BIRD 1.6.8: show protocols all Mesh_10_99_0_2\n{b_all}\
          === bgpd: show protocols all Mesh_10_99_0_2\n{o_all}\
          === BIRD 1.6.8: show protocols all Mesh_10_99_0_9\n{b_bad}\
-         === bgpd: show protocols all Mesh_10_99_0_9\n{o_bad}"
+         === bgpd: show protocols all Mesh_10_99_0_9\n{o_bad}\
+         === BIRD 1.6.8: show route\n{b_route}=== bgpd: show route\n{o_route}\
+         === BIRD 1.6.8: show status\n{b_status}=== bgpd: show status\n{o_status}"
     );
     eprintln!("{text}");
     if let Ok(p) = std::env::var("BGPD_COMPAT_OUT") {
@@ -192,6 +208,39 @@ fn bird16_and_bgpd_show_protocols_side_by_side() {
     // static1 (and kernel1/device1 with kernel writes on), so it is one too.
     assert!(o_list.contains("\n Mesh_10_99_0_2 BGP      master   up     "));
     assert!(o_list.contains("static1  Static   master   up     "));
+    assert!(o_list.contains("direct1  Direct   master   up     "));
+    // `show route`: the same lines but for the times (direct1's device route, our blackhole,
+    // FRR's route), in BIRD's order.
+    let untimed = |t: &str| -> Vec<String> {
+        t.lines()
+            .skip(1)
+            .map(|l| {
+                l.split_whitespace()
+                    .map(|w| {
+                        if w.len() == 9 && w.ends_with(']') && w.as_bytes()[2] == b':' {
+                            "T]"
+                        } else if w.len() == 8 && w.as_bytes()[2] == b':' {
+                            "T"
+                        } else {
+                            w
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    assert_eq!(untimed(&b_route), untimed(&o_route), "show route");
+    assert_eq!(
+        b_status.lines().nth(1),
+        o_status.lines().nth(1),
+        "version line"
+    );
+    assert_eq!(
+        b_status.lines().last(),
+        o_status.lines().last(),
+        "0013 line"
+    );
     assert_eq!(
         b_bad.lines().nth(1),
         o_bad.lines().nth(1),

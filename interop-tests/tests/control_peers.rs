@@ -166,7 +166,7 @@ fn calico_reads_our_socket_with_bird_and_frr_peers_up() {
     );
     assert!(routes[0].primary);
     assert!(
-        list.contains("\n direct1  Direct   master   up     "),
+        list.contains("\n1002-direct1  Direct   master   up     "),
         "{list}"
     );
 

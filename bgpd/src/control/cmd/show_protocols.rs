@@ -124,8 +124,8 @@ pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
     }
     d.push("  Preference:     100".into());
     d.push("  Input filter:   ACCEPT".into());
-    // Nothing is exported until the RIB exists.
-    d.push("  Output filter:  REJECT".into());
+    // Calico's export policy, an inline filter in BIRD's configuration: `(unnamed)`.
+    d.push("  Output filter:  (unnamed)".into());
     if let Some(r) = view.state.recovering() {
         let part = r.peer(n.name.as_str());
         d.push(gr_recovery_line(part.pending, part.waiting));
@@ -144,26 +144,33 @@ pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
             }) => (routes, primary),
             _ => (0, 0),
         };
+        // What the RIB actor sends the peer now (its update group's Adj-RIB-Out).
+        let exported = PeerStats::get(&p.stats.prefixes_advertised);
         d.push(format!(
-            "  Routes:         {imported} imported, 0 exported, {preferred} preferred"
+            "  Routes:         {imported} imported, {exported} exported, {preferred} preferred"
         ));
-        // Received prefixes are counted; with no RIB yet they are ignored, not accepted.
+        // Received prefixes: the import policy accepted or filtered each announcement (the
+        // rest, e.g. malformed ones treated as withdraws, is ignored); withdraws are applied.
         let rx = PeerStats::get(&p.stats.prefixes_received);
         let wd = PeerStats::get(&p.stats.prefixes_withdrawn);
+        let accepted = PeerStats::get(&p.stats.prefixes_accepted);
+        let filtered = PeerStats::get(&p.stats.prefixes_rejected);
+        let ignored = rx.saturating_sub(accepted.saturating_add(filtered));
         d.push(
             "  Route change stats:     received   rejected   filtered    ignored   accepted".into(),
         );
         d.push(format!(
-            "    Import updates:     {rx:>10} {:>10} {:>10} {rx:>10} {:>10}",
-            0, 0, 0
+            "    Import updates:     {rx:>10} {:>10} {filtered:>10} {ignored:>10} {accepted:>10}",
+            0
         ));
         d.push(format!(
-            "    Import withdraws:   {wd:>10} {:>10}        --- {wd:>10} {:>10}",
+            "    Import withdraws:   {wd:>10} {:>10}        --- {:>10} {wd:>10}",
             0, 0
         ));
+        // Exports are counted as what the peer's Adj-RIB-Out holds (sent, none filtered).
         d.push(format!(
-            "    Export updates:     {:>10} {:>10} {:>10}        --- {:>10}",
-            0, 0, 0, 0
+            "    Export updates:     {exported:>10} {:>10} {:>10}        --- {exported:>10}",
+            0, 0
         ));
         d.push(format!(
             "    Export withdraws:   {:>10}        ---        ---        --- {:>10}",
@@ -687,7 +694,7 @@ mod tests {
         };
         let d = detail("Mesh_10_99_0_2");
         let lines: Vec<&str> = d.lines().collect();
-        assert_eq!(lines[4], "   Output filter:  REJECT");
+        assert_eq!(lines[4], "   Output filter:  (unnamed)");
         assert_eq!(lines[5], "   GR recovery:    pending waiting", "{d}");
         t.end_of_rib(rib::PeerId(1));
         let d = detail("Mesh_10_99_0_2");
