@@ -353,7 +353,7 @@ fn garbage_overlong_lines_and_stuck_clients_do_not_hurt_the_daemon() {
     assert!(d.alive());
     drop(stuck);
 
-    // Over the client limit (64 per socket): the extra connection is closed at once, and
+    // Over the client limit (64 per socket): the extra connection gets 8007 and is closed, and
     // service resumes when the idle ones leave.
     let wait_closed = || {
         std::thread::sleep(Duration::from_millis(300));
@@ -363,22 +363,18 @@ fn garbage_overlong_lines_and_stuck_clients_do_not_hurt_the_daemon() {
         .map(|_| std::os::unix::net::UnixStream::connect(&s).expect("connect"))
         .collect();
     wait_closed();
-    // Calico must not read an overloaded daemon as "no peers, ready": it either reads our 8007
-    // line, or (when the daemon has already closed before Calico's command is written, as its
-    // client writes without waiting for the greeting) fails on the write. Both are errors.
-    let overloaded = calico::get_peers(&s, '.');
-    assert!(
-        overloaded
-            == Err(
+    // Calico must not read an overloaded daemon as "no peers, ready": it reads our 8007 line
+    // (the daemon reads its command before closing, so neither its write nor its read fails).
+    for _ in 0..5 {
+        assert_eq!(
+            calico::get_peers(&s, '.'),
+            Err(
                 "error executing command: unexpected output line from BIRD: \
-                    '8007 Too many control connections'"
+                 '8007 Too many control connections'"
                     .into()
             )
-            || overloaded
-                .as_ref()
-                .is_err_and(|e| e.contains("Broken pipe") || e.contains("Connection reset")),
-        "{overloaded:?}"
-    );
+        );
+    }
     drop(idle);
     wait_for("service after the idle clients left", || {
         calico::get_peers(&s, '.')

@@ -6,8 +6,11 @@
 //! gets the greeting, then one reply per command line; commands written before the greeting was
 //! read are served (the socket buffers them). Limits, so that no client can hurt the daemon or
 //! the others:
-//! - at most [`MAX_CLIENTS`] connections per socket; more get [`TOO_MANY_CLIENTS`] and are
-//!   closed at once;
+//! - at most [`MAX_CLIENTS`] connections per socket; more get [`TOO_MANY_CLIENTS`], and are
+//!   closed once their first command line was read (so that the close cannot reset the
+//!   connection before the client read the line; Calico's clients write their command without
+//!   waiting for the greeting), within [`REFUSE_DRAIN`]; beyond [`MAX_REFUSING`] such
+//!   connections being turned away, the extra ones are closed at once;
 //! - a command line longer than [`MAX_LINE`] bytes gets `9000 Command too long` and is skipped
 //!   up to its newline, without being buffered;
 //! - every write must finish within [`WRITE_TIMEOUT`] (a client that never reads is dropped);
@@ -56,6 +59,10 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The only line a client over [`MAX_CLIENTS`] gets (8007: BIRD's "access denied" code).
 pub const TOO_MANY_CLIENTS: &str = "8007 Too many control connections\n";
+/// Connections over [`MAX_CLIENTS`] being turned away at once, per socket.
+pub const MAX_REFUSING: usize = 64;
+/// How long a turned-away client has to finish writing its command line.
+pub const REFUSE_DRAIN: Duration = Duration::from_secs(1);
 
 /// Why a control socket could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +91,7 @@ pub fn bind(path: &Path, mode: u32) -> Result<UnixListener, SocketError> {
 /// Serves `listener` for the `family` view of `states` until the task is dropped.
 pub async fn serve(listener: UnixListener, states: StateWatch, family: Family) {
     let slots = Arc::new(Semaphore::new(MAX_CLIENTS));
+    let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
     let mut next_id: u64 = 0;
     loop {
         let stream = match listener.accept().await {
@@ -95,14 +103,24 @@ pub async fn serve(listener: UnixListener, states: StateWatch, family: Family) {
             }
         };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
-            // On full: one non-blocking error line, then close; the others keep their service.
-            // Closing silently would read as "no peers" (ready) to Calico's parsers, which
-            // accept EOF as the end of a reply; an error line makes them fail instead.
+            // On full: one error line, then close; the others keep their service. Closing
+            // silently would read as "no peers" (ready) to Calico's parsers, which accept EOF
+            // as the end of a reply; an error line makes them fail instead.
             warn!(
                 event = "control_full",
                 "too many control clients, connection refused"
             );
-            let _ = stream.try_write(TOO_MANY_CLIENTS.as_bytes());
+            match refusing.clone().try_acquire_owned() {
+                Ok(p) => {
+                    tokio::spawn(async move {
+                        refuse(stream).await;
+                        drop(p);
+                    });
+                }
+                Err(_) => {
+                    let _ = stream.try_write(TOO_MANY_CLIENTS.as_bytes());
+                }
+            }
             continue;
         };
         next_id += 1;
@@ -117,6 +135,31 @@ pub async fn serve(listener: UnixListener, states: StateWatch, family: Family) {
             .instrument(span),
         );
     }
+}
+
+/// Answers [`TOO_MANY_CLIENTS`], reads the client's first command line (at most [`MAX_LINE`]
+/// octets, for at most [`REFUSE_DRAIN`]), then closes. A socket closed with unread data resets
+/// the connection, and the client's read fails before it gets to our line.
+async fn refuse(mut stream: UnixStream) {
+    let deadline = tokio::time::Instant::now() + REFUSE_DRAIN;
+    let write = stream.write_all(TOO_MANY_CLIENTS.as_bytes());
+    if !matches!(tokio::time::timeout_at(deadline, write).await, Ok(Ok(()))) {
+        return;
+    }
+    let mut buf = [0u8; 512];
+    let mut read = 0;
+    while read < MAX_LINE {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => {
+                read += n;
+                if buf[..n].contains(&b'\n') {
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+    let _ = stream.shutdown().await;
 }
 
 /// How a client connection ended.
