@@ -3,12 +3,15 @@
 //! with) is loaded and fully validated with `conf`: `0002-Reading configuration from F`, then
 //! - `configure check`: `0020 Configuration OK`;
 //! - `configure`: the daemon applies it ([`crate::reload`]) and answers `0003 Reconfigured`;
+//!   when the reload (or the ones queued before it: SIGHUP, other clients) is not done within
+//!   [`RELOAD_WAIT`], `0004 Reconfiguration in progress` (it goes on; its outcome is logged);
 //! - on errors (both): `8002 F, line N: message`, one line per error (BIRD prints the first
 //!   only, in the same form), and the running configuration stays.
 //!
 //! Without a reload channel (unit tests), `configure` answers `8006` and applies nothing.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use conf::Config;
 use tokio::sync::oneshot;
@@ -19,6 +22,10 @@ use crate::reload::{self, ReloadRequest};
 
 /// BIRD's `CONF_DONE` reply (`0003 Reconfigured`).
 pub const RECONFIGURED: u16 = 3;
+/// BIRD's `CONF_PROGRESS` reply (`0004 Reconfiguration in progress`).
+pub const IN_PROGRESS: u16 = 4;
+/// How long `configure` waits for the reload before answering [`IN_PROGRESS`].
+pub const RELOAD_WAIT: Duration = Duration::from_secs(10);
 
 fn errors(all: &[String], f: &mut Framer) {
     let Some((last, first)) = all.split_last() else {
@@ -32,6 +39,11 @@ fn errors(all: &[String], f: &mut Framer) {
 
 /// Runs on a blocking thread (the control socket runs commands off the async workers).
 pub fn run(view: &View, check: bool, file: Option<&str>, f: &mut Framer) {
+    run_waiting(view, check, file, RELOAD_WAIT, f)
+}
+
+/// [`run`], waiting at most `wait` for the reload.
+fn run_waiting(view: &View, check: bool, file: Option<&str>, wait: Duration, f: &mut Framer) {
     let path: Option<PathBuf> = file
         .map(PathBuf::from)
         .or_else(|| view.state.config_path.clone());
@@ -58,13 +70,18 @@ pub fn run(view: &View, check: bool, file: Option<&str>, f: &mut Framer) {
                     "Reconfiguration failed: daemon stopping",
                 );
             }
-            match rx.blocking_recv() {
-                Ok(Ok(_)) => f.end(RECONFIGURED, "Reconfigured"),
-                Ok(Err(rejected)) => errors(&rejected.errors, f),
-                Err(_) => f.end(
+            let answer = match tokio::runtime::Handle::try_current() {
+                Ok(h) => h.block_on(tokio::time::timeout(wait, rx)),
+                Err(_) => Ok(rx.blocking_recv()),
+            };
+            match answer {
+                Ok(Ok(Ok(_))) => f.end(RECONFIGURED, "Reconfigured"),
+                Ok(Ok(Err(rejected))) => errors(&rejected.errors, f),
+                Ok(Err(_)) => f.end(
                     code::RELOAD_FAILED,
                     "Reconfiguration failed: daemon stopping",
                 ),
+                Err(_) => f.end(IN_PROGRESS, "Reconfiguration in progress"),
             }
         }
         _ => {
@@ -129,5 +146,28 @@ mod tests {
             .take()
             .ends_with("\n8006 Reconfiguration not available: configuration OK but not applied\n"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_reload_still_running_is_answered_in_progress() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let (mut view, _keep) = view_with(&[]);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<ReloadRequest>(4);
+        std::sync::Arc::get_mut(&mut view.state).unwrap().reload = Some(tx);
+        // The daemon is busy: the request is taken but not answered in time.
+        let busy = rt.spawn(async move {
+            let req = rx.recv().await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            drop(req);
+        });
+        let _guard = rt.enter();
+        let mut f = Framer::new();
+        run_waiting(&view, false, None, Duration::from_millis(100), &mut f);
+        assert_eq!(
+            f.take(),
+            "0002-Reading configuration from the embedded default\n\
+             0004 Reconfiguration in progress\n"
+        );
+        rt.block_on(busy).unwrap();
     }
 }
