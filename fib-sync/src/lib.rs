@@ -9,6 +9,7 @@
 //! - [`message`]: the pure translation between routes and rtnetlink messages (tested on bytes);
 //! - `socket`: the netlink socket and the pipelined batch executor (acks matched by sequence);
 //! - [`interfaces`]: links and addresses learned from netlink, and the [`FibEvent`]s;
+//! - `table`: the compact per-prefix state (interned routes, two ids a prefix);
 //! - [`sync`]: the actor ([`FibSync`]): desired state, startup reconciliation, retries;
 //! - [`error`]: [`FibError`], kernel errno values mapped to our own variants.
 pub mod error;
@@ -17,8 +18,9 @@ pub mod message;
 pub mod route;
 mod socket;
 pub mod sync;
+mod table;
 
 pub use error::FibError;
 pub use interfaces::{FibEvent, Link};
 pub use route::{FibConfig, NextHop, Route, RouteDelta, RouteKind, PROTO_BIRD, TABLE_MAIN};
-pub use sync::{ApplyReport, FibStats, FibSync};
+pub use sync::{ApplyReport, FibStats, FibSync, Pending};

@@ -9,8 +9,8 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP,
-    NLM_F_REPLACE, NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_CREATE, NLM_F_DUMP, NLM_F_REPLACE,
+    NLM_F_REQUEST,
 };
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteNextHop,
@@ -26,9 +26,10 @@ const RT_TABLE_COMPAT: u8 = 252;
 const IPV6_DEFAULT_METRIC: u32 = 1024;
 
 /// Netlink flags of an install: create, or replace what is there (one message, no delete first).
-pub const INSTALL_FLAGS: u16 = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
-/// Netlink flags of a delete.
-pub const DELETE_FLAGS: u16 = NLM_F_REQUEST | NLM_F_ACK;
+/// No `NLM_F_ACK`: the executor asks for one ack per chunk (errors come anyway).
+pub const INSTALL_FLAGS: u16 = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE;
+/// Netlink flags of a delete (no `NLM_F_ACK`, as for installs).
+pub const DELETE_FLAGS: u16 = NLM_F_REQUEST;
 /// Netlink flags of a dump request.
 pub const DUMP_FLAGS: u16 = NLM_F_REQUEST | NLM_F_DUMP;
 
@@ -222,6 +223,164 @@ pub fn encode(body: RouteNetlinkMessage, flags: u16, seq: u32, out: &mut Vec<u8>
     msg.serialize(&mut out[start..]);
 }
 
+/// Appends the framed `RTM_NEWROUTE` installing `kind` for `prefix` (metric from `params`):
+/// the same octets as [`encode`] of [`route_message`], written directly (no attribute list is
+/// built: this runs once per route on the path to the kernel).
+pub fn encode_route(
+    prefix: &IpNet,
+    kind: &KernelKind,
+    params: &TableParams,
+    seq: u32,
+    out: &mut Vec<u8>,
+) {
+    let start = begin(out, RTM_NEWROUTE, INSTALL_FLAGS, seq);
+    let (rtype, flags) = match kind {
+        KernelKind::Blackhole => (RTN_BLACKHOLE, 0),
+        KernelKind::Unicast(hops) => match hops.as_slice() {
+            [nh] if nh.onlink => (RTN_UNICAST, RTNH_F_ONLINK),
+            _ => (RTN_UNICAST, 0),
+        },
+    };
+    rtmsg(out, prefix, params, RT_SCOPE_UNIVERSE, rtype, flags);
+    common_attrs(out, prefix, params.metric_for(prefix), params);
+    if let KernelKind::Unicast(hops) = kind {
+        match hops.as_slice() {
+            [nh] => {
+                attr_addr(out, RTA_GATEWAY, &nh.gateway);
+                if let Some(index) = nh.ifindex {
+                    attr_u32(out, RTA_OIF, index);
+                }
+            }
+            many => {
+                let at = out.len();
+                out.extend_from_slice(&[0, 0, 0, 0]);
+                put_u16(out, at + 2, RTA_MULTIPATH);
+                for nh in many {
+                    let hop = out.len();
+                    out.extend_from_slice(&[0, 0]); // rtnh_len
+                    out.push(if nh.onlink { RTNH_F_ONLINK as u8 } else { 0 });
+                    out.push(0); // rtnh_hops: weight 1
+                    out.extend_from_slice(&nh.ifindex.unwrap_or(0).to_ne_bytes());
+                    attr_addr(out, RTA_GATEWAY, &nh.gateway);
+                    let len = (out.len() - hop) as u16;
+                    put_u16(out, hop, len);
+                }
+                let len = (out.len() - at) as u16;
+                put_u16(out, at, len);
+            }
+        }
+    }
+    finish(out, start);
+}
+
+/// Appends the framed `RTM_DELROUTE` removing our route for `prefix` with `metric`: the same
+/// octets as [`encode`] of [`delete_message`].
+pub fn encode_delete(
+    prefix: &IpNet,
+    metric: u32,
+    params: &TableParams,
+    seq: u32,
+    out: &mut Vec<u8>,
+) {
+    let start = begin(out, RTM_DELROUTE, DELETE_FLAGS, seq);
+    rtmsg(out, prefix, params, RT_SCOPE_NOWHERE, RTN_UNSPEC, 0);
+    common_attrs(out, prefix, metric, params);
+    finish(out, start);
+}
+
+const RTM_NEWROUTE: u16 = 24;
+const RTM_DELROUTE: u16 = 25;
+const RTN_UNSPEC: u8 = 0;
+const RTN_UNICAST: u8 = 1;
+const RTN_BLACKHOLE: u8 = 6;
+const RT_SCOPE_UNIVERSE: u8 = 0;
+const RT_SCOPE_NOWHERE: u8 = 255;
+const RTNH_F_ONLINK: u32 = 4;
+const RTA_DST: u16 = 1;
+const RTA_OIF: u16 = 4;
+const RTA_GATEWAY: u16 = 5;
+const RTA_PRIORITY: u16 = 6;
+const RTA_MULTIPATH: u16 = 9;
+const RTA_TABLE: u16 = 15;
+
+fn put_u16(out: &mut [u8], at: usize, v: u16) {
+    out[at..at + 2].copy_from_slice(&v.to_ne_bytes());
+}
+
+/// Starts an `nlmsghdr` (length filled by [`finish`]); returns where it starts.
+fn begin(out: &mut Vec<u8>, kind: u16, flags: u16, seq: u32) -> usize {
+    let start = out.len();
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    out.extend_from_slice(&kind.to_ne_bytes());
+    out.extend_from_slice(&flags.to_ne_bytes());
+    out.extend_from_slice(&seq.to_ne_bytes());
+    out.extend_from_slice(&[0, 0, 0, 0]);
+    start
+}
+
+fn finish(out: &mut [u8], start: usize) {
+    let len = (out.len() - start) as u32;
+    out[start..start + 4].copy_from_slice(&len.to_ne_bytes());
+}
+
+fn rtmsg(
+    out: &mut Vec<u8>,
+    prefix: &IpNet,
+    params: &TableParams,
+    scope: u8,
+    rtype: u8,
+    flags: u32,
+) {
+    let family = match prefix {
+        IpNet::V4(_) => libc_af::INET,
+        IpNet::V6(_) => libc_af::INET6,
+    };
+    out.extend_from_slice(&[
+        family,
+        prefix.prefix_len(),
+        0, // src_len
+        0, // tos
+        u8::try_from(params.table).unwrap_or(RT_TABLE_COMPAT),
+        params.protocol,
+        scope,
+        rtype,
+    ]);
+    out.extend_from_slice(&flags.to_ne_bytes());
+}
+
+mod libc_af {
+    pub(super) const INET: u8 = 2;
+    pub(super) const INET6: u8 = 10;
+}
+
+fn common_attrs(out: &mut Vec<u8>, prefix: &IpNet, metric: u32, params: &TableParams) {
+    attr_u32(out, RTA_TABLE, params.table);
+    attr_addr(out, RTA_DST, &prefix.network());
+    attr_u32(out, RTA_PRIORITY, metric);
+}
+
+fn attr_u32(out: &mut Vec<u8>, kind: u16, v: u32) {
+    out.extend_from_slice(&8u16.to_ne_bytes());
+    out.extend_from_slice(&kind.to_ne_bytes());
+    out.extend_from_slice(&v.to_ne_bytes());
+}
+
+/// Addresses are 4 or 16 octets: attributes stay 4-aligned without padding.
+fn attr_addr(out: &mut Vec<u8>, kind: u16, addr: &IpAddr) {
+    match addr {
+        IpAddr::V4(a) => {
+            out.extend_from_slice(&8u16.to_ne_bytes());
+            out.extend_from_slice(&kind.to_ne_bytes());
+            out.extend_from_slice(&a.octets());
+        }
+        IpAddr::V6(a) => {
+            out.extend_from_slice(&20u16.to_ne_bytes());
+            out.extend_from_slice(&kind.to_ne_bytes());
+            out.extend_from_slice(&a.octets());
+        }
+    }
+}
+
 /// Reads a kernel route back. `None` for routes that are not ours (other table or protocol)
 /// or of a kind we never install.
 pub fn parse_route(msg: &RouteMessage, params: &TableParams) -> Option<KernelRoute> {
@@ -344,7 +503,7 @@ mod tests {
             // nlmsghdr
             68, 0, 0, 0,        // nlmsg_len = 16 + 12 + 5 * 8
             24, 0,              // RTM_NEWROUTE
-            0x05, 0x05,         // NLM_F_REQUEST | NLM_F_ACK | NLM_F_REPLACE | NLM_F_CREATE
+            0x01, 0x05,         // NLM_F_REQUEST | NLM_F_REPLACE | NLM_F_CREATE
             42, 0, 0, 0,        // sequence number
             0, 0, 0, 0,         // port id (kernel fills ours)
             // rtmsg
@@ -377,7 +536,7 @@ mod tests {
         let wire = bytes(&route, INSTALL_FLAGS, 1);
         #[rustfmt::skip]
         let want: &[u8] = &[
-            52, 0, 0, 0, 24, 0, 0x05, 0x05, 1, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr, len 16+12+3*8
+            52, 0, 0, 0, 24, 0, 0x01, 0x05, 1, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr, len 16+12+3*8
             2, 26, 0, 0, 254, 12, 0,    // AF_INET /26, table main, proto bird, scope universe
             6,                          // RTN_BLACKHOLE
             0, 0, 0, 0,                 // no flags
@@ -451,6 +610,82 @@ mod tests {
     }
 
     #[test]
+    fn direct_encoders_match_the_library() {
+        let hop = |gw: &str, ifindex, onlink| KernelNextHop {
+            gateway: gw.parse().unwrap(),
+            ifindex,
+            onlink,
+        };
+        let kinds = [
+            ("10.64.0.0/26", KernelKind::Blackhole),
+            (
+                "10.64.1.0/26",
+                KernelKind::Unicast(vec![hop("10.99.0.2", Some(7), true)]),
+            ),
+            (
+                "10.64.1.7/32",
+                KernelKind::Unicast(vec![hop("10.99.0.2", None, false)]),
+            ),
+            (
+                "10.64.2.0/26",
+                KernelKind::Unicast(vec![
+                    hop("10.99.0.2", Some(3), false),
+                    hop("10.99.0.3", None, true),
+                ]),
+            ),
+            (
+                "fd00:10:64::/122",
+                KernelKind::Unicast(vec![hop("fd99::2", None, false)]),
+            ),
+            (
+                "fd00:10:64::/122",
+                KernelKind::Unicast(vec![
+                    hop("fd99::2", Some(2), false),
+                    hop("fd99::3", Some(2), false),
+                ]),
+            ),
+            ("0.0.0.0/0", KernelKind::Blackhole),
+        ];
+        for params in [
+            PARAMS,
+            TableParams {
+                table: 1000,
+                metric: 7,
+                ..PARAMS
+            },
+        ] {
+            for (prefix, kind) in &kinds {
+                let prefix: IpNet = prefix.parse().unwrap();
+                let route = KernelRoute {
+                    prefix,
+                    kind: kind.clone(),
+                    metric: params.metric_for(&prefix),
+                };
+                let mut want = Vec::new();
+                encode(
+                    RouteNetlinkMessage::NewRoute(route_message(&route, &params)),
+                    INSTALL_FLAGS,
+                    77,
+                    &mut want,
+                );
+                let mut got = vec![0xaa];
+                encode_route(&prefix, kind, &params, 77, &mut got);
+                assert_eq!(&got[1..], want.as_slice(), "{prefix} {kind:?}");
+                let mut want = Vec::new();
+                encode(
+                    RouteNetlinkMessage::DelRoute(delete_message(&prefix, 5, &params)),
+                    DELETE_FLAGS,
+                    78,
+                    &mut want,
+                );
+                let mut got = Vec::new();
+                encode_delete(&prefix, 5, &params, 78, &mut got);
+                assert_eq!(got, want, "delete {prefix}");
+            }
+        }
+    }
+
+    #[test]
     fn delete_matches_only_our_protocol() {
         let prefix: IpNet = "10.64.1.0/26".parse().unwrap();
         let mut wire = Vec::new();
@@ -462,7 +697,7 @@ mod tests {
         );
         #[rustfmt::skip]
         let want: &[u8] = &[
-            52, 0, 0, 0, 25, 0, 5, 0, 5, 0, 0, 0, 0, 0, 0, 0, // RTM_DELROUTE, REQUEST|ACK, seq 5
+            52, 0, 0, 0, 25, 0, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0, // RTM_DELROUTE, REQUEST, seq 5
             2, 26, 0, 0, 254,
             12,                         // protocol: only routes stamped bird are deleted
             255,                        // RT_SCOPE_NOWHERE: any scope

@@ -1,7 +1,7 @@
 //! The FIB actor: owns the desired routes, what the kernel holds, the interface table and the
 //! two netlink sockets (requests, events). Callers talk to it through [`FibSync`].
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use ipnet::IpNet;
 use netlink_packet_core::NetlinkPayload;
@@ -19,13 +19,14 @@ use crate::interfaces::{FibEvent, Interfaces};
 use crate::message::{self, KernelKind, KernelNextHop, KernelRoute, TableParams};
 use crate::route::{FibConfig, Route, RouteDelta, RouteKind};
 use crate::socket::{frames, Frame, RtSocket};
+use crate::table::{Id, Interner, Table, DUMPED, NONE};
 
 const RTM_NEWLINK: u16 = 16;
 const RTM_DELLINK: u16 = 17;
 const RTM_NEWADDR: u16 = 20;
 const RTM_DELADDR: u16 = 21;
-const RTM_NEWROUTE: u16 = 24;
-const RTM_DELROUTE: u16 = 25;
+pub(crate) const RTM_NEWROUTE: u16 = 24;
+pub(crate) const RTM_DELROUTE: u16 = 25;
 /// Offset of `rtm_protocol` in an rtnetlink route message (16-byte nlmsghdr + 5).
 const RTM_PROTOCOL_OFFSET: usize = 21;
 /// Offset of `rtm_table`.
@@ -97,6 +98,9 @@ impl FibSync {
         // Subscribe before dumping so nothing falls between the dump and the first event.
         let ev = RtSocket::events(cfg.socket_buffer)?;
         let req = RtSocket::request(cfg.socket_buffer, cfg.window)?;
+        if let Err(e) = ev.drop_route_echoes_of(req.port()) {
+            debug!(error = %e, "no event filter: our own route echoes are read and dropped");
+        }
         let (events, _) = broadcast::channel(EVENT_QUEUE);
         let params_protocol = cfg.protocol;
         let mut actor = Actor {
@@ -112,8 +116,10 @@ impl FibSync {
                 overrun: false,
             },
             ifaces: Interfaces::default(),
-            desired: BTreeMap::new(),
-            installed: BTreeMap::new(),
+            table: Table::default(),
+            kinds: Interner::default(),
+            held: Interner::default(),
+            dumped: HashMap::new(),
             pending: HashMap::new(),
             logged: HashSet::new(),
             stats: FibStats::default(),
@@ -125,15 +131,10 @@ impl FibSync {
         actor.ev.own_port = actor.req.port();
         actor.learn_interfaces().await?;
         let dumped = actor.dump_ours().await?;
-        let count = dumped.len();
-        actor.installed = dumped
-            .into_iter()
-            .map(|(prefix, route)| (prefix, Held::Dumped(Box::new(route))))
-            .collect();
         // Two routes of ours for one prefix (another metric): only a fresh dump shows both.
-        actor.installed_exact = actor.installed.len() == count;
+        actor.installed_exact = actor.hold_dumped(dumped).is_empty();
         info!(
-            installed = actor.installed.len(),
+            installed = actor.dumped.len(),
             table = actor.params.table,
             protocol = actor.params.protocol,
             "fib-sync started"
@@ -157,7 +158,20 @@ impl FibSync {
 
     /// Applies a batch of deltas (coalesced per prefix, pipelined to the kernel).
     pub async fn apply(&self, batch: Vec<RouteDelta>) -> Result<ApplyReport, FibError> {
-        self.call(|tx| Command::Apply(batch, tx)).await?
+        self.submit(batch).await?.await
+    }
+
+    /// Hands a batch to the actor without waiting for the kernel: the returned [`Pending`]
+    /// resolves to its report. Batches are applied in the order they were submitted, so a
+    /// caller can prepare the next batch while the kernel takes this one. Waits only while the
+    /// actor's command queue is full.
+    pub async fn submit(&self, batch: Vec<RouteDelta>) -> Result<Pending, FibError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Command::Apply(batch, tx))
+            .await
+            .map_err(|_| FibError::Stopped)?;
+        Ok(Pending(rx))
     }
 
     /// Makes `desired` the whole desired set: routes already right stay untouched, stale routes
@@ -190,58 +204,30 @@ impl FibSync {
     }
 }
 
-/// One kernel write. An install carries only what the ack handler needs (the message is
-/// encoded from the desired table when it is sent), so a million pending writes stay small.
+/// The report of a batch handed over with [`FibSync::submit`], once the kernel has taken it.
+#[derive(Debug)]
+pub struct Pending(oneshot::Receiver<Result<ApplyReport, FibError>>);
+
+impl std::future::Future for Pending {
+    type Output = Result<ApplyReport, FibError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(FibError::Stopped)))
+    }
+}
+
+/// One kernel write, with what the ack handler needs: the message is encoded from the
+/// interned kernel route when it is sent, so a million pending writes stay small.
 enum Op {
-    Install(IpNet, Held),
+    /// Install the interned kernel route (one reference held by the op).
+    Install(IpNet, Id),
+    /// Delete our route of this metric.
     Delete(IpNet, u32),
-}
-
-/// What we know the kernel holds for one prefix of ours.
-#[derive(Debug, Clone)]
-enum Held {
-    /// Written by us: a fingerprint of exactly what we sent (16 bytes instead of the route).
-    Written { metric: u32, fingerprint: u64 },
-    /// Found in a dump and not yet compared with a desired route: kept whole, because a
-    /// desired next hop without a device matches any device the kernel chose.
-    Dumped(Box<KernelRoute>),
-}
-
-impl Held {
-    fn written(route: &KernelRoute) -> Held {
-        Held::Written {
-            metric: route.metric,
-            fingerprint: fingerprint(route),
-        }
-    }
-
-    fn metric(&self) -> u32 {
-        match self {
-            Held::Written { metric, .. } => *metric,
-            Held::Dumped(route) => route.metric,
-        }
-    }
-
-    /// `true` when the kernel's route already is `want`.
-    fn satisfies(&self, want: &KernelRoute) -> bool {
-        match self {
-            Held::Written {
-                metric,
-                fingerprint: fp,
-            } => *metric == want.metric && *fp == fingerprint(want),
-            Held::Dumped(have) => want.satisfied_by(have),
-        }
-    }
-}
-
-/// A stable 64-bit digest of a route (SipHash with fixed keys); a collision would only make us
-/// skip a rewrite, with odds of about 2^-64 per comparison.
-fn fingerprint(route: &KernelRoute) -> u64 {
-    use std::hash::{Hash, Hasher};
-    #[allow(deprecated)]
-    let mut hasher = std::hash::SipHasher::new();
-    route.hash(&mut hasher);
-    hasher.finish()
 }
 
 struct Actor {
@@ -250,10 +236,16 @@ struct Actor {
     req: RtSocket,
     ev: EventQueue,
     ifaces: Interfaces,
-    /// Ordered maps: batches are worked through in prefix order, so successive look-ups touch
-    /// neighbouring B-tree leaves instead of a random slot of a 100+ MB hash table each.
-    desired: BTreeMap<IpNet, Route>,
-    installed: BTreeMap<IpNet, Held>,
+    /// Per prefix: the desired route (an id in `kinds`) and what the kernel holds (an id in
+    /// `held`, or [`DUMPED`]: see `dumped`).
+    table: Table,
+    /// The distinct desired routes (kind and next hops, devices by name).
+    kinds: Interner<RouteKind>,
+    /// The distinct routes we wrote, devices resolved (metric: `params.metric_for(prefix)`).
+    held: Interner<KernelKind>,
+    /// Routes found in a dump and not yet compared with a desired route: kept whole, because a
+    /// desired next hop without a device matches any device the kernel chose.
+    dumped: HashMap<IpNet, KernelRoute>,
     pending: HashMap<IpNet, FibError>,
     /// Dependency problems already logged (logged once until they clear).
     logged: HashSet<String>,
@@ -261,8 +253,8 @@ struct Actor {
     events: broadcast::Sender<FibEvent>,
     retry_pending: bool,
     needs_resync: bool,
-    /// `installed` mirrors every route of ours in the kernel (it came from a dump and has been
-    /// kept up to date by our acks and by events): a reconcile can skip dumping again.
+    /// `table` mirrors every route of ours in the kernel (it came from a dump and has been kept
+    /// up to date by our acks and by events): a reconcile can skip dumping again.
     installed_exact: bool,
 }
 
@@ -311,13 +303,19 @@ impl Actor {
                 let _ = reply.send(result);
             }
             Command::Reconcile(desired, reply) => {
-                self.desired = desired.into_iter().map(|r| (r.prefix.trunc(), r)).collect();
+                self.clear_wants();
+                for route in desired {
+                    self.want(route.prefix.trunc(), Some(&route.kind));
+                }
+                self.table.tidy_all();
                 let _ = reply.send(self.reconcile().await);
             }
             Command::Stats(reply) => {
                 let mut stats = self.stats;
-                stats.desired = self.desired.len();
-                stats.installed = self.installed.len();
+                for (_, slot) in self.table.iter() {
+                    stats.desired += usize::from(slot.want != NONE);
+                    stats.installed += usize::from(slot.have != NONE);
+                }
                 stats.pending = self.pending.len();
                 let _ = reply.send(stats);
             }
@@ -373,8 +371,60 @@ impl Actor {
         Ok(out)
     }
 
-    fn resolve(&self, route: &Route) -> Result<KernelRoute, FibError> {
-        resolve(&self.ifaces, &self.params, route)
+    /// Sets what we want for `prefix` (`None`: nothing). The slot may be left empty: callers
+    /// tidy.
+    fn want(&mut self, prefix: IpNet, kind: Option<&RouteKind>) {
+        let new = kind.map_or(NONE, |k| self.kinds.intern(k));
+        let slot = self.table.slot(prefix);
+        let old = std::mem::replace(&mut slot.want, new);
+        self.kinds.release(old);
+    }
+
+    /// Forgets every desired route.
+    fn clear_wants(&mut self) {
+        let kinds = &mut self.kinds;
+        self.table.for_each_mut(|_, slot| {
+            kinds.release(std::mem::replace(&mut slot.want, NONE));
+        });
+    }
+
+    /// Sets what the kernel holds for `prefix`, releasing what we noted before.
+    fn set_have(&mut self, prefix: IpNet, have: Id) {
+        let slot = self.table.slot(prefix);
+        let old = std::mem::replace(&mut slot.have, have);
+        if old == DUMPED {
+            self.dumped.remove(&prefix);
+        } else {
+            self.held.release(old);
+        }
+        if have == NONE {
+            self.table.tidy(&prefix);
+        }
+    }
+
+    /// The metric of the route we know the kernel holds for `prefix`.
+    fn have_metric(&self, prefix: &IpNet, have: Id) -> Option<u32> {
+        match have {
+            NONE => None,
+            DUMPED => self.dumped.get(prefix).map(|r| r.metric),
+            _ => Some(self.params.metric_for(prefix)),
+        }
+    }
+
+    /// Notes dumped routes as held. Returns the extra ones: a second route of ours for a
+    /// prefix already noted (another metric).
+    fn hold_dumped(&mut self, routes: Vec<(IpNet, KernelRoute)>) -> Vec<(IpNet, KernelRoute)> {
+        let mut extra = Vec::new();
+        for (prefix, route) in routes {
+            let slot = self.table.slot(prefix);
+            if slot.have == NONE {
+                slot.have = DUMPED;
+                self.dumped.insert(prefix, route);
+            } else {
+                extra.push((prefix, route));
+            }
+        }
+        extra
     }
 
     async fn apply(&mut self, batch: Vec<RouteDelta>) -> Result<ApplyReport, FibError> {
@@ -384,14 +434,9 @@ impl Actor {
         let mut prefixes = Vec::with_capacity(batch.len());
         for delta in batch {
             let prefix = delta.prefix();
-            match delta {
-                RouteDelta::Install(mut route) => {
-                    route.prefix = prefix;
-                    self.desired.insert(prefix, route);
-                }
-                RouteDelta::Remove(_) => {
-                    self.desired.remove(&prefix);
-                }
+            match &delta {
+                RouteDelta::Install(route) => self.want(prefix, Some(&route.kind)),
+                RouteDelta::Remove(_) => self.want(prefix, None),
             }
             prefixes.push(prefix);
         }
@@ -404,34 +449,59 @@ impl Actor {
         Ok(report)
     }
 
-    /// Diff what the kernel holds with `desired` and fix the difference; what is already right
-    /// is not touched. The kernel's state is dumped unless `installed` is known to mirror it.
+    /// Diff what the kernel holds with what we want and fix the difference; what is already
+    /// right is not touched. The kernel's state is dumped unless the table is known to mirror it.
     async fn reconcile(&mut self) -> Result<ApplyReport, FibError> {
         let mut report = ApplyReport::default();
-        let kernel: Vec<(IpNet, Held)> = if self.installed_exact {
-            std::mem::take(&mut self.installed).into_iter().collect()
-        } else {
-            self.installed.clear();
-            self.dump_ours()
-                .await?
-                .into_iter()
-                .map(|(prefix, route)| (prefix, Held::Dumped(Box::new(route))))
-                .collect()
-        };
         let mut ops = Vec::new();
-        for (prefix, held) in kernel {
-            let wanted_metric = self.params.metric_for(&prefix);
-            if self.desired.contains_key(&prefix)
-                && held.metric() == wanted_metric
-                && !self.installed.contains_key(&prefix)
-            {
-                // Kept; replaced below if it differs from the desired route.
-                self.installed.insert(prefix, held);
-            } else {
-                ops.push(Op::Delete(prefix, held.metric()));
+        if self.installed_exact {
+            let mut stale = Vec::new();
+            for (prefix, slot) in self.table.iter() {
+                if slot.want == NONE && slot.have != NONE {
+                    stale.push((prefix, slot.have));
+                }
+            }
+            for (prefix, have) in stale {
+                if let Some(metric) = self.have_metric(&prefix, have) {
+                    ops.push(Op::Delete(prefix, metric));
+                }
+            }
+        } else {
+            // Forget our notes: the dump says what the kernel holds.
+            let (held, dumped) = (&mut self.held, &mut self.dumped);
+            self.table.for_each_mut(|_, slot| {
+                held.release(std::mem::replace(&mut slot.have, NONE));
+            });
+            dumped.clear();
+            self.table.tidy_all();
+            let mut keep = Vec::new();
+            for (prefix, route) in self.dump_ours().await? {
+                let wanted = self
+                    .table
+                    .get(&prefix)
+                    .is_some_and(|s| s.want != NONE && s.have == NONE);
+                if wanted && route.metric == self.params.metric_for(&prefix) {
+                    // Kept; replaced below if it differs from the desired route.
+                    keep.push((prefix, route));
+                } else {
+                    ops.push(Op::Delete(prefix, route.metric));
+                }
+                if let Some(s) = self.table.get_mut(&prefix) {
+                    if wanted {
+                        s.have = DUMPED;
+                    }
+                }
+            }
+            for (prefix, route) in keep {
+                self.dumped.insert(prefix, route);
             }
         }
-        let prefixes: Vec<IpNet> = self.desired.keys().copied().collect();
+        let prefixes: Vec<IpNet> = self
+            .table
+            .iter()
+            .filter(|(_, s)| s.want != NONE)
+            .map(|(p, _)| p)
+            .collect();
         let result = self.sync_prefixes(ops, prefixes, &mut report).await;
         // A refused delete leaves a route of ours we no longer track.
         self.installed_exact = result.is_ok() && report.failed.is_empty();
@@ -439,7 +509,7 @@ impl Actor {
         Ok(report)
     }
 
-    /// Brings each of `prefixes` in line with `desired`, after running `ops`.
+    /// Brings each of `prefixes` in line with what we want, after running `ops`.
     ///
     /// Prefixes are planned and sent in chunks: the table entries a chunk touches are still in
     /// cache when its messages are encoded and its acks recorded, and the plan stays small.
@@ -453,12 +523,22 @@ impl Actor {
         if !ops.is_empty() {
             self.execute_ops(ops, report).await?;
         }
-        for chunk in prefixes.chunks(PLAN_CHUNK) {
-            let ops = self.plan(chunk, report);
-            if !ops.is_empty() {
-                self.execute_ops(ops, report).await?;
+        // Resolved desired routes of this call (devices do not change between chunks).
+        let mut resolved: HashMap<Id, Id> = HashMap::new();
+        let result = async {
+            for chunk in prefixes.chunks(PLAN_CHUNK) {
+                let ops = self.plan(chunk, &mut resolved, report);
+                if !ops.is_empty() {
+                    self.execute_ops(ops, report).await?;
+                }
             }
+            Ok(())
         }
+        .await;
+        for (_, id) in resolved {
+            self.held.release(id);
+        }
+        result?;
         if self.pending.is_empty() {
             self.logged.clear();
         }
@@ -474,33 +554,86 @@ impl Actor {
         Ok(())
     }
 
+    /// The kernel route (an id in `held`, one reference kept by `cache`) for desired kind `want`.
+    fn resolve_cached(
+        &mut self,
+        prefix: IpNet,
+        want: Id,
+        cache: &mut HashMap<Id, Id>,
+    ) -> Result<Id, FibError> {
+        if let Some(&id) = cache.get(&want) {
+            return Ok(id);
+        }
+        let kind = self.kinds.get(want).ok_or(FibError::Invalid { prefix })?;
+        let kernel = resolve_kind(&self.ifaces, kind, prefix)?;
+        let id = self.held.intern(&kernel);
+        cache.insert(want, id);
+        Ok(id)
+    }
+
+    /// `true` when what the kernel holds (`have`) already is the kernel route `id`.
+    fn satisfied(&self, prefix: IpNet, have: Id, id: Id) -> bool {
+        match have {
+            NONE => false,
+            DUMPED => {
+                let (Some(kernel), Some(kind)) = (self.dumped.get(&prefix), self.held.get(id))
+                else {
+                    return false;
+                };
+                KernelRoute {
+                    prefix,
+                    kind: kind.clone(),
+                    metric: self.params.metric_for(&prefix),
+                }
+                .satisfied_by(kernel)
+            }
+            have => have == id,
+        }
+    }
+
     /// Decides what each prefix needs: nothing, an install, a delete, or to wait.
-    fn plan(&mut self, prefixes: &[IpNet], report: &mut ApplyReport) -> Vec<Op> {
+    fn plan(
+        &mut self,
+        prefixes: &[IpNet],
+        cache: &mut HashMap<Id, Id>,
+        report: &mut ApplyReport,
+    ) -> Vec<Op> {
         let mut ops = Vec::with_capacity(prefixes.len());
         for &prefix in prefixes {
-            match self.desired.get(&prefix).map(|r| self.resolve(r)) {
-                Some(Ok(kr)) => {
-                    self.pending.remove(&prefix);
-                    if let Some(held) = self.installed.get_mut(&prefix) {
-                        if held.satisfies(&kr) {
-                            *held = Held::written(&kr);
-                            report.unchanged += 1;
-                            continue;
-                        }
-                    }
-                    ops.push(Op::Install(prefix, Held::written(&kr)));
+            let Some(slot) = self.table.get(&prefix) else {
+                self.pending.remove(&prefix);
+                continue;
+            };
+            if slot.want == NONE {
+                self.pending.remove(&prefix);
+                if let Some(metric) = self.have_metric(&prefix, slot.have) {
+                    ops.push(Op::Delete(prefix, metric));
                 }
-                Some(Err(e)) => {
-                    if let Some(have) = self.installed.get(&prefix) {
-                        ops.push(Op::Delete(prefix, have.metric()));
+                self.table.tidy(&prefix);
+                continue;
+            }
+            match self.resolve_cached(prefix, slot.want, cache) {
+                Ok(id) => {
+                    if !self.pending.is_empty() {
+                        self.pending.remove(&prefix);
+                    }
+                    if self.satisfied(prefix, slot.have, id) {
+                        if slot.have == DUMPED {
+                            // From now on we know exactly what it is.
+                            self.held.hold(id);
+                            self.set_have(prefix, id);
+                        }
+                        report.unchanged += 1;
+                        continue;
+                    }
+                    self.held.hold(id);
+                    ops.push(Op::Install(prefix, id));
+                }
+                Err(e) => {
+                    if let Some(metric) = self.have_metric(&prefix, slot.have) {
+                        ops.push(Op::Delete(prefix, metric));
                     }
                     self.defer(prefix, e, report);
-                }
-                None => {
-                    self.pending.remove(&prefix);
-                    if let Some(have) = self.installed.get(&prefix) {
-                        ops.push(Op::Delete(prefix, have.metric()));
-                    }
                 }
             }
         }
@@ -514,68 +647,55 @@ impl Actor {
         report: &mut ApplyReport,
     ) -> Result<(), FibError> {
         let params = self.params;
-        let (ifaces, desired) = (&self.ifaces, &self.desired);
-        // Installs whose route could not be rebuilt at send time (nothing changes between
-        // planning and sending, so this stays empty; if not, the write became a delete).
-        let mut unsent = Vec::new();
-        let nacks = self
+        let held = &self.held;
+        let sent = self
             .req
             .execute(
                 ops.len(),
                 |i, seq, buf| match &ops[i] {
-                    Op::Install(prefix, _) => {
-                        match desired.get(prefix).map(|r| resolve(ifaces, &params, r)) {
-                            Some(Ok(kr)) => message::encode(
-                                RouteNetlinkMessage::NewRoute(message::route_message(&kr, &params)),
-                                message::INSTALL_FLAGS,
-                                seq,
-                                buf,
-                            ),
-                            _ => {
-                                unsent.push(i);
-                                message::encode(
-                                    RouteNetlinkMessage::DelRoute(message::delete_message(
-                                        prefix,
-                                        params.metric_for(prefix),
-                                        &params,
-                                    )),
-                                    message::DELETE_FLAGS,
-                                    seq,
-                                    buf,
-                                )
-                            }
-                        }
+                    Op::Install(prefix, id) => match held.get(*id) {
+                        Some(kind) => message::encode_route(prefix, kind, &params, seq, buf),
+                        // Unreachable (the op holds a reference); a delete keeps it harmless.
+                        None => message::encode_delete(
+                            prefix,
+                            params.metric_for(prefix),
+                            &params,
+                            seq,
+                            buf,
+                        ),
+                    },
+                    Op::Delete(prefix, metric) => {
+                        message::encode_delete(prefix, *metric, &params, seq, buf)
                     }
-                    Op::Delete(prefix, metric) => message::encode(
-                        RouteNetlinkMessage::DelRoute(message::delete_message(
-                            prefix, *metric, &params,
-                        )),
-                        message::DELETE_FLAGS,
-                        seq,
-                        buf,
-                    ),
                 },
                 || self.ev.pump(),
             )
-            .await?;
+            .await;
+        let nacks = match sent {
+            Ok(nacks) => nacks,
+            Err(e) => {
+                for op in ops {
+                    if let Op::Install(_, id) = op {
+                        self.held.release(id);
+                    }
+                }
+                return Err(e);
+            }
+        };
         let nacks: HashMap<usize, i32> = nacks.into_iter().collect();
-        let unsent: HashSet<usize> = unsent.into_iter().collect();
         // Routes whose replacement was refused but whose old version is still in the kernel.
         let mut leftovers = Vec::new();
         for (i, op) in ops.into_iter().enumerate() {
             match (op, nacks.get(&i).copied()) {
-                (Op::Install(prefix, _), _) if unsent.contains(&i) => {
-                    warn!(%prefix, "route changed while being sent; removed");
-                    self.installed.remove(&prefix);
-                    report.failed.push((prefix, FibError::Invalid { prefix }));
-                }
-                (Op::Install(prefix, held), None) => {
+                (Op::Install(prefix, id), None) => {
                     report.installed += 1;
-                    self.installed.insert(prefix, held);
+                    self.set_have(prefix, id);
                 }
-                (Op::Install(prefix, _), Some(errno)) => {
-                    if let Some(old) = self.installed.get(&prefix) {
-                        leftovers.push(Op::Delete(prefix, old.metric()));
+                (Op::Install(prefix, id), Some(errno)) => {
+                    self.held.release(id);
+                    let have = self.table.get(&prefix).map_or(NONE, |s| s.have);
+                    if let Some(metric) = self.have_metric(&prefix, have) {
+                        leftovers.push(Op::Delete(prefix, metric));
                     }
                     let err = FibError::from_errno(prefix, errno);
                     if err.is_dependency() {
@@ -591,12 +711,9 @@ impl Actor {
                     if nack.is_none() {
                         report.removed += 1;
                     }
-                    if self
-                        .installed
-                        .get(&prefix)
-                        .is_some_and(|h| h.metric() == metric)
-                    {
-                        self.installed.remove(&prefix);
+                    let have = self.table.get(&prefix).map_or(NONE, |s| s.have);
+                    if self.have_metric(&prefix, have) == Some(metric) {
+                        self.set_have(prefix, NONE);
                     }
                 }
                 (Op::Delete(prefix, _), Some(errno)) => {
@@ -629,7 +746,7 @@ impl Actor {
         }
         self.stats.deferred_total += 1;
         report.deferred.push((prefix, err.clone()));
-        self.installed.remove(&prefix);
+        self.set_have(prefix, NONE);
         self.pending.insert(prefix, err);
     }
 
@@ -735,11 +852,11 @@ impl Actor {
         let Some(gone) = message::parse_route(route, &self.params) else {
             return;
         };
-        let still_ours = self
-            .installed
-            .get(&gone.prefix)
-            .is_some_and(|have| have.metric() == gone.metric);
-        if still_ours && self.desired.contains_key(&gone.prefix) {
+        let Some(slot) = self.table.get(&gone.prefix) else {
+            return;
+        };
+        let still_ours = self.have_metric(&gone.prefix, slot.have) == Some(gone.metric);
+        if still_ours && slot.want != NONE {
             info!(prefix = %gone.prefix, "our route was removed from the kernel; re-checking");
             self.needs_resync = true;
         }
@@ -783,26 +900,25 @@ impl Actor {
     async fn shutdown(&mut self) -> Result<usize, FibError> {
         if self.cfg.persist {
             info!(
-                routes = self.installed.len(),
+                routes = self.table.iter().filter(|(_, s)| s.have != NONE).count(),
                 "fib-sync stopped; routes persist"
             );
             return Ok(0);
         }
-        self.desired.clear();
+        self.clear_wants();
         let report = self.reconcile().await?;
         info!(removed = report.removed, "fib-sync stopped; routes removed");
         Ok(report.removed)
     }
 }
 
-/// Resolves a route's device names to interface indexes: the route as the kernel will hold it.
-fn resolve(
+/// Resolves a route's device names to interface indexes: what the kernel will hold.
+fn resolve_kind(
     ifaces: &Interfaces,
-    params: &TableParams,
-    route: &Route,
-) -> Result<KernelRoute, FibError> {
-    let prefix = route.prefix.trunc();
-    let kind = match &route.kind {
+    kind: &RouteKind,
+    prefix: IpNet,
+) -> Result<KernelKind, FibError> {
+    Ok(match kind {
         RouteKind::Blackhole => KernelKind::Blackhole,
         RouteKind::Via { nexthops } => {
             let mut hops = Vec::with_capacity(nexthops.len());
@@ -832,11 +948,6 @@ fn resolve(
             hops.dedup();
             KernelKind::Unicast(hops)
         }
-    };
-    Ok(KernelRoute {
-        prefix,
-        kind,
-        metric: params.metric_for(&prefix),
     })
 }
 
