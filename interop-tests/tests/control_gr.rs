@@ -10,6 +10,11 @@
 //! readiness fails; BIRD still has our old routes (stale) and not the new block: our export is
 //! deferred, while BIRD's routes reach us. When the timer runs out: the rows are `up`, no `0024`,
 //! BIRD gets the new block and, with our End-of-RIB, drops the one we no longer announce.
+//!
+//! A second test has both peers up, one of them a graceful-restart-aware loadgen peer that holds
+//! its End-of-RIB: Calico's young-node readiness answers "graceful restart in progress" (all
+//! peers Established, `0024` present), neither peer gets our routes; its End-of-RIB ends the
+//! recovery at once and readiness turns ready.
 
 mod control_calico;
 mod routes_common;
@@ -47,6 +52,10 @@ struct Restarted {
 
 impl Restarted {
     fn start(ns: &Netns, neighbors: &[&str], blocks: &str) -> Restarted {
+        Self::start_waiting(ns, neighbors, blocks, WAIT_S)
+    }
+
+    fn start_waiting(ns: &Netns, neighbors: &[&str], blocks: &str, wait_s: u64) -> Restarted {
         let config = rc::ours(
             "10.99.0.1",
             AS,
@@ -63,7 +72,7 @@ impl Restarted {
         );
         let conf = dir.write("bgpd.toml", &toml).expect("config");
         let bin = interop_tests::bgpd::binary().expect("bgpd binary");
-        let wait = WAIT_S.to_string();
+        let wait = wait_s.to_string();
         let proc = Proc::spawn_in(
             ns,
             "bgpd-r",
@@ -278,4 +287,161 @@ fn restarting_with_dash_r_defers_our_export_until_recovery_and_calico_waits() {
     );
     // The session to BIRD was never reset by the end of the recovery.
     assert_eq!(ours.events("established").len(), 1);
+}
+
+/// Environment of [`held_peer`] when the main test runs it inside node 3's namespace: the
+/// directory where it reports and waits for orders.
+const HELD_PEER_DIR: &str = "CONTROL_GR_HELD_PEER_DIR";
+
+/// Not a test of its own: the main test runs this test binary again inside node 3's namespace
+/// (`ip netns exec`) with [`HELD_PEER_DIR`] set, so that the loadgen session below starts
+/// there. It is a graceful-restart-aware peer (no Restart State bit) that holds its End-of-RIB:
+/// up, it writes `up`; it writes `held` (how many of our prefixes it has) every 100 ms; it sends
+/// End-of-RIB once the file `send-eor` exists.
+#[test]
+fn held_peer() {
+    let Ok(dir) = std::env::var(HELD_PEER_DIR) else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let spec = interop_tests::loadgen::PeerSpec {
+            local: "10.99.0.3".parse().expect("addr"),
+            remote: "10.99.0.1".parse().expect("addr"),
+            local_as: AS,
+            remote_as: AS,
+            hold_time: 9,
+        };
+        let session = interop_tests::loadgen::Session::connect(
+            spec,
+            Default::default(),
+            Duration::from_secs(30),
+        )
+        .await
+        .expect("session with our daemon");
+        std::fs::write(dir.join("up"), "").expect("report");
+        let mut sent = false;
+        loop {
+            let held = session.stats().held();
+            std::fs::write(dir.join("held"), held.to_string()).expect("report");
+            if !sent && dir.join("send-eor").exists() {
+                let eor = bgp_proto::builder::end_of_rib(bgp_proto::Family::Ipv4Unicast);
+                session.send(&eor).await.expect("End-of-RIB");
+                sent = true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+}
+
+/// Both peers up, one of them (a loadgen peer, graceful-restart aware) not done sending its
+/// table: Calico's young-node readiness says "graceful restart in progress" until its
+/// End-of-RIB ends our recovery, long before the wait timer; our routes reach it only then.
+#[test]
+fn calico_sees_graceful_restart_in_progress_until_the_last_end_of_rib() {
+    if !require_root("calico_sees_graceful_restart_in_progress_until_the_last_end_of_rib") {
+        return;
+    }
+    let wait_s = 60;
+    let fabric = Fabric::new(&format!("cgh-{}", std::process::id()), 3).expect("fabric");
+    let bird = Bird::start(&fabric.node(2).ns, &bird_conf()).expect("bird starts");
+    let ours = Restarted::start_waiting(
+        &fabric.node(1).ns,
+        &["10.99.0.2", "10.99.0.3"],
+        "\"10.64.1.0/26\"",
+        wait_s,
+    );
+    let started = std::time::Instant::now();
+    let peer_dir = TempDir::new("held-peer").expect("temp dir");
+    let exe = std::env::current_exe().expect("test binary");
+    let env = format!("{HELD_PEER_DIR}={}", peer_dir.path().display());
+    let _peer = Proc::spawn_in(
+        &fabric.node(3).ns,
+        "held-peer",
+        &[
+            "env",
+            &env,
+            exe.to_str().expect("utf-8"),
+            "--exact",
+            "held_peer",
+            "--nocapture",
+        ],
+        peer_dir.path(),
+    )
+    .expect("held peer starts");
+    let sock = ours.sock();
+    let held = || {
+        std::fs::read_to_string(peer_dir.path().join("held"))
+            .ok()
+            .and_then(|t| t.trim().parse::<usize>().ok())
+    };
+    wait_until(
+        "both sessions up, BIRD's End-of-RIB in",
+        Duration::from_secs(20),
+        || {
+            let peers = calico::get_peers(&sock, '.').unwrap_or_default();
+            Ok(peers.len() == 2
+                && peers.iter().all(|p| p.bgp_state == "Established")
+                && raw(&sock, "show protocols all Mesh_10_99_0_2")
+                    .lines()
+                    .any(|l| l == "   GR recovery:    waiting"))
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{}", raw(&sock, "show protocols")));
+    let detail = raw(&sock, "show protocols all Mesh_10_99_0_3");
+    eprintln!(
+        "--- a peer without End-of-RIB yet:\n{}{}{detail}",
+        raw(&sock, "show status"),
+        raw(&sock, "show protocols")
+    );
+    assert!(
+        detail
+            .lines()
+            .any(|l| l == "   GR recovery:    pending waiting"),
+        "{detail}"
+    );
+    assert_eq!(
+        calico::readiness(&sock, '.', true),
+        Err("graceful restart in progress".into())
+    );
+    assert_eq!(
+        calico::readiness(&sock, '.', false),
+        Ok(()),
+        "an old node is ready"
+    );
+    // Our export waits, to both peers.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(held(), Some(0), "the held peer got nothing from us yet");
+    assert!(!rc::bird_has(&bird, "10.64.1.0/26"), "neither did BIRD");
+
+    // Its End-of-RIB ends our recovery at once.
+    std::fs::write(peer_dir.path().join("send-eor"), "").expect("order");
+    wait_until(
+        "the End-of-RIB to end our recovery",
+        Duration::from_secs(10),
+        || Ok(calico::gr_in_progress(&sock) == Ok(false)),
+    )
+    .expect("recovery over");
+    assert!(
+        started.elapsed() < Duration::from_secs(wait_s - 20),
+        "ended by End-of-RIB, not by the timer"
+    );
+    let done = ours.events("graceful_restart_done");
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!(done[0]["fields"]["still_waiting_for"].as_u64(), Some(0));
+    assert_eq!(calico::readiness(&sock, '.', true), Ok(()));
+    let peers = calico::get_peers(&sock, '.').expect("peers");
+    assert!(peers.iter().all(|p| p.state == "up"), "{peers:?}");
+    rc::converge(
+        "BIRD gets our block",
+        || rc::bird_has(&bird, "10.64.1.0/26"),
+        || bird.birdc("show route").unwrap_or_default(),
+    );
+    wait_until(
+        "the held peer gets our block",
+        Duration::from_secs(10),
+        || Ok(held() == Some(1)),
+    )
+    .expect("our block at the held peer");
 }
