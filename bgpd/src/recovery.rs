@@ -13,7 +13,7 @@
 //!   runs out (BIRD's `graceful restart wait`, 240 s by default). A peer releases it with its
 //!   End-of-RIB for every negotiated family, at once when its session comes up without graceful
 //!   restart or with the peer restarting too (each would wait for the other), and when its
-//!   session goes down again or it is removed by a reload.
+//!   session goes down again, the operator disables or restarts it, or a reload removes it.
 //!
 //! Peers added by a reload during the recovery do not take part (as in BIRD, where only the
 //! protocols of the start configuration do).
@@ -34,6 +34,8 @@ use tracing::info;
 
 /// BIRD's default `graceful restart wait`.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(240);
+/// How often the RIB actor looks at the recovery while it lasts (operator actions).
+pub const POLL: Duration = Duration::from_secs(1);
 
 /// One protocol's part in the recovery (BIRD's `gr_lock` and `gr_wait`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -51,6 +53,8 @@ pub struct Recovery {
     wait: Duration,
     /// By neighbor name.
     peers: Mutex<HashMap<String, PeerRecovery>>,
+    /// Peers the operator disabled or restarted, for the tracker to let go at its next poll.
+    stopped: Mutex<Vec<String>>,
     done: watch::Sender<bool>,
 }
 
@@ -61,6 +65,7 @@ impl Recovery {
             started: Instant::now(),
             wait,
             peers: Mutex::new(HashMap::new()),
+            stopped: Mutex::new(Vec::new()),
             done: watch::channel(false).0,
         })
     }
@@ -100,6 +105,21 @@ impl Recovery {
     pub fn wait_timer(&self) -> (u64, u64) {
         let left = self.wait.saturating_sub(self.started.elapsed());
         (left.as_secs(), self.wait.as_secs())
+    }
+
+    /// The operator disabled or restarted `name` (`disable`, `restart` on the control socket):
+    /// it leaves the recovery within [`POLL`].
+    pub fn operator_stopped(&self, name: &str) {
+        if self.active() {
+            self.stopped
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(name.to_owned());
+        }
+    }
+
+    fn take_stopped(&self) -> Vec<String> {
+        std::mem::take(&mut *self.stopped.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     fn set(&self, name: &str, p: PeerRecovery) {
@@ -236,8 +256,14 @@ impl Tracker {
     }
 
     /// When the wait timer runs out.
-    pub fn deadline(&self) -> Instant {
+    pub fn timer_end(&self) -> Instant {
         self.shared.started + self.shared.wait
+    }
+
+    /// When [`Tracker::poll`] should run next at the latest: the end of the wait timer, and at
+    /// least every [`POLL`] (operator actions reach the tracker only through its polls).
+    pub fn deadline(&self) -> Instant {
+        self.timer_end().min(Instant::now() + POLL)
     }
 
     /// Ends the recovery when no peer holds it any more or the wait timer ran out; returns the
@@ -247,8 +273,19 @@ impl Tracker {
         if !self.shared.active() {
             return None;
         }
+        for name in self.shared.take_stopped() {
+            let ids: Vec<PeerId> = self
+                .members
+                .iter()
+                .filter(|(_, m)| m.name == name)
+                .map(|(id, _)| *id)
+                .collect();
+            for id in ids {
+                self.leave(id);
+            }
+        }
         let holding = self.members.values().filter(|m| m.part.pending).count();
-        if holding > 0 && now < self.deadline() {
+        if holding > 0 && now < self.timer_end() {
             return None;
         }
         info!(
@@ -329,7 +366,7 @@ mod tests {
         assert_eq!(total, 5);
         assert!(left == 5 || left == 4, "{left}");
         assert!(t.poll(Instant::now()).is_none());
-        let done = t.poll(t.deadline()).expect("timer");
+        let done = t.poll(t.timer_end()).expect("timer");
         assert_eq!(done.len(), 1);
         assert_eq!(r.locks(), 0);
     }
@@ -346,6 +383,18 @@ mod tests {
         let done = t.poll(Instant::now()).expect("no lock left");
         assert!(done.is_empty());
         assert!(!r.active());
+    }
+
+    #[test]
+    fn a_peer_the_operator_stops_leaves_the_recovery() {
+        let (r, mut t) = tracker(DEFAULT_WAIT);
+        assert!(t.session_up(PeerId(1), true, false, V4));
+        t.end_of_rib(PeerId(1));
+        // Peer 2 never came; the operator disables it.
+        r.operator_stopped("Mesh_10_99_0_3");
+        let done = t.poll(Instant::now()).expect("nobody holds it any more");
+        assert_eq!(done, vec![(PeerId(1), V4.to_vec())]);
+        assert!(t.deadline() <= Instant::now() + POLL);
     }
 
     #[test]

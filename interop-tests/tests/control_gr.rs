@@ -445,3 +445,48 @@ fn calico_sees_graceful_restart_in_progress_until_the_last_end_of_rib() {
     )
     .expect("our block at the held peer");
 }
+
+/// As in BIRD, a peer the operator disables stops holding the recovery: disabling the peer that
+/// never comes ends it at once, long before the wait timer.
+#[test]
+fn disabling_the_peer_that_never_comes_ends_the_recovery() {
+    if !require_root("disabling_the_peer_that_never_comes_ends_the_recovery") {
+        return;
+    }
+    let wait_s = 60;
+    let fabric = Fabric::new(&format!("cgd-{}", std::process::id()), 3).expect("fabric");
+    let bird = Bird::start(&fabric.node(2).ns, &bird_conf()).expect("bird starts");
+    let ours = Restarted::start_waiting(
+        &fabric.node(1).ns,
+        &["10.99.0.2", "10.99.0.3"],
+        "\"10.64.1.0/26\"",
+        wait_s,
+    );
+    let started = std::time::Instant::now();
+    let sock = ours.sock();
+    wait_until("BIRD's session waiting", Duration::from_secs(20), || {
+        Ok(raw(&sock, "show protocols all Mesh_10_99_0_2")
+            .lines()
+            .any(|l| l == "   GR recovery:    waiting"))
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", raw(&sock, "show protocols")));
+    assert_eq!(calico::gr_in_progress(&sock), Ok(true));
+    let s = sock.to_str().expect("utf-8");
+    let (rc, out, _) = calico::run(&calico::bgpctl(), &["-s", s, "disable", "Mesh_10_99_0_3"]);
+    assert_eq!(
+        (rc, out.as_str()),
+        (0, "BIRD 1.6.8 ready.\nMesh_10_99_0_3: disabled\n")
+    );
+    wait_until("the recovery to end", Duration::from_secs(5), || {
+        Ok(calico::gr_in_progress(&sock) == Ok(false))
+    })
+    .expect("recovery over");
+    assert!(started.elapsed() < Duration::from_secs(wait_s - 20));
+    let done = ours.events("graceful_restart_done");
+    assert_eq!(done[0]["fields"]["still_waiting_for"].as_u64(), Some(0));
+    rc::converge(
+        "BIRD gets our block",
+        || rc::bird_has(&bird, "10.64.1.0/26"),
+        || bird.birdc("show route").unwrap_or_default(),
+    );
+}

@@ -48,7 +48,16 @@ pub fn run(view: &View, action: Action, target: &Target, f: &mut Framer) {
             Action::Restart => (AdminCommand::Restart, code::RESTARTED, "restarted"),
         };
         match send(p, cmd) {
-            Ok(()) => f.line(ok_code, &format!("{name}: {ok_text}")),
+            Ok(()) => {
+                if cmd != AdminCommand::Enable {
+                    // As in BIRD, a protocol the operator stops leaves our graceful-restart
+                    // recovery: it no longer holds it, and its next session is not deferred.
+                    if let Some(r) = view.state.recovering() {
+                        r.operator_stopped(name);
+                    }
+                }
+                f.line(ok_code, &format!("{name}: {ok_text}"))
+            }
             Err(why) => f.line(code::RELOAD_FAILED, &format!("{name}: {why}")),
         }
     }
