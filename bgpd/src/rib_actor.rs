@@ -193,23 +193,13 @@ pub struct RibActor {
     policy: CompiledPolicy,
     peers: HashMap<PeerId, PeerSlot>,
     fib: Option<mpsc::Sender<Vec<LocRibChange>>>,
-    /// When each Loc-RIB prefix last changed (`show route`'s age column) and its number of
-    /// selected routes.
-    since: HashMap<Prefix, Since>,
-    /// What `since` times count from.
+    /// What the RIB's clock counts seconds from (it stamps each prefix's last change, for
+    /// `show route`'s age column).
     epoch: SystemTime,
     /// Routes per family (for metrics).
     counts: Arc<RouteCounts>,
     /// Our own graceful-restart recovery (`-R`) while it lasts: deferred exports.
     recovery: Option<crate::recovery::Tracker>,
-}
-
-/// A Loc-RIB prefix's last change, in seconds from the actor's epoch (`show route` prints
-/// seconds), and its number of selected routes: 8 octets a prefix.
-#[derive(Debug, Clone, Copy)]
-struct Since {
-    secs: u32,
-    routes: u32,
 }
 
 /// Start the actor for `config`: add the peers, originate our routes, serve requests until
@@ -240,6 +230,8 @@ impl RibActor {
         counts: Arc<RouteCounts>,
     ) -> Self {
         let mut rib = Rib::new(policy_compile::local_info(config));
+        // Changes carry their routes only for the FIB; export looks them up itself.
+        rib.set_detailed_changes(fib.is_some());
         let mut slots = HashMap::new();
         for p in peers {
             let Some(n) = config.neighbors.get(p.index) else {
@@ -258,7 +250,6 @@ impl RibActor {
             policy,
             peers: slots,
             fib,
-            since: HashMap::new(),
             epoch: SystemTime::now(),
             counts,
             recovery: None,
@@ -276,11 +267,17 @@ impl RibActor {
         actor
     }
 
+    /// The FIB task to feed, if any (changes carry routes only when there is one).
+    fn set_fib(&mut self, fib: Option<mpsc::Sender<Vec<LocRibChange>>>) {
+        self.rib.set_detailed_changes(fib.is_some());
+        self.fib = fib;
+    }
+
     async fn run(mut self, mut requests: mpsc::Receiver<RibRequest>) {
         if let Some(fib) = &self.fib {
             let all = self.rib.loc_rib();
             if !all.is_empty() && fib.send(all).await.is_err() {
-                self.fib = None;
+                self.set_fib(None);
             }
         }
         loop {
@@ -314,6 +311,10 @@ impl RibActor {
     }
 
     async fn request(&mut self, r: RibRequest) {
+        let secs = SystemTime::now()
+            .duration_since(self.epoch)
+            .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
+        self.rib.set_clock(secs);
         match r {
             RibRequest::Peer { id, events } => {
                 let mut changes = Changes::default();
@@ -332,7 +333,8 @@ impl RibActor {
             RibRequest::Query(q) => self.query(q),
             RibRequest::SetFib(tx) => {
                 let all = self.rib.loc_rib();
-                self.fib = (all.is_empty() || tx.send(all).await.is_ok()).then_some(tx);
+                let fib = (all.is_empty() || tx.send(all).await.is_ok()).then_some(tx);
+                self.set_fib(fib);
             }
             RibRequest::Reconfigure(r) => self.reconfigure(*r).await,
         }
@@ -701,26 +703,21 @@ impl RibActor {
                     event = "fib_gone",
                     "FIB task stopped; no more kernel updates"
                 );
-                self.fib = None;
+                self.set_fib(None);
             }
         }
     }
 
+    /// Publish the route counts after `changes` (the RIB keeps them, with each prefix's
+    /// change time).
     fn note(&mut self, changes: &Changes) {
-        let secs = SystemTime::now()
-            .duration_since(self.epoch)
-            .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
-        for c in &changes.loc_rib {
-            let routes = u32::try_from(c.routes.len()).unwrap_or(u32::MAX);
-            let old = if routes == 0 {
-                self.since.remove(&c.prefix)
-            } else {
-                self.since.insert(c.prefix, Since { secs, routes })
-            };
-            let old = old.map_or(0, |s| s.routes as usize);
-            self.counts
-                .change(c.prefix.addr().is_ipv4(), c.routes.len(), old);
-            debug!(event = "loc_rib", prefix = %c.prefix, routes = c.routes.len(), "Loc-RIB changed");
+        let (v4, v6) = self.rib.selected_counts();
+        self.counts.v4.store(v4, Ordering::Relaxed);
+        self.counts.v6.store(v6, Ordering::Relaxed);
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            for c in &changes.loc_rib {
+                debug!(event = "loc_rib", prefix = %c.prefix, "Loc-RIB changed");
+            }
         }
     }
 
@@ -900,9 +897,12 @@ impl RibActor {
             .collect();
         let mut v = Vec::new();
         for (prefix, routes) in nets {
-            let since = self.since.get(prefix).map_or_else(SystemTime::now, |s| {
-                self.epoch + Duration::from_secs(u64::from(s.secs))
-            });
+            let since = self
+                .rib
+                .changed_at(prefix)
+                .map_or_else(SystemTime::now, |s| {
+                    self.epoch + Duration::from_secs(u64::from(s))
+                });
             for (i, r) in routes.iter().enumerate() {
                 if self.keeps(f, i, r) {
                     v.push(self.entry(*prefix, r, i == 0, since, &connected));

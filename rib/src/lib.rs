@@ -24,8 +24,14 @@
 //!
 //! Known simplifications: an update group's UPDATE goes to every member, including the peer a
 //! reflected or eBGP route came from (that peer drops it by ORIGINATOR_ID or AS_PATH loop
-//! detection, as with FRR's update groups); only the best path is sent (no ADD-PATH transmit
-//! of several paths); peer ids must fit in 24 bits.
+//! detection, as with FRR's update groups), except that a group of one peer is not sent the
+//! routes that peer sent (split horizon, as FRR's one-peer subgroups); only the best path is
+//! sent (no ADD-PATH transmit of several paths); peer ids must fit in 24 bits.
+//!
+//! Memory per route (IPv4, one path, no FIB): the Loc-RIB entry (5-octet key and a 40-octet
+//! `Dest` with the path inline, in full sorted runs, see [`prefix_map`]) and, for each update
+//! group that carries it, an Adj-RIB-Out entry (5-octet key and an 8-octet handle); attribute
+//! sets are shared.
 
 pub mod adj_rib_in;
 pub mod adj_rib_out;

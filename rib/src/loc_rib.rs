@@ -16,10 +16,15 @@ use crate::prefix_map::PrefixMap;
 use crate::route_reflection::RouteOrigin;
 
 /// All paths of one prefix. `paths[..selected]` is the best route followed by the ECMP set.
+/// 40 octets: the two small fields after `selected` live in what would be padding.
 #[derive(Debug, Default)]
 pub(crate) struct Dest {
     pub paths: SmallVec<[Path; 1]>,
     pub selected: u8,
+    /// Number of routes in the last change reported for this prefix (for the route counts).
+    pub reported: u8,
+    /// The RIB clock (caller's seconds) when the selection last changed.
+    pub changed: u32,
 }
 
 /// All destinations.
@@ -252,15 +257,42 @@ fn reorder_front(paths: &mut SmallVec<[Path; 1]>, order: &[usize]) {
     *paths = out;
 }
 
+/// How many routes [`selected_routes`] would hand out for `dest`, without building them.
+pub(crate) fn selected_count(dest: &Dest, facts: &impl Fn(u32) -> Option<PeerFacts>) -> usize {
+    dest.paths[..usize::from(dest.selected)]
+        .iter()
+        .filter(|p| {
+            p.accepted.is_some() && (p.source() == LOCAL_SOURCE || facts(p.source()).is_some())
+        })
+        .count()
+}
+
 /// The selected routes of `dest` as handed out.
 pub(crate) fn selected_routes(
     dest: &Dest,
     nh: &mut NextHopTable,
     facts: &impl Fn(u32) -> Option<PeerFacts>,
 ) -> Vec<SelectedRoute> {
+    selected_iter(dest, nh, facts).collect()
+}
+
+/// The best route of `dest` (the first of [`selected_routes`]), without building the others.
+pub(crate) fn best_route(
+    dest: &Dest,
+    nh: &mut NextHopTable,
+    facts: &impl Fn(u32) -> Option<PeerFacts>,
+) -> Option<SelectedRoute> {
+    selected_iter(dest, nh, facts).next()
+}
+
+fn selected_iter<'a>(
+    dest: &'a Dest,
+    nh: &'a mut NextHopTable,
+    facts: &'a impl Fn(u32) -> Option<PeerFacts>,
+) -> impl Iterator<Item = SelectedRoute> + 'a {
     dest.paths[..usize::from(dest.selected)]
         .iter()
-        .filter_map(|p| {
+        .filter_map(move |p| {
             let attrs = p.accepted.clone()?;
             let (origin, peer) = if p.source() == LOCAL_SOURCE {
                 (RouteOrigin::Local, None)
@@ -291,7 +323,6 @@ pub(crate) fn selected_routes(
                 attrs,
             })
         })
-        .collect()
 }
 
 #[cfg(test)]

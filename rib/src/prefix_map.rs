@@ -1,23 +1,232 @@
-//! An ordered map keyed by prefix, one `BTreeMap` per family so IPv4 keys take 5 bytes instead
-//! of the 18 of an `IpNet` (it matters at a million routes).
+//! An ordered map keyed by prefix, one sorted table per family so IPv4 keys take 5 bytes
+//! instead of the 18 of an `IpNet` (it matters at a million routes).
+//!
+//! Each family's table is a [`Chunked`] map: sorted runs of at most [`CHUNK`] keys and values
+//! in flat vectors, found by a binary search over the runs' first keys. A `BTreeMap` fills its
+//! nodes about half when keys arrive in order (as a peer sends a table), and carries a parent
+//! pointer and edges per node; the runs fill completely in that case, so a route costs its key
+//! and its value and little more.
 
-use std::collections::BTreeMap;
+use std::fmt;
 
 use bgp_proto::Prefix;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
+/// Most entries in one run. A run's vectors are allocated at this capacity at once (never by
+/// doubling); inserting in the middle moves at most this many entries.
+pub const CHUNK: usize = 256;
+
+/// One sorted run: `keys[i]` maps to `vals[i]`.
+#[derive(Clone)]
+struct Run<K, V> {
+    keys: Vec<K>,
+    vals: Vec<V>,
+}
+
+impl<K, V> Run<K, V> {
+    fn with_room() -> Self {
+        Run {
+            keys: Vec::with_capacity(CHUNK),
+            vals: Vec::with_capacity(CHUNK),
+        }
+    }
+
+    fn insert_at(&mut self, pos: usize, k: K, v: V) {
+        if self.keys.len() == self.keys.capacity() {
+            // A clone has capacity = length: grow straight to a full run, not by doubling.
+            self.keys.reserve_exact(CHUNK - self.keys.len());
+            self.vals.reserve_exact(CHUNK - self.vals.len());
+        }
+        self.keys.insert(pos, k);
+        self.vals.insert(pos, v);
+    }
+}
+
+/// A sorted map of `K` to `V` in runs of at most [`CHUNK`] entries.
+#[derive(Clone)]
+pub struct Chunked<K, V> {
+    /// The first key of each run (runs are never empty).
+    firsts: Vec<K>,
+    runs: Vec<Run<K, V>>,
+    len: usize,
+}
+
+impl<K, V> Default for Chunked<K, V> {
+    fn default() -> Self {
+        Chunked {
+            firsts: Vec::new(),
+            runs: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<K: Ord + Copy, V> Chunked<K, V> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The run that holds `k` or would: the last one whose first key is ≤ `k` (the first run
+    /// for a key below all).
+    fn run_of(&self, k: &K) -> usize {
+        self.firsts.partition_point(|f| f <= k).saturating_sub(1)
+    }
+
+    /// (run, Ok(index) if present / Err(insertion index)).
+    fn find(&self, k: &K) -> Option<(usize, Result<usize, usize>)> {
+        if self.runs.is_empty() {
+            return None;
+        }
+        let r = self.run_of(k);
+        Some((r, self.runs[r].keys.binary_search(k)))
+    }
+
+    pub fn get(&self, k: &K) -> Option<&V> {
+        match self.find(k)? {
+            (r, Ok(i)) => Some(&self.runs[r].vals[i]),
+            _ => None,
+        }
+    }
+
+    pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        match self.find(k)? {
+            (r, Ok(i)) => Some(&mut self.runs[r].vals[i]),
+            _ => None,
+        }
+    }
+
+    /// Insert `k` (absent) at `pos` of run `r`; returns where it went.
+    fn insert_new(&mut self, r: usize, pos: usize, k: K, v: V) -> (usize, usize) {
+        self.len += 1;
+        if self.runs.is_empty() {
+            let mut run = Run::with_room();
+            run.insert_at(0, k, v);
+            self.runs.push(run);
+            self.firsts.push(k);
+            return (0, 0);
+        }
+        if self.runs[r].keys.len() < CHUNK {
+            self.runs[r].insert_at(pos, k, v);
+            if pos == 0 {
+                self.firsts[r] = k;
+            }
+            return (r, pos);
+        }
+        if pos == CHUNK {
+            // Past the end of a full run (keys arriving in order): the next run's front if it
+            // has room, else a new run, so in-order inserts leave every run full.
+            if self.runs.get(r + 1).is_some_and(|n| n.keys.len() < CHUNK) {
+                self.runs[r + 1].insert_at(0, k, v);
+                self.firsts[r + 1] = k;
+                return (r + 1, 0);
+            }
+            let mut run = Run::with_room();
+            run.insert_at(0, k, v);
+            self.runs.insert(r + 1, run);
+            self.firsts.insert(r + 1, k);
+            return (r + 1, 0);
+        }
+        // Split the full run in halves, then insert into the half that holds `pos`.
+        let half = CHUNK / 2;
+        let mut upper = Run::with_room();
+        upper.keys.extend(self.runs[r].keys.drain(half..));
+        upper.vals.extend(self.runs[r].vals.drain(half..));
+        self.firsts.insert(r + 1, upper.keys[0]);
+        self.runs.insert(r + 1, upper);
+        let (r, pos) = if pos <= half {
+            (r, pos)
+        } else {
+            (r + 1, pos - half)
+        };
+        self.runs[r].insert_at(pos, k, v);
+        if pos == 0 {
+            self.firsts[r] = k;
+        }
+        (r, pos)
+    }
+
+    pub fn insert(&mut self, k: K, v: V) -> Option<V> {
+        match self.find(&k) {
+            Some((r, Ok(i))) => Some(std::mem::replace(&mut self.runs[r].vals[i], v)),
+            Some((r, Err(pos))) => {
+                self.insert_new(r, pos, k, v);
+                None
+            }
+            None => {
+                self.insert_new(0, 0, k, v);
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, k: &K) -> Option<V> {
+        let (r, Ok(i)) = self.find(k)? else {
+            return None;
+        };
+        self.len -= 1;
+        let run = &mut self.runs[r];
+        run.keys.remove(i);
+        let v = run.vals.remove(i);
+        if run.keys.is_empty() {
+            self.runs.remove(r);
+            self.firsts.remove(r);
+        } else if i == 0 {
+            self.firsts[r] = run.keys[0];
+        }
+        Some(v)
+    }
+
+    /// The value of `k`, inserted by `make` if absent.
+    pub fn entry_or_insert_with(&mut self, k: K, make: impl FnOnce() -> V) -> &mut V {
+        let (r, i) = match self.find(&k) {
+            Some((r, Ok(i))) => (r, i),
+            Some((r, Err(pos))) => self.insert_new(r, pos, k, make()),
+            None => self.insert_new(0, 0, k, make()),
+        };
+        &mut self.runs[r].vals[i]
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> + '_ {
+        self.runs.iter().flat_map(|r| r.keys.iter().zip(&r.vals))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&K, &mut V)> + '_ {
+        self.runs
+            .iter_mut()
+            .flat_map(|r| r.keys.iter().zip(r.vals.iter_mut()))
+    }
+}
+
+impl<K: fmt::Debug + Ord + Copy, V: fmt::Debug> fmt::Debug for Chunked<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<K: Ord + Copy, V: PartialEq> PartialEq for Chunked<K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl<K: Ord + Copy, V: Eq> Eq for Chunked<K, V> {}
+
 /// Prefix → `V`, IPv4 entries before IPv6 ones, each in prefix order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrefixMap<V> {
-    v4: BTreeMap<Ipv4Net, V>,
-    v6: BTreeMap<Ipv6Net, V>,
+    v4: Chunked<Ipv4Net, V>,
+    v6: Chunked<Ipv6Net, V>,
 }
 
 impl<V> Default for PrefixMap<V> {
     fn default() -> Self {
         PrefixMap {
-            v4: BTreeMap::new(),
-            v6: BTreeMap::new(),
+            v4: Chunked::default(),
+            v6: Chunked::default(),
         }
     }
 }
@@ -82,8 +291,8 @@ impl<V: Default> PrefixMap<V> {
     /// The value of `p`, inserted as default if absent.
     pub fn entry(&mut self, p: Prefix) -> &mut V {
         match p {
-            IpNet::V4(n) => self.v4.entry(n).or_default(),
-            IpNet::V6(n) => self.v6.entry(n).or_default(),
+            IpNet::V4(n) => self.v4.entry_or_insert_with(n, V::default),
+            IpNet::V6(n) => self.v6.entry_or_insert_with(n, V::default),
         }
     }
 }
@@ -111,5 +320,66 @@ mod tests {
         assert_eq!(m.get(&"10.0.0.0/24".parse().unwrap()), Some(&11));
         assert_eq!(m.remove(&"fd00::/64".parse().unwrap()), Some(3));
         assert_eq!(m.len(), 2);
+    }
+
+    /// A small deterministic generator (no dependency).
+    fn next(x: &mut u64) -> u64 {
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        *x
+    }
+
+    #[test]
+    fn chunked_matches_btreemap_under_random_operations() {
+        use std::collections::BTreeMap;
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        for round in 0..4u64 {
+            let mut c: Chunked<u32, u64> = Chunked::default();
+            let mut b: BTreeMap<u32, u64> = BTreeMap::new();
+            // Keys from a small range so inserts hit present keys and removes find them.
+            let range = [50, 600, 5_000, 20_000][round as usize];
+            for i in 0..20_000u64 {
+                let k = u32::try_from(next(&mut x) % range).unwrap();
+                match next(&mut x) % 5 {
+                    0 => assert_eq!(c.remove(&k), b.remove(&k), "remove {k}"),
+                    1 => {
+                        *c.entry_or_insert_with(k, || 0) += i;
+                        *b.entry(k).or_insert(0) += i;
+                    }
+                    2 => assert_eq!(c.get(&k), b.get(&k)),
+                    _ => assert_eq!(c.insert(k, i), b.insert(k, i), "insert {k}"),
+                }
+                assert_eq!(c.len(), b.len());
+            }
+            assert!(c
+                .iter()
+                .map(|(k, v)| (*k, *v))
+                .eq(b.iter().map(|(k, v)| (*k, *v))));
+            assert!(c
+                .runs
+                .iter()
+                .all(|r| !r.keys.is_empty() && r.keys.len() <= CHUNK));
+            assert!(c.runs.iter().zip(&c.firsts).all(|(r, f)| r.keys[0] == *f));
+            let copy = c.clone();
+            assert_eq!(copy, c);
+        }
+    }
+
+    #[test]
+    fn in_order_inserts_fill_every_run() {
+        let mut c: Chunked<u32, u8> = Chunked::default();
+        for k in 0..10 * CHUNK as u32 {
+            c.insert(k, 0);
+        }
+        assert_eq!(c.runs.len(), 10);
+        assert!(c.runs.iter().all(|r| r.keys.len() == CHUNK));
+        // Descending order fills runs too (each new key goes to the front of the first run,
+        // splits leave halves that the following keys fill).
+        let mut d: Chunked<u32, u8> = Chunked::default();
+        for k in (0..10 * CHUNK as u32).rev() {
+            d.insert(k, 0);
+        }
+        assert!(d.iter().map(|(k, _)| *k).eq(0..10 * CHUNK as u32));
     }
 }

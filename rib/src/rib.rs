@@ -69,6 +69,9 @@ struct PeerState {
     group: Option<GroupId>,
     /// The last router id seen (kept across a graceful restart for the stale routes).
     router_id: RouterId,
+    /// Families in which the peer may have stale paths (End-of-RIB of any other family need
+    /// not scan the table).
+    stale: Vec<Family>,
 }
 
 #[derive(Debug)]
@@ -98,6 +101,12 @@ pub struct Rib {
     groups: BTreeMap<GroupId, Group>,
     group_ids: HashMap<GroupKey, GroupId>,
     next_group: u32,
+    /// Whether changes carry their routes ([`Rib::set_detailed_changes`]).
+    detailed: bool,
+    /// The caller's clock ([`Rib::set_clock`]).
+    clock: u32,
+    /// Selected routes (IPv4, IPv6), as the changes reported them.
+    selected: [usize; 2],
 }
 
 fn facts_of(peers: &HashMap<PeerId, PeerState>) -> impl Fn(u32) -> Option<PeerFacts> + '_ {
@@ -114,6 +123,39 @@ fn facts_of(peers: &HashMap<PeerId, PeerState>) -> impl Fn(u32) -> Option<PeerFa
 /// Collects the Loc-RIB changes of a batch.
 struct Batch {
     changes: Vec<LocRibChange>,
+    /// Build each change's routes (else only the prefix; see [`Rib::set_detailed_changes`]).
+    detailed: bool,
+    clock: u32,
+    /// Change of the selected route counts (IPv4, IPv6).
+    delta: [isize; 2],
+}
+
+impl Batch {
+    /// The selection of `d` changed: stamp it, count it, report it.
+    fn record(
+        &mut self,
+        prefix: Prefix,
+        d: &mut loc_rib::Dest,
+        nh: &mut NextHopTable,
+        facts: &impl Fn(u32) -> Option<PeerFacts>,
+    ) {
+        let routes = if self.detailed {
+            loc_rib::selected_routes(d, nh, facts)
+        } else {
+            Vec::new()
+        };
+        let n = if self.detailed {
+            routes.len()
+        } else {
+            loc_rib::selected_count(d, facts)
+        };
+        let fam = usize::from(!prefix.addr().is_ipv4());
+        // `n` is at most `d.selected`, a u8.
+        self.delta[fam] += n as isize - isize::from(d.reported);
+        d.reported = u8::try_from(n).unwrap_or(u8::MAX);
+        d.changed = self.clock;
+        self.changes.push(LocRibChange { prefix, routes });
+    }
 }
 
 impl Rib {
@@ -128,7 +170,54 @@ impl Rib {
             groups: BTreeMap::new(),
             group_ids: HashMap::new(),
             next_group: 0,
+            detailed: true,
+            clock: 0,
+            selected: [0, 0],
         }
+    }
+
+    /// Whether [`LocRibChange::routes`] is filled (the default). Without detail each change
+    /// carries its prefix only (`routes` empty whatever the new selection): enough for
+    /// [`Rib::export`], which looks the routes up itself, and cheaper when no FIB wants them.
+    pub fn set_detailed_changes(&mut self, detailed: bool) {
+        self.detailed = detailed;
+    }
+
+    /// Set the clock that stamps changed prefixes ([`Rib::changed_at`]), in the caller's units
+    /// (`bgpd`: seconds since the actor started).
+    pub fn set_clock(&mut self, now: u32) {
+        self.clock = now;
+    }
+
+    /// The clock value when the selection of `prefix` last changed.
+    pub fn changed_at(&self, prefix: &Prefix) -> Option<u32> {
+        self.table
+            .get(prefix)
+            .filter(|d| d.selected > 0)
+            .map(|d| d.changed)
+    }
+
+    /// Selected routes (best and ECMP members) of (IPv4, IPv6) prefixes, counted as the
+    /// reported changes listed them.
+    pub fn selected_counts(&self) -> (usize, usize) {
+        (self.selected[0], self.selected[1])
+    }
+
+    fn batch(&self) -> Batch {
+        Batch {
+            changes: Vec::new(),
+            detailed: self.detailed,
+            clock: self.clock,
+            delta: [0, 0],
+        }
+    }
+
+    /// Apply a batch's counts and hand its changes out.
+    fn finish(&mut self, b: Batch) -> Changes {
+        for (c, d) in self.selected.iter_mut().zip(b.delta) {
+            *c = c.saturating_add_signed(d);
+        }
+        Changes { loc_rib: b.changes }
     }
 
     /// Who we are.
@@ -173,6 +262,7 @@ impl Rib {
                 session: None,
                 group: None,
                 router_id: RouterId(Ipv4Addr::UNSPECIFIED),
+                stale: Vec::new(),
             },
         );
         Ok(())
@@ -279,8 +369,15 @@ impl Rib {
         export: &mut impl ExportPolicy,
         errors: &mut Vec<(Prefix, RibError)>,
     ) -> GroupId {
-        let gid = match self.group_ids.get(&key) {
-            Some(g) => *g,
+        let (gid, fill) = match self.group_ids.get(&key) {
+            Some(g) => {
+                // A group of one did not carry its member's own routes (split horizon, see
+                // `export_group`); the second member needs them. The first member is not sent
+                // them now (its own routes): the Adj-RIB-Out then holds a few routes it was
+                // not sent, which only costs it a no-op withdrawal or re-announcement later.
+                let alone = self.groups.get(g).is_some_and(|x| x.members.len() == 1);
+                (*g, alone)
+            }
             None => {
                 let g = GroupId(self.next_group);
                 self.next_group += 1;
@@ -293,11 +390,7 @@ impl Rib {
                         out: AdjRibOut::default(),
                     },
                 );
-                // Fill the new group's Adj-RIB-Out from the Loc-RIB; nobody is a member yet,
-                // so the encoded bytes are not needed.
-                let prefixes: Vec<Prefix> = self.table.keys().collect();
-                let _ = self.export_group(g, &prefixes, export, errors);
-                g
+                (g, true)
             }
         };
         if let Some(group) = self.groups.get_mut(&gid) {
@@ -305,6 +398,12 @@ impl Rib {
         }
         if let Some(p) = self.peers.get_mut(&id) {
             p.group = Some(gid);
+        }
+        if fill {
+            // Fill the Adj-RIB-Out from the Loc-RIB; the caller dumps it to the new member,
+            // so the encoded difference is not needed.
+            let prefixes: Vec<Prefix> = self.table.keys().collect();
+            let _ = self.export_group(gid, &prefixes, export, errors);
         }
         gid
     }
@@ -319,23 +418,38 @@ impl Rib {
             leave_group(&mut self.groups, &mut self.group_ids, g, id);
         }
         if graceful {
-            for (_, d) in self.table.iter_mut() {
+            let mut families = Vec::new();
+            for (prefix, d) in self.table.iter_mut() {
                 for path in d.paths.iter_mut().filter(|x| x.source() == id.0) {
                     path.mark_stale();
+                    let f = family_of(&prefix);
+                    if !families.contains(&f) {
+                        families.push(f);
+                    }
                 }
             }
+            p.stale = families;
             return Ok(Changes::default());
         }
+        p.stale.clear();
         Ok(self.remove_paths(|p| p.source() == id.0))
     }
 
     /// Remove a peer's stale routes (the restart timer fired, or the session ended for good).
     pub fn sweep_stale(&mut self, id: PeerId) -> Changes {
+        match self.peers.get_mut(&id) {
+            Some(p) if !p.stale.is_empty() => p.stale.clear(),
+            _ => return Changes::default(),
+        }
         self.remove_paths(|p| p.source() == id.0 && p.is_stale())
     }
 
     /// End-of-RIB from a peer (RFC 4724 §4.2): its stale routes of that family are removed.
     pub fn end_of_rib(&mut self, id: PeerId, family: Family) -> Changes {
+        match self.peers.get_mut(&id) {
+            Some(p) if p.stale.contains(&family) => p.stale.retain(|f| *f != family),
+            _ => return Changes::default(),
+        }
         let stale = self.remove_paths_in(Some(family), |p| p.source() == id.0 && p.is_stale());
         tracing::debug!(peer = %id, %family, removed = stale.len(), "end of RIB");
         stale
@@ -346,9 +460,7 @@ impl Rib {
     }
 
     fn remove_paths_in(&mut self, family: Option<Family>, pred: impl Fn(&Path) -> bool) -> Changes {
-        let mut batch = Batch {
-            changes: Vec::new(),
-        };
+        let mut batch = self.batch();
         let facts = facts_of(&self.peers);
         let mut empty = Vec::new();
         for (prefix, d) in self.table.iter_mut() {
@@ -359,22 +471,18 @@ impl Rib {
             d.paths.retain(|p| !pred(p));
             loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
             if d.signature() != before {
-                batch.changes.push(LocRibChange {
-                    prefix,
-                    routes: loc_rib::selected_routes(d, &mut self.next_hops, &facts),
-                });
+                batch.record(prefix, d, &mut self.next_hops, &facts);
             }
             if d.paths.is_empty() {
                 empty.push(prefix);
             }
         }
+        drop(facts);
         for p in empty {
             self.table.remove(&p);
         }
         self.interner.maybe_collect();
-        Changes {
-            loc_rib: batch.changes,
-        }
+        self.finish(batch)
     }
 
     /// Apply a decoded UPDATE from `peer` (after `Update::apply_ebgp_rules` on eBGP sessions).
@@ -446,9 +554,7 @@ impl Rib {
         import: &mut impl ImportPolicy,
     ) -> Result<Changes, RibError> {
         let info = self.check_up(peer)?.info.clone();
-        let mut batch = Batch {
-            changes: Vec::new(),
-        };
+        let mut batch = self.batch();
         // Receipt checks depend on the attributes only: cache them per set within a batch.
         let mut last_check: Option<(Attrs, Option<Ineligible>)> = None;
         for r in routes {
@@ -487,9 +593,7 @@ impl Rib {
             }
         }
         self.interner.maybe_collect();
-        let mut c = Changes {
-            loc_rib: batch.changes,
-        };
+        let mut c = self.finish(batch);
         c.dedup();
         Ok(c)
     }
@@ -504,10 +608,7 @@ impl Rib {
         }
         loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
         if d.signature() != before {
-            batch.changes.push(LocRibChange {
-                prefix,
-                routes: loc_rib::selected_routes(d, &mut self.next_hops, &facts),
-            });
+            batch.record(prefix, d, &mut self.next_hops, &facts);
         }
     }
 
@@ -523,10 +624,7 @@ impl Rib {
         d.paths.remove(i);
         loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
         if d.signature() != before {
-            batch.changes.push(LocRibChange {
-                prefix,
-                routes: loc_rib::selected_routes(d, &mut self.next_hops, &facts),
-            });
+            batch.record(prefix, d, &mut self.next_hops, &facts);
         }
         if d.paths.is_empty() {
             self.table.remove(&prefix);
@@ -538,25 +636,17 @@ impl Rib {
     pub fn originate(&mut self, prefix: Prefix, attrs: AttrSet) -> Changes {
         let received = self.interner.intern(attrs);
         let path = Path::new(LOCAL_SOURCE, 0, received.clone(), Some(received), 0);
-        let mut batch = Batch {
-            changes: Vec::new(),
-        };
+        let mut batch = self.batch();
         self.upsert_path(&mut batch, prefix, path);
-        Changes {
-            loc_rib: batch.changes,
-        }
+        self.finish(batch)
     }
 
     /// Stop originating `prefix`.
     pub fn withdraw_local(&mut self, prefix: Prefix) -> Changes {
-        let mut batch = Batch {
-            changes: Vec::new(),
-        };
+        let mut batch = self.batch();
         self.withdraw_path(&mut batch, prefix, LOCAL_SOURCE, 0);
         self.interner.maybe_collect();
-        Changes {
-            loc_rib: batch.changes,
-        }
+        self.finish(batch)
     }
 
     /// Re-run the import policy over everything `peer` sent (after a policy change; no route
@@ -578,9 +668,7 @@ impl Rib {
                 redo.push((prefix, p.path_id, p.received.clone(), p.is_stale()));
             }
         }
-        let mut batch = Batch {
-            changes: Vec::new(),
-        };
+        let mut batch = self.batch();
         for (prefix, path_id, received, stale) in redo {
             let (accepted, why) =
                 match route_reflection::check_received(&self.local, &info, &received.attrs) {
@@ -599,28 +687,24 @@ impl Rib {
             self.upsert_path(&mut batch, prefix, path);
         }
         self.interner.maybe_collect();
-        Ok(Changes {
-            loc_rib: batch.changes,
-        })
+        Ok(self.finish(batch))
     }
 
     /// Replace the IGP table used to resolve next hops (`None`: no resolution, every next hop
     /// is reachable with unknown cost) and re-run the decision everywhere.
     pub fn set_igp_routes(&mut self, routes: Option<Vec<IgpRoute>>) -> Changes {
         self.next_hops.set(routes);
+        let mut batch = self.batch();
         let facts = facts_of(&self.peers);
-        let mut changes = Vec::new();
         for (prefix, d) in self.table.iter_mut() {
             let before = d.signature();
             loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
             if d.signature() != before {
-                changes.push(LocRibChange {
-                    prefix,
-                    routes: loc_rib::selected_routes(d, &mut self.next_hops, &facts),
-                });
+                batch.record(prefix, d, &mut self.next_hops, &facts);
             }
         }
-        Changes { loc_rib: changes }
+        drop(facts);
+        self.finish(batch)
     }
 
     /// The best route for `prefix`.
@@ -755,17 +839,24 @@ impl Rib {
             return Bytes::new();
         };
         let key = group.key.clone();
+        // Split horizon: a group of one peer is not sent the routes that peer sent us (it
+        // would drop them by AS_PATH or ORIGINATOR_ID anyway, and they cost an Adj-RIB-Out
+        // entry each). `join_group` adds them when a second member joins.
+        let only = match (group.members.len(), group.members.first()) {
+            (1, Some(m)) => Some(*m),
+            _ => None,
+        };
         let facts = facts_of(&self.peers);
         let mut wanted = Vec::with_capacity(prefixes.len());
         for p in prefixes {
             if !key.families.contains(&family_of(p)) {
                 continue;
             }
-            let best = self.table.get(p).and_then(|d| {
-                loc_rib::selected_routes(d, &mut self.next_hops, &facts)
-                    .into_iter()
-                    .next()
-            });
+            let best = self
+                .table
+                .get(p)
+                .and_then(|d| loc_rib::best_route(d, &mut self.next_hops, &facts))
+                .filter(|r| only.is_none() || r.peer != only);
             let w = match best {
                 None => None,
                 Some(route) => match outgoing_for(&self.local, &key, p, &route, export) {

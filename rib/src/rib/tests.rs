@@ -676,3 +676,68 @@ fn export_policy_change_moves_a_peer_between_groups_without_reset() {
     // Same config again: nothing to do.
     assert_eq!(rib.update_peer(changed, &mut by_id).unwrap(), None);
 }
+
+#[test]
+fn group_of_one_is_not_sent_its_own_routes_until_a_second_member_joins() {
+    // Split horizon, as FRR does for a one-peer subgroup and BIRD per protocol.
+    let mut rib = rib_with(&[peer(2, Asn(65100))]);
+    let c = rib
+        .apply_update(
+            PeerId(2),
+            &announce(attrs(&[65100], 2), &["10.64.7.0/26", "10.64.7.64/26"]),
+            &mut AcceptAll,
+        )
+        .unwrap();
+    assert_eq!(c.len(), 2);
+    assert!(rib.export(&c, &mut ExportAll).is_empty(), "sent back to its only member");
+    let g = rib.group_of(PeerId(2)).unwrap();
+    assert_eq!(rib.adj_rib_out(g).unwrap().len(), 0);
+    // A second peer of the same group gets them with End-of-RIB; the group now carries them.
+    rib.add_peer(peer(3, Asn(65100))).unwrap();
+    let up = rib.peer_up(PeerId(3), session(3), &mut ExportAll).unwrap();
+    assert_eq!(up.group, g);
+    let (ann, _, eor) = decode(&up.encoded.bytes);
+    assert_eq!((ann.len(), eor), (2, 1));
+    assert_eq!(rib.adj_rib_out(g).unwrap().len(), 2);
+    // Withdrawn by its source: both members are told.
+    let c = rib
+        .apply_update(PeerId(2), &withdraw(&["10.64.7.0/26"]), &mut AcceptAll)
+        .unwrap();
+    let out = rib.export(&c, &mut ExportAll);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].peers, vec![PeerId(2), PeerId(3)]);
+    assert_eq!(decode(&out[0].bytes).1, vec![pfx("10.64.7.0/26")]);
+}
+
+#[test]
+fn counts_and_change_times_follow_the_reported_changes() {
+    let mut rib = rib_with(&[peer(2, Asn(65002)), peer(3, Asn(65002))]);
+    rib.set_clock(7);
+    rib.apply_update(
+        PeerId(2),
+        &announce(attrs(&[65002], 2), &["10.64.8.0/26", "10.64.8.64/26"]),
+        &mut AcceptAll,
+    )
+    .unwrap();
+    assert_eq!(rib.selected_counts(), (2, 0));
+    assert_eq!(rib.changed_at(&pfx("10.64.8.0/26")), Some(7));
+    // An equal route from the other ToR joins the ECMP set when multipath is on; here it only
+    // replaces nothing (older route wins), so neither count nor time moves.
+    rib.set_clock(9);
+    rib.apply_update(
+        PeerId(3),
+        &announce(attrs(&[65002, 65002], 3), &["10.64.8.0/26"]),
+        &mut AcceptAll,
+    )
+    .unwrap();
+    assert_eq!(rib.selected_counts(), (2, 0));
+    assert_eq!(rib.changed_at(&pfx("10.64.8.0/26")), Some(7));
+    // Without detail, changes carry prefixes only; the counts are the same.
+    rib.set_detailed_changes(false);
+    let c = rib.peer_down(PeerId(2), false).unwrap();
+    assert_eq!(c.len(), 2);
+    assert!(c.loc_rib.iter().all(|x| x.routes.is_empty()));
+    assert_eq!(rib.selected_counts(), (1, 0), "10.64.8.0/26 now via peer 3");
+    assert_eq!(rib.changed_at(&pfx("10.64.8.0/26")), Some(9));
+    assert_eq!(rib.changed_at(&pfx("10.64.8.64/26")), None);
+}
