@@ -423,9 +423,14 @@ impl Reloader {
             self.listen_key(n);
         }
         p.neighbor = n.clone();
+        let mut sc = session_config(config, n);
+        if self.control.borrow().recovering().is_some() {
+            // Our graceful-restart recovery goes on: the next OPEN still says so.
+            crate::recovery::mark_restarting(&mut sc.capabilities);
+        }
         let cmd = PeerCommand::Reconfigure {
             neighbor: Box::new(n.clone()),
-            config: Box::new(session_config(config, n)),
+            config: Box::new(sc),
             reset,
         };
         // The command queue is short; a reload must not be lost because the task is busy.
