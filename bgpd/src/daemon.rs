@@ -190,6 +190,7 @@ pub async fn run_with_options(
         stats: stats.clone(),
         leaving: Vec::new(),
         metrics: metrics::Server::default(),
+        fib: fib_task.as_ref().map(crate::fib::FibTask::reload_handle),
     };
     reloader.metrics = metrics::start(
         &reloader.config.metrics,

@@ -332,7 +332,11 @@ impl Translator {
 
     /// The kernel route for `prefix` via `hops`, or `None` when nothing is to be installed.
     fn route_for(&self, prefix: IpNet, hops: &[IpAddr]) -> Option<Route> {
-        let pool = self.pool_of(&prefix);
+        self.route_in(self.pool_of(&prefix), prefix, hops)
+    }
+
+    /// [`Translator::route_for`] with the prefix's pool given.
+    fn route_in(&self, pool: Option<PoolEncap>, prefix: IpNet, hops: &[IpAddr]) -> Option<Route> {
         let mut nexthops: Vec<NextHop> = Vec::with_capacity(hops.len());
         for via in hops {
             let facts = RouteFacts {
@@ -377,7 +381,10 @@ impl Translator {
     }
 
     fn is_vxlan(&self, prefix: IpNet, hops: &[IpAddr]) -> bool {
-        let pool = self.pool_of(&prefix);
+        self.is_vxlan_in(self.pool_of(&prefix), prefix, hops)
+    }
+
+    fn is_vxlan_in(&self, pool: Option<PoolEncap>, prefix: IpNet, hops: &[IpAddr]) -> bool {
         hops.iter().any(|via| {
             program(&RouteFacts {
                 prefix,
@@ -466,6 +473,56 @@ impl Translator {
             }
             self.hop_sets.release(id);
         }
+    }
+
+    /// A reloaded configuration: new IP pools and own blocks (the `[kernel]` settings apply at
+    /// the next start). Returns the deltas: blackholes for added blocks, removals for removed
+    /// ones (a peer's route for such a prefix comes with the RIB's next batch), and every
+    /// learned route whose pool's mode changed, re-programmed.
+    pub fn reconfigure(&mut self, config: &Config) -> Vec<RouteDelta> {
+        let fresh = Translator::new(config);
+        let old_pools = std::mem::replace(&mut self.pools, fresh.pools);
+        let old_blocks = std::mem::replace(&mut self.local_blocks, fresh.local_blocks);
+        let mut deltas = Vec::new();
+        for block in &old_blocks {
+            if !self.local_blocks.contains(block) {
+                deltas.push(RouteDelta::Remove(*block));
+            }
+        }
+        for block in self.local_blocks.clone() {
+            if old_blocks.contains(&block) {
+                continue;
+            }
+            // Learned before it became ours: the blackhole replaces it.
+            if let Some(id) = self.routes.remove(&block) {
+                if self.is_vxlan(block, self.hop_sets.get(id)) {
+                    self.vxlan_skipped = self.vxlan_skipped.saturating_sub(1);
+                }
+                self.hop_sets.release(id);
+            }
+            deltas.push(RouteDelta::Install(Route::blackhole(block)));
+        }
+        if old_pools != self.pools {
+            let pool_in = |pools: &[(IpNet, PoolEncap)], prefix: &IpNet| {
+                pools
+                    .iter()
+                    .find(|(cidr, _)| cidr.contains(prefix))
+                    .map(|(_, e)| *e)
+            };
+            let mut vxlan = 0;
+            for (prefix, id) in self.routes.iter() {
+                let hops = self.hop_sets.get(id);
+                let (old, new) = (pool_in(&old_pools, &prefix), self.pool_of(&prefix));
+                vxlan += usize::from(self.is_vxlan_in(new, prefix, hops));
+                if old != new {
+                    let before = self.route_in(old, prefix, hops);
+                    let after = self.route_in(new, prefix, hops);
+                    push_delta(&mut deltas, prefix, before, after);
+                }
+            }
+            self.vxlan_skipped = vxlan;
+        }
+        deltas
     }
 
     /// New connected subnets: the deltas for routes whose programming depends on them (pools
@@ -557,8 +614,22 @@ pub struct FibTask {
     pub counters: Arc<FibCounters>,
     /// When the task started (the [`STARTUP_WAIT`] runs from here).
     pub started: std::time::Instant,
+    reload: FibReload,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
+}
+
+/// Hands a reloaded configuration to the FIB task (IP pools and own blocks; see
+/// [`Translator::reconfigure`]). Cloned by the reloader.
+#[derive(Debug, Clone)]
+pub struct FibReload(mpsc::Sender<Arc<Config>>);
+
+impl FibReload {
+    /// Queues `config`; it is applied before any Loc-RIB batch sent after this returns.
+    /// `false` when the task is gone.
+    pub async fn send(&self, config: Arc<Config>) -> bool {
+        self.0.send(config).await.is_ok()
+    }
 }
 
 impl FibTask {
@@ -598,16 +669,23 @@ impl FibTask {
             counters.converged.store(true, Ordering::Relaxed);
         }
         let started = std::time::Instant::now();
-        let task = tokio::spawn(run.run(rx, events, stop_rx, inherited > 0));
+        let (reload_tx, reload_rx) = mpsc::channel(1);
+        let task = tokio::spawn(run.run(rx, reload_rx, events, stop_rx, inherited > 0));
         Ok((
             tx,
             FibTask {
                 counters,
                 started,
+                reload: FibReload(reload_tx),
                 stop: stop_tx,
                 task,
             },
         ))
+    }
+
+    /// The handle the reloader uses to hand this task a new configuration.
+    pub fn reload_handle(&self) -> FibReload {
+        self.reload.clone()
     }
 
     /// Stops the task: `fib-sync` removes our routes unless `persist_on_stop` is set.
@@ -723,6 +801,7 @@ impl Runner {
     async fn run(
         mut self,
         mut rx: mpsc::Receiver<Vec<LocRibChange>>,
+        mut reload: mpsc::Receiver<Arc<Config>>,
         mut events: broadcast::Receiver<FibEvent>,
         mut stop: oneshot::Receiver<()>,
         reconcile_at_start: bool,
@@ -735,7 +814,16 @@ impl Runner {
         let mut in_flight: VecDeque<Pending> = VecDeque::with_capacity(IN_FLIGHT);
         loop {
             tokio::select! {
+                // In this order: a reload is applied before the Loc-RIB batches the RIB sends
+                // after its own reconfiguration (the reloader tells us first).
+                biased;
                 _ = &mut stop => break,
+                Some(config) = reload.recv() => {
+                    let deltas = self.translator.reconfigure(&config);
+                    info!(event = "fib_reconfigured", routes = deltas.len(),
+                        "pools and blocks reloaded: routes re-programmed");
+                    self.apply(deltas).await;
+                }
                 Some(result) = async {
                     match in_flight.front_mut() {
                         Some(oldest) => Some(oldest.await),

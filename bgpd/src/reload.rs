@@ -14,7 +14,9 @@
 //! - router id / AS / cluster id: every session is reset as above;
 //! - routing policy (filters, next hop, reflection), blocks, pools, advertisements: the RIB
 //!   actor gets the new configuration and peer ids ([`RibRequest::Reconfigure`]): it imports
-//!   and exports again and sends only the differences, without a session reset.
+//!   and exports again and sends only the differences, without a session reset; with kernel
+//!   writes on, the FIB task ([`crate::fib::FibReload`]) first re-programs the kernel routes of
+//!   changed pools and blocks.
 //!
 //! Parts that cannot change at run time (listen addresses, control socket paths, kernel
 //! settings, the RIB's router id / AS) are reported in [`Outcome::needs_restart`] and keep
@@ -241,6 +243,8 @@ pub struct Reloader {
     pub leaving: Vec<tokio::task::JoinHandle<()>>,
     /// The metrics endpoint (restarted when `[metrics]` changes).
     pub metrics: crate::metrics::Server,
+    /// The FIB task, with kernel writes on: it gets the new pools and blocks.
+    pub fib: Option<crate::fib::FibReload>,
 }
 
 impl Reloader {
@@ -345,6 +349,17 @@ impl Reloader {
         self.peers = peers;
         self.leaving.retain(|t| !t.is_finished());
         let mut needs_restart = plan.needs_restart.clone();
+        if plan.pools_changed || !plan.blocks_added.is_empty() || !plan.blocks_removed.is_empty() {
+            // Before the RIB: its batches for the blocks must meet the new blocks in the FIB.
+            if let Some(fib) = &self.fib {
+                if !fib.send(new.clone()).await {
+                    warn!(
+                        event = "fib_gone",
+                        "FIB task stopped; pools and blocks not reloaded"
+                    );
+                }
+            }
+        }
         if !plan.is_empty() {
             // The RIB learns the new peers before their sessions can come up (a connection
             // and an OPEN exchange take longer than this send).
@@ -363,9 +378,6 @@ impl Reloader {
         }
         if plan.metrics_changed {
             self.metrics.restart(&self.config.metrics);
-        }
-        if plan.pools_changed {
-            needs_restart.push("pools");
         }
         info!(event = "reconfigured", peers = ?plan.peers, needs_restart = ?needs_restart,
             "configuration reloaded");

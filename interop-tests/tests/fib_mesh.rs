@@ -478,3 +478,54 @@ fn restart_with_persist_rewrites_no_unchanged_route() {
     assert_eq!(routes(node1, false), before.0);
     assert_eq!(routes(node1, true), before.1);
 }
+
+/// A reload (SIGHUP) that moves node 1's block and turns its pool to VXLAN: node 1 blackholes
+/// the new block and drops the old one and its route to node 2's block (Felix's business now);
+/// node 2 learns the new block and loses the old one. No restart.
+#[test]
+fn reload_reprograms_blocks_and_pools() {
+    if !require_root("reload_reprograms_blocks_and_pools") {
+        return;
+    }
+    let prefix = format!("fibl-{}", std::process::id());
+    let fabric = Fabric::new(&prefix, 2).expect("fabric");
+    let pools =
+        "ip_pools = [{ cidr = \"10.64.0.0/16\", ipip_mode = \"Never\" }, { cidr = \"fd64::/32\" }]";
+    let ours: Vec<Ours> = fabric
+        .nodes()
+        .iter()
+        .map(|n| Ours::start(n, 2, pools, TempDir::new("bgpd").expect("dir")))
+        .collect();
+    direct_lines(&fabric, 2);
+    let (node1, node2) = (fabric.node(1), fabric.node(2));
+    let path = ours[0].dir.path().join("bgpd.toml");
+    let old = std::fs::read_to_string(&path).expect("config");
+    let new = old
+        .replacen("\"10.64.1.0/26\"", "\"10.64.1.64/26\"", 1)
+        .replacen(
+            "ipip_mode = \"Never\" }",
+            "ipip_mode = \"Never\", vxlan_mode = \"Always\" }",
+            1,
+        );
+    assert_ne!(old, new);
+    std::fs::write(&path, new).expect("rewrite config");
+    interop_tests::command::run("kill", &["-HUP", &ours[0].proc.pid().to_string()])
+        .expect("SIGHUP");
+    wait_line(node1, false, "blackhole 10.64.1.64/26");
+    wait_gone(node1, "10.64.1.0/26");
+    wait_gone(node1, "10.64.2.0/26");
+    wait_line(node2, false, "10.64.1.64/26 via 10.99.0.1 dev eth0");
+    wait_gone(node2, "10.64.1.0/26");
+    // IPv6 is untouched.
+    wait_line(
+        node1,
+        true,
+        "fd64:0:2::/122 via fd99::2 dev eth0 metric 1024 pref medium",
+    );
+    let log = std::fs::read_to_string(ours[0].proc.stderr_path()).unwrap_or_default();
+    assert!(log.contains("fib_reconfigured"), "{log}");
+    assert!(
+        !log.contains("\"session down\""),
+        "a session went down:\n{log}"
+    );
+}

@@ -306,3 +306,46 @@ fn next_hop_sets_are_shared_and_freed_when_unused() {
     assert!(t.hop_sets.index.is_empty());
     assert!(t.is_empty());
 }
+
+#[test]
+fn reload_reprograms_pools_and_blocks() {
+    let mut t = Translator::new(&config());
+    t.set_connected(vec![net("10.99.0.0/24")]);
+    let mut r = Routes::new();
+    t.apply_changes(vec![
+        r.change("10.64.2.0/26", &[SAME]),
+        r.change("10.65.2.0/26", &[SAME]),
+        r.change("10.67.2.0/26", &[SAME]),
+        r.change("10.64.3.0/26", &[SAME]),
+    ]);
+    assert_eq!(t.vxlan_skipped(), 1);
+    // 10.64/16 turns to IP-in-IP Always, 10.67/16 (VXLAN) to no encapsulation, 10.65/16 is
+    // unchanged; block 10.64.1.0/26 goes, 10.64.3.0/26 (learned until now) becomes ours.
+    let reloaded = CONFIG
+        .replace(
+            r#"local_blocks = ["10.64.1.0/26", "fd00:64:1::/122"]"#,
+            r#"local_blocks = ["10.64.3.0/26", "fd00:64:1::/122"]"#,
+        )
+        .replace(
+            "cidr = \"10.64.0.0/16\"\nipip_mode = \"Never\"",
+            "cidr = \"10.64.0.0/16\"\nipip_mode = \"Always\"",
+        )
+        .replace(
+            "cidr = \"10.67.0.0/16\"\nipip_mode = \"Never\"\nvxlan_mode = \"Always\"",
+            "cidr = \"10.67.0.0/16\"\nipip_mode = \"Never\"\nvxlan_mode = \"Never\"",
+        );
+    let new = Config::from_str(&reloaded, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        sorted(t.reconfigure(&new)),
+        sorted(vec![
+            remove("10.64.1.0/26"),
+            tunnel("10.64.2.0/26", &[SAME]),
+            RouteDelta::Install(Route::blackhole(net("10.64.3.0/26"))),
+            direct("10.67.2.0/26", &[SAME]),
+        ])
+    );
+    assert_eq!(t.vxlan_skipped(), 0);
+    assert_eq!(t.len(), 3, "the new block is no longer a learned route");
+    // Nothing changed: nothing to do.
+    assert!(t.reconfigure(&new).is_empty());
+}

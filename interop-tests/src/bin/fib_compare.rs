@@ -6,8 +6,9 @@
 //! `target/release/fib_compare [N...]` (default 100000).
 //!
 //! Per N, in the same run:
-//! - `floor` and `fib-sync`: fib-sync's own `fib_bench` example (raw batched netlink, and
-//!   fib-sync's API in-process), run as a child and its table parsed;
+//! - `floor`, `floor-1ack` and `fib-sync`: fib-sync's own `fib_bench` example (raw batched
+//!   netlink with an ack per route, the same with one ack per 64 KiB `send` as fib-sync does,
+//!   and fib-sync's API in-process), run as a child and its table parsed;
 //! - `ours`, `bird`, `frr`: a two-node fabric; node 2 runs a raw BGP sender (a child of this
 //!   binary) that pre-encodes UPDATEs with `bgp_proto::builder` (N /32s, ~800 per 4096-octet
 //!   message), waits for the session, then streams them all and an End-of-RIB; node 1 runs
@@ -21,7 +22,9 @@
 //!
 //! Printed: seconds, peak RSS (VmHWM of the daemon process; zebra + bgpd for FRR), CPU seconds
 //! of the daemon used while idle for 10 s with the routes installed (utime + stime from
-//! `/proc/PID/stat`), and the ratios ours/BIRD and ours/floor. Not part of `cargo test`.
+//! `/proc/PID/stat`), CPU seconds used during the load (first UPDATE to last route, kernel time
+//! of its netlink calls included: steadier than wall time on a shared machine), and the ratios
+//! ours/BIRD and ours/floor. Not part of `cargo test`.
 //! `ONLY=ours` runs just our daemon; `BGPD=<path>` picks its binary (e.g. a profiler wrapper).
 
 use std::io::{Read, Write};
@@ -78,49 +81,64 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| dir.join("examples/fib_bench"));
     println!(
-        "{:>9} {:>9} {:>9} {:>10} {:>11}",
-        "routes", "who", "seconds", "VmHWM MiB", "idle CPU s"
+        "{:>9} {:>10} {:>9} {:>10} {:>11} {:>10}",
+        "routes", "who", "seconds", "VmHWM MiB", "idle CPU s", "load CPU s"
     );
     // ONLY=ours: just our daemon (profiling runs).
     if std::env::var("ONLY").is_ok_and(|o| o == "ours") {
         for n in sizes {
             let ours = run_dut(Dut::Ours(&ours_bin), n, &exe);
-            print_row(n, "ours", ours.secs, Some(ours.hwm_mib), ours.idle_cpu);
+            print_row(n, "ours", &ours);
         }
         return;
     }
     for n in sizes {
-        let (floor, fibsync) = run_fib_bench(&fib_bench, n);
-        print_row(n, "floor", floor, None, None);
-        print_row(n, "fib-sync", fibsync.0, Some(fibsync.1), None);
+        let (floor, floor_1ack, fibsync) = run_fib_bench(&fib_bench, n);
+        let bench = |secs, hwm_mib| Outcome {
+            secs,
+            hwm_mib,
+            idle_cpu: None,
+            load_cpu: None,
+        };
+        print_row(n, "floor", &bench(floor, f64::NAN));
+        print_row(n, "floor-1ack", &bench(floor_1ack, f64::NAN));
+        print_row(n, "fib-sync", &bench(fibsync.0, fibsync.1));
         let ours = run_dut(Dut::Ours(&ours_bin), n, &exe);
-        print_row(n, "ours", ours.secs, Some(ours.hwm_mib), ours.idle_cpu);
+        print_row(n, "ours", &ours);
         let bird = run_dut(Dut::Bird, n, &exe);
-        print_row(n, "bird", bird.secs, Some(bird.hwm_mib), bird.idle_cpu);
+        print_row(n, "bird", &bird);
         let frr = run_dut(Dut::Frr, n, &exe);
-        print_row(n, "frr", frr.secs, Some(frr.hwm_mib), frr.idle_cpu);
+        print_row(n, "frr", &frr);
         println!(
-            "{n:>9} ratios: ours/bird time {:.2}, ours/floor time {:.2}, ours/frr time {:.2}, \
-             ours/bird VmHWM {:.2}",
+            "{n:>9} ratios: ours/bird time {:.2}, ours/floor time {:.2}, ours/floor-1ack time \
+             {:.2}, ours/frr time {:.2}, ours/bird VmHWM {:.2}, 0.5*bird/floor {:.2}",
             ours.secs / bird.secs,
             ours.secs / floor,
+            ours.secs / floor_1ack,
             ours.secs / frr.secs,
-            ours.hwm_mib / bird.hwm_mib
+            ours.hwm_mib / bird.hwm_mib,
+            0.5 * bird.secs / floor
         );
     }
 }
 
-fn print_row(n: usize, who: &str, secs: f64, hwm: Option<f64>, idle: Option<f64>) {
-    let f = |v: Option<f64>, p: usize| v.map_or("-".to_owned(), |v| format!("{v:.p$}"));
+fn print_row(n: usize, who: &str, o: &Outcome) {
+    let f = |v: Option<f64>, p: usize| {
+        v.filter(|v| !v.is_nan())
+            .map_or("-".to_owned(), |v| format!("{v:.p$}"))
+    };
     println!(
-        "{n:>9} {who:>9} {secs:>9.3} {:>10} {:>11}",
-        f(hwm, 1),
-        f(idle, 3)
+        "{n:>9} {who:>10} {:>9.3} {:>10} {:>11} {:>10}",
+        o.secs,
+        f(Some(o.hwm_mib), 1),
+        f(o.idle_cpu, 3),
+        f(o.load_cpu, 2)
     );
 }
 
-/// fib-sync's example: (floor seconds, (fib-sync seconds, fib-sync VmHWM MiB)).
-fn run_fib_bench(bin: &Path, n: usize) -> (f64, (f64, f64)) {
+/// fib-sync's example: (floor seconds, floor-1ack seconds, (fib-sync seconds, fib-sync VmHWM
+/// MiB)).
+fn run_fib_bench(bin: &Path, n: usize) -> (f64, f64, (f64, f64)) {
     let out = Command::new(bin)
         .arg(n.to_string())
         .env("RUNS", "1")
@@ -130,7 +148,7 @@ fn run_fib_bench(bin: &Path, n: usize) -> (f64, (f64, f64)) {
         Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
         Err(e) => {
             eprintln!("cannot run {}: {e}", bin.display());
-            return (f64::NAN, (f64::NAN, f64::NAN));
+            return (f64::NAN, f64::NAN, (f64::NAN, f64::NAN));
         }
     };
     // Rows: routes mode seconds routes/s VmHWM-MiB CPU-s.
@@ -144,8 +162,9 @@ fn run_fib_bench(bin: &Path, n: usize) -> (f64, (f64, f64)) {
         })
     };
     let floor = row("floor").map_or(f64::NAN, |r| r.0);
+    let floor_1ack = row("floor-1ack").map_or(f64::NAN, |r| r.0);
     let fs = row("fib-sync").unwrap_or((f64::NAN, f64::NAN));
-    (floor, fs)
+    (floor, floor_1ack, fs)
 }
 
 enum Dut<'a> {
@@ -158,6 +177,10 @@ struct Outcome {
     secs: f64,
     hwm_mib: f64,
     idle_cpu: Option<f64>,
+    /// CPU seconds (user + system, kernel work done in its netlink calls included) the
+    /// daemon(s) used from the first UPDATE to the last route: steadier than wall time on a
+    /// shared machine.
+    load_cpu: Option<f64>,
 }
 
 /// The daemon(s) under test, kept alive by the guards.
@@ -283,6 +306,10 @@ fn run_dut(dut: Dut<'_>, n: usize, exe: &Path) -> Outcome {
     let fabric = Fabric::new(&format!("fcmp{}", std::process::id()), 2).expect("fabric");
     let (dut_node, snd_node) = (fabric.node(1), fabric.node(2));
     let running = start_dut(&dut, &dut_node.ns);
+    let pids: Vec<u32> = running.procs.iter().map(Proc::pid).collect();
+    // The daemon's start-up is not the load: let it settle, then count from here.
+    sleep(Duration::from_millis(500));
+    let cpu_before: f64 = pids.iter().map(|p| cpu_secs(*p)).sum();
     let sdir = TempDir::new("sender").expect("temp dir");
     let exe_s = exe.to_string_lossy();
     let sender = Proc::spawn_in(
@@ -308,6 +335,7 @@ fn run_dut(dut: Dut<'_>, n: usize, exe: &Path) -> Outcome {
     let ns = dut_node.ns.name().to_owned();
     let start = Instant::now();
     let mut done_at: Option<u128> = None;
+    let mut load_cpu: Option<f64> = None;
     while start.elapsed() < INSTALL_TIMEOUT {
         let present = Command::new("ip")
             .args(["-n", &ns, "route", "get", &last])
@@ -317,7 +345,9 @@ fn run_dut(dut: Dut<'_>, n: usize, exe: &Path) -> Outcome {
             .is_ok_and(|s| s.success());
         if present {
             let at = now_nanos();
+            let cpu_at: f64 = pids.iter().map(|p| cpu_secs(*p)).sum();
             if count(&ns, running.proto) >= n {
+                load_cpu = Some(cpu_at - cpu_before);
                 done_at = Some(at);
                 break;
             }
@@ -327,7 +357,6 @@ fn run_dut(dut: Dut<'_>, n: usize, exe: &Path) -> Outcome {
         }
     }
     let secs = done_at.map_or(f64::NAN, |t| (t.saturating_sub(t0)) as f64 / 1e9);
-    let pids: Vec<u32> = running.procs.iter().map(Proc::pid).collect();
     let hwm_mib = pids.iter().map(|p| vm_hwm_kib(*p)).sum::<f64>() / 1024.0;
     let idle_cpu = done_at.map(|_| {
         sleep(Duration::from_secs(2));
@@ -355,6 +384,7 @@ fn run_dut(dut: Dut<'_>, n: usize, exe: &Path) -> Outcome {
         secs,
         hwm_mib,
         idle_cpu,
+        load_cpu,
     }
 }
 
