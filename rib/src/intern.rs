@@ -55,7 +55,8 @@ impl Attrs {
         Arc::ptr_eq(&self.0, &other.0)
     }
 
-    fn addr(&self) -> usize {
+    /// The shared allocation's address (its identity while the interner holds it).
+    pub(crate) fn addr(&self) -> usize {
         Arc::as_ptr(&self.0) as usize
     }
 }

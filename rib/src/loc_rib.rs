@@ -139,14 +139,23 @@ impl Changes {
     }
 }
 
-/// The selection's identity, to tell whether a batch changed it.
-pub(crate) type Signature = SmallVec<[(u32, u32, Option<Attrs>); 1]>;
+/// The selection's identity, to tell whether a batch changed it: source, path id and the
+/// accepted set's address (0: none) of each selected path. Addresses identify sets because the
+/// interner keeps every set alive until its collection, which runs between batches, never
+/// between taking a signature and comparing it (and no reference count is touched).
+pub(crate) type Signature = SmallVec<[(u32, u32, usize); 2]>;
 
 impl Dest {
     pub fn signature(&self) -> Signature {
         self.paths[..usize::from(self.selected)]
             .iter()
-            .map(|p| (p.source(), p.path_id, p.accepted.clone()))
+            .map(|p| {
+                (
+                    p.source(),
+                    p.path_id,
+                    p.accepted.as_ref().map_or(0, Attrs::addr),
+                )
+            })
             .collect()
     }
 

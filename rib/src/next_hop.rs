@@ -1,7 +1,7 @@
 //! Recursive next-hop resolution against the caller's table of connected and kernel routes
 //! (RFC 4271 §9.1.2.1: a route whose NEXT_HOP is unreachable is not feasible).
 
-use std::collections::HashMap;
+use crate::peer::IdMap;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -28,7 +28,7 @@ pub struct NextHopTable {
     /// Longest prefix first; `None` until the caller supplies a table: every next hop then
     /// resolves with unknown cost.
     routes: Option<Vec<IgpRoute>>,
-    cache: HashMap<IpAddr, Resolution>,
+    cache: IdMap<IpAddr, Resolution>,
 }
 
 impl NextHopTable {

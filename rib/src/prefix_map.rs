@@ -7,6 +7,7 @@
 //! pointer and edges per node; the runs fill completely in that case, so a route costs its key
 //! and its value and little more.
 
+use std::cell::Cell;
 use std::fmt;
 
 use bgp_proto::Prefix;
@@ -49,6 +50,9 @@ pub struct Chunked<K, V> {
     firsts: Vec<K>,
     runs: Vec<Run<K, V>>,
     len: usize,
+    /// Where the last lookup ended (run, index): a peer's UPDATEs and the changes they make
+    /// visit prefixes in order, so the next key is usually in that run, often next in it.
+    hint: Cell<(usize, usize)>,
 }
 
 impl<K, V> Default for Chunked<K, V> {
@@ -57,6 +61,7 @@ impl<K, V> Default for Chunked<K, V> {
             firsts: Vec::new(),
             runs: Vec::new(),
             len: 0,
+            hint: Cell::new((0, 0)),
         }
     }
 }
@@ -76,13 +81,38 @@ impl<K: Ord + Copy, V> Chunked<K, V> {
         self.firsts.partition_point(|f| f <= k).saturating_sub(1)
     }
 
+    /// Whether `k` belongs in run `r` (see [`Chunked::run_of`]).
+    fn in_run(&self, r: usize, k: &K) -> bool {
+        r < self.runs.len()
+            && (r == 0 || self.firsts[r] <= *k)
+            && self.firsts.get(r + 1).is_none_or(|next| k < next)
+    }
+
     /// (run, Ok(index) if present / Err(insertion index)).
     fn find(&self, k: &K) -> Option<(usize, Result<usize, usize>)> {
         if self.runs.is_empty() {
             return None;
         }
-        let r = self.run_of(k);
-        Some((r, self.runs[r].keys.binary_search(k)))
+        let (hr, hi) = self.hint.get();
+        let r = if self.in_run(hr, k) {
+            hr
+        } else {
+            self.run_of(k)
+        };
+        let keys = &self.runs[r].keys;
+        let at = if r == hr {
+            // The hinted entry, the one after it, or the end of the run (in-order arrival).
+            match (keys.get(hi), keys.get(hi + 1), keys.last()) {
+                (Some(x), _, _) if x == k => Ok(hi),
+                (_, Some(x), _) if x == k => Ok(hi + 1),
+                (_, _, Some(last)) if last < k => Err(keys.len()),
+                _ => keys.binary_search(k),
+            }
+        } else {
+            keys.binary_search(k)
+        };
+        self.hint.set((r, at.unwrap_or_else(|e| e)));
+        Some((r, at))
     }
 
     pub fn get(&self, k: &K) -> Option<&V> {
@@ -153,11 +183,13 @@ impl<K: Ord + Copy, V> Chunked<K, V> {
         match self.find(&k) {
             Some((r, Ok(i))) => Some(std::mem::replace(&mut self.runs[r].vals[i], v)),
             Some((r, Err(pos))) => {
-                self.insert_new(r, pos, k, v);
+                let at = self.insert_new(r, pos, k, v);
+                self.hint.set(at);
                 None
             }
             None => {
-                self.insert_new(0, 0, k, v);
+                let at = self.insert_new(0, 0, k, v);
+                self.hint.set(at);
                 None
             }
         }
@@ -168,6 +200,7 @@ impl<K: Ord + Copy, V> Chunked<K, V> {
             return None;
         };
         self.len -= 1;
+        // The hint stays a valid guess (it is checked before use) unless runs move.
         let run = &mut self.runs[r];
         run.keys.remove(i);
         let v = run.vals.remove(i);
@@ -187,6 +220,7 @@ impl<K: Ord + Copy, V> Chunked<K, V> {
             Some((r, Err(pos))) => self.insert_new(r, pos, k, make()),
             None => self.insert_new(0, 0, k, make()),
         };
+        self.hint.set((r, i));
         &mut self.runs[r].vals[i]
     }
 

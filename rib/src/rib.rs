@@ -17,7 +17,9 @@ use crate::error::RibError;
 use crate::intern::{AttrSet, Attrs, Interner};
 use crate::loc_rib::{self, Changes, LocRibChange, PeerFacts, SelectedRoute, Table};
 use crate::next_hop::{IgpRoute, NextHopTable};
-use crate::peer::{GroupId, GroupKey, LocalInfo, PeerId, PeerInfo, SessionInfo, SessionKind};
+use crate::peer::{
+    GroupId, GroupKey, IdMap, LocalInfo, PeerId, PeerInfo, SessionInfo, SessionKind,
+};
 use crate::route_reflection;
 
 /// One received route of a batch: `attrs: None` withdraws it.
@@ -94,7 +96,7 @@ pub struct RibStats {
 #[derive(Debug)]
 pub struct Rib {
     local: LocalInfo,
-    peers: HashMap<PeerId, PeerState>,
+    peers: IdMap<PeerId, PeerState>,
     table: Table,
     interner: Interner,
     next_hops: NextHopTable,
@@ -109,7 +111,7 @@ pub struct Rib {
     selected: [usize; 2],
 }
 
-fn facts_of(peers: &HashMap<PeerId, PeerState>) -> impl Fn(u32) -> Option<PeerFacts> + '_ {
+fn facts_of(peers: &IdMap<PeerId, PeerState>) -> impl Fn(u32) -> Option<PeerFacts> + '_ {
     move |id| {
         peers.get(&PeerId(id)).map(|p| PeerFacts {
             kind: p.kind,
@@ -163,7 +165,7 @@ impl Rib {
     pub fn new(local: LocalInfo) -> Self {
         Rib {
             local,
-            peers: HashMap::new(),
+            peers: IdMap::default(),
             table: Table::default(),
             interner: Interner::new(),
             next_hops: NextHopTable::default(),
@@ -852,11 +854,17 @@ impl Rib {
             if !key.families.contains(&family_of(p)) {
                 continue;
             }
-            let best = self
-                .table
-                .get(p)
-                .and_then(|d| loc_rib::best_route(d, &mut self.next_hops, &facts))
-                .filter(|r| only.is_none() || r.peer != only);
+            let best = self.table.get(p).and_then(|d| {
+                // The usual split-horizon case without building the route.
+                let first = d.paths.first().filter(|_| d.selected > 0);
+                if first.is_some_and(|x| {
+                    x.accepted.is_some() && only.is_some_and(|m| m.0 == x.source())
+                }) {
+                    return None;
+                }
+                loc_rib::best_route(d, &mut self.next_hops, &facts)
+                    .filter(|r| only.is_none() || r.peer != only)
+            });
             let w = match best {
                 None => None,
                 Some(route) => match outgoing_for(&self.local, &key, p, &route, export) {

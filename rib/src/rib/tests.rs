@@ -689,7 +689,10 @@ fn group_of_one_is_not_sent_its_own_routes_until_a_second_member_joins() {
         )
         .unwrap();
     assert_eq!(c.len(), 2);
-    assert!(rib.export(&c, &mut ExportAll).is_empty(), "sent back to its only member");
+    assert!(
+        rib.export(&c, &mut ExportAll).is_empty(),
+        "sent back to its only member"
+    );
     let g = rib.group_of(PeerId(2)).unwrap();
     assert_eq!(rib.adj_rib_out(g).unwrap().len(), 0);
     // A second peer of the same group gets them with End-of-RIB; the group now carries them.
