@@ -20,7 +20,7 @@ use crate::next_hop::{IgpRoute, NextHopTable};
 use crate::peer::{
     GroupId, GroupKey, IdMap, LocalInfo, PeerId, PeerInfo, SessionInfo, SessionKind,
 };
-use crate::route_reflection;
+use crate::route_reflection::{self, RouteOrigin};
 
 /// One received route of a batch: `attrs: None` withdraws it.
 #[derive(Debug, Clone)]
@@ -850,6 +850,7 @@ impl Rib {
         };
         let facts = facts_of(&self.peers);
         let mut wanted = Vec::with_capacity(prefixes.len());
+        let mut memo = None;
         for p in prefixes {
             if !key.families.contains(&family_of(p)) {
                 continue;
@@ -867,15 +868,25 @@ impl Rib {
             });
             let w = match best {
                 None => None,
-                Some(route) => match outgoing_for(&self.local, &key, p, &route, export) {
-                    Ok(Some(set)) => Some(self.interner.intern(set)),
-                    Ok(None) => None,
-                    Err(e) => {
-                        tracing::warn!(prefix = %p, error = %e, "route not exported");
-                        errors.push((*p, e));
-                        None
+                Some(route) => {
+                    let out = outgoing_for(
+                        &self.local,
+                        &key,
+                        p,
+                        &route,
+                        export,
+                        &mut self.interner,
+                        &mut memo,
+                    );
+                    match out {
+                        Ok(w) => w,
+                        Err(e) => {
+                            tracing::warn!(prefix = %p, error = %e, "route not exported");
+                            errors.push((*p, e));
+                            None
+                        }
                     }
-                },
+                }
             };
             wanted.push((*p, w));
         }
@@ -888,27 +899,47 @@ impl Rib {
     }
 }
 
-/// Export policy, then the BGP rules, for one route towards one group.
+/// The last outgoing set computed in an export pass, by what it depends on when the export
+/// policy accepts a route unchanged: the accepted set (by address), the origin and the family.
+/// Routes of one UPDATE arrive together, so consecutive prefixes mostly share it.
+type OutgoingMemo = Option<(
+    (usize, RouteOrigin, Family),
+    Result<Option<Attrs>, RibError>,
+)>;
+
+/// Export policy, then the BGP rules, for one route towards one group; the result interned.
 fn outgoing_for(
     local: &LocalInfo,
     key: &GroupKey,
     prefix: &Prefix,
     route: &SelectedRoute,
     export: &mut impl ExportPolicy,
-) -> Result<Option<AttrSet>, RibError> {
+    interner: &mut Interner,
+    memo: &mut OutgoingMemo,
+) -> Result<Option<Attrs>, RibError> {
     if !route_reflection::may_advertise(&route.origin, &route.attrs.attrs, key) {
         return Ok(None);
     }
-    let replaced;
-    let set: &AttrSet = match export.export(key, prefix, route) {
-        ExportVerdict::Reject => return Ok(None),
-        ExportVerdict::Accept => &route.attrs,
-        ExportVerdict::Replace(s) => {
-            replaced = *s;
-            &replaced
-        }
+    let family = family_of(prefix);
+    let compute = |set: &AttrSet, interner: &mut Interner| {
+        route_reflection::outgoing(local, &route.origin, family, set, key)
+            .map(|o| o.map(|s| interner.intern(s)))
     };
-    route_reflection::outgoing(local, &route.origin, family_of(prefix), set, key)
+    match export.export(key, prefix, route) {
+        ExportVerdict::Reject => Ok(None),
+        ExportVerdict::Replace(s) => compute(&s, interner),
+        ExportVerdict::Accept => {
+            let id = (route.attrs.addr(), route.origin, family);
+            if let Some((k, v)) = memo.as_ref() {
+                if *k == id {
+                    return v.clone();
+                }
+            }
+            let v = compute(&route.attrs, interner);
+            *memo = Some((id, v.clone()));
+            v
+        }
+    }
 }
 
 fn leave_group(
