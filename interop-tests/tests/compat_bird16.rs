@@ -8,6 +8,11 @@
 //! heading, the BGP row's columns, the detail lines Calico or operators read, the route lines
 //! but their times, and the status lines.
 //!
+//! A second test does the same during graceful-restart recovery (`-R`, as calico-node starts
+//! BIRD): a BIRD 2 peer that is up and a second peer that never comes; `show status`, `show
+//! protocols` and both peers' details are captured from BIRD 1.6.8 and from ours (written to
+//! `$BGPD_COMPAT_OUT-gr` when set), and the recovery lines and states must match.
+//!
 //! BIRD 1.6.8 comes from Debian's `bird` package extracted to `/tmp/bird16`
 //! (`apt-get download bird && dpkg-deb -x bird_*.deb /tmp/bird16`), never installed; without it
 //! the test is skipped with a printed reason.
@@ -18,7 +23,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use interop_tests::bgpd::{Bgpd, BgpdConfig, BgpdNeighbor};
-use interop_tests::{require_root, wait_until, Fabric, Frr};
+use interop_tests::{require_root, wait_until, Bird, Fabric, Frr, Proc, TempDir};
 
 const BIRD16: &str = "/tmp/bird16/usr/sbin/bird";
 const AS: u32 = 64512;
@@ -273,4 +278,235 @@ fn bird16_and_bgpd_show_protocols_side_by_side() {
         assert!(ol.iter().any(|l| l == must), "{must} in ours:\n{o_all}");
         assert!(bl.iter().any(|l| l == must), "{must} in BIRD's:\n{b_all}");
     }
+}
+
+/// Graceful-restart recovery: the recovery wait timer of both subjects.
+const GR_WAIT: u64 = 30;
+
+/// Calico's BIRD 1.6 configuration with two mesh peers (10.99.0.3 never comes) and the
+/// recovery wait timer.
+fn bird16_gr_conf() -> String {
+    let mut s = bird16_conf().replace(
+        "listen bgp address 10.99.0.1;\n",
+        &format!("listen bgp address 10.99.0.1;\ngraceful restart wait {GR_WAIT};\n"),
+    );
+    s += &format!(
+        "protocol bgp Mesh_10_99_0_3 from bgp_template {{\n  neighbor 10.99.0.3 as {AS};\n  \
+         source address 10.99.0.1;\n  hold time 9;\n  keepalive time 3;\n}}\n"
+    );
+    s
+}
+
+/// BIRD 2 on node 2: the mesh peer, graceful restart on, announcing one block.
+fn bird2_conf() -> String {
+    format!(
+        "log stderr all;\nrouter id 10.99.0.2;\nprotocol device {{}}\n\
+         protocol static s4 {{\n  ipv4;\n  route 10.99.2.0/26 blackhole;\n}}\n\
+         protocol bgp Mesh_10_99_0_1 {{\n  local 10.99.0.2 as {AS};\n  neighbor 10.99.0.1 as {AS};\n  \
+         hold time 9;\n  keepalive time 3;\n  connect delay time 1;\n  connect retry time 2;\n  \
+         error wait time 1, 4;\n  graceful restart on;\n  \
+         ipv4 {{ import all; export where source = RTS_STATIC; }};\n}}\n"
+    )
+}
+
+/// The captures of one subject during its recovery.
+struct GrCapture {
+    status: String,
+    list: String,
+    up: String,
+    never: String,
+}
+
+fn gr_capture(sock: &Path) -> GrCapture {
+    GrCapture {
+        status: raw(sock, "show status"),
+        list: raw(sock, "show protocols"),
+        up: raw(sock, "show protocols all Mesh_10_99_0_2"),
+        never: raw(sock, "show protocols all Mesh_10_99_0_3"),
+    }
+}
+
+/// The recovery is on and the up peer's End-of-RIB is in (its protocol only waits).
+fn up_peer_waiting(sock: &Path) -> bool {
+    sock.exists()
+        && raw(sock, "show protocols all Mesh_10_99_0_2")
+            .lines()
+            .any(|l| l == "   GR recovery:    waiting")
+}
+
+/// A protocol's row as Calico splits it.
+fn row_of(list: &str, name: &str) -> Vec<String> {
+    let row = list
+        .lines()
+        .find(|l| l.contains(name))
+        .unwrap_or_else(|| panic!("{name} in\n{list}"));
+    let body = row.strip_prefix("1002-").or_else(|| row.strip_prefix(' '));
+    body.unwrap_or(row)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn gr_line(detail: &str) -> Option<&str> {
+    detail.lines().find(|l| l.contains("GR recovery:"))
+}
+
+#[test]
+fn bird16_and_bgpd_graceful_restart_recovery_side_by_side() {
+    if !require_root("bird16_and_bgpd_graceful_restart_recovery_side_by_side") {
+        return;
+    }
+    if !Path::new(BIRD16).exists() {
+        eprintln!(
+            "skipping: {BIRD16} missing (apt-get download bird && dpkg-deb -x bird_*.deb /tmp/bird16)"
+        );
+        return;
+    }
+    let fab = Fabric::new("b16g", 3).expect("fabric");
+    let peer = Bird::start(&fab.node(2).ns, &bird2_conf()).expect("bird 2 starts");
+    let dir = TempDir::new("bird16-gr").expect("dir");
+    let conf = dir.write("bird.cfg", &bird16_gr_conf()).expect("config");
+    let sock = dir.path().join("bird.ctl");
+    let (c, s) = (conf.to_string_lossy(), sock.to_string_lossy());
+    let mut bird = Proc::spawn_in(
+        &fab.node(1).ns,
+        "bird16",
+        &[BIRD16, "-R", "-f", "-c", &c, "-s", &s],
+        dir.path(),
+    )
+    .expect("bird 1.6.8 -R starts");
+    wait_until(
+        "BIRD 1.6.8 recovering, its peer up",
+        Duration::from_secs(20),
+        || {
+            bird.check_alive()?;
+            Ok(up_peer_waiting(&sock))
+        },
+    )
+    .expect("BIRD 1.6.8 waits for its recovery");
+    let b = gr_capture(&sock);
+    bird.stop(Duration::from_secs(5));
+    wait_until("BIRD 2 to see BIRD 1.6.8 go", UP, || {
+        Ok(peer.bgp_state("10.99.0.1")?.as_deref() != Some("Established"))
+    })
+    .expect("session down");
+
+    // Ours, the same neighbors and block, started with -R.
+    let mut n2 = BgpdNeighbor::new("Mesh_10_99_0_2", "10.99.0.2", AS);
+    n2.extra = "description = \"Connection to BGP peer\"\nsource_address = \"10.99.0.1\"\n\
+                graceful_restart = true\n"
+        .into();
+    let mut n3 = BgpdNeighbor::new("Mesh_10_99_0_3", "10.99.0.3", AS);
+    n3.extra = n2.extra.clone();
+    let config = BgpdConfig {
+        router_id: "10.99.0.1".into(),
+        local_as: AS,
+        listen: vec!["10.99.0.1".into()],
+        neighbors: vec![n2, n3],
+    };
+    let odir = TempDir::new("bgpd-gr").expect("dir");
+    let toml = format!(
+        "local_blocks = [\"10.99.1.0/26\"]\n{}",
+        config.to_toml(&odir).expect("toml")
+    );
+    let oconf = odir.write("bgpd.toml", &toml).expect("config");
+    let bin = interop_tests::bgpd::binary().expect("bgpd binary");
+    let wait = GR_WAIT.to_string();
+    let mut ours = Proc::spawn_in(
+        &fab.node(1).ns,
+        "bgpd",
+        &[
+            bin.to_str().expect("utf-8"),
+            "-c",
+            oconf.to_str().expect("utf-8"),
+            "-R",
+            "--graceful-restart-wait",
+            &wait,
+        ],
+        odir.path(),
+    )
+    .expect("bgpd -R starts");
+    let osock = odir.path().join("bgpd.ctl");
+    wait_until(
+        "ours recovering, its peer up",
+        Duration::from_secs(20),
+        || {
+            ours.check_alive()?;
+            Ok(up_peer_waiting(&osock))
+        },
+    )
+    .expect("ours waits for its recovery");
+    let o = gr_capture(&osock);
+
+    let text = format!(
+        "=== BIRD 1.6.8 -R: show status\n{}=== bgpd -R: show status\n{}\
+         === BIRD 1.6.8 -R: show protocols\n{}=== bgpd -R: show protocols\n{}\
+         === BIRD 1.6.8 -R: show protocols all Mesh_10_99_0_2\n{}\
+         === bgpd -R: show protocols all Mesh_10_99_0_2\n{}\
+         === BIRD 1.6.8 -R: show protocols all Mesh_10_99_0_3\n{}\
+         === bgpd -R: show protocols all Mesh_10_99_0_3\n{}",
+        b.status, o.status, b.list, o.list, b.up, o.up, b.never, o.never
+    );
+    eprintln!("{text}");
+    if let Ok(p) = std::env::var("BGPD_COMPAT_OUT") {
+        std::fs::write(format!("{p}-gr"), &text).expect("write transcripts");
+    }
+
+    // `show status`: the 0024 block as BIRD 1.6.8 words it, the timer as N/30.
+    let gr_block = |t: &str| -> Vec<String> {
+        t.lines()
+            .skip_while(|l| !l.starts_with("0024-"))
+            .take(3)
+            .map(|l| {
+                if let Some(timer) = l.strip_prefix("   Wait timer is ") {
+                    let (left, total) = timer.split_once('/').unwrap_or_else(|| panic!("{l}"));
+                    assert!(left.parse::<u64>().is_ok_and(|n| n <= GR_WAIT), "{l}");
+                    format!("   Wait timer is N/{total}")
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect()
+    };
+    assert_eq!(gr_block(&b.status), gr_block(&o.status), "0024 block");
+    assert_eq!(
+        gr_block(&o.status),
+        [
+            "0024-Graceful restart recovery in progress".to_string(),
+            "   Waiting for 1 protocols to recover".into(),
+            format!("   Wait timer is N/{GR_WAIT}"),
+        ]
+    );
+    assert_eq!(
+        b.status.lines().last(),
+        o.status.lines().last(),
+        "0013 line"
+    );
+    // `show protocols`: the up peer waits, the other one is still starting.
+    for (name, state) in [("Mesh_10_99_0_2", "wait"), ("Mesh_10_99_0_3", "start")] {
+        assert_eq!(row_of(&b.list, name)[3], state, "BIRD's {name}");
+        assert_eq!(row_of(&o.list, name)[3], state, "our {name}");
+    }
+    assert_eq!(
+        row_of(&b.list, "Mesh_10_99_0_2")[5..],
+        row_of(&o.list, "Mesh_10_99_0_2")[5..]
+    );
+    // The detail line of each: `waiting` (End-of-RIB in, export held), `pending` (holds it).
+    assert_eq!(gr_line(&b.up), Some("   GR recovery:    waiting"));
+    assert_eq!(gr_line(&o.up), gr_line(&b.up));
+    let routes = |t: &str| t.lines().find(|l| l.contains("Routes:")).map(str::to_owned);
+    assert_eq!(
+        routes(&o.up),
+        routes(&b.up),
+        "imported, nothing exported yet"
+    );
+    assert_eq!(gr_line(&b.never), Some("   GR recovery:    pending"));
+    assert_eq!(gr_line(&o.never), gr_line(&b.never));
+    // BIRD's kernel protocol waits too (ours exists only with kernel writes on, off here).
+    assert_eq!(row_of(&b.list, "kernel1")[3], "wait");
+    for (who, list) in [("BIRD", &b.list), ("ours", &o.list)] {
+        assert_eq!(row_of(list, "static1")[3], "up", "{who}");
+        assert_eq!(row_of(list, "direct1")[3], "up", "{who}");
+    }
+    ours.stop(Duration::from_secs(5));
 }

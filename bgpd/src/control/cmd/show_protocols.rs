@@ -144,8 +144,17 @@ pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
             }) => (routes, primary),
             _ => (0, 0),
         };
-        // What the RIB actor sends the peer now (its update group's Adj-RIB-Out).
-        let exported = PeerStats::get(&p.stats.prefixes_advertised);
+        // What the RIB actor sends the peer now (its update group's Adj-RIB-Out); nothing yet
+        // while our graceful-restart recovery holds the export back.
+        let held = view
+            .state
+            .recovering()
+            .is_some_and(|r| r.peer(n.name.as_str()).waiting);
+        let exported = if held {
+            0
+        } else {
+            PeerStats::get(&p.stats.prefixes_advertised)
+        };
         d.push(format!(
             "  Routes:         {imported} imported, {exported} exported, {preferred} preferred"
         ));
