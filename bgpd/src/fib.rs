@@ -59,6 +59,8 @@ pub const FIB_QUEUE: usize = 2;
 pub const STARTUP_WAIT: Duration = Duration::from_secs(15);
 /// Quiet time after the last Loc-RIB batch before convergence is declared.
 pub const QUIET: Duration = Duration::from_millis(300);
+/// Loc-RIB changes translated and handed to fib-sync at a time (the RIB sends up to ~50k).
+const SLICE: usize = 8192;
 /// Batches handed to fib-sync and not yet reported: the next batch is translated while the
 /// kernel takes the previous ones, so the kernel (the slow stage) never waits for us.
 const IN_FLIGHT: usize = 2;
@@ -116,6 +118,9 @@ struct HopSets {
     sets: Vec<(Box<[IpAddr]>, u32)>,
     index: HashMap<Box<[IpAddr]>, HopSetId>,
     free: Vec<HopSetId>,
+    /// The set interned last, plus one: a table load repeats one set for thousands of prefixes
+    /// in a row, and comparing with it costs less than hashing (0: none yet).
+    last: HopSetId,
 }
 
 impl HopSets {
@@ -124,8 +129,19 @@ impl HopSets {
     }
 
     fn intern(&mut self, hops: &[IpAddr]) -> HopSetId {
+        if let Some(id) = self.last.checked_sub(1) {
+            if self
+                .sets
+                .get(id as usize)
+                .is_some_and(|(s, refs)| *refs > 0 && **s == *hops)
+            {
+                self.hold(id);
+                return id;
+            }
+        }
         if let Some(id) = self.index.get(hops).copied() {
             self.hold(id);
+            self.last = id.saturating_add(1);
             return id;
         }
         let set: Box<[IpAddr]> = Box::from(hops);
@@ -142,6 +158,7 @@ impl HopSets {
             }
         };
         self.index.insert(set, id);
+        self.last = id.saturating_add(1);
         id
     }
 
@@ -397,13 +414,17 @@ impl Translator {
     }
 
     /// The deltas for one Loc-RIB batch, at most one per prefix (the last change wins).
-    pub fn apply_changes(&mut self, changes: Vec<LocRibChange>) -> Vec<RouteDelta> {
+    pub fn apply_changes(
+        &mut self,
+        changes: impl IntoIterator<Item = LocRibChange>,
+    ) -> Vec<RouteDelta> {
+        let changes = changes.into_iter();
         // The next-hop set each touched prefix had before the batch, held so that its id stays
         // valid. Within a batch the connected subnets do not change, so a prefix's route is a
         // function of its (interned) set: equal ids mean an unchanged route.
         // A vector, not a map: the RIB sends at most one change per prefix, so duplicates are
         // rare and dropped after a sort (which finds the batch already in prefix order).
-        let mut before: Vec<(IpNet, Option<HopSetId>)> = Vec::with_capacity(changes.len());
+        let mut before: Vec<(IpNet, Option<HopSetId>)> = Vec::with_capacity(changes.size_hint().0);
         let mut hops: Vec<IpAddr> = Vec::new();
         for change in changes {
             let prefix = change.prefix.trunc();
@@ -837,10 +858,17 @@ impl Runner {
                     let Some(batch) = batch else { break };
                     self.counters.batches.fetch_add(1, Ordering::Relaxed);
                     last_batch = Instant::now();
-                    let changes = batch.len();
-                    let deltas = self.translator.apply_changes(batch);
-                    debug!(event = "fib_batch", changes, deltas = deltas.len(), "Loc-RIB batch");
-                    self.submit(deltas, &mut in_flight).await;
+                    debug!(event = "fib_batch", changes = batch.len(), "Loc-RIB batch");
+                    // In slices: the kernel gets the first routes of a big batch sooner, and
+                    // fewer deltas wait in flight.
+                    let mut changes = batch.into_iter();
+                    loop {
+                        let deltas = self.translator.apply_changes(changes.by_ref().take(SLICE));
+                        if deltas.is_empty() && changes.len() == 0 {
+                            break;
+                        }
+                        self.submit(deltas, &mut in_flight).await;
+                    }
                 }
                 ev = events.recv(), if events_open => match ev {
                     Ok(FibEvent::AddressAdded { .. } | FibEvent::AddressRemoved { .. })

@@ -24,6 +24,9 @@ pub(crate) struct Interner<T> {
     items: Vec<Option<(T, u32)>>,
     index: HashMap<T, Id>,
     free: Vec<Id>,
+    /// The value interned last: a table load repeats one route kind for thousands of prefixes
+    /// in a row, and comparing with it costs less than hashing.
+    last: Id,
 }
 
 impl<T> Default for Interner<T> {
@@ -32,6 +35,7 @@ impl<T> Default for Interner<T> {
             items: Vec::new(),
             index: HashMap::new(),
             free: Vec::new(),
+            last: NONE,
         }
     }
 }
@@ -39,8 +43,13 @@ impl<T> Default for Interner<T> {
 impl<T: Hash + Eq + Clone> Interner<T> {
     /// The id of `value`, with one more reference.
     pub(crate) fn intern(&mut self, value: &T) -> Id {
+        if self.get(self.last) == Some(value) {
+            self.hold(self.last);
+            return self.last;
+        }
         if let Some(&id) = self.index.get(value) {
             self.hold(id);
+            self.last = id;
             return id;
         }
         let id = match self.free.pop() {
@@ -56,6 +65,7 @@ impl<T: Hash + Eq + Clone> Interner<T> {
             }
         };
         self.index.insert(value.clone(), id);
+        self.last = id;
         id
     }
 

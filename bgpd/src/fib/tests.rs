@@ -178,7 +178,7 @@ fn loc_rib_changes_become_kernel_deltas() {
             let c = r.change(p, h);
             t.apply_changes(vec![c]);
         }
-        let batch = case.batch.iter().map(|(p, h)| r.change(p, h)).collect();
+        let batch: Vec<LocRibChange> = case.batch.iter().map(|(p, h)| r.change(p, h)).collect();
         assert_eq!(
             sorted(t.apply_changes(batch)),
             sorted((case.want)()),
