@@ -14,7 +14,10 @@
 //! A second test has both peers up, one of them a graceful-restart-aware loadgen peer that holds
 //! its End-of-RIB: Calico's young-node readiness answers "graceful restart in progress" (all
 //! peers Established, `0024` present), neither peer gets our routes; its End-of-RIB ends the
-//! recovery at once and readiness turns ready.
+//! recovery at once and readiness turns ready. Others: disabling the peer that never comes ends
+//! the recovery (as in BIRD); with kernel writes on, the kernel routes of the previous run all
+//! stay through the recovery (past the FIB's own 15 s startup wait) and the stale one goes only
+//! after it.
 
 mod control_calico;
 mod routes_common;
@@ -33,9 +36,13 @@ const AS: u32 = 64512;
 const WAIT_S: u64 = 20;
 
 fn bird_conf() -> String {
+    bird_conf_with(&["10.64.2.0/26"])
+}
+
+fn bird_conf_with(statics: &[&str]) -> String {
     rc::bird_conf(
         "10.99.0.2",
-        &["10.64.2.0/26"],
+        statics,
         &[("Mesh_10_99_0_1", "10.99.0.2", AS, "10.99.0.1", AS)],
     )
     .replace(
@@ -56,6 +63,18 @@ impl Restarted {
     }
 
     fn start_waiting(ns: &Netns, neighbors: &[&str], blocks: &str, wait_s: u64) -> Restarted {
+        Self::start_with(ns, neighbors, blocks, Some(wait_s), false)
+    }
+
+    /// `recovery`: `-R` with this wait; `kernel`: kernel writes on (routes kept at stop), a
+    /// pool over the test blocks.
+    fn start_with(
+        ns: &Netns,
+        neighbors: &[&str],
+        blocks: &str,
+        recovery: Option<u64>,
+        kernel: bool,
+    ) -> Restarted {
         let config = rc::ours(
             "10.99.0.1",
             AS,
@@ -66,29 +85,40 @@ impl Restarted {
                 .collect::<Vec<_>>(),
         );
         let dir = TempDir::new("bgpd-gr").expect("temp dir");
-        let toml = format!(
+        let mut toml = format!(
             "local_blocks = [{blocks}]\n{}",
             config.to_toml(&dir).expect("toml")
         );
+        if kernel {
+            toml = format!(
+                "ip_pools = [{{ cidr = \"10.64.0.0/16\", ipip_mode = \"Never\" }}]\n{}",
+                toml.replacen(
+                    "[kernel]\nenable_writes = false\n",
+                    "[kernel]\nenable_writes = true\npersist_on_stop = true\n",
+                    1
+                )
+            );
+            assert!(toml.contains("enable_writes = true"), "{toml}");
+        }
         let conf = dir.write("bgpd.toml", &toml).expect("config");
         let bin = interop_tests::bgpd::binary().expect("bgpd binary");
-        let wait = wait_s.to_string();
-        let proc = Proc::spawn_in(
-            ns,
-            "bgpd-r",
-            &[
-                bin.to_str().expect("utf-8"),
-                "-c",
-                conf.to_str().expect("utf-8"),
-                "--log-format",
-                "json",
-                "-R",
-                "--graceful-restart-wait",
-                &wait,
-            ],
-            dir.path(),
-        )
-        .expect("bgpd -R starts");
+        let bin = bin.to_str().expect("utf-8").to_owned();
+        let mut argv = vec![
+            bin,
+            "-c".into(),
+            conf.to_str().expect("utf-8").to_owned(),
+            "--log-format".into(),
+            "json".into(),
+        ];
+        if let Some(wait) = recovery {
+            argv.extend([
+                "-R".into(),
+                "--graceful-restart-wait".into(),
+                wait.to_string(),
+            ]);
+        }
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let proc = Proc::spawn_in(ns, "bgpd-r", &argv, dir.path()).expect("bgpd starts");
         let r = Restarted { proc, dir };
         wait_until(
             "bgpd -R to serve its socket",
@@ -489,4 +519,101 @@ fn disabling_the_peer_that_never_comes_ends_the_recovery() {
         || rc::bird_has(&bird, "10.64.1.0/26"),
         || bird.birdc("show route").unwrap_or_default(),
     );
+}
+
+/// Our routes of the previous run in the kernel (kernel writes on, `persist_on_stop`): with
+/// `-R` the FIB keeps them all through the recovery, also past its own startup wait (15 s),
+/// and removes the one nobody announces any more only once the recovery is over.
+#[test]
+fn kernel_routes_of_the_previous_run_stay_until_the_recovery_ends() {
+    if !require_root("kernel_routes_of_the_previous_run_stay_until_the_recovery_ends") {
+        return;
+    }
+    let wait_s = 25;
+    let fabric = Fabric::new(&format!("cgk-{}", std::process::id()), 3).expect("fabric");
+    let ns = &fabric.node(1).ns;
+    let bird = Bird::start(
+        &fabric.node(2).ns,
+        &bird_conf_with(&["10.64.2.0/26", "10.64.4.0/26"]),
+    )
+    .expect("bird starts");
+    let kernel = || {
+        ns.ip(&["-4", "route", "show", "proto", "bird"])
+            .unwrap_or_default()
+    };
+    let has = |prefix: &str| {
+        kernel()
+            .lines()
+            .any(|l| l.starts_with(&format!("{prefix} via 10.99.0.2")))
+    };
+    let mut first = Restarted::start_with(ns, &["10.99.0.2"], "\"10.64.1.0/26\"", None, true);
+    rc::converge(
+        "BIRD's blocks in our kernel",
+        || has("10.64.2.0/26") && has("10.64.4.0/26"),
+        kernel,
+    );
+    interop_tests::command::run("kill", &["-KILL", &first.proc.pid().to_string()]).expect("kill");
+    let _ = first.proc.check_alive();
+    drop(first);
+    assert!(has("10.64.4.0/26"), "killed: the routes stay\n{}", kernel());
+    // While we are away BIRD stops announcing one block.
+    std::fs::write(
+        bird.dir().join("bird.conf"),
+        bird_conf_with(&["10.64.2.0/26"]),
+    )
+    .expect("bird config");
+    bird.birdc("configure").expect("birdc configure");
+
+    // Before the start: the daemon's timers start later than this.
+    let started = std::time::Instant::now();
+    let ours = Restarted::start_with(
+        ns,
+        &["10.99.0.2", "10.99.0.3"],
+        "\"10.64.1.0/26\"",
+        Some(wait_s),
+        true,
+    );
+    let sock = ours.sock();
+    wait_until(
+        "past the FIB's own startup wait",
+        Duration::from_secs(30),
+        || Ok(started.elapsed() >= Duration::from_secs(18)),
+    )
+    .expect("time");
+    assert_eq!(calico::gr_in_progress(&sock), Ok(true));
+    assert!(
+        has("10.64.2.0/26") && has("10.64.4.0/26"),
+        "every route of the previous run kept during the recovery:\n{}",
+        kernel()
+    );
+    let list = raw(&sock, "show protocols");
+    assert!(
+        list.contains("kernel1  Kernel   master   wait   "),
+        "{list}"
+    );
+
+    rc::converge(
+        "the route nobody announces removed after the recovery",
+        || !has("10.64.4.0/26") && has("10.64.2.0/26"),
+        kernel,
+    );
+    assert_eq!(calico::gr_in_progress(&sock), Ok(false));
+    // The reconciliation came after the end of the recovery, not at the FIB's 15 s.
+    let at = |event: &str| {
+        ours.events(event)
+            .first()
+            .and_then(|e| e["timestamp"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| panic!("no {event} event"))
+    };
+    assert!(
+        at("fib_reconciled") >= at("graceful_restart_done"),
+        "reconciled at {}, recovery done at {}",
+        at("fib_reconciled"),
+        at("graceful_restart_done")
+    );
+    assert!(started.elapsed() >= Duration::from_secs(wait_s - 1));
+    wait_until("kernel1 up", Duration::from_secs(5), || {
+        Ok(raw(&sock, "show protocols").contains("kernel1  Kernel   master   up     "))
+    })
+    .expect("kernel1 up");
 }
