@@ -795,6 +795,25 @@ impl RibActor {
     /// of the whole table walks it.
     fn show(&mut self, f: &RouteFilter) -> RouteReply {
         let in_family = |p: &Prefix| f.family.is_none_or(|fam| fam.has(p.addr()));
+        if f.count && f.exact.is_none() && f.for_addr.is_none() && f.protocol.is_none() {
+            // The whole table's counts, kept by the RIB: no walk (pollers ask this often).
+            let (r4, r6) = self.rib.selected_counts();
+            let (n4, n6) = self.rib.selected_networks();
+            let v4 = f
+                .family
+                .is_none_or(|fam| fam.has(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)));
+            let v6 = f
+                .family
+                .is_none_or(|fam| fam.has(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)));
+            let total = if v4 { r4 } else { 0 } + if v6 { r6 } else { 0 };
+            let networks = if v4 { n4 } else { 0 } + if v6 { n6 } else { 0 };
+            return RouteReply::Count {
+                routes: if f.primary { networks } else { total },
+                primary: networks,
+                networks,
+                total,
+            };
+        }
         let lookup = !f.count && (f.exact.is_some() || f.for_addr.is_some());
         let mut total = 0;
         let mut nets: Vec<(Prefix, Vec<SelectedRoute>)> = if lookup {

@@ -109,6 +109,8 @@ pub struct Rib {
     clock: u32,
     /// Selected routes (IPv4, IPv6), as the changes reported them.
     selected: [usize; 2],
+    /// Prefixes with a selected route (IPv4, IPv6), likewise.
+    networks: [usize; 2],
 }
 
 fn facts_of(peers: &IdMap<PeerId, PeerState>) -> impl Fn(u32) -> Option<PeerFacts> + '_ {
@@ -130,6 +132,8 @@ struct Batch {
     clock: u32,
     /// Change of the selected route counts (IPv4, IPv6).
     delta: [isize; 2],
+    /// Change of the counts of prefixes with a selected route (IPv4, IPv6).
+    delta_nets: [isize; 2],
 }
 
 impl Batch {
@@ -154,6 +158,7 @@ impl Batch {
         let fam = usize::from(!prefix.addr().is_ipv4());
         // `n` is at most `d.selected`, a u8.
         self.delta[fam] += n as isize - isize::from(d.reported);
+        self.delta_nets[fam] += isize::from(n > 0) - isize::from(d.reported > 0);
         d.reported = u8::try_from(n).unwrap_or(u8::MAX);
         d.changed = self.clock;
         self.changes.push(LocRibChange { prefix, routes });
@@ -175,6 +180,7 @@ impl Rib {
             detailed: true,
             clock: 0,
             selected: [0, 0],
+            networks: [0, 0],
         }
     }
 
@@ -205,18 +211,28 @@ impl Rib {
         (self.selected[0], self.selected[1])
     }
 
+    /// Prefixes with at least one selected route (IPv4, IPv6), counted likewise: with
+    /// [`Rib::selected_counts`], an unfiltered `show route count` without walking the table.
+    pub fn selected_networks(&self) -> (usize, usize) {
+        (self.networks[0], self.networks[1])
+    }
+
     fn batch(&self) -> Batch {
         Batch {
             changes: Vec::new(),
             detailed: self.detailed,
             clock: self.clock,
             delta: [0, 0],
+            delta_nets: [0, 0],
         }
     }
 
     /// Apply a batch's counts and hand its changes out.
     fn finish(&mut self, b: Batch) -> Changes {
         for (c, d) in self.selected.iter_mut().zip(b.delta) {
+            *c = c.saturating_add_signed(d);
+        }
+        for (c, d) in self.networks.iter_mut().zip(b.delta_nets) {
             *c = c.saturating_add_signed(d);
         }
         Changes { loc_rib: b.changes }

@@ -459,6 +459,31 @@ async fn show_query_filters_in_the_actor_and_counts_without_entries() {
             total: 2
         }
     );
+    // The unfiltered count comes from the RIB's counters: the same as a walk would give.
+    for (family, n) in [(None, 2), (Some(Fam::V4), 2), (Some(Fam::V6), 0)] {
+        for primary in [false, true] {
+            let count = show_reply(
+                &mut h,
+                RouteFilter {
+                    count: true,
+                    family,
+                    primary,
+                    ..Default::default()
+                },
+            )
+            .await;
+            assert_eq!(
+                count,
+                RouteReply::Count {
+                    routes: n,
+                    primary: n,
+                    networks: n,
+                    total: n
+                },
+                "family {family:?} primary {primary}"
+            );
+        }
+    }
 }
 
 /// (type, first body byte after AFI for ROUTE-REFRESH = subtype) of each message.

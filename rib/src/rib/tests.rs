@@ -723,6 +723,7 @@ fn counts_and_change_times_follow_the_reported_changes() {
     )
     .unwrap();
     assert_eq!(rib.selected_counts(), (2, 0));
+    assert_eq!(rib.selected_networks(), (2, 0));
     assert_eq!(rib.changed_at(&pfx("10.64.8.0/26")), Some(7));
     // An equal route from the other ToR joins the ECMP set when multipath is on; here it only
     // replaces nothing (older route wins), so neither count nor time moves.
@@ -741,6 +742,7 @@ fn counts_and_change_times_follow_the_reported_changes() {
     assert_eq!(c.len(), 2);
     assert!(c.loc_rib.iter().all(|x| x.routes.is_empty()));
     assert_eq!(rib.selected_counts(), (1, 0), "10.64.8.0/26 now via peer 3");
+    assert_eq!(rib.selected_networks(), (1, 0));
     assert_eq!(rib.changed_at(&pfx("10.64.8.0/26")), Some(9));
     assert_eq!(rib.changed_at(&pfx("10.64.8.64/26")), None);
 }
