@@ -109,6 +109,10 @@ impl Changes {
         if self.loc_rib.len() < 2 {
             return;
         }
+        // A peer's UPDATEs usually list prefixes in order: then no prefix repeats.
+        if self.loc_rib.windows(2).all(|w| w[0].prefix < w[1].prefix) {
+            return;
+        }
         let mut keys: Vec<(Prefix, usize)> = self
             .loc_rib
             .iter()
