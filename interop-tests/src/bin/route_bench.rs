@@ -2,8 +2,8 @@
 //!
 //! Usage (as root): `cargo build --release -p bgpd -p interop-tests --bin route_bench`, then
 //! `route_bench [--daemons ours,bird,frr,gobgp] [--sizes 100000,1000000] [--peers 100]
-//! [--blocks 10] [--scenarios single,rr] [--bgpd PATH]` (`BGPD` env also names our binary;
-//! default: `bgpd` next to this binary).
+//! [--blocks 10] [--scenarios single,rr] [--method poll|idle] [--poll-ms MS] [--bgpd PATH]`
+//! (`BGPD` env also names our binary; default: `bgpd` next to this binary).
 //!
 //! Each daemon runs alone (one at a time) in fresh namespaces of a two-node fabric: node 1 the
 //! daemon under test (passive, kernel writes off: ours `enable_writes = false`, BIRD without a
@@ -14,7 +14,7 @@
 //!   set, ~4096-octet UPDATEs encoded beforehand) and End-of-RIB. Time runs from the first
 //!   UPDATE written until the daemon's RIB count reaches N (ours and BIRD: `show route count`
 //!   on the control socket; FRR: `pfxRcd` of `show bgp ipv4 unicast summary json`; GoBGP:
-//!   `gobgp global rib summary`), polled every 100 ms (250 ms above 200k); the time is taken
+//!   `gobgp global rib summary`), polled every 100 ms (250 ms above 200k; `--poll-ms`); the time is taken
 //!   when the successful poll returns.
 //! - `rr`: P iBGP route reflector clients (10.99.1.1..P on node 2) of the daemon (10.99.1.254),
 //!   each announcing B /26s of 10.64.0.0/16. After all sessions are up and 12 s of settling
@@ -501,6 +501,8 @@ struct Opts {
     rr: bool,
     /// Measure `single` by CPU idleness instead of polling the RIB count.
     idle: bool,
+    /// Poll interval of the poll method (default: 100 ms, 250 ms above 200k routes).
+    poll_ms: Option<u64>,
     bgpd: PathBuf,
     exe: PathBuf,
 }
@@ -516,6 +518,7 @@ fn parse_opts(a: &[String]) -> Res<Opts> {
         single: true,
         rr: true,
         idle: false,
+        poll_ms: None,
         bgpd: std::env::var_os("BGPD").map_or_else(|| dir.join("bgpd"), PathBuf::from),
         exe,
     };
@@ -545,6 +548,7 @@ fn parse_opts(a: &[String]) -> Res<Opts> {
             }
             "--bgpd" => o.bgpd = PathBuf::from(v),
             "--method" => o.idle = v == "idle",
+            "--poll-ms" => o.poll_ms = Some(v.parse()?),
             x => return Err(format!("unknown flag {x}").into()),
         }
     }
@@ -710,7 +714,7 @@ fn run_single(kind: Kind, n: u32, o: &Opts) -> Res<(Row, f64)> {
     let (secs, hwm, last_poll) = if o.idle {
         measure_idle(&daemon, kind, n, t0, timeout)?
     } else {
-        measure_poll(&daemon, kind, n, t0, timeout)?
+        measure_poll(&daemon, kind, n, t0, timeout, o.poll_ms)?
     };
     drop(gen);
     drop(daemon);
@@ -731,8 +735,9 @@ fn measure_poll(
     n: u32,
     t0: u128,
     timeout: Duration,
+    poll_ms: Option<u64>,
 ) -> Res<(f64, f64, f64)> {
-    let interval = Duration::from_millis(if n > 200_000 { 250 } else { 100 });
+    let interval = Duration::from_millis(poll_ms.unwrap_or(if n > 200_000 { 250 } else { 100 }));
     let start = Instant::now();
     loop {
         let q = Instant::now();
