@@ -700,3 +700,62 @@ fn learns_links_addresses_and_foreign_routes_from_events() {
         fib.stop().await.unwrap();
     });
 }
+
+/// Requests go without `NLM_F_ACK` except the last of each 64 KiB `send`: refusals anywhere,
+/// also on a chunk's last request (which carries the ack), must all be reported, and every
+/// accepted route counted.
+#[test]
+fn refusals_spread_over_many_chunks_are_all_reported() {
+    let Some(ns) = Netns::new("refusals_spread_over_many_chunks_are_all_reported") else {
+        return;
+    };
+    ns.with_uplink();
+    let n: u32 = 5000;
+    // A 60-octet message each: 1093 per chunk, so 1085..1100 spans the first chunk's end.
+    let refused = |i: u32| i % 7 == 3 || (1085..1100).contains(&i) || i == n - 1;
+    let prefix = |i: u32| {
+        IpNet::new(
+            IpAddr::from(std::net::Ipv4Addr::from((20u32 << 24) + i)),
+            32,
+        )
+        .unwrap()
+    };
+    let batch: Vec<RouteDelta> = (0..n)
+        .map(|i| {
+            // 10.200.0.1 is on no connected subnet: the kernel answers ENETUNREACH.
+            let gw = if refused(i) {
+                "10.200.0.1"
+            } else {
+                "10.99.0.2"
+            };
+            RouteDelta::Install(Route::via(prefix(i), vec![NextHop::direct(ip(gw))]))
+        })
+        .collect();
+    let want_refused: Vec<IpNet> = (0..n).filter(|i| refused(*i)).map(prefix).collect();
+    let count = ns.run(move |_| async move {
+        let fib = FibSync::start(FibConfig {
+            persist: false,
+            ..FibConfig::default()
+        })
+        .await
+        .unwrap();
+        let report = fib.apply(batch).await.unwrap();
+        let mut deferred: Vec<IpNet> = report.deferred.iter().map(|(p, _)| *p).collect();
+        deferred.sort();
+        assert_eq!(deferred, want_refused, "{:?}", report.failed.first());
+        assert!(report
+            .deferred
+            .iter()
+            .all(|(_, e)| matches!(e, FibError::GatewayUnreachable { .. })));
+        assert_eq!(report.installed, n as usize - want_refused.len());
+        let stats = fib.stats().await.unwrap();
+        assert_eq!(stats.installed, report.installed);
+        assert_eq!(stats.pending, want_refused.len());
+        report.installed
+    });
+    let in_kernel = ns
+        .ip(&["-4", "route", "show", "proto", "bird"])
+        .lines()
+        .count();
+    assert_eq!(in_kernel, count);
+}
