@@ -22,7 +22,8 @@ pub struct FibConfig {
     pub persist: bool,
     /// The IP-in-IP device used by `onlink` routes.
     pub tunnel_ifname: String,
-    /// Maximum number of requests whose acknowledgement has not been read yet.
+    /// Maximum number of requests sent whose outcome is not known yet (their chunk's ack not
+    /// read): bounds the error messages that can pile up in the receive buffer.
     pub window: usize,
     /// Socket buffer size asked for (`SO_RCVBUFFORCE` / `SO_SNDBUFFORCE` when allowed).
     pub socket_buffer: usize,

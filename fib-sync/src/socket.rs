@@ -28,12 +28,12 @@ const NLM_F_DUMP_INTR: u16 = 0x10;
 const NLM_F_ACK: u16 = 0x04;
 /// Offset of `nlmsg_flags` in a netlink header.
 const NLMSG_FLAGS_OFFSET: usize = 6;
-/// Bytes of requests handed to the kernel per `send`; the kernel processes them all inside the
-/// call and queues one ack each.
+/// Bytes of requests handed to the kernel per `send` (about 1000 routes); the kernel processes
+/// them all inside the call and queues an error for each refused one and the chunk's ack.
 const SEND_CHUNK: usize = 64 * 1024;
 /// Dump replies come in skbs of at most 32 KiB; leave room.
 const RECV_BUF: usize = 256 * 1024;
-/// Rough kernel memory (skb truesize) charged to our receive buffer per queued ack.
+/// Rough kernel memory (skb truesize) charged to our receive buffer per queued ack or error.
 const ACK_TRUESIZE: usize = 1024;
 
 /// rtnetlink multicast groups (`RTNLGRP_*`, linux/rtnetlink.h).
@@ -108,7 +108,7 @@ pub(crate) struct RtSocket {
     seq: u32,
     pub(crate) rx: Vec<u8>,
     tx: Vec<u8>,
-    /// How many acks may be queued before we must read them.
+    /// How many requests may be unconfirmed (each may queue an error) before we must read.
     window: usize,
 }
 
