@@ -141,7 +141,10 @@ pub fn route_message(route: &KernelRoute, params: &TableParams) -> RouteMessage 
     let mut msg = RouteMessage::default();
     msg.header = header_for(&route.prefix, params);
     msg.header.scope = RouteScope::Universe;
-    msg.attributes.push(RouteAttribute::Table(params.table));
+    // `rtm_table` carries tables up to 255: no `RTA_TABLE` then (one attribute less per route).
+    if params.table > u32::from(u8::MAX) {
+        msg.attributes.push(RouteAttribute::Table(params.table));
+    }
     msg.attributes
         .push(RouteAttribute::Destination(route.prefix.network().into()));
     msg.attributes.push(RouteAttribute::Priority(route.metric));
@@ -242,7 +245,11 @@ pub fn encode_route(
         },
     };
     rtmsg(out, prefix, params, RT_SCOPE_UNIVERSE, rtype, flags);
-    common_attrs(out, prefix, params.metric_for(prefix), params);
+    if params.table > u32::from(u8::MAX) {
+        attr_u32(out, RTA_TABLE, params.table);
+    }
+    attr_addr(out, RTA_DST, &prefix.network());
+    attr_u32(out, RTA_PRIORITY, params.metric_for(prefix));
     if let KernelKind::Unicast(hops) = kind {
         match hops.as_slice() {
             [nh] => {
@@ -501,7 +508,7 @@ mod tests {
         #[rustfmt::skip]
         let want: &[u8] = &[
             // nlmsghdr
-            68, 0, 0, 0,        // nlmsg_len = 16 + 12 + 5 * 8
+            60, 0, 0, 0,        // nlmsg_len = 16 + 12 + 4 * 8
             24, 0,              // RTM_NEWROUTE
             0x01, 0x05,         // NLM_F_REQUEST | NLM_F_REPLACE | NLM_F_CREATE
             42, 0, 0, 0,        // sequence number
@@ -515,8 +522,7 @@ mod tests {
             0,                  // scope universe
             1,                  // RTN_UNICAST
             4, 0, 0, 0,         // rtm_flags = RTNH_F_ONLINK
-            // attributes
-            8, 0, 15, 0, 254, 0, 0, 0,  // RTA_TABLE 254
+            // attributes (table 254 is in rtm_table: no RTA_TABLE)
             8, 0, 1, 0, 10, 64, 1, 0,   // RTA_DST 10.64.1.0
             8, 0, 6, 0, 0, 0, 0, 0,     // RTA_PRIORITY 0
             8, 0, 5, 0, 10, 99, 0, 2,   // RTA_GATEWAY 10.99.0.2
@@ -536,11 +542,10 @@ mod tests {
         let wire = bytes(&route, INSTALL_FLAGS, 1);
         #[rustfmt::skip]
         let want: &[u8] = &[
-            52, 0, 0, 0, 24, 0, 0x01, 0x05, 1, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr, len 16+12+3*8
+            44, 0, 0, 0, 24, 0, 0x01, 0x05, 1, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr, len 16+12+2*8
             2, 26, 0, 0, 254, 12, 0,    // AF_INET /26, table main, proto bird, scope universe
             6,                          // RTN_BLACKHOLE
             0, 0, 0, 0,                 // no flags
-            8, 0, 15, 0, 254, 0, 0, 0,  // RTA_TABLE
             8, 0, 1, 0, 10, 64, 0, 0,   // RTA_DST 10.64.0.0
             8, 0, 6, 0, 0, 0, 0, 0,     // RTA_PRIORITY 0
         ];
@@ -578,7 +583,7 @@ mod tests {
             16, 0, 0, 0, 3, 0, 0, 0,
             8, 0, 5, 0, 10, 99, 0, 3,   // RTA_GATEWAY 10.99.0.3
         ];
-        assert_eq!(&wire[0..4], &[88, 0, 0, 0]); // 16 + 12 + 3 * 8 + 36
+        assert_eq!(&wire[0..4], &[80, 0, 0, 0]); // 16 + 12 + 2 * 8 + 36
         assert!(wire.ends_with(want_tail));
         assert_eq!(roundtrip(&wire), route);
     }
@@ -600,7 +605,6 @@ mod tests {
         #[rustfmt::skip]
         let want_body: &[u8] = &[
             10, 122, 0, 0, 254, 12, 0, 1, 0, 0, 0, 0, // AF_INET6 /122 main bird universe unicast
-            8, 0, 15, 0, 254, 0, 0, 0,                // RTA_TABLE
             20, 0, 1, 0, 0xfd, 0, 0, 0x10, 0, 0x64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // RTA_DST
             8, 0, 6, 0, 0, 4, 0, 0,                   // RTA_PRIORITY 1024
             20, 0, 5, 0, 0xfd, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, // RTA_GATEWAY
