@@ -46,13 +46,15 @@ use crate::peer::PeerCommand;
 use crate::policy_compile::{self, CompiledPolicy};
 use crate::stats::PeerStats;
 
-/// Capacity of the actor's request channel, in batches. With [`BATCH_EVENTS`] it bounds the
-/// decoded UPDATEs waiting for the actor (8 × 16 of ~4 KiB, each ~28 KiB decoded: ~3.6 MiB);
-/// at 64 × 64 a fast sender could queue its whole table decoded (a 27 MiB peak at 1M /26s).
-pub const RIB_QUEUE: usize = 8;
-/// Most events a peer task puts in one batch (16 full UPDATEs: ~16k prefixes, enough to spread
-/// a batch's fixed costs).
-pub const BATCH_EVENTS: usize = 16;
+/// Capacity of the actor's request channel, in batches: room for one batch from each of 100+
+/// peers at once (a route reflector's clients all sending together do not queue for slots).
+/// With [`BATCH_EVENTS`] it bounds the decoded UPDATEs waiting for the actor: 128 × 4 of
+/// ~4 KiB, ~28 KiB each decoded, ~14 MiB (at 64 × 64 one fast sender could queue its whole
+/// 1M-route table decoded, a 27 MiB peak).
+pub const RIB_QUEUE: usize = 128;
+/// Most events a peer task puts in one batch (4 full UPDATEs: ~4k prefixes, enough to spread a
+/// batch's fixed costs).
+pub const BATCH_EVENTS: usize = 4;
 
 /// A session came up: what the RIB needs to know and where to write.
 #[derive(Debug)]
