@@ -387,14 +387,17 @@ impl Rib {
         export: &mut impl ExportPolicy,
         errors: &mut Vec<(Prefix, RibError)>,
     ) -> GroupId {
+        // `Some(None)`: a new group, fill it from the whole Loc-RIB; `Some(Some(m))`: a group
+        // of one (`m`) that did not carry `m`'s own routes (split horizon, see
+        // `export_group`), which the newcomer needs.
         let (gid, fill) = match self.group_ids.get(&key) {
             Some(g) => {
-                // A group of one did not carry its member's own routes (split horizon, see
-                // `export_group`); the second member needs them. The first member is not sent
-                // them now (its own routes): the Adj-RIB-Out then holds a few routes it was
-                // not sent, which only costs it a no-op withdrawal or re-announcement later.
-                let alone = self.groups.get(g).is_some_and(|x| x.members.len() == 1);
-                (*g, alone)
+                let alone = self
+                    .groups
+                    .get(g)
+                    .filter(|x| x.members.len() == 1)
+                    .and_then(|x| x.members.first().copied());
+                (*g, alone.map(Some))
             }
             None => {
                 let g = GroupId(self.next_group);
@@ -408,7 +411,7 @@ impl Rib {
                         out: AdjRibOut::default(),
                     },
                 );
-                (g, true)
+                (g, Some(None))
             }
         };
         if let Some(group) = self.groups.get_mut(&gid) {
@@ -417,10 +420,29 @@ impl Rib {
         if let Some(p) = self.peers.get_mut(&id) {
             p.group = Some(gid);
         }
-        if fill {
-            // Fill the Adj-RIB-Out from the Loc-RIB; the caller dumps it to the new member,
-            // so the encoded difference is not needed.
-            let prefixes: Vec<Prefix> = self.table.keys().collect();
+        let prefixes: Vec<Prefix> = match fill {
+            None => Vec::new(),
+            Some(None) => self.table.keys().collect(),
+            Some(Some(m)) => {
+                // Only the routes whose best path is `m`'s: every other prefix is already as
+                // `m` was sent it. `m` is not sent its own routes now; the Adj-RIB-Out then
+                // holds a few routes `m` was not sent, which only costs it a no-op withdrawal
+                // or re-announcement later.
+                let facts = facts_of(&self.peers);
+                let mut v = Vec::new();
+                for (p, d) in self.table.iter() {
+                    if loc_rib::best_route(d, &mut self.next_hops, &facts)
+                        .is_some_and(|r| r.peer == Some(m))
+                    {
+                        v.push(p);
+                    }
+                }
+                v
+            }
+        };
+        if !prefixes.is_empty() {
+            // The caller dumps the Adj-RIB-Out to the new member, so the encoded difference
+            // (new routes for the newcomer, or `m`'s own routes) is not needed.
             let _ = self.export_group(gid, &prefixes, export, errors);
         }
         gid

@@ -746,3 +746,29 @@ fn counts_and_change_times_follow_the_reported_changes() {
     assert_eq!(rib.changed_at(&pfx("10.64.8.0/26")), Some(9));
     assert_eq!(rib.changed_at(&pfx("10.64.8.64/26")), None);
 }
+
+#[test]
+fn joining_a_group_of_one_does_not_swallow_its_members_updates() {
+    // Peers 2 and 3 share a group; 3 moves away (export policy 7), then back while the policy
+    // now rejects a block. Joining the group of one (2) must not apply that rejection to the
+    // group's Adj-RIB-Out without telling 2: the later re-export withdraws it from 2.
+    let mut rib = rib_with(&[peer(2, Asn(65100)), peer(3, Asn(65100))]);
+    let block = pfx("10.64.15.0/26");
+    let c = rib.originate(block, AttrSet::default());
+    rib.export(&c, &mut ExportAll);
+    let mut moved = peer(3, Asn(65100));
+    moved.export_policy = 7;
+    rib.update_peer(moved, &mut ExportAll).unwrap();
+    assert_ne!(rib.group_of(PeerId(2)), rib.group_of(PeerId(3)));
+    let mut reject = |_: &GroupKey, _: &Prefix, _: &SelectedRoute| ExportVerdict::Reject;
+    rib.update_peer(peer(3, Asn(65100)), &mut reject).unwrap();
+    assert_eq!(rib.group_of(PeerId(2)), rib.group_of(PeerId(3)));
+    let out = rib.reexport(&mut reject);
+    assert_eq!(out.len(), 1);
+    assert!(out[0].peers.contains(&PeerId(2)));
+    assert_eq!(
+        decode(&out[0].bytes).1,
+        vec![block],
+        "withdrawn from peer 2"
+    );
+}
