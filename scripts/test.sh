@@ -2,16 +2,18 @@
 # The project's one test command (README "Run the tests"; `.ci/run` calls it too).
 #
 # On a fresh Debian 12 machine with Rust it installs what is missing when run as root (the real
-# peers for the interop tests: bird2, frr, gobgpd; iproute2, tcpdump, tshark; cargo-fuzz), then
-# builds the fuzz targets and runs every test of the workspace. BIRD 1.6.8 is extracted (not
-# installed) to /tmp/bird16 for the control-socket comparison test. Not as root, it installs nothing
-# and the namespace tests skip themselves with a printed reason.
+# peers for the interop tests: bird2, frr, gobgpd; iproute2, tcpdump, tshark; qemu-system-x86,
+# busybox-static and cpio for the QEMU guest kit of scripts/vm-kit.sh, Debian's kernel with ipip
+# for the IP-in-IP packet-path test; cargo-fuzz), then builds the fuzz targets and runs every test
+# of the workspace. BIRD 1.6.8 is extracted (not installed) to /tmp/bird16 for the control-socket
+# comparison test. Not as root, it installs nothing and the namespace tests skip themselves with a
+# printed reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     need=()
-    for p in bird2 frr gobgpd iproute2 tcpdump tshark valgrind; do
+    for p in bird2 frr gobgpd iproute2 tcpdump tshark valgrind qemu-system-x86 busybox-static cpio; do
         dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
     done
     if [ ${#need[@]} -gt 0 ]; then
@@ -36,6 +38,9 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         fi
         rm -rf "$dl"
     fi
+    # Debian's stock kernel and an initramfs for the QEMU guest of the IP-in-IP test (this
+    # machine's kernel has no ipip): downloaded and extracted to /tmp/bgpd-vm, never installed.
+    scripts/vm-kit.sh /tmp/bgpd-vm
 fi
 
 # The fuzz targets are built (not run) here; README "Fuzzing" says how to run them.

@@ -7,6 +7,7 @@
 //!   `wait_established` checks that ask the peer's own CLI.
 //! - [`capture`]: [`Capture`], tcpdump on a fabric split into BGP test vectors.
 //! - [`wait`]: [`wait_until`] polling with a deadline.
+//! - [`vm`]: a QEMU guest with Debian's stock kernel for what this machine's kernel lacks (`ipip`).
 //! - [`command`], [`tempdir`]: small utilities; [`error`]: [`HarnessError`].
 //!
 //! Tests that need root call [`require_root`] first and return when it says no.
@@ -22,6 +23,7 @@ pub mod loadgen;
 pub mod netns;
 pub mod process;
 pub mod tempdir;
+pub mod vm;
 pub mod wait;
 
 pub use bird::Bird;
