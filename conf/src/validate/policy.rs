@@ -322,6 +322,18 @@ fn rule(
             );
             ok = false;
         }
+        (None, None) => {
+            if let Some(pl) = &r.prefix_length {
+                cx.err(
+                    ErrorKind::Missing,
+                    pl.span(),
+                    &p("cidr"),
+                    "is required with prefix_length",
+                    "prefix_length narrows a cidr match: set cidr and match_operator = \"In\" or \"NotIn\"",
+                );
+                ok = false;
+            }
+        }
         _ => {}
     }
     let cidr_match = match &r.prefix_length {

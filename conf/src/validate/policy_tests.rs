@@ -190,6 +190,19 @@ fn prefix_length_rules_follow_policy() {
         25,
         "filter \"f\".export_v4[0].prefix_length.min",
     );
+    // Without a cidr it would narrow nothing: refused, not ignored.
+    let e = one(&rule(
+        "import_v4",
+        "prefix_length = { min = 26 }\naction = \"Reject\"\n",
+    ));
+    assert_at(
+        &e,
+        ErrorKind::Missing,
+        6,
+        17,
+        "filter \"f\".import_v4[0].cidr",
+    );
+    assert!(e.message.contains("prefix_length"), "{e}");
 }
 
 #[test]
