@@ -505,7 +505,14 @@ fn disabling_the_peer_that_never_comes_ends_the_recovery() {
     let (rc, out, _) = calico::run(&calico::bgpctl(), &["-s", s, "disable", "Mesh_10_99_0_3"]);
     assert_eq!(
         (rc, out.as_str()),
-        (0, "BIRD 1.6.8 ready.\nMesh_10_99_0_3: disabled\n")
+        (
+            0,
+            format!(
+                "BIRD v{}+bgpd ready.\nMesh_10_99_0_3: disabled\n",
+                calico::BGPD_VERSION
+            )
+            .as_str()
+        )
     );
     wait_until("the recovery to end", Duration::from_secs(5), || {
         Ok(calico::gr_in_progress(&sock) == Ok(false))

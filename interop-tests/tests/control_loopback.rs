@@ -107,8 +107,9 @@ fn calico_consumers_accept_a_daemon_without_peers() {
     assert!(st.ready);
     assert_eq!(st.router_id, "10.99.0.1");
     assert_eq!(
-        st.version, "",
-        "upstream-style `BIRD 1.6.8` leaves the version empty"
+        st.version,
+        format!("v{}+bgpd", calico::BGPD_VERSION),
+        "the fork-style `BIRD v…` line fills the reporter's version"
     );
     assert_eq!(st.server_time.len(), 19);
     assert_eq!(st.last_boot.len(), 19);
@@ -188,7 +189,14 @@ fn calico_consumers_read_peers_that_are_not_up() {
     let (rc, out, _) = calico::run(&ctl, &["-s", sock, "disable", "Mesh_127_0_0_2"]);
     assert_eq!(
         (rc, out.as_str()),
-        (0, "BIRD 1.6.8 ready.\nMesh_127_0_0_2: disabled\n")
+        (
+            0,
+            format!(
+                "BIRD v{}+bgpd ready.\nMesh_127_0_0_2: disabled\n",
+                calico::BGPD_VERSION
+            )
+            .as_str()
+        )
     );
     wait_for("the disabled peer to leave Calico's list", || {
         calico::get_peers(&s, '.')
@@ -204,7 +212,14 @@ fn calico_consumers_read_peers_that_are_not_up() {
     let (rc, out, _) = calico::run(&ctl, &["-s", sock, "enable", "Mesh_127_0_0_2"]);
     assert_eq!(
         (rc, out.as_str()),
-        (0, "BIRD 1.6.8 ready.\nMesh_127_0_0_2: enabled\n")
+        (
+            0,
+            format!(
+                "BIRD v{}+bgpd ready.\nMesh_127_0_0_2: enabled\n",
+                calico::BGPD_VERSION
+            )
+            .as_str()
+        )
     );
     wait_for("the enabled peer to come back", || {
         calico::get_peers(&s, '.')
@@ -234,7 +249,10 @@ fn real_birdc_birdcl_and_bgpctl_work_against_our_socket() {
         let (rc, out, _) = calico::run(Path::new("/usr/sbin/birdcl"), &["-s", s, "show", "status"]);
         assert_eq!(rc, 0);
         assert!(
-            out.starts_with("BIRD 1.6.8 ready.\nBIRD 1.6.8\nRouter ID is 10.99.0.1\n"),
+            out.starts_with(&format!(
+                "BIRD {v} ready.\nBIRD {v}\nRouter ID is 10.99.0.1\n",
+                v = calico::GREETING_VERSION
+            )),
             "{out}"
         );
         assert!(out.ends_with("Daemon is up and running\n"), "{out}");
@@ -251,7 +269,10 @@ fn real_birdc_birdcl_and_bgpctl_work_against_our_socket() {
     let (rc, out, _) = calico::run(&link, &["-s", s, "show", "nonsense"]);
     assert_eq!(
         (rc, out.as_str()),
-        (0, "BIRD 1.6.8 ready.\nsyntax error\n"),
+        (
+            0,
+            format!("BIRD v{}+bgpd ready.\nsyntax error\n", calico::BGPD_VERSION).as_str()
+        ),
         "birdcl exits 0 on 9xxx"
     );
     let (rc, out, _) = calico::run(&ctl, &["-s", s, "sh", "pro"]);
@@ -316,7 +337,10 @@ fn garbage_overlong_lines_and_stuck_clients_do_not_hurt_the_daemon() {
     big.extend_from_slice(b"show status\n");
     let out = calico::raw_exchange(&s, &big, Duration::from_millis(1500));
     assert!(
-        out.starts_with("0001 BIRD 1.6.8 ready.\n9000 Command too long\n1000-BIRD 1.6.8\n"),
+        out.starts_with(&format!(
+            "0001 BIRD {v} ready.\n9000 Command too long\n1000-BIRD {v}\n",
+            v = calico::GREETING_VERSION
+        )),
         "{}",
         &out[..out.len().min(300)]
     );
@@ -325,7 +349,7 @@ fn garbage_overlong_lines_and_stuck_clients_do_not_hurt_the_daemon() {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     let out = calico::raw_exchange(&s, &junk, Duration::from_millis(1500));
-    assert!(out.starts_with("0001 BIRD 1.6.8 ready.\n"));
+    assert!(out.starts_with(&format!("0001 BIRD {} ready.\n", calico::GREETING_VERSION)));
     assert!(
         out.lines()
             .skip(1)
@@ -413,7 +437,14 @@ fn down_on_the_socket_stops_the_daemon() {
     );
     assert_eq!(
         (rc, out.as_str()),
-        (0, "BIRD 1.6.8 ready.\nShutdown requested\n")
+        (
+            0,
+            format!(
+                "BIRD v{}+bgpd ready.\nShutdown requested\n",
+                calico::BGPD_VERSION
+            )
+            .as_str()
+        )
     );
     wait_for("the daemon to exit", || !d.alive());
     assert!(!s.exists(), "socket removed on exit");

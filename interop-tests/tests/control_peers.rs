@@ -104,7 +104,10 @@ fn calico_reads_our_socket_with_bird_and_frr_peers_up() {
         "--- show protocols (raw):\n{list}--- show protocols all Mesh_10_99_0_2 (raw):\n{detail}"
     );
     let lines: Vec<&str> = list.lines().collect();
-    assert_eq!(lines[0], "0001 BIRD 1.6.8 ready.");
+    assert_eq!(
+        lines[0],
+        format!("0001 BIRD {} ready.", calico::GREETING_VERSION)
+    );
     assert_eq!(
         lines[1],
         "2002-name     proto    table    state  since       info"
@@ -179,7 +182,10 @@ fn calico_reads_our_socket_with_bird_and_frr_peers_up() {
     assert!(out.contains("Mesh_10_99_0_3 BGP      master   up"), "{out}");
     let (rc, out, _) = calico::run(Path::new("/usr/sbin/birdcl"), &["-s", &s, "show", "status"]);
     assert_eq!(rc, 0);
-    assert!(out.starts_with("BIRD 1.6.8 ready.\n"), "{out}");
+    assert!(
+        out.starts_with(&format!("BIRD {} ready.\n", calico::GREETING_VERSION)),
+        "{out}"
+    );
 
     // A bad command and 1 MiB of garbage: errors, and the sessions do not notice.
     let since_before: Vec<String> = peers.iter().map(|p| p.since.clone()).collect();
@@ -216,7 +222,14 @@ fn calico_reads_our_socket_with_bird_and_frr_peers_up() {
     let (rc, out, _) = calico::run(&ctl, &["-s", &s, "disable", "Mesh_10_99_0_2"]);
     assert_eq!(
         (rc, out.as_str()),
-        (0, "BIRD 1.6.8 ready.\nMesh_10_99_0_2: disabled\n")
+        (
+            0,
+            format!(
+                "BIRD {} ready.\nMesh_10_99_0_2: disabled\n",
+                calico::GREETING_VERSION
+            )
+            .as_str()
+        )
     );
     wait_until("BIRD to see the session down", UP, || {
         Ok(bird.bgp_state("10.99.0.1")?.as_deref() != Some("Established"))

@@ -45,8 +45,10 @@ pub mod code {
     pub const INVALID_SYMBOL: u16 = 9002;
 }
 
-/// The version we announce: the BIRD release whose reply formats we reproduce.
-pub const BIRD_VERSION: &str = "1.6.8";
+/// The version we announce, shaped like Calico's BIRD fork (`v0.3.3+birdv1.6.8`, whose BIRD 1.6.8
+/// reply formats we reproduce): Calico's status reporter reads a version only from a line
+/// starting `BIRD v`, so `CalicoNodeStatus` shows ours (upstream's `BIRD 1.6.8` leaves it empty).
+pub const BIRD_VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"), "+bgpd");
 
 /// Builds the bytes of one connection's replies. The "same code as the previous line" rule spans
 /// replies on one connection, as in BIRD (`cli->last_reply`).
@@ -132,7 +134,13 @@ mod tests {
         f.line(1006, "x");
         f.line(1006, "");
         f.ok();
-        assert_eq!(f.take(), "0001 BIRD 1.6.8 ready.\n1006-x\n \n0000 \n");
+        assert_eq!(
+            f.take(),
+            format!(
+                "0001 BIRD v{}+bgpd ready.\n1006-x\n \n0000 \n",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
     }
 
     #[test]

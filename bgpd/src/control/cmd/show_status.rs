@@ -67,7 +67,10 @@ mod tests {
         run(&view, SystemTime::now(), &mut f);
         let text = f.take();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "1000-BIRD 1.6.8");
+        assert_eq!(
+            lines[0],
+            format!("1000-BIRD v{}+bgpd", env!("CARGO_PKG_VERSION"))
+        );
         assert_eq!(lines[1], "1011-Router ID is 10.99.0.1");
         assert!(lines[2].starts_with(" Current server time is 20"));
         assert!(lines[3].starts_with(" Last reboot on 20"));
