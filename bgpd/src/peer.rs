@@ -27,7 +27,7 @@ use tokio::time::Instant;
 use tokio_util::codec::Decoder;
 use tracing::{debug, info, warn, Instrument};
 
-use crate::fsm::{ConnId, Direction, Input, Jitter, Output, Session, SessionConfig, State};
+use crate::fsm::{ConnId, Direction, Input, Jitter, Output, Session, SessionConfig, State, Waits};
 use crate::rib_actor::{PeerEvent, RibLink, RibRequest, SessionUp, BATCH_EVENTS};
 use crate::socket;
 use crate::stats::PeerStats;
@@ -124,6 +124,8 @@ struct PeerTask {
     rib_pending: Vec<PeerEvent>,
     /// The Established session negotiated graceful restart (RFC 4724): the peer's restart time.
     restart_time: Option<Duration>,
+    /// The session's waits as last reported to the status channel.
+    waits: Waits,
 }
 
 /// Starts the task for neighbor `n`; it runs until `shutdown` turns true.
@@ -170,6 +172,7 @@ pub fn spawn_with_rib(
         rib,
         rib_pending: Vec::new(),
         restart_time: None,
+        waits: Waits::default(),
     };
     let join = tokio::spawn(task.run(cmd_rx, events_rx, shutdown).instrument(span));
     PeerHandle {
@@ -450,6 +453,11 @@ impl PeerTask {
         let outputs = self.session.handle(input, now);
         for o in outputs {
             self.output(o);
+        }
+        let waits = self.session.waits();
+        if waits != self.waits {
+            self.waits = waits;
+            self.status.waits(waits);
         }
     }
 

@@ -9,7 +9,7 @@ use bgp_proto::types::RouterId;
 use bgp_proto::{Negotiated, Notification};
 use tokio::sync::watch;
 
-use crate::fsm::{DownReason, State};
+use crate::fsm::{DownReason, State, Waits};
 
 /// An operator's order to one peer task (BIRD's `enable` / `disable` / `restart`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +81,8 @@ pub struct PeerStatus {
     /// hold and keepalive timer columns).
     pub last_rx: Option<Instant>,
     pub last_tx: Option<Instant>,
+    /// The error wait and the next connection attempt, while there is no session.
+    pub waits: Waits,
 }
 
 impl PeerStatus {
@@ -93,6 +95,7 @@ impl PeerStatus {
             established: None,
             last_rx: None,
             last_tx: None,
+            waits: Waits::default(),
         }
     }
 
@@ -191,6 +194,11 @@ impl StatusTx {
     /// A message arrived.
     pub fn rx(&self) {
         self.update(|s| s.last_rx = Some(Instant::now()));
+    }
+
+    /// The session's waits changed (the peer task reports only changes).
+    pub fn waits(&self, waits: Waits) {
+        self.update(|s| s.waits = waits);
     }
 
     /// A message was queued for sending.

@@ -203,7 +203,13 @@ fn bird16_and_bgpd_show_protocols_side_by_side() {
 
     // What Calico parses must match.
     let first = |t: &str| t.lines().next().unwrap_or("").to_owned();
-    assert_eq!(first(&b_list), first(&o_list), "greeting");
+    // The version differs on purpose: ours is shaped like Calico's fork (`BIRD v…`).
+    assert_eq!(first(&b_list), "0001 BIRD 1.6.8 ready.", "BIRD's greeting");
+    assert_eq!(
+        first(&o_list),
+        format!("0001 BIRD v{}+bgpd ready.", env!("CARGO_PKG_VERSION")),
+        "our greeting"
+    );
     assert_eq!(b_list.lines().nth(1), o_list.lines().nth(1), "heading");
     let (b_row, o_row) = (bgp_row(&b_list), bgp_row(&o_list));
     assert_eq!(b_row[..4], o_row[..4], "name, proto, table, state");
@@ -238,7 +244,12 @@ fn bird16_and_bgpd_show_protocols_side_by_side() {
     assert_eq!(untimed(&b_route), untimed(&o_route), "show route");
     assert_eq!(
         b_status.lines().nth(1),
+        Some("1000-BIRD 1.6.8"),
+        "version line"
+    );
+    assert_eq!(
         o_status.lines().nth(1),
+        Some(format!("1000-BIRD v{}+bgpd", env!("CARGO_PKG_VERSION")).as_str()),
         "version line"
     );
     assert_eq!(

@@ -226,6 +226,16 @@ struct Conn {
     negotiated: Option<Negotiated>,
 }
 
+/// Deadlines of a session without a connection, with the interval each was armed with (before
+/// jitter): see [`Session::waits`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Waits {
+    /// Idle until then after an error (error wait).
+    pub error: Option<(Instant, Duration)>,
+    /// The next outgoing connection attempt.
+    pub connect: Option<(Instant, Duration)>,
+}
+
 /// One BGP session (one configured neighbor).
 #[derive(Debug)]
 pub struct Session {
@@ -237,6 +247,8 @@ pub struct Session {
     connecting: bool,
     /// ConnectRetryTimer (also the delayed first connect).
     connect_at: Option<Instant>,
+    /// The interval `connect_at` was armed with (before jitter), for [`Session::waits`].
+    connect_interval: Duration,
     /// Idle hold after an error (BIRD's error wait); Idle until then.
     idle_until: Option<Instant>,
     error_wait: Duration,
@@ -255,6 +267,7 @@ impl Session {
             conns: Vec::new(),
             connecting: false,
             connect_at: None,
+            connect_interval: Duration::ZERO,
             idle_until: None,
             error_wait,
             last_error: None,
@@ -336,7 +349,7 @@ impl Session {
             Input::ConnectFailed => {
                 self.connecting = false;
                 if self.started && self.idle_until.is_none() && self.connect_at.is_none() {
-                    self.connect_at = Some(now + self.jitter.apply(self.config.connect_retry));
+                    self.arm_connect_retry(now);
                 }
             }
             Input::Received { conn, frame } => self.received(conn, &frame, now, &mut out),
@@ -367,6 +380,7 @@ impl Session {
         self.started = true;
         if !self.config.passive {
             self.connect_at = Some(now + self.config.connect_delay);
+            self.connect_interval = self.config.connect_delay;
         }
     }
 
@@ -724,7 +738,7 @@ impl Session {
                 out.push(Output::Connect);
                 self.connecting = true;
                 // RFC 4271 §10: ConnectRetryTimer with jitter.
-                self.connect_at = Some(now + self.jitter.apply(self.config.connect_retry));
+                self.arm_connect_retry(now);
             }
         }
     }
@@ -809,7 +823,7 @@ impl Session {
         if error {
             self.enter_idle_hold(now, out);
         } else if !self.config.passive && self.connect_at.is_none() && !self.connecting {
-            self.connect_at = Some(now + self.jitter.apply(self.config.connect_retry));
+            self.arm_connect_retry(now);
         }
     }
 
@@ -838,6 +852,27 @@ impl Session {
     /// The current error wait (the Idle hold after the last error).
     pub fn error_wait(&self) -> Duration {
         self.error_wait
+    }
+
+    /// RFC 4271 §10: ConnectRetryTimer, jittered.
+    fn arm_connect_retry(&mut self, now: Instant) {
+        self.connect_at = Some(now + self.jitter.apply(self.config.connect_retry));
+        self.connect_interval = self.config.connect_retry;
+    }
+
+    /// What the session is waiting for while it has no session (BIRD's `Error wait:` and
+    /// `Connect delay:` detail lines): the error wait's end while Idle after an error, and the
+    /// next connection attempt while Active (no attempt in progress, no connection open).
+    pub fn waits(&self) -> Waits {
+        let active =
+            self.started && self.idle_until.is_none() && !self.connecting && self.conns.is_empty();
+        Waits {
+            error: self.idle_until.map(|t| (t, self.error_wait)),
+            connect: self
+                .connect_at
+                .filter(|_| active)
+                .map(|t| (t, self.connect_interval)),
+        }
     }
 
     fn index(&self, conn: ConnId) -> Option<usize> {

@@ -1152,3 +1152,38 @@ fn no_common_family_is_refused_with_unsupported_capability() {
     assert!(closes(&out, C1));
     assert_eq!(s.state(), State::Idle);
 }
+
+/// What BIRD's `Connect delay:` and `Error wait:` detail lines show (`show protocols all`).
+#[test]
+fn waits_show_the_next_connection_attempt_and_the_error_wait() {
+    let t0 = Instant::now();
+    let mut s = Session::new(config(65001, [10, 0, 0, 1], 65002), Jitter::none());
+    assert_eq!(s.waits(), Waits::default(), "not started");
+    s.handle(Input::Start, t0);
+    // The first attempt after the connect delay.
+    assert_eq!(
+        s.waits(),
+        Waits {
+            error: None,
+            connect: Some((t0 + secs(1), secs(1)))
+        }
+    );
+    assert!(s
+        .handle(Input::Timer, t0 + secs(1))
+        .contains(&Output::Connect));
+    assert_eq!(s.waits(), Waits::default(), "an attempt is in progress");
+    // Refused: the next attempt when the ConnectRetry timer armed with the attempt expires.
+    s.handle(Input::ConnectFailed, t0 + secs(2));
+    assert_eq!(s.waits().connect, Some((t0 + secs(6), secs(5))));
+    // A session error: Idle for the error wait, nothing else pending.
+    let (mut s, t) = established(t0);
+    assert_eq!(s.waits(), Waits::default(), "Established");
+    s.handle(Input::Closed { conn: C1 }, t);
+    assert_eq!(
+        s.waits(),
+        Waits {
+            error: Some((t + secs(2), secs(2))),
+            connect: None
+        }
+    );
+}

@@ -115,6 +115,12 @@ fn secs_since(t: Option<Instant>, now: Instant) -> u64 {
     t.map_or(0, |t| now.saturating_duration_since(t).as_secs())
 }
 
+/// Whole seconds until `t`, rounded up (BIRD's timers count in seconds).
+fn secs_until(t: Instant, now: Instant) -> u64 {
+    let left = t.saturating_duration_since(now);
+    left.as_secs() + u64::from(left.subsec_nanos() > 0)
+}
+
 /// The detail lines of `show protocols all` for one BGP peer, each without its code.
 pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
     let n = &p.neighbor;
@@ -192,6 +198,24 @@ pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
     ));
     d.push(format!("    Neighbor address: {}", n.address));
     d.push(format!("    Neighbor AS:      {}", n.remote_as));
+    if up == ProtoState::Start {
+        // BIRD: seconds left / the interval, while the protocol is starting.
+        let now = Instant::now();
+        if let Some((t, every)) = s.waits.error {
+            d.push(format!(
+                "    Error wait:       {}/{}",
+                secs_until(t, now),
+                every.as_secs()
+            ));
+        }
+        if let Some((t, every)) = s.waits.connect {
+            d.push(format!(
+                "    Connect delay:    {}/{}",
+                secs_until(t, now),
+                every.as_secs()
+            ));
+        }
+    }
     if let (ProtoState::Up, Some(e)) = (up, &s.established) {
         let neg = &e.negotiated;
         let ctx = &neg.context;
@@ -736,6 +760,58 @@ mod tests {
         assert_eq!(lines[4], "   Output filter:  REJECT");
         assert_eq!(lines[5], " ");
         assert_eq!(lines[6], "0000 ");
+    }
+
+    #[test]
+    fn details_of_a_starting_peer_show_connect_delay_and_error_wait_as_bird() {
+        use crate::fsm::Waits;
+        use std::time::Duration;
+        let (view, keep) = view_with(&[("Mesh_10_99_0_2", "10.99.0.2")]);
+        let (tx, _) = &keep[0];
+        tx.state(State::Active);
+        tx.socket_error(&crate::Error::Io(std::io::Error::from_raw_os_error(
+            libc::ECONNREFUSED,
+        )));
+        let now = Instant::now();
+        tx.waits(Waits {
+            error: None,
+            connect: Some((now + Duration::from_millis(1500), Duration::from_secs(2))),
+        });
+        let tail = |view: &View| {
+            let mut f = Framer::new();
+            run(
+                view,
+                true,
+                Some(&Target::Name("Mesh_10_99_0_2".into())),
+                SystemTime::now(),
+                &mut f,
+            );
+            let text = f.take();
+            let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+            let at = lines
+                .iter()
+                .position(|l| l.starts_with("   BGP state:"))
+                .unwrap_or_else(|| panic!("{text}"));
+            lines[at + 1..].to_vec()
+        };
+        assert_eq!(
+            tail(&view),
+            [
+                "     Neighbor address: 10.99.0.2",
+                "     Neighbor AS:      64512",
+                "     Connect delay:    2/2",
+                "     Last error:       Socket: Connection refused",
+                " ",
+                "0000 ",
+            ]
+        );
+        tx.state(State::Idle);
+        tx.waits(Waits {
+            error: Some((now + Duration::from_secs(7), Duration::from_secs(8))),
+            connect: None,
+        });
+        let t = tail(&view);
+        assert_eq!(t[2], "     Error wait:       7/8", "{t:?}");
     }
 
     #[test]
