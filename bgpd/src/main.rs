@@ -57,8 +57,11 @@ fn load(args: &Args) -> Result<Config, ConfigErrors> {
 fn init_logging(format: LogFormat) {
     // RUST_LOG overrides the default level (info).
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only on a terminal: under calico-node's runit, stderr goes to svlogd's files.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),

@@ -133,3 +133,45 @@ fn two_daemons_on_loopback_establish_and_see_administrative_shutdown() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Text logs written to a file (calico-node runs the daemon under runit, stderr to svlogd) carry
+/// no terminal colour codes.
+#[test]
+fn text_logs_written_to_a_file_have_no_colour_codes() {
+    let dir = std::env::temp_dir().join(format!("bgpd-textlog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let conf = dir.join("text.toml");
+    std::fs::write(
+        &conf,
+        config("127.0.0.1", 65001, "127.0.0.2", 65002, port, &dir),
+    )
+    .expect("write config");
+    let log = dir.join("text.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bgpd"))
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("bgpd starts");
+    let start = Instant::now();
+    let text = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("INFO") || start.elapsed() > Duration::from_secs(10) {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(text.contains("INFO"), "no log line:\n{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "colour codes in a log file:\n{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
