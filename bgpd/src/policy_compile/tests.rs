@@ -233,6 +233,17 @@ fn import_rejects_our_own_block_and_filtered_routes() {
         p.import(&tor, &pfx("0.0.0.0/0"), &set),
         ImportVerdict::Accept
     );
+    // Alternating peers: each route meets its own peer's filters (the last lookup is cached).
+    for _ in 0..2 {
+        assert_eq!(
+            p.import(&mesh, &pfx("192.0.2.0/25"), &set),
+            ImportVerdict::Accept
+        );
+        assert_eq!(
+            p.import(&tor, &pfx("192.0.2.0/25"), &set),
+            ImportVerdict::Reject
+        );
+    }
 }
 
 #[test]
