@@ -13,8 +13,8 @@
 set -euo pipefail
 
 TARGET=${CARGO_TARGET_DIR:-target}
-BGPD=${BGPD:-$TARGET/debug/bgpd}
-BGPCTL=${BGPCTL:-$TARGET/debug/bgpctl}
+BGPD=${BGPD:-$TARGET/x86_64-unknown-linux-gnu/debug/bgpd}
+BGPCTL=${BGPCTL:-$TARGET/x86_64-unknown-linux-gnu/debug/bgpctl}
 [ -x "$BGPD" ] || { echo "no $BGPD: run 'cargo build -p bgpd' first (or set BGPD=...)" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)" >&2; exit 1; }
 

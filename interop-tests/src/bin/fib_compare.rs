@@ -3,7 +3,7 @@
 //!
 //! Usage (as root, release build): `cargo build --release -p bgpd -p interop-tests --bin
 //! fib_compare -p fib-sync --example fib_bench`, then
-//! `target/release/fib_compare [N...]` (default 100000).
+//! `target/x86_64-unknown-linux-gnu/release/fib_compare [N...]` (default 100000).
 //!
 //! Per N, in the same run:
 //! - `floor`, `floor-1ack` and `fib-sync`: fib-sync's own `fib_bench` example (raw batched
