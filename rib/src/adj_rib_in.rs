@@ -57,11 +57,51 @@ pub(crate) mod status {
     pub const REASON_MASK: u8 = 0x0e;
 }
 
+/// A path's status bits ([`status`]: STALE and a 3-bit reason code) as one of their 16 values.
+/// An enum rather than a `u8` so that the byte has values it never takes: `Paths` keeps its
+/// "no path" and "several paths" cases there and stays 24 octets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum StatusByte {
+    B0,
+    B1,
+    B2,
+    B3,
+    B4,
+    B5,
+    B6,
+    B7,
+    B8,
+    B9,
+    B10,
+    B11,
+    B12,
+    B13,
+    B14,
+    B15,
+}
+
+impl StatusByte {
+    fn new(bits: u8) -> StatusByte {
+        use StatusByte::*;
+        debug_assert!(bits <= 0x0f, "status bits {bits:#x}");
+        [
+            B0, B1, B2, B3, B4, B5, B6, B7, B8, B9, B10, B11, B12, B13, B14, B15,
+        ][usize::from(bits & 0x0f)]
+    }
+
+    fn bits(self) -> u8 {
+        self as u8
+    }
+}
+
 /// One path of a prefix: the Adj-RIB-In entry of one peer (and path id), 24 bytes.
 #[derive(Debug, Clone)]
 pub(crate) struct Path {
-    /// The peer id (or [`LOCAL_SOURCE`]) in the high 24 bits, the status bits in the low 8.
-    tag: u32,
+    /// The peer id (or [`LOCAL_SOURCE`]), 24 bits: low 16 and high 8.
+    source_lo: u16,
+    source_hi: u8,
+    status: StatusByte,
     /// ADD-PATH path identifier (0 without ADD-PATH).
     pub path_id: u32,
     /// The attributes as received.
@@ -80,7 +120,9 @@ impl Path {
     ) -> Self {
         debug_assert!(source <= LOCAL_SOURCE);
         Path {
-            tag: (source << 8) | u32::from(status),
+            source_lo: source as u16,
+            source_hi: (source >> 16) as u8,
+            status: StatusByte::new(status),
             path_id,
             received,
             accepted,
@@ -89,15 +131,15 @@ impl Path {
 
     /// The peer id or [`LOCAL_SOURCE`].
     pub fn source(&self) -> u32 {
-        self.tag >> 8
+        u32::from(self.source_lo) | (u32::from(self.source_hi) << 16)
     }
 
     pub fn status(&self) -> u8 {
-        (self.tag & 0xff) as u8
+        self.status.bits()
     }
 
     pub fn mark_stale(&mut self) {
-        self.tag |= u32::from(status::STALE);
+        self.status = StatusByte::new(self.status.bits() | status::STALE);
     }
 
     pub fn is_stale(&self) -> bool {

@@ -16,10 +16,10 @@ use crate::prefix_map::PrefixMap;
 use crate::route_reflection::RouteOrigin;
 
 /// All paths of one prefix. `paths[..selected]` is the best route followed by the ECMP set.
-/// 40 octets: the two small fields after `selected` live in what would be padding.
+/// 32 octets: 24 of paths, then the small fields (the last two in what would be padding).
 #[derive(Debug, Default)]
 pub(crate) struct Dest {
-    pub paths: SmallVec<[Path; 1]>,
+    pub paths: Paths,
     pub selected: u8,
     /// Number of routes in the last change reported for this prefix (for the route counts).
     pub reported: u8,
@@ -29,6 +29,108 @@ pub(crate) struct Dest {
 
 /// All destinations.
 pub(crate) type Table = PrefixMap<Dest>;
+
+/// The paths of one prefix: none, one inline (the usual case: a block comes from one peer), or
+/// several behind one pointer. 24 octets, the size of one [`Path`]: the two other cases live in
+/// values of a path's status byte that a path never has (a `SmallVec<[Path; 1]>` needed a
+/// capacity word more, which made every `Dest` 8 octets larger).
+#[derive(Debug, Default)]
+pub(crate) enum Paths {
+    #[default]
+    Empty,
+    One(Path),
+    // A bare `Vec` is 24 octets and would not fit beside the status byte.
+    #[allow(clippy::box_collection)]
+    Many(Box<Vec<Path>>),
+}
+
+const _: () = assert!(std::mem::size_of::<Paths>() == 24);
+const _: () = assert!(std::mem::size_of::<Dest>() == 32);
+
+impl std::ops::Deref for Paths {
+    type Target = [Path];
+
+    fn deref(&self) -> &[Path] {
+        match self {
+            Paths::Empty => &[],
+            Paths::One(p) => std::slice::from_ref(p),
+            Paths::Many(v) => v,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Paths {
+    fn deref_mut(&mut self) -> &mut [Path] {
+        match self {
+            Paths::Empty => &mut [],
+            Paths::One(p) => std::slice::from_mut(p),
+            Paths::Many(v) => v,
+        }
+    }
+}
+
+impl Paths {
+    fn from_vec(mut v: Vec<Path>) -> Paths {
+        match v.len() {
+            0 => Paths::Empty,
+            1 => Paths::One(v.pop().expect("one path")),
+            _ => Paths::Many(Box::new(v)),
+        }
+    }
+
+    fn into_vec(self) -> Vec<Path> {
+        match self {
+            Paths::Empty => Vec::new(),
+            Paths::One(p) => vec![p],
+            Paths::Many(v) => *v,
+        }
+    }
+
+    pub fn push(&mut self, path: Path) {
+        *self = match std::mem::take(self) {
+            Paths::Empty => Paths::One(path),
+            Paths::One(first) => Paths::Many(Box::new(vec![first, path])),
+            Paths::Many(mut v) => {
+                v.push(path);
+                Paths::Many(v)
+            }
+        };
+    }
+
+    /// Removes and returns the path at `i` (panics when out of range, as `Vec::remove`).
+    pub fn remove(&mut self, i: usize) -> Path {
+        match std::mem::take(self) {
+            Paths::Empty => panic!("removing path {i} of none"),
+            Paths::One(p) => {
+                assert_eq!(i, 0, "removing path {i} of one");
+                p
+            }
+            Paths::Many(mut v) => {
+                let p = v.remove(i);
+                *self = Paths::from_vec(*v);
+                p
+            }
+        }
+    }
+
+    /// Keeps the paths for which `keep` is true, in order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Path) -> bool) {
+        match self {
+            Paths::Empty => {}
+            Paths::One(p) => {
+                if !keep(p) {
+                    *self = Paths::Empty;
+                }
+            }
+            Paths::Many(v) => {
+                v.retain(|p| keep(p));
+                if v.len() < 2 {
+                    *self = Paths::from_vec(std::mem::take(&mut **v));
+                }
+            }
+        }
+    }
+}
 
 /// What the decision needs to know about a path's peer.
 #[derive(Debug, Clone, Copy)]
@@ -255,19 +357,23 @@ pub(crate) fn run_selection(
 }
 
 /// Move `paths[order[k]]` to position k, keeping the others after them.
-fn reorder_front(paths: &mut SmallVec<[Path; 1]>, order: &[usize]) {
+fn reorder_front(paths: &mut Paths, order: &[usize]) {
     if order.iter().enumerate().all(|(k, &i)| k == i) {
         return;
     }
-    let mut taken: SmallVec<[Option<Path>; 4]> = paths.drain(..).map(Some).collect();
-    let mut out: SmallVec<[Path; 1]> = SmallVec::with_capacity(taken.len());
+    let mut taken: SmallVec<[Option<Path>; 4]> = std::mem::take(paths)
+        .into_vec()
+        .into_iter()
+        .map(Some)
+        .collect();
+    let mut out: Vec<Path> = Vec::with_capacity(taken.len());
     for &i in order {
         if let Some(p) = taken[i].take() {
             out.push(p);
         }
     }
     out.extend(taken.into_iter().flatten());
-    *paths = out;
+    *paths = Paths::from_vec(out);
 }
 
 /// How many routes [`selected_routes`] would hand out for `dest`, without building them.
@@ -378,6 +484,55 @@ mod tests {
             }
         }
         out
+    }
+
+    fn path(source: u32) -> Path {
+        let a = ATTRS.with(Clone::clone);
+        Path::new(source, 7, a.clone(), Some(a), Path::reason_bits(None))
+    }
+
+    fn sources(p: &Paths) -> Vec<u32> {
+        p.iter().map(Path::source).collect()
+    }
+
+    #[test]
+    fn paths_go_from_none_to_one_to_many_and_back_keeping_their_order() {
+        let mut p = Paths::default();
+        assert!(p.is_empty());
+        p.push(path(1));
+        assert!(matches!(p, Paths::One(_)));
+        p.push(path(2));
+        p.push(path(LOCAL_SOURCE));
+        assert_eq!(sources(&p), [1, 2, LOCAL_SOURCE]);
+        assert_eq!(p.remove(1).source(), 2);
+        assert_eq!(sources(&p), [1, LOCAL_SOURCE]);
+        p[1].mark_stale();
+        assert!(p[1].is_stale() && !p[0].is_stale());
+        assert_eq!(p[1].path_id, 7);
+        p.retain(|x| !x.is_stale());
+        assert!(matches!(p, Paths::One(_)), "{p:?}");
+        assert_eq!(sources(&p), [1]);
+        assert_eq!(p.remove(0).source(), 1);
+        assert!(matches!(p, Paths::Empty));
+        for s in [3, 4, 5] {
+            p.push(path(s));
+        }
+        p.retain(|x| x.source() == 4);
+        assert!(matches!(p, Paths::One(_)));
+        p.retain(|_| false);
+        assert!(matches!(p, Paths::Empty));
+        // The largest peer id survives the split into 16 + 8 bits.
+        assert_eq!(path(0x00ab_cdef).source(), 0x00ab_cdef);
+    }
+
+    #[test]
+    fn reorder_front_moves_the_selected_paths_first() {
+        let mut p = Paths::default();
+        for s in [1, 2, 3] {
+            p.push(path(s));
+        }
+        reorder_front(&mut p, &[2, 0]);
+        assert_eq!(sources(&p), [3, 1, 2]);
     }
 
     #[test]
