@@ -87,14 +87,15 @@ impl Paths {
     }
 
     pub fn push(&mut self, path: Path) {
-        *self = match std::mem::take(self) {
-            Paths::Empty => Paths::One(path),
-            Paths::One(first) => Paths::Many(Box::new(vec![first, path])),
-            Paths::Many(mut v) => {
-                v.push(path);
-                Paths::Many(v)
+        match self {
+            Paths::Empty => *self = Paths::One(path),
+            Paths::Many(v) => v.push(path),
+            Paths::One(_) => {
+                if let Paths::One(first) = std::mem::take(self) {
+                    *self = Paths::Many(Box::new(vec![first, path]));
+                }
             }
-        };
+        }
     }
 
     /// Removes and returns the path at `i` (panics when out of range, as `Vec::remove`).
