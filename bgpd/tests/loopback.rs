@@ -88,15 +88,21 @@ fn config(me: &str, my_as: u32, peer: &str, peer_as: u32, port: u16, dir: &Path)
     )
 }
 
-#[test]
-fn two_daemons_on_loopback_establish_and_see_administrative_shutdown() {
-    let dir = std::env::temp_dir().join(format!("bgpd-loopback-{}", std::process::id()));
+/// A fresh directory for one test's files and a free port on 127.0.0.1 (127.0.0.2 may use the
+/// same number).
+fn scratch(label: &str) -> (PathBuf, u16) {
+    let dir = std::env::temp_dir().join(format!("bgpd-{label}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    // A free port on 127.0.0.1; 127.0.0.2 uses the same number.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
         .port();
+    (dir, port)
+}
+
+#[test]
+fn two_daemons_on_loopback_establish_and_see_administrative_shutdown() {
+    let (dir, port) = scratch("loopback");
     let mut a = Daemon::start(
         &dir,
         "a",
@@ -138,12 +144,7 @@ fn two_daemons_on_loopback_establish_and_see_administrative_shutdown() {
 /// no terminal colour codes.
 #[test]
 fn text_logs_written_to_a_file_have_no_colour_codes() {
-    let dir = std::env::temp_dir().join(format!("bgpd-textlog-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let (dir, port) = scratch("textlog");
     let conf = dir.join("text.toml");
     std::fs::write(
         &conf,
