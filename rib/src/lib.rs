@@ -28,7 +28,7 @@
 //! routes that peer sent (split horizon, as FRR's one-peer subgroups); only the best path is
 //! sent (no ADD-PATH transmit of several paths); peer ids must fit in 24 bits.
 //!
-//! Memory per route (IPv4, one path, no FIB): the Loc-RIB entry (5-octet key and a 40-octet
+//! Memory per route (IPv4, one path, no FIB): the Loc-RIB entry (5-octet key and a 32-octet
 //! `Dest` with the path inline, in full sorted runs, see [`prefix_map`]) and, for each update
 //! group that carries it, an Adj-RIB-Out entry (5-octet key and an 8-octet handle); attribute
 //! sets are shared.
