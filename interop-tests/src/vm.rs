@@ -10,7 +10,6 @@
 //! Emulation is TCG (software): the virtual CPUs KVM offers on these machines hang the guest's
 //! boot. A boot takes ~7 s here; `BGPD_VM_ACCEL=kvm` tries KVM instead.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -73,10 +72,16 @@ pub fn run(script: &str, timeout: Duration) -> Result<VmRun> {
     };
     let accel = std::env::var("BGPD_VM_ACCEL").unwrap_or_else(|_| "tcg".into());
     let console_path = job.path().join("console.log");
-    let console_file = std::fs::File::create(&console_path).map_err(|source| HarnessError::Io {
-        path: console_path.clone(),
-        source,
-    })?;
+    let create = |path: &Path| {
+        std::fs::File::create(path).map_err(|source| HarnessError::Io {
+            path: path.to_owned(),
+            source,
+        })
+    };
+    let console_file = create(&console_path)?;
+    // To a file, not a pipe: a pipe nobody reads while the guest runs could fill and stall it.
+    let qemu_err_path = job.path().join("qemu.err");
+    let qemu_err_file = create(&qemu_err_path)?;
     let cmd = "qemu-system-x86_64";
     let mut child = Command::new(cmd)
         .args(["-accel", &accel, "-m", "1024", "-smp", "2"])
@@ -90,7 +95,7 @@ pub fn run(script: &str, timeout: Duration) -> Result<VmRun> {
         .args(["-virtfs", &share(job.path(), "job", false)])
         .stdin(Stdio::null())
         .stdout(console_file)
-        .stderr(Stdio::piped())
+        .stderr(qemu_err_file)
         .spawn()
         .map_err(|source| HarnessError::Spawn {
             cmd: cmd.into(),
@@ -109,10 +114,7 @@ pub fn run(script: &str, timeout: Duration) -> Result<VmRun> {
             }
         }
     };
-    let mut qemu_err = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        let _ = e.read_to_string(&mut qemu_err);
-    }
+    let qemu_err = std::fs::read_to_string(&qemu_err_path).unwrap_or_default();
     let console = std::fs::read(&console_path)
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default();
