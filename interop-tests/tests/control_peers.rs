@@ -224,11 +224,7 @@ fn calico_reads_our_socket_with_bird_and_frr_peers_up() {
         (rc, out.as_str()),
         (
             0,
-            format!(
-                "BIRD {} ready.\nMesh_10_99_0_2: disabled\n",
-                calico::GREETING_VERSION
-            )
-            .as_str()
+            calico::client_output("Mesh_10_99_0_2: disabled").as_str()
         )
     );
     wait_until("BIRD to see the session down", UP, || {

@@ -213,35 +213,26 @@ fn import_rejects_our_own_block_and_filtered_routes() {
     let mesh = p.peer_info(peer_id(0), &c.neighbors[0]);
     let tor = p.peer_info(peer_id(1), &c.neighbors[1]);
     let set = AttrSet::default();
-    assert_eq!(
-        p.import(&mesh, &pfx("10.64.1.0/26"), &set),
-        ImportVerdict::Reject
-    );
-    assert_eq!(
-        p.import(&mesh, &pfx("10.64.1.8/32"), &set),
-        ImportVerdict::Accept
-    );
-    assert_eq!(
-        p.import(&mesh, &pfx("192.0.2.0/24"), &set),
-        ImportVerdict::Accept
-    );
-    assert_eq!(
-        p.import(&tor, &pfx("192.0.2.0/25"), &set),
-        ImportVerdict::Reject
-    );
-    assert_eq!(
-        p.import(&tor, &pfx("0.0.0.0/0"), &set),
-        ImportVerdict::Accept
-    );
-    // Alternating peers: each route meets its own peer's filters (the last lookup is cached).
-    for _ in 0..2 {
+    use ImportVerdict::{Accept, Reject};
+    // The last four alternate peers: each route meets its own peer's filters (the last
+    // lookup is cached).
+    let cases = [
+        (&mesh, "10.64.1.0/26", Reject),
+        (&mesh, "10.64.1.8/32", Accept),
+        (&mesh, "192.0.2.0/24", Accept),
+        (&tor, "192.0.2.0/25", Reject),
+        (&tor, "0.0.0.0/0", Accept),
+        (&mesh, "192.0.2.0/25", Accept),
+        (&tor, "192.0.2.0/25", Reject),
+        (&mesh, "192.0.2.0/25", Accept),
+        (&tor, "192.0.2.0/25", Reject),
+    ];
+    for (peer, prefix, want) in cases {
         assert_eq!(
-            p.import(&mesh, &pfx("192.0.2.0/25"), &set),
-            ImportVerdict::Accept
-        );
-        assert_eq!(
-            p.import(&tor, &pfx("192.0.2.0/25"), &set),
-            ImportVerdict::Reject
+            p.import(peer, &pfx(prefix), &set),
+            want,
+            "{prefix} from {}",
+            peer.addr
         );
     }
 }

@@ -15,12 +15,14 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Our daemon's version as its greeting and `show status` carry it (`BIRD v<this>+bgpd`): the
-/// workspace shares one version, so the tests' own is the daemon's.
-pub const BGPD_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// What follows `BIRD ` in our greeting and `show status`.
+/// What follows `BIRD ` in our greeting and `show status` (the workspace shares one version,
+/// so the tests' own is the daemon's).
 pub const GREETING_VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"), "+bgpd");
+
+/// What `bgpctl`/`birdcl` print for a one-line answer `text`: the greeting, then the text.
+pub fn client_output(text: &str) -> String {
+    format!("BIRD {GREETING_VERSION} ready.\n{text}\n")
+}
 
 /// Calico's `birdTimeOut`: a read deadline re-armed before every line.
 pub const BIRD_TIMEOUT: Duration = Duration::from_secs(2);

@@ -201,19 +201,14 @@ pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
     if up == ProtoState::Start {
         // BIRD: seconds left / the interval, while the protocol is starting.
         let now = Instant::now();
-        if let Some((t, every)) = s.waits.error {
-            d.push(format!(
-                "    Error wait:       {}/{}",
-                secs_until(t, now),
-                every.as_secs()
-            ));
-        }
-        if let Some((t, every)) = s.waits.connect {
-            d.push(format!(
-                "    Connect delay:    {}/{}",
-                secs_until(t, now),
-                every.as_secs()
-            ));
+        for (label, wait) in [
+            ("Error wait:   ", s.waits.error),
+            ("Connect delay:", s.waits.connect),
+        ] {
+            if let Some((t, every)) = wait {
+                let left = secs_until(t, now);
+                d.push(format!("    {label}    {left}/{}", every.as_secs()));
+            }
         }
     }
     if let (ProtoState::Up, Some(e)) = (up, &s.established) {
