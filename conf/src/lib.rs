@@ -21,6 +21,7 @@
 //! # Ok::<(), conf::ConfigErrors>(())
 //! ```
 
+pub mod bird;
 pub mod diff;
 pub mod error;
 pub mod filter;
@@ -41,9 +42,9 @@ pub use filter::{
     Operation, PeerType,
 };
 pub use model::{
-    AddPathMode, ClusterId, Config, Control, Decision, EncapMode, GracefulRestart, IpPool, Kernel,
-    Listen, Metrics, Neighbor, NeighborName, NextHopMode, PrefixAdvertisement, Services, Timers,
-    TtlMode,
+    AddPathMode, BirdFamily, BirdFilters, BirdSetup, ClusterId, Config, Control, Decision,
+    EncapMode, GracefulRestart, InterfacePattern, IpPool, Kernel, Listen, Metrics, Neighbor,
+    NeighborName, NextHopMode, PrefixAdvertisement, Services, StaticRoute, Timers, TtlMode,
 };
 pub use secret::Password;
 
@@ -74,6 +75,13 @@ impl Config {
     #[allow(clippy::should_implement_trait)] // needs the file name, so not `FromStr`
     pub fn from_str(text: &str, file: &str) -> Result<Config, ConfigErrors> {
         validate::parse(text, file)
+    }
+
+    /// Reads BIRD configuration text (Calico's rendered `bird.cfg` / `bird6.cfg` and the files
+    /// it includes) for the `bird` (IPv4) or `bird6` (IPv6) daemon. Errors name the file, line
+    /// and column as BIRD does (`FILE:LINE:COL message`).
+    pub fn load_bird(path: impl AsRef<Path>, family: BirdFamily) -> Result<Config, ConfigErrors> {
+        bird::load(path.as_ref(), family)
     }
 
     /// The embedded default ([`DEFAULT_TOML`]): router id 127.0.0.1, AS 64512, BGP on

@@ -46,6 +46,9 @@ pub struct Config {
     pub rr_allowlist: Vec<IpNet>,
     /// Best-path and multipath options for the RIB.
     pub decision: Decision,
+    /// Set when the configuration was read from BIRD configuration text (`bird -c bird.cfg`):
+    /// what only that front end has (its family, files, kernel filter, static routes).
+    pub bird: Option<BirdSetup>,
     /// Things allowed but worth telling the operator (kind [`crate::ErrorKind::Note`]).
     /// Not part of the configuration's meaning: [`crate::diff`] ignores them.
     pub notes: Vec<ConfigError>,
@@ -163,6 +166,57 @@ pub struct Neighbor {
     /// BGPFilters applied to this neighbor, in order: the first matching rule of any of them
     /// decides (import and export). A neighbor's list replaces its template's.
     pub filters: Vec<FilterName>,
+    /// BIRD front end only: the protocol's compiled `import` / `export` filters, which then
+    /// replace Calico's typed rules for this neighbor.
+    pub bird_filters: Option<BirdFilters>,
+}
+
+/// A BIRD `protocol bgp`'s filters, compiled (`import all` / `none` / `filter NAME` /
+/// `filter { … }`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BirdFilters {
+    pub import: std::sync::Arc<policy::bird::Program>,
+    pub export: std::sync::Arc<policy::bird::Program>,
+}
+
+/// Which daemon of calico-node's pair this configuration is for: `bird` serves IPv4, `bird6`
+/// IPv6 (own file, own socket, own kernel routes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BirdFamily {
+    V4,
+    V6,
+}
+
+/// A static route of BIRD's `protocol static` (`route P blackhole;`, `route P via IP;`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StaticRoute {
+    Blackhole(IpNet),
+    Via(IpNet, IpAddr),
+}
+
+/// One element of the direct protocol's `interface` list: a shell glob, negated with `-`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct InterfacePattern {
+    pub negated: bool,
+    pub glob: String,
+}
+
+/// What only the BIRD front end knows (the TOML model's typed Calico rules are not used for
+/// import, export or kernel programming when this is set; the neighbors' [`BirdFilters`] and
+/// [`BirdSetup::kernel_export`] are).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BirdSetup {
+    pub family: BirdFamily,
+    /// The main file and every file it included, in reading order (for messages and reload).
+    pub files: Vec<PathBuf>,
+    /// The kernel protocol's `export filter` (`calico_kernel_programming`); `none` when absent.
+    pub kernel_export: std::sync::Arc<policy::bird::Program>,
+    /// The static protocol's routes, in file order.
+    pub static_routes: Vec<StaticRoute>,
+    /// The direct protocol's `interface` patterns, in order (first match decides).
+    pub direct_interfaces: Vec<InterfacePattern>,
+    /// The kernel protocol's `merge paths on` (ECMP routes in the kernel).
+    pub merge_paths: bool,
 }
 
 impl Neighbor {

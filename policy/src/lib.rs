@@ -12,6 +12,7 @@
 //!
 //! No I/O: every decision is a function of its inputs, testable without a RIB or a kernel.
 
+pub mod bird;
 pub mod error;
 pub mod export;
 pub mod filter;

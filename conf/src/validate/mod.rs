@@ -396,6 +396,7 @@ impl<'a> Ctx<'a> {
             static_routes,
             rr_allowlist,
             decision: decision?,
+            bird: None,
             notes: Vec::new(),
         })
     }

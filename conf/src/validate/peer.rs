@@ -840,5 +840,6 @@ fn resolve(
         next_hop: l.next_hop.map_or(NextHopMode::Auto, |n| n.v),
         allow_own_as: l.allow_own_as.map_or(0, |a| a.v),
         filters: l.filters.map(|f| f.v).unwrap_or_default(),
+        bird_filters: None,
     })
 }
