@@ -139,6 +139,9 @@ pub struct Neighbor {
     /// The template it inherited from, for display.
     pub template: Option<NeighborName>,
     pub address: IpAddr,
+    /// Our AS on this session when it differs from [`Config::local_as`] (BIRD's per-protocol
+    /// `local as N`, Calico's BGPPeer `localASNumber`); `None`: the global one.
+    pub local_as: Option<Asn>,
     /// The peer's TCP port (179 unless set).
     pub port: u16,
     pub remote_as: Asn,

@@ -813,6 +813,7 @@ fn resolve(
         name,
         template,
         address: address.v,
+        local_as: None,
         port: l.port.map_or(BGP_PORT, |p| p.v),
         remote_as: remote_as.v,
         description: l.description.map(|d| d.v),
