@@ -38,6 +38,9 @@ pub struct CompiledPolicy {
     last_import_peer: Option<(IpAddr, u64)>,
     /// What this node originates and why (own block or static route).
     originated: HashMap<Prefix, RouteSource>,
+    /// The BIRD front end's programs: when set, they decide import and export instead of the
+    /// typed rules (own blocks coming back are still refused on import).
+    bird: Option<bird::BirdPrograms>,
 }
 
 /// The RIB's decision options from `[bgp]`.
@@ -118,6 +121,10 @@ impl CompiledPolicy {
             peer_policy.insert(n.address, id);
         }
         let originated = export.originated().into_iter().collect();
+        let bird = config
+            .bird
+            .as_ref()
+            .map(|_| bird::BirdPrograms::new(config));
         CompiledPolicy {
             local_as: config.local_as,
             export,
@@ -126,6 +133,7 @@ impl CompiledPolicy {
             peer_policy,
             last_import_peer: None,
             originated,
+            bird,
         }
     }
 
@@ -146,7 +154,10 @@ impl CompiledPolicy {
                 std::net::IpAddr::V6(v6) => info.local_v6 = Some(v6),
             }
         }
-        info.export_policy = self.peer_policy.get(&n.address).copied().unwrap_or(0);
+        info.export_policy = match &self.bird {
+            Some(b) => b.export_ids.get(&n.address).copied().unwrap_or(u64::MAX),
+            None => self.peer_policy.get(&n.address).copied().unwrap_or(0),
+        };
         info
     }
 
@@ -199,6 +210,14 @@ fn modified(m: &Modifications, attrs: &AttrSet) -> Option<AttrSet> {
 
 impl rib::ImportPolicy for CompiledPolicy {
     fn import(&mut self, peer: &PeerInfo, prefix: &Prefix, attrs: &AttrSet) -> ImportVerdict {
+        if let Some(b) = &self.bird {
+            // Our own block coming back loses to our static route in BIRD (preference 200
+            // against 100); the RIB has no preference, so it is refused here.
+            if self.import.own_blocks.contains(prefix) {
+                return ImportVerdict::Reject;
+            }
+            return b.import(peer.addr, prefix, attrs);
+        }
         let kind = if peer.asn == self.local_as {
             SessionKind::Ibgp
         } else {
@@ -246,6 +265,9 @@ impl rib::ExportPolicy for CompiledPolicy {
         prefix: &Prefix,
         route: &SelectedRoute,
     ) -> ExportVerdict {
+        if let Some(b) = &self.bird {
+            return b.export(group.export_policy, prefix, route);
+        }
         let peer = ExportPeer {
             peer_type: peer_type(group.kind),
             filters: self.filters(group.export_policy),
@@ -268,6 +290,8 @@ impl rib::ExportPolicy for CompiledPolicy {
         }
     }
 }
+
+mod bird;
 
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,202 @@
+//! The BIRD front end's policy: each neighbor's compiled `import` / `export` programs
+//! (`policy::bird`), run on the same route the typed Calico rules would see, their changes
+//! applied to the RIB's attribute set.
+//!
+//! Peers whose export programs are equal share an export policy id (so they can share an update
+//! group); a program's id is its position in [`BirdPrograms::exports`].
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use bgp_proto::attribute::{AsPath, Community, LargeCommunity, PathAttributes};
+use bgp_proto::{Asn, Prefix};
+use conf::Config;
+use policy::bird::{self, Changes, Program, RouteSourceKind, RouteView, Verdict};
+use rib::{AttrSet, ExportVerdict, ImportVerdict, RouteOrigin, SelectedRoute};
+
+/// BIRD's default preference of a BGP route.
+const PREFERENCE_BGP: u32 = 100;
+/// BIRD's default preference of a static route.
+const PREFERENCE_STATIC: u32 = 200;
+
+/// The programs of every neighbor, compiled once per configuration.
+#[derive(Debug, Clone, Default)]
+pub struct BirdPrograms {
+    /// Distinct export programs; an export policy id indexes this list.
+    pub exports: Vec<Arc<Program>>,
+    /// Each neighbor's export policy id, by address.
+    pub export_ids: HashMap<IpAddr, u64>,
+    /// Each neighbor's import program, by address.
+    pub imports: HashMap<IpAddr, Arc<Program>>,
+}
+
+impl BirdPrograms {
+    /// The programs of `config`'s neighbors (those read from BIRD text; others get none).
+    pub fn new(config: &Config) -> Self {
+        let mut p = BirdPrograms::default();
+        for n in &config.neighbors {
+            let Some(f) = &n.bird_filters else { continue };
+            let id = match p
+                .exports
+                .iter()
+                .position(|e| Arc::ptr_eq(e, &f.export) || **e == *f.export)
+            {
+                Some(i) => i,
+                None => {
+                    p.exports.push(f.export.clone());
+                    p.exports.len() - 1
+                }
+            };
+            p.export_ids.insert(n.address, id as u64);
+            p.imports.insert(n.address, f.import.clone());
+        }
+        p
+    }
+
+    /// The import verdict of `peer`'s program on a route it sent.
+    pub fn import(&self, peer: IpAddr, prefix: &Prefix, attrs: &AttrSet) -> ImportVerdict {
+        let Some(program) = self.imports.get(&peer) else {
+            // BIRD's default import of a BGP protocol is `all`.
+            return ImportVerdict::Accept;
+        };
+        let view = RouteView {
+            net: *prefix,
+            source: RouteSourceKind::Bgp,
+            ifname: None,
+            preference: PREFERENCE_BGP,
+            krt_metric: None,
+            next_hop: attrs.next_hop(),
+            attrs: Some(&attrs.attrs),
+        };
+        match run(program, &view, prefix, "import") {
+            None => ImportVerdict::Reject,
+            Some(changes) => match modified(&changes, attrs) {
+                Some(set) => ImportVerdict::Replace(Box::new(set)),
+                None => ImportVerdict::Accept,
+            },
+        }
+    }
+
+    /// The export verdict of program `id` on a Loc-RIB route.
+    pub fn export(&self, id: u64, prefix: &Prefix, route: &SelectedRoute) -> ExportVerdict {
+        let Some(program) = usize::try_from(id).ok().and_then(|i| self.exports.get(i)) else {
+            // BIRD's default export of a BGP protocol is `none`.
+            return ExportVerdict::Reject;
+        };
+        let (source, preference, attrs) = match route.origin {
+            // Our blocks and static routes: BIRD's static protocol, no BGP attributes.
+            RouteOrigin::Local => (RouteSourceKind::Static, PREFERENCE_STATIC, None),
+            RouteOrigin::Peer { .. } => (
+                RouteSourceKind::Bgp,
+                PREFERENCE_BGP,
+                Some(&route.attrs.attrs),
+            ),
+        };
+        let view = RouteView {
+            net: *prefix,
+            source,
+            ifname: None,
+            preference,
+            krt_metric: None,
+            next_hop: route.next_hop,
+            attrs,
+        };
+        match run(program, &view, prefix, "export") {
+            None => ExportVerdict::Reject,
+            Some(changes) => match modified(&changes, &route.attrs) {
+                Some(set) => ExportVerdict::Replace(Box::new(set)),
+                None => ExportVerdict::Accept,
+            },
+        }
+    }
+}
+
+/// Runs `program`: `Some(changes)` when it accepts, `None` when it rejects or fails (a runtime
+/// error is logged, as BIRD does, and the route is dropped).
+fn run<'p>(
+    program: &'p Program,
+    view: &RouteView<'_>,
+    prefix: &Prefix,
+    direction: &'static str,
+) -> Option<Changes<'p>> {
+    match bird::run(program, view) {
+        Ok(o) if o.verdict == Verdict::Accept => Some(o.changes),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(
+                event = "filter_runtime_error",
+                filter = program.name.as_deref().unwrap_or("(unnamed)"),
+                direction,
+                %prefix,
+                error = %e,
+                "filter runtime error: route rejected"
+            );
+            None
+        }
+    }
+}
+
+/// The attribute set with the program's BGP changes applied, or `None` when none apply.
+fn modified(changes: &Changes<'_>, attrs: &AttrSet) -> Option<AttrSet> {
+    if !changes.touches_bgp() {
+        return None;
+    }
+    let mut set = attrs.clone();
+    apply(changes, &mut set.attrs);
+    (set != *attrs).then_some(set)
+}
+
+/// Applies what a filter wrote to BGP attributes (BIRD keeps community lists sorted).
+pub fn apply(changes: &Changes<'_>, a: &mut PathAttributes) {
+    if let Some(lp) = changes.local_pref {
+        a.local_pref = Some(lp);
+    }
+    if let Some(med) = changes.med {
+        a.med = Some(med);
+    }
+    if !changes.communities_added.is_empty() || !changes.communities_deleted.is_empty() {
+        let v = a.communities.get_or_insert_with(Vec::new);
+        for (asn, value) in &changes.communities_added {
+            let c = Community::new(*asn, *value);
+            if !v.contains(&c) {
+                v.push(c);
+            }
+        }
+        for (asn, value) in &changes.communities_deleted {
+            let c = Community::new(*asn, *value);
+            v.retain(|x| *x != c);
+        }
+        v.sort();
+        if v.is_empty() {
+            a.communities = None;
+        }
+    }
+    if !changes.large_added.is_empty() || !changes.large_deleted.is_empty() {
+        let v = a.large_communities.get_or_insert_with(Vec::new);
+        for (global, local1, local2) in &changes.large_added {
+            let c = LargeCommunity {
+                global: *global,
+                local1: *local1,
+                local2: *local2,
+            };
+            if !v.contains(&c) {
+                v.push(c);
+            }
+        }
+        for (global, local1, local2) in &changes.large_deleted {
+            v.retain(|x| !(x.global == *global && x.local1 == *local1 && x.local2 == *local2));
+        }
+        v.sort();
+        if v.is_empty() {
+            a.large_communities = None;
+        }
+    }
+    if !changes.prepended.is_empty() {
+        let mut p: AsPath = a.as_path.take().unwrap_or_default();
+        for asn in &changes.prepended {
+            p.prepend(Asn(*asn));
+        }
+        a.as_path = Some(p);
+    }
+}
