@@ -100,6 +100,8 @@ pub struct Route {
     pub prefix: IpNet,
     /// What to do with it.
     pub kind: RouteKind,
+    /// Its own metric (BIRD's `krt_metric`); `None`: [`FibConfig::metric`].
+    pub metric: Option<u32>,
 }
 
 impl Route {
@@ -108,6 +110,7 @@ impl Route {
         Route {
             prefix: prefix.trunc(),
             kind: RouteKind::Blackhole,
+            metric: None,
         }
     }
 
@@ -116,7 +119,14 @@ impl Route {
         Route {
             prefix: prefix.trunc(),
             kind: RouteKind::Via { nexthops },
+            metric: None,
         }
+    }
+
+    /// The same route with its own metric (`None`: the configured one).
+    pub fn with_metric(mut self, metric: Option<u32>) -> Self {
+        self.metric = metric;
+        self
     }
 }
 
