@@ -8,6 +8,8 @@
 //! - [`capture`]: [`Capture`], tcpdump on a fabric split into BGP test vectors.
 //! - [`wait`]: [`wait_until`] polling with a deadline.
 //! - [`vm`]: a QEMU guest with Debian's stock kernel for what this machine's kernel lacks (`ipip`).
+//! - [`dropin`]: Calico's rendered BIRD configuration run by BIRD 1.6.8 or by our daemon through
+//!   a `bird`/`bird6` symlink, as calico-node starts it, and what the drop-in tests compare.
 //! - [`command`], [`tempdir`]: small utilities; [`error`]: [`HarnessError`].
 //!
 //! Tests that need root call [`require_root`] first and return when it says no.
@@ -16,6 +18,7 @@ pub mod bgpd;
 pub mod bird;
 pub mod capture;
 pub mod command;
+pub mod dropin;
 pub mod error;
 pub mod frr;
 pub mod gobgp;

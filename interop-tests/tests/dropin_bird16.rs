@@ -1,0 +1,360 @@
+//! The proof that our daemon is a drop-in for BIRD 1.6.8 in calico-node: Calico's rendered BIRD
+//! configuration (confd v3.32 shape, `tests/dropin/<scenario>/<node>/`), every Calico node run as
+//! calico-node's runit runs it (`bird -R -s SOCKET -d -c bird.cfg`, see `interop_tests::dropin`),
+//! each scenario twice in fresh namespaces: once with BIRD 1.6.8 on every node, once with OUR
+//! daemon behind the `bird` symlink on the subject node (the other nodes stay BIRD 1.6.8, so the
+//! subject is the only difference).
+//!
+//! Observed on the subject, and required identical between the two runs:
+//! - `ip route show proto bird`, sorted, exactly (metrics, blackholes);
+//! - `show protocols` rows on the control socket: name, proto, table, state, info (not since);
+//! - after confd's reload (the new `bird.cfg` staged as `.bird.cfgNNNN`, `bird -p -c` on it with
+//!   the same program must exit 0, renamed in place, SIGHUP): the routes and rows again, and no
+//!   flap of the sessions whose peer did not change, judged by the TCP connection (same local
+//!   and remote port pair in `ss` before and after), not by the `since` column.
+//!
+//! BIRD's run is also checked against the scenario's `expected/` files (written from BIRD 1.6.8's
+//! behaviour, kept as data): when BIRD 1.6.8 itself does not match them, the harness or the
+//! expectation is wrong, and the test says so before ever starting our daemon.
+//!
+//! `DROPIN_ONLY=bird16` runs only BIRD's half. Run with
+//! `cargo test -p interop-tests --test dropin_bird16 -- --nocapture --test-threads=1`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use interop_tests::dropin::{
+    bgp_connections, bird16_available, expected_lines, kernel_routes, line_diff, scenario_dir,
+    CalicoBird, Daemon, Family, ProtocolRow,
+};
+use interop_tests::{require_root, Fabric, Netns};
+
+/// How long a scenario may take to converge (Calico's timers: connect delay 2 s, retry 5 s).
+const CONVERGE: Duration = Duration::from_secs(40);
+/// After the reload converged: how long to keep watching for a late session reset.
+const AFTER_RELOAD: Duration = Duration::from_secs(3);
+
+/// What one run observed on the subject: named observations, each a list of lines, in order.
+/// A name with an `expected/<name>.txt` file in the scenario is also checked against it.
+struct Observed {
+    daemon: Daemon,
+    items: Vec<(String, Vec<String>)>,
+    /// The subject's log tail, printed when the runs differ.
+    log: String,
+}
+
+impl Observed {
+    fn new(daemon: Daemon) -> Self {
+        Self {
+            daemon,
+            items: Vec::new(),
+            log: String::new(),
+        }
+    }
+
+    fn push(&mut self, name: &str, lines: Vec<String>) {
+        self.items.push((name.to_owned(), lines));
+    }
+
+    fn get(&self, name: &str) -> Option<&Vec<String>> {
+        self.items.iter().find(|(n, _)| n == name).map(|(_, l)| l)
+    }
+
+    fn print(&self) {
+        eprintln!("===== {} on the subject", self.daemon.label());
+        for (name, lines) in &self.items {
+            eprintln!("--- {name}");
+            for l in lines {
+                eprintln!("    {l}");
+            }
+        }
+    }
+
+    /// Differences to the scenario's `expected/` files.
+    fn against_expected(&self, scenario: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        for (name, lines) in &self.items {
+            let file = scenario.join("expected").join(format!("{name}.txt"));
+            if !file.exists() {
+                continue;
+            }
+            match expected_lines(&file).map(sorted) {
+                Ok(want) if want == sorted(lines.clone()) => {}
+                Ok(want) => out.push(format!(
+                    "{name} ({}: - expected, + {}):\n{}",
+                    file.display(),
+                    self.daemon.label(),
+                    line_diff(&want, lines)
+                )),
+                Err(e) => out.push(format!("{name}: {e}")),
+            }
+        }
+        out
+    }
+
+    /// Differences to another run (`self` is BIRD 1.6.8's).
+    fn against(&self, other: &Observed) -> Vec<String> {
+        let mut out = Vec::new();
+        for (name, lines) in &self.items {
+            match other.get(name) {
+                Some(o) if o == lines => {}
+                Some(o) => out.push(format!(
+                    "{name} (- {}, + {}):\n{}",
+                    self.daemon.label(),
+                    other.daemon.label(),
+                    line_diff(lines, o)
+                )),
+                None => out.push(format!(
+                    "{name}: not observed with {} (an earlier step failed)",
+                    other.daemon.label()
+                )),
+            }
+        }
+        out
+    }
+}
+
+/// The expected files are compared without regard to line order.
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+/// What the subject shows for `family`: its kernel routes and its protocol rows (sorted: the
+/// order of the rows is not part of what Calico reads; a different order is printed as a note).
+fn observe(
+    ns: &Netns,
+    node: &CalicoBird,
+    family: Family,
+    prefix: &str,
+) -> Vec<(String, Vec<String>)> {
+    let fam = match family {
+        Family::V4 => "v4",
+        Family::V6 => "v6",
+    };
+    let routes = kernel_routes(ns, family).unwrap_or_else(|e| vec![format!("error: {e}")]);
+    let rows = match node.protocols() {
+        Ok(rows) => {
+            let mut lines: Vec<String> = rows.iter().map(ProtocolRow::line).collect();
+            lines.sort();
+            lines
+        }
+        Err(e) => vec![format!("error: {e}")],
+    };
+    vec![
+        (format!("{prefix}routes-{fam}"), routes),
+        (format!("{prefix}protocols-{fam}"), rows),
+    ]
+}
+
+/// Polls `look` until every observation that has an expected file equals it, or `timeout`;
+/// returns the last observation either way (a mismatch is reported by the comparison).
+fn settle(
+    scenario: &Path,
+    timeout: Duration,
+    mut look: impl FnMut() -> Vec<(String, Vec<String>)>,
+) -> Vec<(String, Vec<String>)> {
+    let start = Instant::now();
+    loop {
+        let now = look();
+        let done = now.iter().all(|(name, lines)| {
+            let file = scenario.join("expected").join(format!("{name}.txt"));
+            !file.exists()
+                || expected_lines(&file).is_ok_and(|w| sorted(w) == sorted(lines.clone()))
+        });
+        if done || start.elapsed() >= timeout {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// One line per unchanged peer: whether its BGP TCP connection is the same one after the
+/// reload (the port pairs themselves differ between runs, so only the verdict is compared).
+fn same_connections(
+    before: &BTreeMap<String, (String, String)>,
+    after: &BTreeMap<String, (String, String)>,
+    peers: &[&str],
+) -> Vec<String> {
+    peers
+        .iter()
+        .map(|p| match (before.get(*p), after.get(*p)) {
+            (Some(b), Some(a)) if a == b => format!("{p} same connection"),
+            (Some(b), Some(a)) => format!("{p} FLAPPED: {b:?} then {a:?}"),
+            (None, _) => format!("{p} had no connection before the reload"),
+            (Some(b), None) => format!("{p} FLAPPED: {b:?} then no connection"),
+        })
+        .collect()
+}
+
+/// Runs `scenario` with BIRD 1.6.8 on every node, checks that against the expected files, then
+/// with our daemon on the subject and compares. Every difference is listed before failing.
+fn side_by_side(test: &str, scenario: &str, run: fn(Daemon) -> Observed) {
+    if !require_root(test) || !bird16_available(test) {
+        return;
+    }
+    let dir = scenario_dir(scenario);
+    let bird = run(Daemon::Bird16);
+    bird.print();
+    let bad = bird.against_expected(&dir);
+    if !bad.is_empty() {
+        eprintln!("{}", bird.log);
+        panic!(
+            "{scenario}: BIRD 1.6.8 itself does not match the expected files: the harness or the \
+             expectation is wrong, not our daemon\n{}",
+            bad.join("\n")
+        );
+    }
+    if std::env::var("DROPIN_ONLY").as_deref() == Ok("bird16") {
+        eprintln!("{scenario}: DROPIN_ONLY=bird16, our daemon not run");
+        return;
+    }
+    let ours = run(Daemon::Bgpd);
+    ours.print();
+    let mut bad = bird.against(&ours);
+    bad.extend(ours.against_expected(&dir));
+    if !bad.is_empty() {
+        eprintln!("===== bgpd log tail\n{}", ours.log);
+        panic!(
+            "{scenario}: our daemon differs from BIRD 1.6.8 ({} difference(s)):\n{}",
+            bad.len(),
+            bad.join("\n")
+        );
+    }
+}
+
+/// Starts the subject; on failure records it (our daemon may not start yet) and returns None.
+fn start_subject(
+    obs: &mut Observed,
+    ns: &Netns,
+    daemon: Daemon,
+    family: Family,
+    from: &Path,
+) -> Option<CalicoBird> {
+    match CalicoBird::start(ns, daemon, family, from) {
+        Ok(n) => {
+            obs.push(
+                &format!("start-{}", family.program()),
+                vec!["running".into()],
+            );
+            Some(n)
+        }
+        Err(e) => {
+            obs.push(
+                &format!("start-{}", family.program()),
+                vec![format!("failed: {e}")],
+            );
+            None
+        }
+    }
+}
+
+/// confd's reload of the subject's main file; records whether `bird -p -c` accepted it.
+fn reload(obs: &mut Observed, ns: &Netns, node: &CalicoBird, new: &Path) -> bool {
+    let name = format!("reload-check-{}", node_family_name(new));
+    let text = match std::fs::read_to_string(new) {
+        Ok(t) => t,
+        Err(e) => panic!("{}: {e}", new.display()),
+    };
+    match node.reconfigure(ns, &text) {
+        Ok(()) => {
+            obs.push(
+                &name,
+                vec!["bird -p -c accepted the staged file; SIGHUP sent".into()],
+            );
+            true
+        }
+        Err(e) => {
+            obs.push(&name, vec![format!("failed: {e}")]);
+            false
+        }
+    }
+}
+
+fn node_family_name(file: &Path) -> String {
+    file.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 1: three-node mesh, no encapsulation (ipipMode Never).
+
+/// Nodes 10.99.0.1 and 10.99.0.2 share 10.99.0.0/24; node 3 is 10.99.1.3/24, on another subnet
+/// behind a router: the fabric's bridge namespace routes between 10.99.0.254 and 10.99.1.254 (one
+/// segment, two subnets). The mesh is `multihop`; the next hop 10.99.1.3 resolves recursively
+/// through the kernel-learned route `10.99.1.0/24 via 10.99.0.254` (`gateway recursive`).
+fn mesh3_lab() -> Fabric {
+    let fab = Fabric::new("dm3", 3).expect("fabric");
+    let br = fab.bridge();
+    for a in ["10.99.0.254/24", "10.99.1.254/24"] {
+        br.ip(&["addr", "add", a, "dev", "br0"])
+            .expect("router address");
+    }
+    for s in [
+        "net.ipv4.ip_forward=1",
+        "net.ipv4.conf.all.send_redirects=0",
+        "net.ipv4.conf.br0.send_redirects=0",
+    ] {
+        br.exec(&["sysctl", "-qw", s]).expect("router sysctl");
+    }
+    let n3 = &fab.node(3).ns;
+    n3.ip(&["addr", "del", "10.99.0.3/24", "dev", "eth0"])
+        .expect("n3 readdress");
+    n3.ip(&["addr", "add", "10.99.1.3/24", "dev", "eth0"])
+        .expect("n3 address");
+    n3.ip(&["route", "add", "10.99.0.0/24", "via", "10.99.1.254"])
+        .expect("n3 route");
+    for i in [1, 2] {
+        fab.node(i)
+            .ns
+            .ip(&["route", "add", "10.99.1.0/24", "via", "10.99.0.254"])
+            .expect("route to node 3's subnet");
+    }
+    fab
+}
+
+/// Subject: node 2 (active towards 10.99.0.1, passive towards 10.99.1.3, as the mesh's string
+/// comparison of addresses decides). Reload: a peer added (10.99.0.4, never there: passive) and
+/// the import filter of `Mesh_10_99_1_3` changed to refuse node 3's block.
+fn mesh3(daemon: Daemon) -> Observed {
+    let sc = scenario_dir("mesh3");
+    let fab = mesh3_lab();
+    let mut obs = Observed::new(daemon);
+    let _n1 = CalicoBird::start(&fab.node(1).ns, Daemon::Bird16, Family::V4, &sc.join("n1"))
+        .expect("BIRD 1.6.8 on node 1");
+    let _n3 = CalicoBird::start(&fab.node(3).ns, Daemon::Bird16, Family::V4, &sc.join("n3"))
+        .expect("BIRD 1.6.8 on node 3");
+    let ns = &fab.node(2).ns;
+    let Some(mut subj) = start_subject(&mut obs, ns, daemon, Family::V4, &sc.join("n2")) else {
+        return obs;
+    };
+    for item in settle(&sc, CONVERGE, || observe(ns, &subj, Family::V4, "")) {
+        obs.items.push(item);
+    }
+    let before = bgp_connections(ns).unwrap_or_default();
+    if reload(&mut obs, ns, &subj, &sc.join("reload/n2/bird.cfg")) {
+        for item in settle(&sc, CONVERGE, || observe(ns, &subj, Family::V4, "reload-")) {
+            obs.items.push(item);
+        }
+        std::thread::sleep(AFTER_RELOAD);
+        let after = bgp_connections(ns).unwrap_or_default();
+        obs.push(
+            "reload-connections",
+            same_connections(&before, &after, &["10.99.0.1", "10.99.1.3"]),
+        );
+    }
+    obs.log = subj.log_tail(40);
+    if subj.proc().check_alive().is_err() {
+        obs.push("alive-at-end", vec!["exited".into()]);
+    } else {
+        obs.push("alive-at-end", vec!["running".into()]);
+    }
+    obs
+}
+
+#[test]
+fn mesh3_bgpd_is_a_drop_in_for_bird16() {
+    side_by_side("mesh3_bgpd_is_a_drop_in_for_bird16", "mesh3", mesh3);
+}
