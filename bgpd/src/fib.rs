@@ -49,6 +49,7 @@ use tracing::{debug, info, warn};
 use crate::fsm::State;
 use crate::stats::PeerStats;
 use crate::status::PeerStatus;
+use kernel_filter::{Decided, KernelFilter};
 
 /// Capacity of the RIB → FIB channel, in batches. The RIB actor awaits when it is full, so a
 /// slow kernel slows the RIB instead of queueing without bound. Small on purpose: a batch can
@@ -106,6 +107,14 @@ impl FibCounters {
     }
 }
 
+/// One next hop of a prefix's selection and, with the BIRD front end, how its kernel filter
+/// decided to install it (`None`: the IP pool's mode decides, `policy::program`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Hop {
+    addr: IpAddr,
+    decided: Option<Decided>,
+}
+
 /// Index of an interned next-hop set in [`HopSets`].
 type HopSetId = u32;
 
@@ -115,8 +124,8 @@ type HopSetId = u32;
 #[derive(Debug, Default)]
 struct HopSets {
     /// Set and how many prefixes use it; a set no prefix uses is on `free`.
-    sets: Vec<(Box<[IpAddr]>, u32)>,
-    index: HashMap<Box<[IpAddr]>, HopSetId>,
+    sets: Vec<(Box<[Hop]>, u32)>,
+    index: HashMap<Box<[Hop]>, HopSetId>,
     free: Vec<HopSetId>,
     /// The set interned last, plus one: a table load repeats one set for thousands of prefixes
     /// in a row, and comparing with it costs less than hashing (0: none yet).
@@ -124,11 +133,11 @@ struct HopSets {
 }
 
 impl HopSets {
-    fn get(&self, id: HopSetId) -> &[IpAddr] {
+    fn get(&self, id: HopSetId) -> &[Hop] {
         self.sets.get(id as usize).map_or(&[], |(s, _)| s)
     }
 
-    fn intern(&mut self, hops: &[IpAddr]) -> HopSetId {
+    fn intern(&mut self, hops: &[Hop]) -> HopSetId {
         if let Some(id) = self.last.checked_sub(1) {
             if self
                 .sets
@@ -144,7 +153,7 @@ impl HopSets {
             self.last = id.saturating_add(1);
             return id;
         }
-        let set: Box<[IpAddr]> = Box::from(hops);
+        let set: Box<[Hop]> = Box::from(hops);
         let id = match self.free.pop() {
             Some(id) => {
                 if let Some(slot) = self.sets.get_mut(id as usize) {
@@ -245,6 +254,11 @@ pub struct Translator {
     /// Pools, longest prefix first.
     pools: Vec<(IpNet, PoolEncap)>,
     local_blocks: Vec<IpNet>,
+    /// What we install of our own: the blackholes of `local_blocks` (TOML), or the static
+    /// protocol's routes that the kernel filter accepts (BIRD front end).
+    local: Vec<Route>,
+    /// The BIRD front end's kernel export filter; `None` with TOML (pools decide).
+    kernel: Option<KernelFilter>,
     /// The `fib-sync` settings (the tunnel device for IP-in-IP next hops, persist).
     tunnel: FibConfig,
     connected: Vec<IpNet>,
@@ -268,9 +282,22 @@ pub fn fib_config(config: &Config) -> FibConfig {
     FibConfig {
         table: config.kernel.table,
         protocol: config.kernel.protocol,
-        metric: config.kernel.metric,
+        // BIRD installs a route without `krt_metric` with no metric (0): the kernel filter
+        // gives BGP routes theirs.
+        metric: if config.bird.is_some() {
+            0
+        } else {
+            config.kernel.metric
+        },
         persist: config.kernel.persist_on_stop,
         tunnel_ifname: config.kernel.tunnel_interface.clone(),
+        // A daemon started from BIRD text owns only its family's kernel routes (`bird` IPv4,
+        // `bird6` IPv6: calico-node runs both, with one protocol number in one table).
+        families: match config.bird.as_ref().map(|b| b.family) {
+            None => fib_sync::Families::BOTH,
+            Some(conf::BirdFamily::V4) => fib_sync::Families::V4,
+            Some(conf::BirdFamily::V6) => fib_sync::Families::V6,
+        },
         ..FibConfig::default()
     }
 }
@@ -292,9 +319,17 @@ impl Translator {
             })
             .collect();
         pools.sort_by_key(|p| std::cmp::Reverse(p.0.prefix_len()));
+        let local_blocks: Vec<IpNet> = config.local_blocks.iter().map(IpNet::trunc).collect();
+        let mut kernel = KernelFilter::new(config);
+        let local = match (&mut kernel, &config.bird) {
+            (Some(k), Some(b)) => k.static_routes(&b.static_routes),
+            _ => local_blocks.iter().map(|b| Route::blackhole(*b)).collect(),
+        };
         Translator {
             pools,
-            local_blocks: config.local_blocks.iter().map(IpNet::trunc).collect(),
+            local_blocks,
+            local,
+            kernel,
             tunnel: fib_config(config),
             connected: Vec::new(),
             routes: PrefixMap::default(),
@@ -320,10 +355,7 @@ impl Translator {
 
     /// The blackholes of our own blocks.
     pub fn local_routes(&self) -> Vec<Route> {
-        self.local_blocks
-            .iter()
-            .map(|b| Route::blackhole(*b))
-            .collect()
+        self.local.clone()
     }
 
     /// Everything we want in the kernel: our blackholes and every programmable learned route.
@@ -349,14 +381,24 @@ impl Translator {
     }
 
     /// The kernel route for `prefix` via `hops`, or `None` when nothing is to be installed.
-    fn route_for(&self, prefix: IpNet, hops: &[IpAddr]) -> Option<Route> {
+    fn route_for(&self, prefix: IpNet, hops: &[Hop]) -> Option<Route> {
         self.route_in(self.pool_of(&prefix), prefix, hops)
     }
 
     /// [`Translator::route_for`] with the prefix's pool given.
-    fn route_in(&self, pool: Option<PoolEncap>, prefix: IpNet, hops: &[IpAddr]) -> Option<Route> {
+    fn route_in(&self, pool: Option<PoolEncap>, prefix: IpNet, hops: &[Hop]) -> Option<Route> {
         let mut nexthops: Vec<NextHop> = Vec::with_capacity(hops.len());
-        for via in hops {
+        let mut metric = None;
+        for hop in hops {
+            let via = &hop.addr;
+            if let (Some(d), Some(k)) = (hop.decided, &self.kernel) {
+                metric = d.metric;
+                let nh = k.next_hop(*via, d);
+                if !nexthops.contains(&nh) {
+                    nexthops.push(nh);
+                }
+                continue;
+            }
             let facts = RouteFacts {
                 prefix,
                 next_hop: Some(*via),
@@ -375,17 +417,21 @@ impl Translator {
                 nexthops.push(nh);
             }
         }
-        (!nexthops.is_empty()).then(|| Route::via(prefix, nexthops))
+        (!nexthops.is_empty()).then(|| Route::via(prefix, nexthops).with_metric(metric))
     }
 
     /// `route_for(prefix, hops).is_some()`, without building the route.
-    fn installable(&self, prefix: IpNet, hops: &[IpAddr]) -> bool {
+    fn installable(&self, prefix: IpNet, hops: &[Hop]) -> bool {
         let pool = self.pool_of(&prefix);
         let mut any = false;
-        for via in hops {
+        for hop in hops {
+            if hop.decided.is_some() {
+                any = true;
+                continue;
+            }
             match program(&RouteFacts {
                 prefix,
-                next_hop: Some(*via),
+                next_hop: Some(hop.addr),
                 local_block: false,
                 pool,
                 connected: &self.connected,
@@ -398,15 +444,15 @@ impl Translator {
         any
     }
 
-    fn is_vxlan(&self, prefix: IpNet, hops: &[IpAddr]) -> bool {
+    fn is_vxlan(&self, prefix: IpNet, hops: &[Hop]) -> bool {
         self.is_vxlan_in(self.pool_of(&prefix), prefix, hops)
     }
 
-    fn is_vxlan_in(&self, pool: Option<PoolEncap>, prefix: IpNet, hops: &[IpAddr]) -> bool {
-        hops.iter().any(|via| {
+    fn is_vxlan_in(&self, pool: Option<PoolEncap>, prefix: IpNet, hops: &[Hop]) -> bool {
+        hops.iter().filter(|h| h.decided.is_none()).any(|h| {
             program(&RouteFacts {
                 prefix,
-                next_hop: Some(*via),
+                next_hop: Some(h.addr),
                 local_block: false,
                 pool,
                 connected: &self.connected,
@@ -426,7 +472,8 @@ impl Translator {
         // A vector, not a map: the RIB sends at most one change per prefix, so duplicates are
         // rare and dropped after a sort (which finds the batch already in prefix order).
         let mut before: Vec<(IpNet, Option<HopSetId>)> = Vec::with_capacity(changes.size_hint().0);
-        let mut hops: Vec<IpAddr> = Vec::new();
+        let mut hops: Vec<Hop> = Vec::new();
+        let mut decided: Vec<(IpAddr, Decided)> = Vec::new();
         for change in changes {
             let prefix = change.prefix.trunc();
             // Our own blocks are blackholed from the configuration, whatever the Loc-RIB says.
@@ -436,10 +483,21 @@ impl Translator {
             // Routes learned from peers only: what we originate (services, static routes) is
             // not ours to install.
             hops.clear();
-            for r in change.routes.iter().filter(|r| r.peer.is_some()) {
-                if let Some(nh) = r.next_hop {
-                    if !hops.contains(&nh) {
-                        hops.push(nh);
+            if let Some(k) = &mut self.kernel {
+                k.hops(prefix, &change.routes, &mut decided);
+                hops.extend(decided.iter().map(|(addr, d)| Hop {
+                    addr: *addr,
+                    decided: Some(*d),
+                }));
+            } else {
+                for r in change.routes.iter().filter(|r| r.peer.is_some()) {
+                    if let Some(nh) = r.next_hop {
+                        if !hops.iter().any(|h| h.addr == nh) {
+                            hops.push(Hop {
+                                addr: nh,
+                                decided: None,
+                            });
+                        }
                     }
                 }
             }
@@ -480,7 +538,7 @@ impl Translator {
     }
 
     /// Sets the next hops of `prefix` (none: the prefix left the Loc-RIB).
-    fn set_hops(&mut self, prefix: IpNet, hops: &[IpAddr]) {
+    fn set_hops(&mut self, prefix: IpNet, hops: &[Hop]) {
         let old = if hops.is_empty() {
             self.routes.remove(&prefix)
         } else {
@@ -504,25 +562,39 @@ impl Translator {
     pub fn reconfigure(&mut self, config: &Config) -> Vec<RouteDelta> {
         let fresh = Translator::new(config);
         let old_pools = std::mem::replace(&mut self.pools, fresh.pools);
-        let old_blocks = std::mem::replace(&mut self.local_blocks, fresh.local_blocks);
+        self.local_blocks = fresh.local_blocks;
+        let old_local = std::mem::replace(&mut self.local, fresh.local);
+        match (&mut self.kernel, fresh.kernel) {
+            (Some(k), Some(new)) if !k.same_program(&new) => {
+                // The routes already installed keep their decision until their next change:
+                // the Loc-RIB is not re-read here.
+                warn!(
+                    event = "kernel_filter_changed",
+                    "kernel export filter changed: applies to routes as they change"
+                );
+                k.replace_program(new);
+            }
+            (Some(_), Some(_)) => {}
+            (k, new) => *k = new,
+        }
         let mut deltas = Vec::new();
-        for block in &old_blocks {
-            if !self.local_blocks.contains(block) {
-                deltas.push(RouteDelta::Remove(*block));
+        for r in &old_local {
+            if !self.local.iter().any(|n| n.prefix == r.prefix) {
+                deltas.push(RouteDelta::Remove(r.prefix));
             }
         }
-        for block in self.local_blocks.clone() {
-            if old_blocks.contains(&block) {
+        for r in self.local.clone() {
+            if old_local.contains(&r) {
                 continue;
             }
-            // Learned before it became ours: the blackhole replaces it.
-            if let Some(id) = self.routes.remove(&block) {
-                if self.is_vxlan(block, self.hop_sets.get(id)) {
+            // Learned before it became ours: our route replaces it.
+            if let Some(id) = self.routes.remove(&r.prefix) {
+                if self.is_vxlan(r.prefix, self.hop_sets.get(id)) {
                     self.vxlan_skipped = self.vxlan_skipped.saturating_sub(1);
                 }
                 self.hop_sets.release(id);
             }
-            deltas.push(RouteDelta::Install(Route::blackhole(block)));
+            deltas.push(RouteDelta::Install(r));
         }
         if old_pools != self.pools {
             let pool_in = |pools: &[(IpNet, PoolEncap)], prefix: &IpNet| {
@@ -770,7 +842,7 @@ impl Runner {
     }
 
     fn publish(&self) {
-        let desired = self.translator.len() + self.translator.local_blocks.len();
+        let desired = self.translator.len() + self.translator.local.len();
         self.counters.desired.store(
             u64::try_from(desired).unwrap_or(u64::MAX),
             Ordering::Relaxed,
@@ -902,6 +974,8 @@ impl Runner {
         }
     }
 }
+
+mod kernel_filter;
 
 #[cfg(test)]
 mod tests;

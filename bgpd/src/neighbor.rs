@@ -87,7 +87,7 @@ pub fn capabilities(n: &Neighbor) -> Vec<Capability> {
 /// The FSM configuration of neighbor `n` under `config`.
 pub fn session_config(config: &Config, n: &Neighbor) -> SessionConfig {
     SessionConfig {
-        local_as: config.local_as,
+        local_as: n.local_as.unwrap_or(config.local_as),
         router_id: config.router_id,
         remote_as: n.remote_as,
         hold_time: secs_u16(n.timers.hold),

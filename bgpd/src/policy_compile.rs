@@ -141,6 +141,7 @@ impl CompiledPolicy {
     /// session comes up).
     pub fn peer_info(&self, id: PeerId, n: &Neighbor) -> PeerInfo {
         let mut info = PeerInfo::new(id, n.address, n.remote_as);
+        info.local_as = n.local_as;
         info.rr_client = n.route_reflector_client;
         info.allow_own_as = n.allow_own_as;
         info.next_hop = match n.next_hop {
@@ -218,7 +219,7 @@ impl rib::ImportPolicy for CompiledPolicy {
             }
             return b.import(peer.addr, prefix, attrs);
         }
-        let kind = if peer.asn == self.local_as {
+        let kind = if peer.asn == peer.local_as.unwrap_or(self.local_as) {
             SessionKind::Ibgp
         } else {
             SessionKind::Ebgp

@@ -1014,7 +1014,7 @@ fn slot_for(
         stats,
         commands,
         session: None,
-        ebgp: !n.is_internal(config.local_as),
+        ebgp: !n.is_internal(n.local_as.unwrap_or(config.local_as)),
         stale_until: None,
         awaiting_eor: Vec::new(),
         restart_time: None,

@@ -93,6 +93,9 @@ pub struct PeerInfo {
     pub id: PeerId,
     pub addr: IpAddr,
     pub asn: Asn,
+    /// Our AS on this session when it is not [`LocalInfo::asn`] (BIRD's per-protocol
+    /// `local as`): it decides iBGP/eBGP and is what we prepend towards the peer.
+    pub local_as: Option<Asn>,
     /// RFC 4456: the peer is a route-reflector client of ours.
     pub rr_client: bool,
     /// How many times our own AS may appear in a received AS_PATH (BIRD `allow local as`).
@@ -113,6 +116,7 @@ impl PeerInfo {
             id,
             addr,
             asn,
+            local_as: None,
             rr_client: false,
             allow_own_as: 0,
             next_hop: NextHopMode::Default,
@@ -124,7 +128,7 @@ impl PeerInfo {
 
     /// iBGP if the peer is in our AS.
     pub fn kind(&self, local: &LocalInfo) -> SessionKind {
-        if self.asn == local.asn {
+        if self.asn == self.local_as.unwrap_or(local.asn) {
             SessionKind::Ibgp
         } else {
             SessionKind::Ebgp
@@ -145,6 +149,8 @@ pub struct SessionInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct GroupKey {
     pub kind: SessionKind,
+    /// Our AS towards the group when it is not the node's (see [`PeerInfo::local_as`]).
+    pub local_as: Option<Asn>,
     pub rr_client: bool,
     pub next_hop: NextHopMode,
     pub local_v4: Option<Ipv4Addr>,
@@ -161,6 +167,7 @@ impl GroupKey {
         families.dedup();
         GroupKey {
             kind,
+            local_as: peer.local_as,
             rr_client: peer.rr_client,
             next_hop: peer.next_hop,
             local_v4: peer.local_v4,

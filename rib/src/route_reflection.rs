@@ -117,7 +117,7 @@ pub fn outgoing(
             // RFC 4271 §5.1.2: prepend our AS; §5.1.5: no LOCAL_PREF; RFC 4456 §8: the
             // reflection attributes are non-transitive, not sent outside the AS.
             let mut path = a.as_path.take().unwrap_or_default();
-            path.prepend(local.asn);
+            path.prepend(group.local_as.unwrap_or(local.asn));
             a.as_path = Some(path);
             a.local_pref = None;
             a.originator_id = None;
@@ -199,6 +199,7 @@ mod tests {
     fn group(kind: SessionKind, rr_client: bool, next_hop: NextHopMode) -> GroupKey {
         GroupKey {
             kind,
+            local_as: None,
             rr_client,
             next_hop,
             local_v4: Some(Ipv4Addr::new(10, 99, 0, 1)),

@@ -67,6 +67,7 @@ fn pfx(s: &str) -> Prefix {
 fn key(kind: SessionKind, export_policy: u64) -> GroupKey {
     GroupKey {
         kind,
+        local_as: None,
         rr_client: false,
         next_hop: rib::NextHopMode::Default,
         local_v4: Some(Ipv4Addr::new(10, 99, 0, 1)),
