@@ -129,9 +129,14 @@ pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
         d.push(format!("  Description:    {desc}"));
     }
     d.push("  Preference:     100".into());
-    d.push("  Input filter:   ACCEPT".into());
-    // Calico's export policy, an inline filter in BIRD's configuration: `(unnamed)`.
-    d.push("  Output filter:  (unnamed)".into());
+    // BIRD names a filter by its name, `all`/`none` as ACCEPT/REJECT and an inline one
+    // `(unnamed)`; with the TOML configuration Calico's export rules are an inline filter.
+    let (input, output) = match &n.bird_filters {
+        Some(f) => (filter_name(&f.import), filter_name(&f.export)),
+        None => ("ACCEPT", "(unnamed)"),
+    };
+    d.push(format!("  Input filter:   {input}"));
+    d.push(format!("  Output filter:  {output}"));
     if let Some(r) = view.state.recovering() {
         let part = r.peer(n.name.as_str());
         d.push(gr_recovery_line(part.pending, part.waiting));
@@ -512,6 +517,17 @@ fn peer_caps(open: &bgp_proto::Open, v4: bool) -> String {
     // BIRD 1.6.8's format has seven fields here (`Neighbor caps:   %s%s%s%s%s%s%s` in the
     // binary): extended messages show on the `Session:` line only.
     caps
+}
+
+/// A filter as BIRD's `show protocols all` names it.
+fn filter_name(p: &policy::bird::Program) -> &str {
+    if p.is_accept_all() {
+        "ACCEPT"
+    } else if p.is_reject_all() {
+        "REJECT"
+    } else {
+        p.name.as_deref().unwrap_or("(unnamed)")
+    }
 }
 
 #[cfg(test)]
