@@ -1,0 +1,597 @@
+//! The parsed BIRD configuration lowered onto [`Config`] for one family (`bird` = IPv4,
+//! `bird6` = IPv6), with BIRD 1.6's defaults where the text says nothing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bgp_proto::types::{Asn, Family, RouterId};
+use policy::bird::{Function, Program};
+
+use super::diag::{Diag, Pos};
+use super::parse::{Ast, At, FilterRef, Opts, Proto, ProtoKind, RouteDest};
+use crate::error::ErrorKind;
+use crate::model::{
+    BirdFamily, BirdFilters, BirdSetup, ClusterId, Config, Control, Decision, GracefulRestart,
+    Kernel, Listen, Metrics, Neighbor, NeighborName, NextHopMode, Services, StaticRoute, Timers,
+    TtlMode,
+};
+use crate::secret::Password;
+
+/// BIRD's defaults (Calico's fork of BIRD 1.6, `proto/bgp/config.Y`, `sysdep/unix/krt.Y`).
+pub(crate) const BGP_PORT: u16 = 179;
+const HOLD: u64 = 240;
+const CONNECT_RETRY: u64 = 120;
+const CONNECT_DELAY: u64 = 5;
+const ERROR_WAIT: (u64, u64) = (60, 300);
+const RESTART_TIME: u64 = 120;
+/// BIRD's iBGP default: multihop with TTL 64.
+const IBGP_MULTIHOP_TTL: u8 = 64;
+/// Used when no `protocol bgp` says `local as` (a file without BGP sessions).
+pub(crate) const FALLBACK_LOCAL_AS: u32 = 64512;
+/// `merge paths on` without `limit` (BIRD: 16).
+const MERGE_PATHS_LIMIT: u16 = 16;
+/// What BIRD's kernel protocol marks its routes with (`RTPROT_BIRD`).
+const KERNEL_PROTOCOL: u8 = 12;
+const KERNEL_METRIC: u32 = 1024;
+const MAIN_TABLE: u32 = 254;
+
+pub(crate) struct Lowered {
+    pub config: Config,
+    pub notes: Vec<Diag>,
+}
+
+fn fam_name(f: BirdFamily) -> &'static str {
+    match f {
+        BirdFamily::V4 => "IPv4",
+        BirdFamily::V6 => "IPv6",
+    }
+}
+
+fn of_family(a: IpAddr, f: BirdFamily) -> bool {
+    a.is_ipv4() == (f == BirdFamily::V4)
+}
+
+struct Cx<'a> {
+    family: BirdFamily,
+    functions: Arc<[Function]>,
+    errors: &'a mut Vec<Diag>,
+    notes: Vec<Diag>,
+}
+
+impl Cx<'_> {
+    fn err(&mut self, pos: Pos, kind: ErrorKind, path: &str, message: impl Into<String>) {
+        self.errors
+            .push(Diag::at(pos, kind, message).in_construct(path));
+    }
+
+    fn family_err(&mut self, pos: Pos, path: &str, what: &str, a: impl std::fmt::Display) {
+        let (daemon, file) = match self.family {
+            BirdFamily::V4 => ("bird", "bird.cfg"),
+            BirdFamily::V6 => ("bird6", "bird6.cfg"),
+        };
+        let d = Diag::at(
+            pos,
+            ErrorKind::Invalid,
+            format!(
+                "{what} {a} is not {}: {file} is read by `{daemon}`, which serves {} only",
+                fam_name(self.family),
+                fam_name(self.family)
+            ),
+        )
+        .in_construct(path);
+        self.errors.push(d);
+    }
+
+    fn program(&self, f: Option<&At<FilterRef>>, default_accept: bool) -> Arc<Program> {
+        let r = match f {
+            Some(At { v, .. }) => v,
+            None if default_accept => return Arc::new(Program::accept_all()),
+            None => return Arc::new(Program::reject_all()),
+        };
+        Arc::new(match r {
+            FilterRef::All => Program::accept_all(),
+            FilterRef::None => Program::reject_all(),
+            FilterRef::Program(d) => Program {
+                name: d.name.clone(),
+                body: d.body.clone(),
+                functions: self.functions.clone(),
+            },
+        })
+    }
+}
+
+type ImportExport<'a> = (Option<&'a At<FilterRef>>, Option<&'a At<FilterRef>>);
+
+/// The import and export of a protocol for this family: its channel's (BIRD 2/3), else its
+/// own (BIRD 1.6). `None`: the protocol has channels, none of this family (not ours).
+fn filters_of(p: &Proto, family: BirdFamily) -> Option<ImportExport<'_>> {
+    if p.opts.channels.is_empty() {
+        return Some((p.opts.import.as_ref(), p.opts.export.as_ref()));
+    }
+    let (_, ch) = p.opts.channels.iter().find(|(f, _)| *f == family)?;
+    Some((
+        ch.v.import.as_ref().or(p.opts.import.as_ref()),
+        ch.v.export.as_ref().or(p.opts.export.as_ref()),
+    ))
+}
+
+pub(crate) fn lower(
+    mut ast: Ast,
+    family: BirdFamily,
+    files: Vec<PathBuf>,
+    errors: &mut Vec<Diag>,
+) -> Option<Lowered> {
+    let mut cx = Cx {
+        family,
+        functions: Arc::from(std::mem::take(&mut ast.functions)),
+        errors,
+        notes: Vec::new(),
+    };
+    let ours: Vec<&Proto> = ast
+        .protocols
+        .iter()
+        .filter(|p| filters_of(p, family).is_some())
+        .collect();
+
+    // Config.local_as: the AS most bgp protocols use (the first one on a tie).
+    let mut counts: Vec<(u32, usize)> = Vec::new();
+    for p in ours.iter().filter(|p| p.kind == ProtoKind::Bgp) {
+        if let Some(a) = &p.opts.local_as {
+            match counts.iter_mut().find(|(x, _)| *x == a.v) {
+                Some(c) => c.1 += 1,
+                None => counts.push((a.v, 1)),
+            }
+        }
+    }
+    let mut best: Option<(u32, usize)> = None;
+    for &(asn, n) in &counts {
+        if best.is_none_or(|(_, b)| n > b) {
+            best = Some((asn, n));
+        }
+    }
+    let local_as = match best {
+        Some((a, _)) => a,
+        None => {
+            cx.notes.push(Diag {
+                pos: None,
+                file: None,
+                kind: ErrorKind::Note,
+                path: String::new(),
+                message: format!(
+                    "no `protocol bgp` sets `local as`: the local AS is taken as {FALLBACK_LOCAL_AS} (unused without BGP sessions)"
+                ),
+                hint: None,
+            });
+            FALLBACK_LOCAL_AS
+        }
+    };
+
+    let router_id = match &ast.router_id {
+        Some(r) => RouterId(r.v),
+        None => {
+            cx.errors.push(Diag {
+                pos: None,
+                file: None,
+                kind: ErrorKind::Missing,
+                path: "router id".into(),
+                message:
+                    "`router id IPv4;` is required (bgpd does not pick one from the interfaces)"
+                        .into(),
+                hint: None,
+            });
+            RouterId(Ipv4Addr::UNSPECIFIED)
+        }
+    };
+
+    let listen = lower_listen(&mut cx, &ast);
+    let mut neighbors = Vec::new();
+    let mut cluster: Option<At<Ipv4Addr>> = None;
+    let mut kernel: Option<(&Proto, Arc<Program>)> = None;
+    let mut static_routes = Vec::new();
+    let mut direct_interfaces = Vec::new();
+    let mut seen: HashMap<(IpAddr, u16), String> = HashMap::new();
+
+    for p in &ours {
+        let path = format!("protocol {} {}", p.kind.word(), p.name);
+        let Some((import, export)) = filters_of(p, family) else {
+            continue;
+        };
+        match p.kind {
+            ProtoKind::Device => {}
+            ProtoKind::Direct => direct_interfaces.extend(p.opts.interfaces.iter().cloned()),
+            ProtoKind::Static => {
+                for r in &p.opts.routes {
+                    let (net, dest) = r.v;
+                    if !of_family(net.addr(), family) {
+                        cx.family_err(r.pos, &path, "route", net);
+                        continue;
+                    }
+                    static_routes.push(match dest {
+                        RouteDest::Blackhole => StaticRoute::Blackhole(net),
+                        RouteDest::Via(gw) => {
+                            if !of_family(gw, family) {
+                                cx.family_err(r.pos, &path, "gateway", gw);
+                                continue;
+                            }
+                            StaticRoute::Via(net, gw)
+                        }
+                    });
+                }
+            }
+            ProtoKind::Kernel => {
+                if let Some((first, _)) = &kernel {
+                    let msg = format!(
+                        "a second kernel protocol (the first is `{}`): bgpd programs one kernel table",
+                        first.name
+                    );
+                    cx.err(p.pos, ErrorKind::Duplicate, &path, msg);
+                    continue;
+                }
+                if let Some(i) = import {
+                    if !matches!(i.v, FilterRef::All | FilterRef::None) {
+                        cx.err(
+                            i.pos,
+                            ErrorKind::UnknownField,
+                            &path,
+                            "a kernel import filter is not supported by bgpd's BIRD front end (use `import all` or `import none`)",
+                        );
+                    }
+                }
+                if let Some(g) = p.opts.graceful_restart.as_ref().filter(|g| g.v) {
+                    cx.notes.push(
+                        Diag::at(
+                            g.pos,
+                            ErrorKind::Note,
+                            "kernel `graceful restart` is accepted and ignored: bgpd reconciles the kernel table with its routes at start",
+                        )
+                        .in_construct(&path),
+                    );
+                }
+                kernel = Some((p, cx.program(export, false)));
+            }
+            ProtoKind::Bgp => {
+                if let Some(n) = lower_bgp(&mut cx, p, &path, local_as, import, export) {
+                    if let Some(c) = &p.opts.rr_cluster_id {
+                        match &cluster {
+                            Some(first) if first.v != c.v => {
+                                let msg = format!(
+                                    "rr cluster id {} differs from {} set on another protocol: bgpd has one cluster id",
+                                    c.v, first.v
+                                );
+                                cx.err(c.pos, ErrorKind::Conflict, &path, msg);
+                            }
+                            Some(_) => {}
+                            None => cluster = Some(c.clone()),
+                        }
+                    }
+                    if let Some(other) = seen.insert((n.address, n.port), p.name.clone()) {
+                        let msg = format!(
+                            "neighbor {} port {} is already the neighbor of protocol `{other}`",
+                            n.address, n.port
+                        );
+                        cx.err(p.pos, ErrorKind::Duplicate, &path, msg);
+                    }
+                    neighbors.push(n);
+                }
+            }
+        }
+    }
+
+    let (kernel_cfg, kernel_export, merge_paths) = match kernel {
+        Some((p, export)) => {
+            let merge = p.opts.merge_paths.as_ref().map(|m| m.v);
+            (
+                Kernel {
+                    enable_writes: true,
+                    table: p.opts.kernel_table.as_ref().map_or(MAIN_TABLE, |t| t.v),
+                    protocol: KERNEL_PROTOCOL,
+                    metric: KERNEL_METRIC,
+                    persist_on_stop: p.opts.persist,
+                    tunnel_interface: "tunl0".into(),
+                    learn: p.opts.learn,
+                },
+                export,
+                merge,
+            )
+        }
+        None => (
+            Kernel {
+                enable_writes: false,
+                table: MAIN_TABLE,
+                protocol: KERNEL_PROTOCOL,
+                metric: KERNEL_METRIC,
+                persist_on_stop: false,
+                tunnel_interface: "tunl0".into(),
+                learn: false,
+            },
+            Arc::new(Program::reject_all()),
+            None,
+        ),
+    };
+    let max_paths = match merge_paths {
+        Some((true, limit)) => limit.map_or(MERGE_PATHS_LIMIT, |l| l as u16),
+        _ => 1,
+    };
+    let local_blocks = static_routes
+        .iter()
+        .filter_map(|r| match r {
+            StaticRoute::Blackhole(n) => Some(*n),
+            StaticRoute::Via(..) => None,
+        })
+        .collect();
+    if !cx.errors.is_empty() {
+        return None;
+    }
+    let socket = match family {
+        BirdFamily::V4 => "/var/run/bird.ctl",
+        BirdFamily::V6 => "/var/run/bird6.ctl",
+    };
+    let config = Config {
+        router_id,
+        local_as: Asn(local_as),
+        cluster_id: cluster.map(|c| ClusterId(c.v)),
+        listen,
+        neighbors,
+        kernel: kernel_cfg,
+        control: Control {
+            socket: PathBuf::from(socket),
+            socket_v6: None,
+            mode: 0o660,
+        },
+        metrics: Metrics { listen: None },
+        local_blocks,
+        ip_pools: Vec::new(),
+        filters: Vec::new(),
+        prefix_advertisements: Vec::new(),
+        services: Services::default(),
+        static_routes: Vec::new(),
+        rr_allowlist: Vec::new(),
+        decision: Decision {
+            max_paths,
+            ..Decision::default()
+        },
+        bird: Some(BirdSetup {
+            family,
+            files,
+            kernel_export,
+            static_routes,
+            direct_interfaces,
+            merge_paths: merge_paths.is_some_and(|m| m.0),
+        }),
+        notes: Vec::new(),
+    };
+    Some(Lowered {
+        config,
+        notes: cx.notes,
+    })
+}
+
+fn lower_listen(cx: &mut Cx<'_>, ast: &Ast) -> Listen {
+    let any = match cx.family {
+        BirdFamily::V4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        BirdFamily::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    };
+    let Some(l) = &ast.listen else {
+        return Listen {
+            addresses: vec![any],
+            port: BGP_PORT,
+        };
+    };
+    let address = match &l.address {
+        Some(a) if !of_family(a.v, cx.family) => {
+            cx.family_err(a.pos, "listen bgp", "listen address", a.v);
+            any
+        }
+        Some(a) => a.v,
+        None => any,
+    };
+    Listen {
+        addresses: vec![address],
+        port: l.port.unwrap_or(BGP_PORT),
+    }
+}
+
+fn secs(v: Option<u32>, default: u64) -> Duration {
+    Duration::from_secs(v.map_or(default, u64::from))
+}
+
+fn lower_bgp(
+    cx: &mut Cx<'_>,
+    p: &Proto,
+    path: &str,
+    global_as: u32,
+    import: Option<&At<FilterRef>>,
+    export: Option<&At<FilterRef>>,
+) -> Option<Neighbor> {
+    let o: &Opts = &p.opts;
+    let before = cx.errors.len();
+    let name = match NeighborName::new(&p.name) {
+        Ok(n) => Some(n),
+        Err(why) => {
+            cx.err(
+                p.pos,
+                ErrorKind::Invalid,
+                path,
+                format!(
+                    "protocol name `{}` {why} (bgpd shows it in `show protocols`)",
+                    p.name
+                ),
+            );
+            None
+        }
+    };
+    let Some(address) = &o.neighbor else {
+        cx.err(
+            p.pos,
+            ErrorKind::Missing,
+            path,
+            "neighbor address must be configured (`neighbor IP as N;`)",
+        );
+        return None;
+    };
+    if !of_family(address.v, cx.family) {
+        cx.family_err(address.pos, path, "neighbor", address.v);
+    }
+    let Some(remote_as) = &o.remote_as else {
+        cx.err(
+            p.pos,
+            ErrorKind::Missing,
+            path,
+            "remote AS number must be set (`neighbor IP as N;`)",
+        );
+        return None;
+    };
+    let Some(local_as) = &o.local_as else {
+        cx.err(
+            p.pos,
+            ErrorKind::Missing,
+            path,
+            "local AS number must be set (`local as N;`)",
+        );
+        return None;
+    };
+    let internal = remote_as.v == local_as.v;
+    let source_address = o
+        .source_address
+        .as_ref()
+        .or(o.local_address.as_ref())
+        .map(|s| {
+            if !of_family(s.v, cx.family) {
+                cx.family_err(s.pos, path, "source address", s.v);
+            }
+            s.v
+        });
+    let ttl = match (&o.ttl_security, &o.multihop) {
+        (Some(t), m) if t.v => {
+            if let Some(m) = m.as_ref().filter(|m| m.v > 1) {
+                cx.notes.push(
+                    Diag::at(
+                        m.pos,
+                        ErrorKind::Note,
+                        format!(
+                            "`ttl security on` with `multihop {}`: bgpd applies GTSM for a directly connected peer (TTL 255 required on receipt)",
+                            m.v
+                        ),
+                    )
+                    .in_construct(path),
+                );
+            }
+            TtlMode::Gtsm
+        }
+        (_, Some(m)) if m.v == 0 => TtlMode::Direct,
+        (_, Some(m)) => TtlMode::Multihop(m.v),
+        _ if internal => TtlMode::Multihop(IBGP_MULTIHOP_TTL),
+        _ => TtlMode::Direct,
+    };
+    let hold = secs(o.hold.as_ref().map(|h| h.v), HOLD);
+    if let Some(h) = &o.hold {
+        if h.v != 0 && h.v < 3 {
+            cx.err(
+                h.pos,
+                ErrorKind::OutOfRange,
+                path,
+                "hold time must be 0 or 3..=65535 seconds (RFC 4271 §4.2)",
+            );
+        }
+    }
+    let keepalive = match &o.keepalive {
+        Some(k) => {
+            if !hold.is_zero() && u64::from(k.v) > hold.as_secs() {
+                cx.err(
+                    k.pos,
+                    ErrorKind::Conflict,
+                    path,
+                    format!(
+                        "keepalive time {}s is above the hold time {}s",
+                        k.v,
+                        hold.as_secs()
+                    ),
+                );
+            }
+            Duration::from_secs(k.v.into())
+        }
+        None => hold / 3,
+    };
+    let (ew_min, ew_max) = o
+        .error_wait
+        .as_ref()
+        .map_or(ERROR_WAIT, |e| (e.v.0.into(), e.v.1.into()));
+    let rr = o.rr_client.as_ref().is_some_and(|r| r.v);
+    if let Some(r) = o.rr_client.as_ref().filter(|r| r.v && !internal) {
+        cx.err(
+            r.pos,
+            ErrorKind::Conflict,
+            path,
+            "only an internal (iBGP) neighbor can be a route reflector client",
+        );
+    }
+    let password = o.password.as_ref().map(|p| Password::new(p.clone()));
+    if let Some(pw) = &password {
+        if pw.expose().len() > Password::MAX_LEN {
+            cx.err(
+                p.pos,
+                ErrorKind::OutOfRange,
+                path,
+                format!(
+                    "the password is longer than {} bytes (TCP-MD5 key limit)",
+                    Password::MAX_LEN
+                ),
+            );
+        }
+    }
+    let fam = match cx.family {
+        BirdFamily::V4 => Family::Ipv4Unicast,
+        BirdFamily::V6 => Family::Ipv6Unicast,
+    };
+    let mut add_path = BTreeMap::new();
+    if let Some(Some(mode)) = o.add_paths {
+        add_path.insert(fam, mode);
+    }
+    if cx.errors.len() > before {
+        return None;
+    }
+    Some(Neighbor {
+        name: name?,
+        template: p
+            .template
+            .as_deref()
+            .and_then(|t| NeighborName::new(t).ok()),
+        address: address.v,
+        local_as: (local_as.v != global_as).then_some(Asn(local_as.v)),
+        port: o.neighbor_port.as_ref().map_or(BGP_PORT, |p| p.v),
+        remote_as: Asn(remote_as.v),
+        description: o.description.clone(),
+        passive: o.passive,
+        ttl,
+        password,
+        source_address,
+        timers: Timers {
+            hold,
+            keepalive,
+            connect_retry: secs(o.connect_retry, CONNECT_RETRY),
+            connect_delay: secs(o.connect_delay, CONNECT_DELAY),
+            error_wait_min: Duration::from_secs(ew_min),
+            error_wait_max: Duration::from_secs(ew_max),
+        },
+        families: vec![fam],
+        graceful_restart: GracefulRestart {
+            enabled: o.graceful_restart.as_ref().is_some_and(|g| g.v),
+            restart_time: secs(o.gr_time.as_ref().map(|g| g.v), RESTART_TIME),
+            long_lived_stale_time: Duration::ZERO,
+        },
+        extended_messages: false,
+        add_path,
+        route_reflector_client: rr,
+        next_hop: o.next_hop.unwrap_or(NextHopMode::Auto),
+        allow_own_as: o.allow_local_as.unwrap_or(0),
+        filters: Vec::new(),
+        bird_filters: Some(BirdFilters {
+            // BIRD: a protocol without `import` imports all, without `export` exports none.
+            import: cx.program(import, true),
+            export: cx.program(export, false),
+        }),
+    })
+}

@@ -1,0 +1,1012 @@
+//! Configuration statements: `router id`, `listen bgp`, `template`, `protocol` (kernel, device,
+//! direct, static, bgp) with their options in BIRD 1.6 form and in BIRD 2/3 channel form
+//! (`ipv4 { import …; export …; }`), and the entry points of the filter language (`function`,
+//! `filter`, which [`super::filter`] compiles). One pass in file order, as BIRD resolves
+//! symbols: a filter or function is known only after its definition, a template only after its
+//! `template` block.
+//!
+//! A syntax error ends the parse (BIRD stops at the first); semantic errors in filters (types,
+//! unknown names) are collected and the parse goes on.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::IpNet;
+use policy::bird::{Function, FunctionId, Stmt};
+
+use super::diag::{Diag, Pos};
+use super::lex::{Tok, Token, P};
+use crate::error::ErrorKind;
+use crate::model::{AddPathMode, BirdFamily, InterfacePattern, NextHopMode};
+
+/// A value with the position where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct At<T> {
+    pub v: T,
+    pub pos: Pos,
+}
+
+/// A filter body before the function table is final.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Draft {
+    pub name: Option<String>,
+    pub body: Vec<Stmt>,
+}
+
+/// `import …` / `export …`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FilterRef {
+    All,
+    None,
+    Program(Draft),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProtoKind {
+    Kernel,
+    Device,
+    Direct,
+    Static,
+    Bgp,
+}
+
+impl ProtoKind {
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            ProtoKind::Kernel => "kernel",
+            ProtoKind::Device => "device",
+            ProtoKind::Direct => "direct",
+            ProtoKind::Static => "static",
+            ProtoKind::Bgp => "bgp",
+        }
+    }
+}
+
+/// `route …` of a static protocol.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum RouteDest {
+    Blackhole,
+    Via(IpAddr),
+}
+
+/// A BIRD 2/3 channel block (`ipv4 { … }` / `ipv6 { … }` / `ipv4;`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Channel {
+    pub import: Option<At<FilterRef>>,
+    pub export: Option<At<FilterRef>>,
+}
+
+/// Every option a protocol or template may carry; a protocol `from` a template starts from a
+/// copy of the template's options (lists are then extended, single values overridden).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Opts {
+    pub description: Option<String>,
+    pub import: Option<At<FilterRef>>,
+    pub export: Option<At<FilterRef>>,
+    pub channels: Vec<(BirdFamily, At<Channel>)>,
+    // kernel
+    pub learn: bool,
+    pub persist: bool,
+    pub kernel_table: Option<At<u32>>,
+    pub merge_paths: Option<At<(bool, Option<u32>)>>,
+    // kernel and bgp
+    pub graceful_restart: Option<At<bool>>,
+    // direct
+    pub interfaces: Vec<InterfacePattern>,
+    // static
+    pub routes: Vec<At<(IpNet, RouteDest)>>,
+    // bgp
+    pub local_as: Option<At<u32>>,
+    pub local_address: Option<At<IpAddr>>,
+    pub neighbor: Option<At<IpAddr>>,
+    pub neighbor_port: Option<At<u16>>,
+    pub remote_as: Option<At<u32>>,
+    pub source_address: Option<At<IpAddr>>,
+    pub ttl_security: Option<At<bool>>,
+    /// `multihop [N]`: 0 = direct.
+    pub multihop: Option<At<u8>>,
+    pub passive: bool,
+    pub gr_time: Option<At<u32>>,
+    pub hold: Option<At<u32>>,
+    pub keepalive: Option<At<u32>>,
+    pub connect_delay: Option<u32>,
+    pub connect_retry: Option<u32>,
+    pub error_wait: Option<At<(u32, u32)>>,
+    pub password: Option<String>,
+    pub rr_client: Option<At<bool>>,
+    pub rr_cluster_id: Option<At<Ipv4Addr>>,
+    pub next_hop: Option<NextHopMode>,
+    pub allow_local_as: Option<u8>,
+    pub add_paths: Option<Option<AddPathMode>>,
+}
+
+/// One `protocol` block, templates applied.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Proto {
+    pub kind: ProtoKind,
+    pub name: String,
+    pub template: Option<String>,
+    pub pos: Pos,
+    pub opts: Opts,
+}
+
+/// `listen bgp [address IP] [port N];`
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ListenAst {
+    pub pos: Pos,
+    pub address: Option<At<IpAddr>>,
+    pub port: Option<u16>,
+}
+
+/// What the parse produced.
+#[derive(Debug, Default)]
+pub(crate) struct Ast {
+    pub router_id: Option<At<Ipv4Addr>>,
+    pub listen: Option<ListenAst>,
+    pub protocols: Vec<Proto>,
+    /// Every function, in definition order ([`FunctionId`] indexes it).
+    pub functions: Vec<Function>,
+}
+
+/// What a name is bound to (BIRD has one namespace for all of them).
+#[derive(Debug, Clone)]
+pub(crate) enum Sym {
+    Function(FunctionId),
+    Filter(Draft),
+    Template(ProtoKind, Box<Opts>),
+    Protocol,
+}
+
+pub(crate) struct Parser {
+    toks: Vec<Token>,
+    i: usize,
+    pub(crate) symbols: HashMap<String, (Sym, Pos)>,
+    pub(crate) functions: Vec<Function>,
+    /// Semantic errors (the parse continues after them).
+    pub(crate) diags: Vec<Diag>,
+    /// The construct being parsed, for error paths.
+    pub(crate) ctx: String,
+    /// Parameters of the function being compiled.
+    pub(crate) params: Vec<String>,
+    counters: HashMap<&'static str, u32>,
+}
+
+pub(crate) type PResult<T> = Result<T, Diag>;
+
+impl Parser {
+    pub(crate) fn new(toks: Vec<Token>) -> Parser {
+        Parser {
+            toks,
+            i: 0,
+            symbols: HashMap::new(),
+            functions: Vec::new(),
+            diags: Vec::new(),
+            ctx: String::new(),
+            params: Vec::new(),
+            counters: HashMap::new(),
+        }
+    }
+
+    // ---- cursor -------------------------------------------------------------------------
+
+    pub(crate) fn peek(&self) -> &Tok {
+        self.toks.get(self.i).map_or(&Tok::Eof, |t| &t.tok)
+    }
+
+    pub(crate) fn pos(&self) -> Pos {
+        self.toks
+            .get(self.i)
+            .or(self.toks.last())
+            .map_or(Pos { file: 0, offset: 0 }, |t| t.pos)
+    }
+
+    pub(crate) fn bump(&mut self) -> Token {
+        let t = self.toks.get(self.i).cloned().unwrap_or(Token {
+            tok: Tok::Eof,
+            pos: self.pos(),
+        });
+        if self.i < self.toks.len() {
+            self.i += 1;
+        }
+        t
+    }
+
+    pub(crate) fn is_word(&self, w: &str) -> bool {
+        matches!(self.peek(), Tok::Word(x) if x == w)
+    }
+
+    pub(crate) fn is_punct(&self, p: P) -> bool {
+        matches!(self.peek(), Tok::Punct(x) if *x == p)
+    }
+
+    pub(crate) fn eat_word(&mut self, w: &str) -> bool {
+        if self.is_word(w) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn eat(&mut self, p: P) -> bool {
+        if self.is_punct(p) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn err_here(&self, message: impl Into<String>) -> Diag {
+        Diag::at(self.pos(), ErrorKind::Syntax, message).in_construct(&self.ctx)
+    }
+
+    pub(crate) fn unexpected(&self, wanted: &str) -> Diag {
+        self.err_here(format!(
+            "syntax error: expected {wanted}, found {}",
+            self.peek().describe()
+        ))
+    }
+
+    pub(crate) fn expect(&mut self, p: P) -> PResult<()> {
+        if self.eat(p) {
+            Ok(())
+        } else {
+            Err(self.unexpected(&format!("`{}`", p.text())))
+        }
+    }
+
+    pub(crate) fn expect_word(&mut self, w: &str) -> PResult<()> {
+        if self.eat_word(w) {
+            Ok(())
+        } else {
+            Err(self.unexpected(&format!("`{w}`")))
+        }
+    }
+
+    fn num(&mut self) -> PResult<At<u32>> {
+        let pos = self.pos();
+        match *self.peek() {
+            Tok::Num(n) => {
+                self.i += 1;
+                Ok(At { v: n as u32, pos })
+            }
+            _ => Err(self.unexpected("a number")),
+        }
+    }
+
+    fn num_in(&mut self, lo: u32, hi: u32, what: &str) -> PResult<At<u32>> {
+        let n = self.num()?;
+        if n.v < lo || n.v > hi {
+            return Err(Diag::at(
+                n.pos,
+                ErrorKind::OutOfRange,
+                format!("{what} {} is out of range {lo}..={hi}", n.v),
+            )
+            .in_construct(&self.ctx));
+        }
+        Ok(n)
+    }
+
+    fn ip(&mut self) -> PResult<At<IpAddr>> {
+        let pos = self.pos();
+        match *self.peek() {
+            Tok::Ip(a) => {
+                self.i += 1;
+                Ok(At { v: a, pos })
+            }
+            _ => Err(self.unexpected("an IP address")),
+        }
+    }
+
+    fn ipv4(&mut self, what: &str) -> PResult<At<Ipv4Addr>> {
+        let a = self.ip()?;
+        match a.v {
+            IpAddr::V4(v) => Ok(At { v, pos: a.pos }),
+            IpAddr::V6(_) => Err(Diag::at(
+                a.pos,
+                ErrorKind::Invalid,
+                format!("{what} must be an IPv4 address, not {}", a.v),
+            )
+            .in_construct(&self.ctx)),
+        }
+    }
+
+    fn string(&mut self) -> PResult<String> {
+        match self.peek().clone() {
+            Tok::Str(s) => {
+                self.i += 1;
+                Ok(s)
+            }
+            _ => Err(self.unexpected("a string")),
+        }
+    }
+
+    /// BIRD's `bool`: nothing (= on), `on`/`yes`/`off`/`no`, or a number.
+    fn switch(&mut self) -> bool {
+        if self.eat_word("on") || self.eat_word("yes") {
+            true
+        } else if self.eat_word("off") || self.eat_word("no") {
+            false
+        } else if let Tok::Num(n) = *self.peek() {
+            self.i += 1;
+            n != 0
+        } else {
+            true
+        }
+    }
+
+    fn semi(&mut self) -> PResult<()> {
+        if self.eat(P::Semi) {
+            Ok(())
+        } else {
+            Err(self.unexpected("`;`"))
+        }
+    }
+
+    /// A symbol being defined: a word or a quoted symbol.
+    pub(crate) fn symbol_name(&mut self, what: &str) -> PResult<At<String>> {
+        let pos = self.pos();
+        match self.peek().clone() {
+            Tok::Word(w) | Tok::Quoted(w) => {
+                self.i += 1;
+                Ok(At { v: w, pos })
+            }
+            _ => Err(self.unexpected(what)),
+        }
+    }
+
+    pub(crate) fn define(&mut self, name: &At<String>, sym: Sym) -> PResult<()> {
+        if self.symbols.contains_key(&name.v) {
+            return Err(Diag::at(
+                name.pos,
+                ErrorKind::Duplicate,
+                format!("`{}` is already defined", name.v),
+            )
+            .in_construct(&self.ctx)
+            .hint("functions, filters, templates and protocols share one namespace"));
+        }
+        self.symbols.insert(name.v.clone(), (sym, name.pos));
+        Ok(())
+    }
+
+    // ---- top level ----------------------------------------------------------------------
+
+    pub(crate) fn parse(mut self) -> Result<(Ast, Vec<Diag>), Vec<Diag>> {
+        let mut ast = Ast::default();
+        loop {
+            self.ctx.clear();
+            let r = match self.peek().clone() {
+                Tok::Eof => break,
+                Tok::Word(w) => self.top_statement(&w, &mut ast),
+                _ => Err(self.unexpected("a configuration statement")),
+            };
+            if let Err(d) = r {
+                self.diags.push(d);
+                return Err(self.diags);
+            }
+        }
+        ast.functions = std::mem::take(&mut self.functions);
+        Ok((ast, self.diags))
+    }
+
+    fn top_statement(&mut self, w: &str, ast: &mut Ast) -> PResult<()> {
+        let pos = self.pos();
+        match w {
+            "router" => {
+                self.i += 1;
+                self.ctx = "router id".into();
+                self.expect_word("id")?;
+                let id = self.ipv4("the router id")?;
+                if ast.router_id.is_some() {
+                    return Err(
+                        Diag::at(pos, ErrorKind::Duplicate, "router id is set twice")
+                            .in_construct("router id"),
+                    );
+                }
+                ast.router_id = Some(id);
+                self.semi()
+            }
+            "listen" => {
+                self.i += 1;
+                self.ctx = "listen bgp".into();
+                self.expect_word("bgp")?;
+                let mut l = ListenAst {
+                    pos,
+                    address: None,
+                    port: None,
+                };
+                loop {
+                    if self.eat_word("address") {
+                        l.address = Some(self.ip()?);
+                    } else if self.eat_word("port") {
+                        l.port = Some(self.num_in(1, 65535, "port")?.v as u16);
+                    } else if self.eat_word("v6only") || self.eat_word("dual") {
+                    } else {
+                        break;
+                    }
+                }
+                if ast.listen.is_some() {
+                    return Err(
+                        Diag::at(pos, ErrorKind::Duplicate, "listen bgp is set twice")
+                            .in_construct("listen bgp"),
+                    );
+                }
+                ast.listen = Some(l);
+                self.semi()
+            }
+            "function" => {
+                self.i += 1;
+                self.function()
+            }
+            "filter" => {
+                self.i += 1;
+                let name = self.symbol_name("a filter name")?;
+                self.ctx = format!("filter {}", name.v);
+                let body = self.filter_block()?;
+                self.define(
+                    &name,
+                    Sym::Filter(Draft {
+                        name: Some(name.v.clone()),
+                        body,
+                    }),
+                )
+            }
+            "template" | "protocol" => {
+                self.i += 1;
+                self.protocol(w == "template", pos, ast)
+            }
+            other => Err(Diag::at(
+                pos,
+                ErrorKind::Syntax,
+                format!("`{other}` is not supported by bgpd's BIRD front end"),
+            )
+            .hint(
+                "bgpd reads the statements Calico's confd renders: router id, listen bgp, \
+                 include, function, filter, template and protocol (kernel, device, direct, \
+                 static, bgp)",
+            )),
+        }
+    }
+
+    fn protocol(&mut self, is_template: bool, pos: Pos, ast: &mut Ast) -> PResult<()> {
+        let kpos = self.pos();
+        let kind = match self.peek() {
+            Tok::Word(w) => match w.as_str() {
+                "kernel" => ProtoKind::Kernel,
+                "device" => ProtoKind::Device,
+                "direct" => ProtoKind::Direct,
+                "static" => ProtoKind::Static,
+                "bgp" => ProtoKind::Bgp,
+                other => {
+                    let what = if is_template { "template" } else { "protocol" };
+                    return Err(Diag::at(
+                        kpos,
+                        ErrorKind::Syntax,
+                        format!("`{what} {other}` is not supported by bgpd's BIRD front end"),
+                    )
+                    .hint("supported protocol types: kernel, device, direct, static, bgp"));
+                }
+            },
+            _ => return Err(self.unexpected("a protocol type")),
+        };
+        self.i += 1;
+        let word = if is_template { "template" } else { "protocol" };
+        let name = match self.peek() {
+            Tok::Word(w) if w != "from" => Some(self.symbol_name("a name")?),
+            Tok::Quoted(_) => Some(self.symbol_name("a name")?),
+            _ => None,
+        };
+        let name = match name {
+            Some(n) => n,
+            None if is_template => return Err(self.unexpected("a template name")),
+            None => {
+                let c = self.counters.entry(kind.word()).or_insert(0);
+                *c += 1;
+                At {
+                    v: format!("{}{}", kind.word(), c),
+                    pos: kpos,
+                }
+            }
+        };
+        self.ctx = format!("{word} {} {}", kind.word(), name.v);
+        let mut template = None;
+        let mut opts = Opts::default();
+        if self.eat_word("from") {
+            let t = self.symbol_name("a template name")?;
+            match self.symbols.get(&t.v) {
+                Some((Sym::Template(k, o), _)) if *k == kind => opts = (**o).clone(),
+                Some((Sym::Template(k, _), _)) => {
+                    return Err(Diag::at(
+                        t.pos,
+                        ErrorKind::UnknownTemplate,
+                        format!(
+                            "template `{}` is a {} template, not a {} one",
+                            t.v,
+                            k.word(),
+                            kind.word()
+                        ),
+                    )
+                    .in_construct(&self.ctx))
+                }
+                _ => {
+                    return Err(Diag::at(
+                        t.pos,
+                        ErrorKind::UnknownTemplate,
+                        format!("template `{}` is not defined (above this line)", t.v),
+                    )
+                    .in_construct(&self.ctx))
+                }
+            }
+            template = Some(t.v);
+        }
+        self.expect(P::LBrace)?;
+        while !self.eat(P::RBrace) {
+            self.option(kind, &mut opts)?;
+        }
+        // BIRD accepts an optional `;` after a protocol block.
+        self.eat(P::Semi);
+        if is_template {
+            self.define(&name, Sym::Template(kind, Box::new(opts)))
+        } else {
+            self.define(&name, Sym::Protocol)?;
+            ast.protocols.push(Proto {
+                kind,
+                name: name.v,
+                template,
+                pos,
+                opts,
+            });
+            Ok(())
+        }
+    }
+
+    fn unsupported_option(&self, kind: ProtoKind, pos: Pos, what: &str) -> Diag {
+        Diag::at(
+            pos,
+            ErrorKind::UnknownField,
+            format!(
+                "option `{what}` of protocol {} is not supported by bgpd's BIRD front end",
+                kind.word()
+            ),
+        )
+        .in_construct(&self.ctx)
+    }
+
+    /// One option inside a protocol or template block.
+    fn option(&mut self, kind: ProtoKind, o: &mut Opts) -> PResult<()> {
+        use ProtoKind::*;
+        let pos = self.pos();
+        let w = match self.peek().clone() {
+            Tok::Word(w) => w,
+            Tok::Eof => return Err(self.unexpected("`}`")),
+            _ => return Err(self.unexpected("a protocol option")),
+        };
+        self.i += 1;
+        match (kind, w.as_str()) {
+            (_, "debug") => self.debug()?,
+            (_, "description") => o.description = Some(self.string()?),
+            (_, "import") => {
+                let f = self.filter_ref(true)?;
+                self.check_channel_default(kind, pos, &f, true)?;
+                o.import = Some(At { v: f, pos });
+            }
+            (_, "export") => {
+                let f = self.filter_ref(false)?;
+                self.check_channel_default(kind, pos, &f, false)?;
+                o.export = Some(At { v: f, pos });
+            }
+            (_, "ipv4" | "ipv6") if kind != Device => {
+                let fam = if w == "ipv4" {
+                    BirdFamily::V4
+                } else {
+                    BirdFamily::V6
+                };
+                let ch = self.channel(kind, o)?;
+                o.channels.push((fam, At { v: ch, pos }));
+                // `ipv4 { … }`, `ipv4 { … };` or `ipv4;`.
+                self.eat(P::Semi);
+                return Ok(());
+            }
+            (Kernel | Device, "scan") => {
+                self.expect_word("time")?;
+                self.num()?;
+            }
+            (Kernel, "learn") => o.learn = self.switch(),
+            (Kernel, "persist") => o.persist = self.switch(),
+            (Kernel, "kernel") => {
+                self.expect_word("table")?;
+                o.kernel_table = Some(self.num()?);
+            }
+            (Kernel, "merge") => {
+                self.expect_word("paths")?;
+                o.merge_paths = Some(self.merge_paths(pos)?);
+            }
+            (Kernel | Bgp, "graceful") => {
+                self.expect_word("restart")?;
+                if kind == Bgp && self.eat_word("time") {
+                    o.gr_time = Some(self.num_in(0, 4095, "graceful restart time")?);
+                } else if self.eat_word("aware") {
+                    o.graceful_restart = Some(At { v: false, pos });
+                } else {
+                    o.graceful_restart = Some(At {
+                        v: self.switch(),
+                        pos,
+                    });
+                }
+            }
+            (Direct, "interface") => loop {
+                let negated = self.eat(P::Minus);
+                let glob = self.string()?;
+                o.interfaces.push(InterfacePattern { negated, glob });
+                if !self.eat(P::Comma) {
+                    break;
+                }
+            },
+            (Static, "route") => {
+                let rpos = self.pos();
+                let net = match *self.peek() {
+                    Tok::Prefix(p) => {
+                        self.i += 1;
+                        p
+                    }
+                    _ => return Err(self.unexpected("a prefix")),
+                };
+                let dest = if self.eat_word("blackhole") {
+                    RouteDest::Blackhole
+                } else if self.eat_word("via") {
+                    RouteDest::Via(self.ip()?.v)
+                } else {
+                    return Err(match self.peek() {
+                        Tok::Word(w) => {
+                            let w = w.clone();
+                            self.unsupported_option(kind, self.pos(), &format!("route … {w}"))
+                                .hint("static routes: `route PREFIX blackhole;` or `route PREFIX via IP;`")
+                        }
+                        _ => self.unexpected("`blackhole` or `via`"),
+                    });
+                };
+                o.routes.push(At {
+                    v: (net, dest),
+                    pos: rpos,
+                });
+            }
+            (Bgp, "local") => {
+                if let Tok::Ip(_) = self.peek() {
+                    o.local_address = Some(self.ip()?);
+                }
+                if self.eat_word("port") {
+                    return Err(self.unsupported_option(kind, pos, "local … port"));
+                }
+                if self.eat_word("as") {
+                    o.local_as = Some(self.num_in(1, u32::MAX, "AS number")?);
+                }
+            }
+            (Bgp, "neighbor") => {
+                if let Tok::Ip(_) = self.peek() {
+                    o.neighbor = Some(self.ip()?);
+                } else if !self.is_word("port") && !self.is_word("as") {
+                    return Err(self.unexpected("a neighbor address"));
+                }
+                if self.eat_word("port") {
+                    let p = self.num_in(1, 65535, "port")?;
+                    o.neighbor_port = Some(At {
+                        v: p.v as u16,
+                        pos: p.pos,
+                    });
+                }
+                if self.eat_word("as") {
+                    o.remote_as = Some(self.num_in(1, u32::MAX, "AS number")?);
+                }
+            }
+            (Bgp, "source") => {
+                self.expect_word("address")?;
+                o.source_address = Some(self.ip()?);
+            }
+            (Bgp, "ttl") => {
+                self.expect_word("security")?;
+                o.ttl_security = Some(At {
+                    v: self.switch(),
+                    pos,
+                });
+            }
+            (Bgp, "multihop") => {
+                let n = if let Tok::Num(_) = self.peek() {
+                    self.num_in(0, 255, "multihop")?.v as u8
+                } else {
+                    64
+                };
+                o.multihop = Some(At { v: n, pos });
+            }
+            (Bgp, "passive") => o.passive = self.switch(),
+            (Bgp, "hold") => {
+                self.expect_word("time")?;
+                o.hold = Some(self.num_in(0, 65535, "hold time")?);
+            }
+            (Bgp, "keepalive") => {
+                self.expect_word("time")?;
+                o.keepalive = Some(self.num_in(0, 65535, "keepalive time")?);
+            }
+            (Bgp, "connect") => {
+                if self.eat_word("delay") {
+                    self.expect_word("time")?;
+                    o.connect_delay = Some(self.num()?.v);
+                } else if self.eat_word("retry") {
+                    self.expect_word("time")?;
+                    o.connect_retry = Some(self.num()?.v);
+                } else {
+                    return Err(self.unexpected("`delay` or `retry`"));
+                }
+            }
+            (Bgp, "error") => {
+                let epos = pos;
+                if !self.eat_word("wait") {
+                    return Err(self.unsupported_option(kind, pos, "error …"));
+                }
+                self.expect_word("time")?;
+                let a = self.num()?.v;
+                self.expect(P::Comma)?;
+                let b = self.num()?.v;
+                if a > b {
+                    return Err(Diag::at(
+                        epos,
+                        ErrorKind::Conflict,
+                        format!("error wait time {a},{b}: the minimum is above the maximum"),
+                    )
+                    .in_construct(&self.ctx));
+                }
+                o.error_wait = Some(At { v: (a, b), pos });
+            }
+            (Bgp, "password") => o.password = Some(self.string()?),
+            (Bgp, "rr") => {
+                if self.eat_word("client") {
+                    o.rr_client = Some(At {
+                        v: self.switch(),
+                        pos,
+                    });
+                } else if self.eat_word("cluster") {
+                    self.expect_word("id")?;
+                    o.rr_cluster_id = Some(match *self.peek() {
+                        Tok::Num(n) => {
+                            self.i += 1;
+                            At {
+                                v: Ipv4Addr::from(n as u32),
+                                pos,
+                            }
+                        }
+                        _ => self.ipv4("rr cluster id")?,
+                    });
+                } else {
+                    return Err(self.unexpected("`client` or `cluster id`"));
+                }
+            }
+            (Bgp, "next") => o.next_hop = Some(self.next_hop()?),
+            (Bgp, "allow") => {
+                self.expect_word("local")?;
+                self.expect_word("as")?;
+                // BIRD: without a number the local AS may appear any number of times.
+                o.allow_local_as = Some(if let Tok::Num(_) = self.peek() {
+                    self.num_in(0, 255, "allow local as")?.v as u8
+                } else {
+                    u8::MAX
+                });
+            }
+            (Bgp, "add") => {
+                self.expect_word("paths")?;
+                o.add_paths = Some(self.add_paths());
+            }
+            (Bgp, "gateway") => {
+                if !(self.eat_word("recursive") || self.eat_word("direct")) {
+                    return Err(self.unexpected("`recursive` or `direct`"));
+                }
+            }
+            (_, other) => {
+                return Err(self
+                    .unsupported_option(kind, pos, other)
+                    .hint(option_hint(kind)));
+            }
+        }
+        self.semi()
+    }
+
+    fn merge_paths(&mut self, pos: Pos) -> PResult<At<(bool, Option<u32>)>> {
+        let on = self.switch();
+        let limit = if self.eat_word("limit") {
+            Some(self.num_in(1, 65535, "merge paths limit")?.v)
+        } else {
+            None
+        };
+        Ok(At {
+            v: (on, limit),
+            pos,
+        })
+    }
+
+    fn next_hop(&mut self) -> PResult<NextHopMode> {
+        self.expect_word("hop")?;
+        if self.eat_word("self") {
+            Ok(NextHopMode::SelfAddress)
+        } else if self.eat_word("keep") {
+            Ok(NextHopMode::Keep)
+        } else {
+            Err(self.unexpected("`self` or `keep`"))
+        }
+    }
+
+    fn add_paths(&mut self) -> Option<AddPathMode> {
+        if self.eat_word("rx") {
+            Some(AddPathMode::Receive)
+        } else if self.eat_word("tx") {
+            Some(AddPathMode::Send)
+        } else if self.switch() {
+            Some(AddPathMode::Both)
+        } else {
+            None
+        }
+    }
+
+    /// Device, direct and static protocols take only the defaults `import all` / `export none`.
+    fn check_channel_default(
+        &self,
+        kind: ProtoKind,
+        pos: Pos,
+        f: &FilterRef,
+        import: bool,
+    ) -> PResult<()> {
+        let default = if import {
+            FilterRef::All
+        } else {
+            FilterRef::None
+        };
+        if matches!(
+            kind,
+            ProtoKind::Device | ProtoKind::Direct | ProtoKind::Static
+        ) && *f != default
+        {
+            let what = if import { "import" } else { "export" };
+            return Err(self
+                .unsupported_option(kind, pos, &format!("{what} filter"))
+                .hint(format!(
+                    "only the default `{what} {}` is accepted here",
+                    if import { "all" } else { "none" }
+                )));
+        }
+        Ok(())
+    }
+
+    /// `ipv4 [table T] { … }` or `ipv4;` (BIRD 2/3).
+    fn channel(&mut self, kind: ProtoKind, o: &mut Opts) -> PResult<Channel> {
+        let mut ch = Channel::default();
+        if !self.eat(P::LBrace) {
+            return Ok(ch);
+        }
+        while !self.eat(P::RBrace) {
+            let pos = self.pos();
+            let w = match self.peek().clone() {
+                Tok::Word(w) => w,
+                _ => return Err(self.unexpected("a channel option")),
+            };
+            self.i += 1;
+            match (kind, w.as_str()) {
+                (_, "import") => {
+                    let f = self.filter_ref(true)?;
+                    self.check_channel_default(kind, pos, &f, true)?;
+                    ch.import = Some(At { v: f, pos });
+                }
+                (_, "export") => {
+                    let f = self.filter_ref(false)?;
+                    self.check_channel_default(kind, pos, &f, false)?;
+                    ch.export = Some(At { v: f, pos });
+                }
+                (ProtoKind::Bgp, "add") => {
+                    self.expect_word("paths")?;
+                    o.add_paths = Some(self.add_paths());
+                }
+                (ProtoKind::Bgp, "next") => o.next_hop = Some(self.next_hop()?),
+                (ProtoKind::Bgp, "gateway") => {
+                    if !(self.eat_word("recursive") || self.eat_word("direct")) {
+                        return Err(self.unexpected("`recursive` or `direct`"));
+                    }
+                }
+                (ProtoKind::Kernel, "merge") => {
+                    self.expect_word("paths")?;
+                    o.merge_paths = Some(self.merge_paths(pos)?);
+                }
+                (_, other) => return Err(Diag::at(
+                    pos,
+                    ErrorKind::UnknownField,
+                    format!("channel option `{other}` is not supported by bgpd's BIRD front end"),
+                )
+                .in_construct(&self.ctx)
+                .hint(
+                    "channel options: import, export, add paths, next hop, gateway, merge paths",
+                )),
+            }
+            self.semi()?;
+        }
+        Ok(ch)
+    }
+
+    fn debug(&mut self) -> PResult<()> {
+        if self.eat_word("all") || self.eat_word("off") {
+            return Ok(());
+        }
+        self.expect(P::LBrace)?;
+        loop {
+            match self.peek() {
+                Tok::Word(w)
+                    if matches!(
+                        w.as_str(),
+                        "states" | "routes" | "filters" | "interfaces" | "events" | "packets"
+                    ) =>
+                {
+                    self.i += 1
+                }
+                _ => return Err(self.unexpected("a debug category")),
+            }
+            if !self.eat(P::Comma) {
+                break;
+            }
+        }
+        self.expect(P::RBrace)
+    }
+
+    /// After `import`/`export`: `all`, `none`, `filter NAME`, `filter { … }`, `where EXPR`.
+    fn filter_ref(&mut self, _import: bool) -> PResult<FilterRef> {
+        if self.eat_word("all") {
+            return Ok(FilterRef::All);
+        }
+        if self.eat_word("none") {
+            return Ok(FilterRef::None);
+        }
+        if self.eat_word("where") {
+            let body = self.where_body()?;
+            return Ok(FilterRef::Program(Draft { name: None, body }));
+        }
+        if !self.eat_word("filter") {
+            return Err(self.unexpected("`all`, `none`, `filter` or `where`"));
+        }
+        if self.is_punct(P::LBrace) {
+            let body = self.filter_block()?;
+            return Ok(FilterRef::Program(Draft { name: None, body }));
+        }
+        let name = self.symbol_name("a filter name or `{`")?;
+        match self.symbols.get(&name.v) {
+            Some((Sym::Filter(d), _)) => Ok(FilterRef::Program(d.clone())),
+            Some(_) => Err(Diag::at(
+                name.pos,
+                ErrorKind::UnknownName,
+                format!("`{}` is not a filter", name.v),
+            )
+            .in_construct(&self.ctx)),
+            None => Err(Diag::at(
+                name.pos,
+                ErrorKind::UnknownName,
+                format!("filter `{}` is not defined (above this line)", name.v),
+            )
+            .in_construct(&self.ctx)),
+        }
+    }
+}
+
+fn option_hint(kind: ProtoKind) -> &'static str {
+    match kind {
+        ProtoKind::Kernel => {
+            "kernel options: learn, persist, scan time, kernel table, merge paths, graceful \
+             restart, import, export, debug, description, ipv4/ipv6 channels"
+        }
+        ProtoKind::Device => "device options: scan time, debug, description",
+        ProtoKind::Direct => "direct options: interface, debug, description, ipv4/ipv6 channels",
+        ProtoKind::Static => "static options: route, debug, description, ipv4/ipv6 channels",
+        ProtoKind::Bgp => {
+            "bgp options: local, neighbor, source address, description, multihop, ttl security, \
+             passive, password, hold time, keepalive time, connect delay/retry time, error wait \
+             time, graceful restart [time], add paths, next hop self/keep, gateway, rr client, \
+             rr cluster id, allow local as, import, export, debug, ipv4/ipv6 channels"
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "parse_tests.rs"]
+pub(crate) mod tests;
