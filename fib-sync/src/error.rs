@@ -73,6 +73,13 @@ pub enum FibError {
         /// The positive errno.
         errno: i32,
     },
+    /// A route of an address family this instance does not own ([`crate::Families`]): it was
+    /// not written (the other family's daemon owns those routes).
+    #[error("{prefix}: address family not managed by this instance")]
+    OtherFamily {
+        /// The route.
+        prefix: IpNet,
+    },
     /// The kernel dropped messages for us (`ENOBUFS`): a resynchronisation is needed.
     #[error("netlink receive buffer overrun")]
     Overrun,

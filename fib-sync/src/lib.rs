@@ -22,5 +22,7 @@ mod table;
 
 pub use error::FibError;
 pub use interfaces::{FibEvent, Link};
-pub use route::{FibConfig, NextHop, Route, RouteDelta, RouteKind, PROTO_BIRD, TABLE_MAIN};
+pub use route::{
+    Families, FibConfig, NextHop, Route, RouteDelta, RouteKind, PROTO_BIRD, TABLE_MAIN,
+};
 pub use sync::{ApplyReport, FibStats, FibSync, Pending};

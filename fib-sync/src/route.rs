@@ -27,6 +27,55 @@ pub struct FibConfig {
     pub window: usize,
     /// Socket buffer size asked for (`SO_RCVBUFFORCE` / `SO_SNDBUFFORCE` when allowed).
     pub socket_buffer: usize,
+    /// The address families this instance owns. calico-node runs one daemon per family
+    /// (`bird`, `bird6`) with the same protocol number in the same table: each dumps,
+    /// reconciles and writes only its own family and never touches the other's routes.
+    pub families: Families,
+}
+
+/// Which address families a [`FibConfig`] owns in the kernel table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Families {
+    pub v4: bool,
+    pub v6: bool,
+}
+
+impl Families {
+    /// Both families (one daemon for the whole node).
+    pub const BOTH: Families = Families { v4: true, v6: true };
+    /// IPv4 only (`bird`).
+    pub const V4: Families = Families {
+        v4: true,
+        v6: false,
+    };
+    /// IPv6 only (`bird6`).
+    pub const V6: Families = Families {
+        v4: false,
+        v6: true,
+    };
+
+    /// Whether routes of `prefix`'s family are ours to manage.
+    pub fn has(&self, prefix: &IpNet) -> bool {
+        match prefix {
+            IpNet::V4(_) => self.v4,
+            IpNet::V6(_) => self.v6,
+        }
+    }
+
+    /// Whether routes of the family with this `rtm_family` / `AF_*` value are ours.
+    pub fn has_af(&self, af: u8) -> bool {
+        match i32::from(af) {
+            libc::AF_INET => self.v4,
+            libc::AF_INET6 => self.v6,
+            _ => false,
+        }
+    }
+}
+
+impl Default for Families {
+    fn default() -> Self {
+        Families::BOTH
+    }
 }
 
 impl Default for FibConfig {
@@ -39,6 +88,7 @@ impl Default for FibConfig {
             tunnel_ifname: "tunl0".to_owned(),
             window: 8192,
             socket_buffer: 32 << 20,
+            families: Families::BOTH,
         }
     }
 }

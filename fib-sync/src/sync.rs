@@ -1,6 +1,7 @@
 //! The FIB actor: owns the desired routes, what the kernel holds, the interface table and the
 //! two netlink sockets (requests, events). Callers talk to it through [`FibSync`].
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use ipnet::IpNet;
@@ -29,6 +30,8 @@ pub(crate) const RTM_NEWROUTE: u16 = 24;
 pub(crate) const RTM_DELROUTE: u16 = 25;
 /// Offset of `rtm_protocol` in an rtnetlink route message (16-byte nlmsghdr + 5).
 const RTM_PROTOCOL_OFFSET: usize = 21;
+/// Offset of `rtm_family` (the first octet after the nlmsghdr).
+const RTM_FAMILY_OFFSET: usize = 16;
 /// Offset of `rtm_table`.
 const RTM_TABLE_OFFSET: usize = 20;
 const RT_TABLE_LOCAL: u8 = 255;
@@ -103,12 +106,14 @@ impl FibSync {
         }
         let (events, _) = broadcast::channel(EVENT_QUEUE);
         let params_protocol = cfg.protocol;
+        let params_families = cfg.families;
         let mut actor = Actor {
             params: TableParams::from(&cfg),
             cfg,
             req,
             ev: EventQueue {
                 protocol: params_protocol,
+                families: params_families,
                 own_port: 0,
                 foreign_write: false,
                 sock: ev,
@@ -230,6 +235,23 @@ enum Op {
     Delete(IpNet, u32),
 }
 
+/// A desired route without its prefix, as `kinds` interns it: a million prefixes share a
+/// handful of these. The route's own metric is resolved to what the kernel will report for its
+/// family ([`TableParams::kernel_metric`]) when it comes in, so comparisons need no prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Wanted {
+    kind: RouteKind,
+    metric: u32,
+}
+
+/// A kernel route without its prefix (devices resolved, metric as the kernel reports it), as
+/// `held` interns it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Held {
+    kind: KernelKind,
+    metric: u32,
+}
+
 struct Actor {
     cfg: FibConfig,
     params: TableParams,
@@ -239,10 +261,10 @@ struct Actor {
     /// Per prefix: the desired route (an id in `kinds`) and what the kernel holds (an id in
     /// `held`, or [`DUMPED`]: see `dumped`).
     table: Table,
-    /// The distinct desired routes (kind and next hops, devices by name).
-    kinds: Interner<RouteKind>,
-    /// The distinct routes we wrote, devices resolved (metric: `params.metric_for(prefix)`).
-    held: Interner<KernelKind>,
+    /// The distinct desired routes (kind and next hops, devices by name, metric).
+    kinds: Interner<Wanted>,
+    /// The distinct routes we wrote (devices resolved, metric).
+    held: Interner<Held>,
     /// Routes found in a dump and not yet compared with a desired route: kept whole, because a
     /// desired next hop without a device matches any device the kernel chose.
     dumped: HashMap<IpNet, KernelRoute>,
@@ -304,11 +326,21 @@ impl Actor {
             }
             Command::Reconcile(desired, reply) => {
                 self.clear_wants();
+                let mut refused = Vec::new();
                 for route in desired {
-                    self.want(route.prefix.trunc(), Some(&route.kind));
+                    let prefix = route.prefix.trunc();
+                    if self.cfg.families.has(&prefix) {
+                        self.want(prefix, Some(route));
+                    } else {
+                        refused.push((prefix, FibError::OtherFamily { prefix }));
+                    }
                 }
                 self.table.tidy_all();
-                let _ = reply.send(self.reconcile().await);
+                let result = self.reconcile().await.map(|mut report| {
+                    report.failed.extend(refused);
+                    report
+                });
+                let _ = reply.send(result);
             }
             Command::Stats(reply) => {
                 let mut stats = self.stats;
@@ -352,7 +384,13 @@ impl Actor {
     /// are returned separately in `extra` by [`Actor::reconcile`].
     async fn dump_ours(&mut self) -> Result<Vec<(IpNet, KernelRoute)>, FibError> {
         let mut out = Vec::new();
-        for ipv6 in [false, true] {
+        let families = self.cfg.families;
+        // Only the families we own: the other family's routes (same protocol number, written
+        // by the other daemon of the pair) are never dumped, so never found stale.
+        for ipv6 in [false, true]
+            .into_iter()
+            .filter(|v6| if *v6 { families.v6 } else { families.v4 })
+        {
             let replies = self
                 .req
                 .dump(RouteNetlinkMessage::GetRoute(message::dump_message(
@@ -372,9 +410,15 @@ impl Actor {
     }
 
     /// Sets what we want for `prefix` (`None`: nothing). The slot may be left empty: callers
-    /// tidy.
-    fn want(&mut self, prefix: IpNet, kind: Option<&RouteKind>) {
-        let new = kind.map_or(NONE, |k| self.kinds.intern(k));
+    /// tidy. The route is taken by value: its kind moves into the interned key (a clone only
+    /// when it is new), so a route costs no copy of its next hops.
+    fn want(&mut self, prefix: IpNet, route: Option<Route>) {
+        let new = route.map_or(NONE, |r| {
+            self.kinds.intern(&Wanted {
+                metric: self.params.kernel_metric(&prefix, r.metric),
+                kind: r.kind,
+            })
+        });
         let slot = self.table.slot(prefix);
         let old = std::mem::replace(&mut slot.want, new);
         self.kinds.release(old);
@@ -407,7 +451,7 @@ impl Actor {
         match have {
             NONE => None,
             DUMPED => self.dumped.get(prefix).map(|r| r.metric),
-            _ => Some(self.params.metric_for(prefix)),
+            id => self.held.get(id).map(|h| h.metric),
         }
     }
 
@@ -434,8 +478,14 @@ impl Actor {
         let mut prefixes = Vec::with_capacity(batch.len());
         for delta in batch {
             let prefix = delta.prefix();
-            match &delta {
-                RouteDelta::Install(route) => self.want(prefix, Some(&route.kind)),
+            if !self.cfg.families.has(&prefix) {
+                report
+                    .failed
+                    .push((prefix, FibError::OtherFamily { prefix }));
+                continue;
+            }
+            match delta {
+                RouteDelta::Install(route) => self.want(prefix, Some(route)),
                 RouteDelta::Remove(_) => self.want(prefix, None),
             }
             prefixes.push(prefix);
@@ -474,26 +524,40 @@ impl Actor {
             });
             dumped.clear();
             self.table.tidy_all();
-            let mut keep = Vec::new();
             for (prefix, route) in self.dump_ours().await? {
-                let wanted = self
+                let want_metric = self
                     .table
                     .get(&prefix)
-                    .is_some_and(|s| s.want != NONE && s.have == NONE);
-                if wanted && route.metric == self.params.metric_for(&prefix) {
-                    // Kept; replaced below if it differs from the desired route.
-                    keep.push((prefix, route));
-                } else {
+                    .and_then(|s| self.kinds.get(s.want))
+                    .map(|w| w.metric);
+                let Some(want_metric) = want_metric else {
                     ops.push(Op::Delete(prefix, route.metric));
-                }
-                if let Some(s) = self.table.get_mut(&prefix) {
-                    if wanted {
-                        s.have = DUMPED;
+                    continue;
+                };
+                // One route per wanted prefix is kept, of the wanted metric if there is one,
+                // and compared in `plan`. One of another metric is replaced there by the new
+                // route first, then deleted: the prefix is never without a route.
+                let stale = match self.dumped.entry(prefix) {
+                    Entry::Vacant(e) => {
+                        e.insert(route);
+                        None
+                    }
+                    Entry::Occupied(mut e) => {
+                        if route.metric == want_metric && e.get().metric != want_metric {
+                            Some(e.insert(route).metric)
+                        } else {
+                            Some(route.metric)
+                        }
+                    }
+                };
+                match stale {
+                    Some(metric) => ops.push(Op::Delete(prefix, metric)),
+                    None => {
+                        if let Some(s) = self.table.get_mut(&prefix) {
+                            s.have = DUMPED;
+                        }
                     }
                 }
-            }
-            for (prefix, route) in keep {
-                self.dumped.insert(prefix, route);
             }
         }
         let prefixes: Vec<IpNet> = self
@@ -564,8 +628,11 @@ impl Actor {
         if let Some(&id) = cache.get(&want) {
             return Ok(id);
         }
-        let kind = self.kinds.get(want).ok_or(FibError::Invalid { prefix })?;
-        let kernel = resolve_kind(&self.ifaces, kind, prefix)?;
+        let wanted = self.kinds.get(want).ok_or(FibError::Invalid { prefix })?;
+        let kernel = Held {
+            kind: resolve_kind(&self.ifaces, &wanted.kind, prefix)?,
+            metric: wanted.metric,
+        };
         let id = self.held.intern(&kernel);
         cache.insert(want, id);
         Ok(id)
@@ -576,16 +643,11 @@ impl Actor {
         match have {
             NONE => false,
             DUMPED => {
-                let (Some(kernel), Some(kind)) = (self.dumped.get(&prefix), self.held.get(id))
+                let (Some(kernel), Some(want)) = (self.dumped.get(&prefix), self.held.get(id))
                 else {
                     return false;
                 };
-                KernelRoute {
-                    prefix,
-                    kind: kind.clone(),
-                    metric: self.params.metric_for(&prefix),
-                }
-                .satisfied_by(kernel)
+                want.metric == kernel.metric && want.kind.satisfied_by(&kernel.kind)
             }
             have => have == id,
         }
@@ -628,6 +690,13 @@ impl Actor {
                     }
                     self.held.hold(id);
                     ops.push(Op::Install(prefix, id));
+                    // The kernel keys routes by prefix and metric: a new metric is a second
+                    // route, so the old one goes, after the new one is in.
+                    if let Some(old) = self.have_metric(&prefix, slot.have) {
+                        if self.held.get(id).is_some_and(|h| h.metric != old) {
+                            ops.push(Op::Delete(prefix, old));
+                        }
+                    }
                 }
                 Err(e) => {
                     if let Some(metric) = self.have_metric(&prefix, slot.have) {
@@ -654,7 +723,9 @@ impl Actor {
                 ops.len(),
                 |i, seq, buf| match &ops[i] {
                     Op::Install(prefix, id) => match held.get(*id) {
-                        Some(kind) => message::encode_route(prefix, kind, &params, seq, buf),
+                        Some(h) => {
+                            message::encode_route(prefix, &h.kind, h.metric, &params, seq, buf)
+                        }
                         // Unreachable (the op holds a reference); a delete keeps it harmless.
                         None => message::encode_delete(
                             prefix,
@@ -692,10 +763,15 @@ impl Actor {
                     self.set_have(prefix, id);
                 }
                 (Op::Install(prefix, id), Some(errno)) => {
+                    let metric = self.held.get(id).map(|h| h.metric);
                     self.held.release(id);
                     let have = self.table.get(&prefix).map_or(NONE, |s| s.have);
-                    if let Some(metric) = self.have_metric(&prefix, have) {
-                        leftovers.push(Op::Delete(prefix, metric));
+                    // One of another metric is deleted by the op `plan` queued after this one.
+                    if let Some(old) = self
+                        .have_metric(&prefix, have)
+                        .filter(|m| Some(*m) == metric)
+                    {
+                        leftovers.push(Op::Delete(prefix, old));
                     }
                     let err = FibError::from_errno(prefix, errno);
                     if err.is_dependency() {
@@ -776,6 +852,16 @@ impl Actor {
 
     fn on_frame(&mut self, frame: Frame<'_>) {
         let ours = frame.bytes.get(RTM_PROTOCOL_OFFSET) == Some(&self.params.protocol);
+        if ours
+            && matches!(frame.kind, RTM_NEWROUTE | RTM_DELROUTE)
+            && !frame
+                .bytes
+                .get(RTM_FAMILY_OFFSET)
+                .is_some_and(|af| self.cfg.families.has_af(*af))
+        {
+            // The other family's daemon at work: its routes are none of our business.
+            return;
+        }
         if matches!(frame.kind, RTM_NEWROUTE | RTM_DELROUTE)
             && frame.bytes.get(RTM_TABLE_OFFSET) == Some(&RT_TABLE_LOCAL)
         {
@@ -955,6 +1041,8 @@ fn resolve_kind(
 struct EventQueue {
     sock: RtSocket,
     protocol: u8,
+    /// The families we own: our protocol's routes of another family are the other daemon's.
+    families: crate::route::Families,
     /// The request socket's port: notifications carrying it echo our own writes.
     own_port: u32,
     /// A route with our protocol was written by someone else.
@@ -990,7 +1078,12 @@ impl EventQueue {
                 };
                 let ours = frame.bytes.get(RTM_PROTOCOL_OFFSET) == Some(&self.protocol);
                 if frame.kind == RTM_NEWROUTE && ours {
-                    self.foreign_write |= frame.pid != self.own_port;
+                    let our_family = frame
+                        .bytes
+                        .get(RTM_FAMILY_OFFSET)
+                        .is_some_and(|af| self.families.has_af(*af));
+                    // The other family's daemon writing its routes is not a foreign write.
+                    self.foreign_write |= our_family && frame.pid != self.own_port;
                     continue;
                 }
                 self.backlog.extend_from_slice(frame.bytes);

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use fib_sync::{FibConfig, FibError, FibEvent, FibSync, NextHop, Route, RouteDelta};
+use fib_sync::{Families, FibConfig, FibError, FibEvent, FibSync, NextHop, Route, RouteDelta};
 use ipnet::IpNet;
 use nix::sched::{setns, CloneFlags};
 use policy::program::{program, EncapMode, PoolEncap, Programming, RouteFacts};
@@ -642,6 +642,121 @@ fn foreign_routes_are_never_touched() {
         assert_eq!(fib.stop().await.unwrap(), 1);
     });
     assert_eq!(ns.ip(&["-4", "route", "show"]), before);
+}
+
+/// calico-node's pair: `bird` and `bird6` both write protocol 12 into the main table; each
+/// instance's startup reconcile, writes and stop leave the other family's routes alone.
+#[test]
+fn family_scoped_instance_leaves_the_other_familys_routes_alone() {
+    let Some(ns) = Netns::new("family_scoped_instance_leaves_the_other_familys_routes_alone")
+    else {
+        return;
+    };
+    ns.with_uplink();
+    // Routes of our protocol from a previous run, one per family.
+    ns.ip(&[
+        "route",
+        "add",
+        "10.64.3.0/26",
+        "via",
+        "10.99.0.3",
+        "proto",
+        "12",
+    ]);
+    ns.ip(&[
+        "-6",
+        "route",
+        "add",
+        "fd99:64:3::/122",
+        "via",
+        "fd99::3",
+        "proto",
+        "12",
+    ]);
+    assert_eq!(
+        ns.bird_routes(false),
+        lines(&["10.64.3.0/26 via 10.99.0.3 dev eth0 proto bird"])
+    );
+    let v6_left = ns.bird_routes(true);
+    assert_eq!(v6_left.len(), 1, "{v6_left:?}");
+    // An IPv4-only instance (`bird`): its reconcile removes its stale IPv4 route only.
+    let v6_before = v6_left.clone();
+    ns.run(move |ns| async move {
+        let fib = FibSync::start(FibConfig {
+            persist: false,
+            families: Families::V4,
+            ..FibConfig::default()
+        })
+        .await
+        .unwrap();
+        let report = fib.reconcile(vec![]).await.unwrap();
+        assert_eq!(report.removed, 1, "{report:?}");
+        assert_eq!(ns.bird_routes(false), Vec::<String>::new());
+        assert_eq!(ns.bird_routes(true), v6_before, "the IPv6 route survives");
+        // An IPv6 delta is refused, not written.
+        let report = fib
+            .apply(vec![RouteDelta::Install(Route::via(
+                net("fd99:64:4::/122"),
+                vec![NextHop::direct(ip("fd99::4"))],
+            ))])
+            .await
+            .unwrap();
+        assert_eq!(report.installed, 0, "{report:?}");
+        assert!(
+            matches!(
+                report.failed.as_slice(),
+                [(_, FibError::OtherFamily { .. })]
+            ),
+            "{report:?}"
+        );
+        // Our route of our family, then stop without persist: only it goes.
+        let ours = Route::via(net("10.64.2.0/26"), vec![NextHop::direct(ip("10.99.0.2"))]);
+        fib.apply(vec![RouteDelta::Install(ours)]).await.unwrap();
+        assert_eq!(fib.stop().await.unwrap(), 1);
+        assert_eq!(ns.bird_routes(true), v6_before);
+    });
+    // The other way round: an IPv6-only instance (`bird6`) keeps an IPv4 route of ours.
+    ns.ip(&[
+        "route",
+        "add",
+        "10.64.3.0/26",
+        "via",
+        "10.99.0.3",
+        "proto",
+        "12",
+    ]);
+    ns.run(move |ns| async move {
+        let fib = FibSync::start(FibConfig {
+            persist: false,
+            families: Families::V6,
+            ..FibConfig::default()
+        })
+        .await
+        .unwrap();
+        // An IPv4 route written meanwhile (by `bird`) is not a foreign write either.
+        ns.ip(&[
+            "route",
+            "add",
+            "10.64.5.0/26",
+            "via",
+            "10.99.0.5",
+            "proto",
+            "12",
+        ]);
+        let report = fib.reconcile(vec![]).await.unwrap();
+        assert_eq!(report.removed, 1, "the stale IPv6 route only: {report:?}");
+        assert_eq!(ns.bird_routes(true), Vec::<String>::new());
+        assert_eq!(
+            ns.bird_routes(false),
+            lines(&[
+                "10.64.3.0/26 via 10.99.0.3 dev eth0 proto bird",
+                "10.64.5.0/26 via 10.99.0.5 dev eth0 proto bird",
+            ])
+        );
+        assert_eq!(fib.stop().await.unwrap(), 0);
+    });
+    assert_eq!(ns.bird_routes(false).len(), 2);
+    assert_eq!(ns.bird_routes(true), Vec::<String>::new());
 }
 
 #[test]
