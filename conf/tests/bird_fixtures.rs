@@ -152,12 +152,24 @@ fn position_of(text: &str, marker: &str) -> (usize, usize) {
     (line, col)
 }
 
+/// (what, file to edit, old text, new text, file named in the error, marker in the edited
+/// file's new text where the error is, expected line, column, message part)
+type BrokenCase = (
+    &'static str,
+    &'static str,
+    &'static str,
+    String,
+    &'static str,
+    &'static str,
+    usize,
+    usize,
+    &'static str,
+);
+
 #[test]
 fn broken_variants_fail_at_the_exact_file_line_and_column() {
     let long = format!("Mesh_10_192_0_3_{}", "x".repeat(60));
-    // (what, file to edit, old text, new text, file named in the error, marker in the edited
-    // file's new text where the error is, expected line, column, message part)
-    let cases: Vec<(&str, &str, &str, String, &str, &str, usize, usize, &str)> = vec![
+    let cases: Vec<BrokenCase> = vec![
         (
             "unknown protocol type",
             "bird.cfg",
