@@ -194,6 +194,11 @@ impl CalicoBird {
         self.daemon
     }
 
+    /// Which family (program) this process is.
+    pub fn family(&self) -> Family {
+        self.family
+    }
+
     /// The daemon's PID (the target of SIGHUP).
     pub fn pid(&self) -> u32 {
         self.proc.pid()

@@ -252,7 +252,8 @@ fn start_subject(
 
 /// confd's reload of the subject's main file; records whether `bird -p -c` accepted it.
 fn reload(obs: &mut Observed, ns: &Netns, node: &CalicoBird, new: &Path) -> bool {
-    let name = format!("reload-check-{}", node_family_name(new));
+    let prog = node.family().program();
+    let name = format!("reload-check-{prog}");
     let text = match std::fs::read_to_string(new) {
         Ok(t) => t,
         Err(e) => panic!("{}: {e}", new.display()),
@@ -261,7 +262,9 @@ fn reload(obs: &mut Observed, ns: &Netns, node: &CalicoBird, new: &Path) -> bool
         Ok(()) => {
             obs.push(
                 &name,
-                vec!["bird -p -c accepted the staged file; SIGHUP sent".into()],
+                vec![format!(
+                    "{prog} -p -c accepted the staged file; SIGHUP sent"
+                )],
             );
             true
         }
@@ -270,12 +273,6 @@ fn reload(obs: &mut Observed, ns: &Netns, node: &CalicoBird, new: &Path) -> bool
             false
         }
     }
-}
-
-fn node_family_name(file: &Path) -> String {
-    file.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,4 +354,85 @@ fn mesh3(daemon: Daemon) -> Observed {
 #[test]
 fn mesh3_bgpd_is_a_drop_in_for_bird16() {
     side_by_side("mesh3_bgpd_is_a_drop_in_for_bird16", "mesh3", mesh3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 2: dual-stack mesh, `bird` and `bird6` per node (two processes, two sockets).
+
+/// Three nodes on one segment (10.99.0.i/24, fd99::i/64), each running `bird` and `bird6`; the
+/// subject (node 2) runs both as the subject daemon. Each process owns its family's kernel
+/// routes. Reload: `bird6.cfg` only, with a peer added (fd99::4, passive) and the import filter
+/// of `Mesh_fd99__3` refusing node 3's IPv6 block; the IPv4 process must not notice.
+fn dual(daemon: Daemon) -> Observed {
+    let sc = scenario_dir("dual");
+    let fab = Fabric::new("dds", 3).expect("fabric");
+    let mut obs = Observed::new(daemon);
+    let mut others = Vec::new();
+    for i in [1u8, 3] {
+        for fam in [Family::V4, Family::V6] {
+            let from = sc.join(format!("n{i}"));
+            others.push(
+                CalicoBird::start(&fab.node(i).ns, Daemon::Bird16, fam, &from)
+                    .expect("BIRD 1.6.8 on the other nodes"),
+            );
+        }
+    }
+    let ns = &fab.node(2).ns;
+    let from = sc.join("n2");
+    let Some(mut v4) = start_subject(&mut obs, ns, daemon, Family::V4, &from) else {
+        return obs;
+    };
+    let Some(mut v6) = start_subject(&mut obs, ns, daemon, Family::V6, &from) else {
+        obs.log = v4.log_tail(40);
+        return obs;
+    };
+    let both = |prefix: &str| {
+        let mut v = observe(ns, &v4, Family::V4, prefix);
+        v.extend(observe(ns, &v6, Family::V6, prefix));
+        v
+    };
+    for item in settle(&sc, CONVERGE, || both("")) {
+        obs.items.push(item);
+    }
+    let before = bgp_connections(ns).unwrap_or_default();
+    if reload(&mut obs, ns, &v6, &sc.join("reload/n2/bird6.cfg")) {
+        for item in settle(&sc, CONVERGE, || both("reload-")) {
+            obs.items.push(item);
+        }
+        std::thread::sleep(AFTER_RELOAD);
+        let after = bgp_connections(ns).unwrap_or_default();
+        obs.push(
+            "reload-connections",
+            same_connections(
+                &before,
+                &after,
+                &["10.99.0.1", "10.99.0.3", "fd99::1", "fd99::3"],
+            ),
+        );
+    }
+    obs.log = format!("{}\n{}", v4.log_tail(30), v6.log_tail(30));
+    let alive = |n: &mut CalicoBird| {
+        if n.proc().check_alive().is_ok() {
+            "running"
+        } else {
+            "exited"
+        }
+    };
+    obs.push(
+        "alive-at-end",
+        vec![
+            format!("bird {}", alive(&mut v4)),
+            format!("bird6 {}", alive(&mut v6)),
+        ],
+    );
+    obs
+}
+
+#[test]
+fn dual_stack_bgpd_is_a_drop_in_for_bird_and_bird6() {
+    side_by_side(
+        "dual_stack_bgpd_is_a_drop_in_for_bird_and_bird6",
+        "dual",
+        dual,
+    );
 }
