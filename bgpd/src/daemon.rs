@@ -48,6 +48,18 @@ pub struct Options {
     /// Start in graceful-restart recovery (BIRD's `-R`), waiting at most this long; see
     /// [`crate::recovery`].
     pub graceful_restart_recovery: Option<Duration>,
+    /// User and group to switch to once the BGP, control and kernel sockets are open (BIRD's
+    /// `-u`/`-g`; see [`crate::process`]).
+    pub privileges: crate::process::Privileges,
+}
+
+/// The view of `[control].socket`: IPv4, except for a daemon started from a `bird6`
+/// configuration, whose one socket is `bird6.ctl` (IPv6 protocols and routes only).
+fn control_family(config: &Config) -> control::Family {
+    match config.bird.as_ref().map(|b| b.family) {
+        Some(conf::BirdFamily::V6) => control::Family::V6,
+        _ => control::Family::V4,
+    }
 }
 
 /// [`run_with`] with start [`Options`].
@@ -73,7 +85,7 @@ pub async fn run_with_options(
         listeners.push(crate::socket::listen(sa, &config.neighbors)?);
         info!(event = "listening", addr = %sa, "listening");
     }
-    let control_sockets = control::Bound::bind(&config.control)?;
+    let control_sockets = control::Bound::bind(&config.control, control_family(&config))?;
     let policy = CompiledPolicy::new(&config);
     let (stop_tx, stop_rx) = watch::channel(false);
     let (rib_tx, rib_rx) = rib_actor::channel();
@@ -120,6 +132,9 @@ pub async fn run_with_options(
     } else {
         (None, None)
     };
+    if !options.privileges.is_none() {
+        options.privileges.apply()?;
+    }
     let rib_task = rib_actor::spawn(
         &config,
         policy,
@@ -148,6 +163,7 @@ pub async fn run_with_options(
             started: t.started,
         }),
         recovery: recovery.clone(),
+        config_format: reload::Format::of(&config),
     }));
     let control = control_sockets.serve(control_rx);
     let routes: listener::Routes = Arc::new(RwLock::new(

@@ -25,5 +25,7 @@ pub enum Error {
     #[error("kernel routing table: {0}")]
     Fib(#[from] fib_sync::FibError),
     #[error(transparent)]
+    Process(#[from] crate::process::ProcessError),
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }

@@ -20,8 +20,11 @@
 //! - [`reload`]: live reconfiguration (SIGHUP, `configure`): diff → per-peer operations.
 //! - [`metrics`]: the Prometheus endpoint (`[metrics] listen`).
 //! - [`daemon`]: wiring, reload loop and shutdown.
+//! - [`bird_cli`]: BIRD 1.6's command line (`bird`, `bird6`: calico-node runs us so).
+//! - [`process`]: what that command line does to the process (PID file, user, detaching).
 //! - [`error`]: [`Error`], the crate's error type.
 
+pub mod bird_cli;
 pub mod control;
 pub mod daemon;
 pub mod error;
@@ -32,6 +35,7 @@ pub mod metrics;
 pub mod neighbor;
 pub mod peer;
 pub mod policy_compile;
+pub mod process;
 pub mod recovery;
 pub mod reload;
 pub mod rib_actor;

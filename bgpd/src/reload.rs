@@ -201,16 +201,49 @@ pub fn bird_error(e: &conf::ConfigError) -> String {
     s
 }
 
-/// Loads `path` (or the embedded default), as a reload does.
-pub fn load(path: Option<&Path>) -> Result<Config, Rejected> {
-    let r = match path {
-        Some(p) => Config::load(p),
-        None => Config::embedded_default(),
+/// How a configuration file is read: the front end the daemon started with is the one every
+/// reload (SIGHUP, `configure`) uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// bgpd's TOML (`bgpd -c bgpd.toml`).
+    #[default]
+    Toml,
+    /// BIRD configuration text for one family (`bird -c bird.cfg`, `bird6 -c bird6.cfg`).
+    Bird(conf::BirdFamily),
+}
+
+impl Format {
+    /// The format `config` was read in.
+    pub fn of(config: &Config) -> Format {
+        config
+            .bird
+            .as_ref()
+            .map_or(Format::Toml, |b| Format::Bird(b.family))
+    }
+}
+
+/// Loads `path` (or the embedded default) in `format`, as a reload does.
+pub fn load(path: Option<&Path>, format: Format) -> Result<Config, Rejected> {
+    let r = match (path, format) {
+        (Some(p), Format::Toml) => Config::load(p),
+        (Some(p), Format::Bird(family)) => Config::load_bird(p, family),
+        (None, _) => Config::embedded_default(),
     };
     r.map_err(|errors| Rejected {
         path: path.map(Path::to_path_buf),
         errors: errors.iter().map(bird_error).collect(),
     })
+}
+
+/// Keeps what the command line and the first start decided in a newly loaded configuration:
+/// the control socket is bound once (`-s` or the file's path at start) and stays; a BIRD
+/// configuration has no control socket statement at all, so its whole `[control]` is the command
+/// line's (`-s`, one socket, no `socket_v6`).
+pub fn keep_overrides(running: &Config, new: &mut Config) {
+    new.control.socket = running.control.socket.clone();
+    if new.bird.is_some() {
+        new.control = running.control.clone();
+    }
 }
 
 /// Counters of reloads (for metrics).
@@ -254,7 +287,8 @@ impl Reloader {
         let path = path.or_else(|| self.config_path.clone());
         let new = {
             let p = path.clone();
-            match tokio::task::spawn_blocking(move || load(p.as_deref())).await {
+            let format = Format::of(&self.config);
+            match tokio::task::spawn_blocking(move || load(p.as_deref(), format)).await {
                 Ok(r) => r,
                 Err(e) => Err(Rejected {
                     path: path.clone(),
@@ -270,8 +304,8 @@ impl Reloader {
                 return Err(r);
             }
         };
-        // The control socket path of the running daemon stays (it is not re-bound).
-        new.control.socket = self.config.control.socket.clone();
+        // The control socket of the running daemon stays (it is not re-bound).
+        keep_overrides(&self.config, &mut new);
         let outcome = self.apply(new, path).await;
         self.stats.reloads.fetch_add(1, Relaxed);
         Ok(outcome)
@@ -506,6 +540,7 @@ impl Reloader {
             reload: old.reload.clone(),
             kernel: old.kernel.clone(),
             recovery: old.recovery.clone(),
+            config_format: old.config_format,
         };
         self.control.send_replace(Arc::new(state));
     }

@@ -2,7 +2,8 @@
 //! health checks, `calicoctl node status`, `birdc`/`birdcl` and our `bgpctl` can read the daemon.
 //!
 //! One accept loop per socket (`[control].socket` shows IPv4 protocols and routes only,
-//! `[control].socket_v6` IPv6 only, as `bird.ctl` / `bird6.ctl`), one task per client. A client
+//! `[control].socket_v6` IPv6 only, as `bird.ctl` / `bird6.ctl`; a daemon started as `bird6`
+//! serves its one socket, `-s`, with the IPv6 view), one task per client. A client
 //! gets the greeting, then one reply per command line; commands written before the greeting was
 //! read are served (the socket buffers them). Limits, so that no client can hurt the daemon or
 //! the others:
@@ -309,9 +310,10 @@ pub struct Bound {
 }
 
 impl Bound {
-    /// Binds `[control].socket` (IPv4 view) and `[control].socket_v6` (IPv6 view) if set.
-    pub fn bind(config: &conf::Control) -> Result<Bound, SocketError> {
-        let mut wanted = vec![(config.socket.clone(), Family::V4)];
+    /// Binds `[control].socket` (the `main` view: IPv4, or IPv6 for a `bird6` daemon) and
+    /// `[control].socket_v6` (IPv6 view) if set.
+    pub fn bind(config: &conf::Control, main: Family) -> Result<Bound, SocketError> {
+        let mut wanted = vec![(config.socket.clone(), main)];
         if let Some(p) = &config.socket_v6 {
             wanted.push((p.clone(), Family::V6));
         }

@@ -134,6 +134,9 @@ pub struct ControlState {
     pub kernel: Option<KernelView>,
     /// Our graceful-restart recovery (`-R`); `None` when started without it.
     pub recovery: Option<Arc<crate::recovery::Recovery>>,
+    /// How `configure` reads a file: as the running configuration was read (TOML, or BIRD
+    /// text for the same family).
+    pub config_format: crate::reload::Format,
 }
 
 impl ControlState {

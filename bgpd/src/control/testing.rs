@@ -74,6 +74,7 @@ pub fn view_with(peers: &[(&str, &str)]) -> (View, Keep) {
         reload: None,
         kernel: None,
         recovery: None,
+        config_format: crate::reload::Format::Toml,
     };
     let view = View {
         state: Arc::new(state),

@@ -176,7 +176,7 @@ fn errors_are_reported_bird_style_with_file_and_line() {
         ),
     )
     .expect("write");
-    let r = load(Some(&f)).expect_err("invalid");
+    let r = load(Some(&f), Format::Toml).expect_err("invalid");
     assert_eq!(r.path.as_deref(), Some(f.as_path()));
     let first = &r.errors[0];
     assert!(

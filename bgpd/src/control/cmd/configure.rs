@@ -10,10 +10,9 @@
 //!
 //! Without a reload channel (unit tests), `configure` answers `8006` and applies nothing.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use conf::Config;
 use tokio::sync::oneshot;
 
 use crate::control::reply::{code, Framer};
@@ -85,20 +84,14 @@ fn run_waiting(view: &View, check: bool, file: Option<&str>, wait: Duration, f: 
             }
         }
         _ => {
-            let result = match &path {
-                Some(p) => Config::load(Path::new(p)),
-                None => Config::embedded_default(),
-            };
-            match result {
+            // The same front end as the running configuration (BIRD text for `bird`/`bird6`).
+            match reload::load(path.as_deref(), view.state.config_format) {
                 Ok(_) if check => f.end(code::CONFIG_OK, "Configuration OK"),
                 Ok(_) => f.end(
                     code::RELOAD_FAILED,
                     "Reconfiguration not available: configuration OK but not applied",
                 ),
-                Err(e) => {
-                    let all: Vec<String> = e.iter().map(reload::bird_error).collect();
-                    errors(&all, f);
-                }
+                Err(rejected) => errors(&rejected.errors, f),
             }
         }
     }
