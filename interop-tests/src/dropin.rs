@@ -235,6 +235,21 @@ impl CalicoBird {
         Ok(ProtocolRow::parse(&self.query("show protocols")?))
     }
 
+    /// The `BGP.*` attribute lines of `show route all PREFIX` (e.g. `BGP.originator_id: 10.99.0.3`),
+    /// trimmed, in BIRD's order: what a route carries, without the times of the route line.
+    pub fn bgp_attributes(&self, prefix: &str) -> Result<Vec<String>> {
+        let reply = self.query(&format!("show route all {prefix}"))?;
+        Ok(reply
+            .lines()
+            .map(|l| {
+                let b = l.as_bytes();
+                let coded = b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit);
+                if coded { &l[5..] } else { l }.trim().to_owned()
+            })
+            .filter(|l| l.starts_with("BGP."))
+            .collect())
+    }
+
     /// Runs `bird -p -c FILE` (resp. `bird6`) with the same `PATH` as the daemon, in `ns`, as
     /// confd's `check_cmd` does; returns its output, or the error when it exits non-zero.
     pub fn check_config(&self, ns: &Netns, file: &Path) -> Result<String> {

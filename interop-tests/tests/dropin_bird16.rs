@@ -436,3 +436,66 @@ fn dual_stack_bgpd_is_a_drop_in_for_bird_and_bird6() {
         dual,
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 3: a node as route reflector with two clients.
+
+/// Node 1 is the route reflector (`rr client; rr cluster id 244.0.0.1;` towards nodes 2 and 3,
+/// `Node_*` peers, no mesh); nodes 2 and 3 peer with it only. The subject is the reflector; the
+/// clients' kernel routes and the reflected route's attributes on node 2 (originator id, cluster
+/// list) show what it reflected. Reload: a client added (`Global_10_99_0_4`, passive) and the
+/// export filter towards node 3 changed to stop reflecting node 2's block.
+fn rr(daemon: Daemon) -> Observed {
+    let sc = scenario_dir("rr");
+    let fab = Fabric::new("drr", 3).expect("fabric");
+    let mut obs = Observed::new(daemon);
+    let n2 = CalicoBird::start(&fab.node(2).ns, Daemon::Bird16, Family::V4, &sc.join("n2"))
+        .expect("BIRD 1.6.8 on node 2");
+    let _n3 = CalicoBird::start(&fab.node(3).ns, Daemon::Bird16, Family::V4, &sc.join("n3"))
+        .expect("BIRD 1.6.8 on node 3");
+    let ns = &fab.node(1).ns;
+    let Some(mut subj) = start_subject(&mut obs, ns, daemon, Family::V4, &sc.join("n1")) else {
+        return obs;
+    };
+    let look = |prefix: &str| {
+        let mut v = observe(ns, &subj, Family::V4, prefix);
+        for i in [2u8, 3] {
+            let r = kernel_routes(&fab.node(i).ns, Family::V4)
+                .unwrap_or_else(|e| vec![format!("error: {e}")]);
+            v.push((format!("{prefix}client-n{i}-routes-v4"), r));
+        }
+        let attrs = n2
+            .bgp_attributes("10.99.64.128/26")
+            .unwrap_or_else(|e| vec![format!("error: {e}")]);
+        v.push((format!("{prefix}client-n2-reflected-attributes"), attrs));
+        v
+    };
+    for item in settle(&sc, CONVERGE, || look("")) {
+        obs.items.push(item);
+    }
+    let before = bgp_connections(ns).unwrap_or_default();
+    if reload(&mut obs, ns, &subj, &sc.join("reload/n1/bird.cfg")) {
+        for item in settle(&sc, CONVERGE, || look("reload-")) {
+            obs.items.push(item);
+        }
+        std::thread::sleep(AFTER_RELOAD);
+        let after = bgp_connections(ns).unwrap_or_default();
+        obs.push(
+            "reload-connections",
+            same_connections(&before, &after, &["10.99.0.2", "10.99.0.3"]),
+        );
+    }
+    obs.log = subj.log_tail(40);
+    let alive = if subj.proc().check_alive().is_ok() {
+        "running"
+    } else {
+        "exited"
+    };
+    obs.push("alive-at-end", vec![alive.into()]);
+    obs
+}
+
+#[test]
+fn route_reflector_bgpd_is_a_drop_in_for_bird16() {
+    side_by_side("route_reflector_bgpd_is_a_drop_in_for_bird16", "rr", rr);
+}
