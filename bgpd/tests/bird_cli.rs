@@ -439,3 +439,96 @@ fn bird6_serves_the_ipv6_view_on_its_one_socket() {
     assert!(text(&out).starts_with("BIRD"), "{}", text(&out));
     assert!(d.stop().success());
 }
+
+/// A detached daemon (by the PID its `-P` file names), stopped on drop.
+struct Detached(u32);
+
+impl Drop for Detached {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &self.0.to_string()])
+            .status();
+    }
+}
+
+#[test]
+fn without_d_it_detaches_writes_the_pid_file_and_logs_to_the_d_file() {
+    let Some(ns) = Netns::new("without_d_it_detaches_writes_the_pid_file_and_logs_to_the_d_file")
+    else {
+        return;
+    };
+    let s = Scratch::new("detach");
+    let cfg = s.write(
+        "bird.cfg",
+        &bird_cfg("127.0.0.1", &[("Mesh_127_0_0_2", "127.0.0.2")]),
+    );
+    let (ctl, pid, log) = (s.path("bird.ctl"), s.path("bird.pid"), s.path("debug.log"));
+    // The parent returns at once with status 0, as BIRD's does.
+    let out = ns
+        .command(&s.path("bird"))
+        .arg("-s")
+        .arg(&ctl)
+        .arg("-P")
+        .arg(&pid)
+        .arg("-c")
+        .arg(&cfg)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{out:?}");
+    let start = Instant::now();
+    let child: u32 = loop {
+        if let Some(p) = std::fs::read_to_string(&pid)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+        {
+            break p;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "no pid file");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let guard = Detached(child);
+    let start = Instant::now();
+    loop {
+        let out = bgpctl(&ctl, &["show", "status"]);
+        if out.status.success() && text(&out).contains("Router ID is 10.99.0.1") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{}", text(&out));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok);
+    let start = Instant::now();
+    while pid.exists() {
+        assert!(start.elapsed() < Duration::from_secs(15), "still running");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(guard);
+    // -D does not get in the way of -p.
+    let out = ns
+        .command(&s.path("bird"))
+        .arg("-s")
+        .arg(&ctl)
+        .arg("-D")
+        .arg(&log)
+        .arg("-p")
+        .arg("-c")
+        .arg(&cfg)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{out:?}");
+    // With -D the log also goes to the file, and the daemon stays in the foreground.
+    let d = spawn(
+        &ns,
+        &s,
+        "bird",
+        &[&a("-s"), &a(&ctl), &a("-D"), &a(&log), &a("-c"), &a(&cfg)],
+    );
+    wait_for(&d, &ctl, &["show", "status"], |t| t.contains("Router ID"));
+    assert!(d.stop().success());
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(logged.contains("bgpd started"), "{logged}");
+}
