@@ -978,4 +978,6 @@ impl Runner {
 mod kernel_filter;
 
 #[cfg(test)]
+mod bird_tests;
+#[cfg(test)]
 mod tests;

@@ -293,6 +293,8 @@ impl rib::ExportPolicy for CompiledPolicy {
 }
 
 mod bird;
+#[cfg(test)]
+mod bird_tests;
 
 #[cfg(test)]
 mod tests;
