@@ -28,7 +28,7 @@ use interop_tests::dropin::{
     bgp_connections, bird16_available, expected_lines, kernel_routes, line_diff, scenario_dir,
     CalicoBird, Daemon, Family, ProtocolRow,
 };
-use interop_tests::{require_root, Fabric, Netns};
+use interop_tests::{require_root, Fabric, Frr, Netns};
 
 /// How long a scenario may take to converge (Calico's timers: connect delay 2 s, retry 5 s).
 const CONVERGE: Duration = Duration::from_secs(40);
@@ -498,4 +498,108 @@ fn rr(daemon: Daemon) -> Observed {
 #[test]
 fn route_reflector_bgpd_is_a_drop_in_for_bird16() {
     side_by_side("route_reflector_bgpd_is_a_drop_in_for_bird16", "rr", rr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario 4: eBGP to ToRs (FRR 8.4), a BGPFilter, communities, a service IP range.
+
+/// One line per path in FRR's IPv4 RIB: prefix, next hop, AS path, communities, local pref, MED
+/// (from `show bgp ipv4 unicast PREFIX json` for every prefix of `show bgp ipv4 unicast json`).
+fn frr_rib(frr: &Frr) -> Vec<String> {
+    let table = match frr.vtysh_json("show bgp ipv4 unicast json") {
+        Ok(t) => t,
+        Err(e) => return vec![format!("error: {e}")],
+    };
+    let Some(routes) = table.get("routes").and_then(|r| r.as_object()) else {
+        return vec![format!("no routes in {table}")];
+    };
+    let mut out = Vec::new();
+    for prefix in routes.keys() {
+        let detail = match frr.vtysh_json(&format!("show bgp ipv4 unicast {prefix} json")) {
+            Ok(d) => d,
+            Err(e) => {
+                out.push(format!("{prefix} error: {e}"));
+                continue;
+            }
+        };
+        for path in detail["paths"].as_array().into_iter().flatten() {
+            let s = |v: &serde_json::Value| match v {
+                serde_json::Value::Null => "-".to_owned(),
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            out.push(format!(
+                "{prefix} nexthop {} aspath \"{}\" community \"{}\" largecommunity \"{}\" localpref {} med {}",
+                s(&path["nexthops"][0]["ip"]),
+                s(&path["aspath"]["string"]),
+                s(&path["community"]["string"]),
+                s(&path["largeCommunity"]["string"]),
+                s(&path["locPrf"]),
+                s(&path["metric"]),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Node 1 (AS 64512, the subject) peers with ToRs on nodes 2 and 3 (FRR, AS 65001 / 65002;
+/// `Node_*` peers, both sides active). Its BGPFilter `tor` gives routes tagged 65000:100 a
+/// higher priority (local pref 2147483391, kernel metric 256) and refuses 10.99.201.0/24 on
+/// import; on export it tags the service range 10.99.96.0/20 (a static blackhole, not
+/// programmed into the kernel) with 65000:300; prefixAdvertisements tag the pool with 64512:100.
+/// Checked: the subject's routes and rows and both ToRs' RIBs. Reload: ToR 3 (node 4, AS 65003,
+/// running and knocking from the start) added, and the import rule for 10.99.201.0/24 removed.
+fn ebgp(daemon: Daemon) -> Observed {
+    let sc = scenario_dir("ebgp");
+    let fab = Fabric::new("deb", 4).expect("fabric");
+    let mut obs = Observed::new(daemon);
+    let mut tors = Vec::new();
+    for (i, name) in [(2u8, "tor1"), (3, "tor2"), (4, "tor3")] {
+        let conf = std::fs::read_to_string(sc.join(name).join("bgpd.conf")).expect("FRR config");
+        tors.push(Frr::start(&fab.node(i).ns, &conf).expect("FRR ToR"));
+    }
+    let ns = &fab.node(1).ns;
+    let Some(mut subj) = start_subject(&mut obs, ns, daemon, Family::V4, &sc.join("n1")) else {
+        return obs;
+    };
+    let look = |prefix: &str, n_tors: usize| {
+        let mut v = observe(ns, &subj, Family::V4, prefix);
+        for (i, frr) in tors.iter().enumerate().take(n_tors) {
+            v.push((format!("{prefix}tor{}-rib", i + 1), frr_rib(frr)));
+        }
+        v
+    };
+    for item in settle(&sc, CONVERGE, || look("", 2)) {
+        obs.items.push(item);
+    }
+    let before = bgp_connections(ns).unwrap_or_default();
+    if reload(&mut obs, ns, &subj, &sc.join("reload/n1/bird.cfg")) {
+        for item in settle(&sc, CONVERGE, || look("reload-", 3)) {
+            obs.items.push(item);
+        }
+        std::thread::sleep(AFTER_RELOAD);
+        let after = bgp_connections(ns).unwrap_or_default();
+        obs.push(
+            "reload-connections",
+            same_connections(&before, &after, &["10.99.0.2", "10.99.0.3"]),
+        );
+    }
+    obs.log = subj.log_tail(40);
+    let alive = if subj.proc().check_alive().is_ok() {
+        "running"
+    } else {
+        "exited"
+    };
+    obs.push("alive-at-end", vec![alive.into()]);
+    obs
+}
+
+#[test]
+fn ebgp_tors_with_bgpfilter_bgpd_is_a_drop_in_for_bird16() {
+    side_by_side(
+        "ebgp_tors_with_bgpfilter_bgpd_is_a_drop_in_for_bird16",
+        "ebgp",
+        ebgp,
+    );
 }
