@@ -6,10 +6,11 @@
 //! | field | effect | why |
 //! |---|---|---|
 //! | address, port, remote_as, password, source_address, ttl (multihop / GTSM) | reset | the TCP connection or its socket options change |
+//! | local_as (BIRD `local as` of one protocol) | reset | it is in the OPEN (RFC 4271 §4.2) |
 //! | families, add_path, graceful_restart (enable, times), extended_messages | reset | they are OPEN capabilities (RFC 5492): only a new session renegotiates them |
 //! | hold_time, keepalive_time | next session | negotiated in OPEN (RFC 4271 §4.2); the running session keeps its values |
 //! | description, passive, connect_retry/connect_delay/error_wait | immediate | only local behaviour, read on next use |
-//! | next_hop, route_reflector_client, allow_own_as, filters | re-export / re-import | routes are re-evaluated (route refresh, RFC 2918, and re-export) without a reset |
+//! | next_hop, route_reflector_client, allow_own_as, filters, bird_filters (compiled `import`/`export` programs) | re-export / re-import | routes are re-evaluated (route refresh, RFC 2918, and re-export) without a reset |
 //!
 //! Global: a new router id or local AS resets every session (they are in every OPEN); a new
 //! cluster id also resets every session (it is in every reflected route and in loop detection,
@@ -22,6 +23,12 @@
 //! options also re-run best-path selection, see [`ConfigDiff::decision_changed`]). Community
 //! names are resolved at load time, so renaming one changes nothing; changing its value shows
 //! up as a change of every filter or advertisement using it.
+//!
+//! BIRD front end ([`Config::bird`]): a changed kernel export program (`calico_kernel_programming`)
+//! or `merge paths` is a kernel change (the kernel routes are re-programmed; `merge paths` also
+//! changes the decision's `max_paths`); changed static routes or direct-protocol interfaces are a
+//! node-wide export policy change (originated routes and every neighbor's export re-evaluated).
+//! The family and the list of files read are labels (no effect).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -55,6 +62,10 @@ pub enum NeighborField {
     AllowOwnAs,
     /// The neighbor's `filters` list (names or order).
     Filters,
+    /// Our AS on this session ([`Neighbor::local_as`], BIRD front end).
+    LocalAs,
+    /// The compiled BIRD `import`/`export` programs ([`Neighbor::bird_filters`]).
+    BirdFilters,
 }
 
 /// What a changed field requires of a running session.
@@ -75,10 +86,12 @@ impl NeighborField {
     pub fn effect(self) -> ChangeEffect {
         use NeighborField::*;
         match self {
-            Address | Port | RemoteAs | Password | SourceAddress | Ttl | Families | AddPath
-            | GracefulRestart | ExtendedMessages => ChangeEffect::Reset,
+            Address | Port | RemoteAs | LocalAs | Password | SourceAddress | Ttl | Families
+            | AddPath | GracefulRestart | ExtendedMessages => ChangeEffect::Reset,
             HoldTime | KeepaliveTime => ChangeEffect::NextSession,
-            NextHop | RouteReflectorClient | AllowOwnAs | Filters => ChangeEffect::Reevaluate,
+            NextHop | RouteReflectorClient | AllowOwnAs | Filters | BirdFilters => {
+                ChangeEffect::Reevaluate
+            }
             Description | Passive | Template | ConnectTimers | ErrorWait => ChangeEffect::Immediate,
         }
     }
@@ -251,7 +264,13 @@ pub fn diff(old: &Config, new: &Config) -> ConfigDiff {
         || old.static_routes != new.static_routes
         || old.rr_allowlist != new.rr_allowlist;
     d.decision_changed = old.decision != new.decision;
-    d.kernel_changed = old.kernel != new.kernel;
+    let (old_bird, new_bird) = (old.bird.as_ref(), new.bird.as_ref());
+    let bird_kernel_changed = old_bird.map(|b| (&b.kernel_export, b.merge_paths))
+        != new_bird.map(|b| (&b.kernel_export, b.merge_paths));
+    let bird_origin_changed = old_bird.map(|b| (&b.static_routes, &b.direct_interfaces))
+        != new_bird.map(|b| (&b.static_routes, &b.direct_interfaces));
+    d.export_policy_changed |= bird_origin_changed;
+    d.kernel_changed = old.kernel != new.kernel || bird_kernel_changed;
     d.control_changed = old.control != new.control;
     d.metrics_changed = old.metrics != new.metrics;
     d
@@ -295,6 +314,8 @@ fn neighbor_fields(o: &Neighbor, n: &Neighbor) -> Vec<NeighborField> {
         ),
         (F::AllowOwnAs, o.allow_own_as != n.allow_own_as),
         (F::Filters, o.filters != n.filters),
+        (F::LocalAs, o.local_as != n.local_as),
+        (F::BirdFilters, o.bird_filters != n.bird_filters),
     ];
     let mut fields: Vec<NeighborField> = checks
         .into_iter()
@@ -718,6 +739,7 @@ max_paths = 8
             Address,
             Port,
             RemoteAs,
+            LocalAs,
             Password,
             SourceAddress,
             Ttl,
@@ -729,6 +751,102 @@ max_paths = 8
         assert_eq!(HoldTime.effect(), ChangeEffect::NextSession);
         assert_eq!(NextHop.effect(), ChangeEffect::Reevaluate);
         assert_eq!(Filters.effect(), ChangeEffect::Reevaluate);
+        assert_eq!(BirdFilters.effect(), ChangeEffect::Reevaluate);
         assert_eq!(Description.effect(), ChangeEffect::Immediate);
+    }
+
+    const BIRD_BASE: &str = r#"
+router id 10.0.0.1;
+filter kern { if net ~ 10.64.0.0/16 then { krt_tunnel = "tunl0"; accept; } accept; }
+protocol kernel { learn; persist; export filter kern; merge paths on; }
+protocol static { route 10.64.0.0/26 blackhole; }
+protocol direct { interface -"cali*", "*"; }
+template bgp t { local as 64512; }
+protocol bgp Mesh_10_0_0_2 from t { neighbor 10.0.0.2 as 64512; export filter { accept; }; }
+protocol bgp Mesh_10_0_0_3 from t { neighbor 10.0.0.3 as 64512; export filter { accept; }; }
+"#;
+
+    fn bird(text: &str, tag: &str) -> Config {
+        let dir = std::env::temp_dir().join(format!("bgpd-diff-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bird.cfg");
+        std::fs::write(&path, text).unwrap();
+        let c = Config::load_bird(&path, crate::BirdFamily::V4);
+        let _ = std::fs::remove_dir_all(&dir);
+        match c {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn bird_events(new: &str, tag: &str) -> Vec<ConfigEvent> {
+        diff(&bird(BIRD_BASE, &format!("{tag}-old")), &bird(new, tag)).events()
+    }
+
+    #[test]
+    fn bird_identical_files_have_no_diff() {
+        assert!(bird_events(BIRD_BASE, "same").is_empty());
+    }
+
+    #[test]
+    fn bird_export_program_change_reevaluates_that_neighbor_only() {
+        let new = BIRD_BASE.replacen(
+            "neighbor 10.0.0.3 as 64512; export filter { accept; };",
+            "neighbor 10.0.0.3 as 64512; export filter { reject; };",
+            1,
+        );
+        assert_eq!(
+            bird_events(&new, "export"),
+            vec![
+                ConfigEvent::NeighborUpdated {
+                    name: name("Mesh_10_0_0_3"),
+                    fields: vec![NeighborField::BirdFilters],
+                },
+                ConfigEvent::PolicyChanged(PolicyScope::Neighbors(vec![name("Mesh_10_0_0_3")])),
+            ]
+        );
+    }
+
+    #[test]
+    fn bird_local_as_of_one_protocol_resets_it() {
+        let new = BIRD_BASE.replacen(
+            "from t { neighbor 10.0.0.3",
+            "from t { local as 65001; neighbor 10.0.0.3",
+            1,
+        );
+        assert_eq!(
+            bird_events(&new, "localas"),
+            vec![ConfigEvent::NeighborReset {
+                name: name("Mesh_10_0_0_3"),
+                // The session turns eBGP, so BIRD's default TTL turns direct too.
+                fields: vec![NeighborField::Ttl, NeighborField::LocalAs],
+            }]
+        );
+    }
+
+    #[test]
+    fn bird_kernel_filter_change_is_a_kernel_change() {
+        let new = BIRD_BASE.replace("krt_tunnel = \"tunl0\"", "krt_tunnel = \"\"");
+        assert_eq!(
+            bird_events(&new, "kernel"),
+            vec![ConfigEvent::KernelChanged]
+        );
+    }
+
+    #[test]
+    fn bird_static_routes_and_interfaces_are_node_wide_policy() {
+        let new = BIRD_BASE.replace(
+            "route 10.64.0.0/26 blackhole;",
+            "route 10.64.0.0/26 blackhole; route 10.65.0.1/32 via 10.0.0.9;",
+        );
+        assert_eq!(
+            bird_events(&new, "static"),
+            vec![ConfigEvent::PolicyChanged(PolicyScope::All)]
+        );
+        let new = BIRD_BASE.replace("-\"cali*\", \"*\"", "-\"cali*\", -\"kube-ipvs*\", \"*\"");
+        assert_eq!(
+            bird_events(&new, "direct"),
+            vec![ConfigEvent::PolicyChanged(PolicyScope::All)]
+        );
     }
 }
