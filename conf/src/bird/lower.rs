@@ -595,3 +595,7 @@ fn lower_bgp(
         }),
     })
 }
+
+#[cfg(test)]
+#[path = "lower_tests.rs"]
+mod tests;

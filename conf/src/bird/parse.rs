@@ -766,12 +766,13 @@ impl Parser {
                     });
                 } else if self.eat_word("cluster") {
                     self.expect_word("id")?;
+                    let npos = self.pos();
                     o.rr_cluster_id = Some(match *self.peek() {
                         Tok::Num(n) => {
                             self.i += 1;
                             At {
                                 v: Ipv4Addr::from(n as u32),
-                                pos,
+                                pos: npos,
                             }
                         }
                         _ => self.ipv4("rr cluster id")?,
