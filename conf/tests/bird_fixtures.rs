@@ -463,6 +463,18 @@ fn gen1_mesh_imports_all_and_per_protocol_local_as_is_kept() {
     );
     assert_eq!(n.ttl, conf::TtlMode::Multihop(64));
     assert_eq!(c.neighbor("Node_10_192_0_3").unwrap().allow_own_as, 1);
+    let c = load(
+        fixtures().join("gen2/mesh/password/step2/bird.cfg"),
+        BirdFamily::V4,
+    );
+    let pw = c
+        .neighbor("Mesh_10_192_0_3")
+        .unwrap()
+        .password
+        .as_ref()
+        .unwrap();
+    assert_eq!(pw.expose(), b"password-a");
+    assert_eq!(format!("{pw:?}"), "<redacted>");
 }
 
 #[test]
