@@ -250,6 +250,34 @@ impl CalicoBird {
             .collect())
     }
 
+    /// Lines of `show protocols all NAME` whose label (text before the first colon) is in
+    /// `labels`, as `Label: value` with the value's words joined by one space; a timer's
+    /// remaining time is dropped (`Keepalive timer: 7/10` becomes `Keepalive timer: /10`).
+    pub fn protocol_details(&self, name: &str, labels: &[&str]) -> Result<Vec<String>> {
+        let reply = self.query(&format!("show protocols all {name}"))?;
+        let mut out = Vec::new();
+        for line in reply.lines() {
+            let b = line.as_bytes();
+            let coded = b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit);
+            let body = if coded { &line[5..] } else { line };
+            let Some((label, value)) = body.split_once(':') else {
+                continue;
+            };
+            let label = label.trim();
+            if !labels.contains(&label) {
+                continue;
+            }
+            let mut value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+            if label.ends_with("timer") {
+                if let Some((_, max)) = value.split_once('/') {
+                    value = format!("/{max}");
+                }
+            }
+            out.push(format!("{label}: {value}"));
+        }
+        Ok(out)
+    }
+
     /// Runs `bird -p -c FILE` (resp. `bird6`) with the same `PATH` as the daemon, in `ns`, as
     /// confd's `check_cmd` does; returns its output, or the error when it exits non-zero.
     pub fn check_config(&self, ns: &Netns, file: &Path) -> Result<String> {
