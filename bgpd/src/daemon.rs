@@ -198,6 +198,7 @@ pub async fn run_with_options(
         peers,
         routes,
         listeners,
+        accept,
         rib: Some(rib_tx.clone()),
         ids: reload_ids,
         next_id: u32::try_from(reload_next).unwrap_or(u32::MAX),
@@ -257,6 +258,7 @@ pub async fn run_with_options(
     reloader.metrics.stop();
     let peers = std::mem::take(&mut reloader.peers);
     let leaving = std::mem::take(&mut reloader.leaving);
+    let accept = std::mem::take(&mut reloader.accept);
     drop(reloader);
     control.stop();
     for a in &accept {

@@ -41,6 +41,8 @@ pub struct CompiledPolicy {
     /// The BIRD front end's programs: when set, they decide import and export instead of the
     /// typed rules (own blocks coming back are still refused on import).
     bird: Option<bird::BirdPrograms>,
+    /// The BIRD front end's kernel filter and `merge paths` (what the FIB task decides with).
+    kernel_filter: Option<(std::sync::Arc<policy::bird::Program>, bool)>,
 }
 
 /// The RIB's decision options from `[bgp]`.
@@ -134,7 +136,16 @@ impl CompiledPolicy {
             last_import_peer: None,
             originated,
             bird,
+            kernel_filter: config
+                .bird
+                .as_ref()
+                .map(|b| (b.kernel_export.clone(), b.merge_paths)),
         }
+    }
+
+    /// The BIRD front end's kernel filter and `merge paths`; `None` with TOML.
+    pub fn kernel_filter(&self) -> Option<&(std::sync::Arc<policy::bird::Program>, bool)> {
+        self.kernel_filter.as_ref()
     }
 
     /// The RIB's view of neighbor `n` as peer `id` (local addresses are filled in when its

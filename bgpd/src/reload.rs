@@ -77,6 +77,10 @@ pub struct Plan {
     /// Programming (pools) or metrics changed.
     pub pools_changed: bool,
     pub metrics_changed: bool,
+    /// The BIRD front end's kernel filter changed (the FIB task and the RIB re-decide).
+    pub kernel_filter: bool,
+    /// `listen bgp` / `[listen]` changed: the listening sockets are bound anew.
+    pub listen_changed: bool,
     /// Changed settings that only a restart applies.
     pub needs_restart: Vec<&'static str>,
 }
@@ -126,7 +130,7 @@ pub fn plan(old: &Config, new: &Config) -> Plan {
                     });
                 }
             }
-            ConfigEvent::ListenChanged => p.needs_restart.push("listen"),
+            ConfigEvent::ListenChanged => p.listen_changed = true,
             ConfigEvent::NeighborRemoved(n) => p.peers.push(PeerOp::Stop(n)),
             ConfigEvent::NeighborAdded(n) => p.peers.push(PeerOp::Start(n)),
             ConfigEvent::NeighborReset { name, fields } => p.peers.push(PeerOp::Reset {
@@ -143,6 +147,9 @@ pub fn plan(old: &Config, new: &Config) -> Plan {
                 p.blocks_removed = removed;
             }
             ConfigEvent::PoolsChanged => p.pools_changed = true,
+            // The BIRD front end's kernel filter and static routes apply at once (the FIB task
+            // gets them); the `[kernel]` settings themselves need a restart.
+            ConfigEvent::KernelChanged if old.kernel == new.kernel => p.kernel_filter = true,
             ConfigEvent::KernelChanged => p.needs_restart.push("kernel"),
             ConfigEvent::ControlChanged => p.needs_restart.push("control"),
             ConfigEvent::MetricsChanged => p.metrics_changed = true,
@@ -262,6 +269,8 @@ pub struct Reloader {
     pub peers: Vec<PeerHandle>,
     pub routes: Routes,
     pub listeners: Vec<Arc<TcpListener>>,
+    /// The accept loop of each listener (same order).
+    pub accept: Vec<tokio::task::JoinHandle<()>>,
     /// The RIB actor, if routes flow: it gets the new policy, originated routes and peers.
     pub rib: Option<RibSender>,
     /// Each peer's id in the RIB (the same in its task's [`RibLink`]), by name.
@@ -314,10 +323,12 @@ impl Reloader {
     /// Applies a valid configuration.
     pub async fn apply(&mut self, mut new: Config, path: Option<PathBuf>) -> Outcome {
         let plan = plan(&self.config, &new);
-        // Listen settings only change on restart: keep the running ones, so that the next
-        // diff does not report them again.
-        if plan.needs_restart.contains(&"listen") {
+        let mut plan = plan;
+        if plan.listen_changed && !self.rebind(&new) {
+            // The old sockets are back: keep their settings, so that the next diff reports
+            // the change again, and say a restart is needed.
             new.listen = self.config.listen.clone();
+            plan.needs_restart.push("listen");
         }
         let new = Arc::new(new);
         let mut by_name: HashMap<NeighborName, PeerHandle> = std::mem::take(&mut self.peers)
@@ -383,7 +394,13 @@ impl Reloader {
         self.peers = peers;
         self.leaving.retain(|t| !t.is_finished());
         let mut needs_restart = plan.needs_restart.clone();
-        if plan.pools_changed || !plan.blocks_added.is_empty() || !plan.blocks_removed.is_empty() {
+        if plan.pools_changed
+            || plan.kernel_filter
+            || !plan.blocks_added.is_empty()
+            || !plan.blocks_removed.is_empty()
+            || self.config.bird.as_ref().map(|b| &b.static_routes)
+                != new.bird.as_ref().map(|b| &b.static_routes)
+        {
             // Before the RIB: its batches for the blocks must meet the new blocks in the FIB.
             if let Some(fib) = &self.fib {
                 if !fib.send(new.clone()).await {
@@ -484,6 +501,50 @@ impl Reloader {
         tokio::spawn(async move {
             let _ = tx.send(cmd).await;
         });
+    }
+
+    /// Binds the listening sockets of `new` in place of the running ones (BIRD 1.6 cannot:
+    /// "Reconfiguration of BGP listening socket not implemented"). Established sessions are
+    /// not touched (their sockets are not the listener's). The old sockets are closed first (a
+    /// wildcard and a specific address on one port cannot both listen); if a new one cannot be
+    /// bound, the old ones are bound again and `false` is returned.
+    fn rebind(&mut self, new: &Config) -> bool {
+        let bind = |listen: &conf::Listen, neighbors: &[conf::Neighbor]| {
+            let mut out = Vec::new();
+            for addr in &listen.addresses {
+                let sa = std::net::SocketAddr::new(*addr, listen.port);
+                out.push(Arc::new(crate::socket::listen(sa, neighbors)?));
+            }
+            Ok::<_, crate::Error>(out)
+        };
+        for a in self.accept.drain(..) {
+            a.abort();
+        }
+        self.listeners.clear();
+        let ok = match bind(&new.listen, &new.neighbors) {
+            Ok(l) => {
+                info!(event = "listen_rebound", addresses = ?new.listen.addresses,
+                    port = new.listen.port, "listening sockets bound anew");
+                self.listeners = l;
+                true
+            }
+            Err(e) => {
+                warn!(event = "listen_rebind_failed", error = %e,
+                    "new listening sockets not bound; the old ones are kept");
+                match bind(&self.config.listen, &new.neighbors) {
+                    Ok(l) => self.listeners = l,
+                    Err(e) => warn!(event = "listen_lost", error = %e,
+                        "the old listening sockets could not be bound again"),
+                }
+                false
+            }
+        };
+        self.accept = self
+            .listeners
+            .iter()
+            .map(|l| tokio::spawn(crate::listener::accept_loop(l.clone(), self.routes.clone())))
+            .collect();
+        ok
     }
 
     /// The TCP-MD5 key of `n` on every listening socket of its family.

@@ -348,6 +348,10 @@ impl RibActor {
     /// See [`Reconfigure`].
     async fn reconfigure(&mut self, r: Reconfigure) {
         let policy = CompiledPolicy::new(&r.config);
+        // The BIRD front end's kernel filter decides from each route's attributes, which the
+        // FIB task does not keep: when it changed, the FIB gets the whole Loc-RIB again (it
+        // already has the new filter; unchanged routes give no kernel write).
+        let refeed = self.policy.kernel_filter() != policy.kernel_filter();
         let old_origin: Vec<Prefix> = self
             .policy
             .originated()
@@ -427,6 +431,14 @@ impl RibActor {
         }
         let n = changes.len();
         self.flush(changes).await;
+        if refeed {
+            if let Some(fib) = &self.fib {
+                let all = self.rib.loc_rib();
+                if !all.is_empty() && fib.send(all).await.is_err() {
+                    self.set_fib(None);
+                }
+            }
+        }
         let out = self.rib.reexport(&mut self.policy);
         for g in out {
             for peer in &g.peers {

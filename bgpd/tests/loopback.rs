@@ -176,3 +176,49 @@ fn text_logs_written_to_a_file_have_no_colour_codes() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A reload that changes `[listen]` (BIRD's `listen bgp`) binds the new socket at once, closes
+/// the old one, and leaves the established session alone (BIRD 1.6 asks for a restart instead).
+#[test]
+fn listen_change_rebinds_without_touching_the_established_session() {
+    let (dir, port) = scratch("rebind");
+    let a_conf = config("127.0.0.1", 65001, "127.0.0.2", 65002, port, &dir);
+    let a = Daemon::start(&dir, "a", &a_conf);
+    let _b = Daemon::start(
+        &dir,
+        "b",
+        &config("127.0.0.2", 65002, "127.0.0.1", 65001, port, &dir),
+    );
+    let up = Duration::from_secs(20);
+    a.wait_event("established", up);
+    let new_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let moved = a_conf.replacen(
+        &format!("port = {port}\n[[neighbors]]"),
+        &format!("port = {new_port}\n[[neighbors]]"),
+        1,
+    );
+    assert_ne!(moved, a_conf, "the listen port line is in the config");
+    std::fs::write(dir.join("a.toml"), moved).expect("rewrite config");
+    let pid = a.child.id().to_string();
+    let ok = Command::new("kill").args(["-HUP", &pid]).status();
+    assert!(ok.is_ok_and(|s| s.success()), "kill -HUP {pid}");
+    let ev = a.wait_event("listen_rebound", Duration::from_secs(10));
+    assert_eq!(ev["fields"]["port"], new_port, "{ev}");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", new_port)).is_ok(),
+        "the new port accepts connections"
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the old port is closed"
+    );
+    // The session came up once and stays up: no second Established, no reconfiguration of it.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(a.events("established").len(), 1, "session flapped");
+    let r = a.wait_event("reconfigured", Duration::from_secs(1));
+    assert_eq!(r["fields"]["needs_restart"], "[]", "{r}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
