@@ -153,6 +153,8 @@ impl CompiledPolicy {
     pub fn peer_info(&self, id: PeerId, n: &Neighbor) -> PeerInfo {
         let mut info = PeerInfo::new(id, n.address, n.remote_as);
         info.local_as = n.local_as;
+        // BIRD puts our AS on the path before the export filter runs (see `bird::export`).
+        info.policy_prepends_own_as = self.bird.is_some();
         info.rr_client = n.route_reflector_client;
         info.allow_own_as = n.allow_own_as;
         info.next_hop = match n.next_hop {
@@ -278,7 +280,8 @@ impl rib::ExportPolicy for CompiledPolicy {
         route: &SelectedRoute,
     ) -> ExportVerdict {
         if let Some(b) = &self.bird {
-            return b.export(group.export_policy, prefix, route);
+            let own_as = group.local_as.unwrap_or(self.local_as);
+            return b.export(group, own_as, prefix, route);
         }
         let peer = ExportPeer {
             peer_type: peer_type(group.kind),

@@ -98,6 +98,10 @@ pub struct PeerInfo {
     pub local_as: Option<Asn>,
     /// RFC 4456: the peer is a route-reflector client of ours.
     pub rr_client: bool,
+    /// The export policy already put our AS in front of the AS_PATH for an eBGP peer (BIRD
+    /// does it before the export filter runs, so a filter's prepends land in front of it):
+    /// the RIB does not prepend it again.
+    pub policy_prepends_own_as: bool,
     /// How many times our own AS may appear in a received AS_PATH (BIRD `allow local as`).
     pub allow_own_as: u8,
     pub next_hop: NextHopMode,
@@ -118,6 +122,7 @@ impl PeerInfo {
             asn,
             local_as: None,
             rr_client: false,
+            policy_prepends_own_as: false,
             allow_own_as: 0,
             next_hop: NextHopMode::Default,
             local_v4: None,
@@ -151,6 +156,8 @@ pub struct GroupKey {
     pub kind: SessionKind,
     /// Our AS towards the group when it is not the node's (see [`PeerInfo::local_as`]).
     pub local_as: Option<Asn>,
+    /// See [`PeerInfo::policy_prepends_own_as`].
+    pub policy_prepends_own_as: bool,
     pub rr_client: bool,
     pub next_hop: NextHopMode,
     pub local_v4: Option<Ipv4Addr>,
@@ -168,6 +175,7 @@ impl GroupKey {
         GroupKey {
             kind,
             local_as: peer.local_as,
+            policy_prepends_own_as: peer.policy_prepends_own_as,
             rr_client: peer.rr_client,
             next_hop: peer.next_hop,
             local_v4: peer.local_v4,

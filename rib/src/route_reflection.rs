@@ -117,7 +117,9 @@ pub fn outgoing(
             // RFC 4271 §5.1.2: prepend our AS; §5.1.5: no LOCAL_PREF; RFC 4456 §8: the
             // reflection attributes are non-transitive, not sent outside the AS.
             let mut path = a.as_path.take().unwrap_or_default();
-            path.prepend(group.local_as.unwrap_or(local.asn));
+            if !group.policy_prepends_own_as {
+                path.prepend(group.local_as.unwrap_or(local.asn));
+            }
             a.as_path = Some(path);
             a.local_pref = None;
             a.originator_id = None;
@@ -200,6 +202,7 @@ mod tests {
         GroupKey {
             kind,
             local_as: None,
+            policy_prepends_own_as: false,
             rr_client,
             next_hop,
             local_v4: Some(Ipv4Addr::new(10, 99, 0, 1)),

@@ -9,16 +9,21 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use bgp_proto::attribute::Origin;
 use bgp_proto::attribute::{AsPath, Community, LargeCommunity, PathAttributes};
 use bgp_proto::{Asn, Prefix};
 use conf::Config;
 use policy::bird::{self, Changes, Program, RouteSourceKind, RouteView, Verdict};
-use rib::{AttrSet, ExportVerdict, ImportVerdict, RouteOrigin, SelectedRoute};
+use rib::{
+    AttrSet, ExportVerdict, GroupKey, ImportVerdict, RouteOrigin, SelectedRoute, SessionKind,
+};
 
 /// BIRD's default preference of a BGP route.
 const PREFERENCE_BGP: u32 = 100;
 /// BIRD's default preference of a static route.
 const PREFERENCE_STATIC: u32 = 200;
+/// BIRD's `default bgp_local_pref` (what its BGP protocol gives a non-BGP route on export).
+const DEFAULT_LOCAL_PREF: u32 = 100;
 
 /// The programs of every neighbor, compiled once per configuration.
 #[derive(Debug, Clone, Default)]
@@ -78,21 +83,56 @@ impl BirdPrograms {
         }
     }
 
-    /// The export verdict of program `id` on a Loc-RIB route.
-    pub fn export(&self, id: u64, prefix: &Prefix, route: &SelectedRoute) -> ExportVerdict {
-        let Some(program) = usize::try_from(id).ok().and_then(|i| self.exports.get(i)) else {
+    /// The export verdict of the group's program on a Loc-RIB route, `own_as` being our AS
+    /// towards the group.
+    ///
+    /// The filter sees the attributes BIRD 1.6 gives it (its BGP protocol prepares them before
+    /// the export filter runs): towards an eBGP peer our AS is already in front of the AS_PATH
+    /// (so a filter's `bgp_path.prepend` lands before it; the RIB then does not prepend again,
+    /// [`rib::PeerInfo::policy_prepends_own_as`]); our own routes (BIRD's static protocol)
+    /// carry ORIGIN IGP, an empty AS_PATH (or our AS, eBGP) and the default LOCAL_PREF 100.
+    pub fn export(
+        &self,
+        group: &GroupKey,
+        own_as: Asn,
+        prefix: &Prefix,
+        route: &SelectedRoute,
+    ) -> ExportVerdict {
+        let Some(program) = usize::try_from(group.export_policy)
+            .ok()
+            .and_then(|i| self.exports.get(i))
+        else {
             // BIRD's default export of a BGP protocol is `none`.
             return ExportVerdict::Reject;
         };
-        let (source, preference, attrs) = match route.origin {
-            // Our blocks and static routes: BIRD's static protocol, no BGP attributes.
-            RouteOrigin::Local => (RouteSourceKind::Static, PREFERENCE_STATIC, None),
-            RouteOrigin::Peer { .. } => (
-                RouteSourceKind::Bgp,
-                PREFERENCE_BGP,
-                Some(&route.attrs.attrs),
-            ),
+        let ebgp = group.kind == SessionKind::Ebgp;
+        let (source, preference) = match route.origin {
+            RouteOrigin::Local => (RouteSourceKind::Static, PREFERENCE_STATIC),
+            RouteOrigin::Peer { .. } => (RouteSourceKind::Bgp, PREFERENCE_BGP),
         };
+        let prepared: Option<AttrSet> = match route.origin {
+            RouteOrigin::Local => {
+                let mut set = (*route.attrs).clone();
+                let a = &mut set.attrs;
+                a.origin.get_or_insert(Origin::Igp);
+                let mut path = a.as_path.take().unwrap_or_default();
+                if ebgp {
+                    path.prepend(own_as);
+                }
+                a.as_path = Some(path);
+                a.local_pref.get_or_insert(DEFAULT_LOCAL_PREF);
+                Some(set)
+            }
+            RouteOrigin::Peer { .. } if ebgp => {
+                let mut set = (*route.attrs).clone();
+                let mut path = set.attrs.as_path.take().unwrap_or_default();
+                path.prepend(own_as);
+                set.attrs.as_path = Some(path);
+                Some(set)
+            }
+            RouteOrigin::Peer { .. } => None,
+        };
+        let base: &AttrSet = prepared.as_ref().unwrap_or(&route.attrs);
         let view = RouteView {
             net: *prefix,
             source,
@@ -100,14 +140,21 @@ impl BirdPrograms {
             preference,
             krt_metric: None,
             next_hop: route.next_hop,
-            attrs,
+            attrs: Some(&base.attrs),
         };
-        match run(program, &view, prefix, "export") {
-            None => ExportVerdict::Reject,
-            Some(changes) => match modified(&changes, &route.attrs) {
-                Some(set) => ExportVerdict::Replace(Box::new(set)),
-                None => ExportVerdict::Accept,
-            },
+        let Some(changes) = run(program, &view, prefix, "export") else {
+            return ExportVerdict::Reject;
+        };
+        let mut set = match prepared {
+            Some(set) => set,
+            None if !changes.touches_bgp() => return ExportVerdict::Accept,
+            None => (*route.attrs).clone(),
+        };
+        apply(&changes, &mut set.attrs);
+        if set == *route.attrs {
+            ExportVerdict::Accept
+        } else {
+            ExportVerdict::Replace(Box::new(set))
         }
     }
 }

@@ -30,6 +30,7 @@ fn group(c: &conf::Config, p: &CompiledPolicy, neighbor: usize) -> GroupKey {
     GroupKey {
         kind: SessionKind::Ibgp,
         local_as: None,
+        policy_prepends_own_as: false,
         rr_client: false,
         next_hop: rib::NextHopMode::Default,
         local_v4: Some(Ipv4Addr::new(10, 192, 0, 2)),
@@ -194,4 +195,39 @@ fn bgpfilter_functions_match_communities_set_local_pref_add_communities_and_prep
         Some(AsPath::from_sequence([Asn(65000), Asn(65100)]))
     );
     assert_eq!(out.local_pref, Some(2147483647 - 1024));
+}
+
+#[test]
+fn towards_ebgp_our_as_is_on_the_path_before_the_filter_prepends() {
+    // BIRD's BGP protocol prepends our AS before the export filter runs, so a BGPFilter's
+    // `bgp_path.prepend(65000)` lands in front of it: 65000 64512 65100, not 64512 65000 65100.
+    let c = fixture("gen2/bgpfilter/communities_and_operations/bird.cfg");
+    let mut p = CompiledPolicy::new(&c);
+    let mut rib = Rib::new(local_info(&c));
+    let info = p.peer_info(peer_id(0), &c.neighbors[0]);
+    assert!(
+        info.policy_prepends_own_as,
+        "the RIB must not prepend again"
+    );
+    let mut g = group(&c, &p, 0);
+    g.kind = SessionKind::Ebgp;
+    g.policy_prepends_own_as = true;
+    let (_, mut a) = local();
+    a.communities = Some(vec![Community::new(65000, 42)]);
+    a.as_path = Some(AsPath::from_sequence([Asn(65100)]));
+    let learned = selected(&mut rib, peer(), a);
+    let out = replaced(p.export(&g, &pfx("192.168.5.0/26"), &learned));
+    assert_eq!(
+        out.as_path,
+        Some(AsPath::from_sequence([Asn(65000), Asn(64512), Asn(65100)]))
+    );
+    // Accepted without changes, a route still gets our AS from the policy.
+    let mesh = fixture("gen2/mesh/ipip-always/bird.cfg");
+    let mut p = CompiledPolicy::new(&mesh);
+    let mut g = group(&mesh, &p, 0);
+    g.kind = SessionKind::Ebgp;
+    let (o, a) = local();
+    let block = selected(&mut rib, o, a);
+    let out = replaced(p.export(&g, &pfx("192.168.221.64/26"), &block));
+    assert_eq!(out.as_path, Some(AsPath::from_sequence([Asn(64512)])));
 }

@@ -68,6 +68,7 @@ fn key(kind: SessionKind, export_policy: u64) -> GroupKey {
     GroupKey {
         kind,
         local_as: None,
+        policy_prepends_own_as: false,
         rr_client: false,
         next_hop: rib::NextHopMode::Default,
         local_v4: Some(Ipv4Addr::new(10, 99, 0, 1)),
