@@ -60,26 +60,40 @@ impl BirdPrograms {
     }
 
     /// The import verdict of `peer`'s program on a route it sent.
+    ///
+    /// As BIRD 1.6, a route that arrives without LOCAL_PREF (from an eBGP peer) gets the
+    /// default 100 before the filter runs: Calico's kernel filter then computes its metric from
+    /// it (2147483647 - 100).
     pub fn import(&self, peer: IpAddr, prefix: &Prefix, attrs: &AttrSet) -> ImportVerdict {
-        let Some(program) = self.imports.get(&peer) else {
+        let prepared = attrs.attrs.local_pref.is_none().then(|| {
+            let mut set = attrs.clone();
+            set.attrs.local_pref = Some(DEFAULT_LOCAL_PREF);
+            set
+        });
+        let base = prepared.as_ref().unwrap_or(attrs);
+        let changes = match self.imports.get(&peer) {
             // BIRD's default import of a BGP protocol is `all`.
-            return ImportVerdict::Accept;
+            None => Changes::default(),
+            Some(program) => {
+                let view = RouteView {
+                    net: *prefix,
+                    source: RouteSourceKind::Bgp,
+                    ifname: None,
+                    preference: PREFERENCE_BGP,
+                    krt_metric: None,
+                    next_hop: base.next_hop(),
+                    attrs: Some(&base.attrs),
+                };
+                match run(program, &view, prefix, "import") {
+                    None => return ImportVerdict::Reject,
+                    Some(changes) => changes,
+                }
+            }
         };
-        let view = RouteView {
-            net: *prefix,
-            source: RouteSourceKind::Bgp,
-            ifname: None,
-            preference: PREFERENCE_BGP,
-            krt_metric: None,
-            next_hop: attrs.next_hop(),
-            attrs: Some(&attrs.attrs),
-        };
-        match run(program, &view, prefix, "import") {
-            None => ImportVerdict::Reject,
-            Some(changes) => match modified(&changes, attrs) {
-                Some(set) => ImportVerdict::Replace(Box::new(set)),
-                None => ImportVerdict::Accept,
-            },
+        let changed = modified(&changes, base);
+        match (prepared, changed) {
+            (_, Some(set)) | (Some(set), None) => ImportVerdict::Replace(Box::new(set)),
+            (None, None) => ImportVerdict::Accept,
         }
     }
 

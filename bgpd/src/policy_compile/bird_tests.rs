@@ -131,13 +131,25 @@ fn mesh_exports_own_blocks_with_calicos_local_pref_and_nothing_beneath_them() {
     // back (our static route wins in BIRD).
     let info = p.peer_info(peer_id(0), &c.neighbors[0]);
     let set = AttrSet {
-        attrs: PathAttributes::default(),
+        attrs: PathAttributes {
+            local_pref: Some(2147483647 - 1024),
+            ..PathAttributes::default()
+        },
         mp_next_hop: None,
     };
     assert_eq!(
         p.import(&info, &pfx("192.168.5.0/26"), &set),
         ImportVerdict::Accept
     );
+    // Without LOCAL_PREF (as from an eBGP peer), BIRD gives it the default 100 first.
+    let bare = AttrSet {
+        attrs: PathAttributes::default(),
+        mp_next_hop: None,
+    };
+    match p.import(&info, &pfx("192.168.5.0/26"), &bare) {
+        ImportVerdict::Replace(s) => assert_eq!(s.attrs.local_pref, Some(100)),
+        other => panic!("expected Replace, got {other:?}"),
+    }
     assert_eq!(
         p.import(&info, &pfx("192.168.221.64/26"), &set),
         ImportVerdict::Reject
