@@ -602,6 +602,11 @@ impl Reloader {
             kernel: old.kernel.clone(),
             recovery: old.recovery.clone(),
             config_format: old.config_format,
+            direct_interfaces: self
+                .config
+                .bird
+                .as_ref()
+                .map(|b| b.direct_interfaces.clone()),
         };
         self.control.send_replace(Arc::new(state));
     }

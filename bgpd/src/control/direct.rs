@@ -31,13 +31,30 @@ fn link_or_host_scope(a: &std::net::IpAddr) -> bool {
     }
 }
 
+/// Whether the direct protocol takes interface `name`: with a BIRD configuration's patterns,
+/// the first that matches decides (`-"x"` excludes) and an interface no pattern matches is not
+/// taken (BIRD's `iface_patt_find`); without them, Calico's exclusions.
+pub fn takes(name: &str, patterns: Option<&[conf::InterfacePattern]>) -> bool {
+    match patterns {
+        Some(ps) => ps
+            .iter()
+            .find(|p| pattern_match(&p.glob, name))
+            .is_some_and(|p| !p.negated),
+        None => !EXCLUDED.iter().any(|p| pattern_match(p, name)),
+    }
+}
+
 /// The device routes of `ifaces` in `family`, ordered by network; `since` is their age column.
-pub fn routes(ifaces: &[Iface], family: Family, since: SystemTime) -> Vec<RouteEntry> {
+/// `patterns`: see [`takes`].
+pub fn routes(
+    ifaces: &[Iface],
+    family: Family,
+    since: SystemTime,
+    patterns: Option<&[conf::InterfacePattern]>,
+) -> Vec<RouteEntry> {
     let mut v: Vec<RouteEntry> = Vec::new();
     for i in ifaces {
-        if i.flags & (libc::IFF_UP as u32) == 0
-            || EXCLUDED.iter().any(|p| pattern_match(p, &i.name))
-        {
+        if i.flags & (libc::IFF_UP as u32) == 0 || !takes(&i.name, patterns) {
             continue;
         }
         let mut seen: Vec<IpNet> = Vec::new();
@@ -111,7 +128,7 @@ mod tests {
             iface("eth1", false, &[("10.98.0.1", 24)]),
         ];
         let t = SystemTime::now();
-        let v4 = routes(&ifaces, Family::V4, t);
+        let v4 = routes(&ifaces, Family::V4, t, None);
         let text: Vec<String> = v4
             .iter()
             .map(|r| {
@@ -129,8 +146,42 @@ mod tests {
         assert!(v4
             .iter()
             .all(|r| r.primary && r.preference == 240 && r.protocol == "direct1"));
-        let v6 = routes(&ifaces, Family::V6, t);
+        let v6 = routes(&ifaces, Family::V6, t, None);
         assert_eq!(v6.len(), 1, "no ::1, no link-local: {v6:?}");
         assert_eq!(v6[0].net.addr, "fd99::".parse::<IpAddr>().expect("addr"));
+    }
+}
+
+#[cfg(test)]
+mod pattern_tests {
+    use super::takes;
+    use conf::InterfacePattern;
+
+    fn p(negated: bool, glob: &str) -> InterfacePattern {
+        InterfacePattern {
+            negated,
+            glob: glob.to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_first_matching_pattern_decides_and_unmatched_interfaces_are_not_taken() {
+        // Calico with ignoredInterfaces: interface -"eth9", -"cali*", -"kube-ipvs*", "*";
+        let calico = [
+            p(true, "eth9"),
+            p(true, "cali*"),
+            p(true, "kube-ipvs*"),
+            p(false, "*"),
+        ];
+        assert!(takes("eth0", Some(&calico)));
+        assert!(!takes("eth9", Some(&calico)));
+        assert!(!takes("cali12ab", Some(&calico)));
+        // Without a catch-all, an interface no pattern names is not taken (BIRD).
+        let only = [p(false, "eth*")];
+        assert!(takes("eth1", Some(&only)));
+        assert!(!takes("ens3", Some(&only)));
+        // No BIRD configuration: Calico's defaults.
+        assert!(takes("eth9", None));
+        assert!(!takes("kube-ipvs0", None));
     }
 }

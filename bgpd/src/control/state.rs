@@ -137,6 +137,9 @@ pub struct ControlState {
     /// How `configure` reads a file: as the running configuration was read (TOML, or BIRD
     /// text for the same family).
     pub config_format: crate::reload::Format,
+    /// The direct protocol's `interface` patterns of a BIRD configuration; `None`: Calico's
+    /// (`-"cali*", -"kube-ipvs*", "*"`).
+    pub direct_interfaces: Option<Vec<conf::InterfacePattern>>,
 }
 
 impl ControlState {

@@ -75,6 +75,7 @@ pub fn view_with(peers: &[(&str, &str)]) -> (View, Keep) {
         kernel: None,
         recovery: None,
         config_format: crate::reload::Format::Toml,
+        direct_interfaces: None,
     };
     let view = View {
         state: Arc::new(state),

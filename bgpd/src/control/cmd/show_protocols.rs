@@ -395,6 +395,7 @@ impl Builtin {
                     &show_interfaces::read().unwrap_or_default(),
                     view.family,
                     view.state.boot,
+                    view.state.direct_interfaces.as_deref(),
                 )
                 .len();
                 d.push(format!(

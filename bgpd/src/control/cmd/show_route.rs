@@ -102,6 +102,7 @@ pub fn run(view: &View, q: &RouteQuery, now: SystemTime, f: &mut Framer) {
             &show_interfaces::read().unwrap_or_default(),
             view.family,
             view.state.boot,
+            view.state.direct_interfaces.as_deref(),
         ),
         _ => Vec::new(),
     };
