@@ -55,12 +55,20 @@ impl From<&FibConfig> for TableParams {
 }
 
 impl TableParams {
-    /// The metric the kernel will report for a route of this family.
+    /// The metric the kernel will report for a route of this family with the configured metric.
     pub fn metric_for(&self, prefix: &IpNet) -> u32 {
-        if prefix.addr().is_ipv6() && self.metric == 0 {
+        self.kernel_metric(prefix, None)
+    }
+
+    /// The metric the kernel will report for a route of `prefix`'s family asking for `metric`
+    /// (`None`: the configured one): IPv6 turns 0 into 1024, so `Some(0)` and a dumped 1024
+    /// compare equal.
+    pub fn kernel_metric(&self, prefix: &IpNet, metric: Option<u32>) -> u32 {
+        let metric = metric.unwrap_or(self.metric);
+        if prefix.addr().is_ipv6() && metric == 0 {
             IPV6_DEFAULT_METRIC
         } else {
-            self.metric
+            metric
         }
     }
 }
@@ -100,10 +108,17 @@ impl KernelRoute {
     /// `true` when the kernel's route `kernel` already does what `self` (desired) asks for, so
     /// it must not be re-added. A desired next hop without a device matches any device.
     pub fn satisfied_by(&self, kernel: &KernelRoute) -> bool {
-        if self.prefix != kernel.prefix || self.metric != kernel.metric {
-            return false;
-        }
-        match (&self.kind, &kernel.kind) {
+        self.prefix == kernel.prefix
+            && self.metric == kernel.metric
+            && self.kind.satisfied_by(&kernel.kind)
+    }
+}
+
+impl KernelKind {
+    /// `true` when the kernel's route kind `kernel` does what `self` (desired) asks for; the
+    /// prefix and metric are compared by the caller ([`KernelRoute::satisfied_by`]).
+    pub fn satisfied_by(&self, kernel: &KernelKind) -> bool {
+        match (self, kernel) {
             (KernelKind::Blackhole, KernelKind::Blackhole) => true,
             (KernelKind::Unicast(want), KernelKind::Unicast(have)) => {
                 want.len() == have.len()
@@ -226,12 +241,14 @@ pub fn encode(body: RouteNetlinkMessage, flags: u16, seq: u32, out: &mut Vec<u8>
     msg.serialize(&mut out[start..]);
 }
 
-/// Appends the framed `RTM_NEWROUTE` installing `kind` for `prefix` (metric from `params`):
-/// the same octets as [`encode`] of [`route_message`], written directly (no attribute list is
-/// built: this runs once per route on the path to the kernel).
+/// Appends the framed `RTM_NEWROUTE` installing `kind` for `prefix` with `metric` (as
+/// [`TableParams::kernel_metric`] gives it): the same octets as [`encode`] of [`route_message`],
+/// written directly (no attribute list is built: this runs once per route on the path to the
+/// kernel).
 pub fn encode_route(
     prefix: &IpNet,
     kind: &KernelKind,
+    metric: u32,
     params: &TableParams,
     seq: u32,
     out: &mut Vec<u8>,
@@ -249,7 +266,7 @@ pub fn encode_route(
         attr_u32(out, RTA_TABLE, params.table);
     }
     attr_addr(out, RTA_DST, &prefix.network());
-    attr_u32(out, RTA_PRIORITY, params.metric_for(prefix));
+    attr_u32(out, RTA_PRIORITY, metric);
     if let KernelKind::Unicast(hops) = kind {
         match hops.as_slice() {
             [nh] => {
@@ -614,6 +631,124 @@ mod tests {
     }
 
     #[test]
+    fn route_with_its_own_metric_bytes() {
+        // Configured metric 0 (PARAMS), the route's own 1024 (BIRD's `krt_metric = 1024`).
+        let prefix: IpNet = "10.64.1.0/26".parse().unwrap();
+        let kind = KernelKind::Unicast(vec![KernelNextHop {
+            gateway: "10.99.0.2".parse().unwrap(),
+            ifindex: None,
+            onlink: false,
+        }]);
+        let metric = PARAMS.kernel_metric(&prefix, Some(1024));
+        assert_eq!(metric, 1024);
+        let mut wire = Vec::new();
+        encode_route(&prefix, &kind, metric, &PARAMS, 3, &mut wire);
+        #[rustfmt::skip]
+        let want: &[u8] = &[
+            // nlmsghdr
+            52, 0, 0, 0,        // nlmsg_len = 16 + 12 + 3 * 8
+            24, 0,              // RTM_NEWROUTE
+            0x01, 0x05,         // NLM_F_REQUEST | NLM_F_REPLACE | NLM_F_CREATE
+            3, 0, 0, 0,         // sequence number
+            0, 0, 0, 0,         // port id
+            // rtmsg
+            2, 26, 0, 0,        // AF_INET, dst_len 26, src_len, tos
+            254, 12,            // table main, protocol bird
+            0,                  // scope universe
+            1,                  // RTN_UNICAST
+            0, 0, 0, 0,         // no flags
+            8, 0, 1, 0, 10, 64, 1, 0,   // RTA_DST 10.64.1.0
+            8, 0, 6, 0, 0, 4, 0, 0,     // RTA_PRIORITY 1024: the route's own, not the config's 0
+            8, 0, 5, 0, 10, 99, 0, 2,   // RTA_GATEWAY 10.99.0.2 (no RTA_OIF: kernel resolves)
+        ];
+        assert_eq!(wire, want);
+        let back = roundtrip(&wire);
+        assert_eq!(
+            (back.prefix, &back.kind, back.metric),
+            (prefix, &kind, 1024)
+        );
+    }
+
+    #[test]
+    fn delete_of_another_metric_bytes() {
+        // A metric change deletes the old route by its own metric (the kernel keys routes by
+        // prefix and metric).
+        let prefix: IpNet = "10.64.1.0/26".parse().unwrap();
+        let mut wire = Vec::new();
+        encode_delete(&prefix, 512, &PARAMS, 4, &mut wire);
+        #[rustfmt::skip]
+        let want: &[u8] = &[
+            52, 0, 0, 0, 25, 0, 1, 0, 4, 0, 0, 0, 0, 0, 0, 0, // RTM_DELROUTE, REQUEST, seq 4
+            2, 26, 0, 0, 254, 12,       // AF_INET /26, table main, protocol bird
+            255, 0,                     // RT_SCOPE_NOWHERE, RTN_UNSPEC: any scope and type
+            0, 0, 0, 0,
+            8, 0, 15, 0, 254, 0, 0, 0,  // RTA_TABLE 254
+            8, 0, 1, 0, 10, 64, 1, 0,   // RTA_DST 10.64.1.0
+            8, 0, 6, 0, 0, 2, 0, 0,     // RTA_PRIORITY 512: only the route of that metric
+        ];
+        assert_eq!(wire, want);
+    }
+
+    #[test]
+    fn ipv6_own_metric_zero_is_the_kernels_1024() {
+        let v4: IpNet = "10.64.1.0/26".parse().unwrap();
+        let v6: IpNet = "fd00:10:64::/122".parse().unwrap();
+        let cfg7 = TableParams {
+            metric: 7,
+            ..PARAMS
+        };
+        assert_eq!(PARAMS.kernel_metric(&v4, None), 0);
+        assert_eq!(PARAMS.kernel_metric(&v4, Some(0)), 0);
+        assert_eq!(PARAMS.kernel_metric(&v6, None), 1024);
+        assert_eq!(PARAMS.kernel_metric(&v6, Some(0)), 1024);
+        assert_eq!(PARAMS.kernel_metric(&v6, Some(512)), 512);
+        assert_eq!(cfg7.kernel_metric(&v4, None), 7);
+        assert_eq!(
+            cfg7.kernel_metric(&v4, Some(0)),
+            0,
+            "the route's own 0 wins"
+        );
+        assert_eq!(cfg7.kernel_metric(&v6, Some(0)), 1024);
+        assert_eq!(cfg7.metric_for(&v6), 7);
+        // A desired IPv6 Some(0) is satisfied by what the kernel dumps (1024).
+        let kind = KernelKind::Unicast(vec![KernelNextHop {
+            gateway: "fd99::2".parse().unwrap(),
+            ifindex: None,
+            onlink: false,
+        }]);
+        let mut wire = Vec::new();
+        encode_route(
+            &v6,
+            &kind,
+            PARAMS.kernel_metric(&v6, Some(0)),
+            &PARAMS,
+            5,
+            &mut wire,
+        );
+        #[rustfmt::skip]
+        let want_prio: &[u8] = &[8, 0, 6, 0, 0, 4, 0, 0]; // RTA_PRIORITY 1024, after RTA_DST
+        assert_eq!(&wire[48..56], want_prio);
+        let dumped = KernelRoute {
+            prefix: v6,
+            kind: kind.clone(),
+            metric: 1024,
+        };
+        let desired = KernelRoute {
+            metric: PARAMS.kernel_metric(&v6, Some(0)),
+            ..dumped.clone()
+        };
+        assert!(desired.satisfied_by(&dumped));
+        let other = KernelRoute {
+            metric: 512,
+            ..dumped.clone()
+        };
+        assert!(
+            !other.satisfied_by(&dumped),
+            "another metric is another route"
+        );
+    }
+
+    #[test]
     fn direct_encoders_match_the_library() {
         let hop = |gw: &str, ifindex, onlink| KernelNextHop {
             gateway: gw.parse().unwrap(),
@@ -658,12 +793,15 @@ mod tests {
                 ..PARAMS
             },
         ] {
-            for (prefix, kind) in &kinds {
+            for ((prefix, kind), own) in kinds
+                .iter()
+                .flat_map(|k| [None, Some(0), Some(512)].map(|m| (k, m)))
+            {
                 let prefix: IpNet = prefix.parse().unwrap();
                 let route = KernelRoute {
                     prefix,
                     kind: kind.clone(),
-                    metric: params.metric_for(&prefix),
+                    metric: params.kernel_metric(&prefix, own),
                 };
                 let mut want = Vec::new();
                 encode(
@@ -673,7 +811,7 @@ mod tests {
                     &mut want,
                 );
                 let mut got = vec![0xaa];
-                encode_route(&prefix, kind, &params, 77, &mut got);
+                encode_route(&prefix, kind, route.metric, &params, 77, &mut got);
                 assert_eq!(&got[1..], want.as_slice(), "{prefix} {kind:?}");
                 let mut want = Vec::new();
                 encode(

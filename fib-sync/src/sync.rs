@@ -1,6 +1,7 @@
 //! The FIB actor: owns the desired routes, what the kernel holds, the interface table and the
 //! two netlink sockets (requests, events). Callers talk to it through [`FibSync`].
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use ipnet::IpNet;
@@ -234,6 +235,23 @@ enum Op {
     Delete(IpNet, u32),
 }
 
+/// A desired route without its prefix, as `kinds` interns it: a million prefixes share a
+/// handful of these. The route's own metric is resolved to what the kernel will report for its
+/// family ([`TableParams::kernel_metric`]) when it comes in, so comparisons need no prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Wanted {
+    kind: RouteKind,
+    metric: u32,
+}
+
+/// A kernel route without its prefix (devices resolved, metric as the kernel reports it), as
+/// `held` interns it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Held {
+    kind: KernelKind,
+    metric: u32,
+}
+
 struct Actor {
     cfg: FibConfig,
     params: TableParams,
@@ -243,10 +261,10 @@ struct Actor {
     /// Per prefix: the desired route (an id in `kinds`) and what the kernel holds (an id in
     /// `held`, or [`DUMPED`]: see `dumped`).
     table: Table,
-    /// The distinct desired routes (kind and next hops, devices by name).
-    kinds: Interner<RouteKind>,
-    /// The distinct routes we wrote, devices resolved (metric: `params.metric_for(prefix)`).
-    held: Interner<KernelKind>,
+    /// The distinct desired routes (kind and next hops, devices by name, metric).
+    kinds: Interner<Wanted>,
+    /// The distinct routes we wrote (devices resolved, metric).
+    held: Interner<Held>,
     /// Routes found in a dump and not yet compared with a desired route: kept whole, because a
     /// desired next hop without a device matches any device the kernel chose.
     dumped: HashMap<IpNet, KernelRoute>,
@@ -312,7 +330,7 @@ impl Actor {
                 for route in desired {
                     let prefix = route.prefix.trunc();
                     if self.cfg.families.has(&prefix) {
-                        self.want(prefix, Some(&route.kind));
+                        self.want(prefix, Some(route));
                     } else {
                         refused.push((prefix, FibError::OtherFamily { prefix }));
                     }
@@ -392,9 +410,15 @@ impl Actor {
     }
 
     /// Sets what we want for `prefix` (`None`: nothing). The slot may be left empty: callers
-    /// tidy.
-    fn want(&mut self, prefix: IpNet, kind: Option<&RouteKind>) {
-        let new = kind.map_or(NONE, |k| self.kinds.intern(k));
+    /// tidy. The route is taken by value: its kind moves into the interned key (a clone only
+    /// when it is new), so a route costs no copy of its next hops.
+    fn want(&mut self, prefix: IpNet, route: Option<Route>) {
+        let new = route.map_or(NONE, |r| {
+            self.kinds.intern(&Wanted {
+                metric: self.params.kernel_metric(&prefix, r.metric),
+                kind: r.kind,
+            })
+        });
         let slot = self.table.slot(prefix);
         let old = std::mem::replace(&mut slot.want, new);
         self.kinds.release(old);
@@ -427,7 +451,7 @@ impl Actor {
         match have {
             NONE => None,
             DUMPED => self.dumped.get(prefix).map(|r| r.metric),
-            _ => Some(self.params.metric_for(prefix)),
+            id => self.held.get(id).map(|h| h.metric),
         }
     }
 
@@ -460,8 +484,8 @@ impl Actor {
                     .push((prefix, FibError::OtherFamily { prefix }));
                 continue;
             }
-            match &delta {
-                RouteDelta::Install(route) => self.want(prefix, Some(&route.kind)),
+            match delta {
+                RouteDelta::Install(route) => self.want(prefix, Some(route)),
                 RouteDelta::Remove(_) => self.want(prefix, None),
             }
             prefixes.push(prefix);
@@ -500,26 +524,40 @@ impl Actor {
             });
             dumped.clear();
             self.table.tidy_all();
-            let mut keep = Vec::new();
             for (prefix, route) in self.dump_ours().await? {
-                let wanted = self
+                let want_metric = self
                     .table
                     .get(&prefix)
-                    .is_some_and(|s| s.want != NONE && s.have == NONE);
-                if wanted && route.metric == self.params.metric_for(&prefix) {
-                    // Kept; replaced below if it differs from the desired route.
-                    keep.push((prefix, route));
-                } else {
+                    .and_then(|s| self.kinds.get(s.want))
+                    .map(|w| w.metric);
+                let Some(want_metric) = want_metric else {
                     ops.push(Op::Delete(prefix, route.metric));
-                }
-                if let Some(s) = self.table.get_mut(&prefix) {
-                    if wanted {
-                        s.have = DUMPED;
+                    continue;
+                };
+                // One route per wanted prefix is kept, of the wanted metric if there is one,
+                // and compared in `plan`. One of another metric is replaced there by the new
+                // route first, then deleted: the prefix is never without a route.
+                let stale = match self.dumped.entry(prefix) {
+                    Entry::Vacant(e) => {
+                        e.insert(route);
+                        None
+                    }
+                    Entry::Occupied(mut e) => {
+                        if route.metric == want_metric && e.get().metric != want_metric {
+                            Some(e.insert(route).metric)
+                        } else {
+                            Some(route.metric)
+                        }
+                    }
+                };
+                match stale {
+                    Some(metric) => ops.push(Op::Delete(prefix, metric)),
+                    None => {
+                        if let Some(s) = self.table.get_mut(&prefix) {
+                            s.have = DUMPED;
+                        }
                     }
                 }
-            }
-            for (prefix, route) in keep {
-                self.dumped.insert(prefix, route);
             }
         }
         let prefixes: Vec<IpNet> = self
@@ -590,8 +628,11 @@ impl Actor {
         if let Some(&id) = cache.get(&want) {
             return Ok(id);
         }
-        let kind = self.kinds.get(want).ok_or(FibError::Invalid { prefix })?;
-        let kernel = resolve_kind(&self.ifaces, kind, prefix)?;
+        let wanted = self.kinds.get(want).ok_or(FibError::Invalid { prefix })?;
+        let kernel = Held {
+            kind: resolve_kind(&self.ifaces, &wanted.kind, prefix)?,
+            metric: wanted.metric,
+        };
         let id = self.held.intern(&kernel);
         cache.insert(want, id);
         Ok(id)
@@ -602,16 +643,11 @@ impl Actor {
         match have {
             NONE => false,
             DUMPED => {
-                let (Some(kernel), Some(kind)) = (self.dumped.get(&prefix), self.held.get(id))
+                let (Some(kernel), Some(want)) = (self.dumped.get(&prefix), self.held.get(id))
                 else {
                     return false;
                 };
-                KernelRoute {
-                    prefix,
-                    kind: kind.clone(),
-                    metric: self.params.metric_for(&prefix),
-                }
-                .satisfied_by(kernel)
+                want.metric == kernel.metric && want.kind.satisfied_by(&kernel.kind)
             }
             have => have == id,
         }
@@ -654,6 +690,13 @@ impl Actor {
                     }
                     self.held.hold(id);
                     ops.push(Op::Install(prefix, id));
+                    // The kernel keys routes by prefix and metric: a new metric is a second
+                    // route, so the old one goes, after the new one is in.
+                    if let Some(old) = self.have_metric(&prefix, slot.have) {
+                        if self.held.get(id).is_some_and(|h| h.metric != old) {
+                            ops.push(Op::Delete(prefix, old));
+                        }
+                    }
                 }
                 Err(e) => {
                     if let Some(metric) = self.have_metric(&prefix, slot.have) {
@@ -680,7 +723,9 @@ impl Actor {
                 ops.len(),
                 |i, seq, buf| match &ops[i] {
                     Op::Install(prefix, id) => match held.get(*id) {
-                        Some(kind) => message::encode_route(prefix, kind, &params, seq, buf),
+                        Some(h) => {
+                            message::encode_route(prefix, &h.kind, h.metric, &params, seq, buf)
+                        }
                         // Unreachable (the op holds a reference); a delete keeps it harmless.
                         None => message::encode_delete(
                             prefix,
@@ -718,10 +763,15 @@ impl Actor {
                     self.set_have(prefix, id);
                 }
                 (Op::Install(prefix, id), Some(errno)) => {
+                    let metric = self.held.get(id).map(|h| h.metric);
                     self.held.release(id);
                     let have = self.table.get(&prefix).map_or(NONE, |s| s.have);
-                    if let Some(metric) = self.have_metric(&prefix, have) {
-                        leftovers.push(Op::Delete(prefix, metric));
+                    // One of another metric is deleted by the op `plan` queued after this one.
+                    if let Some(old) = self
+                        .have_metric(&prefix, have)
+                        .filter(|m| Some(*m) == metric)
+                    {
+                        leftovers.push(Op::Delete(prefix, old));
                     }
                     let err = FibError::from_errno(prefix, errno);
                     if err.is_dependency() {

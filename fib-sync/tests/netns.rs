@@ -874,3 +874,341 @@ fn refusals_spread_over_many_chunks_are_all_reported() {
         .count();
     assert_eq!(in_kernel, count);
 }
+
+/// Starts `ip monitor route` in the namespace `name` (killed on drop).
+fn watch_routes(name: &str) -> Monitor {
+    Monitor(
+        Command::new("ip")
+            .args(["-n", name, "monitor", "route"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+impl Monitor {
+    /// Stops the monitor (after the kernel's last notifications had time to arrive) and
+    /// returns the lines it printed about routes of ours (not, e.g., the link-local routes the
+    /// kernel adds once the uplink's IPv6 comes up).
+    async fn lines(mut self) -> Vec<String> {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let _ = self.0.kill();
+        let out = self.0.wait_with_output_ref();
+        out.lines()
+            .filter(|l| l.contains("proto bird"))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// The index of the first line starting with `start`, or a panic showing all of them.
+fn line_index(seen: &[String], start: &str) -> usize {
+    seen.iter()
+        .position(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("no line starting with {start:?} in {seen:?}"))
+}
+
+/// As BIRD's kernel protocol in calico-node writes them: a BGP route with `krt_metric = 1024`
+/// shows `metric 1024`, a blackhole of our own block without `krt_metric` (config metric 0)
+/// shows none; an IPv6 route asking for 0 gets the kernel's 1024.
+#[test]
+fn each_route_is_installed_with_its_own_metric() {
+    let Some(ns) = Netns::new("each_route_is_installed_with_its_own_metric") else {
+        return;
+    };
+    ns.with_uplink();
+    ns.run(|ns| async move {
+        let cfg = FibConfig {
+            metric: 0,
+            persist: false,
+            ..FibConfig::default()
+        };
+        let fib = FibSync::start(cfg).await.unwrap();
+        let block = Route::blackhole(net("10.64.0.0/26"));
+        let bgp = Route::via(net("10.64.1.0/26"), vec![NextHop::direct(ip("10.99.0.2"))])
+            .with_metric(Some(1024));
+        let bgp_low = Route::via(net("10.64.2.0/26"), vec![NextHop::direct(ip("10.99.0.3"))])
+            .with_metric(Some(100));
+        let v6 = Route::via(
+            net("fd00:10:64::/122"),
+            vec![NextHop::direct(ip("fd99::2"))],
+        )
+        .with_metric(Some(0));
+        let v6_own = Route::blackhole(net("fd00:10:65::/122")).with_metric(Some(512));
+        let report = fib
+            .apply(
+                [&block, &bgp, &bgp_low, &v6, &v6_own]
+                    .map(|r| RouteDelta::Install(r.clone()))
+                    .to_vec(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(report.installed, 5, "{report:?}");
+        assert_eq!(
+            ns.bird_routes(false),
+            lines(&[
+                "10.64.1.0/26 via 10.99.0.2 dev eth0 proto bird metric 1024",
+                "10.64.2.0/26 via 10.99.0.3 dev eth0 proto bird metric 100",
+                "blackhole 10.64.0.0/26 proto bird",
+            ])
+        );
+        assert_eq!(
+            ns.bird_routes(true),
+            lines(&[
+                "blackhole fd00:10:65::/122 dev lo proto bird metric 512 pref medium",
+                "fd00:10:64::/122 via fd99::2 dev eth0 proto bird metric 1024 pref medium",
+            ])
+        );
+        // The same routes again: nothing to write.
+        let report = fib
+            .apply(
+                [&block, &bgp, &bgp_low, &v6, &v6_own]
+                    .map(|r| RouteDelta::Install(r.clone()))
+                    .to_vec(),
+            )
+            .await
+            .unwrap();
+        assert_eq!((report.unchanged, report.installed), (5, 0), "{report:?}");
+        // Removing deletes by the route's own metric.
+        let report = fib
+            .apply(vec![
+                RouteDelta::Remove(bgp.prefix),
+                RouteDelta::Remove(v6_own.prefix),
+            ])
+            .await
+            .unwrap();
+        assert_eq!((report.removed, report.failed.len()), (2, 0), "{report:?}");
+        assert_eq!(ns.bird_routes(false).len(), 2);
+        assert_eq!(ns.bird_routes(true).len(), 1);
+        assert_eq!(
+            fib.stop().await.unwrap(),
+            3,
+            "persist=false removes the rest"
+        );
+        assert_eq!(ns.bird_routes(false), Vec::<String>::new());
+        assert_eq!(ns.bird_routes(true), Vec::<String>::new());
+    });
+}
+
+/// The kernel keys routes by prefix and metric: a new metric for a prefix is installed first,
+/// then the old route deleted, leaving exactly one route and no moment without one.
+#[test]
+fn metric_change_replaces_the_route_new_first() {
+    let Some(ns) = Netns::new("metric_change_replaces_the_route_new_first") else {
+        return;
+    };
+    ns.with_uplink();
+    let name = ns.name.clone();
+    ns.run(move |ns| async move {
+        let fib = FibSync::start(FibConfig::default()).await.unwrap();
+        let v4 = |m| {
+            Route::via(net("10.64.1.0/26"), vec![NextHop::direct(ip("10.99.0.2"))])
+                .with_metric(Some(m))
+        };
+        let v6 = |m| {
+            Route::via(
+                net("fd00:10:64::/122"),
+                vec![NextHop::direct(ip("fd99::2"))],
+            )
+            .with_metric(m)
+        };
+        fib.apply(vec![
+            RouteDelta::Install(v4(1024)),
+            RouteDelta::Install(v6(None)),
+        ])
+        .await
+        .unwrap();
+        let monitor = watch_routes(&name);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let report = fib
+            .apply(vec![
+                RouteDelta::Install(v4(512)),
+                RouteDelta::Install(v6(Some(512))),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.installed, report.removed, report.failed.len()),
+            (2, 2, 0),
+            "{report:?}"
+        );
+        let seen = monitor.lines().await;
+        assert_eq!(
+            ns.bird_routes(false),
+            lines(&["10.64.1.0/26 via 10.99.0.2 dev eth0 proto bird metric 512"])
+        );
+        assert_eq!(
+            ns.bird_routes(true),
+            lines(&["fd00:10:64::/122 via fd99::2 dev eth0 proto bird metric 512 pref medium"])
+        );
+        for (new, old) in [
+            (
+                "10.64.1.0/26 via 10.99.0.2 dev eth0 proto bird metric 512",
+                "Deleted 10.64.1.0/26",
+            ),
+            (
+                "fd00:10:64::/122 via fd99::2 dev eth0 proto bird metric 512",
+                "Deleted fd00:10:64::/122",
+            ),
+        ] {
+            let (added, deleted) = (line_index(&seen, new), line_index(&seen, old));
+            assert!(added < deleted, "new route first: {seen:?}");
+            assert!(
+                seen[deleted].contains("metric 1024"),
+                "the old route goes: {seen:?}"
+            );
+        }
+        // And back to the configured metric (0, IPv6: the kernel's 1024).
+        let report = fib
+            .apply(vec![
+                RouteDelta::Install(v4(0)),
+                RouteDelta::Install(v6(None)),
+            ])
+            .await
+            .unwrap();
+        assert_eq!((report.installed, report.removed), (2, 2), "{report:?}");
+        assert_eq!(
+            ns.bird_routes(false),
+            lines(&["10.64.1.0/26 via 10.99.0.2 dev eth0 proto bird"])
+        );
+        assert_eq!(
+            ns.bird_routes(true),
+            lines(&["fd00:10:64::/122 via fd99::2 dev eth0 proto bird metric 1024 pref medium"])
+        );
+        let stats = fib.stats().await.unwrap();
+        assert_eq!((stats.desired, stats.installed), (2, 2), "{stats:?}");
+        fib.stop().await.unwrap();
+    });
+}
+
+/// A restart (persisted routes, new instance) with the same per-route metrics rewrites
+/// nothing, an IPv6 `Some(0)` included (the kernel reports 1024); with another metric it
+/// replaces exactly that route; with two routes of ours for one prefix it keeps the one of the
+/// wanted metric.
+#[test]
+fn restart_compares_each_routes_own_metric() {
+    let Some(ns) = Netns::new("restart_compares_each_routes_own_metric") else {
+        return;
+    };
+    ns.with_uplink();
+    let name = ns.name.clone();
+    ns.run(move |ns| async move {
+        let block = Route::blackhole(net("10.64.0.0/26"));
+        let bgp = |m| {
+            Route::via(net("10.64.1.0/26"), vec![NextHop::direct(ip("10.99.0.2"))])
+                .with_metric(Some(m))
+        };
+        let v6 = Route::via(
+            net("fd00:10:64::/122"),
+            vec![NextHop::direct(ip("fd99::2"))],
+        )
+        .with_metric(Some(0));
+        let first = FibSync::start(FibConfig::default()).await.unwrap();
+        let report = first
+            .apply(
+                [block.clone(), bgp(1024), v6.clone()]
+                    .map(RouteDelta::Install)
+                    .to_vec(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(report.installed, 3, "{report:?}");
+        assert_eq!(first.stop().await.unwrap(), 0, "persist keeps routes");
+
+        // Same routes, same metrics: nothing is written.
+        let monitor = watch_routes(&name);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let second = FibSync::start(FibConfig::default()).await.unwrap();
+        let report = second
+            .reconcile(vec![block.clone(), bgp(1024), v6.clone()])
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.unchanged, report.installed, report.removed),
+            (3, 0, 0),
+            "{report:?}"
+        );
+        let seen = monitor.lines().await;
+        assert!(seen.is_empty(), "unchanged routes were rewritten: {seen:?}");
+        assert_eq!(second.stop().await.unwrap(), 0);
+
+        // Another metric for one route: exactly that route is replaced, new first.
+        let monitor = watch_routes(&name);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let third = FibSync::start(FibConfig::default()).await.unwrap();
+        let report = third
+            .reconcile(vec![block.clone(), bgp(512), v6.clone()])
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.unchanged, report.installed, report.removed),
+            (2, 1, 1),
+            "{report:?}"
+        );
+        let seen = monitor.lines().await;
+        let added = line_index(
+            &seen,
+            "10.64.1.0/26 via 10.99.0.2 dev eth0 proto bird metric 512",
+        );
+        let deleted = line_index(&seen, "Deleted 10.64.1.0/26");
+        assert!(
+            added < deleted && seen[deleted].contains("metric 1024"),
+            "{seen:?}"
+        );
+        assert_eq!(seen.len(), 2, "only that route was touched: {seen:?}");
+        assert_eq!(
+            ns.bird_routes(false),
+            lines(&[
+                "10.64.1.0/26 via 10.99.0.2 dev eth0 proto bird metric 512",
+                "blackhole 10.64.0.0/26 proto bird",
+            ])
+        );
+        assert_eq!(third.stop().await.unwrap(), 0);
+
+        // Two routes of ours for the prefix (another writer added one of metric 100 while we
+        // were down; the kernel dumps it first): the one of the wanted metric stays untouched,
+        // the other goes.
+        ns.ip(&[
+            "route",
+            "add",
+            "10.64.1.0/26",
+            "via",
+            "10.99.0.2",
+            "proto",
+            "bird",
+            "metric",
+            "100",
+        ]);
+        let monitor = watch_routes(&name);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let fourth = FibSync::start(FibConfig {
+            persist: false,
+            ..FibConfig::default()
+        })
+        .await
+        .unwrap();
+        let report = fourth
+            .reconcile(vec![block.clone(), bgp(512), v6.clone()])
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.unchanged, report.installed, report.removed),
+            (3, 0, 1),
+            "{report:?}"
+        );
+        let seen = monitor.lines().await;
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert!(
+            seen[0].starts_with("Deleted 10.64.1.0/26") && seen[0].contains("metric 100 "),
+            "{seen:?}"
+        );
+        assert_eq!(
+            ns.bird_routes(false),
+            lines(&[
+                "10.64.1.0/26 via 10.99.0.2 dev eth0 proto bird metric 512",
+                "blackhole 10.64.0.0/26 proto bird",
+            ])
+        );
+        assert_eq!(fourth.stop().await.unwrap(), 3);
+    });
+}
