@@ -532,3 +532,46 @@ fn without_d_it_detaches_writes_the_pid_file_and_logs_to_the_d_file() {
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(logged.contains("bgpd started"), "{logged}");
 }
+
+/// confd's gate, on every file Calico's templates render: `bird -p -c bird.cfg` and
+/// `bird6 -p -c bird6.cfg` exit 0, silently, for each scenario of both template generations
+/// (conf/tests/fixtures/calico: v3.32+ and v3.31.7), the includes resolved beside the file.
+#[test]
+fn p_accepts_every_calico_fixture_in_both_families() {
+    let s = Scratch::new("fixtures");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../conf/tests/fixtures/calico");
+    let mut dirs = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).expect("fixture dir");
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "bird.cfg") {
+                dirs.push(d.clone());
+            }
+        }
+    }
+    dirs.sort();
+    assert!(dirs.len() >= 150, "fixtures found: {}", dirs.len());
+    let mut failed = Vec::new();
+    for d in &dirs {
+        for (program, file) in [("bird", "bird.cfg"), ("bird6", "bird6.cfg")] {
+            let o = Command::new(s.path(program))
+                .args(["-p", "-c"])
+                .arg(d.join(file))
+                .output()
+                .expect("run");
+            if !o.status.success() || !o.stdout.is_empty() || !o.stderr.is_empty() {
+                failed.push(format!(
+                    "{program} -p -c {}: {:?}\n{}",
+                    d.join(file).display(),
+                    o.status,
+                    text(&o)
+                ));
+            }
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
