@@ -426,7 +426,17 @@ pub fn kernel_routes(ns: &Netns, family: Family) -> Result<Vec<String>> {
 /// The established TCP connections of BGP (port 179 at either end) in `ns`, keyed by the remote
 /// address: `(local addr:port, remote addr:port)`. Same pair before and after = no flap.
 pub fn bgp_connections(ns: &Netns) -> Result<BTreeMap<String, (String, String)>> {
-    let text = ns.exec(&["ss", "-tnH", "state", "established"])?;
+    Ok(parse_ss(&ns.exec(&[
+        "ss",
+        "-tnH",
+        "state",
+        "established",
+    ])?))
+}
+
+/// [`bgp_connections`] on the text of `ss -tnH state established` (columns: Recv-Q, Send-Q,
+/// local, remote; IPv6 addresses in brackets).
+pub fn parse_ss(text: &str) -> BTreeMap<String, (String, String)> {
     let mut out = BTreeMap::new();
     for line in text.lines() {
         let cols: Vec<&str> = line.split_whitespace().collect();
@@ -444,7 +454,7 @@ pub fn bgp_connections(ns: &Netns) -> Result<BTreeMap<String, (String, String)>>
             .unwrap_or_default();
         out.insert(addr, (local.to_owned(), remote.to_owned()));
     }
-    Ok(out)
+    out
 }
 
 /// The non-empty, trimmed lines of an expected-result file of a scenario (lines starting with
@@ -497,6 +507,23 @@ Mesh_10_99_0_4 BGP      master   start  05:29:13    Active        Socket: No rou
                 "Mesh_10_99_0_1 BGP master up Established",
                 "Mesh_10_99_0_4 BGP master start Active Socket: No route to host",
             ]
+        );
+    }
+
+    #[test]
+    fn keys_bgp_connections_by_remote_address() {
+        let text = "0      0           10.99.0.2:179       10.99.1.3:59301\n\
+0      0           10.99.0.2:41000     10.99.0.9:22\n\
+0      0       [fd99::2]:53189     [fd99::1]:179\n";
+        let m = parse_ss(text);
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert_eq!(
+            m["10.99.1.3"],
+            ("10.99.0.2:179".to_owned(), "10.99.1.3:59301".to_owned())
+        );
+        assert_eq!(
+            m["fd99::1"],
+            ("[fd99::2]:53189".to_owned(), "[fd99::1]:179".to_owned())
         );
     }
 
