@@ -332,7 +332,7 @@ fn mesh3_lab() -> Fabric {
 
 /// Subject: node 2 (active towards 10.99.0.1, passive towards 10.99.1.3, as the mesh's string
 /// comparison of addresses decides). Reload: a peer added (10.99.0.4, never there: passive) and
-/// the import filter of `Mesh_10_99_1_3` changed to refuse node 3's block.
+/// the import filter of `Mesh_10_99_0_1` changed to refuse node 1's block.
 fn mesh3(daemon: Daemon) -> Observed {
     let sc = scenario_dir("mesh3");
     let fab = mesh3_lab();
