@@ -101,8 +101,11 @@ fn ttl_of(mode: TtlMode) -> (u8, Option<u8>) {
     match mode {
         TtlMode::Direct => (1, None),
         TtlMode::Multihop(n) => (n, None),
-        // RFC 5082 §3: send 255, accept only 255 (directly connected).
-        TtlMode::Gtsm => (255, Some(255)),
+        // RFC 5082 §3: send 255, accept only 255 (directly connected), or down to 256 - N
+        // for a peer N hops away (BIRD's `ttl security on; multihop N`).
+        TtlMode::Gtsm { max_hops } => {
+            (255, Some(255 - max_hops.map_or(0, |n| n.saturating_sub(1))))
+        }
     }
 }
 
@@ -222,7 +225,7 @@ mod tests {
         set_md5(&sock, peer, key).expect("TCP_MD5SIG");
         clear_md5(&sock, peer).expect("TCP_MD5SIG removal");
         clear_md5(&sock, peer).expect("removing an absent key is fine");
-        set_ttl(&sock, peer, TtlMode::Gtsm).expect("GTSM");
+        set_ttl(&sock, peer, TtlMode::Gtsm { max_hops: None }).expect("GTSM");
         set_ttl(&sock, peer, TtlMode::Multihop(5)).expect("multihop");
     }
 }

@@ -236,8 +236,10 @@ pub enum TtlMode {
     Direct,
     /// Send with this TTL; the peer may be that many hops away (iBGP default: 64, as in BIRD).
     Multihop(u8),
-    /// GTSM (RFC 5082 §3): send TTL 255, drop packets with TTL below 255 (directly connected).
-    Gtsm,
+    /// GTSM (RFC 5082 §3): send TTL 255 and drop packets with a lower TTL than the peer's
+    /// distance allows: `max_hops: None` for a directly connected peer (TTL 255 only); BIRD's
+    /// `ttl security on; multihop N;` gives `Some(N)` (TTL 256 - N and above).
+    Gtsm { max_hops: Option<u8> },
 }
 
 /// Session timers (RFC 4271 §10) and connection backoff.

@@ -465,22 +465,10 @@ fn lower_bgp(
             s.v
         });
     let ttl = match (&o.ttl_security, &o.multihop) {
-        (Some(t), m) if t.v => {
-            if let Some(m) = m.as_ref().filter(|m| m.v > 1) {
-                cx.notes.push(
-                    Diag::at(
-                        m.pos,
-                        ErrorKind::Note,
-                        format!(
-                            "`ttl security on` with `multihop {}`: bgpd applies GTSM for a directly connected peer (TTL 255 required on receipt)",
-                            m.v
-                        ),
-                    )
-                    .in_construct(path),
-                );
-            }
-            TtlMode::Gtsm
-        }
+        // BIRD: with `multihop N` the accepted TTL goes down to 256 - N (`multihop 0`: direct).
+        (Some(t), m) if t.v => TtlMode::Gtsm {
+            max_hops: m.as_ref().map(|m| m.v).filter(|n| *n > 0),
+        },
         (_, Some(m)) if m.v == 0 => TtlMode::Direct,
         (_, Some(m)) => TtlMode::Multihop(m.v),
         _ if internal => TtlMode::Multihop(IBGP_MULTIHOP_TTL),

@@ -58,7 +58,11 @@ protocol bgp hop0 { local as 64512; neighbor 10.0.0.252 as 64512; multihop 0; }"
     );
     assert!(!tor.graceful_restart.enabled);
     assert!(tor.add_path.is_empty());
-    assert_eq!(c.neighbor("gtsm").unwrap().ttl, TtlMode::Gtsm);
+    // `ttl security on; multihop 1;` as Calico renders it: GTSM, one hop, shown as multihop.
+    assert_eq!(
+        c.neighbor("gtsm").unwrap().ttl,
+        TtlMode::Gtsm { max_hops: Some(1) }
+    );
     assert_eq!(c.neighbor("hop0").unwrap().ttl, TtlMode::Direct);
     // No kernel protocol: nothing exported to the kernel, no writes.
     assert!(!c.kernel.enable_writes);

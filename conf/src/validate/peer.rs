@@ -678,9 +678,9 @@ fn resolve(
                 &hint,
             );
             ok = false;
-            TtlMode::Gtsm
+            TtlMode::Gtsm { max_hops: None }
         }
-        (Some(g), _) if g.v => TtlMode::Gtsm,
+        (Some(g), _) if g.v => TtlMode::Gtsm { max_hops: None },
         (_, Some(m)) => TtlMode::Multihop(m.v),
         _ if internal => TtlMode::Multihop(IBGP_MULTIHOP_TTL),
         _ => TtlMode::Direct,

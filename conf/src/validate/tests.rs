@@ -89,7 +89,7 @@ fn example_config_parses_with_every_field() {
     assert_eq!(m3.timers.hold, Duration::from_secs(90));
     assert_eq!(m3.timers.keepalive, Duration::from_secs(30));
     let tor = c.neighbor("Global_10_0_1_254").unwrap();
-    assert_eq!(tor.ttl, TtlMode::Gtsm);
+    assert_eq!(tor.ttl, TtlMode::Gtsm { max_hops: None });
     assert_eq!(tor.next_hop, NextHopMode::Keep);
     assert_eq!(tor.password.as_ref().unwrap().expose(), b"s3cret");
     assert_eq!(format!("{tor:?}").matches("s3cret").count(), 0);

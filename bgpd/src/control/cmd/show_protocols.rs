@@ -248,7 +248,11 @@ pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
         } else {
             "external"
         });
-        if matches!(n.ttl, TtlMode::Multihop(_)) {
+        // BIRD shows `multihop` for any `multihop` setting, also under `ttl security on`.
+        if matches!(
+            n.ttl,
+            TtlMode::Multihop(_) | TtlMode::Gtsm { max_hops: Some(_) }
+        ) {
             session += " multihop";
         }
         if n.route_reflector_client {
