@@ -79,6 +79,10 @@ pub fn capabilities(n: &Neighbor) -> Vec<Capability> {
                     })
                     .collect(),
             ));
+        } else if gr.long_lived_aware {
+            // RFC 9494 §3: the capability without families: we understand LLGR (BIRD's
+            // `aware`, which its `Neighbor caps` shows as llgr-aware).
+            caps.push(Capability::LongLivedGracefulRestart(Vec::new()));
         }
     }
     caps
@@ -130,6 +134,17 @@ mod tests {
             .capabilities
             .iter()
             .any(|c| matches!(c, Capability::GracefulRestart(g) if g.families.len() == 2)));
+        // TOML: no LLGR capability without a stale time.
+        assert!(!s
+            .capabilities
+            .iter()
+            .any(|c| matches!(c, Capability::LongLivedGracefulRestart(_))));
+        // BIRD's default with GR on: the LLGR capability without families (llgr-aware).
+        let mut n = config.neighbors[0].clone();
+        n.graceful_restart.long_lived_aware = true;
+        assert!(capabilities(&n)
+            .iter()
+            .any(|c| matches!(c, Capability::LongLivedGracefulRestart(f) if f.is_empty())));
     }
 
     #[test]

@@ -266,8 +266,12 @@ pub struct GracefulRestart {
     pub enabled: bool,
     /// Restart time advertised (12 bits, RFC 4724 §3).
     pub restart_time: Duration,
-    /// LLGR stale time (24 bits); zero: LLGR not advertised.
+    /// LLGR stale time (24 bits); zero: LLGR not advertised, unless `long_lived_aware`.
     pub long_lived_stale_time: Duration,
+    /// With a zero stale time, still advertise the LLGR capability without families ("aware",
+    /// RFC 9494 §3): BIRD 1.6's default whenever graceful restart is on (`llgr-aware` in its
+    /// `Neighbor caps`). Set by the BIRD front end; the TOML configuration leaves it off.
+    pub long_lived_aware: bool,
 }
 
 /// ADD-PATH direction for one family (RFC 7911 §4).

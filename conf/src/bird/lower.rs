@@ -569,6 +569,8 @@ fn lower_bgp(
             enabled: o.graceful_restart.as_ref().is_some_and(|g| g.v),
             restart_time: secs(o.gr_time.as_ref().map(|g| g.v), RESTART_TIME),
             long_lived_stale_time: Duration::ZERO,
+            // BIRD 1.6: `long lived graceful restart` defaults to `aware` with GR on.
+            long_lived_aware: o.graceful_restart.as_ref().is_some_and(|g| g.v),
         },
         extended_messages: false,
         add_path,

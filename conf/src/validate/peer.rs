@@ -835,6 +835,7 @@ fn resolve(
             enabled: l.graceful_restart.is_some_and(|g| g.v),
             restart_time: secs_or(&l.restart_time, RESTART_TIME),
             long_lived_stale_time: secs_or(&l.long_lived_stale_time, 0),
+            long_lived_aware: false,
         },
         add_path,
         route_reflector_client: rr,
