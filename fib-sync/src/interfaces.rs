@@ -56,6 +56,17 @@ pub enum FibEvent {
     },
 }
 
+/// How an address relates to the node's interfaces ([`Interfaces::attached`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attached {
+    /// It is one of the node's addresses.
+    Local,
+    /// It is on a connected subnet of an interface that is up.
+    Subnet,
+    /// Neither.
+    No,
+}
+
 /// The interface table.
 #[derive(Debug, Default)]
 pub struct Interfaces {
@@ -81,6 +92,28 @@ impl Interfaces {
         nets.sort();
         nets.dedup();
         nets
+    }
+
+    /// How `addr` relates to the node's own addresses: one of them, on a connected subnet of
+    /// an interface that is up, or neither. A few addresses per interface: no allocation.
+    pub fn attached(&self, addr: IpAddr) -> Attached {
+        let mut on_subnet = false;
+        for (index, nets) in &self.addrs {
+            for net in nets {
+                if net.addr() == addr {
+                    return Attached::Local;
+                }
+                if !on_subnet && net.contains(&addr) && self.links.get(index).is_some_and(|l| l.up)
+                {
+                    on_subnet = true;
+                }
+            }
+        }
+        if on_subnet {
+            Attached::Subnet
+        } else {
+            Attached::No
+        }
     }
 
     /// Applies an `RTM_NEWLINK` / `RTM_DELLINK`.
@@ -221,6 +254,23 @@ mod tests {
             Some(FibEvent::AddressRemoved { index: 2, .. })
         ));
         assert_eq!(ifaces.connected(), vec!["fd99::/64".parse().unwrap()]);
+        ifaces.on_address(&addr(2, "10.99.0.1", 24), false);
+        assert_eq!(
+            ifaces.attached("10.99.0.1".parse().unwrap()),
+            Attached::Local
+        );
+        assert_eq!(
+            ifaces.attached("10.99.0.7".parse().unwrap()),
+            Attached::Subnet
+        );
+        assert_eq!(ifaces.attached("10.99.1.3".parse().unwrap()), Attached::No);
+        ifaces.on_link(&link(2, "eth0", false), false);
+        assert_eq!(
+            ifaces.attached("10.99.0.7".parse().unwrap()),
+            Attached::No,
+            "link down"
+        );
+        ifaces.on_link(&link(2, "eth0", true), false);
         // Removing the link forgets its addresses.
         ifaces.on_link(&link(2, "eth0", true), true);
         assert!(ifaces.connected().is_empty());

@@ -10,18 +10,21 @@
 //! - `socket`: the netlink socket and the pipelined batch executor (acks matched by sequence);
 //! - [`interfaces`]: links and addresses learned from netlink, and the [`FibEvent`]s;
 //! - `table`: the compact per-prefix state (interned routes, two ids a prefix);
+//! - `recursive`: recursive next hops (BIRD's `gateway recursive`) resolved through the
+//!   kernel's routing table, one resolution per gateway;
 //! - [`sync`]: the actor ([`FibSync`]): desired state, startup reconciliation, retries;
 //! - [`error`]: [`FibError`], kernel errno values mapped to our own variants.
 pub mod error;
 pub mod interfaces;
 pub mod message;
+mod recursive;
 pub mod route;
 mod socket;
 pub mod sync;
 mod table;
 
 pub use error::FibError;
-pub use interfaces::{FibEvent, Link};
+pub use interfaces::{Attached, FibEvent, Link};
 pub use route::{
     Families, FibConfig, NextHop, Route, RouteDelta, RouteKind, PROTO_BIRD, TABLE_MAIN,
 };

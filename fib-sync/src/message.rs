@@ -89,6 +89,11 @@ pub struct KernelNextHop {
 pub enum KernelKind {
     /// `RTN_BLACKHOLE`.
     Blackhole,
+    /// `RTN_UNREACHABLE`: what BIRD installs for a route whose recursive next hop does not
+    /// resolve.
+    Unreachable,
+    /// `RTN_PROHIBIT`: a recursive next hop resolved through a prohibit route.
+    Prohibit,
     /// `RTN_UNICAST` via next hops, kept sorted.
     Unicast(Vec<KernelNextHop>),
 }
@@ -119,7 +124,9 @@ impl KernelKind {
     /// prefix and metric are compared by the caller ([`KernelRoute::satisfied_by`]).
     pub fn satisfied_by(&self, kernel: &KernelKind) -> bool {
         match (self, kernel) {
-            (KernelKind::Blackhole, KernelKind::Blackhole) => true,
+            (KernelKind::Blackhole, KernelKind::Blackhole)
+            | (KernelKind::Unreachable, KernelKind::Unreachable)
+            | (KernelKind::Prohibit, KernelKind::Prohibit) => true,
             (KernelKind::Unicast(want), KernelKind::Unicast(have)) => {
                 want.len() == have.len()
                     && want.iter().zip(have).all(|(w, h)| {
@@ -165,6 +172,8 @@ pub fn route_message(route: &KernelRoute, params: &TableParams) -> RouteMessage 
     msg.attributes.push(RouteAttribute::Priority(route.metric));
     match &route.kind {
         KernelKind::Blackhole => msg.header.kind = RouteType::BlackHole,
+        KernelKind::Unreachable => msg.header.kind = RouteType::Unreachable,
+        KernelKind::Prohibit => msg.header.kind = RouteType::Prohibit,
         KernelKind::Unicast(nexthops) => {
             msg.header.kind = RouteType::Unicast;
             match nexthops.as_slice() {
@@ -256,6 +265,8 @@ pub fn encode_route(
     let start = begin(out, RTM_NEWROUTE, INSTALL_FLAGS, seq);
     let (rtype, flags) = match kind {
         KernelKind::Blackhole => (RTN_BLACKHOLE, 0),
+        KernelKind::Unreachable => (RTN_UNREACHABLE, 0),
+        KernelKind::Prohibit => (RTN_PROHIBIT, 0),
         KernelKind::Unicast(hops) => match hops.as_slice() {
             [nh] if nh.onlink => (RTN_UNICAST, RTNH_F_ONLINK),
             _ => (RTN_UNICAST, 0),
@@ -312,11 +323,33 @@ pub fn encode_delete(
     finish(out, start);
 }
 
+/// Appends the framed `RTM_GETROUTE` asking which route the kernel would use to reach `addr`
+/// (`ip route get fibmatch ADDR`): the answer is the matched FIB entry (its prefix, type,
+/// protocol, table and next hops), or an error for a reject route or none
+/// ([`crate::recursive::Resolution::from_errno`]). Header fields other than the family, the
+/// destination length and the flags stay zero, as strict checking requires.
+pub fn encode_get_route(addr: &IpAddr, seq: u32, out: &mut Vec<u8>) {
+    let start = begin(out, RTM_GETROUTE, NLM_F_REQUEST, seq);
+    let (family, len) = match addr {
+        IpAddr::V4(_) => (libc_af::INET, 32),
+        IpAddr::V6(_) => (libc_af::INET6, 128),
+    };
+    out.extend_from_slice(&[family, len, 0, 0, 0, 0, 0, 0]);
+    out.extend_from_slice(&RTM_F_FIB_MATCH.to_ne_bytes());
+    attr_addr(out, RTA_DST, addr);
+    finish(out, start);
+}
+
 const RTM_NEWROUTE: u16 = 24;
 const RTM_DELROUTE: u16 = 25;
 const RTN_UNSPEC: u8 = 0;
 const RTN_UNICAST: u8 = 1;
 const RTN_BLACKHOLE: u8 = 6;
+const RTN_UNREACHABLE: u8 = 7;
+const RTN_PROHIBIT: u8 = 8;
+const RTM_GETROUTE: u16 = 26;
+/// `rtm_flags`: answer with the FIB entry the lookup matched, not the resolved destination.
+const RTM_F_FIB_MATCH: u32 = 0x2000;
 const RT_SCOPE_UNIVERSE: u8 = 0;
 const RT_SCOPE_NOWHERE: u8 = 255;
 const RTNH_F_ONLINK: u32 = 4;
@@ -440,6 +473,8 @@ pub fn parse_route(msg: &RouteMessage, params: &TableParams) -> Option<KernelRou
     };
     let kind = match msg.header.kind {
         RouteType::BlackHole => KernelKind::Blackhole,
+        RouteType::Unreachable => KernelKind::Unreachable,
+        RouteType::Prohibit => KernelKind::Prohibit,
         RouteType::Unicast => {
             let mut hops: Vec<KernelNextHop> = match multipath {
                 Some(hops) => hops
@@ -568,6 +603,77 @@ mod tests {
         ];
         assert_eq!(wire, want);
         assert_eq!(roundtrip(&wire), route);
+    }
+
+    #[test]
+    fn unreachable_and_prohibit_route_bytes() {
+        let route = KernelRoute {
+            prefix: "10.64.3.0/26".parse().unwrap(),
+            kind: KernelKind::Unreachable,
+            metric: 1024,
+        };
+        let wire = bytes(&route, INSTALL_FLAGS, 2);
+        #[rustfmt::skip]
+        let want: &[u8] = &[
+            44, 0, 0, 0, 24, 0, 0x01, 0x05, 2, 0, 0, 0, 0, 0, 0, 0, // nlmsghdr, len 16+12+2*8
+            2, 26, 0, 0, 254, 12, 0,    // AF_INET /26, table main, proto bird, scope universe
+            7,                          // RTN_UNREACHABLE
+            0, 0, 0, 0,                 // no flags
+            8, 0, 1, 0, 10, 64, 3, 0,   // RTA_DST 10.64.3.0
+            8, 0, 6, 0, 0, 4, 0, 0,     // RTA_PRIORITY 1024
+        ];
+        assert_eq!(wire, want);
+        assert_eq!(roundtrip(&wire), route);
+        let prohibit = KernelRoute {
+            kind: KernelKind::Prohibit,
+            ..route
+        };
+        let wire = bytes(&prohibit, INSTALL_FLAGS, 2);
+        assert_eq!(wire[16 + 7], 8, "RTN_PROHIBIT");
+        assert_eq!(roundtrip(&wire), prohibit);
+        assert!(!KernelKind::Unreachable.satisfied_by(&KernelKind::Blackhole));
+        assert!(KernelKind::Prohibit.satisfied_by(&KernelKind::Prohibit));
+    }
+
+    #[test]
+    fn get_route_request_bytes() {
+        let mut wire = Vec::new();
+        encode_get_route(&"10.99.1.3".parse().unwrap(), 77, &mut wire);
+        #[rustfmt::skip]
+        let want: &[u8] = &[
+            36, 0, 0, 0,        // nlmsg_len = 16 + 12 + 8
+            26, 0,              // RTM_GETROUTE
+            0x01, 0x00,         // NLM_F_REQUEST only: one answer, no ack
+            77, 0, 0, 0,        // sequence number
+            0, 0, 0, 0,         // port id
+            2,                  // AF_INET
+            32,                 // dst_len: a host
+            0, 0,               // src_len, tos
+            0, 0, 0, 0,         // table, protocol, scope, type: zero (strict checking)
+            0, 0x20, 0, 0,      // rtm_flags = RTM_F_FIB_MATCH (0x2000)
+            8, 0, 1, 0, 10, 99, 1, 3, // RTA_DST 10.99.1.3
+        ];
+        assert_eq!(wire, want);
+        // The same octets as the library's typed message.
+        let mut msg = RouteMessage::default();
+        msg.header.address_family = AddressFamily::Inet;
+        msg.header.destination_prefix_length = 32;
+        msg.header.flags = RouteFlags::from_bits_retain(0x2000);
+        msg.attributes
+            .push(RouteAttribute::Destination(RouteAddress::Inet(
+                "10.99.1.3".parse().unwrap(),
+            )));
+        let mut lib = Vec::new();
+        encode(
+            RouteNetlinkMessage::GetRoute(msg),
+            NLM_F_REQUEST,
+            77,
+            &mut lib,
+        );
+        assert_eq!(wire, lib);
+        let mut v6 = Vec::new();
+        encode_get_route(&"fd99:1::3".parse().unwrap(), 1, &mut v6);
+        assert_eq!((v6.len(), v6[16], v6[17]), (48, 10, 128));
     }
 
     #[test]

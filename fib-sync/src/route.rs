@@ -109,6 +109,10 @@ pub struct NextHop {
     pub ifname: Option<String>,
     /// Treat the gateway as directly attached to `ifname` (IP-in-IP via `tunl0`).
     pub onlink: bool,
+    /// BIRD's `gateway recursive`: when the gateway is not on a connected subnet, resolve it
+    /// through the kernel's routing table and install the route via what it resolves to.
+    /// Only meaningful without `ifname` (a hop with a device is installed as given).
+    pub recursive: bool,
 }
 
 impl NextHop {
@@ -118,7 +122,28 @@ impl NextHop {
             addr,
             ifname: None,
             onlink: false,
+            recursive: false,
         }
+    }
+
+    /// A gateway installed directly when it is on a connected subnet of an up interface, and
+    /// otherwise via whatever the kernel's routing table resolves it to (BIRD's `gateway
+    /// recursive`): `via <resolved gateway> dev <device>`, or `via addr dev <device>` through a
+    /// device route. A gateway that does not resolve (no route, a local address, a route of ours
+    /// that is itself recursive) makes the route `unreachable`; one that resolves through a
+    /// blackhole or prohibit route makes it that, as BIRD 1.6 does.
+    pub fn recursive(addr: IpAddr) -> Self {
+        NextHop {
+            addr,
+            ifname: None,
+            onlink: false,
+            recursive: true,
+        }
+    }
+
+    /// `true` when the hop is resolved through the routing table (see [`NextHop::recursive`]).
+    pub fn is_recursive(&self) -> bool {
+        self.recursive && self.ifname.is_none() && !self.onlink
     }
 
     /// A gateway reached `onlink` through the device `ifname` (e.g. `tunl0`).
@@ -127,6 +152,7 @@ impl NextHop {
             addr,
             ifname: Some(ifname.to_owned()),
             onlink: true,
+            recursive: false,
         }
     }
 }
@@ -141,6 +167,17 @@ pub enum RouteKind {
         /// The next hops; order does not matter.
         nexthops: Vec<NextHop>,
     },
+}
+
+impl RouteKind {
+    /// The gateways of the route's recursive next hops ([`NextHop::recursive`]).
+    pub fn recursive_gateways(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        let hops: &[NextHop] = match self {
+            RouteKind::Via { nexthops } => nexthops,
+            RouteKind::Blackhole => &[],
+        };
+        hops.iter().filter(|h| h.is_recursive()).map(|h| h.addr)
+    }
 }
 
 /// A route to install.

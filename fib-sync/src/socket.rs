@@ -115,6 +115,9 @@ pub(crate) struct RtSocket {
 /// Outcome of one executed batch: the indexes of the requests the kernel refused, with errno.
 pub(crate) type Nacks = Vec<(usize, i32)>;
 
+/// The kernel's answer to one query: its reply, or the errno it refused the request with.
+pub(crate) type Answer = Result<RouteNetlinkMessage, i32>;
+
 impl RtSocket {
     /// A socket for requests (and dumps). Created in the calling thread's network namespace.
     pub(crate) fn request(buffer: usize, window: usize) -> Result<Self, FibError> {
@@ -388,6 +391,67 @@ impl RtSocket {
             }
         }
         Ok(())
+    }
+
+    /// Sends `n` requests that each get one reply message (`RTM_GETROUTE` of one destination),
+    /// framed by `encode(index, seq, buf)`, pipelined in chunks, and returns each answer in
+    /// request order: the reply, or the errno the kernel refused it with. `between` runs after
+    /// each chunk (to keep the event socket drained).
+    pub(crate) async fn query(
+        &mut self,
+        n: usize,
+        mut encode: impl FnMut(usize, u32, &mut Vec<u8>),
+        mut between: impl FnMut(),
+    ) -> Result<Vec<Answer>, FibError> {
+        let base = self.reserve(n);
+        let mut answers: Vec<Answer> = vec![Err(0); n];
+        let mut next = 0usize;
+        let chunk = self.window.min(256);
+        while next < n {
+            let first = next;
+            let mut tx = std::mem::take(&mut self.tx);
+            tx.clear();
+            while next < n && next - first < chunk && tx.len() < SEND_CHUNK {
+                encode(next, base.wrapping_add(next as u32), &mut tx);
+                next += 1;
+            }
+            let sent = self.send(&tx).await;
+            self.tx = tx;
+            sent?;
+            // The kernel answered each request inside `send`; read the answers.
+            let mut missing = next - first;
+            while missing > 0 {
+                let len = self.recv().await?;
+                for frame in frames(&self.rx[..len]) {
+                    let frame = frame?;
+                    let index = frame.seq.wrapping_sub(base) as usize;
+                    if !(first..next).contains(&index) {
+                        warn!(
+                            kind = frame.kind,
+                            seq = frame.seq,
+                            "unexpected netlink message"
+                        );
+                        continue;
+                    }
+                    let answer = if frame.kind == NLMSG_ERROR {
+                        match frame.error_code() {
+                            Some(0) => continue,
+                            Some(code) => Err(-code),
+                            None => return Err(FibError::Malformed("short NLMSG_ERROR".into())),
+                        }
+                    } else {
+                        match frame.parse()?.payload {
+                            netlink_packet_core::NetlinkPayload::InnerMessage(msg) => Ok(msg),
+                            _ => continue,
+                        }
+                    };
+                    answers[index] = answer;
+                    missing = missing.saturating_sub(1);
+                }
+            }
+            between();
+        }
+        Ok(answers)
     }
 
     /// Sends one dump request and collects every reply message. A dump the kernel marks as

@@ -3,6 +3,7 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 
 use ipnet::IpNet;
 use netlink_packet_core::NetlinkPayload;
@@ -16,11 +17,12 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use crate::error::FibError;
-use crate::interfaces::{FibEvent, Interfaces};
+use crate::interfaces::{Attached, FibEvent, Interfaces};
 use crate::message::{self, KernelKind, KernelNextHop, KernelRoute, TableParams};
+use crate::recursive::{Matched, Recursion, Resolution, Why};
 use crate::route::{FibConfig, Route, RouteDelta, RouteKind};
 use crate::socket::{frames, Frame, RtSocket};
-use crate::table::{Id, Interner, Table, DUMPED, NONE};
+use crate::table::{Id, Interner, Table, DUMPED, LATER, NONE};
 
 const RTM_NEWLINK: u16 = 16;
 const RTM_DELLINK: u16 = 17;
@@ -40,6 +42,10 @@ const COMMAND_QUEUE: usize = 64;
 const EVENT_QUEUE: usize = 1024;
 /// Prefixes planned, sent and acknowledged together (see [`Actor::sync_prefixes`]).
 const PLAN_CHUNK: usize = 1024;
+/// Rounds of "resolve the recursive gateways, sync the routes using them" in one sync: a round's
+/// writes can change a resolution (a route of ours covering a gateway). What is still unsettled
+/// after them is taken up after the next events.
+const RECURSION_ROUNDS: usize = 4;
 
 /// What one `apply` / `reconcile` did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -132,6 +138,7 @@ impl FibSync {
             retry_pending: false,
             needs_resync: false,
             installed_exact: false,
+            rec: Recursion::default(),
         };
         actor.ev.own_port = actor.req.port();
         actor.learn_interfaces().await?;
@@ -278,6 +285,17 @@ struct Actor {
     /// `table` mirrors every route of ours in the kernel (it came from a dump and has been kept
     /// up to date by our acks and by events): a reconcile can skip dumping again.
     installed_exact: bool,
+    /// What each recursive gateway in use resolves to ([`crate::recursive`]).
+    rec: Recursion,
+}
+
+/// Which desired routes [`Actor::plan`] resolves: all but those with recursive next hops
+/// (those wait for their gateways to be looked up after the other routes are written), or
+/// those too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Direct,
+    Recursive,
 }
 
 impl Actor {
@@ -589,9 +607,12 @@ impl Actor {
         }
         // Resolved desired routes of this call (devices do not change between chunks).
         let mut resolved: HashMap<Id, Id> = HashMap::new();
+        // Prefixes whose routes have recursive next hops: synced after the others are written
+        // (one of those may be what a gateway resolves through).
+        let mut later = Vec::new();
         let result = async {
             for chunk in prefixes.chunks(PLAN_CHUNK) {
-                let ops = self.plan(chunk, &mut resolved, report);
+                let ops = self.plan(chunk, &mut resolved, report, &mut later, Phase::Direct);
                 if !ops.is_empty() {
                     self.execute_ops(ops, report).await?;
                 }
@@ -600,9 +621,14 @@ impl Actor {
         }
         .await;
         for (_, id) in resolved {
-            self.held.release(id);
+            if id != LATER {
+                self.held.release(id);
+            }
         }
         result?;
+        if !later.is_empty() || self.rec.dirty {
+            self.sync_recursive(later, report).await?;
+        }
         if self.pending.is_empty() {
             self.logged.clear();
         }
@@ -618,19 +644,169 @@ impl Actor {
         Ok(())
     }
 
-    /// The kernel route (an id in `held`, one reference kept by `cache`) for desired kind `want`.
+    /// Looks the recursive gateways up (all of them after a change that may matter, else the
+    /// new ones), then syncs `later` (routes with recursive next hops not synced yet) and the
+    /// routes whose gateways now resolve differently; again while those writes change a
+    /// resolution, up to [`RECURSION_ROUNDS`] times.
+    async fn sync_recursive(
+        &mut self,
+        mut later: Vec<IpNet>,
+        report: &mut ApplyReport,
+    ) -> Result<(), FibError> {
+        for _ in 0..RECURSION_ROUNDS {
+            let all = std::mem::take(&mut self.rec.dirty);
+            let changed = self.resolve_gateways(all).await?;
+            if !changed.is_empty() {
+                later.extend(self.prefixes_using(&changed));
+            }
+            if later.is_empty() {
+                if self.rec.dirty {
+                    continue;
+                }
+                return Ok(());
+            }
+            later.sort_unstable();
+            later.dedup();
+            let mut resolved: HashMap<Id, Id> = HashMap::new();
+            let mut none = Vec::new();
+            let result = async {
+                for chunk in later.chunks(PLAN_CHUNK) {
+                    let ops = self.plan(chunk, &mut resolved, report, &mut none, Phase::Recursive);
+                    if !ops.is_empty() {
+                        self.execute_ops(ops, report).await?;
+                    }
+                }
+                Ok(())
+            }
+            .await;
+            for (_, id) in resolved {
+                self.held.release(id);
+            }
+            result?;
+            later.clear();
+            if !self.rec.dirty {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolves the recursive gateways of the desired routes: each one again when `all`, else
+    /// only those never resolved; forgets those no route uses any more. Returns the gateways
+    /// whose resolution changed (a first resolution is not a change: no route used it yet).
+    async fn resolve_gateways(&mut self, all: bool) -> Result<Vec<IpAddr>, FibError> {
+        let mut in_use: Vec<IpAddr> = self
+            .kinds
+            .iter()
+            .flat_map(|(_, w)| w.kind.recursive_gateways())
+            .collect();
+        in_use.sort_unstable();
+        in_use.dedup();
+        let mut changed = Vec::new();
+        let mut lookup = Vec::new();
+        for &gw in &in_use {
+            if !all && self.rec.get(&gw).is_some() {
+                continue;
+            }
+            match self.ifaces.attached(gw) {
+                Attached::Subnet => self.note_resolution(gw, Resolution::Direct, &mut changed),
+                Attached::Local => self.note_resolution(
+                    gw,
+                    Resolution::Reject(KernelKind::Unreachable, Why::Local),
+                    &mut changed,
+                ),
+                Attached::No => lookup.push(gw),
+            }
+        }
+        if !lookup.is_empty() {
+            let ev = &mut self.ev;
+            let answers = self
+                .req
+                .query(
+                    lookup.len(),
+                    |i, seq, buf| message::encode_get_route(&lookup[i], seq, buf),
+                    || ev.pump(),
+                )
+                .await?;
+            let ours = (self.params.table, self.params.protocol);
+            for (&gw, answer) in lookup.iter().zip(answers) {
+                let resolution = match answer {
+                    Ok(RouteNetlinkMessage::NewRoute(msg)) => match Matched::parse(&msg, gw) {
+                        Some(m) => Resolution::from_match(gw, &m, ours, |p| self.is_recursive(p)),
+                        None => Resolution::Reject(KernelKind::Unreachable, Why::NoRoute),
+                    },
+                    Ok(_) => Resolution::Reject(KernelKind::Unreachable, Why::NoRoute),
+                    Err(errno) => Resolution::from_errno(errno),
+                };
+                self.note_resolution(gw, resolution, &mut changed);
+            }
+        }
+        self.rec.keep_only(&in_use);
+        Ok(changed)
+    }
+
+    fn note_resolution(&mut self, gw: IpAddr, resolution: Resolution, changed: &mut Vec<IpAddr>) {
+        if self.rec.get(&gw) == Some(&resolution) {
+            return;
+        }
+        match &resolution {
+            Resolution::Reject(kind, why) => warn!(
+                gateway = %gw, reason = %why, installed_as = ?kind,
+                "recursive next hop does not resolve; its routes are installed as reject routes, as BIRD does"
+            ),
+            other => info!(gateway = %gw, resolution = ?other, "recursive next hop resolved"),
+        }
+        if self.rec.set(gw, resolution) {
+            changed.push(gw);
+        }
+    }
+
+    /// `true` when our desired route for `prefix` has recursive next hops.
+    fn is_recursive(&self, prefix: &IpNet) -> bool {
+        self.table
+            .get(prefix)
+            .and_then(|s| self.kinds.get(s.want))
+            .is_some_and(|w| w.kind.recursive_gateways().next().is_some())
+    }
+
+    /// The prefixes whose desired routes use one of `gateways` (a pass over the table; only
+    /// when a resolution changed).
+    fn prefixes_using(&self, gateways: &[IpAddr]) -> Vec<IpNet> {
+        let ids: Vec<Id> = self
+            .kinds
+            .iter()
+            .filter(|(_, w)| w.kind.recursive_gateways().any(|g| gateways.contains(&g)))
+            .map(|(id, _)| id)
+            .collect();
+        if ids.is_empty() {
+            return Vec::new();
+        }
+        self.table
+            .iter()
+            .filter(|(_, s)| ids.contains(&s.want))
+            .map(|(p, _)| p)
+            .collect()
+    }
+
+    /// The kernel route (an id in `held`, one reference kept by `cache`) for desired kind `want`;
+    /// in [`Phase::Direct`], [`LATER`] for a kind with recursive next hops.
     fn resolve_cached(
         &mut self,
         prefix: IpNet,
         want: Id,
         cache: &mut HashMap<Id, Id>,
+        phase: Phase,
     ) -> Result<Id, FibError> {
         if let Some(&id) = cache.get(&want) {
             return Ok(id);
         }
         let wanted = self.kinds.get(want).ok_or(FibError::Invalid { prefix })?;
+        if phase == Phase::Direct && wanted.kind.recursive_gateways().next().is_some() {
+            cache.insert(want, LATER);
+            return Ok(LATER);
+        }
         let kernel = Held {
-            kind: resolve_kind(&self.ifaces, &wanted.kind, prefix)?,
+            kind: resolve_kind(&self.ifaces, &self.rec, &wanted.kind, prefix)?,
             metric: wanted.metric,
         };
         let id = self.held.intern(&kernel);
@@ -659,6 +835,8 @@ impl Actor {
         prefixes: &[IpNet],
         cache: &mut HashMap<Id, Id>,
         report: &mut ApplyReport,
+        later: &mut Vec<IpNet>,
+        phase: Phase,
     ) -> Vec<Op> {
         let mut ops = Vec::with_capacity(prefixes.len());
         for &prefix in prefixes {
@@ -674,7 +852,8 @@ impl Actor {
                 self.table.tidy(&prefix);
                 continue;
             }
-            match self.resolve_cached(prefix, slot.want, cache) {
+            match self.resolve_cached(prefix, slot.want, cache, phase) {
+                Ok(LATER) => later.push(prefix),
                 Ok(id) => {
                     if !self.pending.is_empty() {
                         self.pending.remove(&prefix);
@@ -761,6 +940,7 @@ impl Actor {
                 (Op::Install(prefix, id), None) => {
                     report.installed += 1;
                     self.set_have(prefix, id);
+                    self.note_written(&prefix);
                 }
                 (Op::Install(prefix, id), Some(errno)) => {
                     let metric = self.held.get(id).map(|h| h.metric);
@@ -786,6 +966,7 @@ impl Actor {
                 {
                     if nack.is_none() {
                         report.removed += 1;
+                        self.note_written(&prefix);
                     }
                     let have = self.table.get(&prefix).map_or(NONE, |s| s.have);
                     if self.have_metric(&prefix, have) == Some(metric) {
@@ -805,6 +986,14 @@ impl Actor {
             Box::pin(self.execute_ops(leftovers, report)).await?;
         }
         Ok(())
+    }
+
+    /// A route of ours for `prefix` was written or deleted: if it contains a recursive gateway,
+    /// that gateway may resolve differently now.
+    fn note_written(&mut self, prefix: &IpNet) {
+        if !self.rec.is_empty() && self.rec.covers(prefix) {
+            self.rec.dirty = true;
+        }
     }
 
     fn defer(&mut self, prefix: IpNet, err: FibError, report: &mut ApplyReport) {
@@ -832,6 +1021,8 @@ impl Actor {
         if std::mem::take(&mut self.ev.foreign_write) {
             info!("another process wrote a route with our protocol; the next reconcile dumps");
             self.installed_exact = false;
+            // It may be what a recursive gateway resolves through.
+            self.rec.dirty |= !self.rec.is_empty();
         }
         if std::mem::take(&mut self.ev.overrun) {
             warn!("netlink event overrun; resynchronising");
@@ -883,6 +1074,12 @@ impl Actor {
         let NetlinkPayload::InnerMessage(inner) = msg.payload else {
             return;
         };
+        if let RouteNetlinkMessage::NewRoute(r) | RouteNetlinkMessage::DelRoute(r) = &inner {
+            // A route covering a recursive gateway can change what it resolves to.
+            if !self.rec.is_empty() && route_prefix(r).is_some_and(|p| self.rec.covers(&p)) {
+                self.rec.dirty = true;
+            }
+        }
         let event = match inner {
             RouteNetlinkMessage::NewLink(link) => {
                 let was_up = self.ifaces.link(link.header.index).map(|l| l.up);
@@ -928,6 +1125,15 @@ impl Actor {
             _ => None,
         };
         if let Some(event) = event {
+            if !self.rec.is_empty()
+                && !matches!(
+                    event,
+                    FibEvent::ForeignRouteAdded { .. } | FibEvent::ForeignRouteRemoved { .. }
+                )
+            {
+                // A link or address changed: connected subnets and routes through devices too.
+                self.rec.dirty = true;
+            }
             debug!(?event, "kernel event");
             let _ = self.events.send(event);
         }
@@ -981,6 +1187,24 @@ impl Actor {
                 Err(e) => warn!(error = %e, "retrying deferred routes"),
             }
         }
+        if self.rec.dirty {
+            // A route, link or address changed under a recursive gateway: look them up again and
+            // re-sync the routes of those that now resolve differently.
+            let mut report = ApplyReport::default();
+            match self
+                .sync_prefixes(Vec::new(), Vec::new(), &mut report)
+                .await
+            {
+                Ok(()) if report.installed + report.removed > 0 => info!(
+                    installed = report.installed,
+                    removed = report.removed,
+                    deferred = report.deferred.len(),
+                    "recursive next hops resolved again"
+                ),
+                Ok(()) => {}
+                Err(e) => warn!(error = %e, "resolving recursive next hops"),
+            }
+        }
     }
 
     async fn shutdown(&mut self) -> Result<usize, FibError> {
@@ -998,9 +1222,14 @@ impl Actor {
     }
 }
 
-/// Resolves a route's device names to interface indexes: what the kernel will hold.
+/// Resolves a route's device names to interface indexes, and its recursive next hops to what
+/// their gateways resolve to (`rec`): what the kernel will hold. Recursive hops that resolve to
+/// nothing forwarding are left out; a route left with no hop becomes the reject route the first
+/// of them resolved to (BIRD: an unresolvable best route is exported as `unreachable`; merged
+/// paths leave the unreachable ones out).
 fn resolve_kind(
     ifaces: &Interfaces,
+    rec: &Recursion,
     kind: &RouteKind,
     prefix: IpNet,
 ) -> Result<KernelKind, FibError> {
@@ -1008,7 +1237,24 @@ fn resolve_kind(
         RouteKind::Blackhole => KernelKind::Blackhole,
         RouteKind::Via { nexthops } => {
             let mut hops = Vec::with_capacity(nexthops.len());
+            let mut reject = None;
             for nh in nexthops {
+                if nh.is_recursive() {
+                    match rec.get(&nh.addr) {
+                        // Not looked up (cannot happen: resolved before planning) or on a
+                        // connected subnet: as a direct hop.
+                        None | Some(Resolution::Direct) => hops.push(KernelNextHop {
+                            gateway: nh.addr,
+                            ifindex: None,
+                            onlink: false,
+                        }),
+                        Some(Resolution::Via(via)) => hops.extend_from_slice(via),
+                        Some(Resolution::Reject(kind, _)) => {
+                            reject.get_or_insert_with(|| kind.clone());
+                        }
+                    }
+                    continue;
+                }
                 let ifindex = match &nh.ifname {
                     None => None,
                     Some(name) => {
@@ -1028,7 +1274,7 @@ fn resolve_kind(
                 });
             }
             if hops.is_empty() {
-                return Err(FibError::Invalid { prefix });
+                return reject.ok_or(FibError::Invalid { prefix });
             }
             hops.sort();
             hops.dedup();
@@ -1091,6 +1337,24 @@ impl EventQueue {
             }
         }
     }
+}
+
+/// A route message's destination (a default route carries no `RTA_DST`).
+fn route_prefix(route: &RouteMessage) -> Option<IpNet> {
+    use netlink_packet_route::route::{RouteAddress, RouteAttribute};
+    use netlink_packet_route::AddressFamily;
+    let dst = route.attributes.iter().find_map(|a| match a {
+        RouteAttribute::Destination(RouteAddress::Inet(a)) => Some(IpAddr::V4(*a)),
+        RouteAttribute::Destination(RouteAddress::Inet6(a)) => Some(IpAddr::V6(*a)),
+        _ => None,
+    });
+    let addr = match (dst, route.header.address_family) {
+        (Some(a), _) => a,
+        (None, AddressFamily::Inet) => IpAddr::from([0u8; 4]),
+        (None, AddressFamily::Inet6) => IpAddr::from([0u16; 8]),
+        _ => return None,
+    };
+    IpNet::new(addr, route.header.destination_prefix_length).ok()
 }
 
 fn foreign(route: &RouteMessage, removed: bool) -> Option<FibEvent> {

@@ -17,6 +17,8 @@ pub(crate) type Id = u32;
 pub(crate) const NONE: Id = u32::MAX;
 /// `have` only: a route found in a dump, kept whole in the dumped side table until compared.
 pub(crate) const DUMPED: Id = u32::MAX - 1;
+/// Planning only: a desired route with recursive next hops, resolved after the others.
+pub(crate) const LATER: Id = u32::MAX - 2;
 
 /// Distinct values with reference counts; a value nobody uses any more is freed.
 #[derive(Debug)]
@@ -101,6 +103,14 @@ impl<T: Hash + Eq + Clone> Interner<T> {
             .get(id as usize)
             .and_then(Option::as_ref)
             .map(|(v, _)| v)
+    }
+
+    /// Every value alive, with its id.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (Id, &T)> + '_ {
+        self.items.iter().enumerate().filter_map(|(i, slot)| {
+            let (value, _) = slot.as_ref()?;
+            Some((Id::try_from(i).ok()?, value))
+        })
     }
 
     /// Distinct values alive.
@@ -222,6 +232,9 @@ mod tests {
         i.release(NONE);
         i.release(DUMPED);
         assert_eq!(i.len(), 2);
+        let mut alive: Vec<_> = i.iter().map(|(id, v)| (id, v.clone())).collect();
+        alive.sort();
+        assert_eq!(alive, vec![(a, "c".to_owned()), (b, "b".to_owned())]);
     }
 
     #[test]

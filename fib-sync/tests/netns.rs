@@ -1212,3 +1212,296 @@ fn restart_compares_each_routes_own_metric() {
         assert_eq!(fourth.stop().await.unwrap(), 3);
     });
 }
+
+/// Polls our routes (IPv4) until they are `want` (2 s at most) and returns the last look.
+async fn wait_routes(ns: &Ns, want: &[String]) -> Vec<String> {
+    let mut got = Vec::new();
+    for _ in 0..100 {
+        got = ns.bird_routes(false);
+        if got == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    got
+}
+
+/// BIRD's `gateway recursive` (mesh3: node 3 behind a router; BIRD 1.6.8 checked in a
+/// namespace): the route goes via what the gateway resolves to in the kernel's table (a
+/// default route included); when it resolves to nothing, BIRD exports the route as
+/// `unreachable` and so do we; it follows the foreign routes as they come and go.
+#[test]
+fn recursive_next_hop_follows_the_route_to_its_gateway() {
+    let Some(ns) = Netns::new("recursive_next_hop_follows_the_route_to_its_gateway") else {
+        return;
+    };
+    ns.with_uplink();
+    let behind_router = [
+        "route",
+        "add",
+        "10.99.1.0/24",
+        "via",
+        "10.99.0.254",
+        "proto",
+        "static",
+    ];
+    ns.ip(&behind_router);
+    ns.run(move |ns| async move {
+        let fib = FibSync::start(FibConfig {
+            persist: false,
+            ..FibConfig::default()
+        })
+        .await
+        .unwrap();
+        let node3 = Route::via(
+            net("10.99.64.128/26"),
+            vec![NextHop::recursive(ip("10.99.1.3"))],
+        )
+        .with_metric(Some(1024));
+        // On a connected subnet: installed as a direct hop, no lookup.
+        let node2 = Route::via(
+            net("10.99.64.64/26"),
+            vec![NextHop::recursive(ip("10.99.0.2"))],
+        );
+        let report = fib
+            .apply(vec![
+                RouteDelta::Install(node3.clone()),
+                RouteDelta::Install(node2),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.installed, report.deferred.len()),
+            (2, 0),
+            "{report:?}"
+        );
+        let via_router = "10.99.64.128/26 via 10.99.0.254 dev eth0 proto bird metric 1024";
+        let node2_line = "10.99.64.64/26 via 10.99.0.2 dev eth0 proto bird";
+        assert_eq!(ns.bird_routes(false), lines(&[via_router, node2_line]));
+
+        // The router's route goes: nothing resolves the gateway, the route is unreachable.
+        ns.ip(&["route", "del", "10.99.1.0/24"]);
+        let unreachable = "unreachable 10.99.64.128/26 proto bird metric 1024";
+        let want = lines(&[unreachable, node2_line]);
+        assert_eq!(wait_routes(&ns, &want).await, want, "gateway unresolvable");
+        // A default route resolves it (BIRD learns the kernel's default route).
+        ns.ip(&["route", "add", "default", "via", "10.99.0.253"]);
+        let want = lines(&[
+            "10.99.64.128/26 via 10.99.0.253 dev eth0 proto bird metric 1024",
+            node2_line,
+        ]);
+        assert_eq!(
+            wait_routes(&ns, &want).await,
+            want,
+            "through the default route"
+        );
+        // The more specific route comes back and wins.
+        ns.ip(&behind_router);
+        let want = lines(&[via_router, node2_line]);
+        assert_eq!(wait_routes(&ns, &want).await, want, "router's route back");
+        // Through a blackhole route, as BIRD: a blackhole.
+        ns.ip(&[
+            "route",
+            "add",
+            "blackhole",
+            "10.99.1.3/32",
+            "proto",
+            "static",
+        ]);
+        let want = lines(&[
+            "blackhole 10.99.64.128/26 proto bird metric 1024",
+            node2_line,
+        ]);
+        assert_eq!(wait_routes(&ns, &want).await, want, "through a blackhole");
+        ns.ip(&["route", "del", "blackhole", "10.99.1.3/32"]);
+        let want = lines(&[via_router, node2_line]);
+        assert_eq!(wait_routes(&ns, &want).await, want, "blackhole gone");
+        // Through a device route: via the gateway itself on that device.
+        ns.ip(&[
+            "route",
+            "add",
+            "10.99.1.3/32",
+            "dev",
+            "eth0",
+            "proto",
+            "static",
+        ]);
+        let want = lines(&[
+            "10.99.64.128/26 via 10.99.1.3 dev eth0 proto bird metric 1024",
+            node2_line,
+        ]);
+        assert_eq!(
+            wait_routes(&ns, &want).await,
+            want,
+            "through a device route"
+        );
+        ns.ip(&["route", "del", "10.99.1.3/32", "dev", "eth0"]);
+        let want = lines(&[via_router, node2_line]);
+        assert_eq!(wait_routes(&ns, &want).await, want);
+        assert_eq!(fib.stop().await.unwrap(), 2);
+    });
+}
+
+/// peeropts: the static protocol's `route 10.99.9.4/32 via 10.99.0.4` and a BGP route with
+/// next hop 10.99.9.4 in one batch: the BGP route goes via 10.99.0.4 at once. A recursive
+/// route of ours cannot carry another's resolution (BIRD refuses recursion through a recursive
+/// route). A plain (non-recursive) gateway off the connected subnets still waits, as before.
+#[test]
+fn recursive_next_hop_resolves_through_our_static_route_in_the_same_batch() {
+    let Some(ns) = Netns::new("recursive_next_hop_resolves_through_our_static_route") else {
+        return;
+    };
+    ns.with_uplink();
+    ns.ip(&[
+        "route",
+        "add",
+        "10.99.1.0/24",
+        "via",
+        "10.99.0.254",
+        "proto",
+        "static",
+    ]);
+    ns.run(|ns| async move {
+        let fib = FibSync::start(FibConfig {
+            persist: false,
+            ..FibConfig::default()
+        })
+        .await
+        .unwrap();
+        let reachable_by = Route::via(net("10.99.9.4/32"), vec![NextHop::direct(ip("10.99.0.4"))]);
+        let node4 = Route::via(
+            net("10.99.64.192/26"),
+            vec![NextHop::recursive(ip("10.99.9.4"))],
+        );
+        // Its gateway is inside node 4's block, a route of ours that is itself recursive.
+        let through_recursive = Route::via(
+            net("10.99.65.0/26"),
+            vec![NextHop::recursive(ip("10.99.64.200"))],
+        );
+        // Not recursive: the kernel refuses a gateway off the connected subnets; it waits.
+        let plain = Route::via(net("10.99.66.0/26"), vec![NextHop::direct(ip("10.99.1.3"))]);
+        let report = fib
+            .apply(vec![
+                RouteDelta::Install(node4.clone()),
+                RouteDelta::Install(through_recursive),
+                RouteDelta::Install(plain),
+                RouteDelta::Install(reachable_by.clone()),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(report.installed, 3, "{report:?}");
+        assert!(
+            matches!(
+                report.deferred.as_slice(),
+                [(p, FibError::GatewayUnreachable { .. })] if *p == net("10.99.66.0/26")
+            ),
+            "{report:?}"
+        );
+        let static_line = "10.99.9.4 via 10.99.0.4 dev eth0 proto bird";
+        let node4_line = "10.99.64.192/26 via 10.99.0.4 dev eth0 proto bird";
+        let refused = "unreachable 10.99.65.0/26 proto bird";
+        assert_eq!(
+            ns.bird_routes(false),
+            lines(&[static_line, node4_line, refused])
+        );
+        // Without the static route the BGP route is unreachable; with it, back.
+        fib.apply(vec![RouteDelta::Remove(reachable_by.prefix)])
+            .await
+            .unwrap();
+        let want = lines(&["unreachable 10.99.64.192/26 proto bird", refused]);
+        assert_eq!(wait_routes(&ns, &want).await, want, "static route removed");
+        fib.apply(vec![RouteDelta::Install(reachable_by)])
+            .await
+            .unwrap();
+        let want = lines(&[static_line, node4_line, refused]);
+        assert_eq!(wait_routes(&ns, &want).await, want, "static route back");
+        let stats = fib.stats().await.unwrap();
+        assert_eq!(
+            stats.pending, 1,
+            "only the plain off-subnet route waits: {stats:?}"
+        );
+        assert_eq!(fib.stop().await.unwrap(), 3);
+    });
+}
+
+/// A restart with `persist` finds the recursive routes as the kernel holds them (`via` the
+/// resolved gateway and device, or `unreachable`) and rewrites none of them.
+#[test]
+fn restart_keeps_recursive_routes_untouched() {
+    let Some(ns) = Netns::new("restart_keeps_recursive_routes_untouched") else {
+        return;
+    };
+    ns.with_uplink();
+    ns.ip(&[
+        "route",
+        "add",
+        "10.99.1.0/24",
+        "via",
+        "10.99.0.254",
+        "proto",
+        "static",
+    ]);
+    let name = ns.name.clone();
+    ns.run(move |ns| async move {
+        let routes = vec![
+            Route::via(
+                net("10.99.64.128/26"),
+                vec![NextHop::recursive(ip("10.99.1.3"))],
+            )
+            .with_metric(Some(1024)),
+            Route::via(net("10.99.9.4/32"), vec![NextHop::direct(ip("10.99.0.4"))]),
+            Route::via(
+                net("10.99.64.192/26"),
+                vec![NextHop::recursive(ip("10.99.9.4"))],
+            ),
+            Route::via(
+                net("10.99.65.0/26"),
+                vec![NextHop::recursive(ip("10.99.7.7"))],
+            ),
+            Route::via(
+                net("10.99.66.0/26"),
+                vec![NextHop::recursive(ip("10.99.0.2"))],
+            ),
+        ];
+        let first = FibSync::start(FibConfig::default()).await.unwrap();
+        let report = first.reconcile(routes.clone()).await.unwrap();
+        assert_eq!(report.installed, 5, "{report:?}");
+        assert_eq!(first.stop().await.unwrap(), 0, "persist keeps routes");
+        let want = lines(&[
+            "10.99.9.4 via 10.99.0.4 dev eth0 proto bird",
+            "10.99.64.128/26 via 10.99.0.254 dev eth0 proto bird metric 1024",
+            "10.99.64.192/26 via 10.99.0.4 dev eth0 proto bird",
+            "10.99.66.0/26 via 10.99.0.2 dev eth0 proto bird",
+            "unreachable 10.99.65.0/26 proto bird",
+        ]);
+        assert_eq!(ns.bird_routes(false), want);
+
+        let monitor = watch_routes(&name);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let second = FibSync::start(FibConfig::default()).await.unwrap();
+        let report = second.reconcile(routes).await.unwrap();
+        assert_eq!(
+            (report.unchanged, report.installed, report.removed),
+            (5, 0, 0),
+            "{report:?}"
+        );
+        assert_eq!(
+            monitor.lines().await,
+            Vec::<String>::new(),
+            "nothing rewritten"
+        );
+        assert_eq!(ns.bird_routes(false), want);
+        drop(second);
+        let third = FibSync::start(FibConfig {
+            persist: false,
+            ..FibConfig::default()
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            third.stop().await.unwrap(),
+            5,
+            "unreachable routes are ours too"
+        );
+    });
+}
