@@ -83,11 +83,11 @@ fn generation_1_cross_subnet_filter_tunnels_only_off_subnet_next_hops() {
         vec![
             RouteDelta::Install(Route::via(
                 net("172.16.0.0/24"),
-                vec![NextHop::direct(ip("10.193.0.3"))]
+                vec![NextHop::recursive(ip("10.193.0.3"))]
             )),
             RouteDelta::Install(Route::via(
                 net("192.168.5.0/26"),
-                vec![NextHop::direct(ip("10.192.0.3"))]
+                vec![NextHop::recursive(ip("10.192.0.3"))]
             )),
             RouteDelta::Install(Route::via(
                 net("192.168.6.0/26"),
@@ -122,12 +122,18 @@ fn generation_2_filter_turns_local_pref_into_the_kernel_metric() {
         d,
         vec![
             RouteDelta::Install(
-                Route::via(net("10.50.0.0/26"), vec![NextHop::direct(ip("10.192.0.3"))])
-                    .with_metric(Some(1024))
+                Route::via(
+                    net("10.50.0.0/26"),
+                    vec![NextHop::recursive(ip("10.192.0.3"))]
+                )
+                .with_metric(Some(1024))
             ),
             RouteDelta::Install(
-                Route::via(net("10.50.1.0/26"), vec![NextHop::direct(ip("10.192.0.4"))])
-                    .with_metric(Some(512))
+                Route::via(
+                    net("10.50.1.0/26"),
+                    vec![NextHop::recursive(ip("10.192.0.4"))]
+                )
+                .with_metric(Some(512))
             ),
         ]
     );
@@ -174,8 +180,8 @@ fn merge_paths_installs_every_accepted_path_with_the_best_paths_metric() {
             Route::via(
                 net("10.50.0.0/26"),
                 vec![
-                    NextHop::direct(ip("10.192.0.3")),
-                    NextHop::direct(ip("10.192.0.4"))
+                    NextHop::recursive(ip("10.192.0.3")),
+                    NextHop::recursive(ip("10.192.0.4"))
                 ]
             )
             .with_metric(Some(1024))

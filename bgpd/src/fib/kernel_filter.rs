@@ -170,18 +170,27 @@ impl KernelFilter {
             let Some(d) = self.run(&view) else { continue };
             let route = match gw {
                 None => Route::blackhole(net),
-                Some(gw) => Route::via(net, vec![self.next_hop(gw, d)]),
+                // BIRD 1.6's static `via` wants a neighbour: a direct hop, never recursive.
+                Some(gw) => Route::via(
+                    net,
+                    vec![match d.onlink {
+                        Some(i) => NextHop::onlink(gw, self.device(i)),
+                        None => NextHop::direct(gw),
+                    }],
+                ),
             };
             out.push(route.with_metric(d.metric));
         }
         out
     }
 
-    /// The kernel next hop of a decided hop.
+    /// The kernel next hop of a decided BGP hop: `onlink` on the tunnel device, or a recursive
+    /// gateway (Calico's `gateway recursive`: off the connected subnets, installed via what the
+    /// kernel's table resolves it to).
     pub fn next_hop(&self, addr: IpAddr, d: Decided) -> NextHop {
         match d.onlink {
             Some(i) => NextHop::onlink(addr, self.device(i)),
-            None => NextHop::direct(addr),
+            None => NextHop::recursive(addr),
         }
     }
 }
