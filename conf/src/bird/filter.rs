@@ -10,9 +10,12 @@ use policy::bird::{
     Stmt,
 };
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
 use super::diag::{Diag, Pos};
 use super::lex::{Tok, P};
-use super::parse::{PResult, Parser, Sym};
+use super::parse::{At, PResult, Parser, Sym};
 use crate::error::ErrorKind;
 
 /// The static type of an expression.
@@ -139,7 +142,7 @@ const UNSUPPORTED_STATEMENTS: [&str; 7] = [
     "print", "printn", "return", "case", "for", "quitbird", "unset",
 ];
 
-impl Parser {
+impl Parser<'_> {
     fn semantic(&mut self, pos: Pos, kind: ErrorKind, message: impl Into<String>) {
         let d = Diag::at(pos, kind, message).in_construct(&self.ctx);
         self.diags.push(d);
@@ -148,7 +151,7 @@ impl Parser {
     /// `function NAME ( [bool p, …] ) { … }` (after `function`).
     pub(crate) fn function(&mut self) -> PResult<()> {
         let name = self.symbol_name("a function name")?;
-        self.ctx = format!("function {}", name.v);
+        let _ = write!(self.ctx, "function {}", name.v);
         self.expect(P::LParen)?;
         let mut params: Vec<String> = Vec::new();
         if !self.eat(P::RParen) {
@@ -167,7 +170,7 @@ impl Parser {
                     .in_construct(&self.ctx));
                 }
                 let p = self.symbol_name("a parameter name")?;
-                if params.contains(&p.v) {
+                if params.iter().any(|x| x == p.v) {
                     return Err(Diag::at(
                         p.pos,
                         ErrorKind::Duplicate,
@@ -175,7 +178,7 @@ impl Parser {
                     )
                     .in_construct(&self.ctx));
                 }
-                params.push(p.v);
+                params.push(p.v.to_owned());
                 if self.eat(P::RParen) {
                     break;
                 }
@@ -194,11 +197,17 @@ impl Parser {
         // Defined after its body: BIRD 1.6 has no recursion either.
         let id = self.functions.len();
         self.functions.push(Function {
-            name: name.v.clone(),
+            name: name.v.to_owned(),
             params,
             body,
         });
-        self.define(&name, Sym::Function(id))
+        self.define(
+            At {
+                v: Cow::Borrowed(name.v),
+                pos: name.pos,
+            },
+            Sym::Function(id),
+        )
     }
 
     /// `{ statements }`.
@@ -233,7 +242,8 @@ impl Parser {
         Ok(self.stmt()?.into_iter().collect())
     }
 
-    fn want(&mut self, pos: Pos, got: Ty, want: Ty, what: &str) {
+    /// `what` is formatted only when the types differ.
+    fn want(&mut self, pos: Pos, got: Ty, want: Ty, what: impl std::fmt::Display) {
         if got != want && got != Ty::Error {
             self.semantic(
                 pos,
@@ -246,8 +256,7 @@ impl Parser {
     /// One statement; `None` for an empty `;` or a statement dropped after a semantic error.
     fn stmt(&mut self) -> PResult<Option<Stmt>> {
         let pos = self.pos();
-        let tok = self.peek().clone();
-        let word = match tok {
+        let word = match self.peek() {
             Tok::Punct(P::Semi) => {
                 self.bump();
                 return Ok(None);
@@ -255,11 +264,11 @@ impl Parser {
             Tok::Word(w) => w,
             Tok::Quoted(w) => {
                 self.bump();
-                return self.call_stmt(pos, &w);
+                return self.call_stmt(pos, w);
             }
             _ => return Err(self.unexpected("a statement")),
         };
-        match word.as_str() {
+        match word {
             "accept" | "reject" => {
                 self.bump();
                 self.expect(P::Semi)?;
@@ -296,9 +305,9 @@ impl Parser {
             _ => {
                 self.bump();
                 if self.is_punct(P::LParen) {
-                    return self.call_stmt(pos, &word);
+                    return self.call_stmt(pos, word);
                 }
-                self.attr_stmt(pos, &word)
+                self.attr_stmt(pos, word)
             }
         }
     }
@@ -382,7 +391,7 @@ impl Parser {
                 self.unknown_symbol(pos, name);
                 return Ok(None);
             };
-            let (method, want) = match (ty, m.v.as_str()) {
+            let (method, want) = match (ty, m.v) {
                 (Ty::Clist, "add") => (Method::Add, Ty::Pair),
                 (Ty::Clist, "delete") => (Method::Delete, Ty::Pair),
                 (Ty::Lclist, "add") => (Method::Add, Ty::Quad),
@@ -397,7 +406,12 @@ impl Parser {
                     return Ok(None);
                 }
             };
-            self.want(apos, aty, want, &format!("the argument of {name}.{}", m.v));
+            self.want(
+                apos,
+                aty,
+                want,
+                format_args!("the argument of {name}.{}", m.v),
+            );
             return Ok(Some(Stmt::Method { attr, method, arg }));
         }
         if !self.eat(P::Eq) {
@@ -466,8 +480,8 @@ impl Parser {
             let rpos = self.pos();
             let (right, rt) = self.comparison()?;
             let op = if and { "&&" } else { "||" };
-            self.want(pos, lt, Ty::Bool, &format!("the left side of `{op}`"));
-            self.want(rpos, rt, Ty::Bool, &format!("the right side of `{op}`"));
+            self.want(pos, lt, Ty::Bool, format_args!("the left side of `{op}`"));
+            self.want(rpos, rt, Ty::Bool, format_args!("the right side of `{op}`"));
             left = if and {
                 Expr::And(Box::new(left), Box::new(right))
             } else {
@@ -484,7 +498,7 @@ impl Parser {
             let op = match self.peek() {
                 Tok::Punct(
                     p @ (P::Eq | P::Ne | P::Lt | P::Gt | P::Le | P::Ge | P::Tilde | P::NotTilde),
-                ) => *p,
+                ) => p,
                 _ => return Ok((left, lt)),
             };
             self.bump();
@@ -567,14 +581,14 @@ impl Parser {
     fn primary(&mut self) -> PResult<(Expr, Ty)> {
         let pos = self.pos();
         let c = |k: Const, t: Ty| Ok((Expr::Const(k), t));
-        match self.peek().clone() {
+        match self.peek() {
             Tok::Num(n) => {
                 self.bump();
                 c(Const::Int(n as i64), Ty::Int)
             }
             Tok::Str(s) => {
                 self.bump();
-                c(Const::Str(s), Ty::Str)
+                c(Const::Str(s.to_owned()), Ty::Str)
             }
             Tok::Ip(a) => {
                 self.bump();
@@ -633,7 +647,7 @@ impl Parser {
             }
             Tok::Word(w) => {
                 self.bump();
-                self.word_term(pos, &w)
+                self.word_term(pos, w)
             }
             Tok::Quoted(w) => {
                 self.bump();
@@ -687,7 +701,7 @@ impl Parser {
 
     /// `[ … ]` after `[`: a prefix set or a route source set.
     fn set(&mut self, pos: Pos) -> PResult<(Expr, Ty)> {
-        match self.peek().clone() {
+        match self.peek() {
             Tok::Prefix(_) => {
                 let mut items = Vec::new();
                 loop {
@@ -793,10 +807,10 @@ impl Parser {
                 let apos = self.pos();
                 let a = self.symbol_name("an attribute")?;
                 self.expect(P::RParen)?;
-                return Ok(match attr_by_name(&a.v) {
+                return Ok(match attr_by_name(a.v) {
                     Some((attr, ..)) => (Expr::Defined(attr), Ty::Bool),
                     None => {
-                        self.unknown_symbol(apos, &a.v);
+                        self.unknown_symbol(apos, a.v);
                         (Expr::Const(Const::Bool(false)), Ty::Error)
                     }
                 });

@@ -100,13 +100,17 @@ impl P {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Tok {
+/// A token. `S` holds the text of words, quoted symbols and strings: a [`Span`] of the token's
+/// file while the files are being lexed (an include adds a file to the table mid-way, so the
+/// texts cannot be borrowed yet), then a `&str` borrowed from the file table ([`Tok`]), so no
+/// token owns a copy of its text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum TokOf<S> {
     /// A bare word: keyword or symbol.
-    Word(String),
+    Word(S),
     /// A single-quoted symbol (never a keyword).
-    Quoted(String),
-    Str(String),
+    Quoted(S),
+    Str(S),
     Num(u64),
     Ip(IpAddr),
     Prefix(IpNet),
@@ -114,7 +118,32 @@ pub(crate) enum Tok {
     Eof,
 }
 
-impl Tok {
+/// A token whose text is borrowed from the file table.
+pub(crate) type Tok<'s> = TokOf<&'s str>;
+
+/// Byte range of a token's text in its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl<S> TokOf<S> {
+    fn map_text<T>(self, f: impl FnOnce(S) -> T) -> TokOf<T> {
+        match self {
+            TokOf::Word(s) => TokOf::Word(f(s)),
+            TokOf::Quoted(s) => TokOf::Quoted(f(s)),
+            TokOf::Str(s) => TokOf::Str(f(s)),
+            TokOf::Num(n) => TokOf::Num(n),
+            TokOf::Ip(a) => TokOf::Ip(a),
+            TokOf::Prefix(p) => TokOf::Prefix(p),
+            TokOf::Punct(p) => TokOf::Punct(p),
+            TokOf::Eof => TokOf::Eof,
+        }
+    }
+}
+
+impl Tok<'_> {
     /// For messages: what was found.
     pub(crate) fn describe(&self) -> String {
         match self {
@@ -130,14 +159,37 @@ impl Tok {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Token {
-    pub tok: Tok,
+/// A token and where it starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct TokenOf<S> {
+    pub tok: TokOf<S>,
     pub pos: Pos,
 }
 
-/// Reads `main` and its includes into one token stream (ending with [`Tok::Eof`]).
-pub(crate) fn lex_files(main: &Path, sources: &mut Vec<Source>) -> Result<Vec<Token>, Diag> {
+/// A token as the parser reads it.
+pub(crate) type Token<'s> = TokenOf<&'s str>;
+
+/// A token as lexed, before the file table is complete.
+pub(crate) type Lexed = TokenOf<Span>;
+
+/// The lexed tokens with their texts borrowed from `sources` (the table [`lex_files`] filled).
+/// Same size as [`Lexed`], so the vector's buffer is reused.
+pub(crate) fn with_text(lexed: Vec<Lexed>, sources: &[Source]) -> Vec<Token<'_>> {
+    lexed
+        .into_iter()
+        .map(|t| {
+            let text = sources[t.pos.file as usize].text.as_str();
+            TokenOf {
+                tok: t.tok.map_text(|s| &text[s.start as usize..s.end as usize]),
+                pos: t.pos,
+            }
+        })
+        .collect()
+}
+
+/// Reads `main` and its includes into one token stream (ending with [`Tok::Eof`]); the texts
+/// are in `sources` ([`with_text`]).
+pub(crate) fn lex_files(main: &Path, sources: &mut Vec<Source>) -> Result<Vec<Lexed>, Diag> {
     let text = std::fs::read_to_string(main).map_err(|e| Diag {
         pos: None,
         file: Some(main.to_path_buf()),
@@ -146,11 +198,12 @@ pub(crate) fn lex_files(main: &Path, sources: &mut Vec<Source>) -> Result<Vec<To
         message: format!("cannot read the configuration: {e}"),
         hint: None,
     })?;
-    let mut out = Vec::new();
+    // Calico's rendered files have about one token per 6 bytes.
+    let mut out = Vec::with_capacity(text.len() / 6 + 16);
     lex_source(main.to_path_buf(), text, 0, sources, &mut out)?;
     let end = sources.first().map_or(0, |s| s.text.len());
-    out.push(Token {
-        tok: Tok::Eof,
+    out.push(TokenOf {
+        tok: TokOf::Eof,
         pos: Pos {
             file: 0,
             offset: end as u32,
@@ -165,11 +218,11 @@ pub(crate) fn lex_text(
     path: &Path,
     text: &str,
     sources: &mut Vec<Source>,
-) -> Result<Vec<Token>, Diag> {
+) -> Result<Vec<Lexed>, Diag> {
     let mut out = Vec::new();
     lex_source(path.to_path_buf(), text.to_string(), 0, sources, &mut out)?;
-    out.push(Token {
-        tok: Tok::Eof,
+    out.push(TokenOf {
+        tok: TokOf::Eof,
         pos: Pos {
             file: 0,
             offset: text.len() as u32,
@@ -178,24 +231,47 @@ pub(crate) fn lex_text(
     Ok(out)
 }
 
+/// Adds `path` to the file table and lexes its `text` into `out` (includes recursively). The
+/// text is moved into the table when done, also after an error (messages need it).
 fn lex_source(
     path: PathBuf,
     text: String,
     depth: usize,
     sources: &mut Vec<Source>,
-    out: &mut Vec<Token>,
+    out: &mut Vec<Lexed>,
 ) -> Result<(), Diag> {
-    let file = sources.len() as u32;
-    sources.push(Source { path, text });
-    // The text is read through the table entry; includes push more entries while we lex, so
-    // keep a local copy of what we need (the text is small, this is once per file).
-    let text = sources[file as usize].text.clone();
+    let file = sources.len();
+    sources.push(Source {
+        path,
+        text: String::new(),
+    });
+    let r = lex_text_of(&text, file as u32, depth, sources, out);
+    sources[file].text = text;
+    r
+}
+
+/// Bytes that may continue a word.
+fn is_word_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+fn lex_text_of(
+    text: &str,
+    file: u32,
+    depth: usize,
+    sources: &mut Vec<Source>,
+    out: &mut Vec<Lexed>,
+) -> Result<(), Diag> {
     let b = text.as_bytes();
     let mut i = 0usize;
     let mut line_start = true;
     let at = |off: usize| Pos {
         file,
         offset: off as u32,
+    };
+    let span = |start: usize, end: usize| Span {
+        start: start as u32,
+        end: end as u32,
     };
     while i < b.len() {
         let c = b[i];
@@ -213,9 +289,7 @@ fn lex_source(
         let start = i;
         match c {
             b'#' => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
+                i = memchr_or_end(b, i, b'\n');
             }
             b'/' if b.get(i + 1) == Some(&b'*') => match text[i + 2..].find("*/") {
                 Some(end) => i = i + 2 + end + 2,
@@ -239,8 +313,8 @@ fn lex_source(
                         "unterminated string: a string ends with `\"` on the same line",
                     ));
                 }
-                out.push(Token {
-                    tok: Tok::Str(text[i + 1..j].to_string()),
+                out.push(TokenOf {
+                    tok: TokOf::Str(span(i + 1, j)),
                     pos: at(start),
                 });
                 i = j + 1;
@@ -259,34 +333,46 @@ fn lex_source(
                         "malformed quoted symbol: '…' holds letters, digits and `_ . : -`",
                     ));
                 }
-                let name = &text[i + 1..j];
-                check_sym_len(name, at(start))?;
-                out.push(Token {
-                    tok: Tok::Quoted(name.to_string()),
+                check_sym_len(&text[i + 1..j], at(start))?;
+                out.push(TokenOf {
+                    tok: TokOf::Quoted(span(i + 1, j)),
                     pos: at(start),
                 });
                 i = j + 1;
             }
-            c if c.is_ascii_alphanumeric()
-                || c == b'_'
-                || (c == b':' && b.get(i + 1) == Some(&b':')) =>
-            {
+            c if is_word_byte(c) || (c == b':' && b.get(i + 1) == Some(&b':')) => {
                 // The longest run that could be an address decides between address and word.
                 let mut j = i;
-                while j < b.len() && (b[j].is_ascii_hexdigit() || b[j] == b':' || b[j] == b'.') {
+                let (mut dots, mut colons) = (0usize, 0usize);
+                let mut first_sep = None;
+                while j < b.len() {
+                    match b[j] {
+                        b'.' => dots += 1,
+                        b':' => colons += 1,
+                        x if x.is_ascii_hexdigit() => {}
+                        _ => break,
+                    }
+                    if first_sep.is_none() && !b[j].is_ascii_hexdigit() {
+                        first_sep = Some(j);
+                    }
                     j += 1;
                 }
-                let run = &text[i..j];
-                let word_end = {
-                    let mut k = i;
-                    while k < b.len() && (b[k].is_ascii_alphanumeric() || b[k] == b'_') {
-                        k += 1;
+                // The word ends at the first `.`/`:` of the run (hex digits are word bytes),
+                // else it goes on past the run.
+                let word_end = match first_sep {
+                    Some(k) => k,
+                    None => {
+                        let mut k = j;
+                        while k < b.len() && is_word_byte(b[k]) {
+                            k += 1;
+                        }
+                        k
                     }
-                    k
                 };
-                let is_v6 = run.contains(':') && j >= word_end;
-                let is_v4 = c.is_ascii_digit() && run.matches('.').count() == 3 && j >= word_end;
+                let is_v6 = colons > 0 && j >= word_end;
+                let is_v4 = c.is_ascii_digit() && dots == 3 && j >= word_end;
                 if is_v6 || is_v4 {
+                    let run = &text[i..j];
                     let ip: Option<IpAddr> = if is_v6 {
                         run.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
                     } else {
@@ -324,14 +410,14 @@ fn lex_source(
                                 ),
                             ));
                         }
-                        out.push(Token {
-                            tok: Tok::Prefix(net),
+                        out.push(TokenOf {
+                            tok: TokOf::Prefix(net),
                             pos: at(start),
                         });
                         i = k;
                     } else {
-                        out.push(Token {
-                            tok: Tok::Ip(ip),
+                        out.push(TokenOf {
+                            tok: TokOf::Ip(ip),
                             pos: at(start),
                         });
                     }
@@ -344,10 +430,14 @@ fn lex_source(
                         (u64::from_str_radix(&text[i + 2..k], 16).ok(), k)
                     } else {
                         let mut k = i;
+                        let mut v: Option<u64> = Some(0);
                         while k < b.len() && b[k].is_ascii_digit() {
+                            v = v
+                                .and_then(|v| v.checked_mul(10))
+                                .and_then(|v| v.checked_add(u64::from(b[k] - b'0')));
                             k += 1;
                         }
-                        (text[i..k].parse::<u64>().ok(), k)
+                        (v, k)
                     };
                     let Some(value) = value.filter(|v| *v <= u64::from(u32::MAX)) else {
                         return Err(Diag::at(
@@ -356,8 +446,8 @@ fn lex_source(
                             format!("number `{}` is out of range", &text[i..end]),
                         ));
                     };
-                    out.push(Token {
-                        tok: Tok::Num(value),
+                    out.push(TokenOf {
+                        tok: TokOf::Num(value),
                         pos: at(start),
                     });
                     i = end;
@@ -372,11 +462,11 @@ fn lex_source(
                                 "`include` must start a line (only blanks may precede it)",
                             ));
                         }
-                        i = include(&text, word_end, at(start), depth, sources, out)?;
+                        i = include(text, word_end, at(start), depth, sources, out)?;
                         continue;
                     }
-                    out.push(Token {
-                        tok: Tok::Word(word.to_string()),
+                    out.push(TokenOf {
+                        tok: TokOf::Word(span(i, word_end)),
                         pos: at(start),
                     });
                     i = word_end;
@@ -421,8 +511,8 @@ fn lex_source(
                         ));
                     }
                 };
-                out.push(Token {
-                    tok: Tok::Punct(p),
+                out.push(TokenOf {
+                    tok: TokOf::Punct(p),
                     pos: at(start),
                 });
                 i += n;
@@ -430,6 +520,14 @@ fn lex_source(
         }
     }
     Ok(())
+}
+
+/// The index of the first `c` at or after `from`, or the end.
+fn memchr_or_end(b: &[u8], from: usize, c: u8) -> usize {
+    b[from..]
+        .iter()
+        .position(|&x| x == c)
+        .map_or(b.len(), |k| from + k)
 }
 
 fn check_sym_len(name: &str, pos: Pos) -> Result<(), Diag> {
@@ -454,7 +552,7 @@ fn include(
     pos: Pos,
     depth: usize,
     sources: &mut Vec<Source>,
-    out: &mut Vec<Token>,
+    out: &mut Vec<Lexed>,
 ) -> Result<usize, Diag> {
     let b = text.as_bytes();
     let skip_blank = |mut k: usize| {

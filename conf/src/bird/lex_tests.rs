@@ -26,13 +26,22 @@ impl Drop for Scratch {
     }
 }
 
-type Lexed = Result<(Vec<Tok>, Vec<Source>), Box<(Diag, Vec<Source>)>>;
+/// Tokens owning their text, to outlive the file table.
+type Tok = TokOf<String>;
 
-fn lex_text(tag: &str, text: &str) -> Lexed {
+type LexResult = Result<(Vec<Tok>, Vec<Source>), Box<(Diag, Vec<Source>)>>;
+
+fn lex_text(tag: &str, text: &str) -> LexResult {
     let s = Scratch::new(tag, &[("main.cfg", text)]);
     let mut sources = Vec::new();
     match lex_files(&s.0.join("main.cfg"), &mut sources) {
-        Ok(t) => Ok((t.into_iter().map(|t| t.tok).collect(), sources)),
+        Ok(t) => {
+            let toks = with_text(t, &sources)
+                .into_iter()
+                .map(|t| t.tok.map_text(str::to_owned))
+                .collect();
+            Ok((toks, sources))
+        }
         Err(d) => Err(Box::new((d, sources))),
     }
 }
@@ -171,10 +180,10 @@ fn include_splices_files_relative_to_the_including_file() {
     std::fs::write(s.0.join("sub/two_a.cfg"), "c;\n").unwrap();
     let mut sources = Vec::new();
     let t = lex_files(&s.0.join("main.cfg"), &mut sources).unwrap();
-    let words: Vec<String> = t
+    let words: Vec<String> = with_text(t, &sources)
         .iter()
         .filter_map(|t| match &t.tok {
-            Tok::Word(w) => Some(format!("{w}@{}", t.pos.file)),
+            TokOf::Word(w) => Some(format!("{w}@{}", t.pos.file)),
             _ => None,
         })
         .collect();

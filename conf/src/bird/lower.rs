@@ -2,6 +2,7 @@
 //! `bird6` = IPv6), with BIRD 1.6's defaults where the text says nothing.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -57,6 +58,9 @@ fn of_family(a: IpAddr, f: BirdFamily) -> bool {
 struct Cx<'a> {
     family: BirdFamily,
     functions: Arc<[Function]>,
+    /// `all` and `none`, shared by every protocol that says so (or takes the default).
+    accept_all: Arc<Program>,
+    reject_all: Arc<Program>,
     errors: &'a mut Vec<Diag>,
     notes: Vec<Diag>,
 }
@@ -85,36 +89,40 @@ impl Cx<'_> {
         self.errors.push(d);
     }
 
-    fn program(&self, f: Option<&At<FilterRef>>, default_accept: bool) -> Arc<Program> {
-        let r = match f {
-            Some(At { v, .. }) => v,
-            None if default_accept => return Arc::new(Program::accept_all()),
-            None => return Arc::new(Program::reject_all()),
-        };
-        Arc::new(match r {
-            FilterRef::All => Program::accept_all(),
-            FilterRef::None => Program::reject_all(),
-            FilterRef::Program(d) => Program {
-                name: d.name.clone(),
-                body: d.body.clone(),
+    /// The program of `f` (moved out of the parse: each protocol's filter is its own).
+    fn program(&self, f: Option<At<FilterRef>>, default_accept: bool) -> Arc<Program> {
+        match f.map(|f| f.v) {
+            None if default_accept => self.accept_all.clone(),
+            None => self.reject_all.clone(),
+            Some(FilterRef::All) => self.accept_all.clone(),
+            Some(FilterRef::None) => self.reject_all.clone(),
+            Some(FilterRef::Program(d)) => Arc::new(Program {
+                name: d.name,
+                body: d.body,
                 functions: self.functions.clone(),
-            },
-        })
+            }),
+        }
     }
 }
 
-type ImportExport<'a> = (Option<&'a At<FilterRef>>, Option<&'a At<FilterRef>>);
+type ImportExport = (Option<At<FilterRef>>, Option<At<FilterRef>>);
 
-/// The import and export of a protocol for this family: its channel's (BIRD 2/3), else its
-/// own (BIRD 1.6). `None`: the protocol has channels, none of this family (not ours).
-fn filters_of(p: &Proto, family: BirdFamily) -> Option<ImportExport<'_>> {
+/// Whether a protocol is of this family: it has no channels (BIRD 1.6), or one of this family.
+fn is_ours(p: &Proto, family: BirdFamily) -> bool {
+    p.opts.channels.is_empty() || p.opts.channels.iter().any(|(f, _)| *f == family)
+}
+
+/// Takes the import and export of a protocol for this family out of it: its channel's (BIRD
+/// 2/3), else its own (BIRD 1.6). `None`: the protocol has channels, none of this family (not
+/// ours).
+fn take_filters(p: &mut Proto, family: BirdFamily) -> Option<ImportExport> {
     if p.opts.channels.is_empty() {
-        return Some((p.opts.import.as_ref(), p.opts.export.as_ref()));
+        return Some((p.opts.import.take(), p.opts.export.take()));
     }
-    let (_, ch) = p.opts.channels.iter().find(|(f, _)| *f == family)?;
+    let (_, ch) = p.opts.channels.iter_mut().find(|(f, _)| *f == family)?;
     Some((
-        ch.v.import.as_ref().or(p.opts.import.as_ref()),
-        ch.v.export.as_ref().or(p.opts.export.as_ref()),
+        ch.v.import.take().or_else(|| p.opts.import.take()),
+        ch.v.export.take().or_else(|| p.opts.export.take()),
     ))
 }
 
@@ -127,18 +135,19 @@ pub(crate) fn lower(
     let mut cx = Cx {
         family,
         functions: Arc::from(std::mem::take(&mut ast.functions)),
+        accept_all: Arc::new(Program::accept_all()),
+        reject_all: Arc::new(Program::reject_all()),
         errors,
         notes: Vec::new(),
     };
-    let ours: Vec<&Proto> = ast
-        .protocols
-        .iter()
-        .filter(|p| filters_of(p, family).is_some())
-        .collect();
 
     // Config.local_as: the AS most bgp protocols use (the first one on a tie).
     let mut counts: Vec<(u32, usize)> = Vec::new();
-    for p in ours.iter().filter(|p| p.kind == ProtoKind::Bgp) {
+    for p in ast
+        .protocols
+        .iter()
+        .filter(|p| p.kind == ProtoKind::Bgp && is_ours(p, family))
+    {
         if let Some(a) = &p.opts.local_as {
             match counts.iter_mut().find(|(x, _)| *x == a.v) {
                 Some(c) => c.1 += 1,
@@ -187,18 +196,23 @@ pub(crate) fn lower(
     };
 
     let listen = lower_listen(&mut cx, &ast);
-    let mut neighbors = Vec::new();
+    let mut neighbors = Vec::with_capacity(ast.protocols.len());
     let mut cluster: Option<At<Ipv4Addr>> = None;
     let mut kernel: Option<(&Proto, Arc<Program>)> = None;
     let mut static_routes = Vec::new();
     let mut direct_interfaces = Vec::new();
-    let mut seen: HashMap<(IpAddr, u16), String> = HashMap::new();
+    let mut seen: HashMap<(IpAddr, u16), &str> = HashMap::with_capacity(ast.protocols.len());
+    // The construct for messages (`protocol bgp NAME`), one buffer for all.
+    let mut path = String::new();
 
-    for p in &ours {
-        let path = format!("protocol {} {}", p.kind.word(), p.name);
-        let Some((import, export)) = filters_of(p, family) else {
+    for p in ast.protocols.iter_mut() {
+        let Some((import, export)) = take_filters(p, family) else {
             continue;
         };
+        let p: &Proto = p;
+        path.clear();
+        let _ = write!(path, "protocol {} {}", p.kind.word(), p.name);
+        let path = path.as_str();
         match p.kind {
             ProtoKind::Device => {}
             ProtoKind::Direct => direct_interfaces.extend(p.opts.interfaces.iter().cloned()),
@@ -206,14 +220,14 @@ pub(crate) fn lower(
                 for r in &p.opts.routes {
                     let (net, dest) = r.v;
                     if !of_family(net.addr(), family) {
-                        cx.family_err(r.pos, &path, "route", net);
+                        cx.family_err(r.pos, path, "route", net);
                         continue;
                     }
                     static_routes.push(match dest {
                         RouteDest::Blackhole => StaticRoute::Blackhole(net),
                         RouteDest::Via(gw) => {
                             if !of_family(gw, family) {
-                                cx.family_err(r.pos, &path, "gateway", gw);
+                                cx.family_err(r.pos, path, "gateway", gw);
                                 continue;
                             }
                             StaticRoute::Via(net, gw)
@@ -227,15 +241,15 @@ pub(crate) fn lower(
                         "a second kernel protocol (the first is `{}`): bgpd programs one kernel table",
                         first.name
                     );
-                    cx.err(p.pos, ErrorKind::Duplicate, &path, msg);
+                    cx.err(p.pos, ErrorKind::Duplicate, path, msg);
                     continue;
                 }
-                if let Some(i) = import {
+                if let Some(i) = &import {
                     if !matches!(i.v, FilterRef::All | FilterRef::None) {
                         cx.err(
                             i.pos,
                             ErrorKind::UnknownField,
-                            &path,
+                            path,
                             "a kernel import filter is not supported by bgpd's BIRD front end (use `import all` or `import none`)",
                         );
                     }
@@ -247,13 +261,13 @@ pub(crate) fn lower(
                             ErrorKind::Note,
                             "kernel `graceful restart` is accepted and ignored: bgpd reconciles the kernel table with its routes at start",
                         )
-                        .in_construct(&path),
+                        .in_construct(path),
                     );
                 }
                 kernel = Some((p, cx.program(export, false)));
             }
             ProtoKind::Bgp => {
-                if let Some(n) = lower_bgp(&mut cx, p, &path, local_as, import, export) {
+                if let Some(n) = lower_bgp(&mut cx, p, path, local_as, import, export) {
                     if let Some(c) = &p.opts.rr_cluster_id {
                         match &cluster {
                             Some(first) if first.v != c.v => {
@@ -261,18 +275,18 @@ pub(crate) fn lower(
                                     "rr cluster id {} differs from {} set on another protocol: bgpd has one cluster id",
                                     c.v, first.v
                                 );
-                                cx.err(c.pos, ErrorKind::Conflict, &path, msg);
+                                cx.err(c.pos, ErrorKind::Conflict, path, msg);
                             }
                             Some(_) => {}
                             None => cluster = Some(c.clone()),
                         }
                     }
-                    if let Some(other) = seen.insert((n.address, n.port), p.name.clone()) {
+                    if let Some(other) = seen.insert((n.address, n.port), &p.name) {
                         let msg = format!(
                             "neighbor {} port {} is already the neighbor of protocol `{other}`",
                             n.address, n.port
                         );
-                        cx.err(p.pos, ErrorKind::Duplicate, &path, msg);
+                        cx.err(p.pos, ErrorKind::Duplicate, path, msg);
                     }
                     neighbors.push(n);
                 }
@@ -403,8 +417,8 @@ fn lower_bgp(
     p: &Proto,
     path: &str,
     global_as: u32,
-    import: Option<&At<FilterRef>>,
-    export: Option<&At<FilterRef>>,
+    import: Option<At<FilterRef>>,
+    export: Option<At<FilterRef>>,
 ) -> Option<Neighbor> {
     let o: &Opts = &p.opts;
     let before = cx.errors.len();

@@ -8,7 +8,9 @@
 //! A syntax error ends the parse (BIRD stops at the first); semantic errors in filters (types,
 //! unknown names) are collected and the parse goes on.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
@@ -157,10 +159,11 @@ pub(crate) enum Sym {
     Protocol,
 }
 
-pub(crate) struct Parser {
-    toks: Vec<Token>,
+pub(crate) struct Parser<'s> {
+    toks: Vec<Token<'s>>,
     i: usize,
-    pub(crate) symbols: HashMap<String, (Sym, Pos)>,
+    /// Names borrow the configuration text, except those of unnamed protocols (`device1`).
+    pub(crate) symbols: HashMap<Cow<'s, str>, (Sym, Pos)>,
     pub(crate) functions: Vec<Function>,
     /// Semantic errors (the parse continues after them).
     pub(crate) diags: Vec<Diag>,
@@ -173,8 +176,8 @@ pub(crate) struct Parser {
 
 pub(crate) type PResult<T> = Result<T, Diag>;
 
-impl Parser {
-    pub(crate) fn new(toks: Vec<Token>) -> Parser {
+impl<'s> Parser<'s> {
+    pub(crate) fn new(toks: Vec<Token<'s>>) -> Parser<'s> {
         Parser {
             toks,
             i: 0,
@@ -189,8 +192,8 @@ impl Parser {
 
     // ---- cursor -------------------------------------------------------------------------
 
-    pub(crate) fn peek(&self) -> &Tok {
-        self.toks.get(self.i).map_or(&Tok::Eof, |t| &t.tok)
+    pub(crate) fn peek(&self) -> Tok<'s> {
+        self.toks.get(self.i).map_or(Tok::Eof, |t| t.tok)
     }
 
     pub(crate) fn pos(&self) -> Pos {
@@ -200,8 +203,8 @@ impl Parser {
             .map_or(Pos { file: 0, offset: 0 }, |t| t.pos)
     }
 
-    pub(crate) fn bump(&mut self) -> Token {
-        let t = self.toks.get(self.i).cloned().unwrap_or(Token {
+    pub(crate) fn bump(&mut self) -> Token<'s> {
+        let t = self.toks.get(self.i).copied().unwrap_or(Token {
             tok: Tok::Eof,
             pos: self.pos(),
         });
@@ -216,7 +219,7 @@ impl Parser {
     }
 
     pub(crate) fn is_punct(&self, p: P) -> bool {
-        matches!(self.peek(), Tok::Punct(x) if *x == p)
+        matches!(self.peek(), Tok::Punct(x) if x == p)
     }
 
     pub(crate) fn eat_word(&mut self, w: &str) -> bool {
@@ -266,7 +269,7 @@ impl Parser {
 
     fn num(&mut self) -> PResult<At<u32>> {
         let pos = self.pos();
-        match *self.peek() {
+        match self.peek() {
             Tok::Num(n) => {
                 self.i += 1;
                 Ok(At { v: n as u32, pos })
@@ -290,7 +293,7 @@ impl Parser {
 
     fn ip(&mut self) -> PResult<At<IpAddr>> {
         let pos = self.pos();
-        match *self.peek() {
+        match self.peek() {
             Tok::Ip(a) => {
                 self.i += 1;
                 Ok(At { v: a, pos })
@@ -312,8 +315,8 @@ impl Parser {
         }
     }
 
-    fn string(&mut self) -> PResult<String> {
-        match self.peek().clone() {
+    fn string(&mut self) -> PResult<&'s str> {
+        match self.peek() {
             Tok::Str(s) => {
                 self.i += 1;
                 Ok(s)
@@ -328,7 +331,7 @@ impl Parser {
             true
         } else if self.eat_word("off") || self.eat_word("no") {
             false
-        } else if let Tok::Num(n) = *self.peek() {
+        } else if let Tok::Num(n) = self.peek() {
             self.i += 1;
             n != 0
         } else {
@@ -345,9 +348,9 @@ impl Parser {
     }
 
     /// A symbol being defined: a word or a quoted symbol.
-    pub(crate) fn symbol_name(&mut self, what: &str) -> PResult<At<String>> {
+    pub(crate) fn symbol_name(&mut self, what: &str) -> PResult<At<&'s str>> {
         let pos = self.pos();
-        match self.peek().clone() {
+        match self.peek() {
             Tok::Word(w) | Tok::Quoted(w) => {
                 self.i += 1;
                 Ok(At { v: w, pos })
@@ -356,7 +359,7 @@ impl Parser {
         }
     }
 
-    pub(crate) fn define(&mut self, name: &At<String>, sym: Sym) -> PResult<()> {
+    pub(crate) fn define(&mut self, name: At<Cow<'s, str>>, sym: Sym) -> PResult<()> {
         if self.symbols.contains_key(&name.v) {
             return Err(Diag::at(
                 name.pos,
@@ -366,7 +369,7 @@ impl Parser {
             .in_construct(&self.ctx)
             .hint("functions, filters, templates and protocols share one namespace"));
         }
-        self.symbols.insert(name.v.clone(), (sym, name.pos));
+        self.symbols.insert(name.v, (sym, name.pos));
         Ok(())
     }
 
@@ -376,9 +379,9 @@ impl Parser {
         let mut ast = Ast::default();
         loop {
             self.ctx.clear();
-            let r = match self.peek().clone() {
+            let r = match self.peek() {
                 Tok::Eof => break,
-                Tok::Word(w) => self.top_statement(&w, &mut ast),
+                Tok::Word(w) => self.top_statement(w, &mut ast),
                 _ => Err(self.unexpected("a configuration statement")),
             };
             if let Err(d) = r {
@@ -395,7 +398,7 @@ impl Parser {
         match w {
             "router" => {
                 self.i += 1;
-                self.ctx = "router id".into();
+                self.ctx.push_str("router id");
                 self.expect_word("id")?;
                 let id = self.ipv4("the router id")?;
                 if ast.router_id.is_some() {
@@ -409,7 +412,7 @@ impl Parser {
             }
             "listen" => {
                 self.i += 1;
-                self.ctx = "listen bgp".into();
+                self.ctx.push_str("listen bgp");
                 self.expect_word("bgp")?;
                 let mut l = ListenAst {
                     pos,
@@ -442,12 +445,15 @@ impl Parser {
             "filter" => {
                 self.i += 1;
                 let name = self.symbol_name("a filter name")?;
-                self.ctx = format!("filter {}", name.v);
+                let _ = write!(self.ctx, "filter {}", name.v);
                 let body = self.filter_block()?;
                 self.define(
-                    &name,
+                    At {
+                        v: Cow::Borrowed(name.v),
+                        pos: name.pos,
+                    },
                     Sym::Filter(Draft {
-                        name: Some(name.v.clone()),
+                        name: Some(name.v.to_owned()),
                         body,
                     }),
                 )
@@ -472,7 +478,7 @@ impl Parser {
     fn protocol(&mut self, is_template: bool, pos: Pos, ast: &mut Ast) -> PResult<()> {
         let kpos = self.pos();
         let kind = match self.peek() {
-            Tok::Word(w) => match w.as_str() {
+            Tok::Word(w) => match w {
                 "kernel" => ProtoKind::Kernel,
                 "device" => ProtoKind::Device,
                 "direct" => ProtoKind::Direct,
@@ -497,24 +503,27 @@ impl Parser {
             Tok::Quoted(_) => Some(self.symbol_name("a name")?),
             _ => None,
         };
-        let name = match name {
-            Some(n) => n,
+        let name: At<Cow<'s, str>> = match name {
+            Some(n) => At {
+                v: Cow::Borrowed(n.v),
+                pos: n.pos,
+            },
             None if is_template => return Err(self.unexpected("a template name")),
             None => {
                 let c = self.counters.entry(kind.word()).or_insert(0);
                 *c += 1;
                 At {
-                    v: format!("{}{}", kind.word(), c),
+                    v: Cow::Owned(format!("{}{}", kind.word(), c)),
                     pos: kpos,
                 }
             }
         };
-        self.ctx = format!("{word} {} {}", kind.word(), name.v);
+        let _ = write!(self.ctx, "{word} {} {}", kind.word(), name.v);
         let mut template = None;
         let mut opts = Opts::default();
         if self.eat_word("from") {
             let t = self.symbol_name("a template name")?;
-            match self.symbols.get(&t.v) {
+            match self.symbols.get(t.v) {
                 Some((Sym::Template(k, o), _)) if *k == kind => opts = (**o).clone(),
                 Some((Sym::Template(k, _), _)) => {
                     return Err(Diag::at(
@@ -538,7 +547,7 @@ impl Parser {
                     .in_construct(&self.ctx))
                 }
             }
-            template = Some(t.v);
+            template = Some(t.v.to_owned());
         }
         self.expect(P::LBrace)?;
         while !self.eat(P::RBrace) {
@@ -547,12 +556,13 @@ impl Parser {
         // BIRD accepts an optional `;` after a protocol block.
         self.eat(P::Semi);
         if is_template {
-            self.define(&name, Sym::Template(kind, Box::new(opts)))
+            self.define(name, Sym::Template(kind, Box::new(opts)))
         } else {
-            self.define(&name, Sym::Protocol)?;
+            let proto_name = name.v.clone().into_owned();
+            self.define(name, Sym::Protocol)?;
             ast.protocols.push(Proto {
                 kind,
-                name: name.v,
+                name: proto_name,
                 template,
                 pos,
                 opts,
@@ -577,15 +587,15 @@ impl Parser {
     fn option(&mut self, kind: ProtoKind, o: &mut Opts) -> PResult<()> {
         use ProtoKind::*;
         let pos = self.pos();
-        let w = match self.peek().clone() {
+        let w = match self.peek() {
             Tok::Word(w) => w,
             Tok::Eof => return Err(self.unexpected("`}`")),
             _ => return Err(self.unexpected("a protocol option")),
         };
         self.i += 1;
-        match (kind, w.as_str()) {
+        match (kind, w) {
             (_, "debug") => self.debug()?,
-            (_, "description") => o.description = Some(self.string()?),
+            (_, "description") => o.description = Some(self.string()?.to_owned()),
             (_, "import") => {
                 let f = self.filter_ref(true)?;
                 self.check_channel_default(kind, pos, &f, true)?;
@@ -637,7 +647,7 @@ impl Parser {
             }
             (Direct, "interface") => loop {
                 let negated = self.eat(P::Minus);
-                let glob = self.string()?;
+                let glob = self.string()?.to_owned();
                 o.interfaces.push(InterfacePattern { negated, glob });
                 if !self.eat(P::Comma) {
                     break;
@@ -645,7 +655,7 @@ impl Parser {
             },
             (Static, "route") => {
                 let rpos = self.pos();
-                let net = match *self.peek() {
+                let net = match self.peek() {
                     Tok::Prefix(p) => {
                         self.i += 1;
                         p
@@ -659,7 +669,6 @@ impl Parser {
                 } else {
                     return Err(match self.peek() {
                         Tok::Word(w) => {
-                            let w = w.clone();
                             self.unsupported_option(kind, self.pos(), &format!("route … {w}"))
                                 .hint("static routes: `route PREFIX blackhole;` or `route PREFIX via IP;`")
                         }
@@ -757,7 +766,7 @@ impl Parser {
                 }
                 o.error_wait = Some(At { v: (a, b), pos });
             }
-            (Bgp, "password") => o.password = Some(self.string()?),
+            (Bgp, "password") => o.password = Some(self.string()?.to_owned()),
             (Bgp, "rr") => {
                 if self.eat_word("client") {
                     o.rr_client = Some(At {
@@ -767,7 +776,7 @@ impl Parser {
                 } else if self.eat_word("cluster") {
                     self.expect_word("id")?;
                     let npos = self.pos();
-                    o.rr_cluster_id = Some(match *self.peek() {
+                    o.rr_cluster_id = Some(match self.peek() {
                         Tok::Num(n) => {
                             self.i += 1;
                             At {
@@ -883,12 +892,12 @@ impl Parser {
         }
         while !self.eat(P::RBrace) {
             let pos = self.pos();
-            let w = match self.peek().clone() {
+            let w = match self.peek() {
                 Tok::Word(w) => w,
                 _ => return Err(self.unexpected("a channel option")),
             };
             self.i += 1;
-            match (kind, w.as_str()) {
+            match (kind, w) {
                 (_, "import") => {
                     let f = self.filter_ref(true)?;
                     self.check_channel_default(kind, pos, &f, true)?;
@@ -935,14 +944,9 @@ impl Parser {
         self.expect(P::LBrace)?;
         loop {
             match self.peek() {
-                Tok::Word(w)
-                    if matches!(
-                        w.as_str(),
-                        "states" | "routes" | "filters" | "interfaces" | "events" | "packets"
-                    ) =>
-                {
-                    self.i += 1
-                }
+                Tok::Word(
+                    "states" | "routes" | "filters" | "interfaces" | "events" | "packets",
+                ) => self.i += 1,
                 _ => return Err(self.unexpected("a debug category")),
             }
             if !self.eat(P::Comma) {
@@ -972,7 +976,7 @@ impl Parser {
             return Ok(FilterRef::Program(Draft { name: None, body }));
         }
         let name = self.symbol_name("a filter name or `{`")?;
-        match self.symbols.get(&name.v) {
+        match self.symbols.get(name.v) {
             Some((Sym::Filter(d), _)) => Ok(FilterRef::Program(d.clone())),
             Some(_) => Err(Diag::at(
                 name.pos,
