@@ -308,6 +308,24 @@ impl CalicoBird {
         crate::command::run("kill", &["-HUP", &self.pid().to_string()])?;
         Ok(())
     }
+
+    /// What confd does when an included file changes (`bird_ipam.cfg` when a pool's
+    /// encapsulation changes, `bird_aggr.cfg`): writes `text` to a staged `.NAMENNNN` beside the
+    /// file `name` in the config dir and renames it in place (those templates have no
+    /// `check_cmd`), then `bird -p -c` on the main file, which now includes the new text, must
+    /// exit 0 (the harness's own check: the daemon would read exactly that on SIGHUP), then
+    /// SIGHUP.
+    pub fn reconfigure_included(&self, ns: &Netns, name: &str, text: &str) -> Result<()> {
+        let staged = self
+            .config_dir
+            .join(format!(".{name}{}", std::process::id()));
+        std::fs::write(&staged, text).map_err(io_err(&staged))?;
+        let real = self.config_dir.join(name);
+        std::fs::rename(&staged, &real).map_err(io_err(&real))?;
+        self.check_config(ns, &self.config_dir.join(self.family.config()))?;
+        crate::command::run("kill", &["-HUP", &self.pid().to_string()])?;
+        Ok(())
+    }
 }
 
 /// [`CalicoBird::query`] on a socket path.
