@@ -28,8 +28,9 @@
 //!    local AS, next hop keep, reachableBy.
 //!
 //! Lab addresses only (10.99.0.0/16): the pools, blocks and the service range are 10.99.x
-//! stand-ins for Calico's usual 192.168.0.0/16 and 10.96.0.0/12. `krt_tunnel` (IP-in-IP) is
-//! not covered: upstream BIRD 1.6.8 lacks the attribute and this kernel has no `ipip`.
+//! stand-ins for Calico's usual 192.168.0.0/16 and 10.96.0.0/12. `krt_tunnel` (IP-in-IP) cannot
+//! be compared here (upstream BIRD 1.6.8 lacks Calico's attribute): `dropin_ipip.rs` checks our
+//! routes against the lines Calico's BIRD fork would install.
 //!
 //! BIRD's run is also checked against the scenario's `expected/` files (written from BIRD 1.6.8's
 //! behaviour, kept as data): when BIRD 1.6.8 itself does not match them, the harness or the
