@@ -36,7 +36,8 @@ fn lex_text(tag: &str, text: &str) -> LexResult {
     let mut sources = Vec::new();
     match lex_files(&s.0.join("main.cfg"), &mut sources) {
         Ok(t) => {
-            let toks = with_text(t, &sources)
+            let toks = t
+                .tokens(&sources)
                 .into_iter()
                 .map(|t| t.tok.map_text(str::to_owned))
                 .collect();
@@ -180,7 +181,8 @@ fn include_splices_files_relative_to_the_including_file() {
     std::fs::write(s.0.join("sub/two_a.cfg"), "c;\n").unwrap();
     let mut sources = Vec::new();
     let t = lex_files(&s.0.join("main.cfg"), &mut sources).unwrap();
-    let words: Vec<String> = with_text(t, &sources)
+    let words: Vec<String> = t
+        .tokens(&sources)
         .iter()
         .filter_map(|t| match &t.tok {
             TokOf::Word(w) => Some(format!("{w}@{}", t.pos.file)),
@@ -197,6 +199,13 @@ fn include_not_at_line_start_and_missing_files_are_errors() {
     let (l, c, m) = err_at("incpos", "a; include \"x.cfg\";");
     assert_eq!((l, c), (1, 4));
     assert!(m.contains("must start a line"), "{m}");
+    // A comment before it on its line counts as text; a comment on the lines above does not.
+    let (l, c, _) = err_at("inccmt", "a;\n/* x\n */ include \"x.cfg\";");
+    assert_eq!((l, c), (3, 5));
+    assert_eq!(
+        toks("inccmt2", "# c\n/* x\n */\n\t include \"nope*.cfg\";\nq"),
+        vec![w("q"), Tok::Eof]
+    );
     let (l, c, m) = err_at("incmiss", "a;\n include \"nope.cfg\";");
     assert_eq!((l, c), (2, 2));
     assert!(m.contains("unable to open included file"), "{m}");

@@ -57,7 +57,7 @@ pub fn load(path: &Path, family: BirdFamily) -> Result<Config, ConfigErrors> {
         Ok(t) => t,
         Err(d) => return Err(resolve(vec![d], &sources)),
     };
-    let (ast, mut diags) = match parse::Parser::new(lex::with_text(tokens, &sources)).parse() {
+    let (ast, mut diags) = match parse::Parser::new(tokens, &sources).parse() {
         Ok(r) => r,
         Err(d) => return Err(resolve(d, &sources)),
     };

@@ -17,7 +17,7 @@ use ipnet::IpNet;
 use policy::bird::{Function, FunctionId, Stmt};
 
 use super::diag::{Diag, Pos};
-use super::lex::{Tok, Token, P};
+use super::lex::{Lexemes, Source, Tok, Token, P};
 use crate::error::ErrorKind;
 use crate::model::{AddPathMode, BirdFamily, InterfacePattern, NextHopMode};
 
@@ -160,8 +160,12 @@ pub(crate) enum Sym {
 }
 
 pub(crate) struct Parser<'s> {
-    toks: Vec<Token<'s>>,
+    lexed: Lexemes,
+    /// The file table the tokens' texts are in.
+    sources: &'s [Source],
+    /// The index of the current token in `lexed`, and that token with its text.
     i: usize,
+    cur: Tok<'s>,
     /// Names borrow the configuration text, except those of unnamed protocols (`device1`).
     pub(crate) symbols: HashMap<Cow<'s, str>, (Sym, Pos)>,
     pub(crate) functions: Vec<Function>,
@@ -177,10 +181,16 @@ pub(crate) struct Parser<'s> {
 pub(crate) type PResult<T> = Result<T, Diag>;
 
 impl<'s> Parser<'s> {
-    pub(crate) fn new(toks: Vec<Token<'s>>) -> Parser<'s> {
+    pub(crate) fn new(lexed: Lexemes, sources: &'s [Source]) -> Parser<'s> {
+        let cur = lexed
+            .toks
+            .first()
+            .map_or(Tok::Eof, |t| lexed.tok(t, sources));
         Parser {
-            toks,
+            lexed,
+            sources,
             i: 0,
+            cur,
             symbols: HashMap::new(),
             functions: Vec::new(),
             diags: Vec::new(),
@@ -193,24 +203,33 @@ impl<'s> Parser<'s> {
     // ---- cursor -------------------------------------------------------------------------
 
     pub(crate) fn peek(&self) -> Tok<'s> {
-        self.toks.get(self.i).map_or(Tok::Eof, |t| t.tok)
+        self.cur
+    }
+
+    /// Moves to the next token (none after the last, [`Tok::Eof`]).
+    pub(crate) fn advance(&mut self) {
+        if self.i < self.lexed.toks.len() {
+            self.i += 1;
+        }
+        self.cur = match self.lexed.toks.get(self.i) {
+            Some(t) => self.lexed.tok(t, self.sources),
+            None => Tok::Eof,
+        };
     }
 
     pub(crate) fn pos(&self) -> Pos {
-        self.toks
-            .get(self.i)
-            .or(self.toks.last())
+        let toks = &self.lexed.toks;
+        toks.get(self.i)
+            .or(toks.last())
             .map_or(Pos { file: 0, offset: 0 }, |t| t.pos)
     }
 
     pub(crate) fn bump(&mut self) -> Token<'s> {
-        let t = self.toks.get(self.i).copied().unwrap_or(Token {
-            tok: Tok::Eof,
+        let t = Token {
+            tok: self.cur,
             pos: self.pos(),
-        });
-        if self.i < self.toks.len() {
-            self.i += 1;
-        }
+        };
+        self.advance();
         t
     }
 
@@ -224,7 +243,7 @@ impl<'s> Parser<'s> {
 
     pub(crate) fn eat_word(&mut self, w: &str) -> bool {
         if self.is_word(w) {
-            self.i += 1;
+            self.advance();
             true
         } else {
             false
@@ -233,7 +252,7 @@ impl<'s> Parser<'s> {
 
     pub(crate) fn eat(&mut self, p: P) -> bool {
         if self.is_punct(p) {
-            self.i += 1;
+            self.advance();
             true
         } else {
             false
@@ -271,7 +290,7 @@ impl<'s> Parser<'s> {
         let pos = self.pos();
         match self.peek() {
             Tok::Num(n) => {
-                self.i += 1;
+                self.advance();
                 Ok(At { v: n as u32, pos })
             }
             _ => Err(self.unexpected("a number")),
@@ -295,7 +314,7 @@ impl<'s> Parser<'s> {
         let pos = self.pos();
         match self.peek() {
             Tok::Ip(a) => {
-                self.i += 1;
+                self.advance();
                 Ok(At { v: a, pos })
             }
             _ => Err(self.unexpected("an IP address")),
@@ -318,7 +337,7 @@ impl<'s> Parser<'s> {
     fn string(&mut self) -> PResult<&'s str> {
         match self.peek() {
             Tok::Str(s) => {
-                self.i += 1;
+                self.advance();
                 Ok(s)
             }
             _ => Err(self.unexpected("a string")),
@@ -332,7 +351,7 @@ impl<'s> Parser<'s> {
         } else if self.eat_word("off") || self.eat_word("no") {
             false
         } else if let Tok::Num(n) = self.peek() {
-            self.i += 1;
+            self.advance();
             n != 0
         } else {
             true
@@ -352,7 +371,7 @@ impl<'s> Parser<'s> {
         let pos = self.pos();
         match self.peek() {
             Tok::Word(w) | Tok::Quoted(w) => {
-                self.i += 1;
+                self.advance();
                 Ok(At { v: w, pos })
             }
             _ => Err(self.unexpected(what)),
@@ -397,7 +416,7 @@ impl<'s> Parser<'s> {
         let pos = self.pos();
         match w {
             "router" => {
-                self.i += 1;
+                self.advance();
                 self.ctx.push_str("router id");
                 self.expect_word("id")?;
                 let id = self.ipv4("the router id")?;
@@ -411,7 +430,7 @@ impl<'s> Parser<'s> {
                 self.semi()
             }
             "listen" => {
-                self.i += 1;
+                self.advance();
                 self.ctx.push_str("listen bgp");
                 self.expect_word("bgp")?;
                 let mut l = ListenAst {
@@ -439,11 +458,11 @@ impl<'s> Parser<'s> {
                 self.semi()
             }
             "function" => {
-                self.i += 1;
+                self.advance();
                 self.function()
             }
             "filter" => {
-                self.i += 1;
+                self.advance();
                 let name = self.symbol_name("a filter name")?;
                 let _ = write!(self.ctx, "filter {}", name.v);
                 let body = self.filter_block()?;
@@ -459,7 +478,7 @@ impl<'s> Parser<'s> {
                 )
             }
             "template" | "protocol" => {
-                self.i += 1;
+                self.advance();
                 self.protocol(w == "template", pos, ast)
             }
             other => Err(Diag::at(
@@ -496,7 +515,7 @@ impl<'s> Parser<'s> {
             },
             _ => return Err(self.unexpected("a protocol type")),
         };
-        self.i += 1;
+        self.advance();
         let word = if is_template { "template" } else { "protocol" };
         let name = match self.peek() {
             Tok::Word(w) if w != "from" => Some(self.symbol_name("a name")?),
@@ -592,7 +611,7 @@ impl<'s> Parser<'s> {
             Tok::Eof => return Err(self.unexpected("`}`")),
             _ => return Err(self.unexpected("a protocol option")),
         };
-        self.i += 1;
+        self.advance();
         match (kind, w) {
             (_, "debug") => self.debug()?,
             (_, "description") => o.description = Some(self.string()?.to_owned()),
@@ -657,7 +676,7 @@ impl<'s> Parser<'s> {
                 let rpos = self.pos();
                 let net = match self.peek() {
                     Tok::Prefix(p) => {
-                        self.i += 1;
+                        self.advance();
                         p
                     }
                     _ => return Err(self.unexpected("a prefix")),
@@ -778,7 +797,7 @@ impl<'s> Parser<'s> {
                     let npos = self.pos();
                     o.rr_cluster_id = Some(match self.peek() {
                         Tok::Num(n) => {
-                            self.i += 1;
+                            self.advance();
                             At {
                                 v: Ipv4Addr::from(n as u32),
                                 pos: npos,
@@ -896,7 +915,7 @@ impl<'s> Parser<'s> {
                 Tok::Word(w) => w,
                 _ => return Err(self.unexpected("a channel option")),
             };
-            self.i += 1;
+            self.advance();
             match (kind, w) {
                 (_, "import") => {
                     let f = self.filter_ref(true)?;
@@ -946,7 +965,7 @@ impl<'s> Parser<'s> {
             match self.peek() {
                 Tok::Word(
                     "states" | "routes" | "filters" | "interfaces" | "events" | "packets",
-                ) => self.i += 1,
+                ) => self.advance(),
                 _ => return Err(self.unexpected("a debug category")),
             }
             if !self.eat(P::Comma) {

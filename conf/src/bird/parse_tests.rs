@@ -1,7 +1,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::bird::lex::{lex_text, with_text, Source};
+use crate::bird::lex::{lex_text, Source};
 use crate::error::Location;
 
 /// Parses `text`; `Err` holds the first error's (line, column, message).
@@ -16,7 +16,7 @@ pub(crate) fn parse_text(text: &str) -> Result<(Ast, Vec<Diag>), (usize, usize, 
         Ok(t) => t,
         Err(d) => return Err(at(&d, &sources)),
     };
-    Parser::new(with_text(toks, &sources))
+    Parser::new(toks, &sources)
         .parse()
         .map_err(|ds| at(&ds[0], &sources))
 }
