@@ -12,7 +12,7 @@ use bgp_proto::types::{Asn, Family, RouterId};
 use policy::bird::{Function, Program};
 
 use super::diag::{Diag, Pos};
-use super::parse::{Ast, At, FilterRef, Opts, Proto, ProtoKind, RouteDest};
+use super::parse::{Ast, At, Draft, FilterRef, Opts, Proto, ProtoKind, RouteDest};
 use crate::error::ErrorKind;
 use crate::model::{
     BirdFamily, BirdFilters, BirdSetup, ClusterId, Config, Control, Decision, GracefulRestart,
@@ -61,6 +61,8 @@ struct Cx<'a> {
     /// `all` and `none`, shared by every protocol that says so (or takes the default).
     accept_all: Arc<Program>,
     reject_all: Arc<Program>,
+    /// The program of each shared draft, by the draft's address.
+    programs: HashMap<*const Draft, (Arc<Draft>, Arc<Program>)>,
     errors: &'a mut Vec<Diag>,
     notes: Vec<Diag>,
 }
@@ -89,18 +91,36 @@ impl Cx<'_> {
         self.errors.push(d);
     }
 
-    /// The program of `f` (moved out of the parse: each protocol's filter is its own).
-    fn program(&self, f: Option<At<FilterRef>>, default_accept: bool) -> Arc<Program> {
-        match f.map(|f| f.v) {
-            None if default_accept => self.accept_all.clone(),
-            None => self.reject_all.clone(),
-            Some(FilterRef::All) => self.accept_all.clone(),
-            Some(FilterRef::None) => self.reject_all.clone(),
-            Some(FilterRef::Program(d)) => Arc::new(Program {
+    /// The program of `f`: one per distinct parsed filter, shared as the parse shared it (a
+    /// filter used once is moved, not copied).
+    fn program(&mut self, f: Option<At<FilterRef>>, default_accept: bool) -> Arc<Program> {
+        let d = match f.map(|f| f.v) {
+            None if default_accept => return self.accept_all.clone(),
+            None => return self.reject_all.clone(),
+            Some(FilterRef::All) => return self.accept_all.clone(),
+            Some(FilterRef::None) => return self.reject_all.clone(),
+            Some(FilterRef::Program(d)) => d,
+        };
+        let key = Arc::as_ptr(&d);
+        if let Some((_, p)) = self.programs.get(&key) {
+            return p.clone();
+        }
+        match Arc::try_unwrap(d) {
+            Ok(d) => Arc::new(Program {
                 name: d.name,
                 body: d.body,
                 functions: self.functions.clone(),
             }),
+            Err(d) => {
+                let p = Arc::new(Program {
+                    name: d.name.clone(),
+                    body: d.body.clone(),
+                    functions: self.functions.clone(),
+                });
+                // The draft stays alive in the map, so its address keys only it.
+                self.programs.insert(key, (d, p.clone()));
+                p
+            }
         }
     }
 }
@@ -137,6 +157,7 @@ pub(crate) fn lower(
         functions: Arc::from(std::mem::take(&mut ast.functions)),
         accept_all: Arc::new(Program::accept_all()),
         reject_all: Arc::new(Program::reject_all()),
+        programs: HashMap::new(),
         errors,
         notes: Vec::new(),
     };

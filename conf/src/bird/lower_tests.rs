@@ -1,4 +1,5 @@
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::error::{ConfigErrors, ErrorKind};
 use crate::model::{BirdFamily, Config, StaticRoute, TtlMode};
@@ -194,4 +195,31 @@ protocol bgp b { local as 1; neighbor 10.0.0.3 as 1; rr cluster id 2.2.2.2; }
 fn missing_router_id_is_an_error_without_position() {
     let errs = errors("norid", "protocol device { }\n", BirdFamily::V4);
     assert_eq!((errs[0].0, errs[0].2), (0, ErrorKind::Missing));
+}
+
+#[test]
+fn identical_filters_share_one_program_and_others_keep_their_own() {
+    let c = ok(
+        "share",
+        "router id 10.0.0.1;
+filter named { accept; }
+template bgp t { local as 64512; import filter { if net ~ [ 10.0.0.0/8+ ] then accept; reject; }; }
+protocol bgp a from t { neighbor 10.0.0.2 as 64512; export filter { bgp_med = 1; accept; }; }
+protocol bgp b from t { neighbor 10.0.0.3 as 64512; export filter { bgp_med = 1; accept; }; }
+protocol bgp c from t { neighbor 10.0.0.4 as 64512; export filter { bgp_med = 2; accept; }; }
+protocol bgp d { local as 64512; neighbor 10.0.0.5 as 64512; import filter named; export filter named; }
+protocol bgp e { local as 64512; neighbor 10.0.0.6 as 64512; import filter named; export where net ~ 10.0.0.0/8; }",
+    );
+    let f = |n: &str| c.neighbor(n).unwrap().bird_filters.clone().unwrap();
+    let (a, b, cc, d, e) = (f("a"), f("b"), f("c"), f("d"), f("e"));
+    // Same text in two protocols: one program.
+    assert!(Arc::ptr_eq(&a.export, &b.export));
+    // The template's inline filter, and a named filter, are one program wherever used.
+    assert!(Arc::ptr_eq(&a.import, &cc.import));
+    assert!(Arc::ptr_eq(&d.import, &d.export) && Arc::ptr_eq(&d.import, &e.import));
+    assert_eq!(d.import.name.as_deref(), Some("named"));
+    // A different body keeps its own, with its own statements.
+    assert!(!Arc::ptr_eq(&a.export, &cc.export));
+    assert_ne!(a.export.body, cc.export.body);
+    assert!(!Arc::ptr_eq(&e.export, &a.export) && e.export.name.is_none());
 }

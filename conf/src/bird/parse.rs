@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use policy::bird::{Function, FunctionId, Stmt};
@@ -35,12 +36,13 @@ pub(crate) struct Draft {
     pub body: Vec<Stmt>,
 }
 
-/// `import …` / `export …`.
+/// `import …` / `export …`. A program is shared by every protocol that names the same filter
+/// or carries an identical inline filter ([`Parser::shared_inline`]).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum FilterRef {
     All,
     None,
-    Program(Draft),
+    Program(Arc<Draft>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,7 +156,7 @@ pub(crate) struct Ast {
 #[derive(Debug, Clone)]
 pub(crate) enum Sym {
     Function(FunctionId),
-    Filter(Draft),
+    Filter(Arc<Draft>),
     Template(ProtoKind, Box<Opts>),
     Protocol,
 }
@@ -176,7 +178,12 @@ pub(crate) struct Parser<'s> {
     /// Parameters of the function being compiled.
     pub(crate) params: Vec<String>,
     counters: HashMap<&'static str, u32>,
+    /// The last distinct inline filters ([`Parser::shared_inline`]).
+    recent_inline: Vec<Arc<Draft>>,
 }
+
+/// How many distinct inline filters [`Parser::shared_inline`] compares a new one with.
+const RECENT_INLINE: usize = 8;
 
 pub(crate) type PResult<T> = Result<T, Diag>;
 
@@ -197,6 +204,7 @@ impl<'s> Parser<'s> {
             ctx: String::new(),
             params: Vec::new(),
             counters: HashMap::new(),
+            recent_inline: Vec::with_capacity(RECENT_INLINE),
         }
     }
 
@@ -471,10 +479,10 @@ impl<'s> Parser<'s> {
                         v: Cow::Borrowed(name.v),
                         pos: name.pos,
                     },
-                    Sym::Filter(Draft {
+                    Sym::Filter(Arc::new(Draft {
                         name: Some(name.v.to_owned()),
                         body,
-                    }),
+                    })),
                 )
             }
             "template" | "protocol" => {
@@ -975,6 +983,22 @@ impl<'s> Parser<'s> {
         self.expect(P::RBrace)
     }
 
+    /// An inline filter's program: the one of a recent protocol when it compiled to the same
+    /// (a Calico mesh renders one identical pair of inline filters per peer: thousands of
+    /// copies otherwise, each some kilobytes of IR kept until the end of the parse and in every
+    /// neighbor of the running configuration).
+    fn shared_inline(&mut self, body: Vec<Stmt>) -> Arc<Draft> {
+        if let Some(d) = self.recent_inline.iter().rev().find(|d| d.body == body) {
+            return d.clone();
+        }
+        let d = Arc::new(Draft { name: None, body });
+        if self.recent_inline.len() == RECENT_INLINE {
+            self.recent_inline.remove(0);
+        }
+        self.recent_inline.push(d.clone());
+        d
+    }
+
     /// After `import`/`export`: `all`, `none`, `filter NAME`, `filter { … }`, `where EXPR`.
     fn filter_ref(&mut self, _import: bool) -> PResult<FilterRef> {
         if self.eat_word("all") {
@@ -985,14 +1009,14 @@ impl<'s> Parser<'s> {
         }
         if self.eat_word("where") {
             let body = self.where_body()?;
-            return Ok(FilterRef::Program(Draft { name: None, body }));
+            return Ok(FilterRef::Program(self.shared_inline(body)));
         }
         if !self.eat_word("filter") {
             return Err(self.unexpected("`all`, `none`, `filter` or `where`"));
         }
         if self.is_punct(P::LBrace) {
             let body = self.filter_block()?;
-            return Ok(FilterRef::Program(Draft { name: None, body }));
+            return Ok(FilterRef::Program(self.shared_inline(body)));
         }
         let name = self.symbol_name("a filter name or `{`")?;
         match self.symbols.get(name.v) {
