@@ -5,12 +5,15 @@
 //! Pipeline, one pass each:
 //! 1. [`lex`]: the main file and its `include`s (spliced in place, BIRD's rules: a line of its
 //!    own, relative to the including file, glob patterns, depth 8) into one token stream; each
-//!    token knows its file and byte offset.
+//!    token knows its file and byte offset, and its text is read from the file table (16 bytes
+//!    a token, no copy of any text).
 //! 2. [`parse`]: statements in file order (`router id`, `listen bgp`, `function`, `filter`,
 //!    `template`, `protocol` kernel/device/direct/static/bgp with their options, BIRD 2/3
 //!    channel blocks); templates applied as they are used. [`filter`] compiles functions,
 //!    named and inline filters straight to `policy::bird::ir`, resolving names as BIRD 1.6
-//!    does (defined above the use) and checking types.
+//!    does (defined above the use) and checking types. Protocols with the same filter (a named
+//!    one, a template's, or identical inline ones as Calico renders for every mesh peer) share
+//!    one compiled program.
 //! 3. [`lower`]: onto [`Config`] for one family: neighbors with BIRD's defaults, the kernel
 //!    protocol, static routes, the direct protocol's interfaces, listen, control socket. Every
 //!    program shares one function table (`Arc<[Function]>`).
