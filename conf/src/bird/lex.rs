@@ -191,13 +191,13 @@ pub(crate) struct Lexemes {
 
 impl Lexemes {
     /// The token `t` with its text borrowed from `sources` (the table [`lex_files`] filled).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn tok<'s>(&self, t: &Lexed, sources: &'s [Source]) -> Tok<'s> {
         let text = |skip: u32| {
             let start = (t.pos.offset + skip) as usize;
-            sources[t.pos.file as usize]
-                .text
-                .get(start..start + t.val as usize)
+            sources
+                .get(t.pos.file as usize)
+                .and_then(|s| s.text.get(start..start + t.val as usize))
                 .unwrap_or_default()
         };
         let addr = || self.addrs.get(t.val as usize).copied();
