@@ -443,6 +443,16 @@ fn lower_bgp(
 ) -> Option<Neighbor> {
     let o: &Opts = &p.opts;
     let before = cx.errors.len();
+    if let Some(pos) = o.gateway_direct {
+        cx.notes.push(
+            Diag::at(
+                pos,
+                ErrorKind::Note,
+                "`gateway direct`: bgpd resolves BGP next hops recursively (as `gateway recursive`, Calico's setting); the two differ only for a next hop off the connected subnets",
+            )
+            .in_construct(path),
+        );
+    }
     let name = match NeighborName::new(&p.name) {
         Ok(n) => Some(n),
         Err(why) => {

@@ -223,3 +223,23 @@ protocol bgp e { local as 64512; neighbor 10.0.0.6 as 64512; import filter named
     assert_ne!(a.export.body, cc.export.body);
     assert!(!Arc::ptr_eq(&e.export, &a.export) && e.export.name.is_none());
 }
+
+#[test]
+fn gateway_direct_is_noted_not_skipped_silently() {
+    let c = ok(
+        "gwdirect",
+        "router id 10.0.0.1;\nprotocol bgp tor {\n  local as 64512;\n  neighbor 10.0.0.2 as 65001;\n  gateway direct;\n}\n",
+    );
+    let n = c
+        .notes
+        .iter()
+        .find(|n| n.message.contains("gateway direct"))
+        .unwrap_or_else(|| panic!("no note: {:?}", c.notes));
+    assert_eq!((n.line(), n.column()), (5, 3), "{n}");
+    // Calico's `gateway recursive` says nothing.
+    let quiet = ok(
+        "gwrec",
+        "router id 10.0.0.1;\nprotocol bgp tor {\n  local as 64512;\n  neighbor 10.0.0.2 as 65001;\n  gateway recursive;\n}\n",
+    );
+    assert!(quiet.notes.iter().all(|n| !n.message.contains("gateway")));
+}

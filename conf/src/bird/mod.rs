@@ -29,9 +29,9 @@
 //! and route-source sets. Everything Calico's templates render (both generations, all 160
 //! fixture scenarios in `conf/tests/fixtures/calico`) is supported.
 //!
-//! Accepted and ignored (no effect on bgpd): `debug …`, `scan time`, `gateway recursive|direct`,
-//! the device protocol, `listen bgp … v6only|dual`; the kernel protocol's `graceful restart` gives
-//! a note. BIRD 2/3 files holding both families: a protocol whose channels are all of the other
+//! Accepted and ignored (no effect on bgpd): `debug …`, `scan time`, the device protocol,
+//! `listen bgp … v6only|dual`. With a note: the kernel protocol's `graceful restart`, and
+//! `gateway direct` (BGP next hops are always resolved as `gateway recursive`, Calico's setting). BIRD 2/3 files holding both families: a protocol whose channels are all of the other
 //! family belongs to the other daemon and is skipped.
 
 mod diag;

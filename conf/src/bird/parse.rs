@@ -122,6 +122,8 @@ pub(crate) struct Opts {
     pub next_hop: Option<NextHopMode>,
     pub allow_local_as: Option<u8>,
     pub add_paths: Option<Option<AddPathMode>>,
+    /// `gateway direct` (bgpd always resolves BGP next hops recursively: lowering notes it).
+    pub gateway_direct: Option<Pos>,
 }
 
 /// One `protocol` block, templates applied.
@@ -833,7 +835,11 @@ impl<'s> Parser<'s> {
                 o.add_paths = Some(self.add_paths());
             }
             (Bgp, "gateway") => {
-                if !(self.eat_word("recursive") || self.eat_word("direct")) {
+                if self.eat_word("direct") {
+                    o.gateway_direct = Some(pos);
+                } else if self.eat_word("recursive") {
+                    o.gateway_direct = None;
+                } else {
                     return Err(self.unexpected("`recursive` or `direct`"));
                 }
             }
@@ -941,7 +947,11 @@ impl<'s> Parser<'s> {
                 }
                 (ProtoKind::Bgp, "next") => o.next_hop = Some(self.next_hop()?),
                 (ProtoKind::Bgp, "gateway") => {
-                    if !(self.eat_word("recursive") || self.eat_word("direct")) {
+                    if self.eat_word("direct") {
+                        o.gateway_direct = Some(pos);
+                    } else if self.eat_word("recursive") {
+                        o.gateway_direct = None;
+                    } else {
                         return Err(self.unexpected("`recursive` or `direct`"));
                     }
                 }
