@@ -308,16 +308,7 @@ pub fn config_error_line(e: &conf::ConfigError) -> String {
         Some(l) => format!("bird: {}:{}:{} ", e.file, l.line, l.column),
         None => format!("bird: {}: ", e.file),
     };
-    if !e.path.is_empty() {
-        s.push_str(&e.path);
-        s.push_str(": ");
-    }
-    s.push_str(&e.message);
-    if let Some(h) = &e.hint {
-        s.push_str(" (hint: ");
-        s.push_str(h);
-        s.push(')');
-    }
+    crate::reload::push_error_detail(&mut s, e);
     s
 }
 

@@ -195,6 +195,12 @@ pub fn bird_error(e: &conf::ConfigError) -> String {
         Some(l) => format!("{}, line {}: ", e.file, l.line),
         None => format!("{}: ", e.file),
     };
+    push_error_detail(&mut s, e);
+    s
+}
+
+/// Appends what an error says after its position: `field: message (hint: ...)`.
+pub fn push_error_detail(s: &mut String, e: &conf::ConfigError) {
     if !e.path.is_empty() {
         s.push_str(&e.path);
         s.push_str(": ");
@@ -205,7 +211,6 @@ pub fn bird_error(e: &conf::ConfigError) -> String {
         s.push_str(h);
         s.push(')');
     }
-    s
 }
 
 /// How a configuration file is read: the front end the daemon started with is the one every

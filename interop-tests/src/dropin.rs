@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::{HarnessError, Result};
-use crate::netns::Netns;
+use crate::netns::{Fabric, Netns};
 use crate::process::Proc;
 use crate::tempdir::TempDir;
 use crate::wait::wait_until;
@@ -501,6 +501,40 @@ pub fn line_diff(a: &[String], b: &[String]) -> String {
         s = format!("  same lines, other order:\n  - {a:?}\n  + {b:?}\n");
     }
     s
+}
+
+/// Three nodes on one segment, two subnets: nodes 1 and 2 in 10.99.0.0/24, node 3 readdressed
+/// to 10.99.1.3/24; the fabric's bridge namespace routes between 10.99.0.254 and 10.99.1.254
+/// (redirects off), and nodes 1 and 2 reach node 3's subnet through it with a static route (a
+/// kernel route BIRD's `learn` picks up).
+pub fn two_subnet_fabric(prefix: &str) -> Fabric {
+    let fab = Fabric::new(prefix, 3).expect("fabric");
+    let br = fab.bridge();
+    for a in ["10.99.0.254/24", "10.99.1.254/24"] {
+        br.ip(&["addr", "add", a, "dev", "br0"])
+            .expect("router address");
+    }
+    for s in [
+        "net.ipv4.ip_forward=1",
+        "net.ipv4.conf.all.send_redirects=0",
+        "net.ipv4.conf.br0.send_redirects=0",
+    ] {
+        br.exec(&["sysctl", "-qw", s]).expect("router sysctl");
+    }
+    let n3 = &fab.node(3).ns;
+    n3.ip(&["addr", "del", "10.99.0.3/24", "dev", "eth0"])
+        .expect("n3 readdress");
+    n3.ip(&["addr", "add", "10.99.1.3/24", "dev", "eth0"])
+        .expect("n3 address");
+    n3.ip(&["route", "add", "10.99.0.0/24", "via", "10.99.1.254"])
+        .expect("n3 route");
+    for i in [1, 2] {
+        fab.node(i)
+            .ns
+            .ip(&["route", "add", "10.99.1.0/24", "via", "10.99.0.254"])
+            .expect("route to node 3's subnet");
+    }
+    fab
 }
 
 #[cfg(test)]

@@ -45,7 +45,7 @@ use std::time::{Duration, Instant};
 
 use interop_tests::dropin::{
     bgp_connections, bird16_available, expected_lines, kernel_routes, line_diff, scenario_dir,
-    CalicoBird, Daemon, Family, ProtocolRow,
+    two_subnet_fabric, CalicoBird, Daemon, Family, ProtocolRow,
 };
 use interop_tests::{require_root, Fabric, Frr, Netns};
 
@@ -302,33 +302,7 @@ fn reload(obs: &mut Observed, ns: &Netns, node: &CalicoBird, new: &Path) -> bool
 /// segment, two subnets). The mesh is `multihop`; the next hop 10.99.1.3 resolves recursively
 /// through the kernel-learned route `10.99.1.0/24 via 10.99.0.254` (`gateway recursive`).
 fn mesh3_lab() -> Fabric {
-    let fab = Fabric::new("dm3", 3).expect("fabric");
-    let br = fab.bridge();
-    for a in ["10.99.0.254/24", "10.99.1.254/24"] {
-        br.ip(&["addr", "add", a, "dev", "br0"])
-            .expect("router address");
-    }
-    for s in [
-        "net.ipv4.ip_forward=1",
-        "net.ipv4.conf.all.send_redirects=0",
-        "net.ipv4.conf.br0.send_redirects=0",
-    ] {
-        br.exec(&["sysctl", "-qw", s]).expect("router sysctl");
-    }
-    let n3 = &fab.node(3).ns;
-    n3.ip(&["addr", "del", "10.99.0.3/24", "dev", "eth0"])
-        .expect("n3 readdress");
-    n3.ip(&["addr", "add", "10.99.1.3/24", "dev", "eth0"])
-        .expect("n3 address");
-    n3.ip(&["route", "add", "10.99.0.0/24", "via", "10.99.1.254"])
-        .expect("n3 route");
-    for i in [1, 2] {
-        fab.node(i)
-            .ns
-            .ip(&["route", "add", "10.99.1.0/24", "via", "10.99.0.254"])
-            .expect("route to node 3's subnet");
-    }
-    fab
+    two_subnet_fabric("dm3")
 }
 
 /// Subject: node 2 (active towards 10.99.0.1, passive towards 10.99.1.3, as the mesh's string

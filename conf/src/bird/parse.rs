@@ -251,6 +251,18 @@ impl<'s> Parser<'s> {
         matches!(self.peek(), Tok::Punct(x) if x == p)
     }
 
+    /// `gateway recursive|direct` (the option word at `pos` already read).
+    fn gateway(&mut self, o: &mut Opts, pos: Pos) -> PResult<()> {
+        if self.eat_word("direct") {
+            o.gateway_direct = Some(pos);
+        } else if self.eat_word("recursive") {
+            o.gateway_direct = None;
+        } else {
+            return Err(self.unexpected("`recursive` or `direct`"));
+        }
+        Ok(())
+    }
+
     pub(crate) fn eat_word(&mut self, w: &str) -> bool {
         if self.is_word(w) {
             self.advance();
@@ -834,15 +846,7 @@ impl<'s> Parser<'s> {
                 self.expect_word("paths")?;
                 o.add_paths = Some(self.add_paths());
             }
-            (Bgp, "gateway") => {
-                if self.eat_word("direct") {
-                    o.gateway_direct = Some(pos);
-                } else if self.eat_word("recursive") {
-                    o.gateway_direct = None;
-                } else {
-                    return Err(self.unexpected("`recursive` or `direct`"));
-                }
-            }
+            (Bgp, "gateway") => self.gateway(o, pos)?,
             (_, other) => {
                 return Err(self
                     .unsupported_option(kind, pos, other)
@@ -946,15 +950,7 @@ impl<'s> Parser<'s> {
                     o.add_paths = Some(self.add_paths());
                 }
                 (ProtoKind::Bgp, "next") => o.next_hop = Some(self.next_hop()?),
-                (ProtoKind::Bgp, "gateway") => {
-                    if self.eat_word("direct") {
-                        o.gateway_direct = Some(pos);
-                    } else if self.eat_word("recursive") {
-                        o.gateway_direct = None;
-                    } else {
-                        return Err(self.unexpected("`recursive` or `direct`"));
-                    }
-                }
+                (ProtoKind::Bgp, "gateway") => self.gateway(o, pos)?,
                 (ProtoKind::Kernel, "merge") => {
                     self.expect_word("paths")?;
                     o.merge_paths = Some(self.merge_paths(pos)?);
