@@ -29,6 +29,8 @@ pub mod control;
 pub mod daemon;
 pub mod error;
 pub mod fib;
+#[cfg(test)]
+mod fixtures;
 pub mod fsm;
 pub mod listener;
 pub mod metrics;

@@ -77,7 +77,8 @@ pub struct Plan {
     /// Programming (pools) or metrics changed.
     pub pools_changed: bool,
     pub metrics_changed: bool,
-    /// The BIRD front end's kernel filter changed (the FIB task and the RIB re-decide).
+    /// The BIRD front end's kernel filter or static routes changed: the FIB task gets the new
+    /// configuration (and the RIB re-feeds it when the filter changed).
     pub kernel_filter: bool,
     /// `listen bgp` / `[listen]` changed: the listening sockets are bound anew.
     pub listen_changed: bool,
@@ -154,6 +155,11 @@ pub fn plan(old: &Config, new: &Config) -> Plan {
             ConfigEvent::ControlChanged => p.needs_restart.push("control"),
             ConfigEvent::MetricsChanged => p.metrics_changed = true,
         }
+    }
+    // The static protocol's routes reach the kernel through the FIB task as well (the diff
+    // reports them as a policy change).
+    if old.bird.as_ref().map(|b| &b.static_routes) != new.bird.as_ref().map(|b| &b.static_routes) {
+        p.kernel_filter = true;
     }
     p
 }
@@ -403,8 +409,6 @@ impl Reloader {
             || plan.kernel_filter
             || !plan.blocks_added.is_empty()
             || !plan.blocks_removed.is_empty()
-            || self.config.bird.as_ref().map(|b| &b.static_routes)
-                != new.bird.as_ref().map(|b| &b.static_routes)
         {
             // Before the RIB: its batches for the blocks must meet the new blocks in the FIB.
             if let Some(fib) = &self.fib {

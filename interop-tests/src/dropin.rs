@@ -537,6 +537,25 @@ pub fn two_subnet_fabric(prefix: &str) -> Fabric {
     fab
 }
 
+/// One line per peer of `peers`: whether its BGP TCP connection (from [`bgp_connections`]) is
+/// the same one after a reload (a flap is judged by the connection, not by `since`). The port
+/// pairs themselves differ between runs, so only these verdicts are compared.
+pub fn same_connections(
+    before: &BTreeMap<String, (String, String)>,
+    after: &BTreeMap<String, (String, String)>,
+    peers: &[&str],
+) -> Vec<String> {
+    peers
+        .iter()
+        .map(|p| match (before.get(*p), after.get(*p)) {
+            (Some(b), Some(a)) if a == b => format!("{p} same connection"),
+            (Some(b), Some(a)) => format!("{p} FLAPPED: {b:?} then {a:?}"),
+            (None, _) => format!("{p} had no connection before the reload"),
+            (Some(b), None) => format!("{p} FLAPPED: {b:?} then no connection"),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

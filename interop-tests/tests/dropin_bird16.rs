@@ -39,13 +39,12 @@
 //! `DROPIN_ONLY=bird16` runs only BIRD's half. Run with
 //! `cargo test -p interop-tests --test dropin_bird16 -- --nocapture --test-threads=1`.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use interop_tests::dropin::{
-    bgp_connections, bird16_available, expected_lines, kernel_routes, line_diff, scenario_dir,
-    two_subnet_fabric, CalicoBird, Daemon, Family, ProtocolRow,
+    bgp_connections, bird16_available, expected_lines, kernel_routes, line_diff, same_connections,
+    scenario_dir, two_subnet_fabric, CalicoBird, Daemon, Family, ProtocolRow,
 };
 use interop_tests::{require_root, Fabric, Frr, Netns};
 
@@ -187,24 +186,6 @@ fn settle(
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-}
-
-/// One line per unchanged peer: whether its BGP TCP connection is the same one after the
-/// reload (the port pairs themselves differ between runs, so only the verdict is compared).
-fn same_connections(
-    before: &BTreeMap<String, (String, String)>,
-    after: &BTreeMap<String, (String, String)>,
-    peers: &[&str],
-) -> Vec<String> {
-    peers
-        .iter()
-        .map(|p| match (before.get(*p), after.get(*p)) {
-            (Some(b), Some(a)) if a == b => format!("{p} same connection"),
-            (Some(b), Some(a)) => format!("{p} FLAPPED: {b:?} then {a:?}"),
-            (None, _) => format!("{p} had no connection before the reload"),
-            (Some(b), None) => format!("{p} FLAPPED: {b:?} then no connection"),
-        })
-        .collect()
 }
 
 /// Runs `scenario` with BIRD 1.6.8 on every node, checks that against the expected files, then

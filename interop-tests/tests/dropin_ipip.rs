@@ -38,12 +38,11 @@
 //! Needs root (skips otherwise) and BIRD 1.6.8 in `/tmp/bird16` (skips otherwise). Run with
 //! `cargo test -p interop-tests --test dropin_ipip -- --nocapture --test-threads=1`.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use interop_tests::dropin::{
-    bgp_connections, bird16_available, expected_lines, kernel_routes, line_diff, scenario_dir,
-    two_subnet_fabric, CalicoBird, Daemon, Family, ProtocolRow,
+    bgp_connections, bird16_available, expected_lines, kernel_routes, line_diff, same_connections,
+    scenario_dir, two_subnet_fabric, CalicoBird, Daemon, Family, ProtocolRow,
 };
 use interop_tests::{require_root, Fabric, Netns};
 
@@ -165,23 +164,6 @@ fn differences(case: &str, obs: &Observations) -> Vec<String> {
         }
     }
     out
-}
-
-/// One line per peer: whether its BGP TCP connection is the same one after the reload.
-fn same_connections(
-    before: &BTreeMap<String, (String, String)>,
-    after: &BTreeMap<String, (String, String)>,
-    peers: &[&str],
-) -> Vec<String> {
-    peers
-        .iter()
-        .map(|p| match (before.get(*p), after.get(*p)) {
-            (Some(b), Some(a)) if a == b => format!("{p} same connection"),
-            (Some(b), Some(a)) => format!("{p} FLAPPED: {b:?} then {a:?}"),
-            (None, _) => format!("{p} had no connection before the reload"),
-            (Some(b), None) => format!("{p} FLAPPED: {b:?} then no connection"),
-        })
-        .collect()
 }
 
 /// Runs one case: nodes 2 and 3 on BIRD 1.6.8, node 1 on our daemon from `subject_dir`; when

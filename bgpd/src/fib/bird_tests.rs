@@ -3,22 +3,13 @@
 //! tunnel per route, and their static protocol's routes.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
 
 use bgp_proto::attribute::PathAttributes;
 use bgp_proto::RouterId;
-use conf::BirdFamily;
 use fib_sync::{NextHop, Route, RouteDelta};
 use rib::{AttrSet, LocRibChange, PeerId, Rib, RouteOrigin, SelectedRoute, SessionKind};
 
 use super::Translator;
-
-fn fixture(rel: &str) -> conf::Config {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../conf/tests/fixtures/calico")
-        .join(rel);
-    conf::Config::load_bird(&p, BirdFamily::V4).unwrap_or_else(|e| panic!("{e}"))
-}
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -70,7 +61,7 @@ fn rib(config: &conf::Config) -> Rib {
 fn generation_1_cross_subnet_filter_tunnels_only_off_subnet_next_hops() {
     // v3.31: `if net ~ 192.168.0.0/16 { if bgp_next_hop ~ 10.192.0.0/16 then krt_tunnel = "";
     // else krt_tunnel = "tunl0"; accept; }`, no krt_metric.
-    let c = fixture("gen1/mesh/ipip-cross-subnet/bird.cfg");
+    let c = crate::fixtures::calico("gen1/mesh/ipip-cross-subnet/bird.cfg");
     let mut t = Translator::new(&c);
     let mut r = rib(&c);
     let same = change(&mut r, "192.168.5.0/26", &["10.192.0.3"], Some(100));
@@ -101,7 +92,7 @@ fn generation_1_cross_subnet_filter_tunnels_only_off_subnet_next_hops() {
 fn generation_2_filter_turns_local_pref_into_the_kernel_metric() {
     // v3.32+: krt_metric = 2147483647 - bgp_local_pref for BGP routes (1024 by default, lower
     // for a BGPFilter priority), nothing for the static blackholes.
-    let c = fixture("gen2/bgpfilter/communities_and_operations/bird.cfg");
+    let c = crate::fixtures::calico("gen2/bgpfilter/communities_and_operations/bird.cfg");
     let mut t = Translator::new(&c);
     let mut r = rib(&c);
     let default = change(
@@ -164,7 +155,7 @@ fn generation_2_filter_turns_local_pref_into_the_kernel_metric() {
 
 #[test]
 fn merge_paths_installs_every_accepted_path_with_the_best_paths_metric() {
-    let c = fixture("gen2/mesh/ipip-always/bird.cfg");
+    let c = crate::fixtures::calico("gen2/mesh/ipip-always/bird.cfg");
     assert!(c.bird.as_ref().is_some_and(|b| b.merge_paths));
     let mut t = Translator::new(&c);
     let mut r = rib(&c);

@@ -18,10 +18,6 @@ use ipnet::IpNet;
 use policy::bird::{self, Program, RouteSourceKind, RouteView, Verdict};
 use rib::SelectedRoute;
 
-/// BIRD's default preferences (BGP, static).
-const PREFERENCE_BGP: u32 = 100;
-const PREFERENCE_STATIC: u32 = 200;
-
 /// How one next hop is installed, as the filter decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Decided {
@@ -138,15 +134,7 @@ impl KernelFilter {
 
     fn route(&mut self, prefix: IpNet, r: &SelectedRoute) -> Option<(IpAddr, Decided)> {
         let nh = r.next_hop?;
-        let view = RouteView {
-            net: prefix,
-            source: RouteSourceKind::Bgp,
-            ifname: None,
-            preference: PREFERENCE_BGP,
-            krt_metric: None,
-            next_hop: Some(nh),
-            attrs: Some(&r.attrs.attrs),
-        };
+        let view = RouteView::new(prefix, RouteSourceKind::Bgp, Some(nh), Some(&r.attrs.attrs));
         self.run(&view).map(|d| (nh, d))
     }
 
@@ -158,15 +146,7 @@ impl KernelFilter {
                 StaticRoute::Blackhole(n) => (n, None),
                 StaticRoute::Via(n, gw) => (n, Some(gw)),
             };
-            let view = RouteView {
-                net,
-                source: RouteSourceKind::Static,
-                ifname: None,
-                preference: PREFERENCE_STATIC,
-                krt_metric: None,
-                next_hop: gw,
-                attrs: None,
-            };
+            let view = RouteView::new(net, RouteSourceKind::Static, gw, None);
             let Some(d) = self.run(&view) else { continue };
             let route = match gw {
                 None => Route::blackhole(net),

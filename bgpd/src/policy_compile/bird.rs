@@ -18,10 +18,6 @@ use rib::{
     AttrSet, ExportVerdict, GroupKey, ImportVerdict, RouteOrigin, SelectedRoute, SessionKind,
 };
 
-/// BIRD's default preference of a BGP route.
-const PREFERENCE_BGP: u32 = 100;
-/// BIRD's default preference of a static route.
-const PREFERENCE_STATIC: u32 = 200;
 /// BIRD's `default bgp_local_pref` (what its BGP protocol gives a non-BGP route on export).
 const DEFAULT_LOCAL_PREF: u32 = 100;
 
@@ -75,15 +71,12 @@ impl BirdPrograms {
             // BIRD's default import of a BGP protocol is `all`.
             None => Changes::default(),
             Some(program) => {
-                let view = RouteView {
-                    net: *prefix,
-                    source: RouteSourceKind::Bgp,
-                    ifname: None,
-                    preference: PREFERENCE_BGP,
-                    krt_metric: None,
-                    next_hop: base.next_hop(),
-                    attrs: Some(&base.attrs),
-                };
+                let view = RouteView::new(
+                    *prefix,
+                    RouteSourceKind::Bgp,
+                    base.next_hop(),
+                    Some(&base.attrs),
+                );
                 match run(program, &view, prefix, "import") {
                     None => return ImportVerdict::Reject,
                     Some(changes) => changes,
@@ -120,9 +113,9 @@ impl BirdPrograms {
             return ExportVerdict::Reject;
         };
         let ebgp = group.kind == SessionKind::Ebgp;
-        let (source, preference) = match route.origin {
-            RouteOrigin::Local => (RouteSourceKind::Static, PREFERENCE_STATIC),
-            RouteOrigin::Peer { .. } => (RouteSourceKind::Bgp, PREFERENCE_BGP),
+        let source = match route.origin {
+            RouteOrigin::Local => RouteSourceKind::Static,
+            RouteOrigin::Peer { .. } => RouteSourceKind::Bgp,
         };
         let prepared: Option<AttrSet> = match route.origin {
             RouteOrigin::Local => {
@@ -147,15 +140,7 @@ impl BirdPrograms {
             RouteOrigin::Peer { .. } => None,
         };
         let base: &AttrSet = prepared.as_ref().unwrap_or(&route.attrs);
-        let view = RouteView {
-            net: *prefix,
-            source,
-            ifname: None,
-            preference,
-            krt_metric: None,
-            next_hop: route.next_hop,
-            attrs: Some(&base.attrs),
-        };
+        let view = RouteView::new(*prefix, source, route.next_hop, Some(&base.attrs));
         let Some(changes) = run(program, &view, prefix, "export") else {
             return ExportVerdict::Reject;
         };

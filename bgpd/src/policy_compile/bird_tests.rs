@@ -2,24 +2,15 @@
 //! (conf/tests/fixtures/calico): the verdicts and attribute changes BIRD 1.6 would make.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
 
 use bgp_proto::attribute::{AsPath, Community, Origin, PathAttributes};
 use bgp_proto::{Asn, Family, Prefix, RouterId, SessionContext};
-use conf::BirdFamily;
 use rib::{
     AttrSet, ExportPolicy as _, ExportVerdict, GroupKey, ImportPolicy as _, ImportVerdict, Rib,
     RouteOrigin, SelectedRoute, SessionKind,
 };
 
 use super::{local_info, peer_id, CompiledPolicy};
-
-fn fixture(rel: &str) -> conf::Config {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../conf/tests/fixtures/calico")
-        .join(rel);
-    conf::Config::load_bird(&p, BirdFamily::V4).unwrap_or_else(|e| panic!("{e}"))
-}
 
 fn pfx(s: &str) -> Prefix {
     s.parse().unwrap()
@@ -84,7 +75,7 @@ fn replaced(v: ExportVerdict) -> PathAttributes {
 
 #[test]
 fn mesh_exports_own_blocks_with_calicos_local_pref_and_nothing_beneath_them() {
-    let c = fixture("gen2/mesh/ipip-always/bird.cfg");
+    let c = crate::fixtures::calico("gen2/mesh/ipip-always/bird.cfg");
     let mut p = CompiledPolicy::new(&c);
     let mut rib = Rib::new(local_info(&c));
     // The two mesh peers have the same inline export filter: one export policy id.
@@ -158,7 +149,7 @@ fn mesh_exports_own_blocks_with_calicos_local_pref_and_nothing_beneath_them() {
 
 #[test]
 fn bgpfilter_functions_match_communities_set_local_pref_add_communities_and_prepend() {
-    let c = fixture("gen2/bgpfilter/communities_and_operations/bird.cfg");
+    let c = crate::fixtures::calico("gen2/bgpfilter/communities_and_operations/bird.cfg");
     let mut p = CompiledPolicy::new(&c);
     let mut rib = Rib::new(local_info(&c));
     let info = p.peer_info(peer_id(0), &c.neighbors[0]);
@@ -213,7 +204,7 @@ fn bgpfilter_functions_match_communities_set_local_pref_add_communities_and_prep
 fn towards_ebgp_our_as_is_on_the_path_before_the_filter_prepends() {
     // BIRD's BGP protocol prepends our AS before the export filter runs, so a BGPFilter's
     // `bgp_path.prepend(65000)` lands in front of it: 65000 64512 65100, not 64512 65000 65100.
-    let c = fixture("gen2/bgpfilter/communities_and_operations/bird.cfg");
+    let c = crate::fixtures::calico("gen2/bgpfilter/communities_and_operations/bird.cfg");
     let mut p = CompiledPolicy::new(&c);
     let mut rib = Rib::new(local_info(&c));
     let info = p.peer_info(peer_id(0), &c.neighbors[0]);
@@ -234,7 +225,7 @@ fn towards_ebgp_our_as_is_on_the_path_before_the_filter_prepends() {
         Some(AsPath::from_sequence([Asn(65000), Asn(64512), Asn(65100)]))
     );
     // Accepted without changes, a route still gets our AS from the policy.
-    let mesh = fixture("gen2/mesh/ipip-always/bird.cfg");
+    let mesh = crate::fixtures::calico("gen2/mesh/ipip-always/bird.cfg");
     let mut p = CompiledPolicy::new(&mesh);
     let mut g = group(&mesh, &p, 0);
     g.kind = SessionKind::Ebgp;

@@ -74,6 +74,33 @@
 //!   [`RuntimeError::NotWritable`].
 
 mod aspath;
+/// Adds (`add`) or deletes `v` in a community list as a filter sees it: the route's list
+/// (`on_route`: whether `v` is on it) with `added` and `deleted` applied. Keeps the two disjoint,
+/// `added` free of what the route has and `deleted` within it (see [`Changes`]).
+fn set_member<T: PartialEq + Copy, A, D>(
+    added: &mut smallvec::SmallVec<A>,
+    deleted: &mut smallvec::SmallVec<D>,
+    on_route: bool,
+    add: bool,
+    v: T,
+) where
+    A: smallvec::Array<Item = T>,
+    D: smallvec::Array<Item = T>,
+{
+    if add {
+        if let Some(i) = deleted.iter().position(|x| *x == v) {
+            deleted.remove(i);
+        } else if !on_route && !added.contains(&v) {
+            added.push(v);
+        }
+    } else {
+        added.retain(|x| *x != v);
+        if on_route && !deleted.contains(&v) {
+            deleted.push(v);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;
 
@@ -110,6 +137,27 @@ pub struct RouteView<'a> {
     pub next_hop: Option<IpAddr>,
     /// BGP path attributes; `None` for non-BGP routes.
     pub attrs: Option<&'a PathAttributes>,
+}
+
+impl<'a> RouteView<'a> {
+    /// A route from `source` with that source's default preference, no interface and no
+    /// kernel metric: what bgpd hands a program for a BGP route or one of its static routes.
+    pub fn new(
+        net: IpNet,
+        source: RouteSourceKind,
+        next_hop: Option<IpAddr>,
+        attrs: Option<&'a PathAttributes>,
+    ) -> Self {
+        RouteView {
+            net,
+            source,
+            ifname: None,
+            preference: source.default_preference(),
+            krt_metric: None,
+            next_hop,
+            attrs,
+        }
+    }
 }
 
 /// What the filter wrote. Empty when it wrote nothing.
@@ -630,18 +678,13 @@ impl<'p, 'r> Machine<'p, '_, 'r> {
             .and_then(|a| a.communities.as_deref())
             .is_some_and(|l| l.iter().any(|x| x.0 == c));
         let ch = &mut self.changes;
-        if add {
-            if let Some(i) = ch.communities_deleted.iter().position(|x| *x == pair) {
-                ch.communities_deleted.remove(i);
-            } else if !on_route && !ch.communities_added.contains(&pair) {
-                ch.communities_added.push(pair);
-            }
-        } else {
-            ch.communities_added.retain(|x| *x != pair);
-            if on_route && !ch.communities_deleted.contains(&pair) {
-                ch.communities_deleted.push(pair);
-            }
-        }
+        set_member(
+            &mut ch.communities_added,
+            &mut ch.communities_deleted,
+            on_route,
+            add,
+            pair,
+        );
     }
 
     fn large_community(&mut self, add: bool, c: (u32, u32, u32)) {
@@ -651,18 +694,7 @@ impl<'p, 'r> Machine<'p, '_, 'r> {
             .and_then(|a| a.large_communities.as_deref())
             .is_some_and(|l| l.iter().any(|x| (x.global, x.local1, x.local2) == c));
         let ch = &mut self.changes;
-        if add {
-            if let Some(i) = ch.large_deleted.iter().position(|x| *x == c) {
-                ch.large_deleted.remove(i);
-            } else if !on_route && !ch.large_added.contains(&c) {
-                ch.large_added.push(c);
-            }
-        } else {
-            ch.large_added.retain(|x| *x != c);
-            if on_route && !ch.large_deleted.contains(&c) {
-                ch.large_deleted.push(c);
-            }
-        }
+        set_member(&mut ch.large_added, &mut ch.large_deleted, on_route, add, c);
     }
 
     fn clist_contains(&self, c: u32) -> bool {

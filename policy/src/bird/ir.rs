@@ -243,6 +243,26 @@ pub enum RouteSourceKind {
     Babel,
 }
 
+impl RouteSourceKind {
+    /// BIRD's default `preference` of a route from this source (its protocols' defaults:
+    /// device 240, static 200, OSPF 150, RIP 120, BGP 100, kernel 10).
+    pub fn default_preference(self) -> u32 {
+        match self {
+            RouteSourceKind::Device => 240,
+            RouteSourceKind::Static | RouteSourceKind::StaticDevice => 200,
+            RouteSourceKind::Ospf
+            | RouteSourceKind::OspfIa
+            | RouteSourceKind::OspfExt1
+            | RouteSourceKind::OspfExt2 => 150,
+            RouteSourceKind::Babel => 130,
+            RouteSourceKind::Rip => 120,
+            RouteSourceKind::Bgp => 100,
+            RouteSourceKind::Inherit => 10,
+            RouteSourceKind::Dummy | RouteSourceKind::Redirect | RouteSourceKind::Pipe => 0,
+        }
+    }
+}
+
 /// A route attribute a filter reads or writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Attr {
