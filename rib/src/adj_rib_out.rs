@@ -1,5 +1,12 @@
 //! Adj-RIB-Out, one per update group: what the group's peers have been sent, and the UPDATE
 //! bytes for a change, encoded once for all members (encode once, write N times).
+//!
+//! In a family where the group negotiated ADD-PATH transmit (RFC 7911) a prefix carries several
+//! paths, each under a path identifier of its own: the identifier is chosen when the path is
+//! first sent (the smallest one free for that prefix), kept while the path stays (a new version
+//! of the path replaces it under the same identifier), and withdrawn when the path goes. A path
+//! is known by its source (peer or local) and the identifier it was received with. The
+//! identifiers belong to the group, so every member gets the same bytes.
 
 use std::collections::{HashMap, HashSet};
 
@@ -70,20 +77,41 @@ pub struct GroupUpdate {
     pub errors: Vec<(Prefix, RibError)>,
 }
 
-/// The routes sent to one update group.
-#[derive(Debug, Default)]
-pub struct AdjRibOut {
-    routes: PrefixMap<Attrs>,
+/// Which path of a prefix an ADD-PATH entry carries: its source (a peer id or the local
+/// source) and the path identifier it was received with (0 without ADD-PATH receive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct PathKey {
+    pub source: u32,
+    pub path_id: u32,
 }
 
-/// ADD-PATH (RFC 7911) transmit: we send one path per prefix, with this identifier.
-const TX_PATH_ID: u32 = 1;
+/// One path sent with ADD-PATH: the identifier it went out with, which path it is, and the
+/// attributes sent.
+#[derive(Debug, Clone)]
+struct SentPath {
+    id: u32,
+    key: PathKey,
+    attrs: Attrs,
+}
 
-fn entry(ctx: &SessionContext, prefix: Prefix) -> NlriEntry {
-    NlriEntry {
-        path_id: ctx.add_path_tx(family_of(&prefix)).then_some(TX_PATH_ID),
-        prefix,
-    }
+/// What a group should carry for one prefix.
+#[derive(Debug)]
+pub(crate) enum Wanted {
+    /// A family without ADD-PATH transmit: the one route to send, or none.
+    One(Option<Attrs>),
+    /// A family with ADD-PATH transmit: every path to send (none: withdraw every path).
+    Paths(Vec<(PathKey, Attrs)>),
+}
+
+/// The routes sent to one update group.
+#[derive(Debug, Default, Clone)]
+pub struct AdjRibOut {
+    /// Families without ADD-PATH transmit: one route per prefix.
+    routes: PrefixMap<Attrs>,
+    /// Families with ADD-PATH transmit: every path sent, sorted by [`PathKey`].
+    paths: PrefixMap<Vec<SentPath>>,
+    /// Number of paths in `paths`.
+    path_count: usize,
 }
 
 fn announce_how(family: Family, set: &AttrSet) -> Result<Announce, RibError> {
@@ -94,20 +122,29 @@ fn announce_how(family: Family, set: &AttrSet) -> Result<Announce, RibError> {
     }
 }
 
+fn with_id(prefix: Prefix, id: u32) -> NlriEntry {
+    NlriEntry {
+        path_id: Some(id),
+        prefix,
+    }
+}
+
 /// Encode withdrawals then announcements (grouped by attribute set, one builder call each).
+/// Entries carry their path identifiers (set exactly in the ADD-PATH transmit families).
+/// Returns the announcements that could not be encoded.
 fn encode(
     ctx: &SessionContext,
-    withdrawn: &[Prefix],
-    announced: &[(Prefix, Attrs)],
+    withdrawn: &[NlriEntry],
+    announced: &[(NlriEntry, Attrs)],
     out: &mut BytesMut,
     errors: &mut Vec<(Prefix, RibError)>,
-) -> HashSet<Prefix> {
+) -> HashSet<NlriEntry> {
     let mut failed = HashSet::new();
     for family in [Family::Ipv4Unicast, Family::Ipv6Unicast] {
         let ws = withdrawn
             .iter()
-            .filter(|p| family_of(p) == family)
-            .map(|p| entry(ctx, *p));
+            .filter(|e| family_of(&e.prefix) == family)
+            .copied();
         let how = match family {
             Family::Ipv4Unicast => Withdraw::Ipv4Classic,
             f => Withdraw::Mp(f),
@@ -119,13 +156,13 @@ fn encode(
     }
     let mut index: HashMap<(&Attrs, Family), usize> = HashMap::new();
     let mut batches: Vec<(&Attrs, Family, Vec<NlriEntry>)> = Vec::new();
-    for (p, a) in announced {
-        let f = family_of(p);
+    for (e, a) in announced {
+        let f = family_of(&e.prefix);
         let i = *index.entry((a, f)).or_insert_with(|| {
             batches.push((a, f, Vec::new()));
             batches.len() - 1
         });
-        batches[i].2.push(entry(ctx, *p));
+        batches[i].2.push(*e);
     }
     for (a, f, entries) in batches {
         let res = announce_how(f, a).and_then(|how| {
@@ -137,49 +174,189 @@ fn encode(
             tracing::warn!(error = %e, prefixes = entries.len(), "route not advertised");
             for en in &entries {
                 errors.push((en.prefix, e.clone()));
-                failed.insert(en.prefix);
+                failed.insert(*en);
             }
         }
     }
     failed
 }
 
+/// The ADD-PATH paths to send for `prefix` instead of `old`: the new list (sorted by key, with
+/// identifiers), after pushing the withdrawals and announcements that get there; `None` when
+/// nothing changes. A path keeps its identifier; a new path takes the smallest identifier not
+/// in use, possibly one a leaving path frees, whose withdrawal then goes (the announcement
+/// replaces it, RFC 7911 §3).
+fn plan_paths(
+    prefix: Prefix,
+    old: &[SentPath],
+    mut new: Vec<(PathKey, Attrs)>,
+    withdrawn: &mut Vec<NlriEntry>,
+    announced: &mut Vec<(NlriEntry, Attrs)>,
+) -> Option<Vec<SentPath>> {
+    new.sort_unstable_by_key(|(k, _)| *k);
+    new.dedup_by_key(|(k, _)| *k);
+    let mut next: Vec<SentPath> = Vec::with_capacity(new.len());
+    let mut fresh = Vec::new();
+    let mut changed = false;
+    let mut o = old.iter().peekable();
+    for (key, attrs) in new {
+        // Both lists are sorted by key: paths of `old` before `key` are leaving.
+        while o.peek().is_some_and(|s| s.key < key) {
+            o.next();
+            changed = true;
+        }
+        match o.peek() {
+            Some(s) if s.key == key => {
+                if !s.attrs.ptr_eq(&attrs) {
+                    changed = true;
+                    announced.push((with_id(prefix, s.id), attrs.clone()));
+                }
+                next.push(SentPath {
+                    id: s.id,
+                    key,
+                    attrs,
+                });
+                o.next();
+            }
+            _ => {
+                changed = true;
+                fresh.push(next.len());
+                next.push(SentPath { id: 0, key, attrs });
+            }
+        }
+    }
+    if o.next().is_some() {
+        changed = true;
+    }
+    if !changed {
+        return None;
+    }
+    if !fresh.is_empty() {
+        let mut used: Vec<u32> = next.iter().map(|s| s.id).filter(|&i| i != 0).collect();
+        used.sort_unstable();
+        let mut free = free_ids(used);
+        for i in fresh {
+            let id = free.next().unwrap_or(u32::MAX);
+            next[i].id = id;
+            announced.push((with_id(prefix, id), next[i].attrs.clone()));
+        }
+    }
+    for s in old {
+        if !next.iter().any(|n| n.id == s.id) {
+            withdrawn.push(with_id(prefix, s.id));
+        }
+    }
+    Some(next)
+}
+
+/// Identifiers from 1 up that are not in `used` (sorted), smallest first.
+fn free_ids(used: Vec<u32>) -> impl Iterator<Item = u32> {
+    let mut used = used.into_iter().peekable();
+    (1..=u32::MAX).filter(move |c| {
+        while used.peek().is_some_and(|u| u < c) {
+            used.next();
+        }
+        used.peek() != Some(c)
+    })
+}
+
 impl AdjRibOut {
-    /// Number of routes sent.
+    /// Number of routes sent (with ADD-PATH, every path counts).
     pub fn len(&self) -> usize {
-        self.routes.len()
+        self.routes.len() + self.path_count
     }
 
     pub fn is_empty(&self) -> bool {
-        self.routes.is_empty()
+        self.len() == 0
     }
 
-    /// The attributes sent for `prefix`.
+    /// The attributes sent for `prefix` (with ADD-PATH, those of its first path).
     pub fn get(&self, prefix: &Prefix) -> Option<&Attrs> {
-        self.routes.get(prefix)
+        self.routes.get(prefix).or_else(|| {
+            self.paths
+                .get(prefix)
+                .and_then(|v| v.first())
+                .map(|s| &s.attrs)
+        })
+    }
+
+    /// Every path sent for `prefix` with the identifier it went out with (`None` in a family
+    /// without ADD-PATH transmit).
+    pub fn paths(&self, prefix: &Prefix) -> Vec<(Option<u32>, &Attrs)> {
+        match self.routes.get(prefix) {
+            Some(a) => vec![(None, a)],
+            None => self
+                .paths
+                .get(prefix)
+                .map(|v| v.iter().map(|s| (Some(s.id), &s.attrs)).collect())
+                .unwrap_or_default(),
+        }
     }
 
     /// Every prefix sent.
     pub fn prefixes(&self) -> impl Iterator<Item = Prefix> + '_ {
-        self.routes.keys()
+        self.routes.keys().chain(self.paths.keys())
     }
 
-    /// Bring the given prefixes to the wanted state (`None`: not advertised) and return the
-    /// UPDATEs for the difference (empty if nothing changed).
+    /// Everything sent, as NLRI entries (path identifiers included) with attributes.
+    fn entries(&self) -> impl Iterator<Item = (NlriEntry, &Attrs)> + '_ {
+        let one = self.routes.iter().map(|(p, a)| (NlriEntry::new(p), a));
+        let many = self
+            .paths
+            .iter()
+            .flat_map(|(p, v)| v.iter().map(move |s| (with_id(p, s.id), &s.attrs)));
+        one.chain(many)
+    }
+
+    /// Whether `e` was sent with exactly `attrs`.
+    fn sent(&self, e: &NlriEntry, attrs: Option<&Attrs>) -> bool {
+        let found = match e.path_id {
+            None => self.routes.get(&e.prefix),
+            Some(id) => self
+                .paths
+                .get(&e.prefix)
+                .and_then(|v| v.iter().find(|s| s.id == id))
+                .map(|s| &s.attrs),
+        };
+        match (found, attrs) {
+            (Some(f), Some(a)) => f.ptr_eq(a),
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
+    /// Bring the given prefixes to the wanted state and return the UPDATEs for the difference
+    /// (empty if nothing changed).
     pub(crate) fn update(
         &mut self,
         ctx: &SessionContext,
-        wanted: impl IntoIterator<Item = (Prefix, Option<Attrs>)>,
+        wanted: impl IntoIterator<Item = (Prefix, Wanted)>,
         errors: &mut Vec<(Prefix, RibError)>,
     ) -> Bytes {
         let mut withdrawn = Vec::new();
         let mut announced = Vec::new();
+        let mut ones = Vec::new();
+        let mut many = Vec::new();
         for (p, w) in wanted {
-            match (self.routes.get(&p), w) {
-                (Some(old), Some(new)) if old.ptr_eq(&new) => {}
-                (_, Some(new)) => announced.push((p, new)),
-                (Some(_), None) => withdrawn.push(p),
-                (None, None) => {}
+            match w {
+                Wanted::One(w) => match (self.routes.get(&p), w) {
+                    (Some(old), Some(new)) if old.ptr_eq(&new) => {}
+                    (_, Some(new)) => {
+                        announced.push((NlriEntry::new(p), new.clone()));
+                        ones.push((p, Some(new)));
+                    }
+                    (Some(_), None) => {
+                        withdrawn.push(NlriEntry::new(p));
+                        ones.push((p, None));
+                    }
+                    (None, None) => {}
+                },
+                Wanted::Paths(new) => {
+                    let old = self.paths.get(&p).map_or(&[][..], Vec::as_slice);
+                    if let Some(next) = plan_paths(p, old, new, &mut withdrawn, &mut announced) {
+                        many.push((p, next));
+                    }
+                }
             }
         }
         if withdrawn.is_empty() && announced.is_empty() {
@@ -187,18 +364,41 @@ impl AdjRibOut {
         }
         let mut out = BytesMut::new();
         let failed = encode(ctx, &withdrawn, &announced, &mut out, errors);
-        for p in &withdrawn {
-            self.routes.remove(p);
-        }
         let mut late_withdraw = Vec::new();
-        for (p, a) in announced {
-            if failed.contains(&p) {
-                // Not sendable: if an older version was sent, take it back.
-                if self.routes.remove(&p).is_some() {
-                    late_withdraw.push(p);
+        for (p, w) in ones {
+            match w {
+                None => {
+                    self.routes.remove(&p);
                 }
-            } else {
-                self.routes.insert(p, a);
+                // Not sendable: if an older version was sent, take it back.
+                Some(_) if failed.contains(&NlriEntry::new(p)) => {
+                    if self.routes.remove(&p).is_some() {
+                        late_withdraw.push(NlriEntry::new(p));
+                    }
+                }
+                Some(a) => {
+                    self.routes.insert(p, a);
+                }
+            }
+        }
+        for (p, mut next) in many {
+            let old = self.paths.remove(&p).unwrap_or_default();
+            self.path_count -= old.len();
+            next.retain(|s| {
+                let e = with_id(p, s.id);
+                if !failed.contains(&e) {
+                    return true;
+                }
+                // Whatever went out under this identifier before (this path's older version
+                // or a path that left) is still at the peers: take it back.
+                if old.iter().any(|o| o.id == s.id) {
+                    late_withdraw.push(e);
+                }
+                false
+            });
+            self.path_count += next.len();
+            if !next.is_empty() {
+                self.paths.insert(p, next);
             }
         }
         if !late_withdraw.is_empty() {
@@ -208,26 +408,26 @@ impl AdjRibOut {
     }
 
     /// A copy of what was sent (attribute handles are shared, not copied).
-    pub(crate) fn snapshot(&self) -> PrefixMap<Attrs> {
-        self.routes.clone()
+    pub(crate) fn snapshot(&self) -> AdjRibOut {
+        self.clone()
     }
 
     /// The UPDATEs that take a peer from having been sent `old` to this Adj-RIB-Out.
     pub(crate) fn diff_from(
         &self,
-        old: &PrefixMap<Attrs>,
+        old: &AdjRibOut,
         ctx: &SessionContext,
         errors: &mut Vec<(Prefix, RibError)>,
     ) -> Bytes {
-        let withdrawn: Vec<Prefix> = old
-            .keys()
-            .filter(|p| self.routes.get(p).is_none())
+        let withdrawn: Vec<NlriEntry> = old
+            .entries()
+            .filter(|(e, _)| !self.sent(e, None))
+            .map(|(e, _)| e)
             .collect();
-        let announced: Vec<(Prefix, Attrs)> = self
-            .routes
-            .iter()
-            .filter(|(p, a)| old.get(p).is_none_or(|o| !o.ptr_eq(a)))
-            .map(|(p, a)| (p, a.clone()))
+        let announced: Vec<(NlriEntry, Attrs)> = self
+            .entries()
+            .filter(|(e, a)| !old.sent(e, Some(a)))
+            .map(|(e, a)| (e, a.clone()))
             .collect();
         let mut out = BytesMut::new();
         encode(ctx, &withdrawn, &announced, &mut out, errors);
@@ -244,11 +444,10 @@ impl AdjRibOut {
     ) -> Bytes {
         let mut out = BytesMut::new();
         for &f in families {
-            let routes: Vec<(Prefix, Attrs)> = self
-                .routes
-                .iter()
-                .filter(|(p, _)| family_of(p) == f)
-                .map(|(p, a)| (p, a.clone()))
+            let routes: Vec<(NlriEntry, Attrs)> = self
+                .entries()
+                .filter(|(e, _)| family_of(&e.prefix) == f)
+                .map(|(e, a)| (e, a.clone()))
                 .collect();
             encode(ctx, &[], &routes, &mut out, errors);
             end_of_rib_into(f, &mut out);
@@ -256,3 +455,6 @@ impl AdjRibOut {
         out.freeze()
     }
 }
+
+#[cfg(test)]
+mod tests;

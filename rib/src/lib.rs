@@ -25,8 +25,17 @@
 //! Known simplifications: an update group's UPDATE goes to every member, including the peer a
 //! reflected or eBGP route came from (that peer drops it by ORIGINATOR_ID or AS_PATH loop
 //! detection, as with FRR's update groups), except that a group of one peer is not sent the
-//! routes that peer sent (split horizon, as FRR's one-peer subgroups); only the best path is
-//! sent (no ADD-PATH transmit of several paths); peer ids must fit in 24 bits.
+//! routes that peer sent (split horizon, as FRR's one-peer subgroups); peer ids must fit in 24
+//! bits.
+//!
+//! ADD-PATH transmit (RFC 7911): a group that negotiated it for a family is sent every feasible
+//! path of each prefix in that family (the selection first, then every other path that was
+//! accepted, is loop-free and has a resolvable next hop), each path under an identifier the
+//! group's Adj-RIB-Out keeps for it; other groups get the best path only. This is what BIRD 1.6
+//! sends with `add paths tx` (every route of its table the export filter accepts, not only the
+//! ECMP set), so a Calico client behind a reflector of ours sees every node announcing a
+//! service range and merges the equal ones into ECMP itself. Changes to paths outside the
+//! selection reach export as [`Changes::other_paths`], only while such a group exists.
 //!
 //! Memory per route (IPv4, one path, no FIB): the Loc-RIB entry (5-octet key and a 32-octet
 //! `Dest` with the path inline, in full sorted runs, see [`prefix_map`]) and, for each update

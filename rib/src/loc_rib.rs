@@ -177,11 +177,17 @@ impl LocRibChange {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changes {
     pub loc_rib: Vec<LocRibChange>,
+    /// Prefixes whose selection did not change but whose other paths did (a path that is
+    /// neither best nor in the ECMP set came, went or changed). Only update groups with ADD-PATH
+    /// transmit send such paths; the RIB lists these prefixes only while such a group exists.
+    /// Not for the FIB.
+    pub other_paths: Vec<Prefix>,
 }
 
 impl Changes {
+    /// No change at all (neither of the selection nor of other paths).
     pub fn is_empty(&self) -> bool {
-        self.loc_rib.is_empty()
+        self.loc_rib.is_empty() && self.other_paths.is_empty()
     }
 
     pub fn len(&self) -> usize {
@@ -202,6 +208,11 @@ impl Changes {
         } else {
             self.loc_rib.append(&mut other.loc_rib);
         }
+        if self.other_paths.is_empty() {
+            self.other_paths = other.other_paths;
+        } else {
+            self.other_paths.append(&mut other.other_paths);
+        }
     }
 
     /// Keep only the last change of each prefix (in the position of its first change).
@@ -209,6 +220,10 @@ impl Changes {
     /// Sorts `(prefix, index)` pairs instead of hashing: O(n log n) worst case whatever the
     /// prefixes a peer sends, and no per-element hasher cost.
     pub fn dedup(&mut self) {
+        if self.other_paths.len() > 1 {
+            self.other_paths.sort_unstable();
+            self.other_paths.dedup();
+        }
         if self.loc_rib.len() < 2 {
             return;
         }
@@ -412,37 +427,62 @@ fn selected_iter<'a>(
 ) -> impl Iterator<Item = SelectedRoute> + 'a {
     dest.paths[..usize::from(dest.selected)]
         .iter()
-        .filter_map(move |p| {
-            let attrs = p.accepted.clone()?;
-            let (origin, peer) = if p.source() == LOCAL_SOURCE {
-                (RouteOrigin::Local, None)
-            } else {
-                let f = facts(p.source())?;
-                (
-                    RouteOrigin::Peer {
-                        kind: f.kind,
-                        rr_client: f.rr_client,
-                        router_id: f.router_id,
-                        addr: f.addr,
-                    },
-                    Some(PeerId(p.source())),
-                )
-            };
-            let next_hop = attrs.next_hop();
-            let igp_cost = match next_hop.map(|a| nh.resolve(a)) {
-                Some(Resolution::Resolved { cost }) => cost,
-                _ => None,
-            };
-            Some(SelectedRoute {
-                peer,
-                origin,
-                path_id: p.path_id,
-                next_hop,
-                igp_cost,
-                stale: p.is_stale(),
-                attrs,
-            })
-        })
+        .filter_map(move |p| route_of(p, nh, facts))
+}
+
+/// Every route of `dest` that ADD-PATH transmit (RFC 7911) advertises: the selected routes
+/// (best first, then the ECMP set), then every other feasible path (accepted by import, no
+/// loop, next hop resolvable), as BIRD 1.6 does with `add paths tx` (it exports every route of
+/// the table that the export filter accepts, not only the best).
+pub(crate) fn advertisable_routes<'a>(
+    dest: &'a Dest,
+    nh: &'a mut NextHopTable,
+    facts: &'a impl Fn(u32) -> Option<PeerFacts>,
+) -> impl Iterator<Item = SelectedRoute> + 'a {
+    let selected = usize::from(dest.selected);
+    dest.paths.iter().enumerate().filter_map(move |(i, p)| {
+        if i >= selected && candidate_facts(p, nh, facts).2.is_some() {
+            return None;
+        }
+        route_of(p, nh, facts)
+    })
+}
+
+/// A path as handed out, `None` when it was not accepted or its peer is gone.
+fn route_of(
+    p: &Path,
+    nh: &mut NextHopTable,
+    facts: &impl Fn(u32) -> Option<PeerFacts>,
+) -> Option<SelectedRoute> {
+    let attrs = p.accepted.clone()?;
+    let (origin, peer) = if p.source() == LOCAL_SOURCE {
+        (RouteOrigin::Local, None)
+    } else {
+        let f = facts(p.source())?;
+        (
+            RouteOrigin::Peer {
+                kind: f.kind,
+                rr_client: f.rr_client,
+                router_id: f.router_id,
+                addr: f.addr,
+            },
+            Some(PeerId(p.source())),
+        )
+    };
+    let next_hop = attrs.next_hop();
+    let igp_cost = match next_hop.map(|a| nh.resolve(a)) {
+        Some(Resolution::Resolved { cost }) => cost,
+        _ => None,
+    };
+    Some(SelectedRoute {
+        peer,
+        origin,
+        path_id: p.path_id,
+        next_hop,
+        igp_cost,
+        stale: p.is_stale(),
+        attrs,
+    })
 }
 
 #[cfg(test)]
@@ -546,6 +586,7 @@ mod tests {
                 change(3, 0),
                 change(2, 3),
             ],
+            ..Changes::default()
         };
         c.dedup();
         assert_eq!(c.loc_rib, vec![change(1, 2), change(2, 3), change(3, 0)]);
@@ -561,7 +602,10 @@ mod tests {
                     change(u8::try_from((x >> 16) % 9).unwrap(), i % 4)
                 })
                 .collect();
-            let mut c = Changes { loc_rib: v.clone() };
+            let mut c = Changes {
+                loc_rib: v.clone(),
+                ..Changes::default()
+            };
             c.dedup();
             assert_eq!(c.loc_rib, reference(&v), "len {len}");
         }
@@ -578,8 +622,14 @@ mod tests {
         let mut a = Changes::default();
         let mut b = Changes::default();
         for p in &parts {
-            a.extend(Changes { loc_rib: p.clone() });
-            b.append(Changes { loc_rib: p.clone() });
+            a.extend(Changes {
+                loc_rib: p.clone(),
+                ..Changes::default()
+            });
+            b.append(Changes {
+                loc_rib: p.clone(),
+                ..Changes::default()
+            });
         }
         b.dedup();
         assert_eq!(a, b);

@@ -168,6 +168,12 @@ pub struct GroupKey {
 }
 
 impl GroupKey {
+    /// Whether the group negotiated ADD-PATH transmit (RFC 7911) in any family: it is sent
+    /// every path of a prefix, not only the best.
+    pub fn add_path_tx(&self) -> bool {
+        self.families.iter().any(|f| self.context.add_path_tx(*f))
+    }
+
     pub(crate) fn new(peer: &PeerInfo, kind: SessionKind, session: &SessionInfo) -> Self {
         let mut families = session.families.clone();
         families.sort();

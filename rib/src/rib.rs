@@ -11,7 +11,7 @@ use bgp_proto::{Family, Prefix, RouterId};
 use bytes::Bytes;
 
 use crate::adj_rib_in::{status, ImportPolicy, ImportVerdict, Path, LOCAL_SOURCE};
-use crate::adj_rib_out::{AdjRibOut, ExportPolicy, ExportVerdict, GroupUpdate};
+use crate::adj_rib_out::{AdjRibOut, ExportPolicy, ExportVerdict, GroupUpdate, PathKey, Wanted};
 use crate::best_path::{Ineligible, LossReason};
 use crate::error::RibError;
 use crate::intern::{AttrSet, Attrs, Interner};
@@ -134,9 +134,20 @@ struct Batch {
     delta: [isize; 2],
     /// Change of the counts of prefixes with a selected route (IPv4, IPv6).
     delta_nets: [isize; 2],
+    /// Whether to list prefixes whose other paths changed ([`Changes::other_paths`]): only
+    /// while some update group sends every path (ADD-PATH transmit).
+    track_other_paths: bool,
+    other_paths: Vec<Prefix>,
 }
 
 impl Batch {
+    /// A path of `prefix` outside the selection changed (the selection did not).
+    fn other_path(&mut self, prefix: Prefix) {
+        if self.track_other_paths {
+            self.other_paths.push(prefix);
+        }
+    }
+
     /// The selection of `d` changed: stamp it, count it, report it.
     fn record(
         &mut self,
@@ -224,6 +235,8 @@ impl Rib {
             clock: self.clock,
             delta: [0, 0],
             delta_nets: [0, 0],
+            track_other_paths: self.groups.values().any(|g| g.key.add_path_tx()),
+            other_paths: Vec::new(),
         }
     }
 
@@ -235,7 +248,10 @@ impl Rib {
         for (c, d) in self.networks.iter_mut().zip(b.delta_nets) {
             *c = c.saturating_add_signed(d);
         }
-        Changes { loc_rib: b.changes }
+        Changes {
+            loc_rib: b.changes,
+            other_paths: b.other_paths,
+        }
     }
 
     /// Who we are.
@@ -424,16 +440,25 @@ impl Rib {
             None => Vec::new(),
             Some(None) => self.table.keys().collect(),
             Some(Some(m)) => {
-                // Only the routes whose best path is `m`'s: every other prefix is already as
-                // `m` was sent it. `m` is not sent its own routes now; the Adj-RIB-Out then
-                // holds a few routes `m` was not sent, which only costs it a no-op withdrawal
-                // or re-announcement later.
+                // Only the routes whose best path is `m`'s (with ADD-PATH transmit: with any
+                // path of `m`): every other prefix is already as `m` was sent it. `m` is not
+                // sent its own routes now; the Adj-RIB-Out then holds a few routes `m` was not
+                // sent, which only costs it a no-op withdrawal or re-announcement later.
                 let facts = facts_of(&self.peers);
+                let ctx = self
+                    .groups
+                    .get(&gid)
+                    .map(|x| x.key.context)
+                    .unwrap_or_default();
                 let mut v = Vec::new();
                 for (p, d) in self.table.iter() {
-                    if loc_rib::best_route(d, &mut self.next_hops, &facts)
-                        .is_some_and(|r| r.peer == Some(m))
-                    {
+                    let has_m = if ctx.add_path_tx(family_of(&p)) {
+                        d.paths.iter().any(|x| x.source() == m.0)
+                    } else {
+                        loc_rib::best_route(d, &mut self.next_hops, &facts)
+                            .is_some_and(|r| r.peer == Some(m))
+                    };
+                    if has_m {
                         v.push(p);
                     }
                 }
@@ -512,6 +537,8 @@ impl Rib {
             loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
             if d.signature() != before {
                 batch.record(prefix, d, &mut self.next_hops, &facts);
+            } else {
+                batch.other_path(prefix);
             }
             if d.paths.is_empty() {
                 empty.push(prefix);
@@ -649,6 +676,8 @@ impl Rib {
         loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
         if d.signature() != before {
             batch.record(prefix, d, &mut self.next_hops, &facts);
+        } else {
+            batch.other_path(prefix);
         }
     }
 
@@ -665,6 +694,8 @@ impl Rib {
         loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
         if d.signature() != before {
             batch.record(prefix, d, &mut self.next_hops, &facts);
+        } else {
+            batch.other_path(prefix);
         }
         if d.paths.is_empty() {
             self.table.remove(&prefix);
@@ -741,6 +772,9 @@ impl Rib {
             loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
             if d.signature() != before {
                 batch.record(prefix, d, &mut self.next_hops, &facts);
+            } else if d.paths.len() > usize::from(d.selected) {
+                // A path outside the selection may have become feasible or infeasible.
+                batch.other_path(prefix);
             }
         }
         drop(facts);
@@ -812,11 +846,25 @@ impl Rib {
         export: &mut impl ExportPolicy,
     ) -> Vec<GroupUpdate> {
         let prefixes: Vec<Prefix> = changes.loc_rib.iter().map(|c| c.prefix).collect();
+        // ADD-PATH transmit groups also send paths outside the selection.
+        let mut all_paths = Vec::new();
+        if !changes.other_paths.is_empty() {
+            all_paths.extend_from_slice(&prefixes);
+            all_paths.extend_from_slice(&changes.other_paths);
+            all_paths.sort_unstable();
+            all_paths.dedup();
+        }
         let ids: Vec<GroupId> = self.groups.keys().copied().collect();
         let mut out = Vec::new();
         for g in ids {
             let mut errors = Vec::new();
-            let bytes = self.export_group(g, &prefixes, export, &mut errors);
+            let add_path = self.groups.get(&g).is_some_and(|x| x.key.add_path_tx());
+            let list = if add_path && !all_paths.is_empty() {
+                &all_paths
+            } else {
+                &prefixes
+            };
+            let bytes = self.export_group(g, list, export, &mut errors);
             if bytes.is_empty() && errors.is_empty() {
                 continue;
             }
@@ -850,6 +898,7 @@ impl Rib {
                     routes: Vec::new(),
                 })
                 .collect(),
+            ..Changes::default()
         };
         self.export(&changes, export)
     }
@@ -890,7 +939,42 @@ impl Rib {
         let mut wanted = Vec::with_capacity(prefixes.len());
         let mut memo = None;
         for p in prefixes {
-            if !key.families.contains(&family_of(p)) {
+            let family = family_of(p);
+            if !key.families.contains(&family) {
+                continue;
+            }
+            if key.context.add_path_tx(family) {
+                // RFC 7911: every path, each under its own identifier (see `adj_rib_out`).
+                let mut paths = Vec::new();
+                if let Some(d) = self.table.get(p) {
+                    for route in loc_rib::advertisable_routes(d, &mut self.next_hops, &facts) {
+                        if only.is_some() && route.peer == only {
+                            continue;
+                        }
+                        let path = PathKey {
+                            source: route.peer.map_or(LOCAL_SOURCE, |x| x.0),
+                            path_id: route.path_id,
+                        };
+                        let out = outgoing_for(
+                            &self.local,
+                            &key,
+                            p,
+                            &route,
+                            export,
+                            &mut self.interner,
+                            &mut memo,
+                        );
+                        match out {
+                            Ok(Some(a)) => paths.push((path, a)),
+                            Ok(None) => {}
+                            Err(e) => {
+                                tracing::warn!(prefix = %p, error = %e, "path not exported");
+                                errors.push((*p, e));
+                            }
+                        }
+                    }
+                }
+                wanted.push((*p, Wanted::Paths(paths)));
                 continue;
             }
             let best = self.table.get(p).and_then(|d| {
@@ -926,7 +1010,7 @@ impl Rib {
                     }
                 }
             };
-            wanted.push((*p, w));
+            wanted.push((*p, Wanted::One(w)));
         }
         let Some(group) = self.groups.get_mut(&g) else {
             return Bytes::new();

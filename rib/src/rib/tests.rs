@@ -772,3 +772,5 @@ fn joining_a_group_of_one_does_not_swallow_its_members_updates() {
         "withdrawn from peer 2"
     );
 }
+
+mod add_path;
