@@ -714,6 +714,10 @@ impl RibActor {
             }
             self.count_advertised(g.group);
         }
+        // A change of paths outside the selection only matters to ADD-PATH groups.
+        if changes.loc_rib.is_empty() {
+            return;
+        }
         if let Some(fib) = &self.fib {
             if fib.send(changes.loc_rib).await.is_err() {
                 warn!(

@@ -17,7 +17,8 @@ pub const BGPD: &str = "/usr/lib/frr/bgpd";
 /// Path of FRR's shell.
 pub const VTYSH: &str = "/usr/bin/vtysh";
 
-/// A running FRR (zebra + bgpd); bgpd runs with `-n` so routes stay out of the kernel.
+/// A running FRR (zebra + bgpd); bgpd runs with `-n` (routes stay out of the kernel) unless
+/// started with [`Frr::start_with_fib`].
 #[derive(Debug)]
 pub struct Frr {
     bgpd: Proc,
@@ -28,8 +29,19 @@ pub struct Frr {
 
 impl Frr {
     /// Writes `bgpd_conf` and an empty zebra config into a temp dir owned by `frr`, starts zebra,
-    /// waits for its zserv socket, then starts bgpd; returns once vtysh answers.
+    /// waits for its zserv socket, then starts bgpd (`-n`: no routes to zebra); returns once
+    /// vtysh answers.
     pub fn start(ns: &Netns, bgpd_conf: &str) -> Result<Self> {
+        Self::start_opts(ns, bgpd_conf, false)
+    }
+
+    /// As [`Frr::start`], but bgpd hands its routes to zebra, which installs them in the
+    /// namespace's kernel (ECMP sets included, as `maximum-paths` allows).
+    pub fn start_with_fib(ns: &Netns, bgpd_conf: &str) -> Result<Self> {
+        Self::start_opts(ns, bgpd_conf, true)
+    }
+
+    fn start_opts(ns: &Netns, bgpd_conf: &str, fib: bool) -> Result<Self> {
         let dir = TempDir::new("frr")?;
         let zconf = dir.write("zebra.conf", "hostname zebra\n")?;
         let bconf = dir.write("bgpd.conf", bgpd_conf)?;
@@ -71,7 +83,10 @@ impl Frr {
             zebra.check_alive()?;
             Ok(zserv_path.exists())
         })?;
-        let mut bargv = vec![BGPD.to_owned(), "-n".to_owned()];
+        let mut bargv = vec![BGPD.to_owned()];
+        if !fib {
+            bargv.push("-n".to_owned());
+        }
         bargv.extend(common(&bconf, &bpid));
         let bargv: Vec<&str> = bargv.iter().map(String::as_str).collect();
         let bgpd = Proc::spawn_in(ns, "bgpd", &bargv, dir.path())?;
