@@ -13,7 +13,8 @@
 //! - `-s SOCKET`: the one control socket (default `/var/run/bird.ctl`, `/var/run/bird6.ctl`);
 //! - `-l`: those two defaults become `bird.conf`/`bird.ctl` (`bird6.*`) in the working
 //!   directory (an explicit `-c`/`-s` still wins);
-//! - `-R`: start in graceful-restart recovery;
+//! - `-R`: start in graceful-restart recovery (it waits for the peers that come up;
+//!   `BGPD_GRACEFUL_RESTART_RECOVERY=all-peers` in the environment: for every peer, as BIRD);
 //! - `-d`: stay in the foreground and log to stderr;
 //! - `-D FILE`: also write the log to FILE (appended); like BIRD, this keeps the foreground too;
 //! - `-f`: stay in the foreground;

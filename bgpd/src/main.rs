@@ -21,6 +21,11 @@ use tracing_subscriber::EnvFilter;
 /// default), for `-R` of both command lines.
 const GRACEFUL_RESTART_WAIT: u64 = 240;
 
+/// Under BIRD's command line: what the `-R` recovery waits for (`established-peers`, the
+/// default, or `all-peers`, BIRD's behaviour); the TOML configuration's
+/// `[graceful_restart] recovery`.
+const RECOVERY_ENV: &str = "BGPD_GRACEFUL_RESTART_RECOVERY";
+
 /// The BGP daemon for Calico nodes.
 #[derive(Debug, Parser)]
 #[command(
@@ -50,7 +55,8 @@ struct Args {
     /// Start in graceful-restart recovery, as BIRD's `-R` (calico-node starts BIRD so): the
     /// routes a previous run left in the kernel are kept, the graceful-restart capability
     /// carries the Restart State bit, and our routes are exported only once every peer with
-    /// graceful restart has sent its End-of-RIB or the wait timer ran out.
+    /// graceful restart that came up has sent its End-of-RIB (`[graceful_restart] recovery =
+    /// "all-peers"`: every one, as BIRD) or the wait timer ran out.
     #[arg(short = 'R', long = "graceful-restart-recovery")]
     graceful_restart_recovery: bool,
     /// The recovery's wait timer in seconds (BIRD's `graceful restart wait`).
@@ -177,6 +183,26 @@ fn bird_main(argv0: &str, args: &[String]) -> ExitCode {
     };
     if a.parse_only {
         return ExitCode::SUCCESS;
+    }
+    // BIRD's text has no such option and runit's command line is fixed: calico-node's
+    // environment (the DaemonSet's `env`) reaches the daemon through runit.
+    match std::env::var(RECOVERY_ENV) {
+        Ok(word) => match conf::RecoveryMode::from_word(&word) {
+            Some(m) => config.recovery = m,
+            None => {
+                let words: Vec<&str> = conf::RecoveryMode::WORDS.iter().map(|(w, _)| *w).collect();
+                eprintln!(
+                    "bird: {RECOVERY_ENV}: {word:?} is not one of {}",
+                    words.join(", ")
+                );
+                return ExitCode::from(1);
+            }
+        },
+        Err(std::env::VarError::NotPresent) => {}
+        Err(std::env::VarError::NotUnicode(_)) => {
+            eprintln!("bird: {RECOVERY_ENV}: not UTF-8");
+            return ExitCode::from(1);
+        }
     }
     // One control socket, `-s` (or BIRD's default), with this family's view.
     config.control.socket = a.socket.clone();

@@ -441,6 +441,7 @@ impl PeerTask {
                     Err(e) => {
                         debug!(event = "connect_failed", error = %e, "connection attempt failed");
                         self.status.socket_error(&e);
+                        self.queue_for_rib(PeerEvent::ConnectFailed);
                         self.input(Input::ConnectFailed);
                     }
                 }

@@ -15,6 +15,20 @@
 //!   restart or with the peer restarting too (each would wait for the other), and when its
 //!   session goes down again, the operator disables or restarts it, or a reload removes it.
 //!
+//! What a peer that never comes does depends on [`RecoveryMode`] (`[graceful_restart]
+//! recovery`; `BGPD_GRACEFUL_RESTART_RECOVERY` under BIRD's command line):
+//! - `established-peers` (the default, also as `bird -R`): the recovery waits for the living.
+//!   A peer stops holding it when our connection attempt to it fails (refused, no route to
+//!   host, unreachable network: nothing listens there) or when it has not established a session
+//!   within its first connection round ([`first_round`]: connect delay plus connect retry time;
+//!   for a passive peer, which must connect to us, plus its minimum error wait). A living peer
+//!   sees our restart at once (our old connections were closed), so it is back within that
+//!   round; after a reboot there are no kernel routes of the previous run left to protect. A
+//!   peer released so and coming later is exported as usual when its session comes up.
+//! - `all-peers`: BIRD's behaviour, every graceful-restart peer of the start configuration
+//!   holds the recovery until its End-of-RIB or the wait timer (calico #7144, #9597: a node
+//!   down in the mesh keeps every restarted node in recovery for the full 240 s).
+//!
 //! Peers added by a reload during the recovery do not take part (as in BIRD, where only the
 //! protocols of the start configuration do).
 //!
@@ -28,6 +42,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bgp_proto::{Capability, Family};
+pub use conf::RecoveryMode;
 use rib::PeerId;
 use tokio::sync::watch;
 use tracing::info;
@@ -158,12 +173,37 @@ pub fn mark_restarting(caps: &mut [Capability]) {
     }
 }
 
+/// How long `n` may take to establish a session before it stops holding a recovery in
+/// [`RecoveryMode::EstablishedPeers`]: our connect delay and one connect retry time (the first
+/// attempt either connects, fails or is given up at the retry timer); a passive neighbor
+/// connects to us on its own timers (Calico renders the same ones on every node), possibly after
+/// one error wait first.
+pub fn first_round(n: &conf::Neighbor) -> Duration {
+    let t = &n.timers;
+    let round = t.connect_delay + t.connect_retry;
+    if n.passive {
+        round + t.error_wait_min
+    } else {
+        round
+    }
+}
+
 #[derive(Debug)]
 struct Member {
     name: String,
     part: PeerRecovery,
     /// The families of the deferred session, dumped at the end.
     families: Vec<Family>,
+    /// When it stops holding the recovery unless its session is up by then; `None`: it holds
+    /// until the wait timer ([`RecoveryMode::AllPeers`]).
+    first_round_end: Option<Instant>,
+}
+
+impl Member {
+    /// Holds the recovery without ever having established a session in it.
+    fn never_came(&self) -> bool {
+        self.part.pending && !self.part.waiting
+    }
 }
 
 /// The RIB actor's side: session events in, the end of the recovery out.
@@ -182,8 +222,16 @@ impl Tracker {
     }
 
     /// A peer of the start configuration; with `graceful_restart` configured it holds the
-    /// recovery until it released it.
-    pub fn join(&mut self, id: PeerId, name: &str, graceful_restart: bool) {
+    /// recovery until it released it. `first_round`: in [`RecoveryMode::EstablishedPeers`],
+    /// how long it may take to establish a session ([`first_round`]); `None`: it holds until
+    /// the wait timer whether it comes or not (BIRD's behaviour).
+    pub fn join(
+        &mut self,
+        id: PeerId,
+        name: &str,
+        graceful_restart: bool,
+        first_round: Option<Duration>,
+    ) {
         let part = PeerRecovery {
             pending: graceful_restart,
             waiting: false,
@@ -195,6 +243,7 @@ impl Tracker {
                 name: name.to_owned(),
                 part,
                 families: Vec::new(),
+                first_round_end: first_round.map(|d| self.shared.started + d),
             },
         );
     }
@@ -243,6 +292,23 @@ impl Tracker {
         self.update(id, |m| m.part.pending = false);
     }
 
+    /// Our connection attempt to `id` failed (refused, no route, unreachable network): in
+    /// [`RecoveryMode::EstablishedPeers`] a peer that has not come up in this recovery stops
+    /// holding it.
+    pub fn connect_failed(&mut self, id: PeerId) {
+        self.update(id, |m| {
+            if m.first_round_end.is_some() && m.never_came() {
+                m.part.pending = false;
+                info!(
+                    event = "graceful_restart_peer_released",
+                    neighbor = %m.name,
+                    reason = "connect_failed",
+                    "graceful restart recovery no longer waits for this peer: it cannot be reached"
+                );
+            }
+        });
+    }
+
     /// The session of `id` went down, or the peer was removed: it leaves the recovery, and its
     /// next session is exported as usual.
     pub fn leave(&mut self, id: PeerId) {
@@ -260,10 +326,32 @@ impl Tracker {
         self.shared.started + self.shared.wait
     }
 
-    /// When [`Tracker::poll`] should run next at the latest: the end of the wait timer, and at
-    /// least every [`POLL`] (operator actions reach the tracker only through its polls).
+    /// When [`Tracker::poll`] should run next at the latest: the end of the wait timer or of a
+    /// waiting peer's first connection round, and at least every [`POLL`] (operator actions
+    /// reach the tracker only through its polls).
     pub fn deadline(&self) -> Instant {
-        self.timer_end().min(Instant::now() + POLL)
+        self.members
+            .values()
+            .filter(|m| m.never_came())
+            .filter_map(|m| m.first_round_end)
+            .fold(self.timer_end().min(Instant::now() + POLL), Instant::min)
+    }
+
+    /// Releases the peers whose first connection round ended without a session.
+    fn release_absent(&mut self, now: Instant) {
+        for m in self.members.values_mut() {
+            if m.never_came() && m.first_round_end.is_some_and(|t| t <= now) {
+                m.part.pending = false;
+                self.shared.set(&m.name, m.part);
+                info!(
+                    event = "graceful_restart_peer_released",
+                    neighbor = %m.name,
+                    reason = "not_connected",
+                    "graceful restart recovery no longer waits for this peer: no session within \
+                     its first connection round"
+                );
+            }
+        }
     }
 
     /// Ends the recovery when no peer holds it any more or the wait timer ran out; returns the
@@ -284,6 +372,7 @@ impl Tracker {
                 self.leave(id);
             }
         }
+        self.release_absent(now);
         let holding = self.members.values().filter(|m| m.part.pending).count();
         if holding > 0 && now < self.timer_end() {
             return None;
@@ -318,9 +407,9 @@ mod tests {
     fn tracker(wait: Duration) -> (Arc<Recovery>, Tracker) {
         let r = Recovery::new(wait);
         let mut t = Tracker::new(r.clone());
-        t.join(PeerId(1), "Mesh_10_99_0_2", true);
-        t.join(PeerId(2), "Mesh_10_99_0_3", true);
-        t.join(PeerId(3), "Global_10_99_0_9", false);
+        t.join(PeerId(1), "Mesh_10_99_0_2", true, None);
+        t.join(PeerId(2), "Mesh_10_99_0_3", true, None);
+        t.join(PeerId(3), "Global_10_99_0_9", false, None);
         (r, t)
     }
 
@@ -401,9 +490,102 @@ mod tests {
     fn a_start_without_graceful_peers_ends_at_once() {
         let r = Recovery::new(DEFAULT_WAIT);
         let mut t = Tracker::new(r.clone());
-        t.join(PeerId(1), "Mesh_10_99_0_2", false);
+        t.join(PeerId(1), "Mesh_10_99_0_2", false, None);
         assert_eq!(t.poll(Instant::now()), Some(vec![]));
         assert!(!r.active());
+    }
+
+    /// Peers 1 and 2 with graceful restart, each with a first connection round of `round`
+    /// ([`RecoveryMode::EstablishedPeers`]).
+    fn established_peers(round: Duration) -> (Arc<Recovery>, Tracker) {
+        let r = Recovery::new(DEFAULT_WAIT);
+        let mut t = Tracker::new(r.clone());
+        t.join(PeerId(1), "Mesh_10_99_0_2", true, Some(round));
+        t.join(PeerId(2), "Mesh_10_99_0_3", true, Some(round));
+        (r, t)
+    }
+
+    #[test]
+    fn a_peer_that_cannot_be_reached_stops_holding_the_recovery() {
+        let (r, mut t) = established_peers(Duration::from_secs(7));
+        assert!(t.session_up(PeerId(1), true, false, V4));
+        t.end_of_rib(PeerId(1));
+        assert!(t.poll(Instant::now()).is_none(), "peer 2 still holds it");
+        assert_eq!(r.locks(), 1);
+        // Connection refused / no route to host: nothing listens there.
+        t.connect_failed(PeerId(2));
+        assert_eq!(r.locks(), 0);
+        assert_eq!(r.peer("Mesh_10_99_0_3"), PeerRecovery::default());
+        let done = t
+            .poll(Instant::now())
+            .expect("only the living were waited for");
+        assert_eq!(done, vec![(PeerId(1), V4.to_vec())]);
+        assert!(!r.active());
+    }
+
+    #[test]
+    fn a_peer_without_a_session_after_its_first_round_stops_holding_the_recovery() {
+        let round = Duration::from_secs(12);
+        let (r, mut t) = established_peers(round);
+        let end = r.started + round;
+        assert!(
+            t.deadline() <= end,
+            "the tracker wakes up for the round's end"
+        );
+        assert!(t.session_up(PeerId(1), true, false, V4));
+        t.end_of_rib(PeerId(1));
+        assert!(t.poll(end - Duration::from_millis(1)).is_none());
+        assert_eq!(r.locks(), 1);
+        let done = t.poll(end).expect("peer 2 never connected");
+        assert_eq!(done, vec![(PeerId(1), V4.to_vec())]);
+        assert!(!r.active());
+    }
+
+    #[test]
+    fn a_peer_that_came_up_holds_the_recovery_until_its_end_of_rib() {
+        let round = Duration::from_secs(7);
+        let (r, mut t) = established_peers(round);
+        t.connect_failed(PeerId(2));
+        assert!(t.session_up(PeerId(1), true, false, V4));
+        // Neither a later failed attempt nor the round's end lets a living peer go.
+        t.connect_failed(PeerId(1));
+        assert!(t.poll(r.started + round * 2).is_none());
+        assert_eq!(
+            r.peer("Mesh_10_99_0_2"),
+            PeerRecovery {
+                pending: true,
+                waiting: true
+            }
+        );
+        t.end_of_rib(PeerId(1));
+        assert_eq!(t.poll(Instant::now()), Some(vec![(PeerId(1), V4.to_vec())]));
+    }
+
+    #[test]
+    fn all_peers_mode_waits_for_a_dead_peer_until_the_timer() {
+        let (r, mut t) = tracker(Duration::from_secs(30));
+        assert!(t.session_up(PeerId(1), true, false, V4));
+        t.end_of_rib(PeerId(1));
+        t.connect_failed(PeerId(2));
+        assert_eq!(
+            r.locks(),
+            1,
+            "BIRD's behaviour: the dead peer still holds it"
+        );
+        assert!(t.poll(t.timer_end() - Duration::from_millis(1)).is_none());
+        assert!(t.poll(t.timer_end()).is_some());
+    }
+
+    #[test]
+    fn the_first_round_of_a_calico_mesh_peer() {
+        // Calico's bgp_template: connect delay 2, connect retry 5, error wait 5,30.
+        let c = crate::fixtures::calico("gen2/mesh/ipip-always/bird.cfg");
+        let mut n = c.neighbors[0].clone();
+        assert!(n.passive, "{}", n.name);
+        assert_eq!(first_round(&n), Duration::from_secs(2 + 5 + 5));
+        n.passive = false;
+        assert_eq!(first_round(&n), Duration::from_secs(2 + 5));
+        assert_eq!(c.recovery, RecoveryMode::EstablishedPeers);
     }
 
     #[test]

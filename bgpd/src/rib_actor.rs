@@ -83,6 +83,9 @@ pub enum PeerEvent {
     Update(Box<Update>),
     /// The peer asked for our routes of a family again (RFC 2918 §4).
     RouteRefresh(Family),
+    /// Our connection attempt failed (refused, no route to the peer): our graceful-restart
+    /// recovery may stop waiting for it ([`crate::recovery::Tracker::connect_failed`]).
+    ConnectFailed,
 }
 
 /// A question for the actor, answered on a oneshot channel.
@@ -462,6 +465,12 @@ impl RibActor {
                 Changes::default()
             }
             PeerEvent::Down { graceful } => self.peer_down(id, graceful),
+            PeerEvent::ConnectFailed => {
+                if let Some(r) = &mut self.recovery {
+                    r.connect_failed(id);
+                }
+                Changes::default()
+            }
             PeerEvent::Update(mut u) => {
                 let ebgp = self.peers.get(&id).is_some_and(|p| p.ebgp);
                 if ebgp {
@@ -649,7 +658,10 @@ impl RibActor {
         for (i, n) in config.neighbors.iter().enumerate() {
             let id = policy_compile::peer_id(i);
             if self.peers.contains_key(&id) {
-                t.join(id, n.name.as_str(), n.graceful_restart.enabled);
+                let first_round = (config.recovery
+                    == crate::recovery::RecoveryMode::EstablishedPeers)
+                    .then(|| crate::recovery::first_round(n));
+                t.join(id, n.name.as_str(), n.graceful_restart.enabled, first_round);
             }
         }
         self.recovery = Some(t);

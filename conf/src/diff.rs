@@ -29,6 +29,9 @@
 //! changes the decision's `max_paths`); changed static routes or direct-protocol interfaces are a
 //! node-wide export policy change (originated routes and every neighbor's export re-evaluated).
 //! The family and the list of files read are labels (no effect).
+//!
+//! Start-only: `[graceful_restart] recovery` is read when the daemon starts with `-R`; the
+//! recovery it shapes is over or under way, so a reload changes nothing (no event).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 

@@ -44,7 +44,8 @@ pub use filter::{
 pub use model::{
     AddPathMode, BirdFamily, BirdFilters, BirdSetup, ClusterId, Config, Control, Decision,
     EncapMode, GracefulRestart, InterfacePattern, IpPool, Kernel, Listen, Metrics, Neighbor,
-    NeighborName, NextHopMode, PrefixAdvertisement, Services, StaticRoute, Timers, TtlMode,
+    NeighborName, NextHopMode, PrefixAdvertisement, RecoveryMode, Services, StaticRoute, Timers,
+    TtlMode,
 };
 pub use secret::Password;
 

@@ -46,6 +46,8 @@ pub struct Config {
     pub rr_allowlist: Vec<IpNet>,
     /// Best-path and multipath options for the RIB.
     pub decision: Decision,
+    /// What our own graceful-restart recovery (`-R`) waits for (`[graceful_restart] recovery`).
+    pub recovery: RecoveryMode,
     /// Set when the configuration was read from BIRD configuration text (`bird -c bird.cfg`):
     /// what only that front end has (its family, files, kernel filter, static routes).
     pub bird: Option<BirdSetup>,
@@ -372,6 +374,48 @@ pub struct Services {
     pub cluster_ips: Vec<IpNet>,
     pub external_ips: Vec<IpNet>,
     pub load_balancer_ips: Vec<IpNet>,
+}
+
+/// What ends our graceful-restart recovery (`-R`, RFC 4724 §4.1) before its wait timer does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum RecoveryMode {
+    /// The peers that are alive: it ends once every graceful-restart peer that established a
+    /// session has sent its End-of-RIB. A peer that could not be reached (its connection
+    /// attempt failed) or did not connect within its first connection round (connect delay +
+    /// connect retry time, plus the minimum error wait when it is passive) stops holding it.
+    /// The default, also under BIRD's command line: a dead mesh peer does not hold a
+    /// restarted node for the whole wait timer (Calico issues #7144, #9597).
+    #[default]
+    EstablishedPeers,
+    /// Every graceful-restart peer of the start configuration, up to the wait timer: BIRD's
+    /// behaviour.
+    AllPeers,
+}
+
+impl RecoveryMode {
+    /// The words of the TOML key and of `BGPD_GRACEFUL_RESTART_RECOVERY`.
+    pub const WORDS: [(&'static str, RecoveryMode); 2] = [
+        ("established-peers", RecoveryMode::EstablishedPeers),
+        ("all-peers", RecoveryMode::AllPeers),
+    ];
+
+    /// One of [`RecoveryMode::WORDS`].
+    pub fn from_word(word: &str) -> Option<RecoveryMode> {
+        Self::WORDS
+            .iter()
+            .find(|(w, _)| *w == word)
+            .map(|(_, m)| *m)
+    }
+}
+
+impl fmt::Display for RecoveryMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = Self::WORDS
+            .iter()
+            .find(|(_, m)| m == self)
+            .map_or("?", |(w, _)| *w);
+        f.write_str(word)
+    }
 }
 
 /// Options of the BGP decision process (RFC 4271 §9.1.2.2) and multipath, for the RIB.

@@ -51,6 +51,7 @@ pub(crate) struct RawConfig {
     #[serde(default)]
     pub rr_allowlist: Vec<S<String>>,
     pub bgp: Option<S<RawBgp>>,
+    pub graceful_restart: Option<S<RawGracefulRestart>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -214,6 +215,13 @@ pub(crate) struct RawBgp {
     pub default_local_pref: Option<S<i64>>,
 }
 
+/// Our own graceful-restart recovery (`-R`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGracefulRestart {
+    pub recovery: Option<S<String>>,
+}
+
 /// The keys each table accepts, for reporting every unknown key at once (serde stops at the
 /// first). Kept beside the structs above; `every_schema_key_is_accepted_by_serde` checks they agree.
 pub(crate) mod keys {
@@ -236,6 +244,7 @@ pub(crate) mod keys {
         "static_routes",
         "rr_allowlist",
         "bgp",
+        "graceful_restart",
     ];
     pub const LISTEN: &[&str] = &["addresses", "port"];
     pub const PEER: &[&str] = &[
@@ -304,4 +313,5 @@ pub(crate) mod keys {
         "max_paths",
         "default_local_pref",
     ];
+    pub const GRACEFUL_RESTART: &[&str] = &["recovery"];
 }

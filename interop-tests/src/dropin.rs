@@ -127,6 +127,28 @@ impl CalicoBird {
     /// at `daemon`, and runs `bird -R -s SOCKET -d -c CONFIG` (resp. `bird6`) in `ns` with that
     /// `bin/` first on `PATH`. Returns once the control socket answers (10 s).
     pub fn start(ns: &Netns, daemon: Daemon, family: Family, config_from: &Path) -> Result<Self> {
+        Self::start_as(ns, daemon, family, config_from, true)
+    }
+
+    /// [`CalicoBird::start`] without `-R`: a node that has been up for long, its own
+    /// graceful-restart recovery over (a test of another node's recovery must not wait for
+    /// this one's).
+    pub fn start_settled(
+        ns: &Netns,
+        daemon: Daemon,
+        family: Family,
+        config_from: &Path,
+    ) -> Result<Self> {
+        Self::start_as(ns, daemon, family, config_from, false)
+    }
+
+    fn start_as(
+        ns: &Netns,
+        daemon: Daemon,
+        family: Family,
+        config_from: &Path,
+        recovery: bool,
+    ) -> Result<Self> {
         let dir = TempDir::new(&format!("dropin-{}", family.program()))?;
         let config_dir = dir.path().join("config");
         let bin_dir = dir.path().join("bin");
@@ -160,17 +182,11 @@ impl CalicoBird {
         );
         // `env` execs the program found on PATH: the PID we hold is the daemon's, and its
         // argv[0] is the bare `bird`, as when runit's `run` script says `exec bird ...`.
-        let argv = [
-            "env",
-            &path_env,
-            family.program(),
-            "-R",
-            "-s",
-            &sock_s,
-            "-d",
-            "-c",
-            &conf_s,
-        ];
+        let mut argv = vec!["env", &path_env, family.program()];
+        if recovery {
+            argv.push("-R");
+        }
+        argv.extend(["-s", &sock_s, "-d", "-c", &conf_s]);
         let proc = Proc::spawn_in(ns, family.program(), &argv, dir.path())?;
         let mut node = Self {
             proc,

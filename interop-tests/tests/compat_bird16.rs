@@ -416,8 +416,10 @@ fn bird16_and_bgpd_graceful_restart_recovery_side_by_side() {
         neighbors: vec![n2, n3],
     };
     let odir = TempDir::new("bgpd-gr").expect("dir");
+    // BIRD's recovery mode, so that the peer that never comes holds ours as it holds BIRD's
+    // (the default, `established-peers`, would let it go: `dropin_gr.rs`).
     let toml = format!(
-        "local_blocks = [\"10.99.1.0/26\"]\n{}",
+        "local_blocks = [\"10.99.1.0/26\"]\n{}\n[graceful_restart]\nrecovery = \"all-peers\"\n",
         config.to_toml(&odir).expect("toml")
     );
     let oconf = odir.write("bgpd.toml", &toml).expect("config");

@@ -18,6 +18,11 @@
 //! the recovery (as in BIRD); with kernel writes on, the kernel routes of the previous run all
 //! stay through the recovery (past the FIB's own 15 s startup wait) and the stale one goes only
 //! after it.
+//!
+//! Those tests run with `[graceful_restart] recovery = "all-peers"` (BIRD's behaviour: the peer
+//! that never comes holds the recovery until the wait timer). The default, `established-peers`,
+//! has its own test here (the dead peer refuses our connection and stops holding the recovery
+//! at once) and, under BIRD's command line beside BIRD 1.6.8, in `dropin_gr.rs`.
 
 mod control_calico;
 mod routes_common;
@@ -63,17 +68,19 @@ impl Restarted {
     }
 
     fn start_waiting(ns: &Netns, neighbors: &[&str], blocks: &str, wait_s: u64) -> Restarted {
-        Self::start_with(ns, neighbors, blocks, Some(wait_s), false)
+        Self::start_with(ns, neighbors, blocks, Some(wait_s), false, true)
     }
 
     /// `recovery`: `-R` with this wait; `kernel`: kernel writes on (routes kept at stop), a
-    /// pool over the test blocks.
+    /// pool over the test blocks; `all_peers`: `[graceful_restart] recovery = "all-peers"`
+    /// (otherwise the default, `established-peers`).
     fn start_with(
         ns: &Netns,
         neighbors: &[&str],
         blocks: &str,
         recovery: Option<u64>,
         kernel: bool,
+        all_peers: bool,
     ) -> Restarted {
         let config = rc::ours(
             "10.99.0.1",
@@ -99,6 +106,9 @@ impl Restarted {
                 )
             );
             assert!(toml.contains("enable_writes = true"), "{toml}");
+        }
+        if all_peers {
+            toml.push_str("\n[graceful_restart]\nrecovery = \"all-peers\"\n");
         }
         let conf = dir.write("bgpd.toml", &toml).expect("config");
         let bin = interop_tests::bgpd::binary().expect("bgpd binary");
@@ -476,6 +486,57 @@ fn calico_sees_graceful_restart_in_progress_until_the_last_end_of_rib() {
     .expect("our block at the held peer");
 }
 
+/// The default recovery (`established-peers`): the peer that never comes (nothing listens at
+/// 10.99.0.3: our connection is refused) stops holding the recovery at once, so it ends with
+/// BIRD's End-of-RIB, long before the wait timer; Calico's `GRInProgress` turns false and BIRD
+/// gets our block. The log says which peer was let go and why.
+#[test]
+fn by_default_a_peer_that_refuses_our_connection_does_not_hold_the_recovery() {
+    if !require_root("by_default_a_peer_that_refuses_our_connection_does_not_hold_the_recovery") {
+        return;
+    }
+    let wait_s = 60;
+    let fabric = Fabric::new(&format!("cge-{}", std::process::id()), 3).expect("fabric");
+    let bird = Bird::start(&fabric.node(2).ns, &bird_conf()).expect("bird starts");
+    let started = std::time::Instant::now();
+    let ours = Restarted::start_with(
+        &fabric.node(1).ns,
+        &["10.99.0.2", "10.99.0.3"],
+        "\"10.64.1.0/26\"",
+        Some(wait_s),
+        false,
+        false,
+    );
+    let sock = ours.sock();
+    wait_until("the recovery to end", Duration::from_secs(20), || {
+        Ok(calico::gr_in_progress(&sock) == Ok(false))
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", raw(&sock, "show status")));
+    assert!(started.elapsed() < Duration::from_secs(wait_s / 2));
+    let released = ours.events("graceful_restart_peer_released");
+    assert_eq!(released.len(), 1, "{released:?}");
+    assert_eq!(
+        released[0]["fields"]["reason"].as_str(),
+        Some("connect_failed")
+    );
+    assert_eq!(
+        released[0]["fields"]["neighbor"].as_str(),
+        Some("Mesh_10_99_0_3")
+    );
+    let done = ours.events("graceful_restart_done");
+    assert_eq!(done[0]["fields"]["still_waiting_for"].as_u64(), Some(0));
+    let peers = calico::get_peers(&sock, '.').expect("show protocols");
+    assert_eq!(
+        row(&peers, "10.99.0.2").map(|p| (p.state.as_str(), p.bgp_state.as_str())),
+        Some(("up", "Established"))
+    );
+    rc::converge(
+        "BIRD gets our block",
+        || rc::bird_has(&bird, "10.64.1.0/26"),
+        || bird.birdc("show route").unwrap_or_default(),
+    );
+}
+
 /// As in BIRD, a peer the operator disables stops holding the recovery: disabling the peer that
 /// never comes ends it at once, long before the wait timer.
 #[test]
@@ -549,7 +610,7 @@ fn kernel_routes_of_the_previous_run_stay_until_the_recovery_ends() {
             .lines()
             .any(|l| l.starts_with(&format!("{prefix} via 10.99.0.2")))
     };
-    let mut first = Restarted::start_with(ns, &["10.99.0.2"], "\"10.64.1.0/26\"", None, true);
+    let mut first = Restarted::start_with(ns, &["10.99.0.2"], "\"10.64.1.0/26\"", None, true, true);
     rc::converge(
         "BIRD's blocks in our kernel",
         || has("10.64.2.0/26") && has("10.64.4.0/26"),
@@ -574,6 +635,7 @@ fn kernel_routes_of_the_previous_run_stay_until_the_recovery_ends() {
         &["10.99.0.2", "10.99.0.3"],
         "\"10.64.1.0/26\"",
         Some(wait_s),
+        true,
         true,
     );
     let sock = ours.sock();

@@ -134,7 +134,7 @@ pub fn with_recovery(view: &mut View, wait: std::time::Duration) -> crate::recov
     let state = Arc::get_mut(&mut view.state).expect("the test's state is not shared yet");
     for (i, p) in state.peers.iter().enumerate() {
         let id = rib::PeerId(u32::try_from(i + 1).expect("few peers"));
-        t.join(id, p.neighbor.name.as_str(), true);
+        t.join(id, p.neighbor.name.as_str(), true, None);
     }
     state.recovery = Some(shared);
     t

@@ -16,8 +16,8 @@ use super::parse::{Ast, At, Draft, FilterRef, Opts, Proto, ProtoKind, RouteDest}
 use crate::error::ErrorKind;
 use crate::model::{
     BirdFamily, BirdFilters, BirdSetup, ClusterId, Config, Control, Decision, GracefulRestart,
-    Kernel, Listen, Metrics, Neighbor, NeighborName, NextHopMode, Services, StaticRoute, Timers,
-    TtlMode,
+    Kernel, Listen, Metrics, Neighbor, NeighborName, NextHopMode, RecoveryMode, Services,
+    StaticRoute, Timers, TtlMode,
 };
 use crate::secret::Password;
 
@@ -388,6 +388,8 @@ pub(crate) fn lower(
             max_paths,
             ..Decision::default()
         },
+        // BIRD has no such option; `BGPD_GRACEFUL_RESTART_RECOVERY` sets it (bgpd's main).
+        recovery: RecoveryMode::default(),
         bird: Some(BirdSetup {
             family,
             files,

@@ -19,6 +19,7 @@ pub(super) fn check(cx: &mut Ctx<'_>, root: &DeTable<'_>) -> bool {
             "metrics" => Some(keys::METRICS),
             "services" => Some(keys::SERVICES),
             "bgp" => Some(keys::BGP),
+            "graceful_restart" => Some(keys::GRACEFUL_RESTART),
             _ => None,
         };
         if let (Some(known), DeValue::Table(t)) = (sub, v.get_ref()) {

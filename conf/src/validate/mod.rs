@@ -20,7 +20,9 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 use crate::error::{ConfigError, ConfigErrors, ErrorKind};
-use crate::model::{ClusterId, Config, Control, EncapMode, IpPool, Kernel, Listen, Metrics};
+use crate::model::{
+    ClusterId, Config, Control, EncapMode, IpPool, Kernel, Listen, Metrics, RecoveryMode,
+};
 use crate::schema::{RawConfig, RawControl, RawKernel, RawListen, RawMetrics, RawPool, S};
 
 /// Default BGP port (RFC 4271 §8.2.1).
@@ -348,6 +350,17 @@ impl<'a> Ctx<'a> {
         let static_routes = policy::prefixes(self, &raw.static_routes, "static_routes");
         let rr_allowlist = policy::prefixes(self, &raw.rr_allowlist, "rr_allowlist");
         let decision = policy::decision(self, raw.bgp.as_ref());
+        let recovery = raw
+            .graceful_restart
+            .as_ref()
+            .map_or(Some(RecoveryMode::default()), |g| {
+                g.get_ref()
+                    .recovery
+                    .as_ref()
+                    .map_or(Some(RecoveryMode::default()), |w| {
+                        self.word(w, "graceful_restart.recovery", &RecoveryMode::WORDS)
+                    })
+            });
         let neighbors = peer::neighbors(
             self,
             &raw.templates,
@@ -396,6 +409,7 @@ impl<'a> Ctx<'a> {
             static_routes,
             rr_allowlist,
             decision: decision?,
+            recovery: recovery?,
             bird: None,
             notes: Vec::new(),
         })

@@ -778,6 +778,7 @@ fn every_schema_key_is_accepted_by_serde() {
         ("metrics", keys::METRICS),
         ("services", keys::SERVICES),
         ("bgp", keys::BGP),
+        ("graceful_restart", keys::GRACEFUL_RESTART),
     ] {
         for k in list {
             let text = format!("[{table}]\n{k} = {{}}\n");
