@@ -226,6 +226,7 @@ pub async fn run_with_options(
         .map_or_else(|| watch::channel(false).1, |r| r.subscribe());
     let mut restarting = recovery.is_some();
     tokio::pin!(shutdown);
+    let mut down_during_load = down_rx.clone();
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
@@ -247,10 +248,21 @@ pub async fn run_with_options(
             _ = down_rx.wait_for(|down| *down) => break,
             Some(()) = hup.recv() => {
                 info!(event = "signal", signal = "SIGHUP", "reloading the configuration");
-                let _ = reloader.reload(None).await;
+                // Reading the files (bounded in time) gives way to a stop request.
+                let loaded = tokio::select! {
+                    l = reloader.load(None) => l,
+                    _ = &mut shutdown => break,
+                    _ = down_during_load.wait_for(|down| *down) => break,
+                };
+                let _ = reloader.finish(loaded).await;
             }
             Some(req) = reload_rx.recv() => {
-                let r = reloader.reload(req.path).await;
+                let loaded = tokio::select! {
+                    l = reloader.load(req.path) => l,
+                    _ = &mut shutdown => break,
+                    _ = down_during_load.wait_for(|down| *down) => break,
+                };
+                let r = reloader.finish(loaded).await;
                 let _ = req.reply.send(r);
             }
         }

@@ -264,6 +264,16 @@ pub fn keep_overrides(running: &Config, new: &mut Config) {
     }
 }
 
+/// How long a reload may spend reading its files (a file on a hung network filesystem).
+pub const LOAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A configuration read for a reload, not applied yet.
+#[derive(Debug)]
+pub struct Loaded {
+    pub path: Option<PathBuf>,
+    pub result: Result<Config, Rejected>,
+}
+
 /// Counters of reloads (for metrics).
 #[derive(Debug, Default)]
 pub struct ReloadStats {
@@ -303,20 +313,42 @@ pub struct Reloader {
 impl Reloader {
     /// Reloads from `path` (default: the running file); on error nothing changes.
     pub async fn reload(&mut self, path: Option<PathBuf>) -> ReloadResult {
-        use std::sync::atomic::Ordering::Relaxed;
+        let loaded = self.load(path).await;
+        self.finish(loaded).await
+    }
+
+    /// The first half of a reload: reads and validates the file off the async workers, at
+    /// most [`LOAD_TIMEOUT`]; changes nothing, so the daemon may drop it (SIGTERM meanwhile).
+    pub async fn load(&self, path: Option<PathBuf>) -> Loaded {
         let path = path.or_else(|| self.config_path.clone());
-        let new = {
-            let p = path.clone();
-            let format = Format::of(&self.config);
-            match tokio::task::spawn_blocking(move || load(p.as_deref(), format)).await {
-                Ok(r) => r,
-                Err(e) => Err(Rejected {
-                    path: path.clone(),
-                    errors: vec![format!("configuration loader failed: {e}")],
-                }),
-            }
+        let p = path.clone();
+        let format = Format::of(&self.config);
+        let task = tokio::task::spawn_blocking(move || load(p.as_deref(), format));
+        let result = match tokio::time::timeout(LOAD_TIMEOUT, task).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => Err(Rejected {
+                path: path.clone(),
+                errors: vec![format!("configuration loader failed: {e}")],
+            }),
+            // The blocking read goes on in its thread; its result is dropped.
+            Err(_) => Err(Rejected {
+                path: path.clone(),
+                errors: vec![format!(
+                    "{}: reading the configuration took more than {} s",
+                    path.as_deref()
+                        .map_or_else(|| "<embedded default>".into(), |p| p.display().to_string()),
+                    LOAD_TIMEOUT.as_secs()
+                )],
+            }),
         };
-        let mut new = match new {
+        Loaded { path, result }
+    }
+
+    /// The second half of a reload: applies what [`Reloader::load`] read, if it is valid.
+    pub async fn finish(&mut self, loaded: Loaded) -> ReloadResult {
+        use std::sync::atomic::Ordering::Relaxed;
+        let Loaded { path, result } = loaded;
+        let mut new = match result {
             Ok(c) => c,
             Err(r) => {
                 self.stats.failures.fetch_add(1, Relaxed);

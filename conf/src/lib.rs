@@ -12,6 +12,7 @@
 //! - [`schema`]: the raw TOML shape (crate-private types).
 //! - [`validate`]: raw → typed, with all errors at once.
 //! - [`error`]: [`ConfigError`], [`ConfigErrors`] and their positions.
+//! - [`file`]: reading a file bounded in kind (regular only, never blocking) and size.
 //! - [`secret`]: [`Password`], the TCP-MD5 key that never prints.
 //! - [`diff`]: [`ConfigDiff`] and the reload events.
 //!
@@ -24,6 +25,7 @@
 pub mod bird;
 pub mod diff;
 pub mod error;
+pub mod file;
 pub mod filter;
 pub mod model;
 pub(crate) mod schema;
@@ -57,7 +59,7 @@ impl Config {
     pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigErrors> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        match std::fs::read_to_string(path) {
+        match file::read_text(path) {
             Ok(text) => Config::from_str(&text, &name),
             Err(e) => Err(ConfigErrors {
                 errors: vec![ConfigError {

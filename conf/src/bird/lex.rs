@@ -244,7 +244,7 @@ impl Lexemes {
 /// Reads `main` and its includes into one token stream (ending with [`Tok::Eof`]); the texts
 /// are in `sources` ([`Lexemes::tok`]).
 pub(crate) fn lex_files(main: &Path, sources: &mut Vec<Source>) -> Result<Lexemes, Diag> {
-    let text = std::fs::read_to_string(main).map_err(|e| Diag {
+    let text = crate::file::read_text(main).map_err(|e| Diag {
         pos: None,
         file: Some(main.to_path_buf()),
         kind: ErrorKind::Io,
@@ -664,7 +664,7 @@ fn include(
         vec![full]
     };
     for f in files {
-        let body = std::fs::read_to_string(&f).map_err(|e| {
+        let body = crate::file::read_text(&f).map_err(|e| {
             Diag::at(
                 pos,
                 ErrorKind::Io,

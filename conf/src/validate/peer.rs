@@ -354,7 +354,7 @@ fn password(cx: &mut Ctx<'_>, r: &RawPeer, base: &str, l: &mut Layer) {
                     cx.note(file.span(), &path, "the key file is readable by every user");
                 }
             }
-            match std::fs::read_to_string(file.get_ref()) {
+            match crate::file::read_text(std::path::Path::new(file.get_ref())) {
                 Ok(s) => (
                     s.strip_suffix('\n')
                         .map(|s| s.strip_suffix('\r').unwrap_or(s))
