@@ -20,8 +20,9 @@ use bgp_proto::{BgpFramer, FrameError, Notification, MAX_EXTENDED_MESSAGE_LEN};
 use bytes::{Bytes, BytesMut};
 use conf::Neighbor;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::codec::Decoder;
@@ -39,7 +40,9 @@ pub const EVENT_QUEUE: usize = 256;
 pub const COMMAND_QUEUE: usize = 8;
 /// Messages queued for writing on one connection before it is declared stuck.
 pub const WRITE_QUEUE: usize = 1024;
-/// How long shutdown waits for NOTIFICATIONs to be written.
+/// How long a closed connection may take to write what was queued (the NOTIFICATION last); a
+/// peer that does not read by then gets the connection aborted (RST, `SO_LINGER` 0), so that
+/// neither the socket nor its queued data outlive the session.
 pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The shutdown communication sent on SIGTERM/SIGINT (RFC 9003).
@@ -97,6 +100,9 @@ enum Event {
 
 struct ConnIo {
     writer: mpsc::Sender<Bytes>,
+    /// Dropped (with the rest of this) when the session closes the connection: the writer then
+    /// flushes what is queued within [`FLUSH_TIMEOUT`] and aborts the connection otherwise.
+    close: oneshot::Sender<()>,
     reader: JoinHandle<()>,
     writer_task: JoinHandle<()>,
     remote: Option<SocketAddr>,
@@ -240,7 +246,9 @@ impl PeerTask {
         };
         self.input(Input::Stop(n));
         let flush = futures_join(std::mem::take(&mut self.closing));
-        if tokio::time::timeout(FLUSH_TIMEOUT, flush).await.is_err() {
+        // The writers give up by themselves after FLUSH_TIMEOUT; a little more to see them end.
+        let wait = FLUSH_TIMEOUT + Duration::from_millis(500);
+        if tokio::time::timeout(wait, flush).await.is_err() {
             warn!(
                 event = "shutdown_flush_timeout",
                 "NOTIFICATION not flushed in time"
@@ -342,7 +350,7 @@ impl PeerTask {
         let remote = stream.peer_addr().ok();
         let local = stream.local_addr().ok();
         info!(event = "tcp_up", conn = %conn, ?direction, ?remote, ?local, "TCP connection up");
-        let (mut rd, mut wr) = stream.into_split();
+        let (mut rd, wr) = stream.into_split();
         let events = self.events_tx.clone();
         let max = self.max_frame;
         let reader = tokio::spawn(
@@ -380,28 +388,24 @@ impl PeerTask {
             }
             .in_current_span(),
         );
-        let (wtx, mut wrx) = mpsc::channel::<Bytes>(WRITE_QUEUE);
-        let events = self.events_tx.clone();
-        let stats = self.stats.clone();
+        let (wtx, wrx) = mpsc::channel::<Bytes>(WRITE_QUEUE);
+        let (close_tx, close_rx) = oneshot::channel();
         let writer_task = tokio::spawn(
-            async move {
-                while let Some(data) = wrx.recv().await {
-                    if let Err(e) = wr.write_all(&data).await {
-                        debug!(conn = %conn, error = %e, "write failed");
-                        let _ = events.send(Event::Closed { conn }).await;
-                        return;
-                    }
-                    stats.record_sent(&data);
-                }
-                // The session closed this connection: everything queued is written.
-                let _ = wr.shutdown().await;
-            }
+            write_loop(
+                conn,
+                wr,
+                wrx,
+                close_rx,
+                self.events_tx.clone(),
+                self.stats.clone(),
+            )
             .in_current_span(),
         );
         self.conns.insert(
             conn,
             ConnIo {
                 writer: wtx,
+                close: close_tx,
                 reader,
                 writer_task,
                 remote,
@@ -499,8 +503,10 @@ impl PeerTask {
             Output::Close { conn } => {
                 if let Some(io) = self.conns.remove(&conn) {
                     io.reader.abort();
-                    // Dropping the sender lets the writer flush its queue and shut down.
+                    // Dropping the senders tells the writer to flush its queue (bounded in
+                    // time) and shut down.
                     drop(io.writer);
+                    drop(io.close);
                     self.closing.push(io.writer_task);
                     debug!(event = "tcp_close", conn = %conn, remote = ?io.remote, "closing connection");
                 }
@@ -680,5 +686,108 @@ impl PeerTask {
 async fn futures_join(tasks: Vec<JoinHandle<()>>) {
     for t in tasks {
         let _ = t.await;
+    }
+}
+
+/// One connection's writer: writes what the session and the RIB queue. Once the session closed
+/// the connection (`close` resolves), what is queued is still written, the NOTIFICATION last,
+/// but all of it within [`FLUSH_TIMEOUT`]: a peer that stopped reading (zero window) gets the
+/// connection aborted then, instead of holding the socket and its queued octets indefinitely.
+async fn write_loop(
+    conn: ConnId,
+    mut wr: OwnedWriteHalf,
+    mut queue: mpsc::Receiver<Bytes>,
+    close: oneshot::Receiver<()>,
+    events: mpsc::Sender<Event>,
+    stats: Arc<PeerStats>,
+) {
+    let mut close = std::pin::pin!(close);
+    // Set when the session closed the connection: the end of the flush.
+    let mut deadline: Option<Instant> = None;
+    loop {
+        let data = match deadline {
+            None => tokio::select! {
+                biased;
+                _ = &mut close => {
+                    deadline = Some(Instant::now() + FLUSH_TIMEOUT);
+                    continue;
+                }
+                d = queue.recv() => match d {
+                    Some(d) => d,
+                    None => break,
+                },
+            },
+            // Only what was queued before the close (the RIB may still hold a sender).
+            Some(_) => match queue.try_recv() {
+                Ok(d) => d,
+                Err(_) => break,
+            },
+        };
+        let written = {
+            let mut write = std::pin::pin!(wr.write_all(&data));
+            loop {
+                match deadline {
+                    None => tokio::select! {
+                        r = &mut write => break Some(r),
+                        _ = &mut close => deadline = Some(Instant::now() + FLUSH_TIMEOUT),
+                    },
+                    Some(d) => break tokio::time::timeout_at(d, &mut write).await.ok(),
+                }
+            }
+        };
+        match written {
+            Some(Ok(())) => stats.record_sent(&data),
+            Some(Err(e)) => {
+                debug!(conn = %conn, error = %e, "write failed");
+                let _ = events.send(Event::Closed { conn }).await;
+                return;
+            }
+            None => {
+                abort(conn, &wr);
+                return;
+            }
+        }
+    }
+    // Everything queued is in the kernel: a normal close (FIN), then the peer's close, which
+    // says it took all of it. Octets it never reads would otherwise stay queued in the kernel
+    // (zero-window probes) long after the session ended: bounded by the same deadline.
+    let end = deadline.unwrap_or_else(|| Instant::now() + FLUSH_TIMEOUT);
+    let closed = async {
+        wr.shutdown().await?;
+        peer_closed(wr.as_ref()).await
+    };
+    if !matches!(tokio::time::timeout_at(end, closed).await, Ok(Ok(()))) {
+        abort(conn, &wr);
+    }
+}
+
+/// Waits for the peer's FIN (or reset) on a connection whose reader is gone, discarding what
+/// it still sends.
+async fn peer_closed(s: &TcpStream) -> std::io::Result<()> {
+    let mut buf = [0u8; 4096];
+    loop {
+        s.readable().await?;
+        match s.try_read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            // A reset: closed as well.
+            Err(_) => return Ok(()),
+        }
+    }
+}
+
+/// Drops the connection at once: with `SO_LINGER` 0 the close sends RST and discards the
+/// octets the peer never took (a plain close would leave them to the kernel's zero-window
+/// probes for minutes).
+fn abort(conn: ConnId, wr: &OwnedWriteHalf) {
+    warn!(
+        event = "tcp_abort",
+        conn = %conn,
+        flush_s = FLUSH_TIMEOUT.as_secs(),
+        "peer not reading: queued data not flushed in time, connection aborted"
+    );
+    if let Err(e) = wr.as_ref().set_zero_linger() {
+        debug!(conn = %conn, error = %e, "SO_LINGER not set");
     }
 }

@@ -1,5 +1,5 @@
 //! TCP socket options for BGP sessions: TCP-MD5 (RFC 2385), TTL for directly connected and
-//! multihop peers, GTSM (RFC 5082) and the source address.
+//! multihop peers, GTSM (RFC 5082), the source address and TCP_USER_TIMEOUT.
 
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsRawFd, RawFd};
@@ -141,6 +141,27 @@ pub fn set_ttl(fd: &impl AsRawFd, peer: IpAddr, mode: TtlMode) -> Result<(), Err
     Ok(())
 }
 
+/// TCP_USER_TIMEOUT (RFC 5482; Linux `tcp(7)`): how long sent data may stay unacknowledged
+/// (zero-window probes included) before the kernel drops the connection. Set to the hold time,
+/// so that a peer that stops reading cannot hold the socket and its queued data forever after
+/// the session gave up on it; a hold time of 0 leaves the kernel's default.
+pub fn set_user_timeout(
+    fd: &impl std::os::fd::AsFd,
+    peer: IpAddr,
+    timeout: std::time::Duration,
+) -> Result<(), Error> {
+    if timeout.is_zero() {
+        return Ok(());
+    }
+    socket2::SockRef::from(fd)
+        .set_tcp_user_timeout(Some(timeout))
+        .map_err(|source| Error::SocketOption {
+            option: "TCP_USER_TIMEOUT",
+            peer,
+            source,
+        })
+}
+
 /// Opens a connection to neighbor `n` with its key, TTL and source address.
 pub async fn connect(n: &Neighbor) -> Result<TcpStream, Error> {
     let peer = n.address;
@@ -152,6 +173,7 @@ pub async fn connect(n: &Neighbor) -> Result<TcpStream, Error> {
         set_md5(&sock, peer, key)?;
     }
     set_ttl(&sock, peer, n.ttl)?;
+    set_user_timeout(&sock, peer, n.timers.hold)?;
     if let Some(src) = n.source_address {
         sock.bind(SocketAddr::new(src, 0))?;
     }
@@ -163,6 +185,7 @@ pub async fn connect(n: &Neighbor) -> Result<TcpStream, Error> {
 /// Applies the neighbor's TTL settings to a connection it made to us.
 pub fn accepted(stream: &TcpStream, n: &Neighbor) -> Result<(), Error> {
     set_ttl(stream, n.address, n.ttl)?;
+    set_user_timeout(stream, n.address, n.timers.hold)?;
     stream.set_nodelay(true)?;
     Ok(())
 }
@@ -227,5 +250,12 @@ mod tests {
         clear_md5(&sock, peer).expect("removing an absent key is fine");
         set_ttl(&sock, peer, TtlMode::Gtsm { max_hops: None }).expect("GTSM");
         set_ttl(&sock, peer, TtlMode::Multihop(5)).expect("multihop");
+        set_user_timeout(&sock, peer, std::time::Duration::from_secs(90)).expect("user timeout");
+        assert_eq!(
+            socket2::SockRef::from(&sock)
+                .tcp_user_timeout()
+                .expect("read back"),
+            Some(std::time::Duration::from_secs(90)),
+        );
     }
 }
