@@ -112,6 +112,9 @@ pub enum RibQuery {
         filter: RouteFilter,
         reply: oneshot::Sender<RouteReply>,
     },
+    /// One page of a listing (see [`RoutePage`]): served between peer batches, at a lower
+    /// priority (`rib_actor/page.rs`).
+    ShowPage(PageQuery),
 }
 
 /// Everything the actor receives.
@@ -208,6 +211,8 @@ pub struct RibActor {
     counts: Arc<RouteCounts>,
     /// Our own graceful-restart recovery (`-R`) while it lasts: deferred exports.
     recovery: Option<crate::recovery::Tracker>,
+    /// `show route` pages waiting for their turn behind route processing.
+    pages: page::Pending,
 }
 
 /// Start the actor for `config`: add the peers, originate our routes, serve requests until
@@ -261,6 +266,7 @@ impl RibActor {
             epoch: SystemTime::now(),
             counts,
             recovery: None,
+            pages: page::Pending::default(),
         };
         let mut changes = Changes::default();
         for (prefix, attrs) in actor.policy.originated() {
@@ -306,12 +312,19 @@ impl RibActor {
                     None => std::future::pending().await,
                 }
             };
-            tokio::select! {
-                req = requests.recv() => match req {
-                    Some(r) => self.request(r).await,
-                    None => break,
-                },
-                _ = sleep => {}
+            if self.pages.turn() {
+                self.serve_page();
+            } else {
+                tokio::select! {
+                    biased;
+                    req = requests.recv() => match req {
+                        Some(r) => self.request(r).await,
+                        None => break,
+                    },
+                    // No request at hand: a waiting page.
+                    _ = std::future::ready(()), if self.pages.waiting() => self.serve_page(),
+                    _ = sleep => {}
+                }
             }
             self.sweep_expired(Instant::now()).await;
         }
@@ -337,7 +350,9 @@ impl RibActor {
                 }
                 changes.dedup();
                 self.flush(changes).await;
+                self.pages.worked();
             }
+            RibRequest::Query(RibQuery::ShowPage(p)) => self.pages.defer(p),
             RibRequest::Query(q) => self.query(q),
             RibRequest::SetFib(tx) => {
                 let all = self.rib.loc_rib();
@@ -815,6 +830,7 @@ impl RibActor {
             RibQuery::Show { filter, reply } => {
                 let _ = reply.send(self.show(&filter));
             }
+            RibQuery::ShowPage(p) => self.pages.defer(p),
         }
     }
 
@@ -1100,5 +1116,7 @@ fn keeps_route(
         })
 }
 
+mod page;
+pub use page::PageQuery;
 #[cfg(test)]
 mod tests;

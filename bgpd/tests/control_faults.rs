@@ -3,7 +3,9 @@
 //! - `configure "PATH"` of a FIFO, a device or a huge file: refused at once with a BIRD-style
 //!   error, memory unchanged, SIGHUP and SIGTERM still served (a FIFO used to wedge the main
 //!   loop, `/dev/zero` to grow memory ~0.7 GB/s);
-//! - idle clients filling every slot: the health commands calico-node runs still get through.
+//! - idle clients filling every slot (64 of them locked every later client out with `8007`
+//!   for up to 600 s): the health commands calico-node runs still get through, within a
+//!   second, and after a while a newcomer takes the slot of the client idle the longest.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -166,5 +168,63 @@ fn configure_refuses_fifos_devices_and_huge_files_at_once() {
     assert_eq!(r.last().map(|l| l.code), Some(13), "{}", text(&r));
     d.signal("-TERM");
     assert!(d.wait_exit(Duration::from_secs(10)).success());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Calico's way: the command written before the greeting is read, then lines up to `0000`.
+fn calico_show_protocols(socket: &Path) -> (Duration, String) {
+    use std::io::{BufRead, BufReader, Write};
+    let started = Instant::now();
+    let mut s = std::os::unix::net::UnixStream::connect(socket).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(2)))
+        .expect("timeout");
+    s.write_all(b"show protocols\n").expect("write");
+    let mut text = String::new();
+    for line in BufReader::new(s).lines() {
+        let Ok(line) = line else { break };
+        let end = line.starts_with("0000") || line.starts_with("8007");
+        text += &line;
+        text.push('\n');
+        if end {
+            break;
+        }
+    }
+    (started.elapsed(), text)
+}
+
+#[test]
+fn health_commands_get_through_when_idle_clients_take_every_slot() {
+    let dir = scratch("control-slots");
+    let d = Daemon::start(&dir);
+    let mut idle: Vec<Connection> = (0..bgpd::control::MAX_CLIENTS)
+        .map(|_| d.connect().expect("a slot"))
+        .collect();
+    // At once (nobody idle for long): a reserved slot serves the health commands...
+    let (took, protocols) = calico_show_protocols(&d.socket);
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    assert!(
+        protocols.contains("2002-name     proto    table    state  since       info")
+            && protocols.contains("Mesh_127_0_0_2")
+            && protocols.ends_with("0000 \n"),
+        "{protocols}"
+    );
+    let started = Instant::now();
+    let r = d.command("show status");
+    assert_eq!(r.last().map(|l| l.code), Some(13), "{}", text(&r));
+    assert!(started.elapsed() < Duration::from_secs(1));
+    // ... and nothing else.
+    let r = d.command("show route");
+    assert_eq!(r.last().map(|l| l.code), Some(8007), "{}", text(&r));
+    // Once clients have been idle a while, a newcomer takes the slot of the oldest one and
+    // may run anything.
+    std::thread::sleep(bgpd::control::admission::MIN_IDLE + Duration::from_millis(200));
+    let r = d.command("show route");
+    assert_eq!(r.last().map(|l| l.code), Some(0), "{}", text(&r));
+    let dropped = idle
+        .iter_mut()
+        .map(|c| c.command("show status"))
+        .filter(Result::is_err)
+        .count();
+    assert_eq!(dropped, 1, "one idle client made room");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -233,6 +233,33 @@ impl<K: Ord + Copy, V> Chunked<K, V> {
             .iter_mut()
             .flat_map(|r| r.keys.iter().zip(r.vals.iter_mut()))
     }
+
+    /// The entries after `k` (all of them for `None`), in order: a cursor that stays valid
+    /// however the map changed since `k` was seen (found again by a binary search).
+    pub fn iter_after(&self, k: Option<&K>) -> impl Iterator<Item = (&K, &V)> + '_ {
+        let (r, i) = match k {
+            None => (0, 0),
+            Some(k) => {
+                let r = self.run_of(k);
+                let i = self
+                    .runs
+                    .get(r)
+                    .map_or(0, |run| run.keys.partition_point(|x| x <= k));
+                (r, i)
+            }
+        };
+        self.runs
+            .get(r)
+            .into_iter()
+            .flat_map(move |run| run.keys[i..].iter().zip(&run.vals[i..]))
+            .chain(
+                self.runs
+                    .get(r + 1..)
+                    .unwrap_or_default()
+                    .iter()
+                    .flat_map(|run| run.keys.iter().zip(&run.vals)),
+            )
+    }
 }
 
 impl<K: fmt::Debug + Ord + Copy, V: fmt::Debug> fmt::Debug for Chunked<K, V> {
@@ -319,6 +346,28 @@ impl<V> PrefixMap<V> {
     pub fn keys(&self) -> impl Iterator<Item = Prefix> + '_ {
         self.iter().map(|(k, _)| k)
     }
+
+    /// One family's entries after `after` (from the first with `None`; `after` of the other
+    /// family counts as `None`), in order.
+    pub fn iter_family_after(
+        &self,
+        v6: bool,
+        after: Option<&Prefix>,
+    ) -> Box<dyn Iterator<Item = (Prefix, &V)> + '_> {
+        if v6 {
+            let k = match after {
+                Some(IpNet::V6(n)) => Some(n),
+                _ => None,
+            };
+            Box::new(self.v6.iter_after(k).map(|(k, d)| (IpNet::V6(*k), d)))
+        } else {
+            let k = match after {
+                Some(IpNet::V4(n)) => Some(n),
+                _ => None,
+            };
+            Box::new(self.v4.iter_after(k).map(|(k, d)| (IpNet::V4(*k), d)))
+        }
+    }
 }
 
 impl<V: Default> PrefixMap<V> {
@@ -334,6 +383,42 @@ impl<V: Default> PrefixMap<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iterates_after_a_cursor_in_order_across_runs() {
+        let mut m: Chunked<u32, u32> = Chunked::default();
+        for k in (0..2000u32).map(|i| i * 2) {
+            m.insert(k, k);
+        }
+        let after =
+            |k: Option<u32>| -> Vec<u32> { m.iter_after(k.as_ref()).map(|(k, _)| *k).collect() };
+        assert_eq!(after(None).len(), 2000);
+        // Present key, absent key, first key, before all, last key, past all.
+        assert_eq!(after(Some(1000))[..2], [1002, 1004]);
+        assert_eq!(after(Some(1001))[..2], [1002, 1004]);
+        assert_eq!(after(Some(0))[0], 2);
+        assert_eq!(after(Some(3998)), Vec::<u32>::new());
+        assert_eq!(after(Some(9999)), Vec::<u32>::new());
+        for k in [510u32, 511, 512, 1022, 1024] {
+            let want: Vec<u32> = (0..2000u32).map(|i| i * 2).filter(|x| *x > k).collect();
+            assert_eq!(after(Some(k)), want, "{k}");
+        }
+        let mut p: PrefixMap<u8> = PrefixMap::default();
+        for s in ["10.0.0.0/24", "10.0.1.0/24", "fd00::/64"] {
+            p.insert(s.parse().unwrap(), 0);
+        }
+        let first: Prefix = "10.0.0.0/24".parse().unwrap();
+        let v4: Vec<Prefix> = p
+            .iter_family_after(false, Some(&first))
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(v4, vec!["10.0.1.0/24".parse::<Prefix>().unwrap()]);
+        let v6: Vec<Prefix> = p
+            .iter_family_after(true, Some(&first))
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(v6, vec!["fd00::/64".parse::<Prefix>().unwrap()]);
+    }
 
     #[test]
     fn keeps_families_apart_and_in_order() {

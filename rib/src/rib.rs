@@ -815,6 +815,28 @@ impl Rib {
         }
     }
 
+    /// [`Rib::for_each_selected`] for one family (IPv6 when `v6`), from the prefix after
+    /// `after`, until `visit` breaks: a listing in bounded pages, each resuming from the last
+    /// prefix the previous one visited.
+    pub fn for_each_selected_after(
+        &mut self,
+        v6: bool,
+        after: Option<&Prefix>,
+        mut visit: impl FnMut(Prefix, Vec<SelectedRoute>) -> std::ops::ControlFlow<()>,
+    ) {
+        let facts = facts_of(&self.peers);
+        for (prefix, d) in self
+            .table
+            .iter_family_after(v6, after)
+            .filter(|(_, d)| d.selected > 0)
+        {
+            let routes = loc_rib::selected_routes(d, &mut self.next_hops, &facts);
+            if visit(prefix, routes).is_break() {
+                return;
+            }
+        }
+    }
+
     /// Every path of `prefix` with the decision's verdict on it.
     pub fn explain(&mut self, prefix: &Prefix) -> Vec<PathExplanation> {
         let facts = facts_of(&self.peers);

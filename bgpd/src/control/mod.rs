@@ -22,6 +22,7 @@
 //! [`time`] (BIRD's time formats),
 //! [`cmd`] (one file per command), [`client`] (reply parsing for `bgpctl`).
 
+pub mod admission;
 pub mod client;
 pub mod cmd;
 pub mod direct;
@@ -29,6 +30,7 @@ pub mod parse;
 pub mod reply;
 pub mod route;
 pub mod state;
+mod stream;
 pub mod time;
 
 #[cfg(test)]
@@ -41,7 +43,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, info, warn, Instrument};
 
 pub use state::{
@@ -92,7 +94,9 @@ pub fn bind(path: &Path, mode: u32) -> Result<UnixListener, SocketError> {
 /// Serves `listener` for the `family` view of `states` until the task is dropped.
 pub async fn serve(listener: UnixListener, states: StateWatch, family: Family) {
     let slots = Arc::new(Semaphore::new(MAX_CLIENTS));
+    let health = Arc::new(Semaphore::new(admission::HEALTH_SLOTS));
     let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
+    let idle = Arc::new(admission::IdleClients::default());
     let mut next_id: u64 = 0;
     loop {
         let stream = match listener.accept().await {
@@ -103,7 +107,45 @@ pub async fn serve(listener: UnixListener, states: StateWatch, family: Family) {
                 continue;
             }
         };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
+        next_id += 1;
+        let client = Client {
+            id: next_id,
+            family,
+            states: states.clone(),
+            idle: idle.clone(),
+        };
+        if let Ok(permit) = slots.clone().try_acquire_owned() {
+            client.spawn(stream, admission::Mode::Full, permit);
+            continue;
+        }
+        // Full: make room (admission.rs), within a bounded number of such attempts.
+        let Ok(attempt) = refusing.clone().try_acquire_owned() else {
+            warn!(
+                event = "control_full",
+                "too many control clients, connection refused"
+            );
+            let _ = stream.try_write(TOO_MANY_CLIENTS.as_bytes());
+            continue;
+        };
+        let (slots, health) = (slots.clone(), health.clone());
+        tokio::spawn(async move {
+            if client.idle.evict_oldest() {
+                let wait = tokio::time::timeout(admission::EVICT_WAIT, slots.acquire_owned());
+                if let Ok(Ok(permit)) = wait.await {
+                    drop(attempt);
+                    debug!(
+                        event = "control_idle_evicted",
+                        "idle control client dropped for a new one"
+                    );
+                    client.spawn(stream, admission::Mode::Full, permit);
+                    return;
+                }
+            }
+            if let Ok(permit) = health.try_acquire_owned() {
+                drop(attempt);
+                client.spawn(stream, admission::Mode::Health, permit);
+                return;
+            }
             // On full: one error line, then close; the others keep their service. Closing
             // silently would read as "no peers" (ready) to Calico's parsers, which accept EOF
             // as the end of a reply; an error line makes them fail instead.
@@ -111,25 +153,28 @@ pub async fn serve(listener: UnixListener, states: StateWatch, family: Family) {
                 event = "control_full",
                 "too many control clients, connection refused"
             );
-            match refusing.clone().try_acquire_owned() {
-                Ok(p) => {
-                    tokio::spawn(async move {
-                        refuse(stream).await;
-                        drop(p);
-                    });
-                }
-                Err(_) => {
-                    let _ = stream.try_write(TOO_MANY_CLIENTS.as_bytes());
-                }
-            }
-            continue;
-        };
-        next_id += 1;
-        let states = states.clone();
-        let span = tracing::debug_span!("control", client = next_id, family = ?family);
+            refuse(stream).await;
+            drop(attempt);
+        });
+    }
+}
+
+/// A connection about to be served.
+struct Client {
+    id: u64,
+    family: Family,
+    states: StateWatch,
+    idle: Arc<admission::IdleClients>,
+}
+
+impl Client {
+    fn spawn(self, stream: UnixStream, mode: admission::Mode, permit: OwnedSemaphorePermit) {
+        let span = tracing::debug_span!("control", client = self.id, family = ?self.family, ?mode);
         tokio::spawn(
             async move {
-                let r = client_task(stream, states, family).await;
+                let (id, idle) = (self.id, self.idle.clone());
+                let r = client_task(stream, self, mode).await;
+                idle.leave(id);
                 debug!(event = "control_client_done", end = %r.describe(), "control client gone");
                 drop(permit);
             }
@@ -171,6 +216,10 @@ enum End {
     WriteTimeout,
     Io(std::io::Error),
     Shutdown,
+    /// Idle while the slots were full: its slot went to a new client.
+    Evicted,
+    /// A reserved (health) slot got another command.
+    Refused,
 }
 
 impl End {
@@ -181,6 +230,8 @@ impl End {
             End::WriteTimeout => "write timeout (client not reading)".into(),
             End::Io(e) => format!("I/O error: {e}"),
             End::Shutdown => "daemon shutting down".into(),
+            End::Evicted => "idle while every slot was taken, dropped for a new client".into(),
+            End::Refused => "reserved slot, not a health command".into(),
         }
     }
 }
@@ -238,7 +289,13 @@ impl LineReader {
     }
 }
 
-async fn client_task(mut stream: UnixStream, states: StateWatch, family: Family) -> End {
+async fn client_task(mut stream: UnixStream, client: Client, mode: admission::Mode) -> End {
+    let Client {
+        id,
+        family,
+        states,
+        idle,
+    } = client;
     let mut framer = reply::Framer::new();
     reply::greeting(&mut framer);
     if let Err(e) = write(&mut stream, framer.take().as_bytes()).await {
@@ -246,26 +303,54 @@ async fn client_task(mut stream: UnixStream, states: StateWatch, family: Family)
     }
     let mut lines = LineReader::default();
     let mut buf = vec![0u8; 8192];
+    let leave = Arc::new(Notify::new());
     loop {
-        let n = match tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut buf)).await {
+        // Waiting for a command: a new client may take this slot when all are taken.
+        idle.enter(id, leave.clone());
+        let read = tokio::select! {
+            r = tokio::time::timeout(mode.idle_timeout(), stream.read(&mut buf)) => r,
+            _ = leave.notified() => return End::Evicted,
+        };
+        idle.leave(id);
+        let n = match read {
             Err(_) => return End::Idle,
             Ok(Ok(0)) => return End::Eof,
             Ok(Ok(n)) => n,
             Ok(Err(e)) => return End::Io(e),
         };
         for line in lines.feed(&buf[..n]) {
-            let after = match line {
+            let text = match line {
                 Line::TooLong => {
                     framer.end(reply::code::COMMAND_TOO_LONG, "Command too long");
-                    cmd::After::Continue
+                    if let Err(e) = write(&mut stream, framer.take().as_bytes()).await {
+                        return e;
+                    }
+                    continue;
                 }
-                Line::Command(text) => {
-                    debug!(event = "control_command", command = %text.escape_debug(), "command");
-                    // The state as of this command (a reload may have replaced it).
-                    let v = View {
-                        state: states.borrow().clone(),
-                        family,
-                    };
+                Line::Command(text) => text,
+            };
+            debug!(event = "control_command", command = %text.escape_debug(), "command");
+            // The state as of this command (a reload may have replaced it).
+            let v = View {
+                state: states.borrow().clone(),
+                family,
+            };
+            let parsed = parse::parse(&text);
+            if let Ok(cmd) = &parsed {
+                if !mode.allows(cmd) {
+                    let _ = write(&mut stream, TOO_MANY_CLIENTS.as_bytes()).await;
+                    return End::Refused;
+                }
+            }
+            let after = match parsed {
+                // A listing of the table goes out page by page (stream.rs).
+                Ok(parse::Command::ShowRoute(q)) if cmd::show_route::is_listing(&q) => {
+                    if let Err(e) = stream::show_route(&mut stream, &mut framer, v, q).await {
+                        return e;
+                    }
+                    continue;
+                }
+                _ => {
                     let mut f = std::mem::take(&mut framer);
                     // Commands may read files (`configure check`): off the async workers.
                     let r = tokio::task::spawn_blocking(move || {

@@ -1,7 +1,8 @@
 //! The routes the control socket shows: one entry per route of the routing table as BIRD 1.6
 //! describes it (network, destination, source protocol, age, primary flag, and the
 //! protocol-specific info column). The RIB actor builds them on demand for one
-//! [`RouteFilter`] (nothing keeps a copy of the table for the socket).
+//! [`RouteFilter`] (nothing keeps a copy of the table for the socket); a whole-table listing
+//! comes in [`RoutePage`]s.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -113,6 +114,20 @@ pub enum RouteReply {
         networks: usize,
         total: usize,
     },
+}
+
+/// Networks the RIB actor visits for one page of a `show route` listing (a page is built
+/// between two batches of route processing; the control socket writes it before asking for the
+/// next, so a listing holds one page at a time, whatever the table's size).
+pub const PAGE_NETWORKS: usize = 1024;
+
+/// One page of a listing ([`RouteFilter`] without `count`, network or address): the entries of
+/// the kept routes among the next [`PAGE_NETWORKS`] networks of the family, in order, and the
+/// last network visited, from which the next page resumes (`None`: the listing is complete).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutePage {
+    pub routes: Vec<RouteEntry>,
+    pub next: Option<Net>,
 }
 
 /// Routes in the table per family, kept current by the RIB actor so that readers (metrics)

@@ -15,9 +15,9 @@ use tokio::sync::{mpsc, watch};
 
 use super::parse::{pattern_match, Target};
 use super::reply::{code, Framer};
-use super::route::{RouteCounts, RouteFilter, RouteReply};
+use super::route::{RouteCounts, RouteFilter, RoutePage, RouteReply};
 use crate::peer::PeerCommand;
-use crate::rib_actor::{RibQuery, RibRequest, RibSender};
+use crate::rib_actor::{PageQuery, RibQuery, RibRequest, RibSender};
 use crate::stats::PeerStats;
 use crate::status::PeerStatus;
 
@@ -108,6 +108,38 @@ impl RouteSource {
         };
         handle
             .block_on(tokio::time::timeout(self.timeout, ask))
+            .unwrap_or(Err(RouteQueryError::Timeout))
+    }
+}
+
+impl RouteSource {
+    /// One page of a listing (`filter.family` set, no count, network or address), asked
+    /// from async code: waits at most the timeout for room in the actor's queue and for the
+    /// page (the actor serves pages behind route processing).
+    pub async fn page(
+        &self,
+        filter: RouteFilter,
+        after: Option<super::parse::Net>,
+    ) -> Result<RoutePage, RouteQueryError> {
+        let tx = self
+            .rib
+            .as_ref()
+            .and_then(mpsc::WeakSender::upgrade)
+            .ok_or(RouteQueryError::Gone)?;
+        let ask = async move {
+            let (reply, rx) = tokio::sync::oneshot::channel();
+            let q = PageQuery {
+                filter,
+                after,
+                reply,
+            };
+            tx.send(RibRequest::Query(RibQuery::ShowPage(q)))
+                .await
+                .map_err(|_| RouteQueryError::Gone)?;
+            rx.await.map_err(|_| RouteQueryError::Gone)
+        };
+        tokio::time::timeout(self.timeout, ask)
+            .await
             .unwrap_or(Err(RouteQueryError::Timeout))
     }
 }

@@ -345,6 +345,78 @@ fn net(s: &str) -> crate::control::parse::Net {
 }
 
 #[tokio::test]
+async fn a_listing_in_pages_resumes_from_its_cursor_and_matches_the_whole_listing() {
+    use crate::control::Family as Fam;
+    let mut h = harness();
+    let (w2, _r2) = mpsc::channel(16);
+    send(
+        &mut h,
+        1,
+        vec![up(2, w2), PeerEvent::Update(update_from_peer())],
+    )
+    .await;
+    for protocol in [
+        None,
+        Some("mesh_2".to_string()),
+        Some("static1".to_string()),
+    ] {
+        let f = RouteFilter {
+            family: Some(Fam::V4),
+            protocol,
+            ..Default::default()
+        };
+        let whole = show(&mut h, f.clone()).await;
+        assert!(!whole.is_empty());
+        let (mut after, mut paged, mut pages) = (None, Vec::new(), 0);
+        loop {
+            let p = h.actor.page(&f, after, 1);
+            pages += 1;
+            paged.extend(p.routes);
+            match p.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        assert_eq!(paged, whole, "{f:?}");
+        assert_eq!(pages, 3, "one network per page, then an empty last page");
+    }
+    // IPv6 listing of an IPv4-only table: one empty page.
+    let f = RouteFilter {
+        family: Some(Fam::V6),
+        ..Default::default()
+    };
+    let p = h.actor.page(&f, None, 1);
+    assert!(p.routes.is_empty() && p.next.is_none());
+}
+
+#[tokio::test]
+async fn pages_wait_behind_peer_batches_but_get_a_turn() {
+    let mut h = harness();
+    let (reply, mut rx) = oneshot::channel();
+    let q = super::page::PageQuery {
+        filter: RouteFilter {
+            family: Some(crate::control::Family::V4),
+            ..Default::default()
+        },
+        after: None,
+        reply,
+    };
+    h.actor
+        .request(RibRequest::Query(RibQuery::ShowPage(q)))
+        .await;
+    assert!(rx.try_recv().is_err(), "deferred, not served on arrival");
+    assert!(h.actor.pages.waiting() && !h.actor.pages.turn());
+    for _ in 0..super::page::BATCHES_PER_PAGE {
+        send(&mut h, 1, vec![]).await;
+    }
+    assert!(h.actor.pages.turn(), "due after the batches");
+    h.actor.serve_page();
+    let page = rx.try_recv().expect("served");
+    assert_eq!(page.routes.len(), 1);
+    assert!(!h.actor.pages.waiting() && !h.actor.pages.turn());
+}
+
+#[tokio::test]
 async fn show_query_lists_the_loc_rib_on_demand() {
     let mut h = harness();
     let v = show(&mut h, RouteFilter::default()).await;

@@ -86,17 +86,29 @@ pub fn lines(r: &RouteEntry, show_net: bool, now: SystemTime) -> Vec<String> {
     v
 }
 
-pub fn run(view: &View, q: &RouteQuery, now: SystemTime, f: &mut Framer) {
+/// Whether `q` lists the table (streamed page by page, [`Listing`]) rather than looking up a
+/// network or counting.
+pub fn is_listing(q: &RouteQuery) -> bool {
+    !q.count && q.exact.is_none() && q.for_net.is_none()
+}
+
+/// The query's protocol (`9002` answered on `f` when it names none) and the device routes of
+/// `direct1` it selects, which come from the kernel's addresses, not from the RIB.
+fn prepare(
+    view: &View,
+    q: &RouteQuery,
+    f: &mut Framer,
+) -> Option<(Option<Builtin>, Vec<RouteEntry>)> {
     let builtin = q
         .protocol
         .as_deref()
         .and_then(|p| Builtin::present(view).into_iter().find(|b| b.name() == p));
     if let Some(p) = &q.protocol {
         if view.peer(p).is_none() && builtin.is_none() {
-            return f.end(code::INVALID_SYMBOL, &format!("{p} is not a protocol"));
+            f.end(code::INVALID_SYMBOL, &format!("{p} is not a protocol"));
+            return None;
         }
     }
-    // The device routes of `direct1` come from the kernel's addresses, not from the RIB.
     let direct = match (&q.protocol, builtin) {
         (None, _) | (Some(_), Some(Builtin::Direct)) => direct::routes(
             &show_interfaces::read().unwrap_or_default(),
@@ -105,6 +117,116 @@ pub fn run(view: &View, q: &RouteQuery, now: SystemTime, f: &mut Framer) {
             view.state.direct_interfaces.as_deref(),
         ),
         _ => Vec::new(),
+    };
+    Some((builtin, direct))
+}
+
+/// A listing in progress: the RIB's pages come in order of network, the device routes (few)
+/// are merged in as their networks come up, and the reply goes out page by page.
+#[derive(Debug)]
+pub struct Listing {
+    /// Device routes not written yet, last network first.
+    direct: Vec<RouteEntry>,
+    /// Whether the RIB has routes to list (not for `protocol direct1`).
+    pub rib: bool,
+    primary_only: bool,
+    /// The network of the last line written (a network is printed on its first route only).
+    last: Option<Net>,
+    /// The network of the last device route written.
+    last_direct: Option<Net>,
+}
+
+fn key(n: &Net) -> (std::net::IpAddr, u8) {
+    (n.addr, n.len)
+}
+
+impl Listing {
+    /// Starts a listing for `q` (see [`is_listing`]); `None` after answering an error on `f`.
+    pub fn start(view: &View, q: &RouteQuery, f: &mut Framer) -> Option<Listing> {
+        let (builtin, direct) = prepare(view, q, f)?;
+        Some(Listing::new(
+            direct,
+            builtin != Some(Builtin::Direct),
+            q.primary,
+        ))
+    }
+
+    fn new(mut direct: Vec<RouteEntry>, rib: bool, primary_only: bool) -> Listing {
+        direct.sort_by_key(|r| std::cmp::Reverse(key(&r.net)));
+        Listing {
+            direct,
+            rib,
+            primary_only,
+            last: None,
+            last_direct: None,
+        }
+    }
+
+    /// What to ask the RIB for each page.
+    pub fn filter(view: &View, q: &RouteQuery) -> RouteFilter {
+        RouteFilter {
+            family: Some(view.family),
+            exact: None,
+            for_addr: None,
+            protocol: q.protocol.clone(),
+            primary: q.primary,
+            count: false,
+        }
+    }
+
+    fn emit(&mut self, r: &RouteEntry, now: SystemTime, f: &mut Framer) {
+        for l in lines(r, self.last != Some(r.net), now) {
+            f.line(code::ROUTE_LIST, &l);
+        }
+        self.last = Some(r.net);
+    }
+
+    /// Writes the device routes of networks up to `upto` (all for `None`).
+    fn emit_direct(&mut self, upto: Option<&Net>, now: SystemTime, f: &mut Framer) {
+        while let Some(d) = self.direct.last() {
+            if upto.is_some_and(|u| key(&d.net) > key(u)) {
+                break;
+            }
+            if let Some(d) = self.direct.pop() {
+                self.emit(&d, now, f);
+                self.last_direct = Some(d.net);
+            }
+        }
+    }
+
+    /// Writes one page of the RIB's routes (`next`: the page's last network, `None` for the
+    /// last page) with the device routes of the same networks. A device route is the best of
+    /// its network (preference 240 beats BGP's 100 and static's 200), written first.
+    pub fn page(
+        &mut self,
+        routes: Vec<RouteEntry>,
+        next: Option<&Net>,
+        now: SystemTime,
+        f: &mut Framer,
+    ) {
+        for mut r in routes {
+            self.emit_direct(Some(&r.net), now, f);
+            if self.last_direct == Some(r.net) {
+                r.primary = false;
+                if self.primary_only {
+                    continue;
+                }
+            }
+            self.emit(&r, now, f);
+        }
+        self.emit_direct(next, now, f);
+    }
+
+    /// Ends the reply.
+    pub fn finish(mut self, now: SystemTime, f: &mut Framer) {
+        self.emit_direct(None, now, f);
+        f.ok();
+    }
+}
+
+pub fn run(view: &View, q: &RouteQuery, now: SystemTime, f: &mut Framer) {
+    let Some((builtin, direct)) = prepare(view, q, f) else {
+        return;
     };
     let reply = if builtin == Some(Builtin::Direct) {
         Ok(if q.count {
@@ -316,6 +438,80 @@ mod tests {
                 total: 4
             }
         );
+    }
+
+    #[test]
+    fn a_listing_in_pages_writes_what_the_whole_reply_did() {
+        let dev = |net: &str, len: u8| {
+            entry(
+                net,
+                len,
+                Destination::Device {
+                    interface: "eth0".into(),
+                },
+                "direct1",
+                240,
+            )
+        };
+        let bgp = |net: &str, len: u8| {
+            entry(
+                net,
+                len,
+                Destination::Router {
+                    gateway: "10.99.0.2".parse().unwrap(),
+                    interface: "eth0".into(),
+                },
+                "Mesh_10_99_0_2",
+                100,
+            )
+        };
+        let direct = vec![
+            dev("10.99.0.0", 24),
+            dev("10.64.9.0", 26),
+            dev("10.0.0.0", 8),
+        ];
+        let rib = vec![
+            bgp("10.64.2.0", 26),
+            bgp("10.64.9.0", 26),
+            bgp("10.64.9.0", 26),
+            bgp("10.64.10.0", 26),
+        ];
+        let now = SystemTime::now();
+        for primary in [false, true] {
+            let q = RouteQuery {
+                primary,
+                ..RouteQuery::default()
+            };
+            let mut whole = Framer::new();
+            render(
+                &with_direct(RouteReply::Routes(rib.clone()), direct.clone(), &q),
+                &q,
+                now,
+                &mut whole,
+            );
+            // Pages cut anywhere between networks, the device routes merged as they come.
+            for cut in [1, 3, 4] {
+                let mut f = Framer::new();
+                let mut l = Listing::new(direct.clone(), true, primary);
+                let (a, b) = rib.split_at(cut);
+                let n = a.last().map(|r| r.net);
+                l.page(a.to_vec(), n.as_ref(), now, &mut f);
+                let first = f.take();
+                l.page(b.to_vec(), None, now, &mut f);
+                l.finish(now, &mut f);
+                assert_eq!(
+                    first + &f.take(),
+                    whole.take(),
+                    "cut {cut}, primary {primary}"
+                );
+                render(
+                    &with_direct(RouteReply::Routes(rib.clone()), direct.clone(), &q),
+                    &q,
+                    now,
+                    &mut whole,
+                );
+            }
+        }
     }
 
     #[test]
