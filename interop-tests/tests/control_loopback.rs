@@ -363,19 +363,34 @@ fn garbage_overlong_lines_and_stuck_clients_do_not_hurt_the_daemon() {
     assert!(d.alive());
     drop(stuck);
 
-    // Over the client limit (64 per socket): the extra connection gets 8007 and is closed, and
-    // service resumes when the idle ones leave.
-    let wait_closed = || {
-        std::thread::sleep(Duration::from_millis(300));
+    // Over the client limit (64 per socket) with idle clients: Calico's health commands still
+    // get through, on a reserved slot (16 per socket).
+    let wait_closed = || std::thread::sleep(Duration::from_millis(100));
+    wait_closed();
+    // Connected and served: each has read its greeting.
+    let greeted = |n: usize| -> Vec<std::os::unix::net::UnixStream> {
+        (0..n)
+            .map(|_| {
+                use std::io::Read as _;
+                let c = std::os::unix::net::UnixStream::connect(&s).expect("connect");
+                c.set_read_timeout(Some(Duration::from_secs(2)))
+                    .expect("timeout");
+                let mut b = [0u8; 64];
+                let n = (&c).read(&mut b).expect("greeting");
+                assert!(b[..n].starts_with(b"0001 "), "{:?}", &b[..n]);
+                c
+            })
+            .collect()
     };
+    let idle = greeted(64);
+    assert_eq!(calico::get_peers(&s, '.').map(|p| p.len()), Ok(2));
+    // Every reserved slot taken too (by clients idle for less than the second after which a
+    // newcomer may displace one): the extra connection gets 8007 and is closed. Calico must not
+    // read an overloaded daemon as "no peers, ready": it reads our 8007 line (the daemon reads
+    // its command before closing, so neither its write nor its read fails).
     wait_closed();
-    let idle: Vec<_> = (0..64)
-        .map(|_| std::os::unix::net::UnixStream::connect(&s).expect("connect"))
-        .collect();
-    wait_closed();
-    // Calico must not read an overloaded daemon as "no peers, ready": it reads our 8007 line
-    // (the daemon reads its command before closing, so neither its write nor its read fails).
-    for _ in 0..5 {
+    let reserved = greeted(16);
+    for _ in 0..3 {
         assert_eq!(
             calico::get_peers(&s, '.'),
             Err(
@@ -386,6 +401,7 @@ fn garbage_overlong_lines_and_stuck_clients_do_not_hurt_the_daemon() {
         );
     }
     drop(idle);
+    drop(reserved);
     wait_for("service after the idle clients left", || {
         calico::get_peers(&s, '.')
             .map(|p| p.len() == 2)

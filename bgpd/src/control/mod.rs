@@ -7,17 +7,22 @@
 //! gets the greeting, then one reply per command line; commands written before the greeting was
 //! read are served (the socket buffers them). Limits, so that no client can hurt the daemon or
 //! the others:
-//! - at most [`MAX_CLIENTS`] connections per socket; more get [`TOO_MANY_CLIENTS`], and are
-//!   closed once their first command line was read (so that the close cannot reset the
+//! - at most [`MAX_CLIENTS`] connections per socket; when they are all taken, a newcomer takes
+//!   the slot of the client idle the longest, or one of the slots reserved for health commands
+//!   ([`admission`]); otherwise it gets [`TOO_MANY_CLIENTS`], and is
+//!   closed once its first command line was read (so that the close cannot reset the
 //!   connection before the client read the line; Calico's clients write their command without
 //!   waiting for the greeting), within [`REFUSE_DRAIN`]; beyond [`MAX_REFUSING`] such
-//!   connections being turned away, the extra ones are closed at once;
+//!   connections being placed or turned away, the extra ones are closed at once;
+//! - a `show route` listing is written page by page as the RIB actor builds them (`stream.rs`),
+//!   so its memory is one page, not the table;
 //! - a command line longer than [`MAX_LINE`] bytes gets `9000 Command too long` and is skipped
 //!   up to its newline, without being buffered;
 //! - every write must finish within [`WRITE_TIMEOUT`] (a client that never reads is dropped);
 //! - a client silent for [`IDLE_TIMEOUT`] is dropped.
 //!
-//! Modules: [`reply`] (framing), [`parse`] (grammar), [`state`] (what is visible), [`route`]
+//! Modules: [`admission`] (who gets a slot), [`reply`] (framing), [`parse`] (grammar),
+//! [`state`] (what is visible), [`route`]
 //! (route entries, the `show route` filter and reply), [`direct`] (`direct1`'s device routes),
 //! [`time`] (BIRD's time formats),
 //! [`cmd`] (one file per command), [`client`] (reply parsing for `bgpctl`).
