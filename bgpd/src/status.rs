@@ -146,6 +146,9 @@ impl StatusTx {
     pub fn established(&self, info: EstablishedInfo) {
         self.update(|s| {
             s.established = Some(info);
+            // BIRD's `bgp_conn_enter_established_state` forgets the last error: an Established
+            // row shows no error from before the session came up.
+            s.last_error = None;
             let now = Instant::now();
             s.last_rx = Some(now);
             s.last_tx = Some(now);
@@ -166,7 +169,16 @@ impl StatusTx {
     }
 
     pub fn error(&self, e: LastError) {
-        self.update(|s| s.last_error = Some(e));
+        self.update(|s| {
+            // A second connection refused while the session is Established (RFC 4271 §6.8) is
+            // not the session's error (BIRD closes it without recording one).
+            let refused = matches!(&e, LastError::Sent(n)
+                if n.code == bgp_proto::notification::code::CEASE
+                    && n.subcode == bgp_proto::notification::cease_subcode::CONNECTION_REJECTED);
+            if !(refused && s.state == State::Established) {
+                s.last_error = Some(e);
+            }
+        });
     }
 
     /// A connection attempt failed with `e` (BIRD: `Socket: <strerror>`).

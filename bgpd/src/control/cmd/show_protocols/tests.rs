@@ -54,6 +54,51 @@ fn info_column_pads_state_to_14_and_appends_the_error() {
 }
 
 #[test]
+fn an_established_session_shows_no_error_from_before_it_came_up() {
+    // As BIRD 1.6 (`bgp_conn_enter_established_state` clears `last_error_class`): the error of
+    // the attempts before stays until the session is up, then the row says only Established.
+    let (view, keep) = view_with(&[("Mesh_10_99_0_2", "10.99.0.2")]);
+    let tx = &keep[0].0;
+    tx.error(crate::status::LastError::Sent(
+        bgp_proto::Notification::new(
+            bgp_proto::notification::code::CEASE,
+            bgp_proto::notification::cease_subcode::CONNECTION_REJECTED,
+            Vec::new(),
+        ),
+    ));
+    assert_eq!(
+        info(&keep[0].1.borrow(), false),
+        "Idle          BGP Error: Connection Rejected"
+    );
+    established(&keep[0]);
+    let detail = |view: &View| {
+        let mut f = Framer::new();
+        let target = crate::control::parse::Target::Name("Mesh_10_99_0_2".into());
+        run(view, true, Some(&target), SystemTime::now(), &mut f);
+        f.take()
+    };
+    assert_eq!(info(&keep[0].1.borrow(), false), "Established   ");
+    assert!(!detail(&view).contains("Last error"), "{}", detail(&view));
+    // A second connection refused while Established is not the session's error.
+    tx.error(crate::status::LastError::Sent(
+        bgp_proto::Notification::new(
+            bgp_proto::notification::code::CEASE,
+            bgp_proto::notification::cease_subcode::CONNECTION_REJECTED,
+            Vec::new(),
+        ),
+    ));
+    assert_eq!(info(&keep[0].1.borrow(), false), "Established   ");
+    // The session's own end is.
+    tx.state(State::Idle);
+    tx.down(&crate::fsm::DownReason::HoldTimerExpired);
+    assert_eq!(
+        info(&keep[0].1.borrow(), false),
+        "Idle          BGP Error: Hold timer expired"
+    );
+    assert!(detail(&view).contains("    Last error:       BGP Error: Hold timer expired"));
+}
+
+#[test]
 fn show_protocols_reply_bytes() {
     let (view, keep) = view_with(&[("Mesh_10_99_0_2", "10.99.0.2"), ("Node_fd99__2", "fd99::2")]);
     established(&keep[0]);
