@@ -4,6 +4,7 @@
 //!
 //! Modules:
 //! - [`fsm`]: the RFC 4271 §8 session state machine, no I/O, time passed in.
+//! - [`bfd`]: BFD (RFC 5880/5881/5883): codec, sans-IO session, UDP sockets, session manager.
 //! - [`neighbor`]: from a `conf` neighbor to the FSM's [`fsm::SessionConfig`].
 //! - [`socket`]: TCP socket options (TCP-MD5, TTL, GTSM, source binding).
 //! - [`peer`]: the per-neighbor task: connections, framing, timers, counters.
@@ -24,6 +25,7 @@
 //! - [`process`]: what that command line does to the process (PID file, user, detaching).
 //! - [`error`]: [`Error`], the crate's error type.
 
+pub mod bfd;
 pub mod bird_cli;
 pub mod control;
 pub mod daemon;

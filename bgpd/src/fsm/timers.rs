@@ -36,6 +36,16 @@ impl Jitter {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
+    /// `d` scaled by a uniform factor in [`lo`, `hi`] (fractions of 1); without jitter
+    /// ([`Jitter::none`]), by `hi`.
+    pub fn between(&mut self, d: Duration, lo: f64, hi: f64) -> Duration {
+        if self.state == 0 {
+            return d.mul_f64(hi);
+        }
+        let frac = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        d.mul_f64(lo + (hi - lo) * frac)
+    }
+
     /// `d` scaled by a factor in [0.75, 1.0].
     pub fn apply(&mut self, d: Duration) -> Duration {
         if self.state == 0 {
