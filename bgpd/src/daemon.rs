@@ -90,6 +90,8 @@ pub async fn run_with_options(
     let (stop_tx, stop_rx) = watch::channel(false);
     let (rib_tx, rib_rx) = rib_actor::channel();
     let mut peers: Vec<PeerHandle> = Vec::new();
+    // BFD sessions (sockets only once a neighbor has `bfd` on).
+    let bfd = crate::bfd::BfdHandle::spawn();
     for (i, n) in config.neighbors.iter().enumerate() {
         let mut sc = session_config(&config, n);
         if recovery.is_some() {
@@ -105,6 +107,7 @@ pub async fn run_with_options(
             sc,
             stop_rx.clone(),
             Some(link),
+            Some(bfd.clone()),
         ));
     }
     // Routes per family, kept by the RIB actor (metrics read them without asking it).
@@ -209,6 +212,7 @@ pub async fn run_with_options(
         leaving: Vec::new(),
         metrics: metrics::Server::default(),
         fib: fib_task.as_ref().map(crate::fib::FibTask::reload_handle),
+        bfd: Some(bfd.clone()),
     };
     reloader.metrics = metrics::start(
         &reloader.config.metrics,

@@ -28,6 +28,7 @@ use tokio::time::Instant;
 use tokio_util::codec::Decoder;
 use tracing::{debug, info, warn, Instrument};
 
+use crate::bfd::{BfdHandle, BfdStatus, SessionKey};
 use crate::fsm::{ConnId, Direction, Input, Jitter, Output, Session, SessionConfig, State, Waits};
 use crate::rib_actor::{PeerEvent, RibLink, RibRequest, SessionUp, BATCH_EVENTS};
 use crate::socket;
@@ -132,11 +133,16 @@ struct PeerTask {
     restart_time: Option<Duration>,
     /// The session's waits as last reported to the status channel.
     waits: Waits,
+    /// The BFD manager, and this neighbor's BFD session while `neighbor.bfd` is set.
+    bfd: Option<BfdHandle>,
+    bfd_rx: Option<watch::Receiver<BfdStatus>>,
+    /// BFD failures already acted on ([`BfdStatus::failures`]).
+    bfd_failures: u64,
 }
 
 /// Starts the task for neighbor `n`; it runs until `shutdown` turns true.
 pub fn spawn(n: Neighbor, config: SessionConfig, shutdown: watch::Receiver<bool>) -> PeerHandle {
-    spawn_with_rib(n, config, shutdown, None)
+    spawn_with_rib(n, config, shutdown, None, None)
 }
 
 /// [`spawn`], with received routes going to the RIB actor and its UPDATEs written to the
@@ -146,6 +152,7 @@ pub fn spawn_with_rib(
     config: SessionConfig,
     shutdown: watch::Receiver<bool>,
     rib: Option<RibLink>,
+    bfd: Option<BfdHandle>,
 ) -> PeerHandle {
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
@@ -179,6 +186,9 @@ pub fn spawn_with_rib(
         rib_pending: Vec::new(),
         restart_time: None,
         waits: Waits::default(),
+        bfd,
+        bfd_rx: None,
+        bfd_failures: 0,
     };
     let join = tokio::spawn(task.run(cmd_rx, events_rx, shutdown).instrument(span));
     PeerHandle {
@@ -198,6 +208,7 @@ impl PeerTask {
         mut events: mpsc::Receiver<Event>,
         mut shutdown: watch::Receiver<bool>,
     ) {
+        self.bfd_subscribe();
         self.input(Input::Start);
         let mut farewell = cease_subcode::ADMINISTRATIVE_SHUTDOWN;
         loop {
@@ -233,6 +244,7 @@ impl PeerTask {
                     }
                 }
                 _ = sleep => self.input(Input::Timer),
+                alive = bfd_changed(self.bfd_rx.as_mut()) => self.bfd_changed(alive),
             }
             self.flush_rib().await;
             self.closing.retain(|t| !t.is_finished());
@@ -310,7 +322,11 @@ impl PeerTask {
 
     /// A reload changed this neighbor (see [`PeerCommand::Reconfigure`]).
     fn reconfigure(&mut self, neighbor: Neighbor, config: SessionConfig, reset: bool) {
+        let bfd_changed = neighbor.bfd != self.neighbor.bfd;
         self.neighbor = neighbor;
+        if bfd_changed {
+            self.bfd_subscribe();
+        }
         if reset {
             info!(
                 event = "reconfigure_reset",
@@ -558,6 +574,7 @@ impl PeerTask {
                         reason,
                         crate::fsm::DownReason::ConnectionClosed
                             | crate::fsm::DownReason::HoldTimerExpired
+                            | crate::fsm::DownReason::BfdDown { graceful: true }
                     );
                 self.restart_time = None;
                 self.queue_for_rib(PeerEvent::Down { graceful });
@@ -679,6 +696,67 @@ impl PeerTask {
                 .is_some_and(|g| g.restart_state),
         };
         self.queue_for_rib(PeerEvent::Up(Box::new(up)));
+    }
+}
+
+impl PeerTask {
+    /// (Re)subscribes to this neighbor's BFD session as its settings say; dropping the old
+    /// receiver lets the manager remove a session nobody wants.
+    fn bfd_subscribe(&mut self) {
+        self.bfd_rx = None;
+        let (Some(h), Some(b)) = (&self.bfd, self.neighbor.bfd) else {
+            self.status.bfd(None);
+            return;
+        };
+        let key = SessionKey {
+            peer: self.neighbor.address,
+            multihop: b.multihop,
+            interface: None,
+        };
+        let params = crate::bfd::state::Params {
+            desired_min_tx: b.min_tx,
+            required_min_rx: b.min_rx,
+            detect_mult: b.multiplier,
+            passive: b.passive,
+        };
+        let rx = h.subscribe(key, params, self.neighbor.source_address);
+        // Failures before this subscription are not ours to act on.
+        self.bfd_failures = rx.borrow().failures;
+        self.status.bfd(Some(rx.borrow().clone()));
+        self.bfd_rx = Some(rx);
+    }
+
+    /// The BFD session changed; a new failure takes the BGP session down (RFC 5882 §4.3.1,
+    /// as BIRD's `bgp_bfd_notify`).
+    fn bfd_changed(&mut self, alive: bool) {
+        let Some(rx) = &self.bfd_rx else {
+            return;
+        };
+        if !alive {
+            warn!(event = "bfd_gone", "BFD manager stopped");
+            self.bfd_rx = None;
+            return;
+        }
+        let st = rx.borrow().clone();
+        self.status.bfd(Some(st.clone()));
+        if st.failures <= self.bfd_failures {
+            return;
+        }
+        self.bfd_failures = st.failures;
+        if self.session.connection_count() == 0 {
+            return;
+        }
+        let graceful = self.neighbor.bfd.is_some_and(|b| b.graceful);
+        warn!(event = "bfd_down", diag = %st.diag, graceful, "BFD session down, closing the BGP session");
+        self.input(Input::BfdDown { graceful });
+    }
+}
+
+/// The next change of the BFD session (`false`: the manager is gone); never without one.
+async fn bfd_changed(rx: Option<&mut watch::Receiver<BfdStatus>>) -> bool {
+    match rx {
+        Some(rx) => rx.changed().await.is_ok(),
+        None => std::future::pending().await,
     }
 }
 

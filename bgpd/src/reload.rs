@@ -308,6 +308,8 @@ pub struct Reloader {
     pub metrics: crate::metrics::Server,
     /// The FIB task, with kernel writes on: it gets the new pools and blocks.
     pub fib: Option<crate::fib::FibReload>,
+    /// The BFD manager, for neighbors added by a reload.
+    pub bfd: Option<crate::bfd::BfdHandle>,
 }
 
 impl Reloader {
@@ -430,7 +432,13 @@ impl Reloader {
                     self.next_id += 1;
                     self.ids.insert(n.name.clone(), id);
                     let link = self.rib.as_ref().map(|tx| RibLink { id, tx: tx.clone() });
-                    peers.push(peer::spawn_with_rib(n.clone(), sc, self.stop.clone(), link));
+                    peers.push(peer::spawn_with_rib(
+                        n.clone(),
+                        sc,
+                        self.stop.clone(),
+                        link,
+                        self.bfd.clone(),
+                    ));
                 }
             }
         }

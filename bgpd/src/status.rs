@@ -52,6 +52,8 @@ pub enum LastError {
     Sent(Notification),
     /// Our hold timer expired (RFC 4271 §6.5).
     HoldTimerExpired,
+    /// The neighbor's BFD session went down (BIRD's `BEM_BFD_DOWN`).
+    BfdDown,
 }
 
 /// The parameters of the Established session.
@@ -83,6 +85,8 @@ pub struct PeerStatus {
     pub last_tx: Option<Instant>,
     /// The error wait and the next connection attempt, while there is no session.
     pub waits: Waits,
+    /// The neighbor's BFD session, when BFD is on.
+    pub bfd: Option<crate::bfd::BfdStatus>,
 }
 
 impl PeerStatus {
@@ -96,6 +100,7 @@ impl PeerStatus {
             last_rx: None,
             last_tx: None,
             waits: Waits::default(),
+            bfd: None,
         }
     }
 
@@ -162,6 +167,7 @@ impl StatusTx {
             DownReason::NotificationReceived(n) => Some(LastError::Received(n.clone())),
             DownReason::ConnectionClosed => Some(LastError::Socket("Connection closed".into())),
             DownReason::Stopped => None,
+            DownReason::BfdDown { .. } => Some(LastError::BfdDown),
         };
         if let Some(e) = e {
             self.error(e);
@@ -211,6 +217,11 @@ impl StatusTx {
     /// The session's waits changed (the peer task reports only changes).
     pub fn waits(&self, waits: Waits) {
         self.update(|s| s.waits = waits);
+    }
+
+    /// The neighbor's BFD session (`None`: BFD off).
+    pub fn bfd(&self, b: Option<crate::bfd::BfdStatus>) {
+        self.update(|s| s.bfd = b);
     }
 
     /// A message was queued for sending.

@@ -10,6 +10,7 @@
 //! | families, add_path, graceful_restart (enable, times), extended_messages | reset | they are OPEN capabilities (RFC 5492): only a new session renegotiates them |
 //! | hold_time, keepalive_time | next session | negotiated in OPEN (RFC 4271 §4.2); the running session keeps its values |
 //! | description, passive, connect_retry/connect_delay/error_wait | immediate | only local behaviour, read on next use |
+//! | bfd (on/off, intervals, multiplier, passive, graceful, multihop) | immediate | the BFD session is added, removed or re-timed (a Poll Sequence, RFC 5880 §6.8.3) beside the BGP session, which stays |
 //! | next_hop, route_reflector_client, allow_own_as, filters, bird_filters (compiled `import`/`export` programs) | re-export / re-import | routes are re-evaluated (route refresh, RFC 2918, and re-export) without a reset |
 //!
 //! Global: a new router id or local AS resets every session (they are in every OPEN); a new
@@ -69,6 +70,8 @@ pub enum NeighborField {
     LocalAs,
     /// The compiled BIRD `import`/`export` programs ([`Neighbor::bird_filters`]).
     BirdFilters,
+    /// BFD on/off and its timers ([`Neighbor::bfd`]).
+    Bfd,
 }
 
 /// What a changed field requires of a running session.
@@ -95,7 +98,9 @@ impl NeighborField {
             NextHop | RouteReflectorClient | AllowOwnAs | Filters | BirdFilters => {
                 ChangeEffect::Reevaluate
             }
-            Description | Passive | Template | ConnectTimers | ErrorWait => ChangeEffect::Immediate,
+            Description | Passive | Template | ConnectTimers | ErrorWait | Bfd => {
+                ChangeEffect::Immediate
+            }
         }
     }
 }
@@ -319,6 +324,7 @@ fn neighbor_fields(o: &Neighbor, n: &Neighbor) -> Vec<NeighborField> {
         (F::Filters, o.filters != n.filters),
         (F::LocalAs, o.local_as != n.local_as),
         (F::BirdFilters, o.bird_filters != n.bird_filters),
+        (F::Bfd, o.bfd != n.bfd),
     ];
     let mut fields: Vec<NeighborField> = checks
         .into_iter()
@@ -511,6 +517,24 @@ ipip_mode = "Always"
             &d.events()[0],
             ConfigEvent::NeighborUpdated { .. }
         ));
+    }
+
+    #[test]
+    fn bfd_on_off_and_timers_update_in_place_without_reset() {
+        let on = BASE.replace(
+            "address = \"10.0.0.3\"",
+            "address = \"10.0.0.3\"\nbfd = true",
+        );
+        let faster = on.replace("bfd = true", "bfd = true\nbfd_interval_ms = 100");
+        for (old, new) in [(BASE, on.as_str()), (on.as_str(), faster.as_str()), (on.as_str(), BASE)] {
+            assert_eq!(
+                events(old, new),
+                vec![ConfigEvent::NeighborUpdated {
+                    name: name("Mesh_10_0_0_3"),
+                    fields: vec![NeighborField::Bfd],
+                }]
+            );
+        }
     }
 
     #[test]
@@ -756,6 +780,7 @@ max_paths = 8
         assert_eq!(Filters.effect(), ChangeEffect::Reevaluate);
         assert_eq!(BirdFilters.effect(), ChangeEffect::Reevaluate);
         assert_eq!(Description.effect(), ChangeEffect::Immediate);
+        assert_eq!(Bfd.effect(), ChangeEffect::Immediate);
     }
 
     const BIRD_BASE: &str = r#"

@@ -44,7 +44,7 @@ pub use filter::{
     Operation, PeerType,
 };
 pub use model::{
-    AddPathMode, BirdFamily, BirdFilters, BirdSetup, ClusterId, Config, Control, Decision,
+    AddPathMode, Bfd, BirdFamily, BirdFilters, BirdSetup, ClusterId, Config, Control, Decision,
     EncapMode, GracefulRestart, InterfacePattern, IpPool, Kernel, Listen, Metrics, Neighbor,
     NeighborName, NextHopMode, PrefixAdvertisement, RecoveryMode, Services, StaticRoute, Timers,
     TtlMode,

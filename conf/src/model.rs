@@ -174,6 +174,33 @@ pub struct Neighbor {
     /// BIRD front end only: the protocol's compiled `import` / `export` filters, which then
     /// replace Calico's typed rules for this neighbor.
     pub bird_filters: Option<BirdFilters>,
+    /// BFD for this session (RFC 5880/5881/5883); `None`: off.
+    pub bfd: Option<Bfd>,
+}
+
+/// BFD settings of one neighbor. A BFD Down while the session is Established tears it down
+/// (Cease / BFD Down, RFC 9384), or with `graceful` closes it as a graceful restart would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Bfd {
+    /// Desired minimum TX interval once Up (RFC 5880 bfd.DesiredMinTxInterval).
+    pub min_tx: Duration,
+    /// Required minimum RX interval (bfd.RequiredMinRxInterval).
+    pub min_rx: Duration,
+    /// Detection multiplier (bfd.DetectMult).
+    pub multiplier: u8,
+    /// Passive role: wait for the peer's first packet (RFC 5880 §6.1).
+    pub passive: bool,
+    /// On BFD Down, close the session without a NOTIFICATION (routes kept stale when graceful
+    /// restart was negotiated), as BIRD's `bfd graceful`.
+    pub graceful: bool,
+    /// Multihop BFD (RFC 5883, UDP 4784) instead of single hop (RFC 5881, 3784).
+    pub multihop: bool,
+}
+
+impl Bfd {
+    /// TOML defaults: 300 ms x 3 (FRR's defaults; 900 ms detection time).
+    pub const DEFAULT_INTERVAL: Duration = Duration::from_millis(300);
+    pub const DEFAULT_MULTIPLIER: u8 = 3;
 }
 
 /// A BIRD `protocol bgp`'s filters, compiled (`import all` / `none` / `filter NAME` /

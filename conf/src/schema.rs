@@ -94,6 +94,12 @@ pub(crate) struct RawPeer {
     pub next_hop: Option<S<String>>,
     pub allow_own_as: Option<S<i64>>,
     pub filters: Option<S<Vec<S<String>>>>,
+    pub bfd: Option<S<bool>>,
+    pub bfd_interval_ms: Option<S<i64>>,
+    pub bfd_multiplier: Option<S<i64>>,
+    pub bfd_passive: Option<S<bool>>,
+    pub bfd_graceful: Option<S<bool>>,
+    pub bfd_multihop: Option<S<bool>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -276,6 +282,12 @@ pub(crate) mod keys {
         "next_hop",
         "allow_own_as",
         "filters",
+        "bfd",
+        "bfd_interval_ms",
+        "bfd_multiplier",
+        "bfd_passive",
+        "bfd_graceful",
+        "bfd_multihop",
     ];
     pub const ADD_PATH: &[&str] = &["ipv4", "ipv6"];
     pub const KERNEL: &[&str] = &[

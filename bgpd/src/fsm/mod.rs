@@ -122,6 +122,11 @@ pub enum Input {
     Closed { conn: ConnId },
     /// The time returned by [`Session::poll_timeout`] has come.
     Timer,
+    /// The neighbor's BFD session went from Up to Down: close every connection, with Cease /
+    /// BFD Down (RFC 9384) unless `graceful` (then without a NOTIFICATION, so that a peer
+    /// with graceful restart keeps the routes, BIRD's `bfd graceful`), and wait the error
+    /// wait before connecting again.
+    BfdDown { graceful: bool },
 }
 
 /// Why an Established session went down.
@@ -136,6 +141,8 @@ pub enum DownReason {
     ConnectionClosed,
     /// We were stopped (shutdown).
     Stopped,
+    /// The neighbor's BFD session went down ([`Input::BfdDown`]).
+    BfdDown { graceful: bool },
 }
 
 impl fmt::Display for DownReason {
@@ -146,6 +153,7 @@ impl fmt::Display for DownReason {
             DownReason::NotificationReceived(n) => write!(f, "received NOTIFICATION: {n}"),
             DownReason::ConnectionClosed => f.write_str("connection closed"),
             DownReason::Stopped => f.write_str("stopped"),
+            DownReason::BfdDown { .. } => f.write_str("BFD session down"),
         }
     }
 }
@@ -361,6 +369,16 @@ impl Session {
             }
             Input::Closed { conn } => self.closed(conn, now, &mut out),
             Input::Timer => self.timers(now, &mut out),
+            Input::BfdDown { graceful } => {
+                let ids: Vec<ConnId> = self.conns.iter().map(|c| c.id).collect();
+                for id in ids {
+                    let n = (!graceful).then(|| {
+                        Notification::new(code::CEASE, cease_subcode::BFD_DOWN, Vec::new())
+                    });
+                    let reason = DownReason::BfdDown { graceful };
+                    self.fail_conn_with(id, n, reason, now, &mut out);
+                }
+            }
         }
         let state = self.state();
         if state != self.reported {

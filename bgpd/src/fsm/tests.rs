@@ -217,6 +217,39 @@ fn hold_timer_expiry_sends_4_0_and_waits_before_reconnecting() {
 }
 
 #[test]
+fn bfd_down_sends_cease_bfd_down_and_waits_before_reconnecting() {
+    let t0 = Instant::now();
+    let (mut s, t) = established(t0);
+    let out = s.handle(Input::BfdDown { graceful: false }, t);
+    let n = notification_sent(&out, C1).expect("a NOTIFICATION");
+    // RFC 9384: Cease / BFD Down.
+    assert_eq!((n.code, n.subcode), (code::CEASE, cease_subcode::BFD_DOWN));
+    assert!(closes(&out, C1));
+    assert!(out.contains(&Output::Down {
+        reason: DownReason::BfdDown { graceful: false }
+    }));
+    assert_eq!(s.state(), State::Idle);
+    assert_eq!(s.poll_timeout(), Some(t + secs(2)));
+}
+
+#[test]
+fn graceful_bfd_down_closes_without_a_notification() {
+    let t0 = Instant::now();
+    let (mut s, t) = established(t0);
+    let out = s.handle(Input::BfdDown { graceful: true }, t);
+    assert_eq!(notification_sent(&out, C1), None);
+    assert!(closes(&out, C1));
+    assert!(out.contains(&Output::Down {
+        reason: DownReason::BfdDown { graceful: true }
+    }));
+    // Without a connection it changes nothing.
+    let mut idle = Session::new(config(65001, [10, 0, 0, 1], 65002), Jitter::none());
+    assert!(idle
+        .handle(Input::BfdDown { graceful: false }, t)
+        .is_empty());
+}
+
+#[test]
 fn hold_time_zero_means_no_keepalives_and_no_hold_timer() {
     let t0 = Instant::now();
     let (mut s, t) = open_sent(t0);

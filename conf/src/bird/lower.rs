@@ -630,6 +630,7 @@ fn lower_bgp(
             import: cx.program(import, true),
             export: cx.program(export, false),
         }),
+        bfd: None,
     })
 }
 

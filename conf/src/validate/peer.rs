@@ -14,7 +14,7 @@ use super::{At, Ctx, BGP_PORT};
 use crate::error::ErrorKind;
 use crate::filter::FilterName;
 use crate::model::{
-    AddPathMode, GracefulRestart, Neighbor, NeighborName, NextHopMode, Timers, TtlMode,
+    AddPathMode, Bfd, GracefulRestart, Neighbor, NeighborName, NextHopMode, Timers, TtlMode,
 };
 use crate::schema::{RawPeer, S};
 use crate::secret::Password;
@@ -62,6 +62,12 @@ struct Layer {
     next_hop: Option<At<NextHopMode>>,
     allow_own_as: Option<At<u8>>,
     filters: Option<At<Vec<FilterName>>>,
+    bfd: Option<At<bool>>,
+    bfd_interval: Option<At<Duration>>,
+    bfd_multiplier: Option<At<u8>>,
+    bfd_passive: Option<At<bool>>,
+    bfd_graceful: Option<At<bool>>,
+    bfd_multihop: Option<At<bool>>,
 }
 
 impl Layer {
@@ -99,7 +105,13 @@ impl Layer {
             route_reflector_client,
             next_hop,
             allow_own_as,
-            filters
+            filters,
+            bfd,
+            bfd_interval,
+            bfd_multiplier,
+            bfd_passive,
+            bfd_graceful,
+            bfd_multihop
         )
     }
 }
@@ -259,6 +271,38 @@ fn layer(cx: &mut Ctx<'_>, r: &RawPeer, base: &str, known_filters: &[String]) ->
     check!(filters, filters, |cx: &mut Ctx<'_>, raw, path: &str| {
         super::policy::filter_refs(cx, raw, path, known_filters)
     });
+    l.bfd = flag(&r.bfd, &p("bfd"));
+    check!(
+        bfd_interval,
+        bfd_interval_ms,
+        |cx: &mut Ctx<'_>, raw, path: &str| cx
+            .int(
+                raw,
+                path,
+                10,
+                60_000,
+                "a BFD interval in milliseconds",
+                "the TX and RX interval; 300 (with multiplier 3) detects a failure in 0.9 s"
+            )
+            .map(|n| Duration::from_millis(n as u64))
+    );
+    check!(
+        bfd_multiplier,
+        bfd_multiplier,
+        |cx: &mut Ctx<'_>, raw, path: &str| cx
+            .int(
+                raw,
+                path,
+                1,
+                255,
+                "a BFD detection multiplier",
+                "packets missed before the session is declared down"
+            )
+            .map(|n| n as u8)
+    );
+    l.bfd_passive = flag(&r.bfd_passive, &p("bfd_passive"));
+    l.bfd_graceful = flag(&r.bfd_graceful, &p("bfd_graceful"));
+    l.bfd_multihop = flag(&r.bfd_multihop, &p("bfd_multihop"));
     password(cx, r, base, &mut l);
     l
 }
@@ -843,5 +887,22 @@ fn resolve(
         allow_own_as: l.allow_own_as.map_or(0, |a| a.v),
         filters: l.filters.map(|f| f.v).unwrap_or_default(),
         bird_filters: None,
+        bfd: l.bfd.is_some_and(|b| b.v).then(|| {
+            let interval = l.bfd_interval.map_or(Bfd::DEFAULT_INTERVAL, |i| i.v);
+            Bfd {
+                min_tx: interval,
+                min_rx: interval,
+                multiplier: l
+                    .bfd_multiplier
+                    .map_or(Bfd::DEFAULT_MULTIPLIER, |m| m.v),
+                passive: l.bfd_passive.is_some_and(|b| b.v),
+                graceful: l.bfd_graceful.is_some_and(|b| b.v),
+                // Single hop unless asked, or the neighbor is set more than one hop away.
+                multihop: l.bfd_multihop.map_or_else(
+                    || l.multihop.as_ref().is_some_and(|m| m.v > 1),
+                    |b| b.v,
+                ),
+            }
+        }),
     })
 }

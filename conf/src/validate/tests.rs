@@ -791,3 +791,43 @@ fn every_schema_key_is_accepted_by_serde() {
         }
     }
 }
+
+#[test]
+fn bfd_defaults_to_300_ms_x_3_and_inherits_from_templates() {
+    let c = ok(&format!(
+        "{HEAD}[[templates]]\nname = \"t\"\nremote_as = 64512\nbfd = true\nbfd_multiplier = 5\n\n\
+         [[neighbors]]\nname = \"a\"\ntemplate = \"t\"\naddress = \"10.0.0.2\"\n\n\
+         [[neighbors]]\nname = \"b\"\ntemplate = \"t\"\naddress = \"10.0.0.3\"\n\
+         bfd_interval_ms = 100\nbfd_graceful = true\nmultihop = 2\n\n\
+         [[neighbors]]\nname = \"c\"\nremote_as = 64513\naddress = \"10.0.0.4\"\n"
+    ));
+    let a = c.neighbors[0].bfd.expect("a inherits bfd");
+    assert_eq!(
+        a,
+        crate::Bfd {
+            min_tx: Duration::from_millis(300),
+            min_rx: Duration::from_millis(300),
+            multiplier: 5,
+            passive: false,
+            graceful: false,
+            multihop: false,
+        }
+    );
+    let b = c.neighbors[1].bfd.expect("b inherits bfd");
+    assert_eq!(b.min_tx, Duration::from_millis(100));
+    assert!(b.graceful);
+    // More than one hop away: multihop BFD (RFC 5883).
+    assert!(b.multihop);
+    assert_eq!(c.neighbors[2].bfd, None);
+}
+
+#[test]
+fn bfd_interval_and_multiplier_out_of_range_are_reported_with_positions() {
+    let e = errors(&format!(
+        "{HEAD}[[neighbors]]\nname = \"a\"\nremote_as = 64512\naddress = \"10.0.0.2\"\n\
+         bfd = true\nbfd_interval_ms = 5\nbfd_multiplier = 0\n"
+    ));
+    assert_eq!(e.len(), 2, "{e:#?}");
+    assert_at(&e[0], ErrorKind::OutOfRange, 8, 19, "neighbor \"a\".bfd_interval_ms");
+    assert_at(&e[1], ErrorKind::OutOfRange, 9, 18, "neighbor \"a\".bfd_multiplier");
+}

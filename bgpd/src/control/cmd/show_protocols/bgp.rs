@@ -45,6 +45,7 @@ pub fn error_text(e: &LastError) -> String {
         LastError::Received(n) => format!("Received: {}", notification_text(n)),
         LastError::Sent(n) => format!("BGP Error: {}", notification_text(n)),
         LastError::HoldTimerExpired => "BGP Error: Hold timer expired".into(),
+        LastError::BfdDown => "Error: BFD session down".into(),
     }
 }
 
@@ -177,6 +178,13 @@ pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
     ));
     d.push(format!("    Neighbor address: {}", n.address));
     d.push(format!("    Neighbor AS:      {}", n.remote_as));
+    if let Some(b) = &s.bfd {
+        d.push(format!(
+            "    BFD session:      {} since {}",
+            b.state,
+            time::short(b.since, SystemTime::now())
+        ));
+    }
     if up == ProtoState::Start {
         // BIRD: seconds left / the interval, while the protocol is starting.
         let now = Instant::now();
