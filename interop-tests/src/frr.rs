@@ -1,4 +1,5 @@
-//! FRR launcher: `zebra` and `bgpd` in a namespace with a private vty/zserv directory.
+//! FRR launcher: `zebra` and `bgpd` (and `bfdd` when asked) in a namespace with a private
+//! vty/zserv directory.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,6 +15,8 @@ use crate::wait::wait_until;
 pub const ZEBRA: &str = "/usr/lib/frr/zebra";
 /// Path of FRR's bgpd.
 pub const BGPD: &str = "/usr/lib/frr/bgpd";
+/// Path of FRR's BFD daemon.
+pub const BFDD: &str = "/usr/lib/frr/bfdd";
 /// Path of FRR's shell.
 pub const VTYSH: &str = "/usr/bin/vtysh";
 
@@ -23,6 +26,7 @@ pub const VTYSH: &str = "/usr/bin/vtysh";
 pub struct Frr {
     bgpd: Proc,
     zebra: Proc,
+    bfdd: Option<Proc>,
     vty_dir: PathBuf,
     dir: TempDir,
 }
@@ -32,17 +36,32 @@ impl Frr {
     /// waits for its zserv socket, then starts bgpd (`-n`: no routes to zebra); returns once
     /// vtysh answers.
     pub fn start(ns: &Netns, bgpd_conf: &str) -> Result<Self> {
-        Self::start_opts(ns, bgpd_conf, false)
+        Self::start_opts(ns, bgpd_conf, false, None)
     }
 
     /// As [`Frr::start`], but bgpd hands its routes to zebra, which installs them in the
     /// namespace's kernel (ECMP sets included, as `maximum-paths` allows).
     pub fn start_with_fib(ns: &Netns, bgpd_conf: &str) -> Result<Self> {
-        Self::start_opts(ns, bgpd_conf, true)
+        Self::start_opts(ns, bgpd_conf, true, None)
     }
 
-    fn start_opts(ns: &Netns, bgpd_conf: &str, fib: bool) -> Result<Self> {
+    /// [`Frr::start`], with `bfdd` running `bfdd_conf` (its `bfd` / `profile` blocks) before
+    /// bgpd when given; bgpd's `neighbor X bfd` sessions then go through it.
+    pub fn start_with_bfd(ns: &Netns, bgpd_conf: &str, bfdd_conf: Option<&str>) -> Result<Self> {
+        Self::start_opts(ns, bgpd_conf, false, bfdd_conf)
+    }
+
+    fn start_opts(
+        ns: &Netns,
+        bgpd_conf: &str,
+        fib: bool,
+        bfdd_conf: Option<&str>,
+    ) -> Result<Self> {
         let dir = TempDir::new("frr")?;
+        let bfd_conf = match bfdd_conf {
+            Some(c) => Some(dir.write("bfdd.conf", c)?),
+            None => None,
+        };
         let zconf = dir.write("zebra.conf", "hostname zebra\n")?;
         let bconf = dir.write("bgpd.conf", bgpd_conf)?;
         // vtysh reads an optional vtysh.conf; the daemons only need read access to theirs.
@@ -83,6 +102,18 @@ impl Frr {
             zebra.check_alive()?;
             Ok(zserv_path.exists())
         })?;
+        let bfdd = match &bfd_conf {
+            Some(c) => {
+                let (c, pid) = (s(c), format!("{d}/bfdd.pid"));
+                let mut argv = vec![BFDD.to_owned()];
+                argv.extend(common(&c, &pid));
+                argv.push("--bfdctl".to_owned());
+                argv.push(format!("{d}/bfdd.sock"));
+                let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+                Some(Proc::spawn_in(ns, "bfdd", &argv, dir.path())?)
+            }
+            None => None,
+        };
         let mut bargv = vec![BGPD.to_owned()];
         if !fib {
             bargv.push("-n".to_owned());
@@ -93,6 +124,7 @@ impl Frr {
         let mut frr = Self {
             bgpd,
             zebra,
+            bfdd,
             vty_dir,
             dir,
         };
@@ -150,6 +182,18 @@ impl Frr {
     /// The bgpd process guard.
     pub fn bgpd(&mut self) -> &mut Proc {
         &mut self.bgpd
+    }
+
+    /// The bfdd process guard, when started with one.
+    pub fn bfdd(&mut self) -> Option<&mut Proc> {
+        self.bfdd.as_mut()
+    }
+
+    /// PIDs of every FRR process we started (to freeze the whole router).
+    pub fn pids(&self) -> Vec<u32> {
+        let mut v = vec![self.zebra.pid(), self.bgpd.pid()];
+        v.extend(self.bfdd.as_ref().map(Proc::pid));
+        v
     }
 
     /// The zebra process guard.

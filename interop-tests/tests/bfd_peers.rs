@@ -1,0 +1,208 @@
+//! BFD (RFC 5880/5881) between our bgpd and real peers: FRR 8.4.4's bfdd (profile 300 ms x 3)
+//! and BIRD 2.0.12 (`protocol bfd`, `interval 300 ms; multiplier 3;`), eBGP over one link
+//! with hold time 9 s. BFD comes Up on both sides; when the peer freezes (SIGSTOP of every
+//! process of it), our BFD session times out after 0.9 s and takes the BGP session down
+//! with Cease / BFD Down (RFC 9384), and the peer's route leaves our RIB well before the
+//! hold time would have expired.
+
+use std::time::{Duration, Instant};
+
+use interop_tests::bgpd::{Bgpd, BgpdConfig, BgpdNeighbor};
+use interop_tests::command::run;
+use interop_tests::{require_root, wait_until, Bird, Fabric, Frr};
+
+/// The peer's route we watch.
+const FRR_ROUTE: &str = "10.99.200.0/24";
+const BIRD_ROUTE: &str = "10.99.201.0/24";
+/// BFD detection time (300 ms x 3) plus generous slack for a loaded machine; still a third
+/// of the 9 s hold time.
+const FAILOVER_LIMIT: Duration = Duration::from_secs(3);
+
+/// Sends SIGCONT to the frozen PIDs when dropped (also when an assertion fails).
+struct Frozen(Vec<u32>);
+
+impl Frozen {
+    fn freeze(pids: Vec<u32>) -> Frozen {
+        for p in &pids {
+            run("kill", &["-STOP", &p.to_string()]).expect("SIGSTOP");
+        }
+        Frozen(pids)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = run("kill", &["-CONT", &p.to_string()]);
+        }
+    }
+}
+
+fn start_ours(fab: &Fabric, peer_as: u32) -> Bgpd {
+    let (us, peer) = (fab.node(1), fab.node(2));
+    let mut n = BgpdNeighbor::new("peer", &peer.v4.to_string(), peer_as);
+    n.extra = "bfd = true\nbfd_interval_ms = 300\nbfd_multiplier = 3\n".into();
+    let cfg = BgpdConfig {
+        router_id: us.v4.to_string(),
+        local_as: 65001,
+        listen: vec![us.v4.to_string()],
+        neighbors: vec![n],
+    };
+    Bgpd::start(&us.ns, &cfg).expect("our bgpd starts")
+}
+
+fn has_route(bgpd: &Bgpd, prefix: &str) -> bool {
+    bgpd.show(false, "show route")
+        .map(|t| t.contains(prefix))
+        .unwrap_or(false)
+}
+
+/// Our `show protocols all peer` says the BFD session is Up.
+fn our_bfd_up(bgpd: &Bgpd) -> bool {
+    bgpd.show(false, "show protocols all peer")
+        .map(|t| t.contains("BFD session:      Up"))
+        .unwrap_or(false)
+}
+
+/// Freezes `pids`, then measures until `prefix` has left our RIB; checks the cause.
+fn freeze_and_check_failover(bgpd: &Bgpd, peer: &str, prefix: &str, pids: Vec<u32>) {
+    let downs_before = bgpd.events("down", Some(peer)).len();
+    let frozen = Frozen::freeze(pids);
+    let t0 = Instant::now();
+    wait_until("the route to leave our RIB", Duration::from_secs(15), || {
+        Ok(!has_route(bgpd, prefix))
+    })
+    .expect("route withdrawn");
+    let took = t0.elapsed();
+    let down = bgpd
+        .wait_event("down", peer, downs_before + 1, Duration::from_secs(1))
+        .expect("session down");
+    assert_eq!(
+        down["fields"]["reason"].as_str(),
+        Some("BFD session down"),
+        "{down}"
+    );
+    let sent = bgpd
+        .events("notification_sent", Some(peer))
+        .last()
+        .cloned()
+        .expect("NOTIFICATION sent");
+    assert_eq!(
+        (
+            sent["fields"]["code"].as_u64(),
+            sent["fields"]["subcode"].as_u64()
+        ),
+        (Some(6), Some(10)),
+        "{sent}"
+    );
+    assert!(
+        took < FAILOVER_LIMIT,
+        "route withdrawn after {took:?}, BFD should take about 0.9 s"
+    );
+    eprintln!("failover: route withdrawn {took:?} after the peer froze");
+    let state = bgpd
+        .show(false, "show protocols all peer")
+        .unwrap_or_default();
+    assert!(state.contains("Error: BFD session down"), "{state}");
+    drop(frozen);
+}
+
+#[test]
+fn frr_bfd_comes_up_and_a_frozen_frr_is_detected_within_the_detection_time() {
+    let test = "frr_bfd_comes_up_and_a_frozen_frr_is_detected_within_the_detection_time";
+    if !require_root(test) {
+        return;
+    }
+    let fab = Fabric::new("bfd-f", 2).expect("fabric");
+    let (us, peer) = (fab.node(1), fab.node(2));
+    let bfdd = "bfd\n profile fast\n  receive-interval 300\n  transmit-interval 300\n  \
+                detect-multiplier 3\n !\n!\n";
+    let bgpd_conf = format!(
+        "hostname frr\nlog stdout informational\nrouter bgp 65002\n bgp router-id {p}\n \
+         no bgp ebgp-requires-policy\n no bgp network import-check\n \
+         neighbor {u} remote-as 65001\n neighbor {u} timers 3 9\n \
+         neighbor {u} timers connect 2\n neighbor {u} bfd\n neighbor {u} bfd profile fast\n \
+         address-family ipv4 unicast\n  network {FRR_ROUTE}\n exit-address-family\n",
+        p = peer.v4,
+        u = us.v4
+    );
+    let frr = Frr::start_with_bfd(&peer.ns, &bgpd_conf, Some(bfdd)).expect("frr starts");
+    let bgpd = start_ours(&fab, 65002);
+    let p = peer.v4.to_string();
+    let u = us.v4.to_string();
+    bgpd.wait_established(&p, Duration::from_secs(30))
+        .expect("our session Established");
+    wait_until("FRR's BFD peer up", Duration::from_secs(15), || {
+        let v = frr.vtysh_json("show bfd peers json")?;
+        Ok(v.as_array().is_some_and(|a| {
+            a.iter()
+                .any(|s| s["peer"].as_str() == Some(&u) && s["status"].as_str() == Some("up"))
+        }))
+    })
+    .expect("FRR's BFD session with us is up");
+    wait_until("our BFD session Up", Duration::from_secs(15), || {
+        Ok(our_bfd_up(&bgpd))
+    })
+    .expect("our BFD session is Up");
+    wait_until("FRR's route in our RIB", Duration::from_secs(30), || {
+        Ok(has_route(&bgpd, FRR_ROUTE))
+    })
+    .expect("route received");
+    // FRR agrees on the timers we advertise.
+    let peers = frr.vtysh("show bfd peers").unwrap_or_default();
+    assert!(peers.contains("Receive interval: 300ms"), "{peers}");
+    freeze_and_check_failover(&bgpd, &p, FRR_ROUTE, frr.pids());
+    // Thawed, FRR's BFD and BGP come back and so does the route.
+    bgpd.wait_event("established", &p, 2, Duration::from_secs(60))
+        .expect("session re-established");
+    wait_until("FRR's route back", Duration::from_secs(30), || {
+        Ok(has_route(&bgpd, FRR_ROUTE))
+    })
+    .expect("route back");
+}
+
+#[test]
+fn bird2_bfd_comes_up_and_a_frozen_bird_is_detected_within_the_detection_time() {
+    let test = "bird2_bfd_comes_up_and_a_frozen_bird_is_detected_within_the_detection_time";
+    if !require_root(test) {
+        return;
+    }
+    let fab = Fabric::new("bfd-b", 2).expect("fabric");
+    let (us, peer) = (fab.node(1), fab.node(2));
+    let conf = format!(
+        "router id {p};\nprotocol device {{}}\n\
+         protocol static {{ ipv4; route {BIRD_ROUTE} blackhole; }}\n\
+         protocol bfd {{ interface \"*\" {{ interval 300 ms; multiplier 3; }}; }}\n\
+         protocol bgp peer {{ local {p} as 65003; neighbor {u} as 65001; hold time 9; \
+         keepalive time 3; connect retry time 2; error wait time 1, 4; bfd on; \
+         ipv4 {{ import all; export all; }}; }}\n",
+        p = peer.v4,
+        u = us.v4
+    );
+    let bird = Bird::start(&peer.ns, &conf).expect("bird starts");
+    let bgpd = start_ours(&fab, 65003);
+    let p = peer.v4.to_string();
+    let u = us.v4.to_string();
+    bgpd.wait_established(&p, Duration::from_secs(30))
+        .expect("our session Established");
+    wait_until("BIRD's BFD session Up", Duration::from_secs(15), || {
+        let t = bird.birdc("show bfd sessions")?;
+        Ok(t.lines()
+            .any(|l| l.starts_with(u.as_str()) && l.split_whitespace().nth(2) == Some("Up")))
+    })
+    .expect("BIRD's BFD session with us is Up");
+    wait_until("our BFD session Up", Duration::from_secs(15), || {
+        Ok(our_bfd_up(&bgpd))
+    })
+    .expect("our BFD session is Up");
+    wait_until("BIRD's route in our RIB", Duration::from_secs(30), || {
+        Ok(has_route(&bgpd, BIRD_ROUTE))
+    })
+    .expect("route received");
+    // BIRD's view of our timers: 0.300 s interval, 0.900 s timeout.
+    let sessions = bird.birdc("show bfd sessions").unwrap_or_default();
+    assert!(sessions.contains("0.300    0.900"), "{sessions}");
+    freeze_and_check_failover(&bgpd, &p, BIRD_ROUTE, vec![bird.pid()]);
+    bgpd.wait_event("established", &p, 2, Duration::from_secs(60))
+        .expect("session re-established");
+}
