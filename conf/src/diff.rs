@@ -526,7 +526,11 @@ ipip_mode = "Always"
             "address = \"10.0.0.3\"\nbfd = true",
         );
         let faster = on.replace("bfd = true", "bfd = true\nbfd_interval_ms = 100");
-        for (old, new) in [(BASE, on.as_str()), (on.as_str(), faster.as_str()), (on.as_str(), BASE)] {
+        for (old, new) in [
+            (BASE, on.as_str()),
+            (on.as_str(), faster.as_str()),
+            (on.as_str(), BASE),
+        ] {
             assert_eq!(
                 events(old, new),
                 vec![ConfigEvent::NeighborUpdated {

@@ -26,7 +26,8 @@ pub const VTYSH: &str = "/usr/bin/vtysh";
 pub struct Frr {
     bgpd: Proc,
     zebra: Proc,
-    bfdd: Option<Proc>,
+    /// Boxed: most launches have none, and `Frr` sits in benchmark enums.
+    bfdd: Option<Box<Proc>>,
     vty_dir: PathBuf,
     dir: TempDir,
 }
@@ -110,7 +111,7 @@ impl Frr {
                 argv.push("--bfdctl".to_owned());
                 argv.push(format!("{d}/bfdd.sock"));
                 let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-                Some(Proc::spawn_in(ns, "bfdd", &argv, dir.path())?)
+                Some(Box::new(Proc::spawn_in(ns, "bfdd", &argv, dir.path())?))
             }
             None => None,
         };
@@ -186,13 +187,13 @@ impl Frr {
 
     /// The bfdd process guard, when started with one.
     pub fn bfdd(&mut self) -> Option<&mut Proc> {
-        self.bfdd.as_mut()
+        self.bfdd.as_deref_mut()
     }
 
     /// PIDs of every FRR process we started (to freeze the whole router).
     pub fn pids(&self) -> Vec<u32> {
         let mut v = vec![self.zebra.pid(), self.bgpd.pid()];
-        v.extend(self.bfdd.as_ref().map(Proc::pid));
+        v.extend(self.bfdd.as_ref().map(|p| p.pid()));
         v
     }
 

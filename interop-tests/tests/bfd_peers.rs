@@ -69,9 +69,11 @@ fn freeze_and_check_failover(bgpd: &Bgpd, peer: &str, prefix: &str, pids: Vec<u3
     let downs_before = bgpd.events("down", Some(peer)).len();
     let frozen = Frozen::freeze(pids);
     let t0 = Instant::now();
-    wait_until("the route to leave our RIB", Duration::from_secs(15), || {
-        Ok(!has_route(bgpd, prefix))
-    })
+    wait_until(
+        "the route to leave our RIB",
+        Duration::from_secs(15),
+        || Ok(!has_route(bgpd, prefix)),
+    )
     .expect("route withdrawn");
     let took = t0.elapsed();
     let down = bgpd

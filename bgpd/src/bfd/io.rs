@@ -227,8 +227,7 @@ mod tests {
             assert_eq!(&buf[..n], b"ttl255");
             assert!(SOURCE_PORTS.contains(&from.port()), "{from}");
             let more =
-                tokio::time::timeout(std::time::Duration::from_millis(100), r.recv(&mut buf))
-                    .await;
+                tokio::time::timeout(std::time::Duration::from_millis(100), r.recv(&mut buf)).await;
             assert!(more.is_err(), "the TTL 64 datagram must not arrive");
         }
     }

@@ -165,7 +165,11 @@ struct Manager {
 }
 
 impl Manager {
-    async fn run(mut self, mut requests: mpsc::Receiver<Request>, mut rx: mpsc::Receiver<Datagram>) {
+    async fn run(
+        mut self,
+        mut requests: mpsc::Receiver<Request>,
+        mut rx: mpsc::Receiver<Datagram>,
+    ) {
         let mut housekeeping = Instant::now() + HOUSEKEEPING;
         loop {
             let next = self
@@ -317,8 +321,12 @@ impl Manager {
         match io::listen(kind) {
             Ok(s) => {
                 let h = io::spawn_reader(Arc::new(s), kind.multihop, self.datagrams.clone());
-                info!(event = "bfd_listening", v6 = kind.v6, multihop = kind.multihop,
-                    "BFD listening");
+                info!(
+                    event = "bfd_listening",
+                    v6 = kind.v6,
+                    multihop = kind.multihop,
+                    "BFD listening"
+                );
                 self.listeners.insert(kind, Ok(h));
             }
             Err(err) => {
@@ -341,9 +349,7 @@ impl Manager {
             }
         };
         let peer = match d.from.ip() {
-            IpAddr::V6(v6) => v6
-                .to_ipv4_mapped()
-                .map_or(IpAddr::V6(v6), IpAddr::V4),
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
             ip => ip,
         };
         let disc = if p.your_discriminator.0 != 0 {

@@ -142,7 +142,9 @@ pub enum DownReason {
     /// We were stopped (shutdown).
     Stopped,
     /// The neighbor's BFD session went down ([`Input::BfdDown`]).
-    BfdDown { graceful: bool },
+    BfdDown {
+        graceful: bool,
+    },
 }
 
 impl fmt::Display for DownReason {

@@ -892,16 +892,13 @@ fn resolve(
             Bfd {
                 min_tx: interval,
                 min_rx: interval,
-                multiplier: l
-                    .bfd_multiplier
-                    .map_or(Bfd::DEFAULT_MULTIPLIER, |m| m.v),
+                multiplier: l.bfd_multiplier.map_or(Bfd::DEFAULT_MULTIPLIER, |m| m.v),
                 passive: l.bfd_passive.is_some_and(|b| b.v),
                 graceful: l.bfd_graceful.is_some_and(|b| b.v),
                 // Single hop unless asked, or the neighbor is set more than one hop away.
-                multihop: l.bfd_multihop.map_or_else(
-                    || l.multihop.as_ref().is_some_and(|m| m.v > 1),
-                    |b| b.v,
-                ),
+                multihop: l
+                    .bfd_multihop
+                    .map_or_else(|| l.multihop.as_ref().is_some_and(|m| m.v > 1), |b| b.v),
             }
         }),
     })

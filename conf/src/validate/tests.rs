@@ -828,6 +828,18 @@ fn bfd_interval_and_multiplier_out_of_range_are_reported_with_positions() {
          bfd = true\nbfd_interval_ms = 5\nbfd_multiplier = 0\n"
     ));
     assert_eq!(e.len(), 2, "{e:#?}");
-    assert_at(&e[0], ErrorKind::OutOfRange, 8, 19, "neighbor \"a\".bfd_interval_ms");
-    assert_at(&e[1], ErrorKind::OutOfRange, 9, 18, "neighbor \"a\".bfd_multiplier");
+    assert_at(
+        &e[0],
+        ErrorKind::OutOfRange,
+        8,
+        19,
+        "neighbor \"a\".bfd_interval_ms",
+    );
+    assert_at(
+        &e[1],
+        ErrorKind::OutOfRange,
+        9,
+        18,
+        "neighbor \"a\".bfd_multiplier",
+    );
 }

@@ -116,7 +116,11 @@ fn decodes_states_and_poll_final_bits_of_both_daemons() {
     ];
     for (h, state, poll, fin, diag) in cases {
         let p = decode(h);
-        assert_eq!((p.state, p.poll, p.final_, p.diag), (state, poll, fin, diag), "{h}");
+        assert_eq!(
+            (p.state, p.poll, p.final_, p.diag),
+            (state, poll, fin, diag),
+            "{h}"
+        );
         assert_eq!(p.detect_mult, 3, "{h}");
     }
     let b = decode(BIRD_DOWN);

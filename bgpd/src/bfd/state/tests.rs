@@ -233,8 +233,14 @@ fn goes_down_within_detection_time_when_the_peer_falls_silent() {
     let after: Vec<_> = p.from_a.iter().filter(|(t, _)| *t >= at).collect();
     assert!(after.iter().all(|(_, x)| x.state == SessionState::Down));
     assert_eq!(after[0].1.diag, Diag::CONTROL_DETECTION_TIME_EXPIRED);
-    assert_eq!(after.last().map(|x| x.1.your_discriminator), Some(Discriminator(0)));
-    assert_eq!(after.last().map(|x| x.1.desired_min_tx), Some(Micros(1_000_000)));
+    assert_eq!(
+        after.last().map(|x| x.1.your_discriminator),
+        Some(Discriminator(0))
+    );
+    assert_eq!(
+        after.last().map(|x| x.1.desired_min_tx),
+        Some(Micros(1_000_000))
+    );
 }
 
 #[test]
