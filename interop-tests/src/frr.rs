@@ -52,12 +52,7 @@ impl Frr {
         Self::start_opts(ns, bgpd_conf, false, bfdd_conf)
     }
 
-    fn start_opts(
-        ns: &Netns,
-        bgpd_conf: &str,
-        fib: bool,
-        bfdd_conf: Option<&str>,
-    ) -> Result<Self> {
+    fn start_opts(ns: &Netns, bgpd_conf: &str, fib: bool, bfdd_conf: Option<&str>) -> Result<Self> {
         let dir = TempDir::new("frr")?;
         let bfd_conf = match bfdd_conf {
             Some(c) => Some(dir.write("bfdd.conf", c)?),
