@@ -180,6 +180,89 @@ fn tie_key(c: &Candidate<'_>) -> (Ipv4Addr, usize, IpAddr, u32) {
     (rid, cl, addr, c.path_id)
 }
 
+/// The values the decision process compares for one candidate, as it compared them (defaults
+/// applied): what `show route all` quotes when it says why a path lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecisionKeys {
+    /// Originated by this node.
+    pub local: bool,
+    /// LOCAL_PREF, or the default for a route without one (RFC 4271 §9.1.1).
+    pub local_pref: u32,
+    /// AS_PATH length as §9.1.2.2 (a) counts it.
+    pub as_path_len: usize,
+    pub origin: Origin,
+    /// The AS whose MEDs this route is compared with (§9.1.2.2 (c)).
+    pub neighbour_as: Asn,
+    /// MED, or what a missing MED counts as.
+    pub med: u32,
+    /// Learned over eBGP (or originated here): preferred by §9.1.2.2 (d).
+    pub external: bool,
+    /// IGP cost to the next hop, where known.
+    pub igp_cost: Option<u32>,
+    /// Router id, or ORIGINATOR_ID when present (RFC 4456 §9).
+    pub router_id: Ipv4Addr,
+    pub cluster_list_len: usize,
+    /// The neighbor's address (unspecified for a local route).
+    pub peer_addr: IpAddr,
+    pub path_id: u32,
+}
+
+/// The keys of `c` (the same helpers [`select`] uses, so the two never disagree).
+pub fn decision_keys(c: &Candidate<'_>, local_as: Asn, opts: &DecisionOptions) -> DecisionKeys {
+    let (router_id, cluster_list_len, peer_addr, path_id) = tie_key(c);
+    DecisionKeys {
+        local: c.source == CandidateSource::Local,
+        local_pref: local_pref(c, opts),
+        as_path_len: path_len(c),
+        origin: c.attrs.origin.unwrap_or(Origin::Incomplete),
+        neighbour_as: neighbour_as(c, local_as),
+        med: med(c, opts),
+        external: is_external(c),
+        igp_cost: c.igp_cost,
+        router_id,
+        cluster_list_len,
+        peer_addr,
+        path_id,
+    }
+}
+
+/// Every candidate in decision order: the selection (best, then the ECMP set) first, then each
+/// remaining eligible candidate in the order the decision would pick it if the ones before it
+/// were withdrawn, then the ineligible ones in their input order. Quadratic in the number of
+/// candidates of one prefix (a handful): for listings, not for the per-UPDATE path.
+pub fn rank(
+    cands: &[Candidate<'_>],
+    local_as: Asn,
+    opts: &DecisionOptions,
+) -> (Selection, Vec<usize>) {
+    let sel = select(cands, local_as, opts);
+    let mut order = sel.selected.clone();
+    let mut rest: Vec<usize> = (0..cands.len())
+        .filter(|i| !order.contains(i) && cands[*i].ineligible.is_none())
+        .collect();
+    let one = DecisionOptions {
+        max_paths: 1,
+        ..*opts
+    };
+    while !rest.is_empty() {
+        let sub: Vec<Candidate<'_>> = rest.iter().map(|&i| cands[i]).collect();
+        let next = select(&sub, local_as, &one).best().unwrap_or(0);
+        order.push(rest.remove(next));
+    }
+    order.extend((0..cands.len()).filter(|i| cands[*i].ineligible.is_some()));
+    (sel, order)
+}
+
+fn is_external(c: &Candidate<'_>) -> bool {
+    matches!(
+        c.source,
+        CandidateSource::Peer {
+            kind: SessionKind::Ebgp,
+            ..
+        } | CandidateSource::Local
+    )
+}
+
 /// Run the decision process over `cands`.
 pub fn select(cands: &[Candidate<'_>], local_as: Asn, opts: &DecisionOptions) -> Selection {
     let mut lost: Vec<Option<LossReason>> = vec![None; cands.len()];
@@ -224,13 +307,7 @@ pub fn select(cands: &[Candidate<'_>], local_as: Asn, opts: &DecisionOptions) ->
         !beaten
     });
     keep_min(&mut alive, &mut lost, LossReason::IbgpVsEbgp, |i| {
-        !matches!(
-            c(i).source,
-            CandidateSource::Peer {
-                kind: SessionKind::Ebgp,
-                ..
-            } | CandidateSource::Local
-        )
+        !is_external(c(i))
     });
     keep_min(&mut alive, &mut lost, LossReason::IgpCost, |i| {
         c(i).igp_cost.unwrap_or(u32::MAX)

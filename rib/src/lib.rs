@@ -56,7 +56,7 @@ pub mod route_reflection;
 
 pub use adj_rib_in::{AcceptAll, ImportPolicy, ImportVerdict};
 pub use adj_rib_out::{AdjRibOut, ExportAll, ExportPolicy, ExportVerdict, GroupUpdate};
-pub use best_path::{Ineligible, LossReason};
+pub use best_path::{DecisionKeys, Ineligible, LossReason};
 pub use error::RibError;
 pub use intern::{AttrSet, Attrs};
 pub use loc_rib::{Changes, LocRibChange, SelectedRoute};

@@ -8,7 +8,7 @@ use bgp_proto::{Prefix, RouterId};
 use smallvec::SmallVec;
 
 use crate::adj_rib_in::{Path, LOCAL_SOURCE};
-use crate::best_path::{self, Candidate, CandidateSource, Ineligible, Selection};
+use crate::best_path::{self, Candidate, CandidateSource, DecisionKeys, Ineligible, Selection};
 use crate::intern::Attrs;
 use crate::next_hop::{NextHopTable, Resolution};
 use crate::peer::{LocalInfo, PeerId, SessionKind};
@@ -345,13 +345,43 @@ pub(crate) fn decide(
     dest.selected = u8::try_from(order.len()).unwrap_or(u8::MAX);
 }
 
-/// The full selection with loss reasons (for `show route all`).
+/// The selection of `dest` (without the loss details [`rank_paths`] adds).
 pub(crate) fn run_selection(
     dest: &Dest,
     local: &LocalInfo,
     nh: &mut NextHopTable,
     facts: &impl Fn(u32) -> Option<PeerFacts>,
 ) -> Selection {
+    with_candidates(dest, nh, facts, |cands| {
+        best_path::select(cands, local.asn, &local.decision)
+    })
+}
+
+/// Every path of `dest` in decision order ([`best_path::rank`]) with the selection and the keys
+/// the decision compared, per path (indexed like `dest.paths`): for `show route all`.
+pub(crate) fn rank_paths(
+    dest: &Dest,
+    local: &LocalInfo,
+    nh: &mut NextHopTable,
+    facts: &impl Fn(u32) -> Option<PeerFacts>,
+) -> (Selection, Vec<usize>, Vec<DecisionKeys>) {
+    with_candidates(dest, nh, facts, |cands| {
+        let (sel, order) = best_path::rank(cands, local.asn, &local.decision);
+        let keys = cands
+            .iter()
+            .map(|c| best_path::decision_keys(c, local.asn, &local.decision))
+            .collect();
+        (sel, order, keys)
+    })
+}
+
+/// Runs `f` over the decision's candidates for `dest` (one per path, same order).
+fn with_candidates<T>(
+    dest: &Dest,
+    nh: &mut NextHopTable,
+    facts: &impl Fn(u32) -> Option<PeerFacts>,
+    f: impl FnOnce(&[Candidate<'_>]) -> T,
+) -> T {
     let meta: SmallVec<[_; 4]> = dest
         .paths
         .iter()
@@ -369,7 +399,7 @@ pub(crate) fn run_selection(
             ineligible: *ineligible,
         })
         .collect();
-    best_path::select(&cands, local.asn, &local.decision)
+    f(&cands)
 }
 
 /// Move `paths[order[k]]` to position k, keeping the others after them.

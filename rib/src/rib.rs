@@ -12,7 +12,7 @@ use bytes::Bytes;
 
 use crate::adj_rib_in::{status, ImportPolicy, ImportVerdict, Path, LOCAL_SOURCE};
 use crate::adj_rib_out::{AdjRibOut, ExportPolicy, ExportVerdict, GroupUpdate, PathKey, Wanted};
-use crate::best_path::{Ineligible, LossReason};
+use crate::best_path::{DecisionKeys, Ineligible, LossReason};
 use crate::error::RibError;
 use crate::intern::{AttrSet, Attrs, Interner};
 use crate::loc_rib::{self, Changes, LocRibChange, PeerFacts, SelectedRoute, Table};
@@ -44,6 +44,8 @@ pub struct PathExplanation {
     /// `in_ecmp`).
     pub lost: Option<LossReason>,
     pub in_ecmp: bool,
+    /// What the decision compared for this path (for an ineligible path: what it would have).
+    pub keys: DecisionKeys,
 }
 
 /// Encoded UPDATEs for one peer, and the routes that could not be encoded.
@@ -837,26 +839,45 @@ impl Rib {
         }
     }
 
-    /// Every path of `prefix` with the decision's verdict on it.
+    /// Every path of `prefix` with the decision's verdict on it, in decision order: the best
+    /// path, the rest of the ECMP set, the other eligible paths as the decision would rank
+    /// them, then the ineligible ones (rejected by import, loops, unresolved next hop).
     pub fn explain(&mut self, prefix: &Prefix) -> Vec<PathExplanation> {
         let facts = facts_of(&self.peers);
-        let Some(d) = self.table.get(prefix) else {
-            return Vec::new();
-        };
-        let sel = loc_rib::run_selection(d, &self.local, &mut self.next_hops, &facts);
-        d.paths
-            .iter()
-            .enumerate()
-            .map(|(i, p)| PathExplanation {
-                peer: (p.source() != LOCAL_SOURCE).then_some(PeerId(p.source())),
-                path_id: p.path_id,
-                received: p.received.clone(),
-                accepted: p.accepted.clone(),
-                stale: p.is_stale(),
-                lost: sel.lost[i],
-                in_ecmp: sel.selected.contains(&i),
-            })
-            .collect()
+        match self.table.get(prefix) {
+            Some(d) => explain_dest(d, &self.local, &mut self.next_hops, &facts),
+            None => Vec::new(),
+        }
+    }
+
+    /// Visit every prefix with at least one path, with what [`Rib::explain`] gives for it, one
+    /// prefix at a time (a listing of the whole table holds one prefix's paths at once).
+    pub fn for_each_explained(&mut self, mut visit: impl FnMut(Prefix, Vec<PathExplanation>)) {
+        let facts = facts_of(&self.peers);
+        for (prefix, d) in self.table.iter() {
+            visit(
+                prefix,
+                explain_dest(d, &self.local, &mut self.next_hops, &facts),
+            );
+        }
+    }
+
+    /// [`Rib::for_each_explained`] for one family (IPv6 when `v6`), from the prefix after
+    /// `after`, until `visit` breaks: a listing of every path in bounded pages, each resuming
+    /// from the last prefix the previous one visited.
+    pub fn for_each_explained_after(
+        &mut self,
+        v6: bool,
+        after: Option<&Prefix>,
+        mut visit: impl FnMut(Prefix, Vec<PathExplanation>) -> std::ops::ControlFlow<()>,
+    ) {
+        let facts = facts_of(&self.peers);
+        for (prefix, d) in self.table.iter_family_after(v6, after) {
+            let paths = explain_dest(d, &self.local, &mut self.next_hops, &facts);
+            if visit(prefix, paths).is_break() {
+                return;
+            }
+        }
     }
 
     /// Run export for Loc-RIB `changes` on every update group: RFC 4271 §9.2 / RFC 4456 rules,
@@ -1041,6 +1062,32 @@ impl Rib {
         self.interner.maybe_collect();
         bytes
     }
+}
+
+/// [`Rib::explain`] for one destination.
+fn explain_dest(
+    d: &loc_rib::Dest,
+    local: &LocalInfo,
+    nh: &mut NextHopTable,
+    facts: &impl Fn(u32) -> Option<PeerFacts>,
+) -> Vec<PathExplanation> {
+    let (sel, order, keys) = loc_rib::rank_paths(d, local, nh, facts);
+    order
+        .into_iter()
+        .filter_map(|i| {
+            let p = d.paths.get(i)?;
+            Some(PathExplanation {
+                peer: (p.source() != LOCAL_SOURCE).then_some(PeerId(p.source())),
+                path_id: p.path_id,
+                received: p.received.clone(),
+                accepted: p.accepted.clone(),
+                stale: p.is_stale(),
+                lost: sel.lost.get(i).copied().flatten(),
+                in_ecmp: sel.selected.contains(&i),
+                keys: *keys.get(i)?,
+            })
+        })
+        .collect()
 }
 
 /// The last outgoing set computed in an export pass, by what it depends on when the export

@@ -377,3 +377,35 @@ fn multipath_takes_routes_equal_through_igp_cost_up_to_the_limit() {
     // Without multipath only the best is selected.
     assert_eq!(run(&cands).selected, vec![1]);
 }
+
+#[test]
+fn rank_orders_the_losers_as_the_decision_would_pick_them_next() {
+    let long = attrs(&[65001, 65002, 65003]);
+    let short = attrs(&[65001]);
+    let mid = attrs(&[65001, 65002]);
+    let mut bad = cand(peer(SessionKind::Ebgp, 9), &short);
+    bad.ineligible = Some(Ineligible::NextHopUnresolved);
+    let cands = [
+        cand(peer(SessionKind::Ebgp, 1), &long),
+        bad,
+        cand(peer(SessionKind::Ebgp, 2), &short),
+        cand(peer(SessionKind::Ebgp, 3), &mid),
+    ];
+    let (sel, order) = rank(&cands, LOCAL_AS, &DecisionOptions::default());
+    assert_eq!(sel, run(&cands), "the selection is select's");
+    assert_eq!(order, [2, 3, 0, 1]);
+    // Both losers lost to the best on AS_PATH length; the keys say by how much.
+    assert_eq!(sel.lost[3], Some(LossReason::AsPathLength));
+    let keys: Vec<_> = cands
+        .iter()
+        .map(|c| decision_keys(c, LOCAL_AS, &DecisionOptions::default()))
+        .collect();
+    assert_eq!(
+        keys.iter().map(|k| k.as_path_len).collect::<Vec<_>>(),
+        [3, 1, 1, 2]
+    );
+    assert_eq!(keys[2].neighbour_as, Asn(65001));
+    assert_eq!((keys[2].local_pref, keys[2].med), (100, 0));
+    assert!(keys[2].external && !keys[2].local);
+    assert_eq!(keys[2].router_id, Ipv4Addr::new(1, 1, 1, 2));
+}

@@ -194,6 +194,66 @@ fn better_route_wins_and_explain_says_why() {
 }
 
 #[test]
+fn explain_lists_every_path_in_decision_order_with_the_values_compared() {
+    let peers: Vec<PeerInfo> = (2..=5).map(|n| peer(n, LOCAL_AS)).collect();
+    let mut rib = rib_with(&peers);
+    let p = "10.64.20.0/26";
+    // Peer 5: rejected by import; 4: LOCAL_PREF 100, path of 2; 3: LOCAL_PREF 100, path of 1
+    // (sent first, so table order is not decision order); 2: LOCAL_PREF 200, path of 3.
+    let mut reject5 = |info: &PeerInfo, _: &Prefix, _: &AttrSet| {
+        if info.id == PeerId(5) {
+            ImportVerdict::Reject
+        } else {
+            ImportVerdict::Accept
+        }
+    };
+    for (n, path, lp) in [
+        (5u8, &[1u32][..], None),
+        (4, &[1, 2][..], None),
+        (3, &[1][..], Some(100)),
+        (2, &[1, 2, 3][..], Some(200)),
+    ] {
+        let mut a = attrs(path, n);
+        a.local_pref = lp;
+        rib.apply_update(PeerId(u32::from(n)), &announce(a, &[p]), &mut reject5)
+            .unwrap();
+    }
+    let ex = rib.explain(&pfx(p));
+    let order: Vec<_> = ex.iter().map(|e| e.peer).collect();
+    assert_eq!(
+        order,
+        [2, 3, 4, 5].map(|n| Some(PeerId(n))),
+        "best, then as the decision ranks the rest, then the ineligible"
+    );
+    let lost: Vec<_> = ex.iter().map(|e| e.lost).collect();
+    assert_eq!(
+        lost,
+        [
+            None,
+            Some(LossReason::LocalPref),
+            Some(LossReason::LocalPref),
+            Some(LossReason::Ineligible(Ineligible::RejectedByImport)),
+        ]
+    );
+    // The values the decision compared, defaults applied (no LOCAL_PREF: 100).
+    assert_eq!(
+        ex.iter().map(|e| e.keys.local_pref).collect::<Vec<_>>(),
+        [200, 100, 100, 100]
+    );
+    assert_eq!(
+        ex.iter().map(|e| e.keys.as_path_len).collect::<Vec<_>>(),
+        [3, 1, 2, 1]
+    );
+    assert_eq!(ex[1].keys.peer_addr, addr(3));
+    assert_eq!(ex[1].keys.router_id, Ipv4Addr::new(10, 99, 0, 3));
+    assert!(ex[3].accepted.is_none() && ex[0].accepted.is_some());
+    // The whole table, one prefix at a time, gives the same.
+    let mut seen = Vec::new();
+    rib.for_each_explained(|prefix, paths| seen.push((prefix, paths)));
+    assert_eq!(seen, vec![(pfx(p), ex)]);
+}
+
+#[test]
 fn rfc4271_9_1_2_own_as_in_path_is_a_loop_unless_allowed() {
     let mut p = peer(2, Asn(65002));
     let mut rib = rib_with(&[p.clone()]);
