@@ -190,13 +190,29 @@ pub fn protocols_json(lines: &[ReplyLine]) -> Value {
     Value::Array(protos)
 }
 
-/// `show route` as a JSON array: network, kind (`via`, `dev`, `blackhole`, `unreachable`,
-/// `prohibited`, `multipath`, `unicast`), gateway, interface, protocol, since, primary, and the
-/// rest of the line as `info`. Both BIRD 1.6 one-line routes and BIRD 2's indented `via` lines.
+/// `show route [all]` as a JSON array, one object per route (every path of a network, the
+/// best first): network, kind (`via`, `dev`, `blackhole`, `unreachable`, `prohibited`,
+/// `multipath`, `unicast`), gateway, interface, protocol, since, primary, and the rest of the
+/// line as `info`. Both BIRD 1.6 one-line routes and BIRD 2's indented `via` lines. With `all`:
+/// `type` (`BGP unicast univ`), `attributes` (`{"BGP.origin": "IGP", ...}`, a set's
+/// continuation lines joined to it with one space) and, for a route that is not the best,
+/// `not_best` (the decision step it lost at, as the text line says it).
 pub fn routes_json(lines: &[ReplyLine]) -> Value {
     let mut routes: Vec<Value> = Vec::new();
     let mut net = String::new();
-    for l in lines.iter().filter(|l| l.code == 1007) {
+    // The attribute the last `1012` line named (for `\t\t` continuation lines).
+    let mut last_attr: Option<String> = None;
+    for l in lines {
+        if l.code == 1008 || l.code == 1012 {
+            if let Some(Value::Object(o)) = routes.last_mut() {
+                route_detail(o, &l.text, &mut last_attr);
+            }
+            continue;
+        }
+        if l.code != 1007 {
+            continue;
+        }
+        last_attr = None;
         let t = l.text.as_str();
         let trimmed = t.trim_start();
         if t.starts_with('\t') {
@@ -269,6 +285,43 @@ pub fn routes_json(lines: &[ReplyLine]) -> Value {
         routes.push(Value::Object(o));
     }
     Value::Array(routes)
+}
+
+/// One `show route all` line under a route, into its object.
+fn route_detail(o: &mut Map<String, Value>, text: &str, last: &mut Option<String>) {
+    if let Some(more) = text.strip_prefix("\t\t") {
+        // A community list's continuation line.
+        if let (Some(k), Some(Value::Object(a))) = (last.as_ref(), o.get_mut("attributes")) {
+            if let Some(Value::String(v)) = a.get_mut(k) {
+                v.push(' ');
+                v.push_str(more.trim());
+            }
+        }
+        return;
+    }
+    let t = text.trim_start();
+    if let Some(kind) = t.strip_prefix("Type: ") {
+        o.insert("type".into(), json!(kind.trim()));
+    } else if let Some(why) = t.strip_prefix("Not best: ") {
+        o.insert("not_best".into(), json!(why.trim()));
+    } else if let Some((k, v)) = t.split_once(": ") {
+        let a = o
+            .entry("attributes")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(a) = a {
+            a.insert(k.to_string(), json!(v.trim()));
+        }
+        *last = Some(k.to_string());
+    } else if let Some(k) = t.strip_suffix(':') {
+        // An attribute with an empty value (`BGP.as_path: ` with its space trimmed).
+        let a = o
+            .entry("attributes")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(a) = a {
+            a.insert(k.to_string(), json!(""));
+        }
+        *last = Some(k.to_string());
+    }
 }
 
 /// One keyword of the command grammar and what may follow it.
@@ -422,5 +475,40 @@ mod tests {
         let v2 = routes_json(&r2);
         assert_eq!(v2[0]["network"], "10.0.0.0/26");
         assert_eq!(v2[0]["nexthops"][0]["gateway"], "10.99.0.2");
+    }
+
+    #[test]
+    fn routes_json_carries_type_attributes_and_why_a_path_is_not_the_best() {
+        let r = reply(
+            "1007-10.99.5.0/24       via 10.99.0.2 on eth0 [Mesh_10_99_0_2 17:27:58] * (100/0) [AS65010i]\n\
+             1008-\tType: BGP unicast univ\n\
+             1012-\tBGP.origin: IGP\n\
+             \x20\tBGP.as_path: \n\
+             \x20\tBGP.local_pref: 200\n\
+             \x20\tBGP.community: (65000,1) (65000,2)\n\
+             \x20\t\t(65000,3)\n\
+             1007-                   via 10.99.0.3 on eth0 [Global_10_99_0_3 17:27:58] (100/0) [AS65003i]\n\
+             1008-\tType: BGP unicast univ\n\
+             1012-\tBGP.as_path: 65003\n\
+             \x20\tNot best: lost on LOCAL_PREF (100 < 200) to 10.99.0.2\n\
+             0000 ",
+        );
+        let v = routes_json(&r);
+        assert_eq!(v.as_array().map(Vec::len), Some(2));
+        assert_eq!(v[0]["type"], "BGP unicast univ");
+        assert_eq!(v[0]["attributes"]["BGP.origin"], "IGP");
+        assert_eq!(v[0]["attributes"]["BGP.as_path"], "");
+        assert_eq!(
+            v[0]["attributes"]["BGP.community"],
+            "(65000,1) (65000,2) (65000,3)"
+        );
+        assert_eq!(v[0]["primary"], true);
+        assert!(v[0].get("not_best").is_none());
+        assert_eq!(v[1]["network"], "10.99.5.0/24");
+        assert_eq!(v[1]["attributes"]["BGP.as_path"], "65003");
+        assert_eq!(
+            v[1]["not_best"],
+            "lost on LOCAL_PREF (100 < 200) to 10.99.0.2"
+        );
     }
 }

@@ -14,7 +14,7 @@ use ipnet::IpNet;
 
 use crate::control::cmd::show_interfaces::Iface;
 use crate::control::parse::{pattern_match, Net};
-use crate::control::route::{Destination, RouteEntry};
+use crate::control::route::{Destination, RouteEntry, RouteSource};
 use crate::control::state::Family;
 
 /// The protocol's name in `show protocols` and `show route`.
@@ -83,6 +83,9 @@ pub fn routes(
                 primary: true,
                 preference: PREFERENCE,
                 bgp: None,
+                source: RouteSource::Device,
+                path: None,
+                not_best: None,
             });
         }
     }

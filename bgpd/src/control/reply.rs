@@ -29,7 +29,11 @@ pub mod code {
     pub const INTERFACE_SUMMARY: u16 = 1005;
     pub const PROTOCOL_DETAILS: u16 = 1006;
     pub const ROUTE_LIST: u16 = 1007;
+    /// `show route all`: the `Type:` line under a route.
+    pub const ROUTE_DETAILS: u16 = 1008;
     pub const UPTIME: u16 = 1011;
+    /// `show route all`: the attribute lines under a route.
+    pub const ROUTE_ATTRIBUTES: u16 = 1012;
     pub const MEMORY: u16 = 1018;
     pub const PROTOCOL_HEADING: u16 = 2002;
     pub const INTERFACE_HEADING: u16 = 2005;

@@ -1,12 +1,16 @@
 //! The routes the control socket shows: one entry per route of the routing table as BIRD 1.6
 //! describes it (network, destination, source protocol, age, primary flag, and the
-//! protocol-specific info column). The RIB actor builds them on demand for one
-//! [`RouteFilter`] (nothing keeps a copy of the table for the socket); a whole-table listing
-//! comes in [`RoutePage`]s.
+//! protocol-specific info column), every path of a network, best first, with the data `show
+//! route all` prints (route type, BGP attributes as typed values, why a path is not the best).
+//! The RIB actor builds them on demand for one [`RouteFilter`] (nothing keeps a copy of the
+//! table for the socket; a whole-table listing comes in [`RoutePage`]s); `cmd/show_route`
+//! formats them.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::SystemTime;
+
+use rib::{Attrs, DecisionKeys, LossReason};
 
 use super::parse::Net;
 use super::state::Family;
@@ -57,7 +61,7 @@ impl Origin {
     }
 }
 
-/// What BGP adds to the info column (`bgp_get_route_info`): ` (PREF/IGP) [ASnO]`.
+/// What BGP adds to the info column (`bgp_get_route_info`): ` (PREF[s]/IGP) [ASnO]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BgpRouteInfo {
     /// IGP metric to the next hop; `None` prints no `/…` (direct next hop).
@@ -65,6 +69,57 @@ pub struct BgpRouteInfo {
     /// Last AS of the AS_PATH (the originating AS); `None` for an empty path.
     pub origin_as: Option<u32>,
     pub origin: Option<Origin>,
+    /// Kept through the peer's graceful restart (BIRD's `s` after the preference).
+    pub stale: bool,
+    /// The next hop does not resolve (BIRD's `/-`).
+    pub unresolved: bool,
+}
+
+/// Which kind of route it is: the `Type:` line of `show route all` (BIRD 1.6 `rta_show`'s
+/// source names: `BGP`, `static`, `device`, `inherit` for a kernel route).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteSource {
+    Bgp,
+    Static,
+    Device,
+    Kernel,
+}
+
+/// A BGP path as the table holds it: its attributes after import, and what the decision
+/// compared (defaults applied: a path without LOCAL_PREF compares as the default, which is
+/// what BIRD 1.6 stores on import and shows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BgpPath {
+    pub attrs: Attrs,
+    pub keys: DecisionKeys,
+}
+
+/// Why a route is not the best of its network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotBest {
+    /// A route of another protocol is preferred (BIRD's preference, first: a `direct1` device
+    /// route (240) over a BGP one (100)).
+    Preference {
+        this: u32,
+        best: u32,
+        /// The best route's protocol.
+        winner: String,
+    },
+    /// The BGP decision (RFC 4271 §9.1.2.2 and our ECMP / route-reflection steps) ranked it
+    /// below the best path at `reason`.
+    Decision {
+        reason: LossReason,
+        /// The values the decision compared: this path's and the best path's.
+        this: DecisionKeys,
+        best: DecisionKeys,
+        /// The best path's protocol (`static1` for ours) and neighbor address.
+        winner: String,
+        winner_addr: Option<IpAddr>,
+        /// Still forwarded as a member of the ECMP set.
+        in_ecmp: bool,
+    },
+    /// Not a candidate: its next hop does not resolve (RFC 4271 §9.1.2.1).
+    Unresolved,
 }
 
 /// One route.
@@ -81,6 +136,11 @@ pub struct RouteEntry {
     pub primary: bool,
     pub preference: u32,
     pub bgp: Option<BgpRouteInfo>,
+    pub source: RouteSource,
+    /// The BGP attributes `show route all` prints (`None` for static, device, kernel routes).
+    pub path: Option<BgpPath>,
+    /// `None` for the best route of its network.
+    pub not_best: Option<NotBest>,
 }
 
 /// Which routes a `show route` wants; the RIB actor applies it before building any entry.

@@ -12,7 +12,8 @@ use std::ops::ControlFlow;
 use bgp_proto::Prefix;
 use tokio::sync::oneshot;
 
-use super::{keeps_route, RibActor};
+use super::show::{keeps_route, listed};
+use super::RibActor;
 use crate::control::parse::Net;
 use crate::control::route::{RouteFilter, RoutePage, PAGE_NETWORKS};
 use crate::control::Family;
@@ -82,14 +83,15 @@ impl RibActor {
         let mut next = None;
         let peers = &self.peers;
         self.rib
-            .for_each_selected_after(v6, after.as_ref(), |prefix, routes| {
+            .for_each_explained_after(v6, after.as_ref(), |prefix, paths| {
                 visited += 1;
-                if routes
+                let paths: Vec<_> = paths.into_iter().filter(|p| listed(p, peers)).collect();
+                if paths
                     .iter()
                     .enumerate()
-                    .any(|(i, r)| keeps_route(peers, f, i, r))
+                    .any(|(i, p)| keeps_route(peers, f, i, p.lost.is_none(), p.peer))
                 {
-                    nets.push((prefix, routes));
+                    nets.push((prefix, paths));
                 }
                 if visited >= limit {
                     next = Some(Net {

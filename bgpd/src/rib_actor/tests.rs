@@ -7,6 +7,7 @@ use bgp_proto::attribute::PathAttributes;
 use bgp_proto::{Asn, SessionContext};
 
 use super::*;
+use crate::control::route::{BgpPath, Destination, NotBest, RouteEntry, RouteSource};
 
 const CONFIG: &str = r#"
 router_id = "10.99.0.1"
@@ -593,4 +594,86 @@ async fn route_refresh_is_answered_between_borr_and_eorr_with_enhanced_route_ref
     assert_eq!(k.last(), Some(&(5, Some(2))), "EoRR last: {k:?}");
     let inner = &b[HEADER_LEN + 4..b.len() - HEADER_LEN - 4];
     assert_eq!(decode(inner).0.len(), 1, "our block in between");
+}
+
+#[tokio::test]
+async fn show_lists_every_path_best_first_with_attributes_and_why_the_others_lost() {
+    let mut h = harness();
+    let (w2, _r2) = mpsc::channel(16);
+    let (w3, _r3) = mpsc::channel(16);
+    // The same route from both peers: the lower router id (mesh_2) wins the tie-break.
+    send(
+        &mut h,
+        2,
+        vec![up(3, w3), PeerEvent::Update(update_from_peer())],
+    )
+    .await;
+    send(
+        &mut h,
+        1,
+        vec![up(2, w2), PeerEvent::Update(update_from_peer())],
+    )
+    .await;
+    let v = show(
+        &mut h,
+        RouteFilter {
+            exact: Some(net("10.64.7.0/26")),
+            ..Default::default()
+        },
+    )
+    .await;
+    let who: Vec<(&str, bool)> = v.iter().map(|e| (e.protocol.as_str(), e.primary)).collect();
+    assert_eq!(who, [("mesh_2", true), ("mesh_3", false)]);
+    assert_eq!(v[0].source, RouteSource::Bgp);
+    assert_eq!(v[0].not_best, None);
+    let Some(BgpPath { attrs, keys }) = &v[1].path else {
+        panic!("a BGP path: {:?}", v[1]);
+    };
+    assert_eq!(attrs.attrs.as_path.as_ref().map(|p| p.path_len()), Some(1));
+    assert_eq!(keys.local_pref, 100, "the default the decision compared");
+    match &v[1].not_best {
+        Some(NotBest::Decision {
+            reason,
+            this,
+            best,
+            winner,
+            winner_addr,
+            in_ecmp,
+        }) => {
+            assert_eq!(*reason, rib::LossReason::RouterId);
+            assert_eq!(this.router_id, Ipv4Addr::new(10, 99, 0, 3));
+            assert_eq!(best.router_id, Ipv4Addr::new(10, 99, 0, 2));
+            assert_eq!(
+                (winner.as_str(), *winner_addr),
+                ("mesh_2", Some("10.99.0.2".parse().unwrap()))
+            );
+            // Equal up to the tie-breaks: a member of the ECMP set (max_paths 16 by default).
+            assert!(in_ecmp);
+        }
+        other => panic!("a decision loss, not {other:?}"),
+    }
+    // `primary`: the best only; our block is a static route without BGP attributes.
+    let primary = show(
+        &mut h,
+        RouteFilter {
+            primary: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let who: Vec<&str> = primary.iter().map(|e| e.protocol.as_str()).collect();
+    assert_eq!(who, ["static1", "mesh_2"]);
+    assert_eq!(primary[0].source, RouteSource::Static);
+    assert!(primary[0].path.is_none());
+    // `protocol mesh_3`: its path, though not the best.
+    let v = show(
+        &mut h,
+        RouteFilter {
+            protocol: Some("mesh_3".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(v.len(), 1);
+    assert!(!v[0].primary);
 }

@@ -1,7 +1,13 @@
 //! `show route [all] [for ADDR | PREFIX] [protocol NAME] [primary] [count]` (BIRD 1.6
-//! `rt_show_rte`, `rt_show`): one line per route, `%-18s %s [%s %s%s]%s%s`, the network printed
-//! only on its first route. The RIB actor selects and builds the routes on demand
-//! ([`RouteFilter`]); a RIB that does not answer in time gets `8010`, not a hung socket.
+//! `rt_show_rte`, `rt_show`): one line per route, every path of a network (best first, ` *`),
+//! `%-18s %s [%s %s%s]%s%s`, the network printed only on its first route. With `all`, under each
+//! route its `1008-\tType: ...` line and its `1012-` attribute lines (`attrs`), and under a
+//! route that is not the best the decision step it lost at (`explain`). The RIB actor selects
+//! and builds the routes on demand ([`RouteFilter`]); a RIB that does not answer in time gets
+//! `8010`, not a hung socket.
+
+mod attrs;
+mod explain;
 
 use std::time::SystemTime;
 
@@ -10,7 +16,9 @@ use crate::control::cmd::show_protocols::Builtin;
 use crate::control::direct;
 use crate::control::parse::{Net, RouteQuery};
 use crate::control::reply::{code, Framer};
-use crate::control::route::{Destination, RouteEntry, RouteFilter, RouteReply};
+use crate::control::route::{
+    Destination, NotBest, RouteEntry, RouteFilter, RouteReply, RouteSource,
+};
 use crate::control::state::View;
 use crate::control::time;
 
@@ -36,7 +44,12 @@ pub fn info(r: &RouteEntry) -> String {
         None => format!(" ({})", r.preference),
         Some(b) => {
             let mut s = format!(" ({}", r.preference);
-            if let Some(m) = b.igp_metric {
+            if b.stale {
+                s.push('s');
+            }
+            if b.unresolved {
+                s += "/-";
+            } else if let Some(m) = b.igp_metric {
                 s += &format!("/{m}");
             }
             s += ") [";
@@ -86,6 +99,29 @@ pub fn lines(r: &RouteEntry, show_net: bool, now: SystemTime) -> Vec<String> {
     v
 }
 
+/// The lines `show route all` adds under a route (`rta_show`): its `Type:` line (code 1008),
+/// its BGP attributes and, for a route that is not the best, why (code 1012).
+pub fn details(r: &RouteEntry) -> Vec<(u16, String)> {
+    let kind = match r.source {
+        RouteSource::Bgp => "BGP",
+        RouteSource::Static => "static",
+        RouteSource::Device => "device",
+        RouteSource::Kernel => "inherit",
+    };
+    let mut v = vec![(code::ROUTE_DETAILS, format!("\tType: {kind} unicast univ"))];
+    if let Some(p) = &r.path {
+        v.extend(
+            attrs::lines(p)
+                .into_iter()
+                .map(|l| (code::ROUTE_ATTRIBUTES, l)),
+        );
+    }
+    if let Some(n) = &r.not_best {
+        v.push((code::ROUTE_ATTRIBUTES, explain::line(n)));
+    }
+    v
+}
+
 /// Whether `q` lists the table (streamed page by page, [`Listing`]) rather than looking up a
 /// network or counting.
 pub fn is_listing(q: &RouteQuery) -> bool {
@@ -130,6 +166,8 @@ pub struct Listing {
     /// Whether the RIB has routes to list (not for `protocol direct1`).
     pub rib: bool,
     primary_only: bool,
+    /// `show route all`: each route's detail lines too.
+    all: bool,
     /// The network of the last line written (a network is printed on its first route only).
     last: Option<Net>,
     /// The network of the last device route written.
@@ -144,11 +182,9 @@ impl Listing {
     /// Starts a listing for `q` (see [`is_listing`]); `None` after answering an error on `f`.
     pub fn start(view: &View, q: &RouteQuery, f: &mut Framer) -> Option<Listing> {
         let (builtin, direct) = prepare(view, q, f)?;
-        Some(Listing::new(
-            direct,
-            builtin != Some(Builtin::Direct),
-            q.primary,
-        ))
+        let mut l = Listing::new(direct, builtin != Some(Builtin::Direct), q.primary);
+        l.all = q.all;
+        Some(l)
     }
 
     fn new(mut direct: Vec<RouteEntry>, rib: bool, primary_only: bool) -> Listing {
@@ -157,6 +193,7 @@ impl Listing {
             direct,
             rib,
             primary_only,
+            all: false,
             last: None,
             last_direct: None,
         }
@@ -177,6 +214,11 @@ impl Listing {
     fn emit(&mut self, r: &RouteEntry, now: SystemTime, f: &mut Framer) {
         for l in lines(r, self.last != Some(r.net), now) {
             f.line(code::ROUTE_LIST, &l);
+        }
+        if self.all {
+            for (c, l) in details(r) {
+                f.line(c, &l);
+            }
         }
         self.last = Some(r.net);
     }
@@ -207,6 +249,14 @@ impl Listing {
         for mut r in routes {
             self.emit_direct(Some(&r.net), now, f);
             if self.last_direct == Some(r.net) {
+                // BIRD's preference decides between protocols before BGP's rules.
+                if r.primary {
+                    r.not_best = Some(NotBest::Preference {
+                        this: r.preference,
+                        best: direct::PREFERENCE,
+                        winner: direct::NAME.into(),
+                    });
+                }
                 r.primary = false;
                 if self.primary_only {
                     continue;
@@ -292,7 +342,15 @@ fn with_direct(reply: RouteReply, direct: Vec<RouteEntry>, q: &RouteQuery) -> Ro
                 rib.retain(|r| Some(r.net.len) == longest);
             }
             for r in &mut rib {
-                if direct.iter().any(|d| d.net == r.net) {
+                if let Some(d) = direct.iter().find(|d| d.net == r.net) {
+                    // BIRD's preference decides between protocols before BGP's rules.
+                    if r.primary {
+                        r.not_best = Some(NotBest::Preference {
+                            this: r.preference,
+                            best: d.preference,
+                            winner: d.protocol.clone(),
+                        });
+                    }
                     r.primary = false;
                 }
             }
@@ -328,6 +386,11 @@ pub fn render(reply: &RouteReply, q: &RouteQuery, now: SystemTime, f: &mut Frame
         for l in lines(r, last != Some(r.net), now) {
             f.line(code::ROUTE_LIST, &l);
         }
+        if q.all {
+            for (c, l) in details(r) {
+                f.line(c, &l);
+            }
+        }
         last = Some(r.net);
     }
     if (q.for_net.is_some() || q.exact.is_some()) && routes.is_empty() {
@@ -355,6 +418,9 @@ mod tests {
             primary: true,
             preference: pref,
             bgp: None,
+            source: RouteSource::Static,
+            path: None,
+            not_best: None,
         }
     }
 
@@ -407,6 +473,15 @@ mod tests {
                 ("10.64.9.0/26".to_string(), "Mesh_10_99_0_2", false),
                 ("10.99.0.0/24".to_string(), "direct1", true),
             ]
+        );
+        assert_eq!(
+            v[2].not_best,
+            Some(NotBest::Preference {
+                this: 100,
+                best: 240,
+                winner: "direct1".into()
+            }),
+            "the BGP route lost on BIRD's preference"
         );
         // `for ADDR`: the longest network holding it, wherever it comes from.
         let q = RouteQuery {
@@ -552,6 +627,8 @@ mod tests {
             igp_metric: Some(0),
             origin_as: None,
             origin: Some(Origin::Igp),
+            stale: false,
+            unresolved: false,
         });
         assert_eq!(
             lines(&bgp, true, now),
@@ -564,11 +641,139 @@ mod tests {
             igp_metric: None,
             origin_as: Some(65001),
             origin: Some(Origin::Incomplete),
+            stale: false,
+            unresolved: false,
         });
         bgp.from = Some("10.99.0.9".parse().unwrap());
         assert_eq!(
             lines(&bgp, false, now),
             vec![format!("                   via 10.99.0.2 on ck1 [Mesh_10_99_0_2 {t} from 10.99.0.9] (100) [AS65001?]")]
+        );
+    }
+
+    /// A BGP route of `peer` with `attrs` (and the decision keys of a route with them).
+    fn bgp_route(net: &str, peer: u8, a: bgp_proto::attribute::PathAttributes) -> RouteEntry {
+        use std::net::Ipv4Addr;
+        let gw: IpAddr = format!("10.99.0.{peer}").parse().unwrap();
+        let mut rib = rib::Rib::new(rib::LocalInfo::new(
+            bgp_proto::RouterId(Ipv4Addr::new(10, 99, 0, 1)),
+            bgp_proto::Asn(64512),
+        ));
+        let keys = rib::DecisionKeys {
+            local: false,
+            local_pref: a.local_pref.unwrap_or(100),
+            as_path_len: a.as_path.as_ref().map_or(0, |p| p.path_len()),
+            origin: a.origin.unwrap_or(bgp_proto::attribute::Origin::Incomplete),
+            neighbour_as: bgp_proto::Asn(64512),
+            med: a.med.unwrap_or(0),
+            external: false,
+            igp_cost: Some(0),
+            router_id: Ipv4Addr::new(10, 99, 0, peer),
+            cluster_list_len: 0,
+            peer_addr: gw,
+            path_id: 0,
+        };
+        let mut e = entry(
+            net,
+            24,
+            Destination::Router {
+                gateway: gw,
+                interface: "eth0".into(),
+            },
+            &format!("Mesh_10_99_0_{peer}"),
+            100,
+        );
+        e.source = RouteSource::Bgp;
+        e.bgp = Some(BgpRouteInfo {
+            igp_metric: Some(0),
+            origin_as: None,
+            origin: Some(Origin::Igp),
+            stale: false,
+            unresolved: false,
+        });
+        e.path = Some(crate::control::route::BgpPath {
+            attrs: rib.intern(rib::AttrSet {
+                attrs: a,
+                mp_next_hop: None,
+            }),
+            keys,
+        });
+        e
+    }
+
+    #[test]
+    fn show_route_all_frames_type_attribute_and_explanation_lines_as_bird_1_6() {
+        use bgp_proto::attribute::{AsPath, PathAttributes};
+        let attrs = |nh: u8, lp: Option<u32>| PathAttributes {
+            origin: Some(bgp_proto::attribute::Origin::Igp),
+            as_path: Some(AsPath::default()),
+            next_hop: Some(std::net::Ipv4Addr::new(10, 99, 0, nh)),
+            local_pref: lp,
+            ..PathAttributes::default()
+        };
+        let best = bgp_route("10.99.5.0", 2, attrs(2, Some(200)));
+        let mut other = bgp_route("10.99.5.0", 3, attrs(3, None));
+        other.primary = false;
+        let (Some(b), Some(o)) = (&best.path, &other.path) else {
+            panic!()
+        };
+        other.not_best = Some(NotBest::Decision {
+            reason: rib::LossReason::LocalPref,
+            this: o.keys,
+            best: b.keys,
+            winner: best.protocol.clone(),
+            winner_addr: Some(b.keys.peer_addr),
+            in_ecmp: false,
+        });
+        let blackhole = entry("10.99.1.0", 26, Destination::Blackhole, "static1", 200);
+        let now = SystemTime::now();
+        let t = time::short(now, now);
+        let q = RouteQuery {
+            all: true,
+            ..RouteQuery::default()
+        };
+        let mut f = Framer::new();
+        render(
+            &RouteReply::Routes(vec![blackhole, best, other]),
+            &q,
+            now,
+            &mut f,
+        );
+        let want = format!(
+            "1007-10.99.1.0/26       blackhole [static1 {t}] * (200)\n\
+             1008-\tType: static unicast univ\n\
+             1007-10.99.5.0/24       via 10.99.0.2 on eth0 [Mesh_10_99_0_2 {t}] * (100/0) [i]\n\
+             1008-\tType: BGP unicast univ\n\
+             1012-\tBGP.origin: IGP\n\
+             \x20\tBGP.as_path: \n\
+             \x20\tBGP.next_hop: 10.99.0.2\n\
+             \x20\tBGP.local_pref: 200\n\
+             1007-                   via 10.99.0.3 on eth0 [Mesh_10_99_0_3 {t}] (100/0) [i]\n\
+             1008-\tType: BGP unicast univ\n\
+             1012-\tBGP.origin: IGP\n\
+             \x20\tBGP.as_path: \n\
+             \x20\tBGP.next_hop: 10.99.0.3\n\
+             \x20\tBGP.local_pref: 100\n\
+             \x20\tNot best: lost on LOCAL_PREF (100 < 200) to 10.99.0.2\n\
+             0000 \n"
+        );
+        assert_eq!(f.take(), want);
+        // Without `all`: the route lines only, every path.
+        let mut f = Framer::new();
+        let mut one = bgp_route("10.99.5.0", 2, attrs(2, None));
+        one.bgp.as_mut().unwrap().stale = true;
+        render(
+            &RouteReply::Routes(vec![one]),
+            &RouteQuery::default(),
+            now,
+            &mut f,
+        );
+        assert_eq!(
+            f.take(),
+            format!(
+                "1007-10.99.5.0/24       via 10.99.0.2 on eth0 [Mesh_10_99_0_2 {t}] * (100s/0) [i]\n0000 \n"
+            ),
+            "a stale route's preference carries BIRD's `s`"
         );
     }
 
