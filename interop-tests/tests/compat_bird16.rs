@@ -523,3 +523,203 @@ fn bird16_and_bgpd_graceful_restart_recovery_side_by_side() {
     }
     ours.stop(Duration::from_secs(5));
 }
+
+/// BIRD 2 on node 2: an iBGP mesh peer announcing three networks, two of them with attributes
+/// set by its export filter (LOCAL_PREF, MED, a prepended AS path, standard, extended and large
+/// communities; ORIGINATOR_ID and CLUSTER_LIST as a reflector would add them).
+fn bird2_ibgp_attrs_conf() -> String {
+    format!(
+        "router id 10.99.0.2;\nprotocol device {{}}\n\
+         protocol static s4 {{\n  ipv4;\n  route 10.99.5.0/24 blackhole;\n  \
+         route 10.99.6.0/24 blackhole;\n  route 10.99.7.0/24 blackhole;\n}}\n\
+         protocol bgp Mesh_10_99_0_1 {{\n  local 10.99.0.2 as {AS};\n  neighbor 10.99.0.1 as {AS};\n  \
+         hold time 9;\n  keepalive time 3;\n  connect delay time 1;\n  connect retry time 2;\n  \
+         error wait time 1, 4;\n  ipv4 {{ import all; export filter {{\n    \
+         if net = 10.99.5.0/24 then {{ bgp_local_pref = 200; bgp_med = 10; \
+         bgp_community.add((65000,1)); bgp_community.add((65000,2)); \
+         bgp_large_community.add(({AS},1,2)); bgp_ext_community.add((rt,{AS},7)); \
+         bgp_path.prepend(65010); bgp_path.prepend(65011); }}\n    \
+         if net = 10.99.7.0/24 then {{ bgp_originator_id = 10.99.0.9; \
+         bgp_cluster_list.add(1.2.3.4); }}\n    accept; }}; }};\n}}\n"
+    )
+}
+
+/// BIRD 2 on node 3: an eBGP peer (AS 65003) announcing two of the same networks with a MED and
+/// a community.
+fn bird2_ebgp_conf() -> String {
+    format!(
+        "router id 10.99.0.3;\nprotocol device {{}}\n\
+         protocol static s4 {{\n  ipv4;\n  route 10.99.5.0/24 blackhole;\n  \
+         route 10.99.6.0/24 blackhole;\n}}\n\
+         protocol bgp Global_10_99_0_1 {{\n  local 10.99.0.3 as 65003;\n  neighbor 10.99.0.1 as {AS};\n  \
+         hold time 9;\n  keepalive time 3;\n  connect delay time 1;\n  connect retry time 2;\n  \
+         error wait time 1, 4;\n  ipv4 {{ import all; export filter {{ bgp_med = 5; \
+         bgp_community.add((65003,9)); accept; }}; }};\n}}\n"
+    )
+}
+
+/// A `show route all` reply cut into one block per network (BIRD 1.6 lists networks in its hash
+/// order, we sort them): every line of the network's routes with its code, `HH:MM:SS` masked.
+fn route_blocks(reply: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut blocks = std::collections::BTreeMap::new();
+    let mut key = String::new();
+    for l in reply.lines().skip(1) {
+        if l.starts_with("0000") {
+            break;
+        }
+        if let Some(rest) = l.strip_prefix("1007-") {
+            if !rest.starts_with(' ') {
+                key = rest.split_whitespace().next().unwrap_or("").to_owned();
+            }
+        }
+        let masked: Vec<String> = l
+            .split(' ')
+            .map(|w| {
+                let b = w.as_bytes();
+                if b.len() >= 8
+                    && b[2] == b':'
+                    && b[5] == b':'
+                    && b[..2].iter().all(u8::is_ascii_digit)
+                {
+                    format!("T{}", &w[8..])
+                } else {
+                    w.to_owned()
+                }
+            })
+            .collect();
+        blocks
+            .entry(key.clone())
+            .or_insert_with(Vec::new)
+            .push(masked.join(" "));
+    }
+    blocks
+}
+
+/// The number of routes (route lines) of `net` in a `show route all` reply.
+fn paths_of(reply: &str, net: &str) -> usize {
+    route_blocks(reply)
+        .get(net)
+        .map_or(0, |b| b.iter().filter(|l| l.starts_with("1007-")).count())
+}
+
+/// Two peers announce the same networks with different attributes: `show route all` on BIRD
+/// 1.6.8 and on ours, compared line by line (codes, the route lines with every path of a
+/// network, `Type:` lines, every `BGP.*` attribute line) with only the times masked; our
+/// `Not best:` lines are checked apart (BIRD 1.6 has none).
+#[test]
+fn bird16_and_bgpd_show_route_all_side_by_side() {
+    if !require_root("bird16_and_bgpd_show_route_all_side_by_side") {
+        return;
+    }
+    if !Path::new(BIRD16).exists() {
+        eprintln!(
+            "skipping: {BIRD16} missing (apt-get download bird && dpkg-deb -x bird_*.deb /tmp/bird16)"
+        );
+        return;
+    }
+    let fab = Fabric::new("b16r", 3).expect("fabric");
+    let ibgp =
+        Bird::start(&fab.node(2).ns, &bird2_ibgp_attrs_conf()).expect("bird 2 (iBGP) starts");
+    let ebgp = Bird::start(&fab.node(3).ns, &bird2_ebgp_conf()).expect("bird 2 (eBGP) starts");
+    let dir = TempDir::new("bird16-route").expect("dir");
+    let conf = bird16_conf()
+        + "protocol bgp Global_10_99_0_3 from bgp_template {\n  neighbor 10.99.0.3 as 65003;\n  \
+           source address 10.99.0.1;\n  hold time 9;\n  keepalive time 3;\n}\n";
+    let conf = dir.write("bird.cfg", &conf).expect("config");
+    let sock = dir.path().join("bird.ctl");
+    let (c, s) = (conf.to_string_lossy(), sock.to_string_lossy());
+    let mut bird = Proc::spawn_in(
+        &fab.node(1).ns,
+        "bird16",
+        &[BIRD16, "-f", "-c", &c, "-s", &s],
+        dir.path(),
+    )
+    .expect("bird 1.6.8 starts");
+    let complete = |t: &str| {
+        paths_of(t, "10.99.5.0/24") == 2
+            && paths_of(t, "10.99.6.0/24") == 2
+            && paths_of(t, "10.99.7.0/24") == 1
+    };
+    wait_until("BIRD 1.6.8 to learn both peers' routes", UP, || {
+        bird.check_alive()?;
+        Ok(sock.exists() && complete(&raw(&sock, "show route all")))
+    })
+    .expect("BIRD 1.6.8 has the routes");
+    let b_all = raw(&sock, "show route all");
+    let b_one = raw(&sock, "show route all for 10.99.5.0/24");
+    bird.stop(Duration::from_secs(5));
+    for (peer, name) in [(&ibgp, "Mesh_10_99_0_1"), (&ebgp, "Global_10_99_0_1")] {
+        wait_until("the peers to see BIRD 1.6.8 go", UP, || {
+            Ok(peer.bgp_state(name)?.as_deref() != Some("Established"))
+        })
+        .expect("session down");
+    }
+
+    let extra = "description = \"Connection to BGP peer\"\nsource_address = \"10.99.0.1\"\n";
+    let mut n2 = BgpdNeighbor::new("Mesh_10_99_0_2", "10.99.0.2", AS);
+    n2.extra = extra.into();
+    let mut n3 = BgpdNeighbor::new("Global_10_99_0_3", "10.99.0.3", 65003);
+    n3.extra = format!("{extra}multihop = 64\n");
+    let config = BgpdConfig {
+        router_id: "10.99.0.1".into(),
+        local_as: AS,
+        listen: vec!["10.99.0.1".into()],
+        neighbors: vec![n2, n3],
+    };
+    let bgpd = Bgpd::start_with(
+        &fab.node(1).ns,
+        &config,
+        "local_blocks = [\"10.99.1.0/26\"]\n",
+    )
+    .expect("our bgpd starts");
+    let ours = bgpd.dir().join("bgpd.ctl");
+    wait_until("ours to learn both peers' routes", UP, || {
+        Ok(ours.exists() && complete(&raw(&ours, "show route all")))
+    })
+    .expect("ours has the routes");
+    let o_all = raw(&ours, "show route all");
+    let o_one = raw(&ours, "show route all for 10.99.5.0/24");
+
+    let text = format!(
+        "=== BIRD 1.6.8: show route all\n{b_all}=== bgpd: show route all\n{o_all}\
+         === BIRD 1.6.8: show route all for 10.99.5.0/24\n{b_one}\
+         === bgpd: show route all for 10.99.5.0/24\n{o_one}"
+    );
+    eprintln!("{text}");
+    if let Ok(p) = std::env::var("BGPD_COMPAT_OUT") {
+        std::fs::write(format!("{p}-route"), &text).expect("write transcripts");
+    }
+
+    // Our explanation lines, one under each path that is not the best, none under a best one.
+    let explained: Vec<&str> = o_all.lines().filter(|l| l.contains("Not best:")).collect();
+    assert_eq!(
+        explained,
+        [
+            " \tNot best: lost on LOCAL_PREF (100 < 200) to 10.99.0.2",
+            " \tNot best: lost on AS_PATH length (1 > 0) to 10.99.0.2",
+        ],
+        "10.99.5.0/24 then 10.99.6.0/24"
+    );
+    let without = |t: &str| -> String {
+        t.lines()
+            .filter(|l| !l.contains("Not best:"))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    // Line by line per network: the greeting aside, everything but the times is BIRD's.
+    let (b, o) = (route_blocks(&b_all), route_blocks(&without(&o_all)));
+    assert_eq!(
+        b.keys().collect::<Vec<_>>(),
+        o.keys().collect::<Vec<_>>(),
+        "the same networks"
+    );
+    for (net, lines) in &b {
+        assert_eq!(Some(lines), o.get(net), "show route all, {net}");
+    }
+    assert_eq!(
+        route_blocks(&b_one),
+        route_blocks(&without(&o_one)),
+        "show route all for 10.99.5.0/24"
+    );
+    assert_eq!(b_all.lines().last(), o_all.lines().last(), "0000 end");
+}
