@@ -13,6 +13,11 @@
 //! protocols` and both peers' details are captured from BIRD 1.6.8 and from ours (written to
 //! `$BGPD_COMPAT_OUT-gr` when set), and the recovery lines and states must match.
 //!
+//! A third test gives both subjects the same networks from two BIRD 2 peers (iBGP with
+//! attributes set by its export filter, eBGP), so that networks have two paths: `show route all`
+//! must be BIRD 1.6.8's line for line (times masked) but for our `Not best:` lines, checked
+//! apart (written to `$BGPD_COMPAT_OUT-route` when set).
+//!
 //! BIRD 1.6.8 comes from Debian's `bird` package extracted to `/tmp/bird16`
 //! (`apt-get download bird && dpkg-deb -x bird_*.deb /tmp/bird16`), never installed; without it
 //! the test is skipped with a printed reason.
