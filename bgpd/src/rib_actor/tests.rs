@@ -652,6 +652,25 @@ async fn show_lists_every_path_best_first_with_attributes_and_why_the_others_los
         }
         other => panic!("a decision loss, not {other:?}"),
     }
+    // A listing's page carries every path as well, in the same order.
+    let page = h.actor.page(
+        &RouteFilter {
+            family: Some(crate::control::Family::V4),
+            ..Default::default()
+        },
+        None,
+        16,
+    );
+    let who: Vec<(&str, bool)> = page
+        .routes
+        .iter()
+        .map(|e| (e.protocol.as_str(), e.primary))
+        .collect();
+    assert_eq!(
+        who,
+        [("static1", true), ("mesh_2", true), ("mesh_3", false)]
+    );
+    assert_eq!(page.routes[2].not_best, v[1].not_best);
     // `primary`: the best only; our block is a static route without BGP attributes.
     let primary = show(
         &mut h,

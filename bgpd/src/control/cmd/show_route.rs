@@ -552,9 +552,10 @@ mod tests {
             bgp("10.64.10.0", 26),
         ];
         let now = SystemTime::now();
-        for primary in [false, true] {
+        for (primary, all) in [(false, false), (true, false), (false, true), (true, true)] {
             let q = RouteQuery {
                 primary,
+                all,
                 ..RouteQuery::default()
             };
             let mut whole = Framer::new();
@@ -568,6 +569,7 @@ mod tests {
             for cut in [1, 3, 4] {
                 let mut f = Framer::new();
                 let mut l = Listing::new(direct.clone(), true, primary);
+                l.all = all;
                 let (a, b) = rib.split_at(cut);
                 let n = a.last().map(|r| r.net);
                 l.page(a.to_vec(), n.as_ref(), now, &mut f);
@@ -577,7 +579,7 @@ mod tests {
                 assert_eq!(
                     first + &f.take(),
                     whole.take(),
-                    "cut {cut}, primary {primary}"
+                    "cut {cut}, primary {primary}, all {all}"
                 );
                 render(
                     &with_direct(RouteReply::Routes(rib.clone()), direct.clone(), &q),
