@@ -12,10 +12,12 @@ use bgp_proto::types::{Asn, Family, RouterId};
 use policy::bird::{Function, Program};
 
 use super::diag::{Diag, Pos};
-use super::parse::{Ast, At, Draft, FilterRef, Opts, Proto, ProtoKind, RouteDest};
+use super::parse::{
+    Ast, At, BfdIface, BfdOpts, Draft, FilterRef, Opts, Proto, ProtoKind, RouteDest,
+};
 use crate::error::ErrorKind;
 use crate::model::{
-    BirdFamily, BirdFilters, BirdSetup, ClusterId, Config, Control, Decision, GracefulRestart,
+    Bfd, BirdFamily, BirdFilters, BirdSetup, ClusterId, Config, Control, Decision, GracefulRestart,
     Kernel, Listen, Metrics, Neighbor, NeighborName, NextHopMode, RecoveryMode, Services,
     StaticRoute, Timers, TtlMode,
 };
@@ -65,6 +67,8 @@ struct Cx<'a> {
     programs: HashMap<*const Draft, (Arc<Draft>, Arc<Program>)>,
     errors: &'a mut Vec<Diag>,
     notes: Vec<Diag>,
+    /// The first `protocol bfd`'s interface blocks and multihop block.
+    bfd_proto: Option<(Vec<BfdIface>, Option<BfdOpts>)>,
 }
 
 impl Cx<'_> {
@@ -160,6 +164,11 @@ pub(crate) fn lower(
         programs: HashMap::new(),
         errors,
         notes: Vec::new(),
+        bfd_proto: ast
+            .protocols
+            .iter()
+            .find(|p| p.kind == ProtoKind::Bfd)
+            .map(|p| (p.opts.bfd_ifaces.clone(), p.opts.bfd_multihop)),
     };
 
     // Config.local_as: the AS most bgp protocols use (the first one on a tie).
@@ -236,6 +245,18 @@ pub(crate) fn lower(
         let path = path.as_str();
         match p.kind {
             ProtoKind::Device => {}
+            ProtoKind::Bfd => {
+                if p.opts.bfd_static_neighbors > 0 {
+                    cx.notes.push(
+                        Diag::at(
+                            p.pos,
+                            ErrorKind::Note,
+                            "BFD `neighbor` entries are accepted and ignored: bgpd runs BFD for BGP neighbors with `bfd on` only",
+                        )
+                        .in_construct(path),
+                    );
+                }
+            }
             ProtoKind::Direct => direct_interfaces.extend(p.opts.interfaces.iter().cloned()),
             ProtoKind::Static => {
                 for r in &p.opts.routes {
@@ -630,7 +651,57 @@ fn lower_bgp(
             import: cx.program(import, true),
             export: cx.program(export, false),
         }),
-        bfd: None,
+        bfd: lower_bfd(cx, o, ttl, path),
+    })
+}
+
+/// BIRD's BFD defaults (`proto/bfd/bfd.h`).
+const BFD_MIN_RX: Duration = Duration::from_millis(10);
+const BFD_MIN_TX: Duration = Duration::from_millis(100);
+const BFD_MULTIPLIER: u8 = 5;
+
+/// A bgp protocol's `bfd …` with the `protocol bfd` settings under it (BIRD's
+/// `bfd_merge_options`): the protocol's multihop block for a multihop session (BIRD runs
+/// BFD multihop whenever the BGP session is: iBGP by default), else its first `interface`
+/// block with a positive pattern (BIRD picks the block by the interface at run time; Calico-
+/// style files have one `interface "*"`). Without a `protocol bfd`, BIRD keeps the request
+/// waiting and runs no session; so does bgpd (with a note).
+fn lower_bfd(cx: &mut Cx<'_>, o: &Opts, ttl: TtlMode, path: &str) -> Option<Bfd> {
+    let b = o.bfd.as_ref()?;
+    let asked = b.v?;
+    let Some((ifaces, multihop_opts)) = &cx.bfd_proto else {
+        cx.notes.push(
+            Diag::at(
+                b.pos,
+                ErrorKind::Note,
+                "`bfd` without a `protocol bfd`: as in BIRD, no BFD session runs until one is configured",
+            )
+            .in_construct(path),
+        );
+        return None;
+    };
+    let multihop = match ttl {
+        TtlMode::Multihop(_) => true,
+        TtlMode::Gtsm { max_hops } => max_hops.is_some_and(|n| n > 1),
+        TtlMode::Direct => false,
+    };
+    let base = if multihop {
+        multihop_opts.unwrap_or_default()
+    } else {
+        ifaces
+            .iter()
+            .find(|i| i.patterns.iter().any(|p| !p.negated))
+            .map(|i| i.opts)
+            .unwrap_or_default()
+    };
+    let m = asked.over(&base);
+    Some(Bfd {
+        min_tx: m.min_tx.unwrap_or(BFD_MIN_TX),
+        min_rx: m.min_rx.unwrap_or(BFD_MIN_RX),
+        multiplier: m.multiplier.unwrap_or(BFD_MULTIPLIER),
+        passive: m.passive.unwrap_or(false),
+        graceful: m.graceful,
+        multihop,
     })
 }
 

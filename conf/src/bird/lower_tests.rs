@@ -243,3 +243,84 @@ fn gateway_direct_is_noted_not_skipped_silently() {
     );
     assert!(quiet.notes.iter().all(|n| !n.message.contains("gateway")));
 }
+
+#[test]
+fn bfd_follows_bird_protocol_bfd_and_per_session_options() {
+    use std::time::Duration;
+    let ms = Duration::from_millis;
+    let c = ok(
+        "bfd",
+        r#"router id 10.0.0.1;
+protocol bfd {
+  interface "eth*", "*" { interval 300 ms; multiplier 3; };
+  multihop { min rx interval 200 ms; min tx interval 400 ms; };
+  neighbor 10.0.0.9 dev "eth0";
+}
+protocol bgp tor { local as 64512; neighbor 10.0.0.254 as 65000; bfd on; }
+protocol bgp soft { local as 64512; neighbor 10.0.0.253 as 65000; bfd graceful; }
+protocol bgp tuned { local as 64512; neighbor 10.0.0.252 as 65000; bfd { min tx interval 1 s; multiplier 7; passive on; }; }
+protocol bgp mesh { local as 64512; neighbor 10.0.0.2 as 64512; source address 10.0.0.1; bfd yes; }
+protocol bgp off { local as 64512; neighbor 10.0.0.251 as 65000; bfd off; }
+"#,
+    );
+    let b = |n: &str| c.neighbor(n).unwrap().bfd;
+    let tor = b("tor").expect("bfd on");
+    assert_eq!(
+        (tor.min_tx, tor.min_rx, tor.multiplier, tor.multihop),
+        (ms(300), ms(300), 3, false)
+    );
+    assert!(!tor.graceful && !tor.passive);
+    assert!(b("soft").expect("bfd graceful").graceful);
+    let tuned = b("tuned").expect("bfd block");
+    assert_eq!(
+        (tuned.min_tx, tuned.min_rx, tuned.multiplier, tuned.passive),
+        (ms(1000), ms(300), 7, true)
+    );
+    // iBGP is multihop in BIRD (TTL 64), so is its BFD session, with the multihop block.
+    let mesh = b("mesh").expect("bfd yes");
+    assert_eq!(
+        (mesh.min_tx, mesh.min_rx, mesh.multiplier, mesh.multihop),
+        (ms(400), ms(200), 5, true)
+    );
+    assert_eq!(b("off"), None);
+    assert!(
+        c.notes.iter().any(|n| n.to_string().contains("BFD `neighbor`")),
+        "{:?}",
+        c.notes
+    );
+}
+
+#[test]
+fn bfd_without_protocol_bfd_runs_no_session_and_says_so() {
+    let c = ok(
+        "bfd-none",
+        "router id 10.0.0.1;
+protocol bgp tor { local as 64512; neighbor 10.0.0.254 as 65000; bfd on; }",
+    );
+    assert_eq!(c.neighbor("tor").unwrap().bfd, None);
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.to_string().contains("without a `protocol bfd`")),
+        "{:?}",
+        c.notes
+    );
+}
+
+#[test]
+fn bfd_authentication_and_unitless_intervals_are_errors() {
+    let e = errors(
+        "bfd-bad",
+        "router id 10.0.0.1;
+protocol bfd { interface \"*\" { authentication simple; }; }",
+        BirdFamily::V4,
+    );
+    assert_eq!((e[0].0, e[0].2), (2, ErrorKind::UnknownField), "{e:?}");
+    let e = errors(
+        "bfd-unit",
+        "router id 10.0.0.1;
+protocol bfd { interface \"*\" { interval 300; }; }",
+        BirdFamily::V4,
+    );
+    assert!(e[0].3.contains("unit"), "{e:?}");
+}

@@ -22,6 +22,10 @@ use super::lex::{Lexemes, Source, Tok, Token, P};
 use crate::error::ErrorKind;
 use crate::model::{AddPathMode, BirdFamily, InterfacePattern, NextHopMode};
 
+#[path = "parse/bfd.rs"]
+mod bfd;
+pub(crate) use bfd::{BfdIface, BfdOpts};
+
 /// A value with the position where it was written.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct At<T> {
@@ -52,6 +56,7 @@ pub(crate) enum ProtoKind {
     Direct,
     Static,
     Bgp,
+    Bfd,
 }
 
 impl ProtoKind {
@@ -62,6 +67,7 @@ impl ProtoKind {
             ProtoKind::Direct => "direct",
             ProtoKind::Static => "static",
             ProtoKind::Bgp => "bgp",
+            ProtoKind::Bfd => "bfd",
         }
     }
 }
@@ -124,6 +130,12 @@ pub(crate) struct Opts {
     pub add_paths: Option<Option<AddPathMode>>,
     /// `gateway direct` (bgpd always resolves BGP next hops recursively: lowering notes it).
     pub gateway_direct: Option<Pos>,
+    /// bgp `bfd …`: `Some(None)` is `bfd off`.
+    pub bfd: Option<At<Option<BfdOpts>>>,
+    // bfd
+    pub bfd_ifaces: Vec<BfdIface>,
+    pub bfd_multihop: Option<BfdOpts>,
+    pub bfd_static_neighbors: usize,
 }
 
 /// One `protocol` block, templates applied.
@@ -525,6 +537,7 @@ impl<'s> Parser<'s> {
                 "direct" => ProtoKind::Direct,
                 "static" => ProtoKind::Static,
                 "bgp" => ProtoKind::Bgp,
+                "bfd" => ProtoKind::Bfd,
                 other => {
                     let what = if is_template { "template" } else { "protocol" };
                     return Err(Diag::at(
@@ -532,7 +545,7 @@ impl<'s> Parser<'s> {
                         ErrorKind::Syntax,
                         format!("`{what} {other}` is not supported by bgpd's BIRD front end"),
                     )
-                    .hint("supported protocol types: kernel, device, direct, static, bgp"));
+                    .hint("supported protocol types: kernel, device, direct, static, bgp, bfd"));
                 }
             },
             _ => return Err(self.unexpected("a protocol type")),
@@ -847,6 +860,10 @@ impl<'s> Parser<'s> {
                 o.add_paths = Some(self.add_paths());
             }
             (Bgp, "gateway") => self.gateway(o, pos)?,
+            (Bgp, "bfd") => self.bgp_bfd(o)?,
+            (Bfd, "interface" | "multihop" | "neighbor" | "accept" | "strict") => {
+                self.bfd_proto_option(w, o)?
+            }
             (_, other) => {
                 return Err(self
                     .unsupported_option(kind, pos, other)
@@ -1052,8 +1069,11 @@ fn option_hint(kind: ProtoKind) -> &'static str {
         ProtoKind::Device => "device options: scan time, debug, description",
         ProtoKind::Direct => "direct options: interface, debug, description, ipv4/ipv6 channels",
         ProtoKind::Static => "static options: route, debug, description, ipv4/ipv6 channels",
+        ProtoKind::Bfd => {
+            "bfd options: interface, multihop, neighbor, accept, strict bind, debug, description"
+        }
         ProtoKind::Bgp => {
-            "bgp options: local, neighbor, source address, description, multihop, ttl security, \
+            "bgp options: bfd, local, neighbor, source address, description, multihop, ttl security, \
              passive, password, hold time, keepalive time, connect delay/retry time, error wait \
              time, graceful restart [time], add paths, next hop self/keep, gateway, rr client, \
              rr cluster id, allow local as, import, export, debug, ipv4/ipv6 channels"
