@@ -176,9 +176,9 @@ fn unsupported_constructs_are_errors_with_positions() {
     let (l, c, m) = fails("router id 10.0.0.1;\nprotocol ospf o1 { }\n");
     assert_eq!((l, c), (2, 10));
     assert!(m.contains("`protocol ospf` is not supported"), "{m}");
-    let (l, c, m) = fails("protocol bgp b {\n  neighbor 10.0.0.2 as 1;\n  bfd on;\n}\n");
+    let (l, c, m) = fails("protocol bgp b {\n  neighbor 10.0.0.2 as 1;\n  med metric on;\n}\n");
     assert_eq!((l, c), (3, 3));
-    assert!(m.contains("option `bfd`"), "{m}");
+    assert!(m.contains("option `med`"), "{m}");
     let (l, c, m) = fails("define x = 1;");
     assert_eq!((l, c), (1, 1));
     assert!(m.contains("`define` is not supported"), "{m}");
