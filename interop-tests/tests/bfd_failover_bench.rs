@@ -61,12 +61,8 @@ fn ours(fab: &Fabric, peer_as: u32, bfd: bool) -> Bgpd {
         listen: vec![us.v4.to_string()],
         neighbors: vec![n],
     };
-    Bgpd::start_with(
-        &us.ns,
-        &cfg,
-        &format!("local_blocks = [\"{OUR_BLOCK}\"]\n"),
-    )
-    .expect("our bgpd starts")
+    Bgpd::start_with(&us.ns, &cfg, &format!("local_blocks = [\"{OUR_BLOCK}\"]\n"))
+        .expect("our bgpd starts")
 }
 
 fn frr(fab: &Fabric, bfd: bool) -> Frr {
@@ -170,9 +166,11 @@ fn cell(detector: Detector, bfd: bool, tag: &str) -> Vec<Duration> {
         }
         let cont = Cont(far_pids.clone());
         let t0 = Instant::now();
-        wait_until("route gone on the near side", Duration::from_secs(30), || {
-            Ok(!near_has())
-        })
+        wait_until(
+            "route gone on the near side",
+            Duration::from_secs(30),
+            || Ok(!near_has()),
+        )
         .expect("route withdrawn");
         let took = t0.elapsed();
         eprintln!("{} bfd={bfd} run {i}: {took:?}", detector.label());
@@ -212,7 +210,10 @@ fn bfd_failover_vs_hold_time_ours_frr_bird() {
         rows.push((d, summary(with), summary(without)));
     }
     println!("\nfailover (freeze far side -> route gone from near side's RIB), {RUNS} runs each");
-    println!("{:<28} {:<44} hold 9 s / keepalive 3 s", "detecting side", "BFD 300 ms x 3");
+    println!(
+        "{:<28} {:<44} hold 9 s / keepalive 3 s",
+        "detecting side", "BFD 300 ms x 3"
+    );
     for (d, a, b) in rows {
         println!("{:<28} {a:<44} {b}", d.label());
     }

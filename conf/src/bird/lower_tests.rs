@@ -284,7 +284,9 @@ protocol bgp off { local as 64512; neighbor 10.0.0.251 as 65000; bfd off; }
     );
     assert_eq!(b("off"), None);
     assert!(
-        c.notes.iter().any(|n| n.to_string().contains("BFD `neighbor`")),
+        c.notes
+            .iter()
+            .any(|n| n.to_string().contains("BFD `neighbor`")),
         "{:?}",
         c.notes
     );
