@@ -436,6 +436,18 @@ impl RibActor {
                 changes.extend(self.rib.originate(p, attrs));
             }
         }
+        // `[bgp]` decision options (BIRD front end: `merge paths`): every best path anew.
+        let decision = policy_compile::local_info(&r.config).decision;
+        if decision != self.rib.local().decision {
+            let c = self.rib.set_decision(decision);
+            info!(
+                event = "decision_changed",
+                ?decision,
+                loc_rib_changes = c.len(),
+                "best-path options changed, selection re-run"
+            );
+            changes.extend(c);
+        }
         // Import again from every Adj-RIB-In, export again everything.
         let ids: Vec<PeerId> = self.peers.keys().copied().collect();
         for id in ids {

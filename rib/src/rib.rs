@@ -18,7 +18,8 @@ use crate::intern::{AttrSet, Attrs, Interner};
 use crate::loc_rib::{self, Changes, LocRibChange, PeerFacts, SelectedRoute, Table};
 use crate::next_hop::{IgpRoute, NextHopTable};
 use crate::peer::{
-    GroupId, GroupKey, IdMap, LocalInfo, PeerId, PeerInfo, SessionInfo, SessionKind,
+    DecisionOptions, GroupId, GroupKey, IdMap, LocalInfo, PeerId, PeerInfo, SessionInfo,
+    SessionKind,
 };
 use crate::route_reflection::{self, RouteOrigin};
 
@@ -767,6 +768,23 @@ impl Rib {
     /// is reachable with unknown cost) and re-run the decision everywhere.
     pub fn set_igp_routes(&mut self, routes: Option<Vec<IgpRoute>>) -> Changes {
         self.next_hops.set(routes);
+        self.redecide()
+    }
+
+    /// Replace the decision options (MED comparison, missing MED, ECMP width, default
+    /// LOCAL_PREF: a reload's `[bgp]` change) and re-run the decision for every prefix; the
+    /// peers and their Adj-RIBs-In stay as they are. Returns the Loc-RIB changes to export and
+    /// program (none when the options are the same).
+    pub fn set_decision(&mut self, decision: DecisionOptions) -> Changes {
+        if self.local.decision == decision {
+            return Changes::default();
+        }
+        self.local.decision = decision;
+        self.redecide()
+    }
+
+    /// The decision again for every prefix, with what it depends on as it is now.
+    fn redecide(&mut self) -> Changes {
         let mut batch = self.batch();
         let facts = facts_of(&self.peers);
         for (prefix, d) in self.table.iter_mut() {

@@ -187,3 +187,88 @@ fn errors_are_reported_bird_style_with_file_and_line() {
     );
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+/// Which plan field carries `ev` out: an event of the diff that no part of the reload consumes
+/// would be a setting silently dropped (a new variant does not compile here until it has one).
+fn consumed(ev: &ConfigEvent, p: &Plan) -> bool {
+    match ev {
+        ConfigEvent::GlobalReset { fields } => p
+            .peers
+            .iter()
+            .any(|op| matches!(op, PeerOp::Reset { global, .. } if global == fields)),
+        ConfigEvent::ListenChanged => p.listen_changed,
+        ConfigEvent::NeighborRemoved(n) => p.peers.contains(&PeerOp::Stop(n.clone())),
+        ConfigEvent::NeighborAdded(n) => p.peers.contains(&PeerOp::Start(n.clone())),
+        ConfigEvent::NeighborReset { name, .. } => p
+            .peers
+            .iter()
+            .any(|op| matches!(op, PeerOp::Reset { name: n, .. } if n == name)),
+        ConfigEvent::NeighborUpdated { name, fields } => p.peers.contains(&PeerOp::Update {
+            name: name.clone(),
+            fields: fields.clone(),
+        }),
+        // The RIB actor gets the whole new configuration (policy, decision options, blocks).
+        ConfigEvent::PolicyChanged(scope) => p.policy.as_ref() == Some(scope),
+        ConfigEvent::BlocksChanged { added, removed } => {
+            &p.blocks_added == added && &p.blocks_removed == removed
+        }
+        ConfigEvent::PoolsChanged => p.pools_changed,
+        ConfigEvent::KernelChanged => p.kernel_filter || p.needs_restart.contains(&"kernel"),
+        ConfigEvent::ControlChanged => p.needs_restart.contains(&"control"),
+        ConfigEvent::MetricsChanged => p.metrics_changed,
+    }
+}
+
+#[test]
+fn every_config_event_has_a_consumer() {
+    let old = config(&base());
+    let peers = base().concat();
+    let changes = [
+        format!("router_id = \"10.99.0.9\"\nlocal_as = 64512\n{peers}"),
+        format!("{HEAD}[listen]\nport = 1790\n{peers}"),
+        format!("{HEAD}{}", base()[0]),
+        format!(
+            "{HEAD}{peers}{}",
+            neighbor("Mesh_10_99_0_4", "10.99.0.4", 64512, "")
+        ),
+        format!(
+            "{HEAD}{}{}",
+            base()[0],
+            neighbor("Node_10_99_0_3", "10.99.0.3", 65099, "")
+        ),
+        format!(
+            "{HEAD}{}{}",
+            base()[0],
+            neighbor(
+                "Node_10_99_0_3",
+                "10.99.0.3",
+                65003,
+                "description = \"x\"\n"
+            )
+        ),
+        format!("{HEAD}{peers}[bgp]\nalways_compare_med = true\n"),
+        format!("{HEAD}{peers}[bgp]\nmax_paths = 1\n"),
+        format!("{HEAD}local_blocks = [\"10.244.1.0/26\"]\n{peers}"),
+        format!("{HEAD}ip_pools = [{{ cidr = \"10.244.0.0/16\" }}]\n{peers}"),
+        format!("{HEAD}{peers}[kernel]\nenable_writes = true\n"),
+        format!("{HEAD}{peers}[control]\nsocket = \"x.ctl\"\n"),
+        format!("{HEAD}{peers}[metrics]\nlisten = \"127.0.0.1:9179\"\n"),
+    ];
+    let mut seen = HashSet::new();
+    for text in &changes {
+        let new = Config::from_str(text, "t.toml").unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let events = conf::diff(&old, &new).events();
+        assert!(!events.is_empty(), "no event for:\n{text}");
+        let p = plan(&old, &new);
+        for ev in &events {
+            assert!(consumed(ev, &p), "{ev:?} not consumed by {p:?}");
+            seen.insert(std::mem::discriminant(ev));
+        }
+    }
+    // Every kind of event was produced by some change above.
+    assert_eq!(
+        seen.len(),
+        12,
+        "a ConfigEvent variant without an example here"
+    );
+}

@@ -696,3 +696,66 @@ async fn show_lists_every_path_best_first_with_attributes_and_why_the_others_los
     assert_eq!(v.len(), 1);
     assert!(!v[0].primary);
 }
+
+/// A route for 10.64.9.0/26 from neighbour AS `first_as` with MED `med`, next hop the peer.
+fn with_med(n: u8, first_as: u32, med: u32) -> PeerEvent {
+    let attributes = PathAttributes {
+        origin: Some(bgp_proto::attribute::Origin::Igp),
+        as_path: Some(bgp_proto::attribute::AsPath::from_sequence([Asn(first_as)])),
+        next_hop: Some(Ipv4Addr::new(10, 99, 0, n)),
+        med: Some(med),
+        ..PathAttributes::default()
+    };
+    PeerEvent::Update(Box::new(Update {
+        attributes,
+        nlri: vec![bgp_proto::nlri::NlriEntry::new(
+            "10.64.9.0/26".parse().unwrap(),
+        )],
+        ..Update::default()
+    }))
+}
+
+#[tokio::test]
+async fn a_reload_of_the_decision_options_reruns_best_path_selection() {
+    let mut h = harness();
+    let (w2, _r2) = mpsc::channel(16);
+    let (w3, _r3) = mpsc::channel(16);
+    send(&mut h, 1, vec![up(2, w2), with_med(2, 65002, 50)]).await;
+    send(&mut h, 2, vec![up(3, w3), with_med(3, 65003, 10)]).await;
+    let best = |routes: Vec<(Prefix, Vec<SelectedRoute>)>| {
+        routes
+            .into_iter()
+            .find(|(p, _)| *p == "10.64.9.0/26".parse::<Prefix>().unwrap())
+            .map(|(_, r)| r.iter().map(|s| s.peer).collect::<Vec<_>>())
+    };
+    // Different neighbour ASes: MED not compared (RFC 4271 §9.1.2.2 (c)); one path, the lower
+    // router id.
+    let one_path = CONFIG.to_owned() + "\n[bgp]\nmax_paths = 1\n";
+    let reload = |h: &mut Harness, text: &str| {
+        let config = Config::from_str(text, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+        let peers = (0..2)
+            .map(|index| ReloadPeer {
+                id: PeerId(index as u32 + 1),
+                index,
+                stats: h.stats[index].clone(),
+                commands: mpsc::channel(1).0,
+            })
+            .collect();
+        RibRequest::Reconfigure(Box::new(Reconfigure { config, peers }))
+    };
+    let r = reload(&mut h, &one_path);
+    h.actor.request(r).await;
+    assert_eq!(
+        best(ask_local(&mut h, None).await),
+        Some(vec![Some(PeerId(1))])
+    );
+    let r = reload(&mut h, &(one_path.clone() + "always_compare_med = true\n"));
+    h.actor.request(r).await;
+    assert_eq!(
+        best(ask_local(&mut h, None).await),
+        Some(vec![Some(PeerId(2))]),
+        "the lower MED wins once MEDs are compared across ASes"
+    );
+    // Both sessions stay (no Down); iBGP-learned, the new best goes to neither iBGP peer.
+    assert!(h.actor.peers.values().all(|p| p.session.is_some()));
+}

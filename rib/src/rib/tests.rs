@@ -834,3 +834,48 @@ fn joining_a_group_of_one_does_not_swallow_its_members_updates() {
 }
 
 mod add_path;
+
+#[test]
+fn new_decision_options_rerun_the_selection_without_touching_the_peers() {
+    // Two eBGP neighbours in different ASes: MED is not compared between them (RFC 4271
+    // §9.1.2.2 (c)), so the lower router id wins (f); with always_compare_med the lower MED does.
+    let mut rib = rib_with(&[peer(2, Asn(65002)), peer(3, Asn(65003))]);
+    let mut med = |n: u8, m: u32| {
+        let mut a = attrs(&[65000 + u32::from(n)], n);
+        a.med = Some(m);
+        rib.apply_update(
+            PeerId(u32::from(n)),
+            &announce(a, &["10.90.0.0/24"]),
+            &mut AcceptAll,
+        )
+        .unwrap();
+    };
+    med(2, 50);
+    med(3, 10);
+    assert_eq!(
+        rib.best(&pfx("10.90.0.0/24")).unwrap().peer,
+        Some(PeerId(2))
+    );
+    let same = rib.local().decision;
+    assert!(rib.set_decision(same).is_empty(), "same options: nothing");
+    let compare = DecisionOptions {
+        always_compare_med: true,
+        ..same
+    };
+    let c = rib.set_decision(compare);
+    assert_eq!(c.len(), 1);
+    assert_eq!(c.loc_rib[0].best().unwrap().peer, Some(PeerId(3)));
+    assert_eq!(rib.local().decision, compare);
+    assert_eq!(
+        rib.explain(&pfx("10.90.0.0/24"))
+            .iter()
+            .find(|e| e.peer == Some(PeerId(2)))
+            .and_then(|e| e.lost),
+        Some(LossReason::Med)
+    );
+    // The peers are untouched: still up, their routes still there.
+    assert!(rib.peer(PeerId(2)).is_some() && rib.peer(PeerId(3)).is_some());
+    assert_eq!(rib.explain(&pfx("10.90.0.0/24")).len(), 2);
+    let c = rib.set_decision(same);
+    assert_eq!(c.loc_rib[0].best().unwrap().peer, Some(PeerId(2)));
+}
