@@ -38,9 +38,14 @@ fn peer_conf(n: u8, med: u32) -> String {
     )
 }
 
-/// Our best path's line for [`PREFIX`] (`show route`, one path with `max_paths = 1`).
+/// Our best path's line for [`PREFIX`] (`show route` lists every path; the primary one, the
+/// only selected with `max_paths = 1`, is marked ` * `).
 fn our_best(ours: &interop_tests::bgpd::Bgpd) -> String {
-    rc::our_lines(ours, PREFIX).join("\n")
+    rc::our_lines(ours, PREFIX)
+        .into_iter()
+        .filter(|l| l.contains("] * ("))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Whether BIRD on node 2 has our path for [`PREFIX`] with AS path `64512 65003`.
