@@ -112,6 +112,8 @@ pub struct Rib {
     clock: u32,
     /// Selected routes (IPv4, IPv6), as the changes reported them.
     selected: [usize; 2],
+    /// Paths accepted by import (what `show route` lists) of (IPv4, IPv6) prefixes.
+    accepted: [usize; 2],
     /// Prefixes with a selected route (IPv4, IPv6), likewise.
     networks: [usize; 2],
 }
@@ -194,6 +196,7 @@ impl Rib {
             detailed: true,
             clock: 0,
             selected: [0, 0],
+            accepted: [0, 0],
             networks: [0, 0],
         }
     }
@@ -229,6 +232,12 @@ impl Rib {
     /// [`Rib::selected_counts`], an unfiltered `show route count` without walking the table.
     pub fn selected_networks(&self) -> (usize, usize) {
         (self.networks[0], self.networks[1])
+    }
+
+    /// Paths accepted by import, selected or not (IPv4, IPv6): every route `show route` lists
+    /// (with those whose next hop does not resolve), without walking the table.
+    pub fn accepted_counts(&self) -> (usize, usize) {
+        (self.accepted[0], self.accepted[1])
     }
 
     fn batch(&self) -> Batch {
@@ -536,6 +545,13 @@ impl Rib {
                 continue;
             }
             let before = d.signature();
+            let fam = usize::from(!prefix.addr().is_ipv4());
+            let gone = d
+                .paths
+                .iter()
+                .filter(|p| p.accepted.is_some() && pred(p))
+                .count();
+            self.accepted[fam] = self.accepted[fam].saturating_sub(gone);
             d.paths.retain(|p| !pred(p));
             loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
             if d.signature() != before {
@@ -672,8 +688,13 @@ impl Rib {
         let facts = facts_of(&self.peers);
         let d = self.table.entry(prefix);
         let before = d.signature();
+        let fam = usize::from(!prefix.addr().is_ipv4());
+        self.accepted[fam] += usize::from(path.accepted.is_some());
         match d.position(path.source(), path.path_id) {
-            Some(i) => d.paths[i] = path,
+            Some(i) => {
+                let old = std::mem::replace(&mut d.paths[i], path);
+                self.accepted[fam] -= usize::from(old.accepted.is_some());
+            }
             None => d.paths.push(path),
         }
         loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
@@ -693,7 +714,10 @@ impl Rib {
             return;
         };
         let before = d.signature();
-        d.paths.remove(i);
+        let fam = usize::from(!prefix.addr().is_ipv4());
+        if d.paths.remove(i).accepted.is_some() {
+            self.accepted[fam] = self.accepted[fam].saturating_sub(1);
+        }
         loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
         if d.signature() != before {
             batch.record(prefix, d, &mut self.next_hops, &facts);

@@ -72,12 +72,12 @@ impl RibActor {
 
     /// `show route`: the networks `f` selects with their paths, then only counts or the
     /// entries. A network or address query looks its candidates up; only a listing or count
-    /// of the whole table walks it. Counts count the selected routes (best and ECMP set).
+    /// of the whole table walks it. Counts count the listed paths, as a listing shows them.
     pub(super) fn show(&mut self, f: &RouteFilter) -> RouteReply {
         let in_family = |p: &Prefix| f.family.is_none_or(|fam| fam.has(p.addr()));
         if f.count && f.exact.is_none() && f.for_addr.is_none() && f.protocol.is_none() {
             // The whole table's counts, kept by the RIB: no walk (pollers ask this often).
-            let (r4, r6) = self.rib.selected_counts();
+            let (r4, r6) = self.rib.accepted_counts();
             let (n4, n6) = self.rib.selected_networks();
             let v4 = f
                 .family
@@ -147,32 +147,32 @@ impl RibActor {
         RouteReply::Routes(self.entries(&nets, f))
     }
 
-    /// `count` with a network, address or protocol condition: over the selected routes.
+    /// `count` with a network, address or protocol condition: over the listed paths.
     fn count(&mut self, f: &RouteFilter) -> RouteReply {
         let in_family = |p: &Prefix| f.family.is_none_or(|fam| fam.has(p.addr()));
         let (mut routes, mut primary, mut networks, mut total) = (0, 0, 0, 0);
         // For `for ADDR`: per prefix length, the counts of the networks holding it.
         let mut by_len: Vec<(u8, usize, usize)> = Vec::new();
         let peers = &self.peers;
-        self.rib.for_each_selected(|prefix, selected| {
+        self.rib.for_each_explained(|prefix, paths| {
             if !in_family(&prefix) {
                 return;
             }
-            total += selected.len();
-            if f.exact
-                .is_some_and(|n| n.addr != prefix.addr() || n.len != prefix.prefix_len())
-                || f.for_addr.is_some_and(|a| !prefix.contains(&a))
-            {
-                return;
-            }
-            let (mut r, mut pr) = (0, 0);
-            for (i, s) in selected.iter().enumerate() {
-                if keeps_route(peers, f, i, true, s.peer) {
+            let paths = paths.iter().filter(|p| listed(p, peers));
+            let (mut all, mut r, mut pr) = (0, 0, 0);
+            for (i, p) in paths.enumerate() {
+                all += 1;
+                if keeps_route(peers, f, i, p.lost.is_none(), p.peer) {
                     r += 1;
-                    pr += usize::from(i == 0);
+                    pr += usize::from(i == 0 && p.lost.is_none());
                 }
             }
-            if r == 0 {
+            total += all;
+            if r == 0
+                || f.exact
+                    .is_some_and(|n| n.addr != prefix.addr() || n.len != prefix.prefix_len())
+                || f.for_addr.is_some_and(|a| !prefix.contains(&a))
+            {
                 return;
             }
             if f.for_addr.is_some() {

@@ -652,6 +652,39 @@ async fn show_lists_every_path_best_first_with_attributes_and_why_the_others_los
         }
         other => panic!("a decision loss, not {other:?}"),
     }
+    // Counts count what the listings list: both paths.
+    let count = |exact: Option<&str>, primary: bool| RouteFilter {
+        count: true,
+        exact: exact.map(net),
+        primary,
+        family: Some(crate::control::Family::V4),
+        ..Default::default()
+    };
+    let all = RouteReply::Count {
+        routes: 3,
+        primary: 2,
+        networks: 2,
+        total: 3,
+    };
+    assert_eq!(show_reply(&mut h, count(None, false)).await, all);
+    assert_eq!(
+        show_reply(&mut h, count(Some("10.64.7.0/26"), false)).await,
+        RouteReply::Count {
+            routes: 2,
+            primary: 1,
+            networks: 1,
+            total: 3
+        }
+    );
+    assert_eq!(
+        show_reply(&mut h, count(None, true)).await,
+        RouteReply::Count {
+            routes: 2,
+            primary: 2,
+            networks: 2,
+            total: 3
+        }
+    );
     // A listing's page carries every path as well, in the same order.
     let page = h.actor.page(
         &RouteFilter {

@@ -251,6 +251,19 @@ fn explain_lists_every_path_in_decision_order_with_the_values_compared() {
     let mut seen = Vec::new();
     rib.for_each_explained(|prefix, paths| seen.push((prefix, paths)));
     assert_eq!(seen, vec![(pfx(p), ex)]);
+    // The accepted paths, counted as they come and go (the rejected one is not).
+    assert_eq!(rib.accepted_counts(), (3, 0));
+    rib.apply_update(PeerId(3), &withdraw(&[p]), &mut AcceptAll)
+        .unwrap();
+    assert_eq!(rib.accepted_counts(), (2, 0));
+    let mut replaced = attrs(&[1], 2);
+    replaced.local_pref = Some(300);
+    rib.apply_update(PeerId(2), &announce(replaced, &[p]), &mut AcceptAll)
+        .unwrap();
+    assert_eq!(rib.accepted_counts(), (2, 0), "a replaced path counts once");
+    rib.remove_peer(PeerId(4)).unwrap();
+    rib.remove_peer(PeerId(5)).unwrap();
+    assert_eq!(rib.accepted_counts(), (1, 0));
 }
 
 #[test]
