@@ -210,6 +210,9 @@ pub struct RibActor {
     recovery: Option<crate::recovery::Tracker>,
     /// `show route` pages waiting for their turn behind route processing.
     pages: page::Pending,
+    /// The connected subnets `show route` names interfaces from, read at most once a second
+    /// (a listing asks for hundreds of pages).
+    connected: page::Connected,
 }
 
 /// Start the actor for `config`: add the peers, originate our routes, serve requests until
@@ -264,6 +267,7 @@ impl RibActor {
             counts,
             recovery: None,
             pages: page::Pending::default(),
+            connected: page::Connected::default(),
         };
         let mut changes = Changes::default();
         for (prefix, attrs) in actor.policy.originated() {

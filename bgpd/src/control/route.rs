@@ -179,7 +179,7 @@ pub enum RouteReply {
 /// Networks the RIB actor visits for one page of a `show route` listing (a page is built
 /// between two batches of route processing; the control socket writes it before asking for the
 /// next, so a listing holds one page at a time, whatever the table's size).
-pub const PAGE_NETWORKS: usize = 1024;
+pub const PAGE_NETWORKS: usize = 256;
 
 /// One page of a listing ([`RouteFilter`] without `count`, network or address): the entries of
 /// the kept routes among the next [`PAGE_NETWORKS`] networks of the family, in order, and the

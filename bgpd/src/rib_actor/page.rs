@@ -21,6 +21,39 @@ use crate::control::Family;
 /// Peer batches served, while pages wait, before the next page.
 pub const BATCHES_PER_PAGE: u32 = 4;
 
+/// The connected subnets (interface addresses) and their interface names, re-read when older
+/// than a second.
+#[derive(Debug, Default)]
+pub struct Connected {
+    read: Option<(std::time::Instant, std::sync::Arc<[(Prefix, String)]>)>,
+}
+
+impl Connected {
+    pub fn get(&mut self) -> std::sync::Arc<[(Prefix, String)]> {
+        let fresh = self
+            .read
+            .as_ref()
+            .is_some_and(|(at, _)| at.elapsed() < std::time::Duration::from_secs(1));
+        if !fresh {
+            let ifaces = crate::control::cmd::show_interfaces::read().unwrap_or_default();
+            let subnets: std::sync::Arc<[(Prefix, String)]> = ifaces
+                .iter()
+                .flat_map(|i| {
+                    i.addrs.iter().filter_map(|(a, len)| {
+                        Prefix::new(*a, *len)
+                            .ok()
+                            .map(|n| (n.trunc(), i.name.clone()))
+                    })
+                })
+                .collect();
+            self.read = Some((std::time::Instant::now(), subnets));
+        }
+        self.read
+            .as_ref()
+            .map_or_else(|| std::sync::Arc::from(Vec::new()), |(_, v)| v.clone())
+    }
+}
+
 /// A request for one page.
 #[derive(Debug)]
 pub struct PageQuery {

@@ -200,22 +200,12 @@ impl RibActor {
 
     /// The entries of the kept paths of `nets`, best first within a network.
     pub(super) fn entries(
-        &self,
+        &mut self,
         nets: &[(Prefix, Vec<PathExplanation>)],
         f: &RouteFilter,
     ) -> Vec<RouteEntry> {
         // The interface a gateway is reached on: the one whose connected subnet holds it.
-        let ifaces = crate::control::cmd::show_interfaces::read().unwrap_or_default();
-        let connected: Vec<(Prefix, String)> = ifaces
-            .iter()
-            .flat_map(|i| {
-                i.addrs.iter().filter_map(|(a, len)| {
-                    Prefix::new(*a, *len)
-                        .ok()
-                        .map(|n| (n.trunc(), i.name.clone()))
-                })
-            })
-            .collect();
+        let connected = self.connected.get();
         let mut v = Vec::new();
         for (prefix, paths) in nets {
             let since = self

@@ -2,7 +2,8 @@
 //!
 //! Usage (as root): `cargo build --release -p bgpd -p interop-tests --bin route_bench`, then
 //! `route_bench [--daemons ours,bird,frr,gobgp] [--sizes 100000,1000000] [--peers 100]
-//! [--blocks 10] [--scenarios single,rr] [--method poll|idle] [--poll-ms MS] [--bgpd PATH]`
+//! [--blocks 10] [--scenarios single,rr] [--method poll|idle] [--poll-ms MS] [--dumpers K]
+//! [--bgpd PATH]`
 //! (`BGPD` env also names our binary; default: `bgpd` next to this binary).
 //!
 //! Each daemon runs alone (one at a time) in fresh namespaces of a two-node fabric: node 1 the
@@ -24,6 +25,11 @@
 //!
 //! Printed: seconds and the daemon's peak RSS (VmHWM from /proc/PID/status; for FRR bgpd
 //! only), and ours/other ratios. Not part of `cargo test`.
+//!
+//! `--dumpers K` (`single`, ours and BIRD): K clients list the whole table (`show route`) in a
+//! loop on the control socket during the load; printed: listings done and VmRSS before the
+//! load and one second after the clients stopped. With ours, poll with `ours-proto` (a health
+//! command, served on a reserved slot while the K clients hold the others).
 
 use std::collections::HashSet;
 use std::error::Error;
@@ -261,6 +267,15 @@ enum Daemon<'a> {
 }
 
 impl Daemon<'_> {
+    /// The BIRD-style control socket (ours and BIRD).
+    fn ctl(&self) -> Option<PathBuf> {
+        match self {
+            Daemon::Ours { ctl, .. } => Some(ctl.clone()),
+            Daemon::Bird(b) => Some(b.dir().join("bird.ctl")),
+            Daemon::Frr(_) | Daemon::Gobgp(_) => None,
+        }
+    }
+
     fn pid(&self) -> u32 {
         match self {
             Daemon::Ours { proc, .. } => proc.pid(),
@@ -503,6 +518,9 @@ struct Opts {
     idle: bool,
     /// Poll interval of the poll method (default: 100 ms, 250 ms above 200k routes).
     poll_ms: Option<u64>,
+    /// `single`: clients listing the whole table (`show route`) in a loop on the daemon's
+    /// control socket during the load (ours and BIRD).
+    dumpers: usize,
     bgpd: PathBuf,
     exe: PathBuf,
 }
@@ -519,6 +537,7 @@ fn parse_opts(a: &[String]) -> Res<Opts> {
         rr: true,
         idle: false,
         poll_ms: None,
+        dumpers: 0,
         bgpd: std::env::var_os("BGPD").map_or_else(|| dir.join("bgpd"), PathBuf::from),
         exe,
     };
@@ -549,6 +568,7 @@ fn parse_opts(a: &[String]) -> Res<Opts> {
             "--bgpd" => o.bgpd = PathBuf::from(v),
             "--method" => o.idle = v == "idle",
             "--poll-ms" => o.poll_ms = Some(v.parse()?),
+            "--dumpers" => o.dumpers = v.parse()?,
             x => return Err(format!("unknown flag {x}").into()),
         }
     }
@@ -706,6 +726,11 @@ fn run_single(kind: Kind, n: u32, o: &Opts) -> Res<(Row, f64)> {
         &[&exe, "gen-single", &n.to_string()],
         gdir.path(),
     )?;
+    let rss_before = status_kib(daemon.pid(), "VmRSS:") / 1024.0;
+    let dumps = match daemon.ctl() {
+        Some(ctl) if o.dumpers > 0 => Some(Dumpers::start(&ctl, o.dumpers)),
+        _ => None,
+    };
     let t0: u128 = wait_line(&gen, "streaming ", Duration::from_secs(150))?.parse()?;
     let timeout = Duration::from_secs(if n > 200_000 { 900 } else { 300 });
     let (secs, hwm, last_poll) = if o.idle {
@@ -713,6 +738,20 @@ fn run_single(kind: Kind, n: u32, o: &Opts) -> Res<(Row, f64)> {
     } else {
         measure_poll(&daemon, kind, n, t0, timeout, o.poll_ms)?
     };
+    if let Some(d) = dumps {
+        let (done, lines) = d.stop();
+        // Freed memory is back (or not) once the clients are gone.
+        std::thread::sleep(Duration::from_secs(1));
+        let pid = daemon.pid();
+        say(&format!(
+            "dumps {}: {} clients, {done} whole listings ({lines} lines), VmRSS before the load \
+             {rss_before:.1} MiB, after load and dumps {:.1} MiB, VmHWM {:.1} MiB",
+            kind.name(),
+            o.dumpers,
+            status_kib(pid, "VmRSS:") / 1024.0,
+            hwm_mib(pid)
+        ));
+    }
     drop(gen);
     drop(daemon);
     Ok((
@@ -831,4 +870,75 @@ fn run_rr(kind: Kind, o: &Opts) -> Res<Row> {
     drop(gen);
     drop(daemon);
     Ok(Row { secs, secs2, hwm })
+}
+
+/// Clients listing the whole table in a loop (`show route`, each reply read to its last line).
+struct Dumpers {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<(u64, u64)>>,
+}
+
+impl Dumpers {
+    fn start(ctl: &Path, n: usize) -> Dumpers {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let threads = (0..n)
+            .map(|_| {
+                let (ctl, stop) = (ctl.to_owned(), stop.clone());
+                std::thread::spawn(move || {
+                    let (mut done, mut lines) = (0u64, 0u64);
+                    while !stop.load(Ordering::Relaxed) {
+                        match dump_once(&ctl) {
+                            Ok(l) => {
+                                done += 1;
+                                lines += l;
+                            }
+                            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+                        }
+                    }
+                    (done, lines)
+                })
+            })
+            .collect();
+        Dumpers { stop, threads }
+    }
+
+    /// (whole listings read, lines read).
+    fn stop(self) -> (u64, u64) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.threads
+            .into_iter()
+            .filter_map(|t| t.join().ok())
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    }
+}
+
+/// One `show route` on a fresh connection, read to the reply's last line; its line count.
+fn dump_once(ctl: &Path) -> std::io::Result<u64> {
+    use std::io::{BufRead, BufReader};
+    let mut s = std::os::unix::net::UnixStream::connect(ctl)?;
+    s.set_read_timeout(Some(Duration::from_secs(60)))?;
+    s.write_all(b"show route\n")?;
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    let mut n = 0u64;
+    // The greeting is one final line; the reply's final line comes after it.
+    let mut finals = 0;
+    loop {
+        line.clear();
+        if r.read_line(&mut line)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        n += 1;
+        let b = line.as_bytes();
+        if b.len() >= 5 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b' ' {
+            if b[0] == b'8' || b[0] == b'9' {
+                return Err(std::io::Error::other(line.trim().to_owned()));
+            }
+            finals += 1;
+            if finals == 2 {
+                return Ok(n);
+            }
+        }
+    }
 }
