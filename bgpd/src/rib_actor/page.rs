@@ -21,22 +21,25 @@ use crate::control::Family;
 /// Peer batches served, while pages wait, before the next page.
 pub const BATCHES_PER_PAGE: u32 = 4;
 
+/// Connected subnets with the name of their interface.
+pub type Subnets = std::sync::Arc<[(Prefix, String)]>;
+
 /// The connected subnets (interface addresses) and their interface names, re-read when older
 /// than a second.
 #[derive(Debug, Default)]
 pub struct Connected {
-    read: Option<(std::time::Instant, std::sync::Arc<[(Prefix, String)]>)>,
+    read: Option<(std::time::Instant, Subnets)>,
 }
 
 impl Connected {
-    pub fn get(&mut self) -> std::sync::Arc<[(Prefix, String)]> {
+    pub fn get(&mut self) -> Subnets {
         let fresh = self
             .read
             .as_ref()
             .is_some_and(|(at, _)| at.elapsed() < std::time::Duration::from_secs(1));
         if !fresh {
             let ifaces = crate::control::cmd::show_interfaces::read().unwrap_or_default();
-            let subnets: std::sync::Arc<[(Prefix, String)]> = ifaces
+            let subnets: Subnets = ifaces
                 .iter()
                 .flat_map(|i| {
                     i.addrs.iter().filter_map(|(a, len)| {
