@@ -168,6 +168,7 @@ pub async fn run_with_options(
         recovery: recovery.clone(),
         config_format: reload::Format::of(&config),
         direct_interfaces: config.bird.as_ref().map(|b| b.direct_interfaces.clone()),
+        bfd: Some(bfd.view()),
     }));
     let control = control_sockets.serve(control_rx);
     let routes: listener::Routes = Arc::new(RwLock::new(

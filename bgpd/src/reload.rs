@@ -656,6 +656,7 @@ impl Reloader {
                 .bird
                 .as_ref()
                 .map(|b| b.direct_interfaces.clone()),
+            bfd: old.bfd.clone(),
         };
         self.control.send_replace(Arc::new(state));
     }

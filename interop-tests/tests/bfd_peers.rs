@@ -153,6 +153,18 @@ fn frr_bfd_comes_up_and_a_frozen_frr_is_detected_within_the_detection_time() {
     // FRR agrees on the timers we advertise.
     let peers = frr.vtysh("show bfd peers").unwrap_or_default();
     assert!(peers.contains("Receive interval: 300ms"), "{peers}");
+    // Our `show bfd sessions` (BIRD 2's format): Up, 0.3 s interval, 0.9 s detection time.
+    let ours = bgpd.show(false, "show bfd sessions").unwrap_or_default();
+    let row = ours
+        .lines()
+        .find(|l| l.trim_start().starts_with(p.as_str()))
+        .unwrap_or_default();
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        (cols.get(2), cols.get(4), cols.get(5)),
+        (Some(&"Up"), Some(&"0.300"), Some(&"0.900")),
+        "{ours}"
+    );
     freeze_and_check_failover(&bgpd, &p, FRR_ROUTE, frr.pids());
     // Thawed, FRR's BFD and BGP come back and so does the route.
     bgpd.wait_event("established", &p, 2, Duration::from_secs(60))

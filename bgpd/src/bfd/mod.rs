@@ -88,10 +88,15 @@ enum Request {
     Show(oneshot::Sender<Vec<SessionView>>),
 }
 
+/// Every session, sorted by key: published by the manager on each state change and once a
+/// second (for `show bfd sessions`, which reads it without asking the manager).
+pub type SessionsView = watch::Receiver<Arc<Vec<SessionView>>>;
+
 /// The way to the manager task; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct BfdHandle {
     tx: mpsc::Sender<Request>,
+    view: SessionsView,
 }
 
 impl BfdHandle {
@@ -100,7 +105,10 @@ impl BfdHandle {
     pub fn spawn() -> BfdHandle {
         let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
         let (rx_tx, rx_rx) = mpsc::channel(RX_QUEUE);
+        let (view_tx, view) = watch::channel(Arc::new(Vec::new()));
         let m = Manager {
+            view: view_tx,
+            dirty: false,
             sessions: HashMap::new(),
             by_key: HashMap::new(),
             listeners: HashMap::new(),
@@ -108,7 +116,12 @@ impl BfdHandle {
             seed: rand::random(),
         };
         tokio::spawn(m.run(rx, rx_rx));
-        BfdHandle { tx }
+        BfdHandle { tx, view }
+    }
+
+    /// The published list of sessions.
+    pub fn view(&self) -> SessionsView {
+        self.view.clone()
     }
 
     /// Watches the session for `key`, creating it with `params` (or giving an existing one
@@ -157,6 +170,9 @@ struct Entry {
 }
 
 struct Manager {
+    view: watch::Sender<Arc<Vec<SessionView>>>,
+    /// A state changed since the last publication.
+    dirty: bool,
     sessions: HashMap<Discriminator, Entry>,
     by_key: HashMap<SessionKey, Discriminator>,
     listeners: HashMap<ListenKind, Result<tokio::task::JoinHandle<()>, String>>,
@@ -192,13 +208,18 @@ impl Manager {
             if now >= housekeeping {
                 self.housekeeping();
                 housekeeping = now + HOUSEKEEPING;
+                self.dirty = true;
+            }
+            if self.dirty {
+                self.dirty = false;
+                self.view.send_replace(Arc::new(self.list()));
             }
         }
         for (_, e) in self.sessions.drain() {
             let now = std::time::Instant::now();
             let mut e = e;
             let out = e.session.admin_down(now);
-            Self::apply(&mut e, out);
+            self.dirty |= Self::apply(&mut e, out);
         }
         for l in self.listeners.values().flatten() {
             l.abort();
@@ -222,21 +243,26 @@ impl Manager {
                 status,
             } => self.subscribe(key, params, local, status),
             Request::Show(reply) => {
-                let mut v: Vec<SessionView> = self
-                    .sessions
-                    .values()
-                    .map(|e| SessionView {
-                        key: e.key.clone(),
-                        local: e.socket.as_ref().and_then(|s| s.local_addr().ok()),
-                        since: e.status.since,
-                        snapshot: e.session.snapshot(),
-                        params: e.session.params(),
-                    })
-                    .collect();
-                v.sort_by(|a, b| a.key.cmp(&b.key));
-                let _ = reply.send(v);
+                let _ = reply.send(self.list());
             }
         }
+        self.dirty = true;
+    }
+
+    fn list(&self) -> Vec<SessionView> {
+        let mut v: Vec<SessionView> = self
+            .sessions
+            .values()
+            .map(|e| SessionView {
+                key: e.key.clone(),
+                local: e.socket.as_ref().and_then(|s| s.local_addr().ok()),
+                since: e.status.since,
+                snapshot: e.session.snapshot(),
+                params: e.session.params(),
+            })
+            .collect();
+        v.sort_by(|a, b| a.key.cmp(&b.key));
+        v
     }
 
     fn subscribe(
@@ -260,7 +286,7 @@ impl Manager {
                 e.local = local;
                 e.socket = None;
             }
-            Self::apply(e, out);
+            self.dirty |= Self::apply(e, out);
             return;
         }
         let disc = loop {
@@ -370,14 +396,14 @@ impl Manager {
             return;
         }
         let out = e.session.handle_packet(&p, std::time::Instant::now());
-        Self::apply(e, out);
+        self.dirty |= Self::apply(e, out);
     }
 
     fn timers(&mut self, now: std::time::Instant) {
         for e in self.sessions.values_mut() {
             if e.session.poll_timeout().is_some_and(|t| t <= now) {
                 let out = e.session.handle_timeout(now);
-                Self::apply(e, out);
+                self.dirty |= Self::apply(e, out);
             }
         }
     }
@@ -394,7 +420,7 @@ impl Manager {
         for d in gone {
             if let Some(mut e) = self.sessions.remove(&d) {
                 let out = e.session.admin_down(std::time::Instant::now());
-                Self::apply(&mut e, out);
+                self.dirty |= Self::apply(&mut e, out);
                 self.by_key.remove(&e.key);
                 info!(event = "bfd_session_removed", peer = %e.key.peer, "BFD session removed");
             }
@@ -425,7 +451,8 @@ impl Manager {
     }
 
     /// Carries out a session's outputs: packets to the socket, state changes to the watchers.
-    fn apply(e: &mut Entry, out: Vec<Output>) {
+    fn apply(e: &mut Entry, out: Vec<Output>) -> bool {
+        let mut changed = false;
         for o in out {
             match o {
                 Output::Send(p) => {
@@ -452,8 +479,10 @@ impl Manager {
                     for s in &e.subscribers {
                         s.send_replace(e.status.clone());
                     }
+                    changed = true;
                 }
             }
         }
+        changed
     }
 }

@@ -84,6 +84,8 @@ pub enum Command {
         summary: bool,
     },
     ShowMemory,
+    /// BIRD 2's `show bfd sessions [NAME]`.
+    ShowBfdSessions,
     Configure {
         check: bool,
         file: Option<String>,
@@ -283,6 +285,15 @@ pub fn parse(line: &str) -> Result<Command, ParseError> {
             Command::ShowInterfaces {
                 summary: c.eat_kw("summary"),
             }
+        } else if c.eat_kw("bfd") {
+            if !c.eat_kw("sessions") {
+                return Err(ParseError::Syntax);
+            }
+            // BIRD's optional protocol name: we run one BFD instance.
+            if matches!(c.toks.get(c.pos), Some(Token::Word(w)) if is_symbol(w)) {
+                c.pos += 1;
+            }
+            Command::ShowBfdSessions
         } else if c.eat_kw("memory") {
             Command::ShowMemory
         } else {

@@ -35,6 +35,8 @@ pub mod code {
     /// `show route all`: the attribute lines under a route.
     pub const ROUTE_ATTRIBUTES: u16 = 1012;
     pub const MEMORY: u16 = 1018;
+    /// BIRD 2's `show bfd sessions` lines.
+    pub const BFD_SESSIONS: u16 = 1020;
     pub const PROTOCOL_HEADING: u16 = 2002;
     pub const INTERFACE_HEADING: u16 = 2005;
     pub const NETWORK_NOT_IN_TABLE: u16 = 8001;

@@ -172,6 +172,8 @@ pub struct ControlState {
     /// The direct protocol's `interface` patterns of a BIRD configuration; `None`: Calico's
     /// (`-"cali*", -"kube-ipvs*", "*"`).
     pub direct_interfaces: Option<Vec<conf::InterfacePattern>>,
+    /// The BFD sessions (`show bfd sessions`); `None` when the daemon runs no BFD manager.
+    pub bfd: Option<crate::bfd::SessionsView>,
 }
 
 impl ControlState {

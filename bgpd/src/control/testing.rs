@@ -76,6 +76,7 @@ pub fn view_with(peers: &[(&str, &str)]) -> (View, Keep) {
         recovery: None,
         config_format: crate::reload::Format::Toml,
         direct_interfaces: None,
+        bfd: None,
     };
     let view = View {
         state: Arc::new(state),

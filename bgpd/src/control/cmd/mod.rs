@@ -4,6 +4,7 @@ pub mod configure;
 pub mod down;
 pub mod enable_disable;
 pub mod reload;
+pub mod show_bfd;
 pub mod show_interfaces;
 pub mod show_memory;
 pub mod show_protocols;
@@ -48,6 +49,7 @@ fn run(cmd: Command, view: &View, now: SystemTime, f: &mut Framer) -> After {
         Command::ShowRoute(q) => show_route::run(view, &q, now, f),
         Command::ShowInterfaces { summary } => show_interfaces::run(summary, f),
         Command::ShowMemory => show_memory::run(f),
+        Command::ShowBfdSessions => show_bfd::run(view, now, f),
         Command::Configure { check, file } => configure::run(view, check, file.as_deref(), f),
         Command::Enable(t) => enable_disable::run(view, enable_disable::Action::Enable, &t, f),
         Command::Disable(t) => enable_disable::run(view, enable_disable::Action::Disable, &t, f),
