@@ -11,6 +11,7 @@
 //! - [`intern`]: hash-consed attribute sets ([`Attrs`], one `Arc` per distinct set);
 //! - [`peer`]: who we are ([`LocalInfo`]), peers ([`PeerInfo`]), update group keys;
 //! - [`adj_rib_in`]: received paths and the import hook;
+//! - [`limit`]: per-peer route counts and prefix limits (BIRD's receive / import limit);
 //! - [`best_path`]: the decision process as a pure function, with why each loser lost;
 //! - [`loc_rib`]: per-prefix destinations, selection (best + ECMP) and change sets;
 //! - [`next_hop`]: recursive next-hop resolution against the caller's IGP table;
@@ -47,6 +48,7 @@ pub mod adj_rib_out;
 pub mod best_path;
 pub mod error;
 pub mod intern;
+pub mod limit;
 pub mod loc_rib;
 pub mod next_hop;
 pub mod peer;
@@ -59,6 +61,7 @@ pub use adj_rib_out::{AdjRibOut, ExportAll, ExportPolicy, ExportVerdict, GroupUp
 pub use best_path::{DecisionKeys, Ineligible, LossReason};
 pub use error::RibError;
 pub use intern::{AttrSet, Attrs};
+pub use limit::{FamilyLimits, LimitHit, LimitKind, LimitState, RouteCounts, RouteLimit};
 pub use loc_rib::{Changes, LocRibChange, SelectedRoute};
 pub use next_hop::IgpRoute;
 pub use peer::{

@@ -15,6 +15,7 @@ use crate::adj_rib_out::{AdjRibOut, ExportPolicy, ExportVerdict, GroupUpdate, Pa
 use crate::best_path::{DecisionKeys, Ineligible, LossReason};
 use crate::error::RibError;
 use crate::intern::{AttrSet, Attrs, Interner};
+use crate::limit::{Admit, FamilyLimits, LimitHit, LimitKind, LimitState, PeerLimits, RouteCounts};
 use crate::loc_rib::{self, Changes, LocRibChange, PeerFacts, SelectedRoute, Table};
 use crate::next_hop::{IgpRoute, NextHopTable};
 use crate::peer::{
@@ -77,6 +78,8 @@ struct PeerState {
     /// Families in which the peer may have stale paths (End-of-RIB of any other family need
     /// not scan the table).
     stale: Vec<Family>,
+    /// Its route counts and prefix limits.
+    limits: PeerLimits,
 }
 
 #[derive(Debug)]
@@ -309,6 +312,7 @@ impl Rib {
                 group: None,
                 router_id: RouterId(Ipv4Addr::UNSPECIFIED),
                 stale: Vec::new(),
+                limits: PeerLimits::default(),
             },
         );
         Ok(())
@@ -355,6 +359,8 @@ impl Rib {
             leave_group(&mut self.groups, &mut self.group_ids, g, id);
         }
         let key = GroupKey::new(&p.info, p.kind, &session);
+        // BIRD resets the limits when the protocol comes up.
+        p.limits.reset();
         p.router_id = session.router_id;
         p.session = Some(session);
         let mut errors = Vec::new();
@@ -540,6 +546,9 @@ impl Rib {
         let mut batch = self.batch();
         let facts = facts_of(&self.peers);
         let mut empty = Vec::new();
+        // Removed routes per source, family and accepted flag, for the counts (few entries:
+        // the predicates select one peer).
+        let mut removed: Vec<(u32, Family, bool, u32)> = Vec::new();
         for (prefix, d) in self.table.iter_mut() {
             if family.is_some_and(|f| family_of(&prefix) != f) || !d.paths.iter().any(&pred) {
                 continue;
@@ -552,7 +561,18 @@ impl Rib {
                 .filter(|p| p.accepted.is_some() && pred(p))
                 .count();
             self.accepted[fam] = self.accepted[fam].saturating_sub(gone);
-            d.paths.retain(|p| !pred(p));
+            let family = family_of(&prefix);
+            d.paths.retain(|p| {
+                let gone = pred(p);
+                if gone {
+                    let key = (p.source(), family, p.accepted.is_some());
+                    match removed.iter_mut().find(|r| (r.0, r.1, r.2) == key) {
+                        Some(r) => r.3 += 1,
+                        None => removed.push((key.0, key.1, key.2, 1)),
+                    }
+                }
+                !gone
+            });
             loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
             if d.signature() != before {
                 batch.record(prefix, d, &mut self.next_hops, &facts);
@@ -566,6 +586,11 @@ impl Rib {
         drop(facts);
         for p in empty {
             self.table.remove(&p);
+        }
+        for (source, fam, accepted, n) in removed {
+            if let Some(p) = self.peers.get_mut(&PeerId(source)) {
+                p.limits.untally(fam, accepted, n);
+            }
         }
         self.interner.maybe_collect();
         self.finish(batch)
@@ -659,7 +684,20 @@ impl Rib {
                             v
                         }
                     };
-                    let (accepted, why) = match loop_check {
+                    let family = family_of(&r.prefix);
+                    // Only with a limit: what the peer held there before (BIRD's `old`).
+                    let old = match self.peers.get(&peer) {
+                        Some(p) if p.limits.any(family) => {
+                            Some(self.held(r.prefix, peer, r.path_id))
+                        }
+                        _ => None,
+                    };
+                    if old == Some(None)
+                        && self.admit(peer, family, LimitKind::Receive) == Admit::Blocked
+                    {
+                        continue;
+                    }
+                    let (mut accepted, mut why) = match loop_check {
                         Some(why) => (None, Some(why)),
                         None => match import.import(&info, &r.prefix, &received) {
                             ImportVerdict::Accept => (Some(received.clone()), None),
@@ -667,6 +705,16 @@ impl Rib {
                             ImportVerdict::Reject => (None, Some(Ineligible::RejectedByImport)),
                         },
                     };
+                    if let Some(old) = old {
+                        if accepted.is_some()
+                            && old != Some(true)
+                            && self.admit(peer, family, LimitKind::Import) == Admit::Blocked
+                        {
+                            // Kept as filtered, as BIRD with `import keep filtered`.
+                            accepted = None;
+                            why = Some(Ineligible::RejectedByImport);
+                        }
+                    }
                     let path = Path::new(
                         peer.0,
                         r.path_id,
@@ -690,19 +738,92 @@ impl Rib {
         let before = d.signature();
         let fam = usize::from(!prefix.addr().is_ipv4());
         self.accepted[fam] += usize::from(path.accepted.is_some());
-        match d.position(path.source(), path.path_id) {
+        let (source, new) = (path.source(), path.accepted.is_some());
+        let old = match d.position(source, path.path_id) {
             Some(i) => {
-                let old = std::mem::replace(&mut d.paths[i], path);
-                self.accepted[fam] -= usize::from(old.accepted.is_some());
+                let old = std::mem::replace(&mut d.paths[i], path).accepted.is_some();
+                self.accepted[fam] -= usize::from(old);
+                Some(old)
             }
-            None => d.paths.push(path),
-        }
+            None => {
+                d.paths.push(path);
+                None
+            }
+        };
         loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
         if d.signature() != before {
             batch.record(prefix, d, &mut self.next_hops, &facts);
         } else {
             batch.other_path(prefix);
         }
+        drop(facts);
+        self.tally(source, family_of(&prefix), old, Some(new));
+    }
+
+    /// Keeps the peer's route counts (see [`crate::limit`]).
+    fn tally(&mut self, source: u32, family: Family, old: Option<bool>, new: Option<bool>) {
+        if let Some(p) = self.peers.get_mut(&PeerId(source)) {
+            p.limits.tally(family, old, new);
+        }
+    }
+
+    /// Whether `peer` holds a route for `prefix` and `path_id`, and whether it is accepted.
+    fn held(&self, prefix: Prefix, peer: PeerId, path_id: u32) -> Option<bool> {
+        let d = self.table.get(&prefix)?;
+        d.position(peer.0, path_id)
+            .map(|i| d.paths[i].accepted.is_some())
+    }
+
+    fn admit(&mut self, peer: PeerId, family: Family, kind: LimitKind) -> Admit {
+        match self.peers.get_mut(&peer) {
+            Some(p) => match kind {
+                LimitKind::Receive => p.limits.admit_new(family),
+                LimitKind::Import => p.limits.admit_accepted(family),
+            },
+            None => Admit::Yes,
+        }
+    }
+
+    /// Sets a peer's prefix limits per family (index 0: IPv4, 1: IPv6): every limit state is
+    /// reset and the counts are checked against the new limits at once (a count above a
+    /// lowered limit is a hit, see [`Rib::take_limit_hits`]).
+    pub fn set_limits(&mut self, peer: PeerId, limits: [FamilyLimits; 2]) -> Result<(), RibError> {
+        let p = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(RibError::UnknownPeer(peer))?;
+        p.limits.set(limits);
+        Ok(())
+    }
+
+    /// Resets a peer's limit states (BIRD's `reload in`); counts stay.
+    pub fn reset_limits(&mut self, peer: PeerId) {
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.limits.reset();
+        }
+    }
+
+    /// The limits crossed since the last call, and how many routes blocked limits dropped or
+    /// filtered meanwhile.
+    pub fn take_limit_hits(&mut self, peer: PeerId) -> (Vec<LimitHit>, u64) {
+        match self.peers.get_mut(&peer) {
+            Some(p) => (p.limits.take_hits(), p.limits.take_ignored()),
+            None => (Vec::new(), 0),
+        }
+    }
+
+    /// The state of one of a peer's limits.
+    pub fn limit_state(&self, peer: PeerId, family: Family, kind: LimitKind) -> LimitState {
+        self.peers
+            .get(&peer)
+            .map_or(LimitState::Initial, |p| p.limits.state(family, kind))
+    }
+
+    /// The routes held from a peer, per family.
+    pub fn route_counts(&self, peer: PeerId) -> RouteCounts {
+        self.peers
+            .get(&peer)
+            .map_or(RouteCounts::default(), |p| p.limits.counts)
     }
 
     fn withdraw_path(&mut self, batch: &mut Batch, prefix: Prefix, source: u32, path_id: u32) {
@@ -715,7 +836,8 @@ impl Rib {
         };
         let before = d.signature();
         let fam = usize::from(!prefix.addr().is_ipv4());
-        if d.paths.remove(i).accepted.is_some() {
+        let old = d.paths.remove(i).accepted.is_some();
+        if old {
             self.accepted[fam] = self.accepted[fam].saturating_sub(1);
         }
         loc_rib::decide(d, &self.local, &mut self.next_hops, &facts);
@@ -724,9 +846,12 @@ impl Rib {
         } else {
             batch.other_path(prefix);
         }
-        if d.paths.is_empty() {
+        let empty = d.paths.is_empty();
+        drop(facts);
+        if empty {
             self.table.remove(&prefix);
         }
+        self.tally(source, family_of(&prefix), Some(old), None);
     }
 
     /// Originate a route of this node (its IPAM blocks, service addresses). `attrs` may omit
@@ -763,12 +888,18 @@ impl Rib {
         let mut redo = Vec::new();
         for (prefix, d) in self.table.iter() {
             for p in d.paths.iter().filter(|p| p.source() == peer.0) {
-                redo.push((prefix, p.path_id, p.received.clone(), p.is_stale()));
+                redo.push((
+                    prefix,
+                    p.path_id,
+                    p.received.clone(),
+                    p.is_stale(),
+                    p.accepted.is_some(),
+                ));
             }
         }
         let mut batch = self.batch();
-        for (prefix, path_id, received, stale) in redo {
-            let (accepted, why) =
+        for (prefix, path_id, received, stale, was_accepted) in redo {
+            let (mut accepted, mut why) =
                 match route_reflection::check_received(&self.local, &info, &received.attrs) {
                     Some(why) => (None, Some(why)),
                     None => match import.import(&info, &prefix, &received) {
@@ -777,6 +908,13 @@ impl Rib {
                         ImportVerdict::Reject => (None, Some(Ineligible::RejectedByImport)),
                     },
                 };
+            if accepted.is_some()
+                && !was_accepted
+                && self.admit(peer, family_of(&prefix), LimitKind::Import) == Admit::Blocked
+            {
+                accepted = None;
+                why = Some(Ineligible::RejectedByImport);
+            }
             let mut st = Path::reason_bits(why);
             if stale {
                 st |= status::STALE;
@@ -1190,5 +1328,7 @@ fn leave_group(
     }
 }
 
+#[cfg(test)]
+mod limit_tests;
 #[cfg(test)]
 mod tests;
