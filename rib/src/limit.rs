@@ -153,6 +153,7 @@ impl PeerLimits {
         self.state[family_index(family)][kind.index()]
     }
 
+    #[cfg(test)]
     pub fn limits(&self) -> [FamilyLimits; 2] {
         self.limits
     }
