@@ -12,6 +12,7 @@
 //! | description, passive, connect_retry/connect_delay/error_wait | immediate | only local behaviour, read on next use |
 //! | bfd (on/off, intervals, multiplier, passive, graceful, multihop) | immediate | the BFD session is added, removed or re-timed (a Poll Sequence, RFC 5880 §6.8.3) beside the BGP session, which stays |
 //! | next_hop, route_reflector_client, allow_own_as, filters, bird_filters (compiled `import`/`export` programs) | re-export / re-import | routes are re-evaluated (route refresh, RFC 2918, and re-export) without a reset |
+//! | receive_limit, import_limit | re-import | the limit states are reset and the held routes counted against the new limits at once, without a reset (a count above a lowered limit takes the limit's action then, as BIRD's `proto_verify_limits`) |
 //!
 //! Global: a new router id or local AS resets every session (they are in every OPEN); a new
 //! cluster id also resets every session (it is in every reflected route and in loop detection,
@@ -72,6 +73,8 @@ pub enum NeighborField {
     BirdFilters,
     /// BFD on/off and its timers ([`Neighbor::bfd`]).
     Bfd,
+    /// Prefix limits ([`Neighbor::route_limits`]).
+    RouteLimits,
 }
 
 /// What a changed field requires of a running session.
@@ -95,7 +98,7 @@ impl NeighborField {
             Address | Port | RemoteAs | LocalAs | Password | SourceAddress | Ttl | Families
             | AddPath | GracefulRestart | ExtendedMessages => ChangeEffect::Reset,
             HoldTime | KeepaliveTime => ChangeEffect::NextSession,
-            NextHop | RouteReflectorClient | AllowOwnAs | Filters | BirdFilters => {
+            NextHop | RouteReflectorClient | AllowOwnAs | Filters | BirdFilters | RouteLimits => {
                 ChangeEffect::Reevaluate
             }
             Description | Passive | Template | ConnectTimers | ErrorWait | Bfd => {
@@ -325,6 +328,7 @@ fn neighbor_fields(o: &Neighbor, n: &Neighbor) -> Vec<NeighborField> {
         (F::LocalAs, o.local_as != n.local_as),
         (F::BirdFilters, o.bird_filters != n.bird_filters),
         (F::Bfd, o.bfd != n.bfd),
+        (F::RouteLimits, o.route_limits != n.route_limits),
     ];
     let mut fields: Vec<NeighborField> = checks
         .into_iter()
@@ -783,6 +787,7 @@ max_paths = 8
         assert_eq!(NextHop.effect(), ChangeEffect::Reevaluate);
         assert_eq!(Filters.effect(), ChangeEffect::Reevaluate);
         assert_eq!(BirdFilters.effect(), ChangeEffect::Reevaluate);
+        assert_eq!(RouteLimits.effect(), ChangeEffect::Reevaluate);
         assert_eq!(Description.effect(), ChangeEffect::Immediate);
         assert_eq!(Bfd.effect(), ChangeEffect::Immediate);
     }
@@ -833,6 +838,25 @@ protocol bgp Mesh_10_0_0_3 from t { neighbor 10.0.0.3 as 64512; export filter { 
                 ConfigEvent::NeighborUpdated {
                     name: name("Mesh_10_0_0_3"),
                     fields: vec![NeighborField::BirdFilters],
+                },
+                ConfigEvent::PolicyChanged(PolicyScope::Neighbors(vec![name("Mesh_10_0_0_3")])),
+            ]
+        );
+    }
+
+    #[test]
+    fn bird_import_limit_change_reevaluates_that_neighbor_without_reset() {
+        let new = BIRD_BASE.replacen(
+            "neighbor 10.0.0.3 as 64512; export filter { accept; };",
+            "neighbor 10.0.0.3 as 64512; export filter { accept; }; import limit 10 action block;",
+            1,
+        );
+        assert_eq!(
+            bird_events(&new, "limit"),
+            vec![
+                ConfigEvent::NeighborUpdated {
+                    name: name("Mesh_10_0_0_3"),
+                    fields: vec![NeighborField::RouteLimits],
                 },
                 ConfigEvent::PolicyChanged(PolicyScope::Neighbors(vec![name("Mesh_10_0_0_3")])),
             ]

@@ -45,9 +45,9 @@ pub use filter::{
 };
 pub use model::{
     AddPathMode, Bfd, BirdFamily, BirdFilters, BirdSetup, ClusterId, Config, Control, Decision,
-    EncapMode, GracefulRestart, InterfacePattern, IpPool, Kernel, Listen, Metrics, Neighbor,
-    NeighborName, NextHopMode, PrefixAdvertisement, RecoveryMode, Services, StaticRoute, Timers,
-    TtlMode,
+    EncapMode, GracefulRestart, InterfacePattern, IpPool, Kernel, LimitAction, Listen, Metrics,
+    Neighbor, NeighborName, NextHopMode, PrefixAdvertisement, RecoveryMode, RouteLimit,
+    RouteLimits, Services, StaticRoute, Timers, TtlMode,
 };
 pub use secret::Password;
 

@@ -176,6 +176,51 @@ pub struct Neighbor {
     pub bird_filters: Option<BirdFilters>,
     /// BFD for this session (RFC 5880/5881/5883); `None`: off.
     pub bfd: Option<Bfd>,
+    /// Prefix limits per family (BIRD's `receive limit` / `import limit`, FRR's
+    /// `maximum-prefix`); a family absent here has none.
+    pub route_limits: BTreeMap<Family, RouteLimits>,
+}
+
+/// The prefix limits of one family of a neighbor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct RouteLimits {
+    /// Counts every route held from the peer, filtered or not (BIRD's `receive limit`).
+    pub receive: Option<RouteLimit>,
+    /// Counts the routes the import policy accepted (BIRD's `import limit`).
+    pub import: Option<RouteLimit>,
+}
+
+/// One prefix limit: what happens when the peer sends the route that would make `max + 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RouteLimit {
+    pub max: u32,
+    pub action: LimitAction,
+}
+
+/// BIRD's limit actions (`action warn|block|restart|disable`; `disable` when not given).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LimitAction {
+    /// Log once and keep accepting.
+    Warn,
+    /// Drop new routes beyond the limit; routes already held and updates of them stay.
+    Block,
+    /// Cease / Maximum Number of Prefixes Reached (RFC 4486 §4), then reconnect after the
+    /// error wait.
+    Restart,
+    /// Cease / Maximum Number of Prefixes Reached, and stay down until `enable NAME`.
+    Disable,
+}
+
+impl LimitAction {
+    /// BIRD's word for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            LimitAction::Warn => "warn",
+            LimitAction::Block => "block",
+            LimitAction::Restart => "restart",
+            LimitAction::Disable => "disable",
+        }
+    }
 }
 
 /// BFD settings of one neighbor. A BFD Down while the session is Established tears it down

@@ -100,6 +100,23 @@ pub(crate) struct RawPeer {
     pub bfd_passive: Option<S<bool>>,
     pub bfd_graceful: Option<S<bool>>,
     pub bfd_multihop: Option<S<bool>>,
+    pub receive_limit: Option<S<RawLimits>>,
+    pub import_limit: Option<S<RawLimits>>,
+}
+
+/// `receive_limit` / `import_limit`: one table per family.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLimits {
+    pub ipv4: Option<S<RawLimit>>,
+    pub ipv6: Option<S<RawLimit>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLimit {
+    pub max: Option<S<i64>>,
+    pub action: Option<S<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -288,8 +305,12 @@ pub(crate) mod keys {
         "bfd_passive",
         "bfd_graceful",
         "bfd_multihop",
+        "receive_limit",
+        "import_limit",
     ];
     pub const ADD_PATH: &[&str] = &["ipv4", "ipv6"];
+    pub const LIMITS: &[&str] = &["ipv4", "ipv6"];
+    pub const LIMIT: &[&str] = &["max", "action"];
     pub const KERNEL: &[&str] = &[
         "enable_writes",
         "table",

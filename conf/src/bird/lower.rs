@@ -18,8 +18,8 @@ use super::parse::{
 use crate::error::ErrorKind;
 use crate::model::{
     Bfd, BirdFamily, BirdFilters, BirdSetup, ClusterId, Config, Control, Decision, GracefulRestart,
-    Kernel, Listen, Metrics, Neighbor, NeighborName, NextHopMode, RecoveryMode, Services,
-    StaticRoute, Timers, TtlMode,
+    Kernel, Listen, Metrics, Neighbor, NeighborName, NextHopMode, RecoveryMode, RouteLimits,
+    Services, StaticRoute, Timers, TtlMode,
 };
 use crate::secret::Password;
 
@@ -606,6 +606,14 @@ fn lower_bgp(
     if let Some(Some(mode)) = o.add_paths {
         add_path.insert(fam, mode);
     }
+    let mut route_limits = BTreeMap::new();
+    let limits = RouteLimits {
+        receive: o.receive_limit.flatten(),
+        import: o.import_limit.flatten(),
+    };
+    if limits != RouteLimits::default() {
+        route_limits.insert(fam, limits);
+    }
     if cx.errors.len() > before {
         return None;
     }
@@ -652,6 +660,7 @@ fn lower_bgp(
             export: cx.program(export, false),
         }),
         bfd: lower_bfd(cx, o, ttl, path),
+        route_limits,
     })
 }
 

@@ -326,3 +326,49 @@ protocol bfd { interface \"*\" { interval 300; }; }",
     );
     assert!(e[0].3.contains("unit"), "{e:?}");
 }
+
+#[test]
+fn receive_and_import_limits_of_bird_1_6_and_of_a_bird_2_channel() {
+    use crate::model::{LimitAction, RouteLimit, RouteLimits};
+    use bgp_proto::types::Family;
+    let c = ok(
+        "limits",
+        "router id 10.0.0.1;
+template bgp t { local as 64512; import limit 100 action restart; }
+protocol bgp a from t { neighbor 10.0.0.2 as 65000; receive limit 200; }
+protocol bgp b from t { neighbor 10.0.0.3 as 65000; import limit off; }
+protocol bgp c { local as 64512; neighbor 10.0.0.4 as 65000;
+  ipv4 { import all; import limit 5 action warn; receive limit 9 action block; }; }",
+    );
+    let get = |n: &str| {
+        c.neighbor(n)
+            .unwrap()
+            .route_limits
+            .get(&Family::Ipv4Unicast)
+            .copied()
+    };
+    let l = |max, action| Some(RouteLimit { max, action });
+    assert_eq!(
+        get("a"),
+        Some(RouteLimits {
+            receive: l(200, LimitAction::Disable),
+            import: l(100, LimitAction::Restart),
+        })
+    );
+    assert_eq!(get("b"), None, "`off` drops the template's limit");
+    assert_eq!(
+        get("c"),
+        Some(RouteLimits {
+            receive: l(9, LimitAction::Block),
+            import: l(5, LimitAction::Warn),
+        })
+    );
+    let e = errors(
+        "limit-bad",
+        "router id 10.0.0.1;
+protocol bgp a { local as 64512; neighbor 10.0.0.2 as 65000; import limit 5 action drop; }",
+        BirdFamily::V4,
+    );
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!((e[0].0, e[0].2), (2, ErrorKind::Syntax), "{e:?}");
+}

@@ -20,7 +20,9 @@ use policy::bird::{Function, FunctionId, Stmt};
 use super::diag::{Diag, Pos};
 use super::lex::{Lexemes, Source, Tok, Token, P};
 use crate::error::ErrorKind;
-use crate::model::{AddPathMode, BirdFamily, InterfacePattern, NextHopMode};
+use crate::model::{
+    AddPathMode, BirdFamily, InterfacePattern, LimitAction, NextHopMode, RouteLimit,
+};
 
 #[path = "parse/bfd.rs"]
 mod bfd;
@@ -128,6 +130,9 @@ pub(crate) struct Opts {
     pub next_hop: Option<NextHopMode>,
     pub allow_local_as: Option<u8>,
     pub add_paths: Option<Option<AddPathMode>>,
+    /// `receive limit N [action A];` / `import limit …` (`off`: none, over a template's).
+    pub receive_limit: Option<Option<RouteLimit>>,
+    pub import_limit: Option<Option<RouteLimit>>,
     /// `gateway direct` (bgpd always resolves BGP next hops recursively: lowering notes it).
     pub gateway_direct: Option<Pos>,
     /// bgp `bfd …`: `Some(None)` is `bfd off`.
@@ -650,6 +655,11 @@ impl<'s> Parser<'s> {
         match (kind, w) {
             (_, "debug") => self.debug()?,
             (_, "description") => o.description = Some(self.string()?.to_owned()),
+            (Bgp, "import") if self.eat_word("limit") => o.import_limit = Some(self.limit_spec()?),
+            (Bgp, "receive") => {
+                self.expect_word("limit")?;
+                o.receive_limit = Some(self.limit_spec()?);
+            }
             (_, "import") => {
                 let f = self.filter_ref(true)?;
                 self.check_channel_default(kind, pos, &f, true)?;
@@ -897,6 +907,31 @@ impl<'s> Parser<'s> {
         }
     }
 
+    /// BIRD's `limit_spec`: `off`, or a count and an optional `action warn|block|restart|disable`
+    /// (`disable` when absent).
+    fn limit_spec(&mut self) -> PResult<Option<RouteLimit>> {
+        if self.eat_word("off") {
+            return Ok(None);
+        }
+        let max = self.num()?.v;
+        let action = if self.eat_word("action") {
+            let found = crate::validate::LIMIT_ACTIONS
+                .iter()
+                .find(|(w, _)| self.is_word(w))
+                .map(|(_, a)| *a);
+            match found {
+                Some(a) => {
+                    self.advance();
+                    a
+                }
+                None => return Err(self.unexpected("`warn`, `block`, `restart` or `disable`")),
+            }
+        } else {
+            LimitAction::Disable
+        };
+        Ok(Some(RouteLimit { max, action }))
+    }
+
     fn add_paths(&mut self) -> Option<AddPathMode> {
         if self.eat_word("rx") {
             Some(AddPathMode::Receive)
@@ -952,6 +987,13 @@ impl<'s> Parser<'s> {
             };
             self.advance();
             match (kind, w) {
+                (ProtoKind::Bgp, "import") if self.eat_word("limit") => {
+                    o.import_limit = Some(self.limit_spec()?);
+                }
+                (ProtoKind::Bgp, "receive") => {
+                    self.expect_word("limit")?;
+                    o.receive_limit = Some(self.limit_spec()?);
+                }
                 (_, "import") => {
                     let f = self.filter_ref(true)?;
                     self.check_channel_default(kind, pos, &f, true)?;
@@ -972,15 +1014,20 @@ impl<'s> Parser<'s> {
                     self.expect_word("paths")?;
                     o.merge_paths = Some(self.merge_paths(pos)?);
                 }
-                (_, other) => return Err(Diag::at(
-                    pos,
-                    ErrorKind::UnknownField,
-                    format!("channel option `{other}` is not supported by bgpd's BIRD front end"),
-                )
-                .in_construct(&self.ctx)
-                .hint(
-                    "channel options: import, export, add paths, next hop, gateway, merge paths",
-                )),
+                (_, other) => {
+                    return Err(Diag::at(
+                        pos,
+                        ErrorKind::UnknownField,
+                        format!(
+                            "channel option `{other}` is not supported by bgpd's BIRD front end"
+                        ),
+                    )
+                    .in_construct(&self.ctx)
+                    .hint(
+                        "channel options: import, export, import limit, receive limit, add paths, \
+                     next hop, gateway, merge paths",
+                    ))
+                }
             }
             self.semi()?;
         }

@@ -54,6 +54,17 @@ pub(super) fn check(cx: &mut Ctx<'_>, root: &DeTable<'_>) -> bool {
                     table(cx, ap, &format!("{path}.add_path"), keys::ADD_PATH);
                 }
             }
+            for lim in ["receive_limit", "import_limit"] {
+                if let Some(DeValue::Table(l)) = t.get(lim).map(|v| v.get_ref()) {
+                    let lp = format!("{path}.{lim}");
+                    table(cx, l, &lp, keys::LIMITS);
+                    for fam in ["ipv4", "ipv6"] {
+                        if let Some(DeValue::Table(f)) = l.get(fam).map(|v| v.get_ref()) {
+                            table(cx, f, &format!("{lp}.{fam}"), keys::LIMIT);
+                        }
+                    }
+                }
+            }
             if k.get_ref().as_ref() == "filters" {
                 rule_lists(cx, t, &path);
             }

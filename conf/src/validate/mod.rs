@@ -5,8 +5,11 @@
 //! the span of the value it is about, so the message points at the right line and column.
 
 mod keys;
+mod limit;
 mod peer;
 mod policy;
+
+pub(crate) use limit::ACTIONS as LIMIT_ACTIONS;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

@@ -14,7 +14,8 @@ use super::{At, Ctx, BGP_PORT};
 use crate::error::ErrorKind;
 use crate::filter::FilterName;
 use crate::model::{
-    AddPathMode, Bfd, GracefulRestart, Neighbor, NeighborName, NextHopMode, Timers, TtlMode,
+    AddPathMode, Bfd, GracefulRestart, Neighbor, NeighborName, NextHopMode, RouteLimit, Timers,
+    TtlMode,
 };
 use crate::schema::{RawPeer, S};
 use crate::secret::Password;
@@ -68,6 +69,8 @@ struct Layer {
     bfd_passive: Option<At<bool>>,
     bfd_graceful: Option<At<bool>>,
     bfd_multihop: Option<At<bool>>,
+    receive_limit: Option<At<BTreeMap<Family, RouteLimit>>>,
+    import_limit: Option<At<BTreeMap<Family, RouteLimit>>>,
 }
 
 impl Layer {
@@ -111,7 +114,9 @@ impl Layer {
             bfd_multiplier,
             bfd_passive,
             bfd_graceful,
-            bfd_multihop
+            bfd_multihop,
+            receive_limit,
+            import_limit
         )
     }
 }
@@ -303,6 +308,8 @@ fn layer(cx: &mut Ctx<'_>, r: &RawPeer, base: &str, known_filters: &[String]) ->
     l.bfd_passive = flag(&r.bfd_passive, &p("bfd_passive"));
     l.bfd_graceful = flag(&r.bfd_graceful, &p("bfd_graceful"));
     l.bfd_multihop = flag(&r.bfd_multihop, &p("bfd_multihop"));
+    check!(receive_limit, receive_limit, super::limit::limits);
+    check!(import_limit, import_limit, super::limit::limits);
     password(cx, r, base, &mut l);
     l
 }
@@ -822,6 +829,22 @@ fn resolve(
             }
         }
     }
+    for lim in [&l.receive_limit, &l.import_limit].into_iter().flatten() {
+        if let Some(fam) = lim.v.keys().find(|f| !families.contains(f)) {
+            cx.err(
+                ErrorKind::Conflict,
+                lim.span.clone(),
+                &lim.path,
+                format!("a limit for {fam}, which is not in families"),
+                "add the family to families or remove it here",
+            );
+            ok = false;
+        }
+    }
+    let route_limits = super::limit::merge(
+        l.receive_limit.as_ref().map(|a| &a.v),
+        l.import_limit.as_ref().map(|a| &a.v),
+    );
     if let Some(s) = &l.source_address {
         if s.v.is_ipv4() != address.v.is_ipv4() {
             cx.err(
@@ -901,5 +924,6 @@ fn resolve(
                     .map_or_else(|| l.multihop.as_ref().is_some_and(|m| m.v > 1), |b| b.v),
             }
         }),
+        route_limits,
     })
 }

@@ -91,6 +91,11 @@ fn example_config_parses_with_every_field() {
     let tor = c.neighbor("Global_10_0_1_254").unwrap();
     assert_eq!(tor.ttl, TtlMode::Gtsm { max_hops: None });
     assert_eq!(tor.next_hop, NextHopMode::Keep);
+    let lim = tor.route_limits[&Family::Ipv4Unicast];
+    assert_eq!(
+        lim.import.map(|l| (l.max, l.action)),
+        Some((5000, crate::LimitAction::Restart))
+    );
     assert_eq!(tor.password.as_ref().unwrap().expose(), b"s3cret");
     assert_eq!(format!("{tor:?}").matches("s3cret").count(), 0);
     let rr = c.neighbor("Node_10_0_0_9").unwrap();
