@@ -193,6 +193,9 @@ struct PeerSlot {
     /// Families whose End-of-RIB has not arrived since the session came up.
     awaiting_eor: Vec<Family>,
     restart_time: Option<Duration>,
+    /// Its prefix limits as configured, and whether the RIB has them ([`limits`]).
+    limits: std::collections::BTreeMap<Family, conf::RouteLimits>,
+    limits_set: bool,
 }
 
 /// The actor's state.
@@ -246,6 +249,7 @@ impl RibActor {
         // Changes carry their routes only for the FIB; export looks them up itself.
         rib.set_detailed_changes(fib.is_some());
         let mut slots = HashMap::new();
+        let mut limits = Vec::new();
         for p in peers {
             let Some(n) = config.neighbors.get(p.index) else {
                 continue;
@@ -257,6 +261,7 @@ impl RibActor {
                 continue;
             }
             slots.insert(id, slot_for(n, p.stats, p.commands, config));
+            limits.push((id, &n.route_limits));
         }
         let mut actor = RibActor {
             rib,
@@ -269,6 +274,9 @@ impl RibActor {
             pages: page::Pending::default(),
             connected: page::Connected::default(),
         };
+        for (id, l) in limits {
+            actor.configure_limits(id, l);
+        }
         let mut changes = Changes::default();
         for (prefix, attrs) in actor.policy.originated() {
             changes.extend(actor.rib.originate(prefix, attrs));
@@ -417,6 +425,7 @@ impl RibActor {
                     Ok(None) => {}
                     Err(e) => warn!(id = %p.id, error = %e, "peer not updated in the RIB"),
                 }
+                self.configure_limits(p.id, &n.route_limits);
                 continue;
             }
             if let Err(e) = self.rib.add_peer(info) {
@@ -427,6 +436,7 @@ impl RibActor {
                 p.id,
                 slot_for(n, p.stats.clone(), p.commands.clone(), &r.config),
             );
+            self.configure_limits(p.id, &n.route_limits);
         }
         // Our own routes.
         let new_origin = self.policy.originated();
@@ -459,6 +469,7 @@ impl RibActor {
                 Ok(c) => changes.extend(c),
                 Err(e) => warn!(%id, error = %e, "import policy not re-applied"),
             }
+            self.limit_hits(id);
         }
         let n = changes.len();
         self.flush(changes).await;
@@ -511,6 +522,7 @@ impl RibActor {
                 };
                 let r = self.rib.apply_update(id, &u, &mut counting);
                 let (accepted, rejected) = (counting.accepted, counting.rejected);
+                let accepted = accepted.saturating_sub(self.limit_hits(id));
                 if let Some(p) = self.peers.get_mut(&id) {
                     p.stats
                         .prefixes_accepted
@@ -651,6 +663,8 @@ impl RibActor {
             }
             Err(e) => warn!(event = "rib_peer_up_failed", %id, error = %e, "peer not in the RIB"),
         }
+        // The RIB reset the limits: publish that.
+        self.limit_hits(id);
     }
 
     fn peer_down(&mut self, id: PeerId, graceful: bool) -> Changes {
@@ -875,6 +889,8 @@ fn slot_for(
         stale_until: None,
         awaiting_eor: Vec::new(),
         restart_time: None,
+        limits: Default::default(),
+        limits_set: false,
     }
 }
 
@@ -916,5 +932,6 @@ mod show;
 
 mod page;
 pub use page::PageQuery;
+mod limits;
 #[cfg(test)]
 mod tests;

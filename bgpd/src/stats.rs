@@ -1,7 +1,10 @@
 //! Per-peer counters, written by the peer task and readable by anyone holding the `Arc` (the
 //! control socket, later). Relaxed atomics: each counter is independent.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+
+use bgp_proto::Family;
+use rib::{LimitKind, LimitState};
 
 use bgp_proto::update::{Action, Update};
 
@@ -29,6 +32,9 @@ pub struct PeerStats {
     pub updates_sent: AtomicU64,
     pub notifications_sent: AtomicU64,
     pub notifications_received: AtomicU64,
+    /// Prefix limit states per family (IPv4, IPv6) and kind (receive, import): 0 not crossed,
+    /// 1 crossed (warn), 2 blocked (BIRD's `PLS_*`); written by the RIB actor.
+    pub limit_state: [[AtomicU8; 2]; 2],
 }
 
 /// The BGP header: marker (16), length (2), type (1) (RFC 4271 §4.1).
@@ -47,6 +53,29 @@ pub struct UpdateCounts {
 }
 
 impl PeerStats {
+    /// Publishes a limit's state.
+    pub fn set_limit_state(&self, family: Family, kind: LimitKind, st: LimitState) {
+        let n = match st {
+            LimitState::Initial => 0,
+            LimitState::Hit => 1,
+            LimitState::Blocked => 2,
+        };
+        self.limit_slot(family, kind).store(n, Ordering::Relaxed);
+    }
+
+    /// Whether a limit was crossed since its last reset (BIRD's `[HIT]`).
+    pub fn limit_hit(&self, family: Family, kind: LimitKind) -> bool {
+        self.limit_slot(family, kind).load(Ordering::Relaxed) != 0
+    }
+
+    fn limit_slot(&self, family: Family, kind: LimitKind) -> &AtomicU8 {
+        let k = match kind {
+            LimitKind::Receive => 0,
+            LimitKind::Import => 1,
+        };
+        &self.limit_state[rib::limit::family_index(family)][k]
+    }
+
     /// Counts one received UPDATE and returns what it held.
     pub fn record_update(&self, u: &Update) -> UpdateCounts {
         let c = UpdateCounts {

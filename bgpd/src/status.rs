@@ -54,6 +54,9 @@ pub enum LastError {
     HoldTimerExpired,
     /// The neighbor's BFD session went down (BIRD's `BEM_BFD_DOWN`).
     BfdDown,
+    /// A prefix limit's `restart` / `disable` action ended the session (BIRD's
+    /// `BE_AUTO_DOWN` / `BEA_ROUTE_LIMIT_EXCEEDED`).
+    RouteLimit,
 }
 
 /// The parameters of the Established session.

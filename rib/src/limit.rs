@@ -130,7 +130,7 @@ pub(crate) struct PeerLimits {
     state: [[LimitState; 2]; 2],
     pub counts: RouteCounts,
     hits: Vec<LimitHit>,
-    /// Routes dropped or filtered by a blocked limit since the caller last asked.
+    /// Accepted routes a blocked import limit kept as filtered since the caller last asked.
     ignored: u64,
 }
 
@@ -176,7 +176,7 @@ impl PeerLimits {
         }
     }
 
-    /// Every state back to [`LimitState::Initial`] (session up, `reload in`).
+    /// Every state back to [`LimitState::Initial`] (session up; BIRD also on `reload in`).
     pub fn reset(&mut self) {
         self.state = Default::default();
     }
@@ -201,7 +201,9 @@ impl PeerLimits {
             self.notify(family, kind, l, count);
         }
         if self.state[f][kind.index()] == LimitState::Blocked {
-            self.ignored += 1;
+            if kind == LimitKind::Import {
+                self.ignored += 1;
+            }
             Admit::Blocked
         } else {
             Admit::Yes

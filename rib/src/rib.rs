@@ -796,15 +796,8 @@ impl Rib {
         Ok(())
     }
 
-    /// Resets a peer's limit states (BIRD's `reload in`); counts stay.
-    pub fn reset_limits(&mut self, peer: PeerId) {
-        if let Some(p) = self.peers.get_mut(&peer) {
-            p.limits.reset();
-        }
-    }
-
-    /// The limits crossed since the last call, and how many routes blocked limits dropped or
-    /// filtered meanwhile.
+    /// The limits crossed since the last call, and how many accepted routes a blocked import
+    /// limit kept as filtered meanwhile (routes a receive limit dropped were never imported).
     pub fn take_limit_hits(&mut self, peer: PeerId) -> (Vec<LimitHit>, u64) {
         match self.peers.get_mut(&peer) {
             Some(p) => (p.limits.take_hits(), p.limits.take_ignored()),

@@ -14,6 +14,9 @@
 mod timers;
 
 #[cfg(test)]
+#[path = "reset_tests.rs"]
+mod reset_tests;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;
@@ -110,6 +113,10 @@ pub enum Input {
     Start,
     /// ManualStop (event 2): send this NOTIFICATION (a Cease) on every open connection.
     Stop(Notification),
+    /// An error found outside the FSM (a prefix limit, RFC 4486 §4): send this NOTIFICATION on
+    /// every open connection, close them, and wait the error wait before connecting again
+    /// (BIRD's `restart` limit action). Ignored when stopped.
+    Reset(Notification),
     /// A TCP connection is up (events 16/17): ours completed or the peer's was accepted.
     Connected { conn: ConnId, direction: Direction },
     /// Our outgoing connection attempt failed (event 18).
@@ -355,6 +362,7 @@ impl Session {
         match input {
             Input::Start => self.start(now),
             Input::Stop(n) => self.stop(n, &mut out),
+            Input::Reset(n) => self.reset(n, now, &mut out),
             Input::Connected { conn, direction } => self.connected(conn, direction, now, &mut out),
             Input::ConnectFailed => {
                 self.connecting = false;
@@ -421,6 +429,22 @@ impl Session {
         self.started = false;
         self.connect_at = None;
         self.idle_until = None;
+    }
+
+    fn reset(&mut self, n: Notification, now: Instant, out: &mut Vec<Output>) {
+        if !self.started {
+            return;
+        }
+        if self.established().is_some() {
+            out.push(Output::Down {
+                reason: DownReason::NotificationSent(n.clone()),
+            });
+        }
+        for c in std::mem::take(&mut self.conns) {
+            send_notification(&c, &n, out);
+            out.push(Output::Close { conn: c.id });
+        }
+        self.enter_idle_hold(now, out);
     }
 
     fn connected(

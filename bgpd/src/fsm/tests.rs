@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::*;
 
-fn config(asn: u32, id: [u8; 4], remote_as: u32) -> SessionConfig {
+pub(super) fn config(asn: u32, id: [u8; 4], remote_as: u32) -> SessionConfig {
     SessionConfig {
         local_as: Asn(asn),
         router_id: RouterId(Ipv4Addr::from(id)),
@@ -60,14 +60,14 @@ fn sent(out: &[Output], conn: ConnId) -> Vec<Message> {
     v
 }
 
-fn notification_sent(out: &[Output], conn: ConnId) -> Option<Notification> {
+pub(super) fn notification_sent(out: &[Output], conn: ConnId) -> Option<Notification> {
     sent(out, conn).into_iter().find_map(|m| match m {
         Message::Notification(n) => Some(n),
         _ => None,
     })
 }
 
-fn closes(out: &[Output], conn: ConnId) -> bool {
+pub(super) fn closes(out: &[Output], conn: ConnId) -> bool {
     out.iter()
         .any(|o| matches!(o, Output::Close { conn: c } if *c == conn))
 }
@@ -92,7 +92,7 @@ fn peer_open(asn: u32, id: [u8; 4], hold: u16) -> Message {
     ))
 }
 
-const C1: ConnId = ConnId(1);
+pub(super) const C1: ConnId = ConnId(1);
 const C2: ConnId = ConnId(2);
 
 /// A started active session whose outgoing connection C1 is up: OpenSent at t0 + 1 s.
@@ -120,7 +120,7 @@ fn open_sent(t0: Instant) -> (Session, Instant) {
     (s, t)
 }
 
-fn established(t0: Instant) -> (Session, Instant) {
+pub(super) fn established(t0: Instant) -> (Session, Instant) {
     let (mut s, t) = open_sent(t0);
     let out = s.handle(
         Input::Received {

@@ -46,6 +46,7 @@ pub fn error_text(e: &LastError) -> String {
         LastError::Sent(n) => format!("BGP Error: {}", notification_text(n)),
         LastError::HoldTimerExpired => "BGP Error: Hold timer expired".into(),
         LastError::BfdDown => "Error: BFD session down".into(),
+        LastError::RouteLimit => "Automatic shutdown: Route limit exceeded".into(),
     }
 }
 
