@@ -29,8 +29,8 @@ fn reset_sends_the_notification_closes_and_waits_the_error_wait() {
     s.handle(Input::Timer, t + Duration::from_secs(2));
     assert_eq!(
         s.state(),
-        State::Active,
-        "started again after the error wait"
+        State::Connect,
+        "connecting again after the error wait"
     );
     // Stopped (disabled): nothing to do.
     let mut stopped = Session::new(config(65001, [10, 0, 0, 1], 65002), Jitter::none());
