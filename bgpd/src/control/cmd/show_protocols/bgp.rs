@@ -117,6 +117,11 @@ pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
         let part = r.peer(n.name.as_str());
         d.push(gr_recovery_line(part.pending, part.waiting));
     }
+    let family = match view.family {
+        crate::control::state::Family::V4 => bgp_proto::Family::Ipv4Unicast,
+        crate::control::state::Family::V6 => bgp_proto::Family::Ipv6Unicast,
+    };
+    limit_lines(p, family, &mut d);
     let up = s.proto_state();
     if up != ProtoState::Down {
         // Counted by the RIB actor (no routes built); none when it cannot answer.
@@ -277,6 +282,29 @@ pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
         d.push(format!("    Last error:       {}", error_text(e)));
     }
     d
+}
+
+/// BIRD's `proto_show_limit` for the view's family: `Receive limit:` then `Import limit:`,
+/// each with `[HIT]` once crossed (until the session restarts or the limit is changed), and
+/// the action.
+fn limit_lines(p: &PeerView, family: bgp_proto::Family, d: &mut Vec<String>) {
+    let Some(l) = p.neighbor.route_limits.get(&family) else {
+        return;
+    };
+    for (label, kind, limit) in [
+        ("Receive limit:", rib::LimitKind::Receive, l.receive),
+        ("Import limit:", rib::LimitKind::Import, l.import),
+    ] {
+        if let Some(limit) = limit {
+            let hit = if p.stats.limit_hit(family, kind) {
+                " [HIT]"
+            } else {
+                ""
+            };
+            d.push(format!("  {label:<16}{}{hit}", limit.max));
+            d.push(format!("    Action:       {}", limit.action.name()));
+        }
+    }
 }
 
 /// BIRD 1.6's `Neighbor caps`: what the peer's OPEN offers for this protocol's family (IPv4

@@ -400,3 +400,68 @@ fn details_of_an_established_peer() {
     assert_eq!(lines[21], "0000 ");
     assert_eq!(lines.len(), 22);
 }
+
+#[test]
+fn limit_lines_with_hit_and_a_peer_disabled_by_its_limit_read_as_bird_16() {
+    use crate::status::LastError;
+    use conf::{LimitAction, RouteLimit, RouteLimits};
+    use rib::{LimitKind, LimitState};
+    let (mut view, keep) = view_with(&[("Global_10_99_0_3", "10.99.0.3")]);
+    let v4 = bgp_proto::Family::Ipv4Unicast;
+    let state = std::sync::Arc::get_mut(&mut view.state).expect("only owner");
+    state.peers[0].neighbor.route_limits.insert(
+        v4,
+        RouteLimits {
+            receive: Some(RouteLimit {
+                max: 200,
+                action: LimitAction::Block,
+            }),
+            import: Some(RouteLimit {
+                max: 5,
+                action: LimitAction::Disable,
+            }),
+        },
+    );
+    view.state.peers[0]
+        .stats
+        .set_limit_state(v4, LimitKind::Import, LimitState::Blocked);
+    let (tx, _) = &keep[0];
+    // What the peer task does for the disable action.
+    tx.state(State::Idle);
+    tx.enabled(false);
+    tx.error(LastError::RouteLimit);
+    let now = SystemTime::now();
+    let mut f = Framer::new();
+    run(
+        &view,
+        true,
+        Some(&Target::Name("Global_10_99_0_3".into())),
+        now,
+        &mut f,
+    );
+    let text = f.take();
+    let lines: Vec<&str> = text.lines().collect();
+    let since = time::short(keep[0].1.borrow().since, now);
+    assert_eq!(
+        lines[1],
+        format!(
+            "1002-Global_10_99_0_3 BGP      master   down   {since}    \
+             Automatic shutdown: Route limit exceeded"
+        )
+    );
+    assert_eq!(
+        &lines[5..10],
+        [
+            "   Receive limit:  200",
+            "     Action:       block",
+            "   Import limit:   5 [HIT]",
+            "     Action:       disable",
+            "   BGP state:          Down",
+        ],
+        "{text}"
+    );
+    assert!(
+        text.contains("\n     Last error:       Automatic shutdown: Route limit exceeded\n"),
+        "{text}"
+    );
+}
