@@ -142,10 +142,14 @@ impl Connection {
 
 /// `show protocols [all]` as a JSON array: one object per protocol with the six columns, the
 /// BGP state word (first word of `info`), and with `all` the detail lines as `details`
-/// (`"Key": "value"` from `Key: value` lines, nested sections flattened).
+/// (`"Key": "value"` from `Key: value` lines, nested sections flattened; a `Receive limit:` /
+/// `Import limit:` / `Export limit:` line and its `Action:` line become one object
+/// `{"limit": N, "hit": bool, "action": "..."}`).
 pub fn protocols_json(lines: &[ReplyLine]) -> Value {
     let mut protos: Vec<Value> = Vec::new();
     let mut header: Option<Vec<String>> = None;
+    // The limit the next `Action:` line belongs to.
+    let mut last_limit: Option<String> = None;
     for l in lines {
         match l.code {
             2002 => header = Some(l.text.split_whitespace().map(str::to_lowercase).collect()),
@@ -177,9 +181,22 @@ pub fn protocols_json(lines: &[ReplyLine]) -> Value {
                     .entry("details")
                     .or_insert_with(|| Value::Object(Map::new()));
                 if let (Some((k, v)), Value::Object(d)) = (l.text.split_once(':'), d) {
-                    let k = k.trim();
-                    if !k.is_empty() && !v.trim().is_empty() {
-                        d.insert(k.to_string(), json!(v.trim()));
+                    let (k, v) = (k.trim(), v.trim());
+                    if k.ends_with(" limit") {
+                        let (n, hit) = match v.strip_suffix("[HIT]") {
+                            Some(n) => (n.trim(), true),
+                            None => (v, false),
+                        };
+                        let limit = n.parse::<u64>().map_or_else(|_| json!(n), |n| json!(n));
+                        d.insert(k.to_string(), json!({"limit": limit, "hit": hit}));
+                        last_limit = Some(k.to_string());
+                    } else if let (true, Some(Value::Object(lim))) = (
+                        k == "Action",
+                        last_limit.as_ref().and_then(|n| d.get_mut(n)),
+                    ) {
+                        lim.insert("action".into(), json!(v));
+                    } else if !k.is_empty() && !v.is_empty() {
+                        d.insert(k.to_string(), json!(v));
                     }
                 }
             }
@@ -446,6 +463,34 @@ mod tests {
         assert_eq!(v[1]["bgp_state"], "Established");
         assert_eq!(v[1]["details"]["Neighbor address"], "10.99.0.2");
         assert_eq!(v[1]["details"]["BGP state"], "Established");
+    }
+
+    #[test]
+    fn protocols_json_keeps_each_limit_with_its_action() {
+        let r = reply(
+            "2002-name     proto    table    state  since       info\n\
+             1002-Global_10_99_0_3 BGP      master   down   05:29:15    \
+             Automatic shutdown: Route limit exceeded\n\
+             1006-  Preference:     100\n\
+             \x20  Receive limit:  200\n\
+             \x20    Action:       block\n\
+             \x20  Import limit:   5 [HIT]\n\
+             \x20    Action:       disable\n\
+             \x20\n\
+             0000 ",
+        );
+        let v = protocols_json(&r);
+        let d = &v[0]["details"];
+        assert_eq!(
+            d["Receive limit"],
+            json!({"limit": 200, "hit": false, "action": "block"})
+        );
+        assert_eq!(
+            d["Import limit"],
+            json!({"limit": 5, "hit": true, "action": "disable"})
+        );
+        assert!(d.get("Action").is_none());
+        assert_eq!(v[0]["info"], "Automatic shutdown: Route limit exceeded");
     }
 
     #[test]
