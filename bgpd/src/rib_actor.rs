@@ -932,6 +932,8 @@ mod show;
 
 mod page;
 pub use page::PageQuery;
+#[cfg(test)]
+mod limit_tests;
 mod limits;
 #[cfg(test)]
 mod tests;

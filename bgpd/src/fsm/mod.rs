@@ -14,7 +14,6 @@
 mod timers;
 
 #[cfg(test)]
-#[path = "reset_tests.rs"]
 mod reset_tests;
 #[cfg(test)]
 mod tests;
