@@ -35,6 +35,8 @@ use crate::socket;
 use crate::stats::PeerStats;
 use crate::status::{self, AdminCommand, EstablishedInfo, LastError, PeerStatus, StatusTx};
 
+mod route_limit;
+
 /// Capacity of a peer task's event channel.
 pub const EVENT_QUEUE: usize = 256;
 /// Capacity of a peer task's command channel.
@@ -60,9 +62,7 @@ pub enum PeerCommand {
     RibWriteStuck(ConnId),
     /// Removed by a reload: Cease / Peer De-configured (RFC 4486 §4), then the task ends.
     Deconfigure,
-    /// The RIB found a prefix limit of `family` crossed whose action ends the session (BIRD's
-    /// `restart` / `disable`): Cease / Maximum Number of Prefixes Reached, then the error wait
-    /// (`disable`: down until `enable NAME`).
+    /// A prefix limit's `restart` / `disable` action ([`route_limit`]), from the RIB actor.
     RouteLimit {
         family: Family,
         max: u32,
@@ -237,9 +237,7 @@ impl PeerTask {
                         farewell = cease_subcode::PEER_DECONFIGURED;
                         break;
                     }
-                    PeerCommand::RouteLimit { family, max, disable } => {
-                        self.route_limit(family, max, disable)
-                    }
+                    PeerCommand::RouteLimit { family, max, disable } => self.route_limit(family, max, disable),
                     PeerCommand::Reconfigure { neighbor, config, reset } => {
                         self.reconfigure(*neighbor, *config, reset)
                     }
@@ -329,34 +327,6 @@ impl PeerTask {
                 self.input(Input::Start);
             }
         }
-    }
-
-    /// See [`PeerCommand::RouteLimit`]; BIRD's `bgp_shutdown` for `PDC_RX_LIMIT_HIT` /
-    /// `PDC_IN_LIMIT_HIT`.
-    fn route_limit(&mut self, family: Family, max: u32, disable: bool) {
-        if self.session.state() != State::Established {
-            return;
-        }
-        warn!(
-            event = "route_limit_exceeded",
-            %family,
-            limit = max,
-            action = if disable { "disable" } else { "restart" },
-            "Route limit exceeded, shutting down"
-        );
-        let n = Notification::new(
-            code::CEASE,
-            cease_subcode::MAX_PREFIXES_REACHED,
-            route_limit_data(family, max),
-        );
-        if disable {
-            self.input(Input::Stop(n));
-            self.status.enabled(false);
-        } else {
-            self.input(Input::Reset(n));
-        }
-        // BIRD: "Automatic shutdown: Route limit exceeded" rather than the NOTIFICATION sent.
-        self.status.error(LastError::RouteLimit);
     }
 
     /// A reload changed this neighbor (see [`PeerCommand::Reconfigure`]).
@@ -906,32 +876,5 @@ fn abort(conn: ConnId, wr: &OwnedWriteHalf) {
     );
     if let Err(e) = wr.as_ref().set_zero_linger() {
         debug!(conn = %conn, error = %e, "SO_LINGER not set");
-    }
-}
-
-/// The data of Cease / Maximum Number of Prefixes Reached: AFI (2 octets), SAFI (1) and the
-/// upper bound (4) (RFC 4486 §4).
-pub fn route_limit_data(family: Family, max: u32) -> Vec<u8> {
-    let mut d = Vec::with_capacity(7);
-    d.extend_from_slice(&family.afi().to_u16().to_be_bytes());
-    d.push(family.safi().to_u8());
-    d.extend_from_slice(&max.to_be_bytes());
-    d
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc4486_max_prefixes_data_is_afi_safi_and_the_limit() {
-        assert_eq!(
-            route_limit_data(Family::Ipv4Unicast, 5),
-            [0, 1, /* AFI IPv4 */ 1, /* SAFI unicast */ 0, 0, 0, 5]
-        );
-        assert_eq!(
-            route_limit_data(Family::Ipv6Unicast, 0x0102_0304),
-            [0, 2, 1, 1, 2, 3, 4]
-        );
     }
 }
