@@ -214,6 +214,10 @@ fn include_not_at_line_start_and_missing_files_are_errors() {
         toks("incglob", "include \"nope*.cfg\";\nq"),
         vec![w("q"), Tok::Eof]
     );
+    // A device (or FIFO) is refused at once, never read.
+    let (l, _, m) = err_at("incdev", "a;\ninclude \"/dev/zero\";");
+    assert_eq!(l, 2);
+    assert!(m.contains("not a regular file (a character device)"), "{m}");
 }
 
 #[test]
