@@ -483,9 +483,7 @@ impl RibActor {
         }
         let out = self.rib.reexport(&mut self.policy);
         for g in out {
-            for peer in &g.peers {
-                self.write(*peer, g.bytes.clone());
-            }
+            self.write_group(&g);
             self.count_advertised(g.group);
         }
         info!(
@@ -761,11 +759,7 @@ impl RibActor {
             for (p, e) in &g.errors {
                 warn!(event = "export_error", prefix = %p, error = %e, "route not sent");
             }
-            if !g.bytes.is_empty() {
-                for peer in &g.peers {
-                    self.write(*peer, g.bytes.clone());
-                }
-            }
+            self.write_group(&g);
             self.count_advertised(g.group);
         }
         // A change of paths outside the selection only matters to ADD-PATH groups.
@@ -804,6 +798,16 @@ impl RibActor {
         for m in members {
             if let Some(p) = self.peers.get(m) {
                 p.stats.prefixes_advertised.store(n, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Write a group's UPDATEs to each member: the bytes for all, and per split-horizon part
+    /// the others' or the member's own piece (encoded once, shared).
+    fn write_group(&self, g: &rib::GroupUpdate) {
+        for peer in &g.peers {
+            for b in g.bytes_for(*peer) {
+                self.write(*peer, b.clone());
             }
         }
     }

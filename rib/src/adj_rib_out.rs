@@ -69,12 +69,57 @@ impl ExportPolicy for ExportAll {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupUpdate {
     pub group: GroupId,
-    /// The peers to write `bytes` to.
+    /// The peers to write to ([`GroupUpdate::bytes_for`] says what).
     pub peers: Vec<PeerId>,
-    /// Whole BGP messages, back to back.
+    /// Whole BGP messages, back to back, for every member.
     pub bytes: Bytes,
+    /// Split horizon: the routes that came from members of the group, one entry per such
+    /// member.
+    pub split: Vec<SplitHorizon>,
     /// Routes that could not be encoded (left out of the Adj-RIB-Out, so not advertised).
     pub errors: Vec<(Prefix, RibError)>,
+}
+
+/// Split horizon inside an update group: the routes (or ADD-PATH paths) that came from one
+/// member go to every other member and never back to it; that member gets withdrawals instead
+/// where it held an older route of ours for the prefix. Each route is still encoded once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitHorizon {
+    /// The member the routes came from.
+    pub peer: PeerId,
+    /// For every member but `peer`.
+    pub others: Bytes,
+    /// For `peer` alone.
+    pub only: Bytes,
+}
+
+impl GroupUpdate {
+    /// What to write to member `peer`, in order (each piece is whole BGP messages).
+    pub fn bytes_for(&self, peer: PeerId) -> impl Iterator<Item = &Bytes> + '_ {
+        std::iter::once(&self.bytes)
+            .chain(
+                self.split
+                    .iter()
+                    .map(move |s| if s.peer == peer { &s.only } else { &s.others }),
+            )
+            .filter(|b| !b.is_empty())
+    }
+
+    /// Whether nothing is to be written to any member.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+            && self
+                .split
+                .iter()
+                .all(|s| s.others.is_empty() && s.only.is_empty())
+    }
+}
+
+/// An export pass's UPDATE bytes for a group (see [`GroupUpdate`]).
+#[derive(Debug, Default)]
+pub(crate) struct GroupBytes {
+    pub all: Bytes,
+    pub split: Vec<SplitHorizon>,
 }
 
 /// Which path of a prefix an ADD-PATH entry carries: its source (a peer id or the local
@@ -97,10 +142,81 @@ struct SentPath {
 /// What a group should carry for one prefix.
 #[derive(Debug)]
 pub(crate) enum Wanted {
-    /// A family without ADD-PATH transmit: the one route to send, or none.
-    One(Option<Attrs>),
+    /// A family without ADD-PATH transmit: the one route to send, or none, and the member of
+    /// the group it came from (split horizon), if any.
+    One(Option<Attrs>, Option<PeerId>),
     /// A family with ADD-PATH transmit: every path to send (none: withdraw every path).
     Paths(Vec<(PathKey, Attrs)>),
+}
+
+/// The changes of one update pass, each tagged with the member it must not reach (split
+/// horizon; `None`: every member).
+#[derive(Debug, Default)]
+struct Pending {
+    withdrawn: Vec<(NlriEntry, Option<PeerId>)>,
+    announced: Vec<(NlriEntry, Attrs, Option<PeerId>)>,
+    /// Withdrawals for one member only (it held a route of ours that now came from it).
+    only: Vec<(PeerId, NlriEntry)>,
+}
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.withdrawn.is_empty() && self.announced.is_empty() && self.only.is_empty()
+    }
+
+    /// Encode every part once; returns the bytes and the announcements that failed.
+    fn encode(
+        &self,
+        ctx: &SessionContext,
+        errors: &mut Vec<(Prefix, RibError)>,
+    ) -> (GroupBytes, HashSet<NlriEntry>) {
+        let mut parts: Vec<Option<PeerId>> = self
+            .withdrawn
+            .iter()
+            .map(|w| w.1)
+            .chain(self.announced.iter().map(|a| a.2))
+            .chain(self.only.iter().map(|o| Some(o.0)))
+            .collect();
+        parts.sort_unstable();
+        parts.dedup();
+        let mut failed = HashSet::new();
+        let mut out = GroupBytes::default();
+        for part in parts {
+            let ws: Vec<NlriEntry> = self
+                .withdrawn
+                .iter()
+                .filter(|w| w.1 == part)
+                .map(|w| w.0)
+                .collect();
+            let an: Vec<(NlriEntry, Attrs)> = self
+                .announced
+                .iter()
+                .filter(|a| a.2 == part)
+                .map(|a| (a.0, a.1.clone()))
+                .collect();
+            let mut b = BytesMut::new();
+            failed.extend(encode(ctx, &ws, &an, &mut b, errors));
+            match part {
+                None => out.all = b.freeze(),
+                Some(peer) => {
+                    let only: Vec<NlriEntry> = self
+                        .only
+                        .iter()
+                        .filter(|o| o.0 == peer)
+                        .map(|o| o.1)
+                        .collect();
+                    let mut o = BytesMut::new();
+                    encode(ctx, &only, &[], &mut o, errors);
+                    out.split.push(SplitHorizon {
+                        peer,
+                        others: b.freeze(),
+                        only: o.freeze(),
+                    });
+                }
+            }
+        }
+        (out, failed)
+    }
 }
 
 /// The routes sent to one update group.
@@ -182,16 +298,17 @@ fn encode(
 }
 
 /// The ADD-PATH paths to send for `prefix` instead of `old`: the new list (sorted by key, with
-/// identifiers), after pushing the withdrawals and announcements that get there; `None` when
-/// nothing changes. A path keeps its identifier; a new path takes the smallest identifier not
-/// in use, possibly one a leaving path frees, whose withdrawal then goes (the announcement
-/// replaces it, RFC 7911 §3).
+/// identifiers), after adding to `pending` the withdrawals and announcements that get there;
+/// `None` when nothing changes. A path keeps its identifier; a new path takes the smallest
+/// identifier not in use, possibly one a leaving path frees, whose withdrawal then goes when
+/// the leaving path came from the same source (the announcement replaces it, RFC 7911 §3). A
+/// path from a member of the group (`member`) is announced and withdrawn to the others only.
 fn plan_paths(
     prefix: Prefix,
     old: &[SentPath],
     mut new: Vec<(PathKey, Attrs)>,
-    withdrawn: &mut Vec<NlriEntry>,
-    announced: &mut Vec<(NlriEntry, Attrs)>,
+    member: &impl Fn(u32) -> Option<PeerId>,
+    pending: &mut Pending,
 ) -> Option<Vec<SentPath>> {
     new.sort_unstable_by_key(|(k, _)| *k);
     new.dedup_by_key(|(k, _)| *k);
@@ -209,7 +326,10 @@ fn plan_paths(
             Some(s) if s.key == key => {
                 if !s.attrs.ptr_eq(&attrs) {
                     changed = true;
-                    announced.push((with_id(prefix, s.id), attrs.clone()));
+                    let e = with_id(prefix, s.id);
+                    pending
+                        .announced
+                        .push((e, attrs.clone(), member(key.source)));
                 }
                 next.push(SentPath {
                     id: s.id,
@@ -238,12 +358,23 @@ fn plan_paths(
         for i in fresh {
             let id = free.next().unwrap_or(u32::MAX);
             next[i].id = id;
-            announced.push((with_id(prefix, id), next[i].attrs.clone()));
+            let split = member(next[i].key.source);
+            let e = with_id(prefix, id);
+            pending.announced.push((e, next[i].attrs.clone(), split));
+            // The identifier's last holder, from another source, may be at the member this
+            // path came from, which does not get the announcement that replaces it.
+            if let (Some(m), Some(last)) = (split, old.iter().find(|s| s.id == id)) {
+                if last.key.source != next[i].key.source {
+                    pending.only.push((m, e));
+                }
+            }
         }
     }
     for s in old {
         if !next.iter().any(|n| n.id == s.id) {
-            withdrawn.push(with_id(prefix, s.id));
+            pending
+                .withdrawn
+                .push((with_id(prefix, s.id), member(s.key.source)));
         }
     }
     Some(next)
@@ -298,13 +429,17 @@ impl AdjRibOut {
         self.routes.keys().chain(self.paths.keys())
     }
 
-    /// Everything sent, as NLRI entries (path identifiers included) with attributes.
-    fn entries(&self) -> impl Iterator<Item = (NlriEntry, &Attrs)> + '_ {
-        let one = self.routes.iter().map(|(p, a)| (NlriEntry::new(p), a));
-        let many = self
-            .paths
+    /// Everything sent, as NLRI entries (path identifiers included) with attributes and, for
+    /// ADD-PATH paths, which path each is.
+    fn entries(&self) -> impl Iterator<Item = (NlriEntry, &Attrs, Option<PathKey>)> + '_ {
+        let one = self
+            .routes
             .iter()
-            .flat_map(|(p, v)| v.iter().map(move |s| (with_id(p, s.id), &s.attrs)));
+            .map(|(p, a)| (NlriEntry::new(p), a, None));
+        let many = self.paths.iter().flat_map(|(p, v)| {
+            v.iter()
+                .map(move |s| (with_id(p, s.id), &s.attrs, Some(s.key)))
+        });
         one.chain(many)
     }
 
@@ -326,44 +461,49 @@ impl AdjRibOut {
     }
 
     /// Bring the given prefixes to the wanted state and return the UPDATEs for the difference
-    /// (empty if nothing changed).
+    /// (empty if nothing changed). `member` tells whether a source (peer id or the local
+    /// source) is a member of the group, for split horizon.
     pub(crate) fn update(
         &mut self,
         ctx: &SessionContext,
         wanted: impl IntoIterator<Item = (Prefix, Wanted)>,
+        member: &impl Fn(u32) -> Option<PeerId>,
         errors: &mut Vec<(Prefix, RibError)>,
-    ) -> Bytes {
-        let mut withdrawn = Vec::new();
-        let mut announced = Vec::new();
+    ) -> GroupBytes {
+        let mut pending = Pending::default();
         let mut ones = Vec::new();
         let mut many = Vec::new();
         for (p, w) in wanted {
             match w {
-                Wanted::One(w) => match (self.routes.get(&p), w) {
+                Wanted::One(w, split) => match (self.routes.get(&p), w) {
                     (Some(old), Some(new)) if old.ptr_eq(&new) => {}
-                    (_, Some(new)) => {
-                        announced.push((NlriEntry::new(p), new.clone()));
+                    (old, Some(new)) => {
+                        let e = NlriEntry::new(p);
+                        if let (Some(m), Some(_)) = (split, old) {
+                            // The member may hold an older route of ours for the prefix.
+                            pending.only.push((m, e));
+                        }
+                        pending.announced.push((e, new.clone(), split));
                         ones.push((p, Some(new)));
                     }
                     (Some(_), None) => {
-                        withdrawn.push(NlriEntry::new(p));
+                        pending.withdrawn.push((NlriEntry::new(p), None));
                         ones.push((p, None));
                     }
                     (None, None) => {}
                 },
                 Wanted::Paths(new) => {
                     let old = self.paths.get(&p).map_or(&[][..], Vec::as_slice);
-                    if let Some(next) = plan_paths(p, old, new, &mut withdrawn, &mut announced) {
+                    if let Some(next) = plan_paths(p, old, new, member, &mut pending) {
                         many.push((p, next));
                     }
                 }
             }
         }
-        if withdrawn.is_empty() && announced.is_empty() {
-            return Bytes::new();
+        if pending.is_empty() {
+            return GroupBytes::default();
         }
-        let mut out = BytesMut::new();
-        let failed = encode(ctx, &withdrawn, &announced, &mut out, errors);
+        let (mut out, failed) = pending.encode(ctx, errors);
         let mut late_withdraw = Vec::new();
         for (p, w) in ones {
             match w {
@@ -402,9 +542,11 @@ impl AdjRibOut {
             }
         }
         if !late_withdraw.is_empty() {
-            encode(ctx, &late_withdraw, &[], &mut out, errors);
+            let mut b = BytesMut::from(&out.all[..]);
+            encode(ctx, &late_withdraw, &[], &mut b, errors);
+            out.all = b.freeze();
         }
-        out.freeze()
+        out
     }
 
     /// A copy of what was sent (attribute handles are shared, not copied).
@@ -412,42 +554,46 @@ impl AdjRibOut {
         self.clone()
     }
 
-    /// The UPDATEs that take a peer from having been sent `old` to this Adj-RIB-Out.
+    /// The UPDATEs that take a peer from having been sent `old` to this Adj-RIB-Out, without
+    /// the entries `skip` names (the peer's own routes, split horizon).
     pub(crate) fn diff_from(
         &self,
         old: &AdjRibOut,
         ctx: &SessionContext,
+        mut skip: impl FnMut(Prefix, Option<PathKey>) -> bool,
         errors: &mut Vec<(Prefix, RibError)>,
     ) -> Bytes {
         let withdrawn: Vec<NlriEntry> = old
             .entries()
-            .filter(|(e, _)| !self.sent(e, None))
-            .map(|(e, _)| e)
+            .filter(|(e, _, _)| !self.sent(e, None))
+            .map(|(e, _, _)| e)
             .collect();
         let announced: Vec<(NlriEntry, Attrs)> = self
             .entries()
-            .filter(|(e, a)| !old.sent(e, Some(a)))
-            .map(|(e, a)| (e, a.clone()))
+            .filter(|(e, a, k)| !old.sent(e, Some(a)) && !skip(e.prefix, *k))
+            .map(|(e, a, _)| (e, a.clone()))
             .collect();
         let mut out = BytesMut::new();
         encode(ctx, &withdrawn, &announced, &mut out, errors);
         out.freeze()
     }
 
-    /// Everything sent so far in `families`, each followed by its End-of-RIB (RFC 4724 §2):
-    /// for a peer that joins the group, and for route refresh (RFC 2918 §4).
+    /// Everything sent so far in `families` but the entries `skip` names (the peer's own
+    /// routes, split horizon), each family followed by its End-of-RIB (RFC 4724 §2): for a
+    /// peer that joins the group, and for route refresh (RFC 2918 §4).
     pub(crate) fn dump(
         &self,
         ctx: &SessionContext,
         families: &[Family],
+        mut skip: impl FnMut(Prefix, Option<PathKey>) -> bool,
         errors: &mut Vec<(Prefix, RibError)>,
     ) -> Bytes {
         let mut out = BytesMut::new();
         for &f in families {
             let routes: Vec<(NlriEntry, Attrs)> = self
                 .entries()
-                .filter(|(e, _)| family_of(&e.prefix) == f)
-                .map(|(e, a)| (e, a.clone()))
+                .filter(|(e, _, k)| family_of(&e.prefix) == f && !skip(e.prefix, *k))
+                .map(|(e, a, _)| (e, a.clone()))
                 .collect();
             encode(ctx, &[], &routes, &mut out, errors);
             end_of_rib_into(f, &mut out);

@@ -23,11 +23,13 @@
 //!
 //! The RIB knows nothing of sockets, netlink, config files or the policy crate.
 //!
-//! Known simplifications: an update group's UPDATE goes to every member, including the peer a
-//! reflected or eBGP route came from (that peer drops it by ORIGINATOR_ID or AS_PATH loop
-//! detection, as with FRR's update groups), except that a group of one peer is not sent the
-//! routes that peer sent (split horizon, as FRR's one-peer subgroups); peer ids must fit in 24
-//! bits.
+//! Split horizon: a route never goes back to the peer it came from (as BIRD, unlike FRR's update
+//! groups, which send it and let the peer drop it by ORIGINATOR_ID or AS_PATH). A group of one
+//! peer does not even hold that peer's routes; in a larger group each route is still encoded
+//! once, and [`GroupUpdate`] keeps the routes of each member apart ([`SplitHorizon`]): they go
+//! to the other members, and the member itself gets a withdrawal instead where it held an older
+//! route of ours for the prefix. Dumps (session up, route refresh) leave out the peer's own
+//! routes too. Known simplification: peer ids must fit in 24 bits.
 //!
 //! ADD-PATH transmit (RFC 7911): a group that negotiated it for a family is sent every feasible
 //! path of each prefix in that family (the selection first, then every other path that was
@@ -57,7 +59,9 @@ pub mod rib;
 pub mod route_reflection;
 
 pub use adj_rib_in::{AcceptAll, ImportPolicy, ImportVerdict};
-pub use adj_rib_out::{AdjRibOut, ExportAll, ExportPolicy, ExportVerdict, GroupUpdate};
+pub use adj_rib_out::{
+    AdjRibOut, ExportAll, ExportPolicy, ExportVerdict, GroupUpdate, SplitHorizon,
+};
 pub use best_path::{DecisionKeys, Ineligible, LossReason};
 pub use error::RibError;
 pub use intern::{AttrSet, Attrs};

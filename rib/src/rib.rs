@@ -11,7 +11,9 @@ use bgp_proto::{Family, Prefix, RouterId};
 use bytes::Bytes;
 
 use crate::adj_rib_in::{status, ImportPolicy, ImportVerdict, Path, LOCAL_SOURCE};
-use crate::adj_rib_out::{AdjRibOut, ExportPolicy, ExportVerdict, GroupUpdate, PathKey, Wanted};
+use crate::adj_rib_out::{
+    AdjRibOut, ExportPolicy, ExportVerdict, GroupBytes, GroupUpdate, PathKey, Wanted,
+};
 use crate::best_path::{DecisionKeys, Ineligible, LossReason};
 use crate::error::RibError;
 use crate::intern::{AttrSet, Attrs, Interner};
@@ -366,9 +368,12 @@ impl Rib {
         let mut errors = Vec::new();
         let gid = self.join_group(id, key, export, &mut errors);
         let group = self.groups.get(&gid).ok_or(RibError::UnknownPeer(id))?;
-        let bytes = group
-            .out
-            .dump(&group.key.context, &group.key.families, &mut errors);
+        let bytes = group.out.dump(
+            &group.key.context,
+            &group.key.families,
+            own_route(&self.table, id),
+            &mut errors,
+        );
         tracing::info!(peer = %id, group = gid.0, routes = group.out.len(), "peer joined update group");
         Ok(PeerUp {
             group: gid,
@@ -408,7 +413,12 @@ impl Rib {
         let mut errors = Vec::new();
         let gid = self.join_group(id, key, export, &mut errors);
         let group = self.groups.get(&gid).ok_or(RibError::UnknownPeer(id))?;
-        let bytes = group.out.diff_from(&sent, &group.key.context, &mut errors);
+        let bytes = group.out.diff_from(
+            &sent,
+            &group.key.context,
+            own_route(&self.table, id),
+            &mut errors,
+        );
         tracing::info!(peer = %id, group = gid.0, "peer moved to another update group");
         Ok(Some(Encoded { bytes, errors }))
     }
@@ -1081,7 +1091,7 @@ impl Rib {
                 &prefixes
             };
             let bytes = self.export_group(g, list, export, &mut errors);
-            if bytes.is_empty() && errors.is_empty() {
+            if bytes.all.is_empty() && bytes.split.is_empty() && errors.is_empty() {
                 continue;
             }
             let peers = self
@@ -1092,7 +1102,8 @@ impl Rib {
             out.push(GroupUpdate {
                 group: g,
                 peers,
-                bytes,
+                bytes: bytes.all,
+                split: bytes.split,
                 errors,
             });
         }
@@ -1128,7 +1139,12 @@ impl Rib {
             .ok_or(RibError::PeerNotUp(peer))?;
         let g = self.groups.get(&gid).ok_or(RibError::PeerNotUp(peer))?;
         let mut errors = Vec::new();
-        let bytes = g.out.dump(&g.key.context, &[family], &mut errors);
+        let bytes = g.out.dump(
+            &g.key.context,
+            &[family],
+            own_route(&self.table, peer),
+            &mut errors,
+        );
         Ok(Encoded { bytes, errors })
     }
 
@@ -1139,9 +1155,9 @@ impl Rib {
         prefixes: &[Prefix],
         export: &mut impl ExportPolicy,
         errors: &mut Vec<(Prefix, RibError)>,
-    ) -> Bytes {
+    ) -> GroupBytes {
         let Some(group) = self.groups.get(&g) else {
-            return Bytes::new();
+            return GroupBytes::default();
         };
         let key = group.key.clone();
         // Split horizon: a group of one peer is not sent the routes that peer sent us (it
@@ -1150,6 +1166,17 @@ impl Rib {
         let only = match (group.members.len(), group.members.first()) {
             (1, Some(m)) => Some(*m),
             _ => None,
+        };
+        // In a larger group the Adj-RIB-Out holds them, and each member's own routes go to the
+        // other members only (`adj_rib_out::SplitHorizon`).
+        let members: Vec<PeerId> = if only.is_none() {
+            group.members.iter().copied().collect()
+        } else {
+            Vec::new()
+        };
+        let member = |source: u32| {
+            let p = PeerId(source);
+            members.binary_search(&p).is_ok().then_some(p)
         };
         let facts = facts_of(&self.peers);
         let mut wanted = Vec::with_capacity(prefixes.len());
@@ -1193,6 +1220,7 @@ impl Rib {
                 wanted.push((*p, Wanted::Paths(paths)));
                 continue;
             }
+            let mut split = None;
             let best = self.table.get(p).and_then(|d| {
                 // The usual split-horizon case without building the route.
                 let first = d.paths.first().filter(|_| d.selected > 0);
@@ -1207,6 +1235,7 @@ impl Rib {
             let w = match best {
                 None => None,
                 Some(route) => {
+                    split = route.peer.and_then(|x| member(x.0));
                     let out = outgoing_for(
                         &self.local,
                         &key,
@@ -1226,12 +1255,12 @@ impl Rib {
                     }
                 }
             };
-            wanted.push((*p, Wanted::One(w)));
+            wanted.push((*p, Wanted::One(w, split)));
         }
         let Some(group) = self.groups.get_mut(&g) else {
-            return Bytes::new();
+            return GroupBytes::default();
         };
-        let bytes = group.out.update(&key.context, wanted, errors);
+        let bytes = group.out.update(&key.context, wanted, &member, errors);
         self.interner.maybe_collect();
         bytes
     }
@@ -1303,6 +1332,17 @@ fn outgoing_for(
             *memo = Some((id, v.clone()));
             v
         }
+    }
+}
+
+/// Split horizon for a dump to `peer`: whether an Adj-RIB-Out entry is the peer's own route
+/// (its path, with ADD-PATH; else the prefix's best route is the peer's).
+fn own_route(table: &Table, peer: PeerId) -> impl FnMut(Prefix, Option<PathKey>) -> bool + '_ {
+    move |prefix, key| match key {
+        Some(k) => k.source == peer.0,
+        None => table.get(&prefix).is_some_and(|d| {
+            d.selected > 0 && d.paths.first().is_some_and(|x| x.source() == peer.0)
+        }),
     }
 }
 

@@ -69,11 +69,13 @@ fn decode(bytes: &[u8]) -> (Vec<(u32, Prefix, u8, u32)>, Vec<(u32, Prefix)>) {
     (ann, wd)
 }
 
+/// No member of the group is a source: everything goes to every member.
 fn update(out: &mut AdjRibOut, p: Prefix, paths: Vec<(PathKey, Attrs)>) -> Bytes {
     let mut errors = Vec::new();
-    let b = out.update(&ctx(), [(p, Wanted::Paths(paths))], &mut errors);
+    let b = out.update(&ctx(), [(p, Wanted::Paths(paths))], &|_| None, &mut errors);
     assert!(errors.is_empty(), "{errors:?}");
-    b
+    assert!(b.split.is_empty());
+    b.all
 }
 
 #[test]
@@ -165,7 +167,7 @@ fn dump_and_diff_carry_the_identifiers() {
         vec![(key(2), a2.clone()), (key(3), a3.clone())],
     );
     let mut errors = Vec::new();
-    let dump = one.dump(&ctx(), &[Family::Ipv4Unicast], &mut errors);
+    let dump = one.dump(&ctx(), &[Family::Ipv4Unicast], |_, _| false, &mut errors);
     let (ann, wd) = decode(&dump);
     assert_eq!(ann, vec![(1, p, 2, 0), (2, p, 3, 0)]);
     assert!(wd.is_empty());
@@ -176,7 +178,7 @@ fn dump_and_diff_carry_the_identifiers() {
     update(&mut two, p, vec![(key(3), a3.clone())]);
     update(&mut two, q, vec![(key(4), a4.clone())]);
     let old = one.snapshot();
-    let b = two.diff_from(&old, &ctx(), &mut errors);
+    let b = two.diff_from(&old, &ctx(), |_, _| false, &mut errors);
     // In `two` peer 3's path has id 1: id 1 is replaced, id 2 withdrawn, q announced.
     assert_eq!(decode(&b), (vec![(1, q, 4, 0), (1, p, 3, 0)], vec![(2, p)]));
     assert!(errors.is_empty());
@@ -187,4 +189,40 @@ fn free_ids_skip_the_used_ones() {
     let got: Vec<u32> = free_ids(vec![1, 2, 4, 7]).take(4).collect();
     assert_eq!(got, vec![3, 5, 6, 8]);
     assert_eq!(free_ids(vec![]).next(), Some(1));
+}
+
+#[test]
+fn a_members_path_goes_to_the_others_and_a_withdrawal_replaces_what_it_held() {
+    let mut i = Interner::default();
+    let (a2, a3) = (set(&mut i, 2, 0), set(&mut i, 3, 0));
+    let p = pfx("10.64.1.0/26");
+    let mut out = AdjRibOut::default();
+    // Peer 2 is not in the group, peer 3 is.
+    let member = |s: u32| (s == 3).then_some(PeerId(3));
+    let mut errors = Vec::new();
+    let b = out.update(
+        &ctx(),
+        [(p, Wanted::Paths(vec![(key(2), a2)]))],
+        &member,
+        &mut errors,
+    );
+    assert_eq!(decode(&b.all), (vec![(1, p, 2, 0)], vec![]));
+    // Peer 2's path leaves and peer 3's takes identifier 1: the others get the replacement,
+    // peer 3 (which held peer 2's path under id 1) a withdrawal of id 1, once each.
+    let b = out.update(
+        &ctx(),
+        [(p, Wanted::Paths(vec![(key(3), a3)]))],
+        &member,
+        &mut errors,
+    );
+    assert!(b.all.is_empty());
+    assert_eq!(b.split.len(), 1);
+    assert_eq!(b.split[0].peer, PeerId(3));
+    assert_eq!(decode(&b.split[0].others), (vec![(1, p, 3, 0)], vec![]));
+    assert_eq!(decode(&b.split[0].only), (vec![], vec![(1, p)]));
+    // Peer 3's path goes: only the others had it.
+    let b = out.update(&ctx(), [(p, Wanted::Paths(vec![]))], &member, &mut errors);
+    assert!(b.all.is_empty() && b.split[0].only.is_empty());
+    assert_eq!(decode(&b.split[0].others), (vec![], vec![(1, p)]));
+    assert!(errors.is_empty());
 }

@@ -82,6 +82,15 @@ fn withdraw(prefixes: &[&str]) -> Update {
     }
 }
 
+/// Everything `peer` is to be written from an export pass.
+fn bytes_to(out: &[GroupUpdate], peer: PeerId) -> Vec<u8> {
+    out.iter()
+        .filter(|g| g.peers.contains(&peer))
+        .flat_map(|g| g.bytes_for(peer))
+        .flat_map(|b| b.to_vec())
+        .collect()
+}
+
 /// Decode back-to-back UPDATE messages: (announced prefixes with attributes, withdrawn, EoRs).
 fn decode(bytes: &[u8]) -> (Vec<(Prefix, PathAttributes)>, Vec<Prefix>, usize) {
     let (mut ann, mut wd, mut eor) = (Vec::new(), Vec::new(), 0);
@@ -463,8 +472,10 @@ fn rfc4456_route_reflector_reflects_client_routes_and_not_non_client_to_non_clie
         .unwrap();
     let out = rib.export(&c, &mut ExportAll);
     assert_eq!(out.len(), 2, "clients group and non-client group");
-    for g in &out {
-        let (ann, _, _) = decode(&g.bytes);
+    // Split horizon: client 2 is not sent its own route back.
+    assert!(bytes_to(&out, PeerId(2)).is_empty());
+    for peer in [PeerId(3), PeerId(4)] {
+        let (ann, _, _) = decode(&bytes_to(&out, peer));
         assert_eq!(ann.len(), 1);
         // RFC 4456 §8.
         assert_eq!(ann[0].1.originator_id, Some(Ipv4Addr::new(10, 99, 0, 2)));
@@ -891,4 +902,79 @@ fn new_decision_options_rerun_the_selection_without_touching_the_peers() {
     assert_eq!(rib.explain(&pfx("10.90.0.0/24")).len(), 2);
     let c = rib.set_decision(same);
     assert_eq!(c.loc_rib[0].best().unwrap().peer, Some(PeerId(2)));
+}
+
+#[test]
+fn split_horizon_inside_a_group_never_sends_a_member_its_own_route() {
+    let clients: Vec<PeerInfo> = [2u8, 3, 4]
+        .iter()
+        .map(|n| PeerInfo {
+            rr_client: true,
+            ..peer(*n, LOCAL_AS)
+        })
+        .collect();
+    let mut rib = rib_with(&clients);
+    let g = rib.group_of(PeerId(2));
+    assert!(g.is_some() && g == rib.group_of(PeerId(3)) && g == rib.group_of(PeerId(4)));
+    let p = pfx("10.64.7.0/26");
+    let c = rib
+        .apply_update(
+            PeerId(2),
+            &announce(attrs(&[], 2), &["10.64.7.0/26"]),
+            &mut AcceptAll,
+        )
+        .unwrap();
+    let out = rib.export(&c, &mut ExportAll);
+    // One encoding, kept from its source: 3 and 4 get it, 2 gets nothing.
+    assert_eq!(out.len(), 1);
+    assert!(out[0].bytes.is_empty() && out[0].split.len() == 1);
+    assert!(bytes_to(&out, PeerId(2)).is_empty());
+    for n in [3, 4] {
+        let (ann, wd, _) = decode(&bytes_to(&out, PeerId(n)));
+        assert_eq!((ann.len(), wd.len()), (1, 0));
+        assert_eq!(ann[0].1.next_hop, Some(Ipv4Addr::new(10, 99, 0, 2)));
+    }
+    // Client 3 announces a better route: 2 and 4 get it, 3 loses the copy of 2's it held.
+    let mut better = attrs(&[], 3);
+    better.local_pref = Some(200);
+    let c = rib
+        .apply_update(
+            PeerId(3),
+            &announce(better, &["10.64.7.0/26"]),
+            &mut AcceptAll,
+        )
+        .unwrap();
+    let out = rib.export(&c, &mut ExportAll);
+    assert_eq!(decode(&bytes_to(&out, PeerId(3))), (vec![], vec![p], 0));
+    for n in [2, 4] {
+        let (ann, wd, _) = decode(&bytes_to(&out, PeerId(n)));
+        assert_eq!(
+            (ann[0].1.next_hop, wd.len()),
+            (Some(Ipv4Addr::new(10, 99, 0, 3)), 0)
+        );
+    }
+    // A route refresh from 3 answers without 3's own route; a new member gets it.
+    let rr = rib.route_refresh(PeerId(3), Family::Ipv4Unicast).unwrap();
+    assert_eq!(decode(&rr.bytes), (vec![], vec![], 1));
+    rib.add_peer(PeerInfo {
+        rr_client: true,
+        ..peer(5, LOCAL_AS)
+    })
+    .unwrap();
+    let up = rib.peer_up(PeerId(5), session(5), &mut ExportAll).unwrap();
+    assert_eq!(decode(&up.encoded.bytes).0.len(), 1);
+    // 3 withdraws: 2's route is best again; 3, 4 and 5 get it, 2 loses the copy of 3's.
+    let c = rib
+        .apply_update(PeerId(3), &withdraw(&["10.64.7.0/26"]), &mut AcceptAll)
+        .unwrap();
+    let out = rib.export(&c, &mut ExportAll);
+    assert_eq!(decode(&bytes_to(&out, PeerId(2))), (vec![], vec![p], 0));
+    for n in [3, 4, 5] {
+        let (ann, _, _) = decode(&bytes_to(&out, PeerId(n)));
+        assert_eq!(
+            ann[0].1.next_hop,
+            Some(Ipv4Addr::new(10, 99, 0, 2)),
+            "peer {n}"
+        );
+    }
 }

@@ -42,11 +42,8 @@ fn decode_paths(bytes: &[u8]) -> (Vec<(u32, Prefix, Ipv4Addr)>, Vec<(u32, Prefix
     (ann, wd)
 }
 
-fn group_bytes(out: &[GroupUpdate], peer: u32) -> Bytes {
-    out.iter()
-        .find(|g| g.peers.contains(&PeerId(peer)))
-        .map(|g| g.bytes.clone())
-        .unwrap_or_default()
+fn group_bytes(out: &[GroupUpdate], peer: u32) -> Vec<u8> {
+    bytes_to(out, PeerId(peer))
 }
 
 fn nh(n: u8) -> Ipv4Addr {
@@ -216,4 +213,62 @@ fn infeasible_paths_are_not_sent_and_a_group_of_one_gets_none_of_its_own() {
         decode_paths(&group_bytes(&out, 4)),
         (vec![(1, svc, nh(2))], vec![])
     );
+}
+
+#[test]
+fn split_horizon_keeps_each_add_path_members_own_paths_from_it() {
+    let mut rib = Rib::new(local());
+    for n in [2u8, 3, 4] {
+        rib.add_peer(PeerInfo {
+            rr_client: true,
+            ..peer(n, LOCAL_AS)
+        })
+        .unwrap();
+        let mut s = session(n);
+        s.context.add_path_tx_v4 = true;
+        rib.peer_up(PeerId(u32::from(n)), s, &mut ExportAll)
+            .unwrap();
+    }
+    let svc = pfx("10.96.0.0/12");
+    let mut c = rib
+        .apply_update(
+            PeerId(2),
+            &announce(attrs(&[], 2), &["10.96.0.0/12"]),
+            &mut AcceptAll,
+        )
+        .unwrap();
+    c.extend(
+        rib.apply_update(
+            PeerId(3),
+            &announce(attrs(&[], 3), &["10.96.0.0/12"]),
+            &mut AcceptAll,
+        )
+        .unwrap(),
+    );
+    let out = rib.export(&c, &mut ExportAll);
+    assert_eq!(out.len(), 1, "one group");
+    assert_eq!(
+        decode_paths(&group_bytes(&out, 2)),
+        (vec![(2, svc, nh(3))], vec![])
+    );
+    assert_eq!(
+        decode_paths(&group_bytes(&out, 3)),
+        (vec![(1, svc, nh(2))], vec![])
+    );
+    assert_eq!(
+        decode_paths(&group_bytes(&out, 4)),
+        (vec![(1, svc, nh(2)), (2, svc, nh(3))], vec![])
+    );
+    // Peer 2's path goes: withdrawn at 3 and 4, nothing for 2.
+    let c = rib
+        .apply_update(PeerId(2), &withdraw(&["10.96.0.0/12"]), &mut AcceptAll)
+        .unwrap();
+    let out = rib.export(&c, &mut ExportAll);
+    assert!(group_bytes(&out, 2).is_empty());
+    for n in [3, 4] {
+        assert_eq!(
+            decode_paths(&group_bytes(&out, n)),
+            (vec![], vec![(1, svc)])
+        );
+    }
 }
