@@ -6,7 +6,9 @@
 //! first sent (the smallest one free for that prefix), kept while the path stays (a new version
 //! of the path replaces it under the same identifier), and withdrawn when the path goes. A path
 //! is known by its source (peer or local) and the identifier it was received with. The
-//! identifiers belong to the group, so every member gets the same bytes.
+//! identifiers belong to the group, so every member gets the same bytes, but for split horizon:
+//! what came from a member of the group is encoded apart, once, and not written to that member
+//! ([`SplitHorizon`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -300,9 +302,11 @@ fn encode(
 /// The ADD-PATH paths to send for `prefix` instead of `old`: the new list (sorted by key, with
 /// identifiers), after adding to `pending` the withdrawals and announcements that get there;
 /// `None` when nothing changes. A path keeps its identifier; a new path takes the smallest
-/// identifier not in use, possibly one a leaving path frees, whose withdrawal then goes when
-/// the leaving path came from the same source (the announcement replaces it, RFC 7911 §3). A
-/// path from a member of the group (`member`) is announced and withdrawn to the others only.
+/// identifier not in use, possibly one a leaving path frees: the announcement then replaces the
+/// leaving path (RFC 7911 §3) and its withdrawal is not sent, except to the member the new path
+/// came from when the leaving path came from elsewhere (that member does not get the
+/// announcement). A path from a member of the group (`member`) is announced and withdrawn to
+/// the other members only (split horizon).
 fn plan_paths(
     prefix: Prefix,
     old: &[SentPath],
