@@ -31,7 +31,7 @@ use bgp_proto::update::Update;
 use bgp_proto::{Family, Negotiated, Prefix, RouterId};
 use bytes::Bytes;
 use conf::Config;
-use rib::{Changes, LocRibChange, PathExplanation, PeerId, Rib, RibStats, SelectedRoute};
+use rib::{Changes, LocRibChange, PeerId, Rib, RibStats, SelectedRoute};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -94,11 +94,6 @@ pub enum RibQuery {
         prefix: Option<Prefix>,
         addr: Option<IpAddr>,
         reply: oneshot::Sender<Vec<(Prefix, Vec<SelectedRoute>)>>,
-    },
-    /// Every path of `prefix` and why the losers lost.
-    Explain {
-        prefix: Prefix,
-        reply: oneshot::Sender<Vec<PathExplanation>>,
     },
     Stats {
         reply: oneshot::Sender<RibStats>,
@@ -851,9 +846,6 @@ impl RibActor {
                     all.truncate(1);
                 }
                 let _ = reply.send(all);
-            }
-            RibQuery::Explain { prefix, reply } => {
-                let _ = reply.send(self.rib.explain(&prefix));
             }
             RibQuery::Stats { reply } => {
                 let _ = reply.send(self.rib.stats());

@@ -67,7 +67,11 @@ mod tests {
     #[test]
     fn parses_with_and_without_a_protocol_name() {
         use crate::control::parse::{parse, Command};
-        for line in ["show bfd sessions", "show bfd sessions bfd1", "SHOW BFD SESSIONS"] {
+        for line in [
+            "show bfd sessions",
+            "show bfd sessions bfd1",
+            "SHOW BFD SESSIONS",
+        ] {
             assert!(
                 matches!(parse(line), Ok(Command::ShowBfdSessions)),
                 "{line}"
