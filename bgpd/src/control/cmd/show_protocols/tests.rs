@@ -465,3 +465,38 @@ fn limit_lines_with_hit_and_a_peer_disabled_by_its_limit_read_as_bird_16() {
         "{text}"
     );
 }
+
+#[test]
+fn after_a_restart_limit_action_the_row_shows_the_error_wait_and_birds_reason() {
+    use crate::fsm::Waits;
+    use crate::status::LastError;
+    use std::time::Duration;
+    let (view, keep) = view_with(&[("Global_10_99_0_3", "10.99.0.3")]);
+    let (tx, _) = &keep[0];
+    // What the peer task does for the restart action: Cease sent, Idle for the error wait.
+    established(&keep[0]);
+    tx.state(State::Idle);
+    tx.error(LastError::RouteLimit);
+    tx.waits(Waits {
+        error: Some((
+            Instant::now() + Duration::from_secs(60),
+            Duration::from_secs(60),
+        )),
+        connect: None,
+    });
+    let now = SystemTime::now();
+    let mut f = Framer::new();
+    let target = Target::Name("Global_10_99_0_3".into());
+    run(&view, true, Some(&target), now, &mut f);
+    let text = f.take();
+    let lines: Vec<&str> = text.lines().collect();
+    let since = time::short(keep[0].1.borrow().since, now);
+    assert_eq!(
+        lines[1],
+        format!(
+            "1002-Global_10_99_0_3 BGP      master   start  {since}    \
+             Idle          Automatic shutdown: Route limit exceeded"
+        )
+    );
+    assert!(text.contains("\n     Error wait:       60/60\n"), "{text}");
+}
