@@ -28,13 +28,14 @@ use tokio::time::Instant;
 use tokio_util::codec::Decoder;
 use tracing::{debug, info, warn, Instrument};
 
-use crate::bfd::{BfdHandle, BfdStatus, SessionKey};
+use crate::bfd::{BfdHandle, BfdStatus};
 use crate::fsm::{ConnId, Direction, Input, Jitter, Output, Session, SessionConfig, State, Waits};
 use crate::rib_actor::{PeerEvent, RibLink, RibRequest, SessionUp, BATCH_EVENTS};
 use crate::socket;
 use crate::stats::PeerStats;
 use crate::status::{self, AdminCommand, EstablishedInfo, LastError, PeerStatus, StatusTx};
 
+mod bfd;
 mod route_limit;
 
 /// Capacity of a peer task's event channel.
@@ -144,8 +145,10 @@ struct PeerTask {
     /// The BFD manager, and this neighbor's BFD session while `neighbor.bfd` is set.
     bfd: Option<BfdHandle>,
     bfd_rx: Option<watch::Receiver<BfdStatus>>,
-    /// BFD failures already acted on ([`BfdStatus::failures`]).
-    bfd_failures: u64,
+    /// BFD failures already acted on ([`BfdStatus::failures`]); `None` until the first status
+    /// of a subscription, which is the baseline (an existing session's past failures are not
+    /// this subscription's to act on, e.g. after a reload re-timed it).
+    bfd_failures: Option<u64>,
 }
 
 /// Starts the task for neighbor `n`; it runs until `shutdown` turns true.
@@ -196,7 +199,7 @@ pub fn spawn_with_rib(
         waits: Waits::default(),
         bfd,
         bfd_rx: None,
-        bfd_failures: 0,
+        bfd_failures: None,
     };
     let join = tokio::spawn(task.run(cmd_rx, events_rx, shutdown).instrument(span));
     PeerHandle {
@@ -253,7 +256,7 @@ impl PeerTask {
                     }
                 }
                 _ = sleep => self.input(Input::Timer),
-                alive = bfd_changed(self.bfd_rx.as_mut()) => self.bfd_changed(alive),
+                alive = bfd::changed(self.bfd_rx.as_mut()) => self.bfd_changed(alive),
             }
             self.flush_rib().await;
             self.closing.retain(|t| !t.is_finished());
@@ -705,67 +708,6 @@ impl PeerTask {
                 .is_some_and(|g| g.restart_state),
         };
         self.queue_for_rib(PeerEvent::Up(Box::new(up)));
-    }
-}
-
-impl PeerTask {
-    /// (Re)subscribes to this neighbor's BFD session as its settings say; dropping the old
-    /// receiver lets the manager remove a session nobody wants.
-    fn bfd_subscribe(&mut self) {
-        self.bfd_rx = None;
-        let (Some(h), Some(b)) = (&self.bfd, self.neighbor.bfd) else {
-            self.status.bfd(None);
-            return;
-        };
-        let key = SessionKey {
-            peer: self.neighbor.address,
-            multihop: b.multihop,
-            interface: None,
-        };
-        let params = crate::bfd::state::Params {
-            desired_min_tx: b.min_tx,
-            required_min_rx: b.min_rx,
-            detect_mult: b.multiplier,
-            passive: b.passive,
-        };
-        let rx = h.subscribe(key, params, self.neighbor.source_address);
-        // Failures before this subscription are not ours to act on.
-        self.bfd_failures = rx.borrow().failures;
-        self.status.bfd(Some(rx.borrow().clone()));
-        self.bfd_rx = Some(rx);
-    }
-
-    /// The BFD session changed; a new failure takes the BGP session down (RFC 5882 §4.3.1,
-    /// as BIRD's `bgp_bfd_notify`).
-    fn bfd_changed(&mut self, alive: bool) {
-        let Some(rx) = &self.bfd_rx else {
-            return;
-        };
-        if !alive {
-            warn!(event = "bfd_gone", "BFD manager stopped");
-            self.bfd_rx = None;
-            return;
-        }
-        let st = rx.borrow().clone();
-        self.status.bfd(Some(st.clone()));
-        if st.failures <= self.bfd_failures {
-            return;
-        }
-        self.bfd_failures = st.failures;
-        if self.session.connection_count() == 0 {
-            return;
-        }
-        let graceful = self.neighbor.bfd.is_some_and(|b| b.graceful);
-        warn!(event = "bfd_down", diag = %st.diag, graceful, "BFD session down, closing the BGP session");
-        self.input(Input::BfdDown { graceful });
-    }
-}
-
-/// The next change of the BFD session (`false`: the manager is gone); never without one.
-async fn bfd_changed(rx: Option<&mut watch::Receiver<BfdStatus>>) -> bool {
-    match rx {
-        Some(rx) => rx.changed().await.is_ok(),
-        None => std::future::pending().await,
     }
 }
 

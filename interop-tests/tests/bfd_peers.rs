@@ -220,3 +220,83 @@ fn bird2_bfd_comes_up_and_a_frozen_bird_is_detected_within_the_detection_time() 
     bgpd.wait_event("established", &p, 2, Duration::from_secs(60))
         .expect("session re-established");
 }
+
+/// A reload that re-times BFD (500 ms) keeps the BGP session, even on a BFD session that
+/// failed before (its past failure is no reason to act again), and the new timers reach the
+/// peer by a Poll Sequence: our transmit interval becomes max(500, BIRD's 300 RX) = 0.5 s,
+/// our detection time 3 x max(500, BIRD's 300 TX) = 1.5 s.
+#[test]
+fn bfd_reload_retimes_the_session_without_a_bgp_reset() {
+    let test = "bfd_reload_retimes_the_session_without_a_bgp_reset";
+    if !require_root(test) {
+        return;
+    }
+    let fab = Fabric::new("bfd-r", 2).expect("fabric");
+    let (us, peer) = (fab.node(1), fab.node(2));
+    let conf = format!(
+        "router id {p};\nprotocol device {{}}\n\
+         protocol static {{ ipv4; route {BIRD_ROUTE} blackhole; }}\n\
+         protocol bfd {{ interface \"*\" {{ interval 300 ms; multiplier 3; }}; }}\n\
+         protocol bgp peer {{ local {p} as 65003; neighbor {u} as 65001; hold time 9; \
+         keepalive time 3; connect retry time 2; error wait time 1, 4; bfd on; \
+         ipv4 {{ import all; export all; }}; }}\n",
+        p = peer.v4,
+        u = us.v4
+    );
+    let bird = Bird::start(&peer.ns, &conf).expect("bird starts");
+    let bgpd = start_ours(&fab, 65003);
+    let p = peer.v4.to_string();
+    let bfd_row = || {
+        bgpd.show(false, "show bfd sessions")
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.trim_start().starts_with(p.as_str()))
+            .map(|l| l.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    bgpd.wait_established(&p, Duration::from_secs(30))
+        .expect("our session Established");
+    wait_until("our BFD session Up", Duration::from_secs(15), || {
+        Ok(our_bfd_up(&bgpd))
+    })
+    .expect("BFD Up");
+    wait_until("BIRD's route", Duration::from_secs(30), || {
+        Ok(has_route(&bgpd, BIRD_ROUTE))
+    })
+    .expect("route received");
+    // One failure first.
+    freeze_and_check_failover(&bgpd, &p, BIRD_ROUTE, vec![bird.pid()]);
+    bgpd.wait_event("established", &p, 2, Duration::from_secs(60))
+        .expect("session re-established");
+    wait_until("our BFD session Up again", Duration::from_secs(15), || {
+        Ok(our_bfd_up(&bgpd))
+    })
+    .expect("BFD Up again");
+    let downs = bgpd.events("down", Some(&p)).len();
+    let ups = bgpd.events("established", Some(&p)).len();
+    let path = bgpd.dir().join("bgpd.toml");
+    let text = std::fs::read_to_string(&path).expect("config");
+    let retimed = text.replace("bfd_interval_ms = 300", "bfd_interval_ms = 500");
+    assert_ne!(text, retimed);
+    std::fs::write(&path, retimed).expect("write config");
+    let r = bgpd.show(false, "configure").expect("configure");
+    assert!(r.contains("Reconfigured"), "{r}");
+    wait_until("BFD re-timed", Duration::from_secs(10), || {
+        let row = bfd_row();
+        Ok(row.get(4).map(String::as_str) == Some("0.500")
+            && row.get(5).map(String::as_str) == Some("1.500"))
+    })
+    .unwrap_or_else(|e| panic!("{e}: {:?}", bfd_row()));
+    // BIRD followed the Poll: its timeout is 3 x our new 500 ms TX.
+    wait_until("BIRD's timeout 1.5 s", Duration::from_secs(10), || {
+        Ok(bird
+            .birdc("show bfd sessions")?
+            .lines()
+            .any(|l| l.split_whitespace().nth(5) == Some("1.500")))
+    })
+    .unwrap_or_else(|e| panic!("{e}: {:?}", bird.birdc("show bfd sessions")));
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(bgpd.events("down", Some(&p)).len(), downs, "no BGP reset");
+    assert_eq!(bgpd.events("established", Some(&p)).len(), ups);
+    assert!(our_bfd_up(&bgpd));
+}

@@ -125,7 +125,8 @@ impl BfdHandle {
     }
 
     /// Watches the session for `key`, creating it with `params` (or giving an existing one
-    /// these params). Drop the receiver to let the session go.
+    /// these params). The first status the receiver sees is the session's current one (its
+    /// `failures` a baseline). Drop the receiver to let the session go.
     pub fn subscribe(
         &self,
         key: SessionKey,
