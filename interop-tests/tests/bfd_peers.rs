@@ -39,9 +39,14 @@ impl Drop for Frozen {
 }
 
 fn start_ours(fab: &Fabric, peer_as: u32) -> Bgpd {
+    start_ours_with(fab, peer_as, "")
+}
+
+/// Our bgpd (AS 65001) with one BFD neighbor; `extra`: more TOML lines for it.
+fn start_ours_with(fab: &Fabric, peer_as: u32, extra: &str) -> Bgpd {
     let (us, peer) = (fab.node(1), fab.node(2));
     let mut n = BgpdNeighbor::new("peer", &peer.v4.to_string(), peer_as);
-    n.extra = "bfd = true\nbfd_interval_ms = 300\nbfd_multiplier = 3\n".into();
+    n.extra = format!("bfd = true\nbfd_interval_ms = 300\nbfd_multiplier = 3\n{extra}");
     let cfg = BgpdConfig {
         router_id: us.v4.to_string(),
         local_as: 65001,
@@ -299,4 +304,56 @@ fn bfd_reload_retimes_the_session_without_a_bgp_reset() {
     assert_eq!(bgpd.events("down", Some(&p)).len(), downs, "no BGP reset");
     assert_eq!(bgpd.events("established", Some(&p)).len(), ups);
     assert!(our_bfd_up(&bgpd));
+}
+
+/// iBGP as in a Calico mesh: BIRD runs BFD multihop for every multihop BGP session (iBGP is
+/// multihop 64 by default) on UDP 4784 (RFC 5883); ours with `bfd_multihop = true`.
+#[test]
+fn bird2_ibgp_multihop_bfd_comes_up_and_a_frozen_bird_is_detected() {
+    let test = "bird2_ibgp_multihop_bfd_comes_up_and_a_frozen_bird_is_detected";
+    if !require_root(test) {
+        return;
+    }
+    let fab = Fabric::new("bfd-m", 2).expect("fabric");
+    let (us, peer) = (fab.node(1), fab.node(2));
+    let conf = format!(
+        "router id {p};\nprotocol device {{}}\n\
+         protocol static {{ ipv4; route {BIRD_ROUTE} blackhole; }}\n\
+         protocol bfd {{ multihop {{ interval 300 ms; multiplier 3; }}; }}\n\
+         protocol bgp peer {{ local {p} as 65001; neighbor {u} as 65001; hold time 9; \
+         keepalive time 3; connect retry time 2; error wait time 1, 4; bfd on; \
+         ipv4 {{ import all; export all; }}; }}\n",
+        p = peer.v4,
+        u = us.v4
+    );
+    let bird = Bird::start(&peer.ns, &conf).expect("bird starts");
+    let bgpd = start_ours_with(&fab, 65001, "bfd_multihop = true\n");
+    let p = peer.v4.to_string();
+    let u = us.v4.to_string();
+    bgpd.wait_established(&p, Duration::from_secs(30))
+        .expect("our session Established");
+    wait_until(
+        "BIRD's multihop BFD session Up",
+        Duration::from_secs(15),
+        || {
+            let t = bird.birdc("show bfd sessions")?;
+            // Multihop: no interface (`---`).
+            Ok(t.lines().any(|l| {
+                let c: Vec<&str> = l.split_whitespace().collect();
+                c.first() == Some(&u.as_str())
+                    && c.get(1) == Some(&"---")
+                    && c.get(2) == Some(&"Up")
+            }))
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}: {:?}", bird.birdc("show bfd sessions")));
+    wait_until("our BFD session Up", Duration::from_secs(15), || {
+        Ok(our_bfd_up(&bgpd))
+    })
+    .expect("our BFD session is Up");
+    wait_until("BIRD's route in our RIB", Duration::from_secs(30), || {
+        Ok(has_route(&bgpd, BIRD_ROUTE))
+    })
+    .expect("route received");
+    freeze_and_check_failover(&bgpd, &p, BIRD_ROUTE, vec![bird.pid()]);
 }
