@@ -357,3 +357,67 @@ fn bird2_ibgp_multihop_bfd_comes_up_and_a_frozen_bird_is_detected() {
     .expect("route received");
     freeze_and_check_failover(&bgpd, &p, BIRD_ROUTE, vec![bird.pid()]);
 }
+
+/// `bfd_graceful` with graceful restart negotiated (BIRD's `bfd graceful`): on BFD Down the
+/// connection is closed without a NOTIFICATION and the peer's routes stay, stale, as for a
+/// restarting peer (RFC 4724 §4.2), instead of being withdrawn.
+#[test]
+fn bfd_graceful_keeps_the_routes_of_a_frozen_graceful_restart_peer() {
+    let test = "bfd_graceful_keeps_the_routes_of_a_frozen_graceful_restart_peer";
+    if !require_root(test) {
+        return;
+    }
+    let fab = Fabric::new("bfd-g", 2).expect("fabric");
+    let (us, peer) = (fab.node(1), fab.node(2));
+    let conf = format!(
+        "router id {p};\nprotocol device {{}}\n\
+         protocol static {{ ipv4; route {BIRD_ROUTE} blackhole; }}\n\
+         protocol bfd {{ interface \"*\" {{ interval 300 ms; multiplier 3; }}; }}\n\
+         protocol bgp peer {{ local {p} as 65003; neighbor {u} as 65001; hold time 9; \
+         keepalive time 3; connect retry time 2; error wait time 1, 4; bfd on; \
+         graceful restart on; ipv4 {{ import all; export all; }}; }}\n",
+        p = peer.v4,
+        u = us.v4
+    );
+    let bird = Bird::start(&peer.ns, &conf).expect("bird starts");
+    let bgpd = start_ours_with(
+        &fab,
+        65003,
+        "bfd_graceful = true\ngraceful_restart = true\n",
+    );
+    let p = peer.v4.to_string();
+    bgpd.wait_established(&p, Duration::from_secs(30))
+        .expect("our session Established");
+    wait_until("our BFD session Up", Duration::from_secs(15), || {
+        Ok(our_bfd_up(&bgpd))
+    })
+    .expect("BFD Up");
+    wait_until("BIRD's route", Duration::from_secs(30), || {
+        Ok(has_route(&bgpd, BIRD_ROUTE))
+    })
+    .expect("route received");
+    let sent_before = bgpd.events("notification_sent", Some(&p)).len();
+    let frozen = Frozen::freeze(vec![bird.pid()]);
+    let down = bgpd
+        .wait_event("down", &p, 1, Duration::from_secs(5))
+        .expect("session down within the BFD detection time");
+    assert_eq!(
+        down["fields"]["reason"].as_str(),
+        Some("BFD session down"),
+        "{down}"
+    );
+    assert_eq!(
+        bgpd.events("notification_sent", Some(&p)).len(),
+        sent_before,
+        "no NOTIFICATION on a graceful BFD down"
+    );
+    // Kept as stale routes (BIRD's restart time is 120 s), well past the detection time.
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        has_route(&bgpd, BIRD_ROUTE),
+        "route kept while the peer restarts"
+    );
+    drop(frozen);
+    bgpd.wait_event("established", &p, 2, Duration::from_secs(60))
+        .expect("session re-established");
+}
