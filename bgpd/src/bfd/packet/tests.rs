@@ -1,6 +1,7 @@
 //! Codec tests on Control packets captured from real daemons: FRR 8.4.4's bfdd (10.99.0.1,
 //! profile 300 ms x 3) and BIRD 2.0.12 (10.99.0.2, `interval 300 ms; multiplier 3;`), peering
-//! with each other in two namespaces (`tcpdump -i eth0 udp port 3784`, UDP payloads as hex).
+//! with each other in two namespaces (`tcpdump -i eth0 udp port 3784`, UDP payloads as hex;
+//! the capture is `interop-tests/tests/bfd/frr-bfdd-vs-bird2.pcap`).
 
 use super::*;
 
