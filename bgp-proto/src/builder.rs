@@ -471,7 +471,10 @@ mod tests {
 
     #[test]
     fn packs_ipv4_with_ipv6_next_hop_rfc8950() {
-        let ctx = SessionContext::default();
+        let ctx = SessionContext {
+            extended_next_hop_v4: true,
+            ..SessionContext::default()
+        };
         let enc = EncodedAttributes::new(&attrs(false), &ctx).unwrap();
         let how = Announce::Mp {
             family: Family::Ipv4Unicast,

@@ -20,6 +20,9 @@ pub struct SessionContext {
     pub add_path_tx_v6: bool,
     /// RFC 8654: messages up to 65535 octets (otherwise 4096).
     pub extended_message: bool,
+    /// RFC 8950 §4: both sides announced IPv4 unicast NLRI with IPv6 next hops; without it
+    /// such an MP_REACH_NLRI is treat-as-withdraw.
+    pub extended_next_hop_v4: bool,
 }
 
 impl Default for SessionContext {
@@ -32,6 +35,7 @@ impl Default for SessionContext {
             add_path_tx_v4: false,
             add_path_tx_v6: false,
             extended_message: false,
+            extended_next_hop_v4: false,
         }
     }
 }
@@ -125,6 +129,7 @@ impl SessionContext {
             add_path_tx_v6,
             extended_message: ours.supports_extended_message()
                 && theirs.supports_extended_message(),
+            extended_next_hop_v4: v4_via_v6(ours) && v4_via_v6(theirs),
         };
         Negotiated {
             context,
@@ -134,7 +139,7 @@ impl SessionContext {
             route_refresh: ours.supports_route_refresh() && theirs.supports_route_refresh(),
             enhanced_route_refresh: ours.supports_enhanced_route_refresh()
                 && theirs.supports_enhanced_route_refresh(),
-            extended_next_hop_v4: v4_via_v6(ours) && v4_via_v6(theirs),
+            extended_next_hop_v4: context.extended_next_hop_v4,
         }
     }
 }

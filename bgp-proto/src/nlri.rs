@@ -58,6 +58,15 @@ pub enum NlriErrorKind {
     Overrun,
 }
 
+impl std::fmt::Display for NlriErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NlriErrorKind::PrefixTooLong(n) => write!(f, "prefix length {n} too long"),
+            NlriErrorKind::Overrun => f.write_str("prefix runs past the end of the field"),
+        }
+    }
+}
+
 /// An NLRI parse error with its offset relative to the start of the NLRI field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct NlriError {

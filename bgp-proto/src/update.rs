@@ -5,7 +5,10 @@
 //! already apply them (treat-as-withdraw turns every NLRI into a withdrawal). All offsets are
 //! relative to the UPDATE body (the octets after the 19-octet header).
 
+use std::net::IpAddr;
+
 use bytes::{BufMut, BytesMut};
+use ipnet::IpNet;
 
 use crate::attribute::{
     self, put_attr, type_code as tc, MpReach, MpUnreach, PathAttributes, RawAttribute,
@@ -17,10 +20,21 @@ use crate::types::Family;
 
 mod rfc7606;
 
-pub use rfc7606::{Action, Malformation, Reason};
+pub use rfc7606::{Action, AttrName, Malformation, Reason};
 
 /// Octets of the BGP message header (RFC 4271 §4.1).
 pub const HEADER_LEN: usize = 19;
+
+/// What the receiving speaker knows of itself to judge a next hop
+/// ([`Update::apply_next_hop_rules`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NextHopContext<'a> {
+    /// Our own addresses: a next hop equal to one of them is treat-as-withdraw.
+    pub own: &'a [IpAddr],
+    /// For a directly connected (single-hop) eBGP peer: the connected subnets a next hop
+    /// must fall in; `None` for iBGP and multihop peers (their next hops resolve recursively).
+    pub connected: Option<&'a [IpNet]>,
+}
 
 /// A decoded UPDATE.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,7 +73,7 @@ pub struct WireDetails {
 
 /// A malformed UPDATE that resets the session (RFC 7606 §2 "session reset").
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("malformed UPDATE at body offset {offset}: {reason}")]
+#[error("{}: {reason} (UPDATE body offset {offset})", AttrName(*attr_type))]
 pub struct UpdateError {
     pub reason: Reason,
     /// The attribute concerned, if any.
@@ -241,15 +255,23 @@ impl Update {
         }
     }
 
-    /// Rules that need to know the peer is external, which the codec cannot: call this for
-    /// UPDATEs from eBGP peers that are not confederation members. RFC 7606 §7.2: confederation
-    /// segments in AS_PATH → treat-as-withdraw; RFC 7606 §7.5: LOCAL_PREF → attribute discard.
+    /// Rules that need to know the peer is external, which the codec cannot: call this once
+    /// for UPDATEs from eBGP peers that are not confederation members. RFC 7606 §7.2:
+    /// confederation segments in AS_PATH → treat-as-withdraw; §7.5 LOCAL_PREF, §7.9
+    /// ORIGINATOR_ID, §7.10 CLUSTER_LIST → attribute discard (an ORIGINATOR_ID would win the
+    /// router-id tie-break, a CLUSTER_LIST holding our cluster id would drop the route).
+    /// Idempotent: a second call finds nothing left to discard and records nothing twice.
     pub fn apply_ebgp_rules(&mut self) {
-        if self
+        let confed = self
             .attributes
             .as_path
             .as_ref()
-            .is_some_and(|p| p.has_confed())
+            .is_some_and(|p| p.has_confed());
+        if confed
+            && !self
+                .malformations
+                .iter()
+                .any(|m| m.reason == Reason::ConfedFromExternalPeer)
         {
             self.malformations.push(Malformation {
                 attr_type: Some(tc::AS_PATH),
@@ -258,14 +280,74 @@ impl Update {
                 offset: 0,
             });
         }
-        if self.attributes.local_pref.take().is_some() {
+        let a = &mut self.attributes;
+        let discarded = [
+            (
+                a.local_pref.take().is_some(),
+                tc::LOCAL_PREF,
+                Reason::LocalPrefFromExternalPeer,
+            ),
+            (
+                a.originator_id.take().is_some(),
+                tc::ORIGINATOR_ID,
+                Reason::OriginatorIdFromExternalPeer,
+            ),
+            (
+                a.cluster_list.take().is_some(),
+                tc::CLUSTER_LIST,
+                Reason::ClusterListFromExternalPeer,
+            ),
+        ];
+        for (_, code, reason) in discarded.into_iter().filter(|d| d.0) {
             self.malformations.push(Malformation {
-                attr_type: Some(tc::LOCAL_PREF),
+                attr_type: Some(code),
                 action: Action::AttributeDiscard,
-                reason: Reason::LocalPrefFromExternalPeer,
+                reason,
                 offset: 0,
             });
         }
+    }
+
+    /// The next hops this UPDATE gives its announced routes: NEXT_HOP when the classic NLRI
+    /// field is not empty, and MP_REACH_NLRI's (its [`MpNextHop::address`](attribute::MpNextHop::address)).
+    pub fn next_hops(&self) -> impl Iterator<Item = (u8, IpAddr)> + '_ {
+        let classic = self
+            .attributes
+            .next_hop
+            .filter(|_| !self.nlri.is_empty())
+            .map(|a| (tc::NEXT_HOP, IpAddr::V4(a)));
+        let mp = self
+            .mp_reach
+            .as_ref()
+            .filter(|m| !m.nlri.is_empty())
+            .map(|m| (tc::MP_REACH_NLRI, m.next_hop.address()));
+        classic.into_iter().chain(mp)
+    }
+
+    /// RFC 4271 §5.1.3 / §6.3 checks that need the receiving speaker's addresses: a next hop
+    /// equal to one of ours, or (single-hop eBGP, as BIRD's direct gateway mode) outside every
+    /// directly connected subnet, is treat-as-withdraw. Call once per received UPDATE.
+    pub fn apply_next_hop_rules(&mut self, cx: &NextHopContext<'_>) {
+        let mut found: Vec<Malformation> = Vec::new();
+        for (code, nh) in self.next_hops() {
+            let reason = if cx.own.contains(&nh) {
+                Reason::OwnNextHop(nh)
+            } else if cx
+                .connected
+                .is_some_and(|c| !c.iter().any(|n| n.contains(&nh)))
+            {
+                Reason::NextHopNotConnected(nh)
+            } else {
+                continue;
+            };
+            found.push(Malformation {
+                attr_type: Some(code),
+                action: Action::TreatAsWithdraw,
+                reason,
+                offset: 0,
+            });
+        }
+        self.malformations.extend(found);
     }
 
     /// Encode the UPDATE body (without header). MP_REACH_NLRI and MP_UNREACH_NLRI come first
@@ -354,6 +436,9 @@ impl Update {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod context_tests;
 
 #[cfg(test)]
 mod proptests;

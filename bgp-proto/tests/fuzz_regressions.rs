@@ -11,6 +11,7 @@ fn context(b: u8) -> SessionContext {
         add_path_rx_v4: b & 2 != 0,
         add_path_rx_v6: b & 4 != 0,
         extended_message: b & 8 != 0,
+        extended_next_hop_v4: false,
         add_path_tx_v4: b & 2 != 0,
         add_path_tx_v6: b & 4 != 0,
     }

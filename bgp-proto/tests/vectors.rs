@@ -3,7 +3,9 @@
 //! byte where our encoding is canonical.
 //!
 //! Header lines read here: `# four-octet-as: yes|no|unknown`, `# add-path-rx: none|unknown|<families>`
-//! (comma separated, e.g. `ipv4-unicast,ipv6-unicast`), `# extended-message: yes|no|unknown`.
+//! (comma separated, e.g. `ipv4-unicast,ipv6-unicast`), `# extended-message: yes|no|unknown`;
+//! RFC 8950 extended next hop for IPv4 is on when both `# sender-open:` and `# receiver-open:`
+//! list `extended-nexthop(ipv4-unicast/nh-ipv6)`.
 //! `unknown` (no OPEN from both sides on that connection) reads as the most common context: 4-octet
 //! AS, no ADD-PATH, no extended message. A file whose header has a `# malformed:` line (or whose
 //! name contains `malformed`) holds input meant to trigger errors: its decode errors are allowed.
@@ -66,6 +68,7 @@ fn parse_file(path: &Path) -> VectorFile {
         .is_some_and(|n| n.contains("malformed"));
     let mut messages = Vec::new();
     let mut scenario = String::new();
+    let mut v4_via_v6 = 0;
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
         if t.is_empty() {
@@ -91,6 +94,12 @@ fn parse_file(path: &Path) -> VectorFile {
                 ctx.extended_message = yes(v, path);
             } else if let Some(v) = header_value(t, "scenario") {
                 scenario = v.to_string();
+            } else if let Some(v) =
+                header_value(t, "sender-open").or_else(|| header_value(t, "receiver-open"))
+            {
+                if v.contains("extended-nexthop(ipv4-unicast/nh-ipv6)") {
+                    v4_via_v6 += 1;
+                }
             } else if header_value(t, "malformed").is_some() {
                 malformed = true;
             }
@@ -100,6 +109,7 @@ fn parse_file(path: &Path) -> VectorFile {
             hex::decode(t).unwrap_or_else(|e| panic!("{}:{}: bad hex: {e}", path.display(), i + 1));
         messages.push((i + 1, bytes));
     }
+    ctx.extended_next_hop_v4 = v4_via_v6 == 2;
     VectorFile {
         path: path.to_path_buf(),
         ctx,

@@ -2,6 +2,7 @@
 
 use bytes::{BufMut, BytesMut};
 
+use super::bad_length;
 use crate::update::Reason;
 
 /// Where the route came from (RFC 4271 §4.3 a).
@@ -29,7 +30,7 @@ pub(crate) fn decode(v: &[u8]) -> Result<Origin, Reason> {
         [1] => Ok(Origin::Egp),
         [2] => Ok(Origin::Incomplete),
         [x] => Err(Reason::InvalidOrigin(*x)),
-        _ => Err(Reason::BadLength),
+        _ => Err(bad_length(v, "1")),
     }
 }
 

@@ -5,6 +5,7 @@ use std::net::Ipv4Addr;
 
 use bytes::{BufMut, BytesMut};
 
+use super::bad_length;
 use crate::types::Asn;
 use crate::update::Reason;
 
@@ -24,7 +25,7 @@ pub(crate) fn decode(v: &[u8], four_octet: bool) -> Result<Aggregator, Reason> {
             address: Ipv4Addr::new(r[0], r[1], r[2], r[3]),
         }),
         (true, _) => decode_as4(v),
-        _ => Err(Reason::BadLength),
+        _ => Err(bad_length(v, "6 (8 with 4-octet AS)")),
     })
 }
 
@@ -38,7 +39,7 @@ fn non_zero(r: Result<Aggregator, Reason>) -> Result<Aggregator, Reason> {
 
 /// AS4_AGGREGATOR: always 8 octets. RFC 6793 §6: malformed → attribute discard.
 pub(crate) fn decode_as4(v: &[u8]) -> Result<Aggregator, Reason> {
-    let a: [u8; 8] = v.try_into().map_err(|_| Reason::BadLength)?;
+    let a: [u8; 8] = v.try_into().map_err(|_| bad_length(v, "8"))?;
     non_zero(Ok(Aggregator {
         asn: Asn(u32::from_be_bytes([a[0], a[1], a[2], a[3]])),
         address: Ipv4Addr::new(a[4], a[5], a[6], a[7]),

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::bad_length;
 use crate::update::Reason;
 
 /// One RFC 1997 community, conventionally written `asn:value`.
@@ -39,7 +40,7 @@ impl fmt::Display for Community {
 /// is accepted: it is empty, not malformed.)
 pub(crate) fn decode(v: &[u8]) -> Result<Vec<Community>, Reason> {
     if v.len() % 4 != 0 {
-        return Err(Reason::BadLength);
+        return Err(bad_length(v, "a multiple of 4"));
     }
     Ok(v.chunks_exact(4)
         .map(|c| Community(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))

@@ -1,7 +1,7 @@
 //! MP_REACH_NLRI (type 14, RFC 4760 §3) for IPv4 and IPv6 unicast, including IPv4 NLRI with an
 //! IPv6 next hop (RFC 8950) and the IPv6 global + link-local next hop (RFC 2545 §3).
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use bytes::{BufMut, BytesMut};
 use nom::bytes::complete::take;
@@ -25,6 +25,34 @@ pub enum MpNextHop {
 }
 
 impl MpNextHop {
+    /// The address routes resolve through: the IPv4 address, the IPv6 global one, or the
+    /// link-local one when the global field is empty (as BIRD reads a lone link-local).
+    pub fn address(&self) -> IpAddr {
+        match *self {
+            MpNextHop::Ipv4(a) => IpAddr::V4(a),
+            MpNextHop::Ipv6 {
+                global,
+                link_local: Some(ll),
+            } if global.is_unspecified() => IpAddr::V6(ll),
+            MpNextHop::Ipv6 { global, .. } => IpAddr::V6(global),
+        }
+    }
+
+    /// RFC 4760 §3 / RFC 8950 §3 next-hop checks that need no session state beyond the
+    /// context: a martian address → treat-as-withdraw (RFC 7606 §7.11 leaves the NLRI
+    /// locatable); an IPv6 next hop for IPv4 NLRI without the negotiated extended next hop
+    /// capability → treat-as-withdraw, as BIRD does.
+    pub(crate) fn check(&self, family: Family, ctx: &SessionContext) -> Result<(), Reason> {
+        let a = self.address();
+        if family == Family::Ipv4Unicast && a.is_ipv6() && !ctx.extended_next_hop_v4 {
+            return Err(Reason::NextHopFamily(a));
+        }
+        if super::attr_03_next_hop::is_martian(a) {
+            return Err(Reason::MartianNextHop(a));
+        }
+        Ok(())
+    }
+
     /// Octets of the Next Hop field.
     pub fn wire_len(&self) -> usize {
         match self {

@@ -6,6 +6,7 @@ use std::net::Ipv4Addr;
 
 use bytes::{BufMut, BytesMut};
 
+use super::bad_length;
 use crate::update::Reason;
 
 /// The administrator / assigned-number pair of a typed extended community.
@@ -91,7 +92,7 @@ impl ExtCommunity {
 /// RFC 7606 §7.14: length not a multiple of 8 → treat-as-withdraw.
 pub(crate) fn decode(v: &[u8]) -> Result<Vec<ExtCommunity>, Reason> {
     if v.len() % 8 != 0 {
-        return Err(Reason::BadLength);
+        return Err(bad_length(v, "a multiple of 8"));
     }
     Ok(v.chunks_exact(8)
         .map(|c| {

@@ -4,6 +4,7 @@ use std::fmt;
 
 use bytes::{BufMut, BytesMut};
 
+use super::bad_length;
 use crate::update::Reason;
 
 /// One large community `global:local1:local2`.
@@ -23,7 +24,7 @@ impl fmt::Display for LargeCommunity {
 /// RFC 8092 §5 (with RFC 7606): zero length or not a multiple of 12 → treat-as-withdraw.
 pub(crate) fn decode(v: &[u8]) -> Result<Vec<LargeCommunity>, Reason> {
     if v.is_empty() || v.len() % 12 != 0 {
-        return Err(Reason::BadLength);
+        return Err(bad_length(v, "a non-zero multiple of 12"));
     }
     let u = |c: &[u8]| u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
     Ok(v.chunks_exact(12)

@@ -40,6 +40,7 @@ mod attr_23_otc;
 
 pub use attr_01_origin::Origin;
 pub use attr_02_as_path::{merge_as4_path, AsPath, AsSegment, SegmentType};
+pub use attr_03_next_hop::is_martian as is_martian_next_hop;
 pub use attr_07_aggregator::Aggregator;
 pub use attr_08_communities::Community;
 pub(crate) use attr_0e_mp_reach::encode as encode_mp_reach;
@@ -80,6 +81,38 @@ pub mod type_code {
 
 use flags::{EXTENDED_LENGTH, OPTIONAL, PARTIAL, TRANSITIVE};
 use type_code as tc;
+
+/// The IANA name of a known attribute type code (as RFCs and the peers' logs spell it).
+pub fn type_name(type_code: u8) -> Option<&'static str> {
+    Some(match type_code {
+        tc::ORIGIN => "ORIGIN",
+        tc::AS_PATH => "AS_PATH",
+        tc::NEXT_HOP => "NEXT_HOP",
+        tc::MULTI_EXIT_DISC => "MULTI_EXIT_DISC",
+        tc::LOCAL_PREF => "LOCAL_PREF",
+        tc::ATOMIC_AGGREGATE => "ATOMIC_AGGREGATE",
+        tc::AGGREGATOR => "AGGREGATOR",
+        tc::COMMUNITIES => "COMMUNITIES",
+        tc::ORIGINATOR_ID => "ORIGINATOR_ID",
+        tc::CLUSTER_LIST => "CLUSTER_LIST",
+        tc::MP_REACH_NLRI => "MP_REACH_NLRI",
+        tc::MP_UNREACH_NLRI => "MP_UNREACH_NLRI",
+        tc::EXTENDED_COMMUNITIES => "EXTENDED_COMMUNITIES",
+        tc::AS4_PATH => "AS4_PATH",
+        tc::AS4_AGGREGATOR => "AS4_AGGREGATOR",
+        tc::LARGE_COMMUNITIES => "LARGE_COMMUNITY",
+        tc::OTC => "ONLY_TO_CUSTOMER",
+        _ => return None,
+    })
+}
+
+/// `Reason::BadLength` for a value of `v.len()` octets.
+pub(crate) fn bad_length(v: &[u8], expected: &'static str) -> Reason {
+    Reason::BadLength {
+        len: u16::try_from(v.len()).unwrap_or(u16::MAX),
+        expected,
+    }
+}
 
 /// The Optional/Transitive flags a known attribute must carry; `None` for unknown types.
 pub fn canonical_flags(type_code: u8) -> Option<u8> {
@@ -456,7 +489,7 @@ pub(crate) fn put_attr(
 
 /// `4 octets, big endian` or a length error.
 fn be_u32_exact(v: &[u8]) -> Result<u32, Reason> {
-    let a: [u8; 4] = v.try_into().map_err(|_| Reason::BadLength)?;
+    let a: [u8; 4] = v.try_into().map_err(|_| bad_length(v, "4"))?;
     Ok(u32::from_be_bytes(a))
 }
 
@@ -686,6 +719,19 @@ fn decode_one(
         tc::OTC => attr_23_otc::decode(v).map(|x| a.otc = Some(x)),
         tc::MP_REACH_NLRI => match attr_0e_mp_reach::decode(v, ctx) {
             Ok(Some(m)) => {
+                let checked = if m.nlri.is_empty() {
+                    Ok(())
+                } else {
+                    m.next_hop.check(m.family, ctx)
+                };
+                if let Err(reason) = checked {
+                    out.malformations.push(Malformation {
+                        attr_type: Some(code),
+                        action: Action::TreatAsWithdraw,
+                        reason,
+                        offset: at,
+                    });
+                }
                 out.mp_reach = Some(m);
                 Ok(())
             }

@@ -23,6 +23,8 @@ fn arb_ctx() -> impl Strategy<Value = SessionContext> {
             add_path_rx_v6: ap6,
             add_path_tx_v6: ap6,
             extended_message: ext,
+            // Round trips carry IPv4 NLRI with IPv6 next hops (RFC 8950).
+            extended_next_hop_v4: true,
         },
     )
 }
@@ -64,7 +66,9 @@ fn join_sequences(p: &AsPath) -> AsPath {
 }
 
 fn arb_host_v4() -> impl Strategy<Value = Ipv4Addr> {
-    (0x0100_0000u32..0xe000_0000).prop_map(Ipv4Addr::from)
+    (0x0100_0000u32..0xe000_0000)
+        .prop_filter("loopback is no next hop", |a| a >> 24 != 127)
+        .prop_map(Ipv4Addr::from)
 }
 
 fn arb_unknown() -> impl Strategy<Value = Vec<RawAttribute>> {
@@ -203,8 +207,13 @@ fn arb_family() -> impl Strategy<Value = Family> {
 }
 
 fn arb_next_hop(family: Family) -> BoxedStrategy<MpNextHop> {
-    let v6 = (any::<u128>(), prop::option::of(any::<u128>())).prop_map(|(g, l)| MpNextHop::Ipv6 {
-        global: g.into(),
+    // A unicast global address (martians are treat-as-withdraw, tested in `tests`).
+    let global = any::<u128>().prop_map(|g| match Ipv6Addr::from(g) {
+        a if a.is_unspecified() || a.is_loopback() || a.is_multicast() => Ipv6Addr::from(g >> 8),
+        a => a,
+    });
+    let v6 = (global, prop::option::of(any::<u128>())).prop_map(|(g, l)| MpNextHop::Ipv6 {
+        global: g,
         link_local: l.map(Ipv6Addr::from),
     });
     match family {
