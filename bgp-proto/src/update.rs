@@ -226,7 +226,9 @@ impl Update {
             .chain(self.reach_entries().filter(move |_| taw))
     }
 
-    fn reach_entries(&self) -> impl Iterator<Item = (Family, &NlriEntry)> + '_ {
+    /// Every NLRI this UPDATE carries in its NLRI field and MP_REACH_NLRI, whatever the verdict
+    /// (for logs: the routes a treat-as-withdraw withdrew).
+    pub fn reach_entries(&self) -> impl Iterator<Item = (Family, &NlriEntry)> + '_ {
         let fam = self.mp_reach.as_ref().map(|m| m.family);
         let mp: &[NlriEntry] = self.mp_reach.as_ref().map_or(&[], |m| &m.nlri);
         self.nlri.iter().map(|e| (Family::Ipv4Unicast, e)).chain(

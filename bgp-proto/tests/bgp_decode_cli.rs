@@ -139,6 +139,58 @@ fn malformed_update_reports_treat_as_withdraw_and_exits_zero() {
 }
 
 #[test]
+fn ebgp_flag_gives_the_daemons_verdict_for_an_external_peer() {
+    // ORIGIN IGP, AS_PATH empty, NEXT_HOP 10.99.0.2, LOCAL_PREF 100, ORIGINATOR_ID 10.99.0.9,
+    // NLRI 10.0.1.0/24: fine from an internal peer; from an external one LOCAL_PREF and
+    // ORIGINATOR_ID are discarded (RFC 7606 §7.5, §7.9), the route stays.
+    let msg = format!(
+        "{}003702 0000 001c 40010100 400200 4003040a630002 40050400000064 8009040a630009 180a0001",
+        "ff".repeat(16)
+    );
+    for args in [&[][..], &["--ibgp"][..]] {
+        let out = run(args, &msg);
+        assert!(out.status.success(), "{out:?}");
+        let u = &lines(&out)[0];
+        assert!(u.get("rfc7606").is_none(), "{args:?}: {u}");
+        assert_eq!(u["attributes"]["originator_id"], "10.99.0.9", "{u}");
+    }
+    let out = run(&["--ebgp"], &msg);
+    assert!(out.status.success(), "{out:?}");
+    let u = &lines(&out)[0];
+    let r = &u["rfc7606"];
+    assert_eq!(r["action"], "attribute-discard", "{u}");
+    let attrs: Vec<&str> = r["malformations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["attr"].as_str())
+        .collect();
+    assert_eq!(attrs, ["LOCAL_PREF", "ORIGINATOR_ID"], "{u}");
+    assert_eq!(
+        r["malformations"][1]["reason"],
+        "ORIGINATOR_ID received from an external peer"
+    );
+    assert!(u["attributes"].get("originator_id").is_none(), "{u}");
+    assert_eq!(r["affected_prefixes"][0]["prefix"], "10.0.1.0/24");
+    // The two flags exclude each other.
+    assert!(!run(&["--ebgp", "--ibgp"], &msg).status.success());
+}
+
+#[test]
+fn ipv4_with_ipv6_next_hop_needs_ext_nh() {
+    // MP_REACH_NLRI IPv4 unicast with next hop fd99::1 and 10.1.0.0/16; ORIGIN; AS_PATH empty.
+    let msg = format!(
+        "{}003902 0000 0022 800e18000101 10fd990000000000000000000000000001 00 100a01 40010100 400200",
+        "ff".repeat(16)
+    );
+    let u = &lines(&run(&[], &msg))[0];
+    assert_eq!(u["rfc7606"]["action"], "treat-as-withdraw", "{u}");
+    assert_eq!(u["rfc7606"]["malformations"][0]["attr"], "MP_REACH_NLRI");
+    let u = &lines(&run(&["--ext-nh"], &msg))[0];
+    assert!(u.get("rfc7606").is_none(), "{u}");
+}
+
+#[test]
 fn session_reset_carries_the_notification_and_offset() {
     // Total Path Attribute Length (0x00ff) overruns the message: session reset, UPDATE Message
     // Error / Malformed Attribute List.

@@ -8,6 +8,7 @@
 //! - [`neighbor`]: from a `conf` neighbor to the FSM's [`fsm::SessionConfig`].
 //! - [`socket`]: TCP socket options (TCP-MD5, TTL, GTSM, source binding).
 //! - [`peer`]: the per-neighbor task: connections, framing, timers, counters.
+//! - [`peer_log`]: log lines for what a peer sent wrong (attribute, problem, prefixes, action).
 //! - [`listener`]: accepts connections and hands them to the right peer task.
 //! - [`stats`]: per-peer counters (UPDATEs, prefixes received, accepted, advertised).
 //! - [`policy_compile`]: configuration → `policy` (Calico export/import, filters) and the
@@ -38,6 +39,7 @@ pub mod listener;
 pub mod metrics;
 pub mod neighbor;
 pub mod peer;
+pub mod peer_log;
 pub mod policy_compile;
 pub mod process;
 pub mod recovery;

@@ -182,7 +182,6 @@ struct PeerSlot {
     stats: Arc<PeerStats>,
     commands: mpsc::Sender<PeerCommand>,
     session: Option<Session>,
-    ebgp: bool,
     /// When the stale routes of a graceful restart are swept.
     stale_until: Option<Instant>,
     /// Families whose End-of-RIB has not arrived since the session came up.
@@ -255,7 +254,7 @@ impl RibActor {
                 warn!(event = "rib_peer_rejected", neighbor = %n.name, error = %e, "peer not added to the RIB");
                 continue;
             }
-            slots.insert(id, slot_for(n, p.stats, p.commands, config));
+            slots.insert(id, slot_for(n, p.stats, p.commands));
             limits.push((id, &n.route_limits));
         }
         let mut actor = RibActor {
@@ -427,10 +426,8 @@ impl RibActor {
                 warn!(event = "rib_peer_rejected", neighbor = %n.name, error = %e, "peer not added to the RIB");
                 continue;
             }
-            self.peers.insert(
-                p.id,
-                slot_for(n, p.stats.clone(), p.commands.clone(), &r.config),
-            );
+            self.peers
+                .insert(p.id, slot_for(n, p.stats.clone(), p.commands.clone()));
             self.configure_limits(p.id, &n.route_limits);
         }
         // Our own routes.
@@ -503,11 +500,8 @@ impl RibActor {
                 }
                 Changes::default()
             }
-            PeerEvent::Update(mut u) => {
-                let ebgp = self.peers.get(&id).is_some_and(|p| p.ebgp);
-                if ebgp {
-                    u.apply_ebgp_rules();
-                }
+            PeerEvent::Update(u) => {
+                // The session (fsm) already applied the eBGP and next-hop rules.
                 let mut counting = Counting {
                     inner: &mut self.policy,
                     accepted: 0,
@@ -873,7 +867,6 @@ fn slot_for(
     n: &conf::Neighbor,
     stats: Arc<PeerStats>,
     commands: mpsc::Sender<PeerCommand>,
-    config: &Config,
 ) -> PeerSlot {
     PeerSlot {
         name: n.name.to_string(),
@@ -881,7 +874,6 @@ fn slot_for(
         stats,
         commands,
         session: None,
-        ebgp: !n.is_internal(n.local_as.unwrap_or(config.local_as)),
         stale_until: None,
         awaiting_eor: Vec::new(),
         restart_time: None,

@@ -122,6 +122,12 @@ fn two_daemons_on_loopback_establish_and_see_administrative_shutdown() {
     assert_eq!(ea["fields"]["hold_time"], 9);
     let status = a.terminate();
     assert!(status.success(), "clean exit: {status:?}");
+    // The NOTIFICATION was written and the connection closed without waiting for the flush
+    // timeout (the RIB actor's handle on the write queue does not keep it open).
+    assert_eq!(
+        a.events("shutdown_flush_timeout"),
+        Vec::<serde_json::Value>::new()
+    );
     let n = b.wait_event("notification_received", Duration::from_secs(5));
     assert_eq!(
         (

@@ -204,6 +204,12 @@ pub enum Output {
     RouteRefresh {
         request: RouteRefresh,
     },
+    /// A received message could not be decoded: the session resets with its NOTIFICATION
+    /// (a `NotificationSent` follows). For the log: which field was wrong and where.
+    MessageError {
+        conn: ConnId,
+        error: Box<DecodeError>,
+    },
     NotificationSent {
         conn: ConnId,
         notification: Notification,
@@ -270,6 +276,28 @@ pub struct Session {
     error_wait: Duration,
     last_error: Option<Instant>,
     reported: State,
+    /// What received next hops are checked against (see [`Session::set_next_hop_view`]).
+    next_hops: NextHopView,
+}
+
+/// Our addresses and, for a directly connected eBGP peer, the connected subnets: the driver
+/// reads them from the system when the session comes up; the FSM only compares.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NextHopView {
+    /// Our own addresses (RFC 4271 §6.3: a next hop must not be one of them).
+    pub own: Vec<std::net::IpAddr>,
+    /// `Some` for a single-hop eBGP peer: a next hop outside these subnets is treat-as-withdraw
+    /// (RFC 4271 §5.1.3, BIRD's direct gateway mode); `None` otherwise.
+    pub connected: Option<Vec<ipnet::IpNet>>,
+}
+
+impl NextHopView {
+    fn context(&self) -> bgp_proto::update::NextHopContext<'_> {
+        bgp_proto::update::NextHopContext {
+            own: &self.own,
+            connected: self.connected.as_deref(),
+        }
+    }
 }
 
 impl Session {
@@ -288,7 +316,14 @@ impl Session {
             error_wait,
             last_error: None,
             reported: State::Idle,
+            next_hops: NextHopView::default(),
         }
+    }
+
+    /// The addresses received next hops are checked against from now on (the driver sets
+    /// them when the session is Established, before the first UPDATE is handled).
+    pub fn set_next_hop_view(&mut self, view: NextHopView) {
+        self.next_hops = view;
     }
 
     pub fn config(&self) -> &SessionConfig {
@@ -373,6 +408,10 @@ impl Session {
             Input::FrameError { conn, error } => {
                 if self.index(conn).is_some() {
                     let n = error.notification();
+                    out.push(Output::MessageError {
+                        conn,
+                        error: Box::new(error),
+                    });
                     self.fail_conn(conn, Some(n), now, &mut out);
                 }
             }
@@ -524,6 +563,10 @@ impl Session {
             Ok(m) => m,
             Err(e) => {
                 let n = e.notification();
+                out.push(Output::MessageError {
+                    conn,
+                    error: Box::new(e),
+                });
                 self.fail_conn(conn, Some(n), now, out);
                 return;
             }
@@ -544,9 +587,12 @@ impl Session {
             (ConnState::Established, Message::Keepalive) => self.restart_hold(i, now),
             (ConnState::Established, Message::Update(mut update)) => {
                 self.restart_hold(i, now);
+                // The session-dependent RFC 7606 / RFC 4271 §6.3 rules, applied once here (the
+                // RIB receives the verdict).
                 if self.config.remote_as != self.config.local_as {
                     update.apply_ebgp_rules();
                 }
+                update.apply_next_hop_rules(&self.next_hops.context());
                 out.push(Output::Update {
                     update: Box::new(update),
                 });

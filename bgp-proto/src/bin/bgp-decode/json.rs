@@ -18,7 +18,8 @@ use crate::mrt;
 
 /// Decodes one whole message (header included) with `ctx` and describes it. A message the codec
 /// rejects is described too (with its RFC 7606 action, NOTIFICATION and offset): it is data.
-pub fn message(frame: &[u8], ctx: &SessionContext) -> Value {
+/// `ebgp`: the message came from an external peer, so the daemon's eBGP rules apply to UPDATEs.
+pub fn message(frame: &[u8], ctx: &SessionContext, ebgp: bool) -> Value {
     let mut out = Map::new();
     if let Some(len) = frame.get(16..18) {
         out.insert("length".into(), json!(u16::from_be_bytes([len[0], len[1]])));
@@ -29,7 +30,12 @@ pub fn message(frame: &[u8], ctx: &SessionContext) -> Value {
             out.insert("type".into(), json!(type_name(&m)));
             match m {
                 Message::Open(o) => open(&o, &mut out),
-                Message::Update(u) => update(&u, &mut out),
+                Message::Update(mut u) => {
+                    if ebgp {
+                        u.apply_ebgp_rules();
+                    }
+                    update(&u, &mut out)
+                }
                 Message::Notification(n) => {
                     out.insert("notification".into(), notification(&n));
                 }
@@ -256,6 +262,7 @@ fn action(a: Action) -> &'static str {
 fn malformation(m: &Malformation, offset_base: isize) -> Value {
     json!({
         "attr_type": m.attr_type,
+        "attr": m.attr_name().to_string(),
         "action": action(m.action),
         "reason": m.reason.to_string(),
         "offset": (m.offset as isize + offset_base).max(0),
@@ -566,7 +573,7 @@ mod tests {
         let f = frame(
             "ffffffffffffffffffffffffffffffff0028030602126d61696e74656e616e63652077696e646f77",
         );
-        let v = message(&f, &SessionContext::default());
+        let v = message(&f, &SessionContext::default(), false);
         assert_eq!(v["type"], "NOTIFICATION");
         assert_eq!(v["length"], 40);
         assert_eq!(v["notification"]["code_name"], "Cease");
@@ -582,11 +589,13 @@ mod tests {
         let v = message(
             &frame("ffffffffffffffffffffffffffffffff00170200000000"),
             &SessionContext::default(),
+            false,
         );
         assert_eq!(v["end_of_rib"], "ipv4-unicast");
         let v = message(
             &frame("ffffffffffffffffffffffffffffffff00170500010101"),
             &SessionContext::default(),
+            false,
         );
         assert_eq!(
             (v["subtype"].as_str(), v["afi"].as_str()),
@@ -599,6 +608,7 @@ mod tests {
         let v = message(
             &frame("feffffffffffffffffffffffffffffff001304"),
             &SessionContext::default(),
+            false,
         );
         assert_eq!(v["error"]["action"], "session-reset");
         assert_eq!(v["error"]["notification"]["code"], 1);

@@ -3,7 +3,9 @@
 //! Input: hex (one whole message per line, from a file argument or stdin; blank lines and `#`
 //! comments skipped; whitespace and colons tolerated) or an MRT file (`--mrt FILE`, RFC 6396).
 //! The session context that changes how UPDATEs are read comes from flags (`--two-octet-as`,
-//! `--add-path ipv4,ipv6`, `--ext-msg`) for hex input, and from the record subtype for MRT.
+//! `--add-path ipv4,ipv6`, `--ext-msg`, `--ext-nh`) for hex input, and from the record subtype
+//! for MRT. `--ebgp` (or `--ibgp`, the default) gives the daemon's verdict for that kind of peer
+//! (the eBGP-only RFC 7606 rules); for MRT messages the record's AS numbers decide.
 //!
 //! Malformed messages are data: they are printed with their RFC 7606 action, the NOTIFICATION
 //! they imply and the offset, and the exit status stays 0. Only unreadable input (bad hex, an
@@ -47,12 +49,25 @@ struct Args {
     /// The session negotiated extended messages (RFC 8654): up to 65535 octets.
     #[arg(long)]
     ext_msg: bool,
+    /// The session negotiated IPv4 unicast with IPv6 next hops (RFC 8950); without it such
+    /// routes are treat-as-withdraw.
+    #[arg(long)]
+    ext_nh: bool,
+    /// Give the verdict for an external peer: the daemon's eBGP rules apply (RFC 7606 §7.2,
+    /// §7.5, §7.9, §7.10: confederation segments, LOCAL_PREF, ORIGINATOR_ID, CLUSTER_LIST).
+    /// For MRT BGP4MP records the record's two AS numbers decide instead.
+    #[arg(long, conflicts_with = "ibgp")]
+    ebgp: bool,
+    /// Give the verdict for an internal peer (the default).
+    #[arg(long)]
+    ibgp: bool,
 }
 
 fn context(args: &Args) -> Result<SessionContext, CliError> {
     let mut ctx = SessionContext {
         four_octet_as: !args.two_octet_as,
         extended_message: args.ext_msg,
+        extended_next_hop_v4: args.ext_nh,
         ..SessionContext::default()
     };
     for f in &args.add_path {
@@ -108,7 +123,7 @@ fn run(args: &Args) -> Result<(), CliError> {
         };
         // Parse everything first, so bad hex anywhere prints nothing but the error.
         for (line, frame) in hex_input::messages(&text, &name)? {
-            let mut v = json::message(&frame, &ctx);
+            let mut v = json::message(&frame, &ctx, args.ebgp);
             v["line"] = json!(line);
             emit(&mut out, &v)?;
         }
@@ -154,7 +169,7 @@ fn decode_mrt(data: &[u8], path: &std::path::Path, out: &mut impl Write) -> Resu
                     extended_message: true,
                     ..SessionContext::default()
                 };
-                let mut v = json::message(message, &ctx);
+                let mut v = json::message(message, &ctx, ends.peer_as != ends.local_as);
                 v["mrt"] = json::mrt_record(rec, type_name, subtype);
                 v["mrt"]["session"] = json::endpoints(&ends);
                 v
