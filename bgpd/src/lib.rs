@@ -8,6 +8,8 @@
 //! - [`neighbor`]: from a `conf` neighbor to the FSM's [`fsm::SessionConfig`].
 //! - [`socket`]: TCP socket options (TCP-MD5, TTL, GTSM, source binding).
 //! - [`peer`]: the per-neighbor task: connections, framing, timers, counters.
+//! - [`next_hop_view`]: our addresses and connected subnets, which received next hops are
+//!   checked against.
 //! - [`peer_log`]: log lines for what a peer sent wrong (attribute, problem, prefixes, action).
 //! - [`listener`]: accepts connections and hands them to the right peer task.
 //! - [`stats`]: per-peer counters (UPDATEs, prefixes received, accepted, advertised).
@@ -38,6 +40,7 @@ pub mod fsm;
 pub mod listener;
 pub mod metrics;
 pub mod neighbor;
+pub mod next_hop_view;
 pub mod peer;
 pub mod peer_log;
 pub mod policy_compile;

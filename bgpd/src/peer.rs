@@ -11,15 +11,14 @@
 //!   reading our messages, so the connection is treated as failed and closed.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bgp_proto::notification::{cease_subcode, code};
 use bgp_proto::{BgpFramer, Family, FrameError, Notification, MAX_EXTENDED_MESSAGE_LEN};
 use bytes::{Bytes, BytesMut};
-use conf::{Neighbor, TtlMode};
-use ipnet::IpNet;
+use conf::Neighbor;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
@@ -30,9 +29,7 @@ use tokio_util::codec::Decoder;
 use tracing::{debug, info, warn, Instrument};
 
 use crate::bfd::{BfdHandle, BfdStatus};
-use crate::fsm::{
-    ConnId, Direction, Input, Jitter, NextHopView, Output, Session, SessionConfig, State, Waits,
-};
+use crate::fsm::{ConnId, Direction, Input, Jitter, Output, Session, SessionConfig, State, Waits};
 use crate::rib_actor::{PeerEvent, RibLink, RibRequest, SessionUp, BATCH_EVENTS};
 use crate::socket;
 use crate::stats::PeerStats;
@@ -559,7 +556,7 @@ impl PeerTask {
                     negotiated.families.iter().map(|f| f.to_string()).collect();
                 let remote = self.conns.get(&conn).and_then(|c| c.remote);
                 let local = self.conns.get(&conn).and_then(|c| c.local);
-                let view = self.next_hop_view(local);
+                let view = crate::next_hop_view::read(&self.neighbor, self.session.config(), local);
                 self.session.set_next_hop_view(view);
                 self.session_up(conn, &negotiated, peer_router_id);
                 self.status.established(EstablishedInfo {
@@ -666,30 +663,6 @@ impl PeerTask {
 }
 
 impl PeerTask {
-    /// Our addresses now (and the session's local one), and for a single-hop eBGP peer the
-    /// subnets of every interface: what the session checks received next hops against.
-    fn next_hop_view(&self, local: Option<SocketAddr>) -> NextHopView {
-        let ifaces = crate::control::cmd::show_interfaces::read().unwrap_or_else(|e| {
-            warn!(event = "interfaces_unreadable", error = %e,
-                "next hops checked against the session address only");
-            Vec::new()
-        });
-        let addrs = ifaces.iter().flat_map(|i| i.addrs.iter().copied());
-        let mut own: Vec<IpAddr> = addrs.clone().map(|(a, _)| a).collect();
-        own.extend(local.map(|l| l.ip()));
-        own.sort();
-        own.dedup();
-        let n = &self.neighbor;
-        let config = self.session.config();
-        let single_hop = matches!(n.ttl, TtlMode::Direct | TtlMode::Gtsm { max_hops: None });
-        let connected = (config.remote_as != config.local_as && single_hop).then(|| {
-            addrs
-                .filter_map(|(a, len)| IpNet::new(a, len).ok().map(|n| n.trunc()))
-                .collect()
-        });
-        NextHopView { own, connected }
-    }
-
     /// The session is Established on `conn`: hand the connection's writer to the RIB, which
     /// sends the initial table and End-of-RIB; without a RIB, send End-of-RIB for an empty
     /// table ourselves (RFC 4724 §2).
