@@ -19,8 +19,7 @@ use bgp_proto::notification::{cease_subcode, code};
 use bgp_proto::{BgpFramer, Family, FrameError, Notification, MAX_EXTENDED_MESSAGE_LEN};
 use bytes::{Bytes, BytesMut};
 use conf::Neighbor;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -37,6 +36,8 @@ use crate::status::{self, AdminCommand, EstablishedInfo, LastError, PeerStatus, 
 
 mod bfd;
 mod route_limit;
+mod writer;
+use writer::write_loop;
 
 /// Capacity of a peer task's event channel.
 pub const EVENT_QUEUE: usize = 256;
@@ -709,108 +710,5 @@ impl PeerTask {
 async fn futures_join(tasks: Vec<JoinHandle<()>>) {
     for t in tasks {
         let _ = t.await;
-    }
-}
-
-/// One connection's writer: writes what the session and the RIB queue. Once the session closed
-/// the connection (`close` resolves), what is queued is still written, the NOTIFICATION last,
-/// but all of it within [`FLUSH_TIMEOUT`]: a peer that stopped reading (zero window) gets the
-/// connection aborted then, instead of holding the socket and its queued octets indefinitely.
-async fn write_loop(
-    conn: ConnId,
-    mut wr: OwnedWriteHalf,
-    mut queue: mpsc::Receiver<Bytes>,
-    close: oneshot::Receiver<()>,
-    events: mpsc::Sender<Event>,
-    stats: Arc<PeerStats>,
-) {
-    let mut close = std::pin::pin!(close);
-    // Set when the session closed the connection: the end of the flush.
-    let mut deadline: Option<Instant> = None;
-    loop {
-        let data = match deadline {
-            None => tokio::select! {
-                biased;
-                _ = &mut close => {
-                    deadline = Some(Instant::now() + FLUSH_TIMEOUT);
-                    continue;
-                }
-                d = queue.recv() => match d {
-                    Some(d) => d,
-                    None => break,
-                },
-            },
-            // Only what was queued before the close (the RIB may still hold a sender).
-            Some(_) => match queue.try_recv() {
-                Ok(d) => d,
-                Err(_) => break,
-            },
-        };
-        let written = {
-            let mut write = std::pin::pin!(wr.write_all(&data));
-            loop {
-                match deadline {
-                    None => tokio::select! {
-                        r = &mut write => break Some(r),
-                        _ = &mut close => deadline = Some(Instant::now() + FLUSH_TIMEOUT),
-                    },
-                    Some(d) => break tokio::time::timeout_at(d, &mut write).await.ok(),
-                }
-            }
-        };
-        match written {
-            Some(Ok(())) => stats.record_sent(&data),
-            Some(Err(e)) => {
-                debug!(conn = %conn, error = %e, "write failed");
-                let _ = events.send(Event::Closed { conn }).await;
-                return;
-            }
-            None => {
-                abort(conn, &wr);
-                return;
-            }
-        }
-    }
-    // Everything queued is in the kernel: a normal close (FIN), then the peer's close, which
-    // says it took all of it. Octets it never reads would otherwise stay queued in the kernel
-    // (zero-window probes) long after the session ended: bounded by the same deadline.
-    let end = deadline.unwrap_or_else(|| Instant::now() + FLUSH_TIMEOUT);
-    let closed = async {
-        wr.shutdown().await?;
-        peer_closed(wr.as_ref()).await
-    };
-    if !matches!(tokio::time::timeout_at(end, closed).await, Ok(Ok(()))) {
-        abort(conn, &wr);
-    }
-}
-
-/// Waits for the peer's FIN (or reset) on a connection whose reader is gone, discarding what
-/// it still sends.
-async fn peer_closed(s: &TcpStream) -> std::io::Result<()> {
-    let mut buf = [0u8; 4096];
-    loop {
-        s.readable().await?;
-        match s.try_read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-            // A reset: closed as well.
-            Err(_) => return Ok(()),
-        }
-    }
-}
-
-/// Drops the connection at once: with `SO_LINGER` 0 the close sends RST and discards the
-/// octets the peer never took (a plain close would leave them to the kernel's zero-window
-/// probes for minutes).
-fn abort(conn: ConnId, wr: &OwnedWriteHalf) {
-    warn!(
-        event = "tcp_abort",
-        conn = %conn,
-        flush_s = FLUSH_TIMEOUT.as_secs(),
-        "peer not reading: queued data not flushed in time, connection aborted"
-    );
-    if let Err(e) = wr.as_ref().set_zero_linger() {
-        debug!(conn = %conn, error = %e, "SO_LINGER not set");
     }
 }
