@@ -69,8 +69,9 @@ fn route_listings_by_64_clients_during_a_load_neither_stall_it_nor_keep_memory()
     {
         return;
     }
-    let (alone, _, log_alone) = run(0);
+    let (alone, quiet, log_alone) = run(0);
     let (with, dumps, log) = run(DUMPERS);
+    let quiet = quiet.unwrap_or_else(|| panic!("no memory line:\n{log_alone}"));
     assert!(alone.is_finite(), "the load alone completes:\n{log_alone}");
     assert!(
         with.is_finite(),
@@ -82,16 +83,17 @@ fn route_listings_by_64_clients_during_a_load_neither_stall_it_nor_keep_memory()
         listings >= DUMPERS as f64,
         "every client got listings: {dumps}"
     );
-    let before = number_after(&dumps, "before the load ");
+    let after_alone = number_after(&quiet, "after load and dumps ");
     let after = number_after(&dumps, "after load and dumps ");
-    // The RIB holds the 20k routes afterwards (a few MiB); the listings' pages are gone.
+    // The same table either way; what the listings leave (glibc keeps some freed pages) is
+    // bounded by a few pages per client, not a copy of the table per client.
     assert!(
-        after - before < 32.0,
-        "memory held after the listings: {dumps}"
+        after - after_alone < 24.0,
+        "memory held after the listings: {dumps} (without them: {quiet})"
     );
     println!(
         "{ROUTES} routes: {alone:.3} s alone, {with:.3} s with {DUMPERS} clients listing \
-         (ratio {:.2}); {dumps}",
+         (ratio {:.2}); {dumps}; without them: {quiet}",
         with / alone
     );
 }

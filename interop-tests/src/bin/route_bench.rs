@@ -520,7 +520,8 @@ struct Opts {
     poll_ms: Option<u64>,
     /// `single`: clients listing the whole table (`show route`) in a loop on the daemon's
     /// control socket during the load (ours and BIRD).
-    dumpers: usize,
+    /// (`--dumpers 0` still reports the memory before and after, for comparison.)
+    dumpers: Option<usize>,
     bgpd: PathBuf,
     exe: PathBuf,
 }
@@ -537,7 +538,7 @@ fn parse_opts(a: &[String]) -> Res<Opts> {
         rr: true,
         idle: false,
         poll_ms: None,
-        dumpers: 0,
+        dumpers: None,
         bgpd: std::env::var_os("BGPD").map_or_else(|| dir.join("bgpd"), PathBuf::from),
         exe,
     };
@@ -568,7 +569,7 @@ fn parse_opts(a: &[String]) -> Res<Opts> {
             "--bgpd" => o.bgpd = PathBuf::from(v),
             "--method" => o.idle = v == "idle",
             "--poll-ms" => o.poll_ms = Some(v.parse()?),
-            "--dumpers" => o.dumpers = v.parse()?,
+            "--dumpers" => o.dumpers = Some(v.parse()?),
             x => return Err(format!("unknown flag {x}").into()),
         }
     }
@@ -728,7 +729,7 @@ fn run_single(kind: Kind, n: u32, o: &Opts) -> Res<(Row, f64)> {
     )?;
     let rss_before = status_kib(daemon.pid(), "VmRSS:") / 1024.0;
     let dumps = match daemon.ctl() {
-        Some(ctl) if o.dumpers > 0 => Some(Dumpers::start(&ctl, o.dumpers)),
+        Some(ctl) => o.dumpers.map(|n| Dumpers::start(&ctl, n)),
         _ => None,
     };
     let t0: u128 = wait_line(&gen, "streaming ", Duration::from_secs(150))?.parse()?;
@@ -747,7 +748,7 @@ fn run_single(kind: Kind, n: u32, o: &Opts) -> Res<(Row, f64)> {
             "dumps {}: {} clients, {done} whole listings ({lines} lines), VmRSS before the load \
              {rss_before:.1} MiB, after load and dumps {:.1} MiB, VmHWM {:.1} MiB",
             kind.name(),
-            o.dumpers,
+            o.dumpers.unwrap_or(0),
             status_kib(pid, "VmRSS:") / 1024.0,
             hwm_mib(pid)
         ));
