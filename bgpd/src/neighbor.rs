@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use bgp_proto::capability::{AddPath, AddPathMode, Capability, GrFamily, LlgrFamily};
+use bgp_proto::capability::{
+    AddPath, AddPathMode, Capability, ExtendedNextHop, GrFamily, LlgrFamily,
+};
+use bgp_proto::Afi;
 use conf::{Config, Neighbor};
 
 use crate::fsm::SessionConfig;
@@ -29,6 +32,14 @@ pub fn capabilities(n: &Neighbor) -> Vec<Capability> {
     caps.push(Capability::EnhancedRouteRefresh);
     if n.extended_messages {
         caps.push(Capability::ExtendedMessage);
+    }
+    if n.extended_next_hop {
+        // RFC 8950 §3: IPv4 unicast NLRI with IPv6 next hops.
+        caps.push(Capability::ExtendedNextHop(vec![ExtendedNextHop {
+            nlri_afi: Afi::Ipv4,
+            nlri_safi: 1,
+            next_hop_afi: Afi::Ipv6,
+        }]));
     }
     let add_path: Vec<AddPath> = n
         .add_path
@@ -154,5 +165,22 @@ mod tests {
         let config = Config::from_str(text, "t.toml").expect("valid");
         let s = session_config(&config, &config.neighbors[0]);
         assert!(s.capabilities.contains(&Capability::ExtendedMessage));
+    }
+
+    #[test]
+    fn extended_next_hop_switch_announces_rfc_8950_for_ipv4() {
+        let text = "router_id = \"10.0.0.1\"\nlocal_as = 64512\n[[neighbors]]\nname = \"p\"\n\
+                    address = \"fd99::2\"\nremote_as = 65001\nextended_next_hop = true\n";
+        let config = Config::from_str(text, "t.toml").expect("valid");
+        let s = session_config(&config, &config.neighbors[0]);
+        let want = Capability::ExtendedNextHop(vec![ExtendedNextHop {
+            nlri_afi: Afi::Ipv4,
+            nlri_safi: 1,
+            next_hop_afi: Afi::Ipv6,
+        }]);
+        assert!(s.capabilities.contains(&want), "{:?}", s.capabilities);
+        let mut n = config.neighbors[0].clone();
+        n.extended_next_hop = false;
+        assert!(!capabilities(&n).contains(&want));
     }
 }

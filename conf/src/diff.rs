@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | address, port, remote_as, password, source_address, ttl (multihop / GTSM) | reset | the TCP connection or its socket options change |
 //! | local_as (BIRD `local as` of one protocol) | reset | it is in the OPEN (RFC 4271 §4.2) |
-//! | families, add_path, graceful_restart (enable, times), extended_messages | reset | they are OPEN capabilities (RFC 5492): only a new session renegotiates them |
+//! | families, add_path, graceful_restart (enable, times), extended_messages, extended_next_hop | reset | they are OPEN capabilities (RFC 5492): only a new session renegotiates them |
 //! | hold_time, keepalive_time | next session | negotiated in OPEN (RFC 4271 §4.2); the running session keeps its values |
 //! | description, passive, connect_retry/connect_delay/error_wait | immediate | only local behaviour, read on next use |
 //! | bfd (on/off, intervals, multiplier, passive, graceful, multihop) | immediate | the BFD session is added, removed or re-timed (a Poll Sequence, RFC 5880 §6.8.3) beside the BGP session, which stays |
@@ -55,6 +55,7 @@ pub enum NeighborField {
     AddPath,
     GracefulRestart,
     ExtendedMessages,
+    ExtendedNextHop,
     HoldTime,
     KeepaliveTime,
     Description,
@@ -96,7 +97,7 @@ impl NeighborField {
         use NeighborField::*;
         match self {
             Address | Port | RemoteAs | LocalAs | Password | SourceAddress | Ttl | Families
-            | AddPath | GracefulRestart | ExtendedMessages => ChangeEffect::Reset,
+            | AddPath | GracefulRestart | ExtendedMessages | ExtendedNextHop => ChangeEffect::Reset,
             HoldTime | KeepaliveTime => ChangeEffect::NextSession,
             NextHop | RouteReflectorClient | AllowOwnAs | Filters | BirdFilters | RouteLimits => {
                 ChangeEffect::Reevaluate
@@ -302,6 +303,10 @@ fn neighbor_fields(o: &Neighbor, n: &Neighbor) -> Vec<NeighborField> {
         (
             F::ExtendedMessages,
             o.extended_messages != n.extended_messages,
+        ),
+        (
+            F::ExtendedNextHop,
+            o.extended_next_hop != n.extended_next_hop,
         ),
         (F::HoldTime, o.timers.hold != n.timers.hold),
         (F::KeepaliveTime, o.timers.keepalive != n.timers.keepalive),

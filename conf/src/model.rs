@@ -161,6 +161,10 @@ pub struct Neighbor {
     /// Announce the extended message capability (RFC 8654): messages up to 65535 octets when
     /// the peer announces it too. Off by default, as in BIRD.
     pub extended_messages: bool,
+    /// Announce IPv4 unicast with IPv6 next hops (RFC 8950 extended next hop capability); with
+    /// a peer that announces it too, IPv4 routes with IPv6 next hops are accepted (otherwise
+    /// they are treat-as-withdraw). Off by default, as in BIRD.
+    pub extended_next_hop: bool,
     /// ADD-PATH per family (RFC 7911); a family absent here does not use ADD-PATH.
     pub add_path: BTreeMap<Family, AddPathMode>,
     /// The peer is a route reflector client (RFC 4456); iBGP only.

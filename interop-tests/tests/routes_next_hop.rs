@@ -104,3 +104,55 @@ fn own_and_off_link_next_hops_from_a_direct_ebgp_peer_are_withdrawn_with_a_log_l
         "{off}"
     );
 }
+
+/// RFC 8950 over an IPv6 session: FRR announces an IPv4 prefix with its IPv6 address as next
+/// hop; with `extended_next_hop = true` on both sides we accept it (kernel writes off: the
+/// `via inet6` kernel route is not programmed yet); without the capability on our side the
+/// same UPDATE would be treat-as-withdraw (unit tests), and FRR does not even send it.
+#[test]
+fn ipv4_route_with_ipv6_next_hop_is_accepted_with_extended_next_hop() {
+    if !require_root("ipv4_route_with_ipv6_next_hop_is_accepted_with_extended_next_hop") {
+        return;
+    }
+    let fabric = Fabric::new(&format!("enh-{}", std::process::id()), 2).expect("fabric");
+    let conf = format!(
+        "hostname frr\nlog stdout informational\nrouter bgp {FRR_AS}\n bgp router-id 10.99.0.2\n \
+         no bgp ebgp-requires-policy\n no bgp network import-check\n \
+         neighbor fd99::1 remote-as 65001\n neighbor fd99::1 timers 3 9\n \
+         neighbor fd99::1 timers connect 2\n neighbor fd99::1 capability extended-nexthop\n \
+         address-family ipv4 unicast\n  network 10.78.1.0/24\n  neighbor fd99::1 activate\n \
+         exit-address-family\n"
+    );
+    let frr = Frr::start(&fabric.node(2).ns, &conf).expect("frr starts");
+    let config = rc::ours(
+        "10.99.0.1",
+        65001,
+        &["fd99::1"],
+        &[(
+            "fd99::2",
+            FRR_AS,
+            "families = [\"ipv4\", \"ipv6\"]\nextended_next_hop = true\n",
+        )],
+    );
+    let ours = rc::start_ours(&fabric.node(1).ns, &config, "");
+    let state = || {
+        format!(
+            "ours:\n{}\nfrr:\n{}\nlog:\n{:?}",
+            ours.show(false, "show route all").unwrap_or_default(),
+            frr.vtysh("show bgp neighbors fd99::1").unwrap_or_default(),
+            ours.events("treat_as_withdraw", None)
+        )
+    };
+    rc::converge(
+        "the IPv4 route over IPv6 arrives",
+        || rc::ours_has(&ours, "10.78.1.0/24"),
+        state,
+    );
+    let l = rc::our_lines(&ours, "10.78.1.0/24").join("\n");
+    assert!(l.contains("via fd99::2"), "{l}");
+    assert!(
+        ours.events("treat_as_withdraw", None).is_empty(),
+        "{}",
+        state()
+    );
+}

@@ -649,6 +649,7 @@ fn lower_bgp(
             long_lived_aware: o.graceful_restart.as_ref().is_some_and(|g| g.v),
         },
         extended_messages: false,
+        extended_next_hop: o.extended_next_hop.unwrap_or(false),
         add_path,
         route_reflector_client: rr,
         next_hop: o.next_hop.unwrap_or(NextHopMode::Auto),

@@ -372,3 +372,17 @@ protocol bgp a { local as 64512; neighbor 10.0.0.2 as 65000; import limit 5 acti
     assert_eq!(e.len(), 1, "{e:?}");
     assert_eq!((e[0].0, e[0].2), (2, ErrorKind::Syntax), "{e:?}");
 }
+
+#[test]
+fn extended_next_hop_as_protocol_or_channel_option() {
+    let c = ok(
+        "extnh",
+        "router id 10.0.0.1;
+protocol bgp a { local as 64512; neighbor 10.0.0.2 as 65000; extended next hop on; }
+protocol bgp b { local as 64512; neighbor 10.0.0.3 as 65000; ipv4 { extended next hop; }; }
+protocol bgp c { local as 64512; neighbor 10.0.0.4 as 65000; extended next hop off; }",
+    );
+    assert!(c.neighbor("a").unwrap().extended_next_hop);
+    assert!(c.neighbor("b").unwrap().extended_next_hop);
+    assert!(!c.neighbor("c").unwrap().extended_next_hop);
+}

@@ -130,6 +130,8 @@ pub(crate) struct Opts {
     pub next_hop: Option<NextHopMode>,
     pub allow_local_as: Option<u8>,
     pub add_paths: Option<Option<AddPathMode>>,
+    /// `extended next hop on|off;` (RFC 8950, BIRD 2 channel or protocol option).
+    pub extended_next_hop: Option<bool>,
     /// `receive limit N [action A];` / `import limit …` (`off`: none, over a template's).
     pub receive_limit: Option<Option<RouteLimit>>,
     pub import_limit: Option<Option<RouteLimit>>,
@@ -870,6 +872,11 @@ impl<'s> Parser<'s> {
                 o.add_paths = Some(self.add_paths());
             }
             (Bgp, "gateway") => self.gateway(o, pos)?,
+            (Bgp, "extended") => {
+                self.expect_word("next")?;
+                self.expect_word("hop")?;
+                o.extended_next_hop = Some(self.switch());
+            }
             (Bgp, "bfd") => self.bgp_bfd(o)?,
             (Bfd, "interface" | "multihop" | "neighbor" | "accept" | "strict") => {
                 self.bfd_proto_option(w, o)?
@@ -1010,6 +1017,11 @@ impl<'s> Parser<'s> {
                 }
                 (ProtoKind::Bgp, "next") => o.next_hop = Some(self.next_hop()?),
                 (ProtoKind::Bgp, "gateway") => self.gateway(o, pos)?,
+                (ProtoKind::Bgp, "extended") => {
+                    self.expect_word("next")?;
+                    self.expect_word("hop")?;
+                    o.extended_next_hop = Some(self.switch());
+                }
                 (ProtoKind::Kernel, "merge") => {
                     self.expect_word("paths")?;
                     o.merge_paths = Some(self.merge_paths(pos)?);
@@ -1025,7 +1037,7 @@ impl<'s> Parser<'s> {
                     .in_construct(&self.ctx)
                     .hint(
                         "channel options: import, export, import limit, receive limit, add paths, \
-                     next hop, gateway, merge paths",
+                     next hop, gateway, extended next hop, merge paths",
                     ))
                 }
             }

@@ -56,6 +56,7 @@ struct Layer {
     families: Option<At<Vec<Family>>>,
     graceful_restart: Option<At<bool>>,
     extended_messages: Option<At<bool>>,
+    extended_next_hop: Option<At<bool>>,
     restart_time: Option<At<Duration>>,
     long_lived_stale_time: Option<At<Duration>>,
     add_path: Option<At<BTreeMap<Family, AddPathMode>>>,
@@ -102,6 +103,7 @@ impl Layer {
             families,
             graceful_restart,
             extended_messages,
+            extended_next_hop,
             restart_time,
             long_lived_stale_time,
             add_path,
@@ -231,6 +233,7 @@ fn layer(cx: &mut Ctx<'_>, r: &RawPeer, base: &str, known_filters: &[String]) ->
     check!(families, families, families);
     l.graceful_restart = flag(&r.graceful_restart, &p("graceful_restart"));
     l.extended_messages = flag(&r.extended_messages, &p("extended_messages"));
+    l.extended_next_hop = flag(&r.extended_next_hop, &p("extended_next_hop"));
     // RFC 4724 §3: 12-bit restart time; RFC 9494 §2: 24-bit LLGR stale time.
     check!(
         restart_time,
@@ -898,6 +901,7 @@ fn resolve(
         },
         families,
         extended_messages: l.extended_messages.is_some_and(|e| e.v),
+        extended_next_hop: l.extended_next_hop.is_some_and(|e| e.v),
         graceful_restart: GracefulRestart {
             enabled: l.graceful_restart.is_some_and(|g| g.v),
             restart_time: secs_or(&l.restart_time, RESTART_TIME),
