@@ -192,3 +192,47 @@ fn bad_length_says_what_was_expected() {
         "ORIGINATOR_ID: length 3, expected 4 (treat-as-withdraw)"
     );
 }
+
+/// IPv6 2001:db8:1::/48 in MP_REACH_NLRI with a 16-octet next hop `nh`.
+fn v6_route(nh: &str) -> Vec<u8> {
+    let nh: std::net::Ipv6Addr = nh.parse().unwrap();
+    let nh = hex::encode(nh.octets());
+    unhex(&format!(
+        "0000 0026
+         80 0e 1c 0002 01 10 {nh} 00 30 20010db80001  # MP_REACH_NLRI IPv6 unicast, /48
+         40 01 01 00               # ORIGIN IGP
+         40 02 00                  # AS_PATH empty"
+    ))
+}
+
+#[test]
+fn ipv6_off_link_next_hop_of_a_direct_ebgp_peer_is_treat_as_withdraw() {
+    let own: Vec<IpAddr> = vec!["fd99::1".parse().unwrap()];
+    let connected: Vec<IpNet> = vec!["fd99::/64".parse().unwrap(), "fe80::/64".parse().unwrap()];
+    let cx = NextHopContext {
+        own: &own,
+        connected: Some(&connected),
+    };
+    let mut u = Update::decode(&v6_route("fd98::7"), &ctx4()).unwrap();
+    assert!(u.malformations.is_empty(), "{:?}", u.malformations);
+    u.apply_next_hop_rules(&cx);
+    assert_eq!(
+        u.malformations[0].reason,
+        Reason::NextHopNotConnected("fd98::7".parse().unwrap())
+    );
+    let mut u = Update::decode(&v6_route("fd99::2"), &ctx4()).unwrap();
+    u.apply_next_hop_rules(&cx);
+    assert!(u.malformations.is_empty(), "{:?}", u.malformations);
+    let mut u = Update::decode(&v6_route("fd99::1"), &ctx4()).unwrap();
+    u.apply_next_hop_rules(&cx);
+    assert_eq!(
+        u.malformations[0].reason,
+        Reason::OwnNextHop("fd99::1".parse().unwrap())
+    );
+    // Martian IPv6 next hops need no context.
+    let u = Update::decode(&v6_route("::1"), &ctx4()).unwrap();
+    assert_eq!(
+        u.malformations[0].reason,
+        Reason::MartianNextHop("::1".parse().unwrap())
+    );
+}
