@@ -14,7 +14,7 @@ use netlink_packet_core::{
 };
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteNextHop,
-    RouteNextHopFlags, RouteProtocol, RouteScope, RouteType,
+    RouteNextHopFlags, RouteProtocol, RouteScope, RouteType, RouteVia,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
@@ -178,8 +178,7 @@ pub fn route_message(route: &KernelRoute, params: &TableParams) -> RouteMessage 
             msg.header.kind = RouteType::Unicast;
             match nexthops.as_slice() {
                 [nh] => {
-                    msg.attributes
-                        .push(RouteAttribute::Gateway(RouteAddress::from(nh.gateway)));
+                    msg.attributes.push(gateway_attr(&route.prefix, nh.gateway));
                     if let Some(index) = nh.ifindex {
                         msg.attributes.push(RouteAttribute::Oif(index));
                     }
@@ -196,8 +195,7 @@ pub fn route_message(route: &KernelRoute, params: &TableParams) -> RouteMessage 
                             if nh.onlink {
                                 hop.flags = RouteNextHopFlags::Onlink;
                             }
-                            hop.attributes
-                                .push(RouteAttribute::Gateway(RouteAddress::from(nh.gateway)));
+                            hop.attributes.push(gateway_attr(&route.prefix, nh.gateway));
                             hop
                         })
                         .collect();
@@ -207,6 +205,22 @@ pub fn route_message(route: &KernelRoute, params: &TableParams) -> RouteMessage 
         }
     }
     msg
+}
+
+/// `true` when `gateway` is of another family than `prefix` (an IPv4 route via an IPv6 next
+/// hop, RFC 8950): the kernel takes it as `RTA_VIA` (family + address), not `RTA_GATEWAY`.
+fn is_via(prefix: &IpNet, gateway: &IpAddr) -> bool {
+    prefix.addr().is_ipv4() != gateway.is_ipv4()
+}
+
+/// The gateway attribute of a next hop: `RTA_GATEWAY` for the route's own family, `RTA_VIA`
+/// otherwise (`ip route add 10.0.0.0/24 via inet6 fd99::2`).
+fn gateway_attr(prefix: &IpNet, gateway: IpAddr) -> RouteAttribute {
+    if is_via(prefix, &gateway) {
+        RouteAttribute::Via(RouteVia::from(gateway))
+    } else {
+        RouteAttribute::Gateway(RouteAddress::from(gateway))
+    }
 }
 
 /// The `RTM_DELROUTE` body removing our route for `prefix` (any next hop; only our protocol).
@@ -281,7 +295,7 @@ pub fn encode_route(
     if let KernelKind::Unicast(hops) = kind {
         match hops.as_slice() {
             [nh] => {
-                attr_addr(out, RTA_GATEWAY, &nh.gateway);
+                attr_gateway(out, prefix, &nh.gateway);
                 if let Some(index) = nh.ifindex {
                     attr_u32(out, RTA_OIF, index);
                 }
@@ -296,7 +310,7 @@ pub fn encode_route(
                     out.push(if nh.onlink { RTNH_F_ONLINK as u8 } else { 0 });
                     out.push(0); // rtnh_hops: weight 1
                     out.extend_from_slice(&nh.ifindex.unwrap_or(0).to_ne_bytes());
-                    attr_addr(out, RTA_GATEWAY, &nh.gateway);
+                    attr_gateway(out, prefix, &nh.gateway);
                     let len = (out.len() - hop) as u16;
                     put_u16(out, hop, len);
                 }
@@ -359,6 +373,7 @@ const RTA_GATEWAY: u16 = 5;
 const RTA_PRIORITY: u16 = 6;
 const RTA_MULTIPATH: u16 = 9;
 const RTA_TABLE: u16 = 15;
+const RTA_VIA: u16 = 18;
 
 fn put_u16(out: &mut [u8], at: usize, v: u16) {
     out[at..at + 2].copy_from_slice(&v.to_ne_bytes());
@@ -438,6 +453,26 @@ fn attr_addr(out: &mut Vec<u8>, kind: u16, addr: &IpAddr) {
     }
 }
 
+/// The next hop's gateway as [`gateway_attr`] gives it: `RTA_GATEWAY`, or for a gateway of the
+/// other family `RTA_VIA` (`struct rtvia`: a 2-octet family, then the address; 22 octets, padded
+/// to 24).
+fn attr_gateway(out: &mut Vec<u8>, prefix: &IpNet, gateway: &IpAddr) {
+    if !is_via(prefix, gateway) {
+        attr_addr(out, RTA_GATEWAY, gateway);
+        return;
+    }
+    let (family, octets): (u8, &[u8]) = match gateway {
+        IpAddr::V4(a) => (libc_af::INET, &a.octets()),
+        IpAddr::V6(a) => (libc_af::INET6, &a.octets()),
+    };
+    let len = 4 + 2 + octets.len();
+    out.extend_from_slice(&(len as u16).to_ne_bytes());
+    out.extend_from_slice(&RTA_VIA.to_ne_bytes());
+    out.extend_from_slice(&u16::from(family).to_ne_bytes());
+    out.extend_from_slice(octets);
+    out.resize(out.len() + (4 - len % 4) % 4, 0);
+}
+
 /// Reads a kernel route back. `None` for routes that are not ours (other table or protocol)
 /// or of a kind we never install.
 pub fn parse_route(msg: &RouteMessage, params: &TableParams) -> Option<KernelRoute> {
@@ -455,6 +490,7 @@ pub fn parse_route(msg: &RouteMessage, params: &TableParams) -> Option<KernelRou
             RouteAttribute::Table(t) => table = *t,
             RouteAttribute::Destination(a) => dst = ip_of(a),
             RouteAttribute::Gateway(a) => gateway = ip_of(a),
+            RouteAttribute::Via(v) => gateway = via_of(v),
             RouteAttribute::Oif(i) => oif = Some(*i),
             RouteAttribute::Priority(p) => metric = *p,
             RouteAttribute::MultiPath(hops) => multipath = Some(hops),
@@ -482,6 +518,7 @@ pub fn parse_route(msg: &RouteMessage, params: &TableParams) -> Option<KernelRou
                     .filter_map(|hop| {
                         let gw = hop.attributes.iter().find_map(|a| match a {
                             RouteAttribute::Gateway(g) => ip_of(g),
+                            RouteAttribute::Via(v) => via_of(v),
                             _ => None,
                         })?;
                         Some(KernelNextHop {
@@ -507,6 +544,15 @@ pub fn parse_route(msg: &RouteMessage, params: &TableParams) -> Option<KernelRou
         kind,
         metric,
     })
+}
+
+/// The gateway of an `RTA_VIA` (IPv4 or IPv6; MPLS and other families are not ours).
+pub(crate) fn via_of(via: &RouteVia) -> Option<IpAddr> {
+    match via {
+        RouteVia::Inet(a) => Some(IpAddr::V4(*a)),
+        RouteVia::Inet6(a) => Some(IpAddr::V6(*a)),
+        _ => None,
+    }
 }
 
 fn ip_of(addr: &RouteAddress) -> Option<IpAddr> {
@@ -737,6 +783,70 @@ mod tests {
     }
 
     #[test]
+    fn ipv4_route_via_ipv6_gateway_uses_rta_via() {
+        let prefix: IpNet = "10.64.3.0/26".parse().unwrap();
+        let route = KernelRoute {
+            prefix,
+            kind: KernelKind::Unicast(vec![KernelNextHop {
+                gateway: "fd99::2".parse().unwrap(),
+                ifindex: Some(3),
+                onlink: false,
+            }]),
+            metric: PARAMS.metric_for(&prefix),
+        };
+        let wire = bytes(&route, INSTALL_FLAGS, 2);
+        #[rustfmt::skip]
+        let want_body: &[u8] = &[
+            2, 26, 0, 0, 254, 12, 0, 1, 0, 0, 0, 0, // AF_INET /26 main bird universe unicast
+            8, 0, 1, 0, 10, 64, 3, 0,               // RTA_DST
+            8, 0, 6, 0, 0, 0, 0, 0,                 // RTA_PRIORITY 0
+            22, 0, 18, 0, 10, 0,                    // RTA_VIA, family AF_INET6
+            0xfd, 0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, // fd99::2, padding
+            8, 0, 4, 0, 3, 0, 0, 0,                 // RTA_OIF 3
+        ];
+        assert_eq!(&wire[16..], want_body);
+        assert_eq!(roundtrip(&wire), route);
+        let mut direct = Vec::new();
+        encode_route(&prefix, &route.kind, route.metric, &PARAMS, 2, &mut direct);
+        assert_eq!(direct, wire, "direct encoder writes the same RTA_VIA");
+    }
+
+    #[test]
+    fn ecmp_ipv4_route_via_ipv6_gateways_reads_back() {
+        let prefix: IpNet = "10.64.4.0/26".parse().unwrap();
+        let hop = |gw: &str| KernelNextHop {
+            gateway: gw.parse().unwrap(),
+            ifindex: Some(2),
+            onlink: false,
+        };
+        let route = KernelRoute {
+            prefix,
+            kind: KernelKind::Unicast(vec![hop("10.99.0.2"), hop("fd99::2"), hop("fd99::3")]),
+            metric: 0,
+        };
+        let wire = bytes(&route, INSTALL_FLAGS, 3);
+        let msg = RouteMessage::parse(&wire[16..]).unwrap();
+        let Some(RouteAttribute::MultiPath(hops)) = msg
+            .attributes
+            .iter()
+            .find(|a| matches!(a, RouteAttribute::MultiPath(_)))
+        else {
+            panic!("no RTA_MULTIPATH in {msg:?}");
+        };
+        let kinds: Vec<&str> = hops
+            .iter()
+            .flat_map(|h| &h.attributes)
+            .map(|a| match a {
+                RouteAttribute::Gateway(_) => "gateway",
+                RouteAttribute::Via(_) => "via",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["gateway", "via", "via"]);
+        assert_eq!(roundtrip(&wire), route);
+    }
+
+    #[test]
     fn route_with_its_own_metric_bytes() {
         // Configured metric 0 (PARAMS), the route's own 1024 (BIRD's `krt_metric = 1024`).
         let prefix: IpNet = "10.64.1.0/26".parse().unwrap();
@@ -881,6 +991,17 @@ mod tests {
             (
                 "fd00:10:64::/122",
                 KernelKind::Unicast(vec![hop("fd99::2", None, false)]),
+            ),
+            (
+                "10.64.3.0/26",
+                KernelKind::Unicast(vec![hop("fd99::2", Some(2), false)]),
+            ),
+            (
+                "10.64.4.0/26",
+                KernelKind::Unicast(vec![
+                    hop("fd99::2", Some(2), false),
+                    hop("10.99.0.3", None, false),
+                ]),
             ),
             (
                 "fd00:10:64::/122",

@@ -103,6 +103,7 @@ impl Matched {
                 RouteAttribute::Table(t) => table = *t,
                 RouteAttribute::Destination(a) => dst = ip_of(a),
                 RouteAttribute::Gateway(a) => via = ip_of(a),
+                RouteAttribute::Via(v) => via = crate::message::via_of(v),
                 RouteAttribute::Oif(i) => oif = Some(*i),
                 RouteAttribute::MultiPath(hops) => multipath = Some(hops),
                 _ => {}
@@ -120,6 +121,7 @@ impl Matched {
                 .map(|hop| {
                     let via = hop.attributes.iter().find_map(|a| match a {
                         RouteAttribute::Gateway(g) => ip_of(g),
+                        RouteAttribute::Via(v) => crate::message::via_of(v),
                         _ => None,
                     });
                     (

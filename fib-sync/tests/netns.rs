@@ -1505,3 +1505,84 @@ fn restart_keeps_recursive_routes_untouched() {
         );
     });
 }
+
+/// RFC 8950: an IPv4 route learned with an IPv6 next hop is installed `via inet6` (`RTA_VIA`),
+/// alone, as an ECMP set and through a recursive IPv6 gateway (looked up in the IPv6 table); a
+/// restart reads them back (`RTA_VIA` parsed) and rewrites none of them.
+#[test]
+fn ipv4_routes_via_ipv6_next_hops_install_and_survive_a_restart() {
+    let Some(ns) = Netns::new("ipv4_routes_via_ipv6_next_hops_install_and_survive_a_restart")
+    else {
+        return;
+    };
+    ns.with_uplink();
+    ns.ip(&[
+        "-6", "route", "add", "fd99:1::/64", "via", "fd99::254", "proto", "static",
+    ]);
+    let name = ns.name.clone();
+    ns.run(move |ns| async move {
+        let single = Route::via(net("10.64.3.0/26"), vec![NextHop::direct(ip("fd99::2"))]);
+        let ecmp = Route::via(
+            net("10.64.6.0/26"),
+            vec![
+                NextHop::direct(ip("fd99::2")),
+                NextHop::direct(ip("fd99::3")),
+            ],
+        );
+        let recursive = Route::via(
+            net("10.64.7.0/26"),
+            vec![NextHop::recursive(ip("fd99:1::3"))],
+        );
+        let wanted = vec![single.clone(), ecmp.clone(), recursive.clone()];
+        let first = FibSync::start(FibConfig::default()).await.unwrap();
+        let report = first
+            .apply(wanted.iter().cloned().map(RouteDelta::Install).collect())
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.installed, report.failed.len(), report.deferred.len()),
+            (3, 0, 0),
+            "{report:?}"
+        );
+        let want = lines(&[
+            "10.64.3.0/26 via inet6 fd99::2 dev eth0 proto bird",
+            "10.64.6.0/26 proto bird | nexthop via inet6 fd99::2 dev eth0 weight 1 \
+             | nexthop via inet6 fd99::3 dev eth0 weight 1",
+            "10.64.7.0/26 via inet6 fd99::254 dev eth0 proto bird",
+        ]);
+        assert_eq!(ns.bird_routes(false), want);
+        assert_eq!(first.stop().await.unwrap(), 0, "persist keeps routes");
+
+        let monitor = Monitor(
+            Command::new("ip")
+                .args(["-n", &name, "monitor", "route"])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let second = FibSync::start(FibConfig {
+            persist: false,
+            ..FibConfig::default()
+        })
+        .await
+        .unwrap();
+        let report = second.reconcile(wanted).await.unwrap();
+        assert_eq!(
+            (report.unchanged, report.installed, report.removed),
+            (3, 0, 0),
+            "{report:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut monitor = monitor;
+        let _ = monitor.0.kill();
+        let out = monitor.0.wait_with_output_ref();
+        assert!(
+            !out.lines().any(|l| l.contains("10.64.")),
+            "routes via inet6 were rewritten at restart: {out}"
+        );
+        assert_eq!(ns.bird_routes(false), want);
+        assert_eq!(second.stop().await.unwrap(), 3);
+        assert_eq!(ns.bird_routes(false), Vec::<String>::new());
+    });
+}

@@ -79,8 +79,9 @@ pub fn program(facts: &RouteFacts<'_>) -> Programming {
     let Some(via) = facts.next_hop else {
         return Programming::None;
     };
-    // A next hop of the other family cannot be used as a gateway here.
-    if via.is_ipv4() != facts.prefix.addr().is_ipv4() {
+    // The kernel has no IPv6 route via an IPv4 gateway; an IPv4 route with an IPv6 next hop
+    // (RFC 8950) is installed `via inet6`.
+    if via.is_ipv4() && !facts.prefix.addr().is_ipv4() {
         return Programming::None;
     }
     let pool = facts.pool.unwrap_or_default();
@@ -93,8 +94,9 @@ pub fn program(facts: &RouteFacts<'_>) -> Programming {
     if applies(pool.vxlan) {
         return Programming::VxlanSkip;
     }
-    // IPv6 is never tunnelled through tunl0.
-    if facts.prefix.addr().is_ipv4() && applies(pool.ipip) {
+    // IPv6 is never tunnelled through tunl0, nor an IPv4 route to an IPv6 next hop (tunl0
+    // carries IPv4 in IPv4 only): that one goes directly `via inet6`.
+    if facts.prefix.addr().is_ipv4() && via.is_ipv4() && applies(pool.ipip) {
         return Programming::IpIp { via };
     }
     Programming::Direct { via }
@@ -148,7 +150,10 @@ mod tests {
             Case { name: "ipv6 never tunnelled (ipip cross-subnet)", prefix: "fd00:10:64::/122", next_hop: Some("fd98::2"), local: false, pool: Some((CrossSubnet, Never)), want: d("fd98::2") },
             Case { name: "ipv6 vxlan always: Felix owns it", prefix: "fd00:10:64::/122", next_hop: Some("fd99::2"), local: false, pool: Some((Never, Always)), want: Programming::VxlanSkip },
             Case { name: "ipv6 local block: blackhole", prefix: "fd00:10:64::/122", next_hop: None, local: true, pool: None, want: Programming::Blackhole },
-            Case { name: "next hop of the other family: nothing", prefix: "10.64.1.0/26", next_hop: Some("fd99::2"), local: false, pool: None, want: Programming::None },
+            Case { name: "IPv6 route, IPv4 next hop: nothing", prefix: "fd00:10:64::/122", next_hop: Some(same), local: false, pool: None, want: Programming::None },
+            Case { name: "IPv4 route, IPv6 next hop (RFC 8950): direct", prefix: "10.64.1.0/26", next_hop: Some("fd99::2"), local: false, pool: None, want: d("fd99::2") },
+            Case { name: "IPv4 route, IPv6 next hop, ipip always: direct, not tunnelled", prefix: "10.64.1.0/26", next_hop: Some("fd99::2"), local: false, pool: Some((Always, Never)), want: d("fd99::2") },
+            Case { name: "IPv4 route, IPv6 next hop, vxlan always: Felix owns it", prefix: "10.64.1.0/26", next_hop: Some("fd99::2"), local: false, pool: Some((Never, Always)), want: Programming::VxlanSkip },
         ];
         for c in cases {
             let facts = RouteFacts {

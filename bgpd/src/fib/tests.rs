@@ -168,7 +168,10 @@ fn loc_rib_changes_become_kernel_deltas() {
         Case { name: "coalesced: add then withdraw in one batch: nothing", earlier: &[], batch: &[("10.64.2.0/26", &[SAME]), ("10.64.2.0/26", &[])], want: Vec::new },
         Case { name: "coalesced: withdraw then re-add same in one batch: nothing", earlier: &[("10.64.2.0/26", &[SAME])], batch: &[("10.64.2.0/26", &[]), ("10.64.2.0/26", &[SAME])], want: Vec::new },
         Case { name: "coalesced: two moves in one batch: last wins", earlier: &[], batch: &[("10.64.2.0/26", &[SAME]), ("10.64.2.0/26", &["10.99.0.4"])], want: || vec![direct("10.64.2.0/26", &["10.99.0.4"])] },
-        Case { name: "next hop of the other family: nothing", earlier: &[], batch: &[("10.64.2.0/26", &["fd99::2"])], want: Vec::new },
+        Case { name: "ipv4 route, ipv6 next hop (RFC 8950): direct via inet6", earlier: &[], batch: &[("10.64.2.0/26", &["fd99::2"])], want: || vec![direct("10.64.2.0/26", &["fd99::2"])] },
+        Case { name: "ipv4 route, ipv6 next hop, ipip always: not tunnelled", earlier: &[], batch: &[("10.65.2.0/26", &["fd99::2"])], want: || vec![direct("10.65.2.0/26", &["fd99::2"])] },
+        Case { name: "ipv4 route, ipv6 next hop, vxlan always: left to Felix", earlier: &[], batch: &[("10.67.2.0/26", &["fd99::2"])], want: Vec::new },
+        Case { name: "ipv6 route, ipv4 next hop: nothing", earlier: &[], batch: &[("fd00:64:2::/122", &[SAME])], want: Vec::new },
     ];
     for case in cases {
         let mut t = Translator::new(&config());
