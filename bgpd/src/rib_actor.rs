@@ -579,9 +579,12 @@ impl RibActor {
             None => {}
         }
         // A session carrying the other family too needs a next hop of that family: an address
-        // of the same interface (a global IPv6 one, as BIRD picks).
+        // of the same interface (a global IPv6 one, as BIRD picks). An IPv6 session with the
+        // extended next hop (RFC 8950) gives IPv4 routes our IPv6 address instead, as BIRD 2.
+        let v4_via_v6 = up.negotiated.context.extended_next_hop_v4
+            && matches!(up.local, Some(a) if a.is_ipv6());
         let other_family = up.negotiated.families.iter().any(|f| match f {
-            Family::Ipv4Unicast => info.local_v4.is_none(),
+            Family::Ipv4Unicast => info.local_v4.is_none() && !v4_via_v6,
             Family::Ipv6Unicast => info.local_v6.is_none(),
         });
         if let (true, Some(local)) = (other_family, up.local.map(|a| a.ip())) {
@@ -592,7 +595,9 @@ impl RibActor {
             {
                 for (a, _) in &i.addrs {
                     match a {
-                        IpAddr::V4(v4) if info.local_v4.is_none() => info.local_v4 = Some(*v4),
+                        IpAddr::V4(v4) if info.local_v4.is_none() && !v4_via_v6 => {
+                            info.local_v4 = Some(*v4)
+                        }
                         IpAddr::V6(v6)
                             if info.local_v6.is_none()
                                 && !v6.is_loopback()

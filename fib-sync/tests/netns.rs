@@ -1517,7 +1517,14 @@ fn ipv4_routes_via_ipv6_next_hops_install_and_survive_a_restart() {
     };
     ns.with_uplink();
     ns.ip(&[
-        "-6", "route", "add", "fd99:1::/64", "via", "fd99::254", "proto", "static",
+        "-6",
+        "route",
+        "add",
+        "fd99:1::/64",
+        "via",
+        "fd99::254",
+        "proto",
+        "static",
     ]);
     let name = ns.name.clone();
     ns.run(move |ns| async move {

@@ -148,8 +148,25 @@ impl Bgpd {
     /// [`Bgpd::start`] with `top` (top-level TOML lines: `local_blocks`, `ip_pools`, ...)
     /// before the generated configuration, and an IPv6 control socket ([`Bgpd::show`]).
     pub fn start_with(ns: &Netns, config: &BgpdConfig, top: &str) -> Result<Self> {
+        Self::start_opts(ns, config, top, false)
+    }
+
+    /// As [`Bgpd::start_with`], with kernel writes on (`persist_on_stop = false`: the routes go
+    /// when the daemon stops).
+    pub fn start_with_kernel(ns: &Netns, config: &BgpdConfig, top: &str) -> Result<Self> {
+        Self::start_opts(ns, config, top, true)
+    }
+
+    fn start_opts(ns: &Netns, config: &BgpdConfig, top: &str, kernel: bool) -> Result<Self> {
         let dir = TempDir::new("bgpd")?;
         let mut toml = config.to_toml(&dir)?;
+        if kernel {
+            toml = toml.replacen(
+                "[kernel]\nenable_writes = false\n",
+                "[kernel]\nenable_writes = true\npersist_on_stop = false\n",
+                1,
+            );
+        }
         if !top.is_empty() {
             let v6 = dir.path().join("bgpd6.ctl");
             toml = toml.replacen(

@@ -5,6 +5,7 @@
 
 mod routes_common;
 
+use interop_tests::bgpd::Bgpd;
 use interop_tests::{require_root, Fabric, Frr};
 use routes_common as rc;
 
@@ -105,10 +106,12 @@ fn own_and_off_link_next_hops_from_a_direct_ebgp_peer_are_withdrawn_with_a_log_l
     );
 }
 
-/// RFC 8950 over an IPv6 session: FRR announces an IPv4 prefix with its IPv6 address as next
-/// hop; with `extended_next_hop = true` on both sides we accept it (kernel writes off: the
-/// `via inet6` kernel route is not programmed yet); without the capability on our side the
-/// same UPDATE would be treat-as-withdraw (unit tests), and FRR does not even send it.
+/// RFC 8950 over an IPv6 session, kernel writes on both sides: FRR announces an IPv4 prefix
+/// with its IPv6 address as next hop; with `extended_next_hop = true` on both sides we accept it
+/// and install it `via inet6 fd99::2 dev eth0`; without the capability on our side the same
+/// UPDATE would be treat-as-withdraw (unit tests), and FRR does not even send it. The other way,
+/// our IPv4 block goes out with our IPv6 address as next hop (no IPv4 next hop of ours on an
+/// IPv6 session with the capability, as BIRD 2) and FRR's zebra installs it `via inet6 fd99::1`.
 #[test]
 fn ipv4_route_with_ipv6_next_hop_is_accepted_with_extended_next_hop() {
     if !require_root("ipv4_route_with_ipv6_next_hop_is_accepted_with_extended_next_hop") {
@@ -123,7 +126,7 @@ fn ipv4_route_with_ipv6_next_hop_is_accepted_with_extended_next_hop() {
          address-family ipv4 unicast\n  network 10.78.1.0/24\n  neighbor fd99::1 activate\n \
          exit-address-family\n"
     );
-    let frr = Frr::start(&fabric.node(2).ns, &conf).expect("frr starts");
+    let frr = Frr::start_with_fib(&fabric.node(2).ns, &conf).expect("frr starts");
     let config = rc::ours(
         "10.99.0.1",
         65001,
@@ -134,24 +137,67 @@ fn ipv4_route_with_ipv6_next_hop_is_accepted_with_extended_next_hop() {
             "families = [\"ipv4\", \"ipv6\"]\nextended_next_hop = true\n",
         )],
     );
-    let ours = rc::start_ours(&fabric.node(1).ns, &config, "");
+    let ours = Bgpd::start_with_kernel(
+        &fabric.node(1).ns,
+        &config,
+        "local_blocks = [\"10.64.1.0/26\"]\n",
+    )
+    .expect("our bgpd starts");
+    let kernel = |node: u8, prefix: &str| {
+        fabric
+            .node(node)
+            .ns
+            .ip(&["-4", "route", "show", prefix])
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    };
     let state = || {
         format!(
-            "ours:\n{}\nfrr:\n{}\nlog:\n{:?}",
+            "ours:\n{}\nour kernel: {}\nfrr:\n{}\nfrr's bgp table: {:?}\nfrr's kernel: {}\nlog:\n{:?}",
             ours.show(false, "show route all").unwrap_or_default(),
+            kernel(1, "10.78.1.0/24"),
             frr.vtysh("show bgp neighbors fd99::1").unwrap_or_default(),
+            rc::frr_route(&frr, "10.64.1.0/26"),
+            kernel(2, "10.64.1.0/26"),
             ours.events("treat_as_withdraw", None)
         )
     };
     rc::converge(
-        "the IPv4 route over IPv6 arrives",
-        || rc::ours_has(&ours, "10.78.1.0/24"),
+        "the IPv4 route over IPv6 arrives and is installed",
+        || rc::ours_has(&ours, "10.78.1.0/24") && !kernel(1, "10.78.1.0/24").is_empty(),
         state,
     );
     let l = rc::our_lines(&ours, "10.78.1.0/24").join("\n");
     assert!(l.contains("via fd99::2"), "{l}");
+    assert_eq!(
+        kernel(1, "10.78.1.0/24"),
+        "10.78.1.0/24 via inet6 fd99::2 dev eth0 proto bird metric 1024",
+        "{}",
+        state()
+    );
     assert!(
         ours.events("treat_as_withdraw", None).is_empty(),
+        "{}",
+        state()
+    );
+
+    // The other way: our block, with our IPv6 address as next hop, in FRR's kernel.
+    rc::converge(
+        "our IPv4 block reaches FRR's kernel via inet6",
+        || kernel(2, "10.64.1.0/26").contains("via inet6 fd99::1"),
+        state,
+    );
+    let route = rc::frr_route(&frr, "10.64.1.0/26").expect("in FRR's BGP table");
+    let hops = route["paths"][0]["nexthops"].to_string();
+    assert!(hops.contains("fd99::1"), "{hops}");
+    assert!(
+        !hops.contains("10.99.0.1"),
+        "an IPv4 next hop was sent: {hops}"
+    );
+    let frr_kernel = kernel(2, "10.64.1.0/26");
+    assert!(
+        frr_kernel.contains("via inet6 fd99::1 dev eth0 proto bgp"),
         "{}",
         state()
     );

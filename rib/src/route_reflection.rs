@@ -155,13 +155,29 @@ pub fn outgoing(
             group.next_hop == NextHopMode::SelfAddress || !learned || set.next_hop().is_none()
         }
     };
-    if self_nh {
+    // An IPv6 next hop of an IPv4 route (RFC 8950) kept towards a peer that did not negotiate
+    // the extended next hop would be refused there: ours is given instead (as BIRD).
+    let foreign_v6 = family == Family::Ipv4Unicast
+        && !group.context.extended_next_hop_v4
+        && matches!(out.mp_next_hop, Some(MpNextHop::Ipv6 { .. }));
+    if self_nh || foreign_v6 {
         match family {
-            Family::Ipv4Unicast => {
-                let nh = group.local_v4.ok_or(RibError::NoLocalAddress { family })?;
-                out.attrs.next_hop = Some(nh);
-                out.mp_next_hop = None;
-            }
+            Family::Ipv4Unicast => match (group.local_v4, group.local_v6) {
+                (Some(nh), _) => {
+                    out.attrs.next_hop = Some(nh);
+                    out.mp_next_hop = None;
+                }
+                // An IPv6 session with the extended next hop negotiated and no IPv4 address
+                // of ours on it: our IPv6 address is the IPv4 routes' next hop (RFC 8950).
+                (None, Some(v6)) if group.context.extended_next_hop_v4 => {
+                    out.attrs.next_hop = None;
+                    out.mp_next_hop = Some(MpNextHop::Ipv6 {
+                        global: v6,
+                        link_local: None,
+                    });
+                }
+                (None, _) => return Err(RibError::NoLocalAddress { family }),
+            },
             Family::Ipv6Unicast => {
                 let nh = group.local_v6.ok_or(RibError::NoLocalAddress { family })?;
                 out.attrs.next_hop = None;
@@ -380,6 +396,81 @@ mod tests {
             })
         );
         assert_eq!(out.attrs.next_hop, None);
+    }
+
+    #[test]
+    fn ipv4_next_hop_self_over_ipv6_with_extended_next_hop_is_our_ipv6_address() {
+        let mut g = group(SessionKind::Ebgp, false, NextHopMode::Default);
+        g.local_v4 = None;
+        g.context.extended_next_hop_v4 = true;
+        let out = outgoing(
+            &local(),
+            &from(SessionKind::Ibgp, false),
+            Family::Ipv4Unicast,
+            &set(),
+            &g,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(out.attrs.next_hop, None);
+        assert_eq!(
+            out.mp_next_hop,
+            Some(MpNextHop::Ipv6 {
+                global: "fd99::1".parse().unwrap(),
+                link_local: None
+            })
+        );
+        // Without the capability there is no usable next hop.
+        g.context.extended_next_hop_v4 = false;
+        assert!(outgoing(
+            &local(),
+            &from(SessionKind::Ibgp, false),
+            Family::Ipv4Unicast,
+            &set(),
+            &g,
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn ipv6_next_hop_of_an_ipv4_route_is_replaced_towards_a_peer_without_extended_next_hop() {
+        let g = group(SessionKind::Ibgp, false, NextHopMode::Default);
+        let learned = AttrSet {
+            attrs: PathAttributes {
+                next_hop: None,
+                ..set().attrs
+            },
+            mp_next_hop: Some(MpNextHop::Ipv6 {
+                global: "fd99::7".parse().unwrap(),
+                link_local: None,
+            }),
+        };
+        let out = outgoing(
+            &local(),
+            &from(SessionKind::Ebgp, false),
+            Family::Ipv4Unicast,
+            &learned,
+            &g,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(out.attrs.next_hop, Some(Ipv4Addr::new(10, 99, 0, 1)));
+        assert_eq!(out.mp_next_hop, None);
+        let mut ext = g.clone();
+        ext.context.extended_next_hop_v4 = true;
+        let out = outgoing(
+            &local(),
+            &from(SessionKind::Ebgp, false),
+            Family::Ipv4Unicast,
+            &learned,
+            &ext,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            out.mp_next_hop, learned.mp_next_hop,
+            "kept with the capability"
+        );
     }
 
     #[test]
