@@ -1207,13 +1207,8 @@ impl Rib {
                             &mut self.interner,
                             &mut memo,
                         );
-                        match out {
-                            Ok(Some(a)) => paths.push((path, a)),
-                            Ok(None) => {}
-                            Err(e) => {
-                                tracing::warn!(prefix = %p, error = %e, "path not exported");
-                                errors.push((*p, e));
-                            }
+                        if let Some(a) = exported(out, p, errors) {
+                            paths.push((path, a));
                         }
                     }
                 }
@@ -1245,14 +1240,7 @@ impl Rib {
                         &mut self.interner,
                         &mut memo,
                     );
-                    match out {
-                        Ok(w) => w,
-                        Err(e) => {
-                            tracing::warn!(prefix = %p, error = %e, "route not exported");
-                            errors.push((*p, e));
-                            None
-                        }
-                    }
+                    exported(out, p, errors)
                 }
             };
             wanted.push((*p, Wanted::One(w, split)));
@@ -1264,6 +1252,20 @@ impl Rib {
         self.interner.maybe_collect();
         bytes
     }
+}
+
+/// What [`outgoing_for`] gives a group for one path: its attributes, or `None` when it is not
+/// advertised; an export error is logged and kept for the caller.
+fn exported(
+    out: Result<Option<Attrs>, RibError>,
+    prefix: &Prefix,
+    errors: &mut Vec<(Prefix, RibError)>,
+) -> Option<Attrs> {
+    out.unwrap_or_else(|e| {
+        tracing::warn!(prefix = %prefix, error = %e, "route not exported");
+        errors.push((*prefix, e));
+        None
+    })
 }
 
 /// [`Rib::explain`] for one destination.
