@@ -10,7 +10,13 @@
 //! initiated and one the peer initiated, until the collision procedure of RFC 4271 §6.8 leaves
 //! exactly one. Each connection carries its own sub-state (OpenSent, OpenConfirm,
 //! Established); the session's RFC state ([`State`]) is derived from them.
+//!
+//! Modules: this one holds the types and the dispatch of inputs; `open` the OPEN exchange and
+//! capability negotiation up to Established, `timers` the timers and their jitter, `close` what
+//! losing a connection means for the session.
 
+mod close;
+mod open;
 mod timers;
 
 #[cfg(test)]
@@ -22,7 +28,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use bgp_proto::capability::Capability;
-use bgp_proto::notification::{cease_subcode, code, fsm_subcode, open_subcode};
+use bgp_proto::notification::{cease_subcode, code, fsm_subcode};
 use bgp_proto::update::Update;
 use bgp_proto::{
     Asn, DecodeError, Message, Negotiated, Notification, Open, RouteRefresh, RouterId,
@@ -546,15 +552,6 @@ impl Session {
         self.conns.push(c);
     }
 
-    fn our_open(&self) -> Open {
-        Open::new(
-            self.config.local_as,
-            self.config.hold_time,
-            self.config.router_id,
-            self.config.capabilities.clone(),
-        )
-    }
-
     fn received(&mut self, conn: ConnId, frame: &[u8], now: Instant, out: &mut Vec<Output>) {
         let Some(i) = self.index(conn) else {
             return;
@@ -614,163 +611,6 @@ impl Session {
         }
     }
 
-    fn open_received(&mut self, i: usize, open: Open, now: Instant, out: &mut Vec<Output>) {
-        let conn = self.conns[i].id;
-        // RFC 4271 §6.2: the peer's AS must be the configured one.
-        let peer_as = open.four_octet_asn();
-        if peer_as != self.config.remote_as {
-            let data = match u16::try_from(peer_as.0) {
-                Ok(two) => two.to_be_bytes().to_vec(),
-                Err(_) => peer_as.0.to_be_bytes().to_vec(),
-            };
-            let n = Notification::new(code::OPEN_MESSAGE, open_subcode::BAD_PEER_AS, data);
-            self.fail_conn(conn, Some(n), now, out);
-            return;
-        }
-        // RFC 6286 §2.2: within an AS the identifiers must differ.
-        let internal = self.config.remote_as == self.config.local_as;
-        if internal && open.router_id == self.config.router_id {
-            let n = Notification::new(
-                code::OPEN_MESSAGE,
-                open_subcode::BAD_BGP_IDENTIFIER,
-                Vec::new(),
-            );
-            self.fail_conn(conn, Some(n), now, out);
-            return;
-        }
-        // RFC 4271 §6.8 collision detection against the other connection, whose peer
-        // identifier is this OPEN's (same peer).
-        if let Some(other) = self.conns.iter().find(|c| c.id != conn).map(|c| c.id) {
-            let loser = if self.established().is_some() {
-                conn
-            } else {
-                // RFC 6286 §2.3: equal identifiers (eBGP) are ordered by AS number.
-                let local = (u32::from(self.config.router_id.0), self.config.local_as.0);
-                let remote = (u32::from(open.router_id.0), peer_as.0);
-                let keep_dir = if local > remote {
-                    Direction::Outbound
-                } else {
-                    Direction::Inbound
-                };
-                if self.conns[i].direction == keep_dir {
-                    other
-                } else {
-                    conn
-                }
-            };
-            let kept = if loser == conn { other } else { conn };
-            let n = Notification::new(
-                code::CEASE,
-                cease_subcode::CONNECTION_COLLISION_RESOLUTION,
-                Vec::new(),
-            );
-            self.close_conn(loser, Some(n), out);
-            out.push(Output::CollisionResolved {
-                closed: loser,
-                kept,
-            });
-            if loser == conn {
-                return;
-            }
-        }
-        let Some(i) = self.index(conn) else {
-            return;
-        };
-        let ours = self.our_open();
-        let negotiated = SessionContext::negotiate(&ours, &open);
-        // RFC 4760 §8 / RFC 5492 §3: with no family in common the session could carry nothing;
-        // refuse it with Unsupported Capability listing our multiprotocol capabilities.
-        if negotiated.families.is_empty() {
-            let mut data = bytes::BytesMut::new();
-            for c in ours
-                .capabilities
-                .iter()
-                .filter(|c| matches!(c, Capability::Multiprotocol { .. }))
-            {
-                // Our own capabilities always encode; a failure only shortens the data.
-                let _ = c.encode(&mut data);
-            }
-            let n = Notification::new(
-                code::OPEN_MESSAGE,
-                open_subcode::UNSUPPORTED_CAPABILITY,
-                data.to_vec(),
-            );
-            self.fail_conn(conn, Some(n), now, out);
-            return;
-        }
-        let hold = negotiated.hold_time;
-        let c = &mut self.conns[i];
-        c.ctx = negotiated.context;
-        // RFC 4271 §4.2: hold 0 means no keepalives and no hold timer.
-        if hold == 0 {
-            c.hold = None;
-            c.keepalive = None;
-        } else {
-            c.hold = Some(Duration::from_secs(u64::from(hold)));
-            let ka = u64::from(self.config.keepalive.min(hold / 3).max(1));
-            c.keepalive = Some(Duration::from_secs(ka));
-        }
-        c.peer_open = Some(open);
-        c.negotiated = Some(negotiated);
-        c.state = ConnState::OpenConfirm;
-        if !send_message(c, &Message::Keepalive, out) {
-            self.fail_conn(conn, None, now, out);
-            return;
-        }
-        let c = &mut self.conns[i];
-        c.hold_at = c.hold.map(|h| now + h);
-        c.keepalive_at = c.keepalive.map(|k| now + self.jitter.apply(k));
-    }
-
-    fn keepalive_confirmed(&mut self, i: usize, now: Instant, out: &mut Vec<Output>) {
-        self.restart_hold(i, now);
-        let conn = self.conns[i].id;
-        self.conns[i].state = ConnState::Established;
-        // RFC 4271 §6.8: the other connection (still opening) is closed.
-        let others: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|c| c.id != conn)
-            .map(|c| c.id)
-            .collect();
-        for o in others {
-            let n = Notification::new(
-                code::CEASE,
-                cease_subcode::CONNECTION_COLLISION_RESOLUTION,
-                Vec::new(),
-            );
-            self.close_conn(o, Some(n), out);
-            out.push(Output::CollisionResolved {
-                closed: o,
-                kept: conn,
-            });
-        }
-        if self.connecting {
-            out.push(Output::CancelConnect);
-            self.connecting = false;
-        }
-        self.connect_at = None;
-        let Some(i) = self.index(conn) else {
-            return;
-        };
-        let c = &self.conns[i];
-        let (Some(negotiated), Some(peer)) = (c.negotiated.clone(), c.peer_open.as_ref()) else {
-            return;
-        };
-        out.push(Output::Established {
-            conn,
-            negotiated: Box::new(negotiated.clone()),
-            peer_router_id: peer.router_id,
-        });
-        // The initial table and its End-of-RIB markers (RFC 4724 §2) come from the RIB, which
-        // the driver tells about `Established`.
-    }
-
-    fn restart_hold(&mut self, i: usize, now: Instant) {
-        let c = &mut self.conns[i];
-        c.hold_at = c.hold.map(|h| now + h);
-    }
-
     fn closed(&mut self, conn: ConnId, now: Instant, out: &mut Vec<Output>) {
         let Some(i) = self.index(conn) else {
             return;
@@ -779,189 +619,6 @@ impl Session {
         // error wait (a peer not ready yet closes our connection). Later it is an error.
         let error = self.conns[i].state != ConnState::OpenSent;
         self.drop_conn(conn, DownReason::ConnectionClosed, error, now, out);
-    }
-
-    fn timers(&mut self, now: Instant, out: &mut Vec<Output>) {
-        if self.idle_until.is_some_and(|t| t <= now) {
-            self.idle_until = None;
-            if self.started && !self.config.passive {
-                self.connect_at = Some(now);
-            }
-        }
-        // Hold timers first: RFC 4271 §6.5, NOTIFICATION Hold Timer Expired (4/0).
-        let expired: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|c| c.hold_at.is_some_and(|t| t <= now))
-            .map(|c| c.id)
-            .collect();
-        for conn in expired {
-            let n = Notification::new(code::HOLD_TIMER_EXPIRED, 0, Vec::new());
-            self.fail_conn_with(conn, Some(n), DownReason::HoldTimerExpired, now, out);
-        }
-        for i in 0..self.conns.len() {
-            let due = self.conns[i].keepalive_at.is_some_and(|t| t <= now);
-            if due {
-                let c = &mut self.conns[i];
-                let ok = send_message(c, &Message::Keepalive, out);
-                c.keepalive_at = c.keepalive.map(|k| now + self.jitter.apply(k));
-                if !ok {
-                    let id = c.id;
-                    self.fail_conn(id, None, now, out);
-                    break;
-                }
-            }
-        }
-        if self.connect_at.is_some_and(|t| t <= now) {
-            let have_outbound = self
-                .conns
-                .iter()
-                .any(|c| c.direction == Direction::Outbound);
-            let needless = have_outbound || self.established().is_some();
-            if !self.started || self.idle_until.is_some() || needless {
-                self.connect_at = None;
-            } else {
-                if self.connecting {
-                    out.push(Output::CancelConnect);
-                }
-                out.push(Output::Connect);
-                self.connecting = true;
-                // RFC 4271 §10: ConnectRetryTimer with jitter.
-                self.arm_connect_retry(now);
-            }
-        }
-    }
-
-    /// Sends `n` (if any) on `conn`, closes it, and handles the session consequences as an error.
-    fn fail_conn(
-        &mut self,
-        conn: ConnId,
-        n: Option<Notification>,
-        now: Instant,
-        out: &mut Vec<Output>,
-    ) {
-        let reason = match &n {
-            Some(n) => DownReason::NotificationSent(n.clone()),
-            None => DownReason::ConnectionClosed,
-        };
-        self.fail_conn_with(conn, n, reason, now, out);
-    }
-
-    fn fail_conn_with(
-        &mut self,
-        conn: ConnId,
-        n: Option<Notification>,
-        reason: DownReason,
-        now: Instant,
-        out: &mut Vec<Output>,
-    ) {
-        if let Some(state) = self.close_conn(conn, n, out) {
-            self.after_loss(state, true, reason, now, out);
-        }
-    }
-
-    /// Removes `conn` after the peer ended it (NOTIFICATION or TCP close).
-    fn drop_conn(
-        &mut self,
-        conn: ConnId,
-        reason: DownReason,
-        error: bool,
-        now: Instant,
-        out: &mut Vec<Output>,
-    ) {
-        let Some(i) = self.index(conn) else {
-            return;
-        };
-        let c = self.conns.remove(i);
-        out.push(Output::Close { conn });
-        self.after_loss(c.state, error, reason, now, out);
-    }
-
-    /// Closes `conn`, sending `n` first when given; returns the state it was in.
-    fn close_conn(
-        &mut self,
-        conn: ConnId,
-        n: Option<Notification>,
-        out: &mut Vec<Output>,
-    ) -> Option<ConnState> {
-        let i = self.index(conn)?;
-        let c = self.conns.remove(i);
-        if let Some(n) = n {
-            send_notification(&c, &n, out);
-        }
-        out.push(Output::Close { conn });
-        Some(c.state)
-    }
-
-    /// What losing a connection in `state` means for the session.
-    fn after_loss(
-        &mut self,
-        state: ConnState,
-        error: bool,
-        reason: DownReason,
-        now: Instant,
-        out: &mut Vec<Output>,
-    ) {
-        if state == ConnState::Established {
-            out.push(Output::Down { reason });
-        }
-        if !self.conns.is_empty() || !self.started {
-            // The other connection carries on (collision not yet resolved).
-            return;
-        }
-        if error {
-            self.enter_idle_hold(now, out);
-        } else if !self.config.passive && self.connect_at.is_none() && !self.connecting {
-            self.arm_connect_retry(now);
-        }
-    }
-
-    /// BIRD-style error wait: Idle for a while, doubling per error up to the maximum.
-    fn enter_idle_hold(&mut self, now: Instant, out: &mut Vec<Output>) {
-        let recent = self
-            .last_error
-            .is_some_and(|t| now.saturating_duration_since(t) < ERROR_FORGET);
-        self.error_wait = if recent {
-            (self.error_wait * 2).min(self.config.error_wait_max)
-        } else {
-            self.config.error_wait_min
-        };
-        self.last_error = Some(now);
-        // Jittered like ConnectRetry (RFC 4271 §10): two speakers that failed together (e.g. a
-        // collision between two instances of this daemon) must not leave Idle in lock-step,
-        // each refusing the other's connection while it is Idle.
-        self.idle_until = Some(now + self.jitter.apply(self.error_wait));
-        self.connect_at = None;
-        if self.connecting {
-            out.push(Output::CancelConnect);
-            self.connecting = false;
-        }
-    }
-
-    /// The current error wait (the Idle hold after the last error).
-    pub fn error_wait(&self) -> Duration {
-        self.error_wait
-    }
-
-    /// RFC 4271 §10: ConnectRetryTimer, jittered.
-    fn arm_connect_retry(&mut self, now: Instant) {
-        self.connect_at = Some(now + self.jitter.apply(self.config.connect_retry));
-        self.connect_interval = self.config.connect_retry;
-    }
-
-    /// What the session is waiting for while it has no session (BIRD's `Error wait:` and
-    /// `Connect delay:` detail lines): the error wait's end while Idle after an error, and the
-    /// next connection attempt while Active (no attempt in progress, no connection open).
-    pub fn waits(&self) -> Waits {
-        let active =
-            self.started && self.idle_until.is_none() && !self.connecting && self.conns.is_empty();
-        Waits {
-            error: self.idle_until.map(|t| (t, self.error_wait)),
-            connect: self
-                .connect_at
-                .filter(|_| active)
-                .map(|t| (t, self.connect_interval)),
-        }
     }
 
     fn index(&self, conn: ConnId) -> Option<usize> {

@@ -3,6 +3,7 @@
 use std::net::Ipv4Addr;
 
 use bgp_proto::capability::Capability;
+use bgp_proto::notification::open_subcode;
 use bgp_proto::types::{Afi, Family, Safi};
 use bytes::{Bytes, BytesMut};
 
