@@ -10,6 +10,7 @@
 //! - [`vm`]: a QEMU guest with Debian's stock kernel for what this machine's kernel lacks (`ipip`).
 //! - [`dropin`]: Calico's rendered BIRD configuration run by BIRD 1.6.8 or by our daemon through
 //!   a `bird`/`bird6` symlink, as calico-node starts it, and what the drop-in tests compare.
+//! - [`sim`]: a lean simulator of hundreds or thousands of BGP peers for `scale_bench`.
 //! - [`command`], [`tempdir`]: small utilities; [`error`]: [`HarnessError`].
 //!
 //! Tests that need root call [`require_root`] first and return when it says no.
@@ -25,6 +26,7 @@ pub mod gobgp;
 pub mod loadgen;
 pub mod netns;
 pub mod process;
+pub mod sim;
 pub mod tempdir;
 pub mod vm;
 pub mod wait;
