@@ -87,6 +87,16 @@ pub async fn run_with_options(
     }
     let control_sockets = control::Bound::bind(&config.control, control_family(&config))?;
     let policy = CompiledPolicy::new(&config);
+    // The node's interfaces and addresses, read once here and followed from netlink events;
+    // every reader (RIB, sessions, kernel path, control socket) holds a receiver of it.
+    let interfaces = match fib_sync::InterfaceWatch::start().await {
+        Ok(w) => w,
+        Err(e) => {
+            warn!(event = "interfaces_unreadable", error = %e,
+                "no interface table: next hops checked against session addresses only");
+            fib_sync::InterfaceWatch::fixed(fib_sync::Interfaces::default())
+        }
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     let (rib_tx, rib_rx) = rib_actor::channel();
     let mut peers: Vec<PeerHandle> = Vec::new();
@@ -108,10 +118,11 @@ pub async fn run_with_options(
             stop_rx.clone(),
             Some(link),
             Some(bfd.clone()),
+            Some(interfaces.subscribe()),
         ));
     }
     // Routes per family, kept by the RIB actor (metrics read them without asking it).
-    let route_counts = Arc::new(control::route::RouteCounts::default());
+    let route_counts = Arc::new(crate::route_view::RouteCounts::default());
     let rib_peers = peers
         .iter()
         .enumerate()
@@ -130,7 +141,9 @@ pub async fn run_with_options(
                 stats: p.stats.clone(),
             })
             .collect();
-        let (tx, task) = crate::fib::FibTask::spawn(&config, gates, recovery.clone()).await?;
+        let (tx, task) =
+            crate::fib::FibTask::spawn(&config, gates, recovery.clone(), interfaces.subscribe())
+                .await?;
         (Some(tx), Some(task))
     } else {
         (None, None)
@@ -146,6 +159,7 @@ pub async fn run_with_options(
         fib_tx,
         route_counts.clone(),
         recovery.clone(),
+        Some(interfaces.subscribe()),
     );
     let (down_tx, mut down_rx) = watch::channel(false);
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<ReloadRequest>(4);
@@ -169,6 +183,7 @@ pub async fn run_with_options(
         config_format: reload::Format::of(&config),
         direct_interfaces: config.bird.as_ref().map(|b| b.direct_interfaces.clone()),
         bfd: Some(bfd.view()),
+        interfaces: interfaces.subscribe(),
     }));
     let control = control_sockets.serve(control_rx);
     let routes: listener::Routes = Arc::new(RwLock::new(
@@ -214,6 +229,7 @@ pub async fn run_with_options(
         metrics: metrics::Server::default(),
         fib: fib_task.as_ref().map(crate::fib::FibTask::reload_handle),
         bfd: Some(bfd.clone()),
+        interfaces: Some(interfaces.subscribe()),
     };
     reloader.metrics = metrics::start(
         &reloader.config.metrics,

@@ -37,11 +37,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use conf::Config;
-use fib_sync::{FibConfig, FibError, FibEvent, FibSync, NextHop, Pending, Route, RouteDelta};
+use fib_sync::{
+    FibConfig, FibError, FibSync, InterfaceReceiver, NextHop, Pending, Route, RouteDelta,
+};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use policy::program::{program, EncapMode, PoolEncap, Programming, RouteFacts};
 use rib::LocRibChange;
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
@@ -733,15 +735,15 @@ impl FibTask {
         config: &Config,
         gates: Vec<PeerGate>,
         recovery: Option<Arc<crate::recovery::Recovery>>,
+        interfaces: InterfaceReceiver,
     ) -> Result<(mpsc::Sender<Vec<LocRibChange>>, FibTask), FibError> {
         let fib = FibSync::start(fib_config(config)).await?;
         // No route of ours in the kernel at start: nothing can be stale, no reconciliation.
         let inherited = fib.stats().await?.installed;
         let mut translator = Translator::new(config);
-        let events = fib.subscribe();
         let counters = Arc::new(FibCounters::default());
-        let connected = fib.connected_subnets().await?;
-        translator.set_connected(connected);
+        // Connected subnets from the daemon's interface table, now and on every change.
+        translator.set_connected(interfaces.borrow().connected());
         let blackholes: Vec<RouteDelta> = translator
             .local_routes()
             .into_iter()
@@ -764,7 +766,7 @@ impl FibTask {
         }
         let started = std::time::Instant::now();
         let (reload_tx, reload_rx) = mpsc::channel(1);
-        let task = tokio::spawn(run.run(rx, reload_rx, events, stop_rx, inherited > 0));
+        let task = tokio::spawn(run.run(rx, reload_rx, interfaces, stop_rx, inherited > 0));
         Ok((
             tx,
             FibTask {
@@ -873,30 +875,23 @@ impl Runner {
         self.counters.converged.store(true, Ordering::Relaxed);
     }
 
-    async fn refresh_connected(&mut self) {
-        match self.fib.connected_subnets().await {
-            Ok(c) => {
-                let deltas = self.translator.set_connected(c);
-                if !deltas.is_empty() {
-                    info!(
-                        event = "fib_connected_changed",
-                        routes = deltas.len(),
-                        "connected subnets changed: routes re-evaluated"
-                    );
-                }
-                self.apply(deltas).await;
-            }
-            Err(e) => {
-                warn!(event = "fib_connected_failed", error = %e, "cannot read connected subnets")
-            }
+    async fn refresh_connected(&mut self, connected: Vec<IpNet>) {
+        let deltas = self.translator.set_connected(connected);
+        if !deltas.is_empty() {
+            info!(
+                event = "fib_connected_changed",
+                routes = deltas.len(),
+                "connected subnets changed: routes re-evaluated"
+            );
         }
+        self.apply(deltas).await;
     }
 
     async fn run(
         mut self,
         mut rx: mpsc::Receiver<Vec<LocRibChange>>,
         mut reload: mpsc::Receiver<Arc<Config>>,
-        mut events: broadcast::Receiver<FibEvent>,
+        mut interfaces: InterfaceReceiver,
         mut stop: oneshot::Receiver<()>,
         reconcile_at_start: bool,
     ) {
@@ -904,7 +899,6 @@ impl Runner {
         let mut last_batch = started;
         let mut converged = !reconcile_at_start;
         let mut tick = tokio::time::interval(Duration::from_millis(100));
-        let mut events_open = true;
         let mut in_flight: VecDeque<Pending> = VecDeque::with_capacity(IN_FLIGHT);
         loop {
             tokio::select! {
@@ -943,12 +937,10 @@ impl Runner {
                         self.submit(deltas, &mut in_flight).await;
                     }
                 }
-                ev = events.recv(), if events_open => match ev {
-                    Ok(FibEvent::AddressAdded { .. } | FibEvent::AddressRemoved { .. })
-                    | Err(broadcast::error::RecvError::Lagged(_)) => self.refresh_connected().await,
-                    Ok(_) => {}
-                    Err(broadcast::error::RecvError::Closed) => events_open = false,
-                },
+                () = fib_sync::watch::changed(&mut interfaces) => {
+                    let connected = interfaces.borrow_and_update().connected();
+                    self.refresh_connected(connected).await;
+                }
                 _ = tick.tick(), if !converged => {
                     let now = Instant::now();
                     let quiet = now.duration_since(last_batch) >= QUIET;

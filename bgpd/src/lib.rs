@@ -8,8 +8,8 @@
 //! - [`neighbor`]: from a `conf` neighbor to the FSM's [`fsm::SessionConfig`].
 //! - [`socket`]: TCP socket options (TCP-MD5, TTL, GTSM, source binding).
 //! - [`peer`]: the per-neighbor task: connections, framing, timers, counters.
-//! - [`next_hop_view`]: our addresses and connected subnets, which received next hops are
-//!   checked against.
+//! - [`next_hop_view`]: our addresses and connected subnets (from the interface table), which
+//!   received next hops are checked against.
 //! - [`peer_log`]: log lines for what a peer sent wrong (attribute, problem, prefixes, action).
 //! - [`listener`]: accepts connections and hands them to the right peer task.
 //! - [`stats`]: per-peer counters (UPDATEs, prefixes received, accepted, advertised).
@@ -17,6 +17,8 @@
 //!   RIB's decision options; the RIB's import/export hooks over them.
 //! - [`rib_actor`]: the task owning the RIB: batches from peer tasks in, UPDATEs out (encoded
 //!   once per update group), Loc-RIB changes to the FIB task, route queries for `show route`.
+//! - [`route_view`]: the read-only view of the routing table the RIB actor answers queries
+//!   with (plain data; the control socket formats it).
 //! - [`fib`]: the FIB task: Loc-RIB changes → `policy::program` → kernel routes (`fib-sync`).
 //! - [`status`]: per-peer status snapshots and operator commands (for the control socket).
 //! - [`control`]: the BIRD 1.6-compatible control socket and the `bgpctl` client's parsing.
@@ -48,6 +50,7 @@ pub mod process;
 pub mod recovery;
 pub mod reload;
 pub mod rib_actor;
+pub mod route_view;
 pub mod socket;
 pub mod stats;
 pub mod status;

@@ -28,6 +28,8 @@ use tokio_util::codec::Decoder;
 use tracing::{debug, info, warn, Instrument};
 
 use crate::bfd::{BfdHandle, BfdStatus};
+use fib_sync::InterfaceReceiver;
+
 use crate::fsm::{ConnId, Direction, Input, Jitter, Output, Session, SessionConfig, State, Waits};
 use crate::rib_actor::{PeerEvent, RibLink, RibRequest, SessionUp, BATCH_EVENTS};
 use crate::socket;
@@ -35,6 +37,7 @@ use crate::stats::PeerStats;
 use crate::status::{self, AdminCommand, EstablishedInfo, LastError, PeerStatus, StatusTx};
 
 mod bfd;
+mod next_hops;
 mod route_limit;
 mod writer;
 use writer::write_loop;
@@ -150,11 +153,16 @@ struct PeerTask {
     /// of a subscription, which is the baseline (an existing session's past failures are not
     /// this subscription's to act on, e.g. after a reload re-timed it).
     bfd_failures: Option<u64>,
+    /// The daemon's interface table: the next-hop view is rebuilt from it when the session
+    /// comes up and whenever it changes while the session is up.
+    interfaces: Option<InterfaceReceiver>,
+    /// Our end of the Established connection (part of the next-hop view).
+    local_of_session: Option<SocketAddr>,
 }
 
 /// Starts the task for neighbor `n`; it runs until `shutdown` turns true.
 pub fn spawn(n: Neighbor, config: SessionConfig, shutdown: watch::Receiver<bool>) -> PeerHandle {
-    spawn_with_rib(n, config, shutdown, None, None)
+    spawn_with_rib(n, config, shutdown, None, None, None)
 }
 
 /// [`spawn`], with received routes going to the RIB actor and its UPDATEs written to the
@@ -165,6 +173,7 @@ pub fn spawn_with_rib(
     shutdown: watch::Receiver<bool>,
     rib: Option<RibLink>,
     bfd: Option<BfdHandle>,
+    interfaces: Option<InterfaceReceiver>,
 ) -> PeerHandle {
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
@@ -201,6 +210,8 @@ pub fn spawn_with_rib(
         bfd,
         bfd_rx: None,
         bfd_failures: None,
+        interfaces,
+        local_of_session: None,
     };
     let join = tokio::spawn(task.run(cmd_rx, events_rx, shutdown).instrument(span));
     PeerHandle {
@@ -258,6 +269,7 @@ impl PeerTask {
                 }
                 _ = sleep => self.input(Input::Timer),
                 alive = bfd::changed(self.bfd_rx.as_mut()) => self.bfd_changed(alive),
+                () = crate::next_hop_view::changed(self.interfaces.as_mut()) => self.interfaces_changed(),
             }
             self.flush_rib().await;
             self.closing.retain(|t| !t.is_finished());
@@ -557,8 +569,8 @@ impl PeerTask {
                     negotiated.families.iter().map(|f| f.to_string()).collect();
                 let remote = self.conns.get(&conn).and_then(|c| c.remote);
                 let local = self.conns.get(&conn).and_then(|c| c.local);
-                let view = crate::next_hop_view::read(&self.neighbor, self.session.config(), local);
-                self.session.set_next_hop_view(view);
+                self.local_of_session = local;
+                self.refresh_next_hop_view();
                 self.session_up(conn, &negotiated, peer_router_id);
                 self.status.established(EstablishedInfo {
                     negotiated: (*negotiated).clone(),

@@ -310,6 +310,8 @@ pub struct Reloader {
     pub fib: Option<crate::fib::FibReload>,
     /// The BFD manager, for neighbors added by a reload.
     pub bfd: Option<crate::bfd::BfdHandle>,
+    /// The interface table, for neighbors added by a reload.
+    pub interfaces: Option<fib_sync::InterfaceReceiver>,
 }
 
 impl Reloader {
@@ -438,6 +440,7 @@ impl Reloader {
                         self.stop.clone(),
                         link,
                         self.bfd.clone(),
+                        self.interfaces.clone(),
                     ));
                 }
             }
@@ -657,6 +660,7 @@ impl Reloader {
                 .as_ref()
                 .map(|b| b.direct_interfaces.clone()),
             bfd: old.bfd.clone(),
+            interfaces: old.interfaces.clone(),
         };
         self.control.send_replace(Arc::new(state));
     }

@@ -21,153 +21,29 @@
 //! the restart time it advertised runs out (a timer of the actor).
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bgp_proto::route_refresh::{RouteRefresh, RouteRefreshSubtype};
-use bgp_proto::update::Update;
-use bgp_proto::{Family, Negotiated, Prefix, RouterId};
+use bgp_proto::{Family, Prefix};
 use bytes::Bytes;
 use conf::Config;
-use rib::{Changes, LocRibChange, PeerId, Rib, RibStats, SelectedRoute};
-use tokio::sync::{mpsc, oneshot};
+use fib_sync::{InterfaceReceiver, InterfaceTable};
+use rib::{Changes, LocRibChange, PeerId, Rib};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-use crate::control::route::{RouteCounts, RouteFilter, RouteReply};
 use crate::fsm::ConnId;
 use crate::peer::PeerCommand;
 use crate::policy_compile::{self, CompiledPolicy};
+use crate::route_view::RouteCounts;
 use crate::stats::PeerStats;
 
-/// Capacity of the actor's request channel, in batches: room for one batch from each of 100+
-/// peers at once (a route reflector's clients all sending together do not queue for slots).
-/// With [`BATCH_EVENTS`] it bounds the decoded UPDATEs waiting for the actor: 128 × 4 of
-/// ~4 KiB, ~28 KiB each decoded, ~14 MiB (at 64 × 64 one fast sender could queue its whole
-/// 1M-route table decoded, a 27 MiB peak).
-pub const RIB_QUEUE: usize = 128;
-/// Most events a peer task puts in one batch (4 full UPDATEs: ~4k prefixes, enough to spread a
-/// batch's fixed costs).
-pub const BATCH_EVENTS: usize = 4;
-
-/// A session came up: what the RIB needs to know and where to write.
-#[derive(Debug)]
-pub struct SessionUp {
-    pub conn: ConnId,
-    pub peer_router_id: RouterId,
-    pub negotiated: Negotiated,
-    /// Our end of the connection (its address is our next hop towards this peer).
-    pub local: Option<SocketAddr>,
-    /// The connection's write queue.
-    pub writer: mpsc::Sender<Bytes>,
-    /// The peer's graceful-restart time when both sides negotiated graceful restart.
-    pub restart_time: Option<Duration>,
-    /// The peer set the Restart State bit (RFC 4724 §3): it restarted too.
-    pub peer_restarting: bool,
-}
-
-/// What a peer task reports.
-#[derive(Debug)]
-pub enum PeerEvent {
-    Up(Box<SessionUp>),
-    /// The session ended; `graceful`: keep its routes as stale (RFC 4724 §4.2).
-    Down {
-        graceful: bool,
-    },
-    Update(Box<Update>),
-    /// The peer asked for our routes of a family again (RFC 2918 §4).
-    RouteRefresh(Family),
-    /// Our connection attempt failed (refused, no route to the peer): our graceful-restart
-    /// recovery may stop waiting for it ([`crate::recovery::Tracker::connect_failed`]).
-    ConnectFailed,
-}
-
-/// A question for the actor, answered on a oneshot channel.
-#[derive(Debug)]
-pub enum RibQuery {
-    /// The selected routes (best first, then the rest of the ECMP set) of every prefix, or of
-    /// exactly `prefix`, or of the longest prefix containing `addr`.
-    Routes {
-        prefix: Option<Prefix>,
-        addr: Option<IpAddr>,
-        reply: oneshot::Sender<Vec<(Prefix, Vec<SelectedRoute>)>>,
-    },
-    Stats {
-        reply: oneshot::Sender<RibStats>,
-    },
-    /// The Loc-RIB routes `filter` selects as `show route` lists them, built now; only the
-    /// counts when `filter.count`.
-    Show {
-        filter: RouteFilter,
-        reply: oneshot::Sender<RouteReply>,
-    },
-    /// One page of a listing (see [`RoutePage`]): served between peer batches, at a lower
-    /// priority (`rib_actor/page.rs`).
-    ShowPage(PageQuery),
-}
-
-/// Everything the actor receives.
-#[derive(Debug)]
-pub enum RibRequest {
-    Peer {
-        id: PeerId,
-        events: Vec<PeerEvent>,
-    },
-    Query(RibQuery),
-    /// Start sending Loc-RIB changes to a FIB task (the whole Loc-RIB first).
-    SetFib(mpsc::Sender<Vec<LocRibChange>>),
-    /// A reload: new policy, originated routes and peers, without resetting sessions.
-    Reconfigure(Box<Reconfigure>),
-}
-
-/// A peer of a reloaded configuration. Ids are the caller's: the peers of the first
-/// configuration have [`policy_compile::peer_id`] of their position; a peer added later needs
-/// an id no other peer has (below 2^24 - 1), the same one in its task's [`RibLink`].
-#[derive(Debug, Clone)]
-pub struct ReloadPeer {
-    pub id: PeerId,
-    /// Its position in [`Reconfigure::config`]'s neighbors.
-    pub index: usize,
-    pub stats: Arc<PeerStats>,
-    pub commands: mpsc::Sender<PeerCommand>,
-}
-
-/// What [`RibRequest::Reconfigure`] carries. Peers absent from `peers` are removed (their
-/// routes withdrawn), new ones added; a peer whose filters or reflection settings changed moves
-/// to its new update group and gets the difference. Import policy runs again over every
-/// Adj-RIB-In (no route refresh needed), export policy over the whole Loc-RIB. Router id, AS,
-/// cluster id and decision options are fixed for the RIB's life: changing them needs a restart.
-#[derive(Debug)]
-pub struct Reconfigure {
-    pub config: Config,
-    pub peers: Vec<ReloadPeer>,
-}
-
-/// How peer tasks and the daemon reach the actor.
-pub type RibSender = mpsc::Sender<RibRequest>;
-
-/// A peer task's link to the actor.
-#[derive(Debug, Clone)]
-pub struct RibLink {
-    pub id: PeerId,
-    pub tx: RibSender,
-}
-
-/// What the actor knows of each configured peer task.
-#[derive(Debug, Clone)]
-pub struct RibPeer {
-    pub index: usize,
-    pub stats: Arc<PeerStats>,
-    pub commands: mpsc::Sender<PeerCommand>,
-}
-
-/// The request channel (create it first: peer tasks need the sender before the actor runs).
-pub fn channel() -> (RibSender, mpsc::Receiver<RibRequest>) {
-    mpsc::channel(RIB_QUEUE)
-}
+pub use messages::*;
 
 struct Session {
     conn: ConnId,
@@ -207,9 +83,9 @@ pub struct RibActor {
     recovery: Option<crate::recovery::Tracker>,
     /// `show route` pages waiting for their turn behind route processing.
     pages: page::Pending,
-    /// The connected subnets `show route` names interfaces from, read at most once a second
-    /// (a listing asks for hundreds of pages).
-    connected: page::Connected,
+    /// The daemon's interface table: our addresses (next hops of the other family), the
+    /// interfaces `show route` names.
+    interfaces: Option<InterfaceReceiver>,
 }
 
 /// Start the actor for `config`: add the peers, originate our routes, serve requests until
@@ -222,8 +98,10 @@ pub fn spawn(
     fib: Option<mpsc::Sender<Vec<LocRibChange>>>,
     counts: Arc<RouteCounts>,
     recovery: Option<Arc<crate::recovery::Recovery>>,
+    interfaces: Option<InterfaceReceiver>,
 ) -> JoinHandle<()> {
     let mut actor = RibActor::new(config, policy, peers, fib, counts);
+    actor.interfaces = interfaces;
     if let Some(r) = recovery {
         actor.recover(config, r);
     }
@@ -266,7 +144,7 @@ impl RibActor {
             counts,
             recovery: None,
             pages: page::Pending::default(),
-            connected: page::Connected::default(),
+            interfaces: None,
         };
         for (id, l) in limits {
             actor.configure_limits(id, l);
@@ -282,6 +160,11 @@ impl RibActor {
         );
         actor.note(&changes);
         actor
+    }
+
+    /// The interface table as it is now (`None`: the actor was given none).
+    fn interface_table(&self) -> Option<InterfaceTable> {
+        self.interfaces.as_ref().map(|rx| rx.borrow().clone())
     }
 
     /// The FIB task to feed, if any (changes carry routes only when there is one).
@@ -588,25 +471,25 @@ impl RibActor {
             Family::Ipv6Unicast => info.local_v6.is_none(),
         });
         if let (true, Some(local)) = (other_family, up.local.map(|a| a.ip())) {
-            let ifaces = crate::control::cmd::show_interfaces::read().unwrap_or_default();
-            if let Some(i) = ifaces
-                .iter()
-                .find(|i| i.addrs.iter().any(|(a, _)| *a == local))
-            {
-                for (a, _) in &i.addrs {
-                    match a {
-                        IpAddr::V4(v4) if info.local_v4.is_none() && !v4_via_v6 => {
-                            info.local_v4 = Some(*v4)
-                        }
-                        IpAddr::V6(v6)
-                            if info.local_v6.is_none()
-                                && !v6.is_loopback()
-                                && (v6.segments()[0] & 0xffc0) != 0xfe80 =>
-                        {
-                            info.local_v6 = Some(*v6)
-                        }
-                        _ => {}
+            let table = self.interface_table();
+            let t = table.as_deref();
+            let addrs = t
+                .and_then(|t| t.link_with_address(local))
+                .and_then(|l| t.map(|t| t.addresses(l.index)))
+                .unwrap_or_default();
+            for a in addrs.iter().map(|n| n.addr()) {
+                match a {
+                    IpAddr::V4(v4) if info.local_v4.is_none() && !v4_via_v6 => {
+                        info.local_v4 = Some(v4)
                     }
+                    IpAddr::V6(v6)
+                        if info.local_v6.is_none()
+                            && !v6.is_loopback()
+                            && (v6.segments()[0] & 0xffc0) != 0xfe80 =>
+                    {
+                        info.local_v6 = Some(v6)
+                    }
+                    _ => {}
                 }
             }
         }
@@ -682,63 +565,6 @@ impl RibActor {
                 warn!(%id, error = %e, "peer down not applied");
                 Changes::default()
             }
-        }
-    }
-
-    /// Starts our graceful-restart recovery (see [`crate::recovery`]) over the peers of
-    /// `config`, the start configuration.
-    pub fn recover(&mut self, config: &Config, shared: Arc<crate::recovery::Recovery>) {
-        let mut t = crate::recovery::Tracker::new(shared);
-        for (i, n) in config.neighbors.iter().enumerate() {
-            let id = policy_compile::peer_id(i);
-            if self.peers.contains_key(&id) {
-                let first_round = (config.recovery
-                    == crate::recovery::RecoveryMode::EstablishedPeers)
-                    .then(|| crate::recovery::first_round(n));
-                t.join(id, n.name.as_str(), n.graceful_restart.enabled, first_round);
-            }
-        }
-        self.recovery = Some(t);
-    }
-
-    /// Ends the recovery when it is due: every deferred peer gets the whole table of its
-    /// update group and End-of-RIB per family, as a route refresh answer is built.
-    fn end_recovery(&mut self) {
-        let Some(done) = self
-            .recovery
-            .as_mut()
-            .and_then(|r| r.poll(std::time::Instant::now()))
-        else {
-            return;
-        };
-        self.recovery = None;
-        for (id, families) in done {
-            let mut out = bytes::BytesMut::new();
-            for f in families {
-                match self.rib.route_refresh(id, f) {
-                    Ok(enc) => out.extend_from_slice(&enc.bytes),
-                    Err(e) => debug!(%id, %f, error = %e, "no table to send after recovery"),
-                }
-            }
-            info!(event = "recovery_export", %id, bytes = out.len(), "deferred routes sent");
-            self.write(id, out.freeze());
-        }
-    }
-
-    async fn sweep_expired(&mut self, now: Instant) {
-        let due: Vec<PeerId> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| p.stale_until.is_some_and(|t| t <= now))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in due {
-            if let Some(p) = self.peers.get_mut(&id) {
-                p.stale_until = None;
-            }
-            let c = self.rib.sweep_stale(id);
-            info!(event = "stale_swept", %id, removed = c.len(), "stale routes removed");
-            self.flush(c).await;
         }
     }
 
@@ -826,35 +652,6 @@ impl RibActor {
             }
         }
     }
-
-    fn query(&mut self, q: RibQuery) {
-        match q {
-            RibQuery::Routes {
-                prefix,
-                addr,
-                reply,
-            } => {
-                let mut all: Vec<(Prefix, Vec<SelectedRoute>)> = Vec::new();
-                self.rib.for_each_selected(|p, routes| {
-                    if prefix.is_none_or(|q| q == p) && addr.is_none_or(|a| p.contains(&a)) {
-                        all.push((p, routes));
-                    }
-                });
-                if addr.is_some() {
-                    all.sort_by_key(|(p, _)| std::cmp::Reverse(p.prefix_len()));
-                    all.truncate(1);
-                }
-                let _ = reply.send(all);
-            }
-            RibQuery::Stats { reply } => {
-                let _ = reply.send(self.rib.stats());
-            }
-            RibQuery::Show { filter, reply } => {
-                let _ = reply.send(self.show(&filter));
-            }
-            RibQuery::ShowPage(p) => self.pages.defer(p),
-        }
-    }
 }
 
 /// Appends a ROUTE-REFRESH message with `subtype` for `family` (RFC 7313 §3.2).
@@ -911,19 +708,10 @@ impl rib::ImportPolicy for Counting<'_> {
     }
 }
 
-/// Ask the actor a question.
-pub async fn ask<T>(
-    tx: &RibSender,
-    make: impl FnOnce(oneshot::Sender<T>) -> RibQuery,
-) -> Option<T> {
-    let (reply, rx) = oneshot::channel();
-    tx.send(RibRequest::Query(make(reply))).await.ok()?;
-    rx.await.ok()
-}
-
-mod show;
-
+mod graceful;
+mod messages;
 mod page;
+mod show;
 pub use page::PageQuery;
 #[cfg(test)]
 mod limit_tests;

@@ -1,7 +1,8 @@
 //! Interfaces and their addresses as learned from netlink (a dump at start, then
-//! `RTNLGRP_LINK` / `RTNLGRP_IPV{4,6}_IFADDR` events).
+//! `RTNLGRP_LINK` / `RTNLGRP_IPV{4,6}_IFADDR` events). [`crate::watch`] publishes one such
+//! table for the whole daemon.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -17,6 +18,17 @@ pub struct Link {
     pub name: String,
     /// `IFF_UP` (administratively up).
     pub up: bool,
+    /// Every `IFF_*` flag of `ifi_flags` (`IFF_LOWER_UP`, `IFF_LOOPBACK`, `IFF_POINTOPOINT`...).
+    pub flags: u32,
+    /// `IFLA_MTU`.
+    pub mtu: u32,
+}
+
+impl Link {
+    /// Whether `flag` (an `IFF_*` bit) is set.
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
 }
 
 /// A change worth telling the rest of the daemon about.
@@ -67,15 +79,67 @@ pub enum Attached {
     No,
 }
 
-/// The interface table.
-#[derive(Debug, Default)]
+/// The interface table: links by index, their addresses in the order the kernel reported them
+/// (a dump lists IPv4 before IPv6, each in the interface's order).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Interfaces {
-    links: HashMap<u32, Link>,
+    links: BTreeMap<u32, Link>,
     by_name: HashMap<String, u32>,
-    addrs: HashMap<u32, Vec<IpNet>>,
+    addrs: BTreeMap<u32, Vec<IpNet>>,
 }
 
 impl Interfaces {
+    /// Every interface, by index.
+    pub fn links(&self) -> impl Iterator<Item = &Link> {
+        self.links.values()
+    }
+
+    /// The addresses (with their prefix lengths) of interface `index`.
+    pub fn addresses(&self, index: u32) -> &[IpNet] {
+        self.addrs.get(&index).map_or(&[], Vec::as_slice)
+    }
+
+    /// The interface that has `addr` as one of its own addresses.
+    pub fn link_with_address(&self, addr: IpAddr) -> Option<&Link> {
+        self.addrs
+            .iter()
+            .find(|(_, nets)| nets.iter().any(|n| n.addr() == addr))
+            .and_then(|(index, _)| self.links.get(index))
+    }
+
+    /// Whether `addr` is one of the node's addresses.
+    pub fn is_local(&self, addr: IpAddr) -> bool {
+        self.addrs.values().flatten().any(|n| n.addr() == addr)
+    }
+
+    /// The interface whose connected subnet holds `addr` (the longest such subnet), whether or
+    /// not it is up.
+    pub fn interface_for(&self, addr: IpAddr) -> Option<&Link> {
+        self.addrs
+            .iter()
+            .flat_map(|(index, nets)| nets.iter().map(move |n| (index, n)))
+            .filter(|(_, n)| n.contains(&addr))
+            .max_by_key(|(_, n)| n.prefix_len())
+            .and_then(|(index, _)| self.links.get(index))
+    }
+
+    /// The connected subnets of the interfaces that are up, each with its interface (the
+    /// first interface of a subnet two of them share), ordered by subnet.
+    pub fn up_subnets(&self) -> Vec<(IpNet, &Link)> {
+        let mut v: Vec<(IpNet, &Link)> = Vec::new();
+        for (index, nets) in &self.addrs {
+            let Some(link) = self.links.get(index).filter(|l| l.up) else {
+                continue;
+            };
+            for n in nets {
+                v.push((n.trunc(), link));
+            }
+        }
+        v.sort_by_key(|(n, l)| (*n, l.index));
+        v.dedup_by_key(|(n, _)| *n);
+        v
+    }
+
     /// The index of the interface called `name`.
     pub fn index_of(&self, name: &str) -> Option<u32> {
         self.by_name.get(name).copied()
@@ -116,6 +180,23 @@ impl Interfaces {
         }
     }
 
+    /// Sets an interface and its addresses as a whole (a table not read from netlink: tests,
+    /// a fixed table).
+    pub fn set_link(&mut self, link: Link, addrs: Vec<IpNet>) {
+        if let Some(old) = self.links.get(&link.index) {
+            if self.by_name.get(&old.name) == Some(&link.index) {
+                self.by_name.remove(&old.name);
+            }
+        }
+        self.by_name.insert(link.name.clone(), link.index);
+        if addrs.is_empty() {
+            self.addrs.remove(&link.index);
+        } else {
+            self.addrs.insert(link.index, addrs);
+        }
+        self.links.insert(link.index, link);
+    }
+
     /// Applies an `RTM_NEWLINK` / `RTM_DELLINK`.
     pub fn on_link(&mut self, msg: &LinkMessage, removed: bool) -> Option<FibEvent> {
         let index = msg.header.index;
@@ -132,10 +213,21 @@ impl Interfaces {
             return Some(FibEvent::LinkRemoved(link));
         }
         let name = name.or_else(|| self.links.get(&index).map(|l| l.name.clone()))?;
+        let mtu = msg
+            .attributes
+            .iter()
+            .find_map(|a| match a {
+                LinkAttribute::Mtu(m) => Some(*m),
+                _ => None,
+            })
+            .or_else(|| self.links.get(&index).map(|l| l.mtu))
+            .unwrap_or(0);
         let link = Link {
             index,
             name,
             up: msg.header.flags.contains(LinkFlags::Up),
+            flags: msg.header.flags.bits(),
+            mtu,
         };
         if let Some(old) = self.links.get(&index) {
             if *old == link {
@@ -168,12 +260,18 @@ impl Interfaces {
                 })
             })?;
         let addr = IpNet::new(ip, msg.header.prefix_len).ok()?;
-        let list = self.addrs.entry(index).or_default();
         if removed {
+            let list = self.addrs.get_mut(&index)?;
             let before = list.len();
             list.retain(|a| *a != addr);
-            (list.len() != before).then_some(FibEvent::AddressRemoved { index, addr })
-        } else if list.contains(&addr) {
+            let gone = list.len() != before;
+            if list.is_empty() {
+                self.addrs.remove(&index);
+            }
+            return gone.then_some(FibEvent::AddressRemoved { index, addr });
+        }
+        let list = self.addrs.entry(index).or_default();
+        if list.contains(&addr) {
             None
         } else {
             list.push(addr);

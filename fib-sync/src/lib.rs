@@ -12,6 +12,8 @@
 //! - `table`: the compact per-prefix state (interned routes, two ids a prefix);
 //! - `recursive`: recursive next hops (BIRD's `gateway recursive`) resolved through the
 //!   kernel's routing table, one resolution per gateway;
+//! - [`watch`]: the node's interface table, read once from netlink and published to every
+//!   reader ([`InterfaceWatch`]);
 //! - [`sync`]: the actor ([`FibSync`]): desired state, startup reconciliation, retries;
 //! - [`error`]: [`FibError`], kernel errno values mapped to our own variants.
 pub mod error;
@@ -22,10 +24,12 @@ pub mod route;
 mod socket;
 pub mod sync;
 mod table;
+pub mod watch;
 
 pub use error::FibError;
-pub use interfaces::{Attached, FibEvent, Link};
+pub use interfaces::{Attached, FibEvent, Interfaces, Link};
 pub use route::{
     Families, FibConfig, NextHop, Route, RouteDelta, RouteKind, PROTO_BIRD, TABLE_MAIN,
 };
 pub use sync::{ApplyReport, FibStats, FibSync, Pending};
+pub use watch::{InterfaceReceiver, InterfaceTable, InterfaceWatch};

@@ -150,6 +150,17 @@ impl RtSocket {
         Self::register(sock, port, 1)
     }
 
+    /// A socket subscribed to link and address notifications only (the interface table:
+    /// [`crate::watch`]); needs no privilege.
+    pub(crate) fn interface_events(buffer: usize) -> Result<Self, FibError> {
+        let (sock, port) = Self::open(buffer)?;
+        for group in [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR] {
+            sock.add_membership(group)
+                .map_err(|e| FibError::socket("NETLINK_ADD_MEMBERSHIP", &e))?;
+        }
+        Self::register(sock, port, 1)
+    }
+
     /// Our netlink port id.
     pub(crate) fn port(&self) -> u32 {
         self.port

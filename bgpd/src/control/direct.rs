@@ -14,8 +14,8 @@ use ipnet::IpNet;
 
 use crate::control::cmd::show_interfaces::Iface;
 use crate::control::parse::{pattern_match, Net};
-use crate::control::route::{Destination, RouteEntry, RouteSource};
 use crate::control::state::Family;
+use crate::route_view::{Destination, RouteEntry, RouteSource};
 
 /// The protocol's name in `show protocols` and `show route`.
 pub const NAME: &str = "direct1";

@@ -22,8 +22,8 @@
 //! - a client silent for [`IDLE_TIMEOUT`] is dropped.
 //!
 //! Modules: [`admission`] (who gets a slot), [`reply`] (framing), [`parse`] (grammar),
-//! [`state`] (what is visible), [`route`]
-//! (route entries, the `show route` filter and reply), [`direct`] (`direct1`'s device routes),
+//! [`state`] (what is visible; routes are read through [`crate::route_view`], interfaces
+//! through the daemon's interface table), [`direct`] (`direct1`'s device routes),
 //! [`time`] (BIRD's time formats),
 //! [`cmd`] (one file per command), [`client`] (reply parsing for `bgpctl`).
 
@@ -33,7 +33,6 @@ pub mod cmd;
 pub mod direct;
 pub mod parse;
 pub mod reply;
-pub mod route;
 pub mod state;
 mod stream;
 pub mod time;

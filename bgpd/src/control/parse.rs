@@ -24,39 +24,7 @@ pub enum ReloadDirection {
     Out,
 }
 
-/// An address with a prefix length (`show route for 10.0.0.1`, `show route 10.0.0.0/24`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Net {
-    pub addr: IpAddr,
-    pub len: u8,
-}
-
-impl Net {
-    pub fn contains(&self, other: &Net) -> bool {
-        if self.len > other.len {
-            return false;
-        }
-        match (self.addr, other.addr) {
-            (IpAddr::V4(a), IpAddr::V4(b)) => {
-                let m = mask(32, self.len);
-                (u128::from(u32::from(a)) & m) == (u128::from(u32::from(b)) & m)
-            }
-            (IpAddr::V6(a), IpAddr::V6(b)) => {
-                let m = mask(128, self.len);
-                (u128::from(a) & m) == (u128::from(b) & m)
-            }
-            _ => false,
-        }
-    }
-}
-
-fn mask(bits: u8, len: u8) -> u128 {
-    if len == 0 {
-        0
-    } else {
-        (u128::MAX << (bits - len.min(bits))) & (u128::MAX >> (128 - u32::from(bits)))
-    }
-}
+pub use crate::route_view::Net;
 
 /// `show route` options.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -4,7 +4,6 @@
 //! [`ControlState`] is shared by both sockets; a [`View`] restricts it to one address family
 //! (`bird.ctl` shows IPv4 protocols only, `bird6.ctl` IPv6 only).
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -15,9 +14,9 @@ use tokio::sync::{mpsc, watch};
 
 use super::parse::{pattern_match, Target};
 use super::reply::{code, Framer};
-use super::route::{RouteCounts, RouteFilter, RoutePage, RouteReply};
 use crate::peer::PeerCommand;
 use crate::rib_actor::{PageQuery, RibQuery, RibRequest, RibSender};
+use crate::route_view::{RouteCounts, RouteFilter, RoutePage, RouteReply};
 use crate::stats::PeerStats;
 use crate::status::PeerStatus;
 
@@ -174,6 +173,9 @@ pub struct ControlState {
     pub direct_interfaces: Option<Vec<conf::InterfacePattern>>,
     /// The BFD sessions (`show bfd sessions`); `None` when the daemon runs no BFD manager.
     pub bfd: Option<crate::bfd::SessionsView>,
+    /// The node's interfaces and addresses (`show interfaces`, `direct1`): the daemon's one
+    /// interface table.
+    pub interfaces: fib_sync::InterfaceReceiver,
 }
 
 impl ControlState {
@@ -216,21 +218,7 @@ impl KernelView {
 /// The control sockets' current state; a reload publishes a new one (new peers, names).
 pub type StateWatch = watch::Receiver<Arc<ControlState>>;
 
-/// Which address family a socket serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    V4,
-    V6,
-}
-
-impl Family {
-    pub fn has(self, a: IpAddr) -> bool {
-        match self {
-            Family::V4 => a.is_ipv4(),
-            Family::V6 => a.is_ipv6(),
-        }
-    }
-}
+pub use crate::route_view::Family;
 
 /// The state seen through one socket.
 #[derive(Debug, Clone)]

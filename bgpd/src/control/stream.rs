@@ -1,5 +1,5 @@
 //! `show route` listings written page by page: the RIB actor answers one page
-//! ([`crate::control::route::RoutePage`]) at a time, this task writes it to the client before
+//! ([`crate::route_view::RoutePage`]) at a time, this task writes it to the client before
 //! asking for the next, so a listing holds one page whatever the table's size and a client
 //! that reads slowly only slows itself. (The whole reply used to be built first: 64 clients
 //! listing 100k routes held 0.4-0.6 GB.)

@@ -77,6 +77,7 @@ pub fn view_with(peers: &[(&str, &str)]) -> (View, Keep) {
         config_format: crate::reload::Format::Toml,
         direct_interfaces: None,
         bfd: None,
+        interfaces: fib_sync::InterfaceWatch::fixed(fib_sync::Interfaces::default()).subscribe(),
     };
     let view = View {
         state: Arc::new(state),
@@ -151,4 +152,10 @@ pub fn with_kernel(view: &mut View) -> Arc<crate::fib::FibCounters> {
         started: std::time::Instant::now(),
     });
     counters
+}
+
+/// Gives `view` an interface table (the fixture's is empty).
+pub fn with_interfaces(view: &mut View, interfaces: fib_sync::InterfaceReceiver) {
+    let state = Arc::get_mut(&mut view.state).expect("the test's state is not shared yet");
+    state.interfaces = interfaces;
 }

@@ -8,6 +8,8 @@ use bgp_proto::{Asn, SessionContext};
 use rib::{LimitKind, LimitState};
 
 use super::*;
+use bgp_proto::update::Update;
+use bgp_proto::{Negotiated, RouterId};
 
 fn config(action: &str) -> Config {
     let text = format!(

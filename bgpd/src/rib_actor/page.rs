@@ -14,48 +14,10 @@ use tokio::sync::oneshot;
 
 use super::show::{keeps_route, listed};
 use super::RibActor;
-use crate::control::parse::Net;
-use crate::control::route::{RouteFilter, RoutePage, PAGE_NETWORKS};
-use crate::control::Family;
+use crate::route_view::{Family, Net, RouteFilter, RoutePage, PAGE_NETWORKS};
 
 /// Peer batches served, while pages wait, before the next page.
 pub const BATCHES_PER_PAGE: u32 = 4;
-
-/// Connected subnets with the name of their interface.
-pub type Subnets = std::sync::Arc<[(Prefix, String)]>;
-
-/// The connected subnets (interface addresses) and their interface names, re-read when older
-/// than a second.
-#[derive(Debug, Default)]
-pub struct Connected {
-    read: Option<(std::time::Instant, Subnets)>,
-}
-
-impl Connected {
-    pub fn get(&mut self) -> Subnets {
-        let fresh = self
-            .read
-            .as_ref()
-            .is_some_and(|(at, _)| at.elapsed() < std::time::Duration::from_secs(1));
-        if !fresh {
-            let ifaces = crate::control::cmd::show_interfaces::read().unwrap_or_default();
-            let subnets: Subnets = ifaces
-                .iter()
-                .flat_map(|i| {
-                    i.addrs.iter().filter_map(|(a, len)| {
-                        Prefix::new(*a, *len)
-                            .ok()
-                            .map(|n| (n.trunc(), i.name.clone()))
-                    })
-                })
-                .collect();
-            self.read = Some((std::time::Instant::now(), subnets));
-        }
-        self.read
-            .as_ref()
-            .map_or_else(|| std::sync::Arc::from(Vec::new()), |(_, v)| v.clone())
-    }
-}
 
 /// A request for one page.
 #[derive(Debug)]

@@ -1,4 +1,4 @@
-//! `show route` data: the actor selects the networks a [`RouteFilter`] asks for and builds one
+//! Queries, and `show route` data: the actor selects the networks a [`RouteFilter`] asks for and builds one
 //! [`RouteEntry`] per path, in decision order (the best first), with the typed attributes and
 //! the decision's verdict on each path. No text here: `control/cmd/show_route` formats.
 
@@ -7,10 +7,10 @@ use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
 use bgp_proto::Prefix;
-use rib::{Ineligible, LossReason, PathExplanation, PeerId};
+use rib::{Ineligible, LossReason, PathExplanation, PeerId, SelectedRoute};
 
-use super::{PeerSlot, RibActor};
-use crate::control::route::{
+use super::{PeerSlot, RibActor, RibQuery};
+use crate::route_view::{
     BgpPath, BgpRouteInfo, Destination, NotBest, Origin as ShowOrigin, RouteEntry, RouteFilter,
     RouteReply, RouteSource,
 };
@@ -57,6 +57,36 @@ pub(super) fn keeps_route(
 }
 
 impl RibActor {
+    /// Answers a query (a page waits for its turn).
+    pub(super) fn query(&mut self, q: RibQuery) {
+        match q {
+            RibQuery::Routes {
+                prefix,
+                addr,
+                reply,
+            } => {
+                let mut all: Vec<(Prefix, Vec<SelectedRoute>)> = Vec::new();
+                self.rib.for_each_selected(|p, routes| {
+                    if prefix.is_none_or(|q| q == p) && addr.is_none_or(|a| p.contains(&a)) {
+                        all.push((p, routes));
+                    }
+                });
+                if addr.is_some() {
+                    all.sort_by_key(|(p, _)| std::cmp::Reverse(p.prefix_len()));
+                    all.truncate(1);
+                }
+                let _ = reply.send(all);
+            }
+            RibQuery::Stats { reply } => {
+                let _ = reply.send(self.rib.stats());
+            }
+            RibQuery::Show { filter, reply } => {
+                let _ = reply.send(self.show(&filter));
+            }
+            RibQuery::ShowPage(p) => self.pages.defer(p),
+        }
+    }
+
     /// Whether the `index`th listed path of a network passes the per-route conditions.
     fn keeps(&self, f: &RouteFilter, index: usize, p: &PathExplanation) -> bool {
         keeps_route(&self.peers, f, index, p.lost.is_none(), p.peer)
@@ -205,7 +235,7 @@ impl RibActor {
         f: &RouteFilter,
     ) -> Vec<RouteEntry> {
         // The interface a gateway is reached on: the one whose connected subnet holds it.
-        let connected = self.connected.get();
+        let table = self.interface_table();
         let mut v = Vec::new();
         for (prefix, paths) in nets {
             let since = self
@@ -217,7 +247,7 @@ impl RibActor {
             let best = paths.first().filter(|p| p.lost.is_none());
             for (i, p) in paths.iter().enumerate() {
                 if self.keeps(f, i, p) {
-                    v.push(self.entry(*prefix, p, best, since, &connected));
+                    v.push(self.entry(*prefix, p, best, since, table.as_deref()));
                 }
             }
         }
@@ -235,18 +265,14 @@ impl RibActor {
         p: &PathExplanation,
         best: Option<&PathExplanation>,
         since: SystemTime,
-        connected: &[(Prefix, String)],
+        interfaces: Option<&fib_sync::Interfaces>,
     ) -> RouteEntry {
         let peer = p.peer.and_then(|id| self.peers.get(&id));
         let attrs = p.accepted.as_ref().unwrap_or(&p.received);
         let next_hop = attrs.next_hop();
-        let on_link = next_hop.and_then(|gw| {
-            connected
-                .iter()
-                .filter(|(n, _)| n.contains(&gw))
-                .max_by_key(|(n, _)| n.prefix_len())
-                .map(|(_, name)| name.clone())
-        });
+        let on_link = next_hop
+            .and_then(|gw| interfaces.and_then(|t| t.interface_for(gw)))
+            .map(|l| l.name.clone());
         let unresolved = p.lost == Some(LossReason::Ineligible(Ineligible::NextHopUnresolved));
         let destination = match (peer, next_hop) {
             (None, _) => Destination::Blackhole,
@@ -272,7 +298,7 @@ impl RibActor {
         };
         let a = &attrs.attrs;
         RouteEntry {
-            net: crate::control::parse::Net {
+            net: crate::route_view::Net {
                 addr: prefix.addr(),
                 len: prefix.prefix_len(),
             },

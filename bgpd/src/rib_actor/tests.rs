@@ -7,7 +7,13 @@ use bgp_proto::attribute::PathAttributes;
 use bgp_proto::{Asn, SessionContext};
 
 use super::*;
-use crate::control::route::{BgpPath, Destination, NotBest, RouteEntry, RouteSource};
+use crate::route_view::{
+    BgpPath, Destination, NotBest, RouteEntry, RouteFilter, RouteReply, RouteSource,
+};
+use bgp_proto::update::Update;
+use bgp_proto::{Negotiated, RouterId};
+use rib::SelectedRoute;
+use tokio::sync::oneshot;
 
 const CONFIG: &str = r#"
 router_id = "10.99.0.1"
@@ -337,9 +343,9 @@ async fn show(h: &mut Harness, filter: RouteFilter) -> Vec<RouteEntry> {
     }
 }
 
-fn net(s: &str) -> crate::control::parse::Net {
+fn net(s: &str) -> crate::route_view::Net {
     let (a, l) = s.split_once('/').unwrap();
-    crate::control::parse::Net {
+    crate::route_view::Net {
         addr: a.parse().unwrap(),
         len: l.parse().unwrap(),
     }
@@ -347,7 +353,7 @@ fn net(s: &str) -> crate::control::parse::Net {
 
 #[tokio::test]
 async fn a_listing_in_pages_resumes_from_its_cursor_and_matches_the_whole_listing() {
-    use crate::control::Family as Fam;
+    use crate::route_view::Family as Fam;
     let mut h = harness();
     let (w2, _r2) = mpsc::channel(16);
     send(
@@ -396,7 +402,7 @@ async fn pages_wait_behind_peer_batches_but_get_a_turn() {
     let (reply, mut rx) = oneshot::channel();
     let q = super::page::PageQuery {
         filter: RouteFilter {
-            family: Some(crate::control::Family::V4),
+            family: Some(crate::route_view::Family::V4),
             ..Default::default()
         },
         after: None,
@@ -429,7 +435,7 @@ async fn show_query_lists_the_loc_rib_on_demand() {
 
 #[tokio::test]
 async fn show_query_filters_in_the_actor_and_counts_without_entries() {
-    use crate::control::Family as Fam;
+    use crate::route_view::Family as Fam;
     let mut h = harness();
     let (w2, _r2) = mpsc::channel(16);
     send(
@@ -657,7 +663,7 @@ async fn show_lists_every_path_best_first_with_attributes_and_why_the_others_los
         count: true,
         exact: exact.map(net),
         primary,
-        family: Some(crate::control::Family::V4),
+        family: Some(crate::route_view::Family::V4),
         ..Default::default()
     };
     let all = RouteReply::Count {
@@ -688,7 +694,7 @@ async fn show_lists_every_path_best_first_with_attributes_and_why_the_others_los
     // A listing's page carries every path as well, in the same order.
     let page = h.actor.page(
         &RouteFilter {
-            family: Some(crate::control::Family::V4),
+            family: Some(crate::route_view::Family::V4),
             ..Default::default()
         },
         None,

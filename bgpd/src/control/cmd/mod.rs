@@ -47,7 +47,7 @@ fn run(cmd: Command, view: &View, now: SystemTime, f: &mut Framer) -> After {
             show_protocols::run(view, all, target.as_ref(), now, f)
         }
         Command::ShowRoute(q) => show_route::run(view, &q, now, f),
-        Command::ShowInterfaces { summary } => show_interfaces::run(summary, f),
+        Command::ShowInterfaces { summary } => show_interfaces::run(view, summary, f),
         Command::ShowMemory => show_memory::run(f),
         Command::ShowBfdSessions => show_bfd::run(view, now, f),
         Command::Configure { check, file } => configure::run(view, check, file.as_deref(), f),

@@ -1,11 +1,11 @@
-//! `show interfaces [summary]` (BIRD 1.6 `if_show`, `if_show_summary`), from the kernel's view
-//! at the time of the command: links and flags from `getifaddrs(3)` and `/sys/class/net`,
-//! addresses from `getifaddrs(3)`.
+//! `show interfaces [summary]` (BIRD 1.6 `if_show`, `if_show_summary`), from the daemon's
+//! interface table (links, flags, MTU and addresses as netlink reported them, kept current by
+//! [`fib_sync::InterfaceWatch`]).
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use crate::control::reply::{code, Framer};
+use crate::control::View;
 
 /// One interface as BIRD shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -90,87 +90,32 @@ pub fn lines(i: &Iface) -> Vec<(u16, String)> {
     v
 }
 
-fn prefix_len(mask: Option<IpAddr>) -> u8 {
-    match mask {
-        Some(IpAddr::V4(m)) => u32::from(m).count_ones() as u8,
-        Some(IpAddr::V6(m)) => u128::from(m).count_ones() as u8,
-        None => 0,
-    }
+/// The interfaces of the daemon's table ([`fib_sync::InterfaceWatch`]), by index, each with
+/// its addresses in the kernel's order.
+pub fn from_table(table: &fib_sync::Interfaces) -> Vec<Iface> {
+    table
+        .links()
+        .map(|l| Iface {
+            name: l.name.clone(),
+            index: l.index,
+            flags: l.flags,
+            mtu: l.mtu,
+            addrs: table
+                .addresses(l.index)
+                .iter()
+                .map(|a| (a.addr(), a.prefix_len()))
+                .collect(),
+        })
+        .collect()
 }
 
-fn sys_u32(name: &str, file: &str) -> u32 {
-    std::fs::read_to_string(format!("/sys/class/net/{name}/{file}"))
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0)
+/// The interfaces as the daemon's table has them now.
+pub fn current(view: &View) -> Vec<Iface> {
+    from_table(&view.state.interfaces.borrow())
 }
 
-/// Reads a `sockaddr` as an IP address.
-#[allow(unsafe_code)]
-fn sockaddr_ip(sa: *const libc::sockaddr) -> Option<IpAddr> {
-    if sa.is_null() {
-        return None;
-    }
-    // SAFETY: `sa` is non-null and points into the list `getifaddrs` returned, still alive
-    // (freed only after the walk); the family field is read first, then the struct of that
-    // family, which the kernel filled in full.
-    unsafe {
-        match i32::from((*sa).sa_family) {
-            libc::AF_INET => {
-                let s = &*(sa as *const libc::sockaddr_in);
-                Some(IpAddr::from(u32::from_be(s.sin_addr.s_addr).to_be_bytes()))
-            }
-            libc::AF_INET6 => {
-                let s = &*(sa as *const libc::sockaddr_in6);
-                Some(IpAddr::from(s.sin6_addr.s6_addr))
-            }
-            _ => None,
-        }
-    }
-}
-
-/// The interfaces and addresses the kernel reports now, by index.
-#[allow(unsafe_code)]
-pub fn read() -> std::io::Result<Vec<Iface>> {
-    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
-    // SAFETY: `getifaddrs` writes a list head into `head`; on success the list is freed by
-    // `freeifaddrs` below and nothing from it outlives this function.
-    if unsafe { libc::getifaddrs(&mut head) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    let mut by_name: BTreeMap<String, Iface> = BTreeMap::new();
-    let mut cur = head;
-    while !cur.is_null() {
-        // SAFETY: `cur` is a non-null node of the list returned above.
-        let ifa = unsafe { &*cur };
-        // SAFETY: `ifa_name` is a NUL-terminated string owned by the list.
-        let name = unsafe { std::ffi::CStr::from_ptr(ifa.ifa_name) }
-            .to_string_lossy()
-            .into_owned();
-        let e = by_name.entry(name.clone()).or_insert_with(|| Iface {
-            index: sys_u32(&name, "ifindex"),
-            mtu: sys_u32(&name, "mtu"),
-            name,
-            ..Iface::default()
-        });
-        e.flags |= ifa.ifa_flags;
-        if let Some(a) = sockaddr_ip(ifa.ifa_addr) {
-            e.addrs.push((a, prefix_len(sockaddr_ip(ifa.ifa_netmask))));
-        }
-        cur = ifa.ifa_next;
-    }
-    // SAFETY: `head` came from a successful `getifaddrs` and is freed once.
-    unsafe { libc::freeifaddrs(head) };
-    let mut v: Vec<Iface> = by_name.into_values().collect();
-    v.sort_by_key(|i| i.index);
-    Ok(v)
-}
-
-pub fn run(summary: bool, f: &mut Framer) {
-    let ifaces = match read() {
-        Ok(v) => v,
-        Err(e) => return f.end(code::RELOAD_FAILED, &format!("Cannot read interfaces: {e}")),
-    };
+pub fn run(view: &View, summary: bool, f: &mut Framer) {
+    let ifaces = current(view);
     if summary {
         f.line(code::INTERFACE_HEADING, "interface state address");
         for i in &ifaces {
@@ -221,19 +166,28 @@ mod tests {
         assert_eq!(l[3], "\t::1/128 (Primary, scope host)");
     }
 
-    #[test]
-    fn reads_this_hosts_loopback() {
-        let v = read().expect("getifaddrs");
+    #[tokio::test]
+    async fn shows_this_hosts_loopback_from_the_netlink_table() {
+        // Reading links and addresses over netlink needs no privilege.
+        let watch = fib_sync::InterfaceWatch::start().await.expect("netlink");
+        let (mut view, _keep) = crate::control::testing::view_with(&[]);
+        crate::control::testing::with_interfaces(&mut view, watch.subscribe());
+        let v = current(&view);
         let lo = v.iter().find(|i| i.name == "lo").expect("lo exists");
         assert_eq!(lo.index, 1);
+        assert!(lo.flags & libc::IFF_LOOPBACK as u32 != 0);
         assert!(lo
             .addrs
             .iter()
-            .any(|(a, l)| a.is_loopback() && *l == 8 || *l == 128));
+            .any(|(a, l)| a.is_loopback() && (*l == 8 || *l == 128)));
         let mut f = Framer::new();
-        run(false, &mut f);
+        run(&view, false, &mut f);
         let t = f.take();
-        assert!(t.starts_with("1001-"), "{t}");
+        assert!(t.starts_with("1001-lo up (index=1)\n"), "{t}");
+        assert!(
+            t.contains("\tMultiAccess AdminUp LinkUp Loopback MTU=65536\n"),
+            "{t}"
+        );
         assert!(t.ends_with("0000 \n"));
     }
 }

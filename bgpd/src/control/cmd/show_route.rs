@@ -16,11 +16,9 @@ use crate::control::cmd::show_protocols::Builtin;
 use crate::control::direct;
 use crate::control::parse::{Net, RouteQuery};
 use crate::control::reply::{code, Framer};
-use crate::control::route::{
-    Destination, NotBest, RouteEntry, RouteFilter, RouteReply, RouteSource,
-};
 use crate::control::state::View;
 use crate::control::time;
+use crate::route_view::{Destination, NotBest, RouteEntry, RouteFilter, RouteReply, RouteSource};
 
 fn net_text(n: &Net) -> String {
     format!("{}/{}", n.addr, n.len)
@@ -147,7 +145,7 @@ fn prepare(
     }
     let direct = match (&q.protocol, builtin) {
         (None, _) | (Some(_), Some(Builtin::Direct)) => direct::routes(
-            &show_interfaces::read().unwrap_or_default(),
+            &show_interfaces::current(view),
             view.family,
             view.state.boot,
             view.state.direct_interfaces.as_deref(),

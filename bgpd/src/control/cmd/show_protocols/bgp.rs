@@ -7,10 +7,10 @@ use bgp_proto::Notification;
 use conf::TtlMode;
 
 use super::{gr_recovery_line, row};
-use crate::control::route::{RouteFilter, RouteReply};
 use crate::control::state::{PeerView, View};
 use crate::control::time;
 use crate::fsm::State;
+use crate::route_view::{RouteFilter, RouteReply};
 use crate::stats::PeerStats;
 use crate::status::{LastError, PeerStatus, ProtoState};
 

@@ -7,9 +7,9 @@ use super::{gr_recovery_line, row};
 use crate::control::cmd::show_interfaces;
 use crate::control::direct;
 use crate::control::parse::{pattern_match, Target};
-use crate::control::route::{RouteFilter, RouteReply};
 use crate::control::state::View;
 use crate::control::time;
+use crate::route_view::{RouteFilter, RouteReply};
 
 /// The protocols other than BGP that exist in this daemon, in BIRD's order (Calico's
 /// `bird.cfg`: kernel, device, direct, static). `kernel1` and `device1` are the FIB task (routes
@@ -111,7 +111,7 @@ impl Builtin {
             }
             Builtin::Direct => {
                 let n = direct::routes(
-                    &show_interfaces::read().unwrap_or_default(),
+                    &show_interfaces::current(view),
                     view.family,
                     view.state.boot,
                     view.state.direct_interfaces.as_deref(),

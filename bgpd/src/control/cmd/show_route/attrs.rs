@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use bgp_proto::attribute::{ExtCommunity, Origin, SegmentType};
 
-use crate::control::route::BgpPath;
+use crate::route_view::BgpPath;
 
 /// BIRD's `CLI_MSG_SIZE`: the buffer one attribute line is formatted into.
 const MSG_SIZE: usize = 500;

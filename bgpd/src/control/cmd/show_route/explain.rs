@@ -10,7 +10,7 @@
 use bgp_proto::attribute::Origin;
 use rib::{DecisionKeys, LossReason};
 
-use crate::control::route::NotBest;
+use crate::route_view::NotBest;
 
 fn origin(o: Origin) -> &'static str {
     match o {

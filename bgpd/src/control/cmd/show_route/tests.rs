@@ -1,5 +1,5 @@
 use super::*;
-use crate::control::route::{BgpRouteInfo, Origin};
+use crate::route_view::{BgpRouteInfo, Origin};
 use std::net::IpAddr;
 
 fn entry(net: &str, len: u8, d: Destination, proto: &str, pref: u32) -> RouteEntry {
@@ -268,7 +268,7 @@ fn bgp_route(net: &str, peer: u8, a: bgp_proto::attribute::PathAttributes) -> Ro
         stale: false,
         unresolved: false,
     });
-    e.path = Some(crate::control::route::BgpPath {
+    e.path = Some(crate::route_view::BgpPath {
         attrs: rib.intern(rib::AttrSet {
             attrs: a,
             mp_next_hop: None,

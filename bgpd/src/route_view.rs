@@ -1,10 +1,11 @@
-//! The routes the control socket shows: one entry per route of the routing table as BIRD 1.6
-//! describes it (network, destination, source protocol, age, primary flag, and the
-//! protocol-specific info column), every path of a network, best first, with the data `show
-//! route all` prints (route type, BGP attributes as typed values, why a path is not the best).
-//! The RIB actor builds them on demand for one [`RouteFilter`] (nothing keeps a copy of the
-//! table for the socket; a whole-table listing comes in [`RoutePage`]s); `cmd/show_route`
-//! formats them.
+//! The read-only view of the routing table: one entry per route as BIRD 1.6 describes it
+//! (network, destination, source protocol, age, primary flag, and the protocol-specific info
+//! column), every path of a network, best first, with the data `show route all` prints (route
+//! type, BGP attributes as typed values, why a path is not the best). The RIB actor builds
+//! them on demand for one [`RouteFilter`] (nothing keeps a copy of the table for readers; a
+//! whole-table listing comes in [`RoutePage`]s); the control socket (`control/cmd/show_route`)
+//! formats them. Plain data: no text, no I/O, so the RIB actor depends on this module and never
+//! on the control socket.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,8 +13,55 @@ use std::time::SystemTime;
 
 use rib::{Attrs, DecisionKeys, LossReason};
 
-use super::parse::Net;
-use super::state::Family;
+/// An address with a prefix length (`show route for 10.0.0.1`, `show route 10.0.0.0/24`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Net {
+    pub addr: IpAddr,
+    pub len: u8,
+}
+
+impl Net {
+    pub fn contains(&self, other: &Net) -> bool {
+        if self.len > other.len {
+            return false;
+        }
+        match (self.addr, other.addr) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => {
+                let m = mask(32, self.len);
+                (u128::from(u32::from(a)) & m) == (u128::from(u32::from(b)) & m)
+            }
+            (IpAddr::V6(a), IpAddr::V6(b)) => {
+                let m = mask(128, self.len);
+                (u128::from(a) & m) == (u128::from(b) & m)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn mask(bits: u8, len: u8) -> u128 {
+    if len == 0 {
+        0
+    } else {
+        (u128::MAX << (bits - len.min(bits))) & (u128::MAX >> (128 - u32::from(bits)))
+    }
+}
+
+/// Which address family a reader (a control socket) wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    pub fn has(self, a: IpAddr) -> bool {
+        match self {
+            Family::V4 => a.is_ipv4(),
+            Family::V6 => a.is_ipv6(),
+        }
+    }
+}
 
 /// Where a route sends packets (`rt_format_via`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,184 @@
+//! The node's interfaces and addresses, published once for the whole daemon: a task owns a
+//! netlink socket subscribed to link and address notifications, keeps one [`Interfaces`]
+//! table up to date, and publishes a new snapshot (an `Arc`, cheap to hold) on a tokio `watch`
+//! channel after each burst of changes. Readers (the RIB's next-hop reachability, the kernel
+//! path's connected subnets, the control socket's `show interfaces` and `direct1`, the
+//! sessions' next-hop checks) borrow the latest snapshot or wait for the next one; none of
+//! them makes a system call. Reading links and addresses needs no privilege, so the table is
+//! there with kernel writes off too.
+
+use std::sync::Arc;
+
+use netlink_packet_core::NetlinkPayload;
+use netlink_packet_route::address::AddressMessage;
+use netlink_packet_route::link::LinkMessage;
+use netlink_packet_route::RouteNetlinkMessage;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::{debug, warn};
+
+use crate::error::FibError;
+use crate::interfaces::Interfaces;
+use crate::socket::{frames, RtSocket};
+
+/// What readers hold: the table as it was at the last change.
+pub type InterfaceTable = Arc<Interfaces>;
+/// A reader's handle: `borrow()` for the current table, `changed()` to wait for the next.
+pub type InterfaceReceiver = watch::Receiver<InterfaceTable>;
+
+/// Receive buffer of the notification socket (a burst of address changes on a busy node, e.g.
+/// hundreds of veths created at once, fits; an overrun re-reads the whole table).
+const EVENT_BUFFER: usize = 1 << 20;
+
+/// The publisher. Dropping it stops the task; receivers keep the last table.
+#[derive(Debug)]
+pub struct InterfaceWatch {
+    rx: InterfaceReceiver,
+    task: Option<JoinHandle<()>>,
+}
+
+impl InterfaceWatch {
+    /// Reads the links and addresses of the calling thread's network namespace and starts
+    /// following their changes.
+    pub async fn start() -> Result<InterfaceWatch, FibError> {
+        // Subscribe before dumping so that no change falls between the dump and the events.
+        let events = RtSocket::interface_events(EVENT_BUFFER)?;
+        let mut req = RtSocket::request(1 << 16, 1)?;
+        let table = dump(&mut req).await?;
+        debug!(
+            links = table.links().count(),
+            "interface table read from netlink"
+        );
+        let (tx, rx) = watch::channel(Arc::new(table.clone()));
+        let task = tokio::spawn(follow(events, req, table, tx));
+        Ok(InterfaceWatch {
+            rx,
+            task: Some(task),
+        })
+    }
+
+    /// A table that never changes (tests, or no netlink at all).
+    pub fn fixed(table: Interfaces) -> InterfaceWatch {
+        let (tx, rx) = watch::channel(Arc::new(table));
+        // Receivers see the sender gone, not an error: the value stays readable.
+        drop(tx);
+        InterfaceWatch { rx, task: None }
+    }
+
+    /// A new reader.
+    pub fn subscribe(&self) -> InterfaceReceiver {
+        self.rx.clone()
+    }
+
+    /// The table now.
+    pub fn now(&self) -> InterfaceTable {
+        self.rx.borrow().clone()
+    }
+}
+
+impl Drop for InterfaceWatch {
+    fn drop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
+/// The next change of the table `rx` follows; never, once its publisher is gone (a fixed
+/// table, or the daemon stopping), so that it can sit in a `select!` loop.
+pub async fn changed(rx: &mut InterfaceReceiver) {
+    if rx.changed().await.is_err() {
+        std::future::pending::<()>().await
+    }
+}
+
+/// The whole table, from a link dump and an address dump.
+async fn dump(req: &mut RtSocket) -> Result<Interfaces, FibError> {
+    let mut table = Interfaces::default();
+    for msg in req
+        .dump(RouteNetlinkMessage::GetLink(LinkMessage::default()))
+        .await?
+    {
+        if let RouteNetlinkMessage::NewLink(link) = msg {
+            table.on_link(&link, false);
+        }
+    }
+    for msg in req
+        .dump(RouteNetlinkMessage::GetAddress(AddressMessage::default()))
+        .await?
+    {
+        if let RouteNetlinkMessage::NewAddress(addr) = msg {
+            table.on_address(&addr, false);
+        }
+    }
+    Ok(table)
+}
+
+/// Applies one notification; whether the table changed.
+fn apply(table: &mut Interfaces, msg: RouteNetlinkMessage) -> bool {
+    match msg {
+        RouteNetlinkMessage::NewLink(l) => table.on_link(&l, false).is_some(),
+        RouteNetlinkMessage::DelLink(l) => table.on_link(&l, true).is_some(),
+        RouteNetlinkMessage::NewAddress(a) => table.on_address(&a, false).is_some(),
+        RouteNetlinkMessage::DelAddress(a) => table.on_address(&a, true).is_some(),
+        _ => false,
+    }
+}
+
+/// The task: read every queued notification, then publish once if anything changed. An
+/// overrun (notifications lost) reads the whole table again.
+async fn follow(
+    mut events: RtSocket,
+    mut req: RtSocket,
+    mut table: Interfaces,
+    tx: watch::Sender<InterfaceTable>,
+) {
+    loop {
+        tokio::select! {
+            () = tx.closed() => return,
+            ready = events.readable() => {
+                if let Err(e) = ready {
+                    warn!(event = "interfaces_unreadable", error = %e, "netlink interface events");
+                    return;
+                }
+            }
+        }
+        let mut changed = false;
+        let mut overrun = false;
+        loop {
+            match events.try_recv() {
+                Ok(Some(len)) => {
+                    for frame in frames(&events.rx[..len]) {
+                        match frame.and_then(|f| f.parse()) {
+                            Ok(m) => {
+                                if let NetlinkPayload::InnerMessage(msg) = m.payload {
+                                    changed |= apply(&mut table, msg);
+                                }
+                            }
+                            Err(e) => debug!(error = %e, "interface event not parsed"),
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(FibError::Overrun) => overrun = true,
+                Err(e) => {
+                    warn!(event = "interfaces_unreadable", error = %e, "netlink interface events");
+                    return;
+                }
+            }
+        }
+        if overrun {
+            match dump(&mut req).await {
+                Ok(t) => {
+                    changed |= t != table;
+                    table = t;
+                }
+                Err(e) => warn!(event = "interfaces_dump_failed", error = %e,
+                    "interface table may be stale until the next change"),
+            }
+        }
+        if changed {
+            tx.send_replace(Arc::new(table.clone()));
+        }
+    }
+}
