@@ -151,16 +151,13 @@ pub async fn run_with_options(
     if !options.privileges.is_none() {
         options.privileges.apply()?;
     }
-    let rib_task = rib_actor::spawn(
-        &config,
-        policy,
-        rib_peers,
-        rib_rx,
-        fib_tx,
-        route_counts.clone(),
-        recovery.clone(),
-        Some(interfaces.subscribe()),
-    );
+    let mut rib =
+        rib_actor::RibActor::new(&config, policy, rib_peers, fib_tx, route_counts.clone());
+    rib.set_interfaces(Some(interfaces.subscribe()));
+    if let Some(r) = recovery.clone() {
+        rib.recover(&config, r);
+    }
+    let rib_task = rib_actor::spawn(rib, rib_rx);
     let (down_tx, mut down_rx) = watch::channel(false);
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<ReloadRequest>(4);
     let (control_tx, control_rx) = watch::channel(Arc::new(control::ControlState {

@@ -88,23 +88,9 @@ pub struct RibActor {
     interfaces: Option<InterfaceReceiver>,
 }
 
-/// Start the actor for `config`: add the peers, originate our routes, serve requests until
-/// every sender is gone.
-pub fn spawn(
-    config: &Config,
-    policy: CompiledPolicy,
-    peers: Vec<RibPeer>,
-    requests: mpsc::Receiver<RibRequest>,
-    fib: Option<mpsc::Sender<Vec<LocRibChange>>>,
-    counts: Arc<RouteCounts>,
-    recovery: Option<Arc<crate::recovery::Recovery>>,
-    interfaces: Option<InterfaceReceiver>,
-) -> JoinHandle<()> {
-    let mut actor = RibActor::new(config, policy, peers, fib, counts);
-    actor.interfaces = interfaces;
-    if let Some(r) = recovery {
-        actor.recover(config, r);
-    }
+/// Runs `actor` (see [`RibActor::new`], [`RibActor::set_interfaces`], [`RibActor::recover`]):
+/// serves requests until every sender is gone.
+pub fn spawn(actor: RibActor, requests: mpsc::Receiver<RibRequest>) -> JoinHandle<()> {
     tokio::spawn(actor.run(requests))
 }
 
@@ -160,6 +146,11 @@ impl RibActor {
         );
         actor.note(&changes);
         actor
+    }
+
+    /// Reads our addresses and interfaces from `interfaces` (the daemon's interface table).
+    pub fn set_interfaces(&mut self, interfaces: Option<InterfaceReceiver>) {
+        self.interfaces = interfaces;
     }
 
     /// The interface table as it is now (`None`: the actor was given none).
