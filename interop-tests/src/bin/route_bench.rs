@@ -24,7 +24,10 @@
 //!   client 1 announces one more block: time until the other P−1 clients have it.
 //!
 //! Printed: seconds and the daemon's peak RSS (VmHWM from /proc/PID/status; for FRR bgpd
-//! only), and ours/other ratios. Not part of `cargo test`.
+//! only), and ours/other ratios. `single` also prints the CPU seconds (utime + stime) of the
+//! daemon and of the load generator from the first UPDATE to the end of the measurement (the
+//! idle method stops the daemon's count before its final RIB count query; the poll method's
+//! includes answering the polls). Not part of `cargo test`.
 //!
 //! `--dumpers K` (`single`, ours and BIRD): K clients list the whole table (`show route`) in a
 //! loop on the control socket during the load; printed: listings done and VmRSS before the
@@ -584,6 +587,13 @@ struct Row {
     hwm: f64,
 }
 
+/// CPU seconds used during a `single` load: by the daemon, and by the load generator.
+#[derive(Clone, Copy)]
+struct Cpu {
+    daemon: f64,
+    gen: f64,
+}
+
 fn orchestrate(a: &[String]) -> Res<()> {
     if !require_root("route_bench") {
         return Ok(());
@@ -606,9 +616,9 @@ fn orchestrate(a: &[String]) -> Res<()> {
                     "RIB count polling"
                 }
             ));
-            say("| daemon | seconds | VmHWM MiB | last poll ms |");
-            say("|---|---|---|---|");
-            let mut rows = Vec::new();
+            say("| daemon | seconds | VmHWM MiB | last poll ms | daemon CPU s | load generator CPU s |");
+            say("|---|---|---|---|---|---|");
+            let (mut rows, mut cpus) = (Vec::new(), Vec::new());
             for &k in &o.daemons {
                 let r = run_single(k, n, &o).unwrap_or_else(|e| {
                     eprintln!("single {n} {}: {e}", k.name());
@@ -619,18 +629,35 @@ fn orchestrate(a: &[String]) -> Res<()> {
                             hwm: f64::NAN,
                         },
                         f64::NAN,
+                        Cpu {
+                            daemon: f64::NAN,
+                            gen: f64::NAN,
+                        },
                     )
                 });
                 say(&format!(
-                    "| {} | {:.3} | {:.1} | {:.0} |",
+                    "| {} | {:.3} | {:.1} | {:.0} | {:.2} | {:.2} |",
                     k.name(),
                     r.0.secs,
                     r.0.hwm,
-                    r.1
+                    r.1,
+                    r.2.daemon,
+                    r.2.gen
                 ));
                 rows.push((k, r.0));
+                cpus.push((k, r.2));
             }
             ratios(&rows, false);
+            for (ok, ours) in cpus.iter().filter(|c| matches!(c.0, Kind::Ours)) {
+                for (k, c) in cpus.iter().filter(|c| !matches!(c.0, Kind::Ours | Kind::OursProto)) {
+                    say(&format!(
+                        "- {}/{}: daemon CPU {:.2}",
+                        ok.name(),
+                        k.name(),
+                        ours.daemon / c.daemon
+                    ));
+                }
+            }
         }
     }
     if o.rr {
@@ -716,7 +743,7 @@ fn wait_line(p: &Proc, prefix: &str, timeout: Duration) -> Res<String> {
     }
 }
 
-fn run_single(kind: Kind, n: u32, o: &Opts) -> Res<(Row, f64)> {
+fn run_single(kind: Kind, n: u32, o: &Opts) -> Res<(Row, f64, Cpu)> {
     let fabric = Fabric::new(&format!("rb{}", std::process::id()), 2)?;
     let daemon = start(kind, &fabric.node(1).ns, &o.bgpd, None)?;
     let gdir = TempDir::new("rbgen")?;
@@ -733,11 +760,19 @@ fn run_single(kind: Kind, n: u32, o: &Opts) -> Res<(Row, f64)> {
         _ => None,
     };
     let t0: u128 = wait_line(&gen, "streaming ", Duration::from_secs(150))?.parse()?;
+    let (cpu0, gen0) = (cpu_nanos(daemon.pid()), cpu_nanos(gen.pid()));
     let timeout = Duration::from_secs(if n > 200_000 { 900 } else { 300 });
-    let (secs, hwm, last_poll) = if o.idle {
+    let (secs, hwm, last_poll, end_cpu) = if o.idle {
         measure_idle(&daemon, kind, n, t0, timeout)?
     } else {
-        measure_poll(&daemon, kind, n, t0, timeout, o.poll_ms)?
+        let (s, h, l) = measure_poll(&daemon, kind, n, t0, timeout, o.poll_ms)?;
+        (s, h, l, None)
+    };
+    // With polling the daemon's CPU includes answering the polls.
+    let end_cpu = end_cpu.unwrap_or_else(|| cpu_nanos(daemon.pid()));
+    let cpu = Cpu {
+        daemon: end_cpu.saturating_sub(cpu0) as f64 / 1e9,
+        gen: cpu_nanos(gen.pid()).saturating_sub(gen0) as f64 / 1e9,
     };
     if let Some(d) = dumps {
         let (done, lines) = d.stop();
@@ -762,6 +797,7 @@ fn run_single(kind: Kind, n: u32, o: &Opts) -> Res<(Row, f64)> {
             hwm,
         },
         last_poll,
+        cpu,
     ))
 }
 
@@ -793,6 +829,18 @@ fn measure_poll(
     }
 }
 
+/// Nanoseconds on CPU of `pid`'s live threads (first field of `/proc/PID/task/*/schedstat`;
+/// clock ticks are too coarse for a 100k load's ~50 ms).
+fn cpu_nanos(pid: u32) -> u64 {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
 /// utime + stime of `pid` in clock ticks (fields 14 and 15 of `/proc/PID/stat`).
 fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -807,20 +855,23 @@ fn cpu_ticks(pid: u32) -> u64 {
 
 /// Without asking the daemon while it works: the time is when its CPU time last grew before
 /// 1.5 s of idleness (sampled every 10 ms); VmHWM is read then, before one RIB count that
-/// must show all N (otherwise it keeps waiting).
+/// must show all N (otherwise it keeps waiting). Also returned: the daemon's CPU nanoseconds
+/// when its ticks last grew (before the count query, which costs BIRD a walk of its table).
 fn measure_idle(
     d: &Daemon<'_>,
     kind: Kind,
     n: u32,
     t0: u128,
     timeout: Duration,
-) -> Res<(f64, f64, f64)> {
+) -> Res<(f64, f64, f64, Option<u64>)> {
     let pid = d.pid();
     let start = Instant::now();
     let (mut ticks, mut changed) = (cpu_ticks(pid), now_nanos());
     loop {
         std::thread::sleep(Duration::from_millis(10));
         let t = cpu_ticks(pid);
+        // Read before the count query below.
+        let busy = cpu_nanos(pid);
         let now = now_nanos();
         if t != ticks {
             (ticks, changed) = (t, now);
@@ -830,14 +881,15 @@ fn measure_idle(
             let c = d.rib_count().unwrap_or(0);
             let last_poll = q.elapsed().as_secs_f64() * 1000.0;
             if c >= usize::try_from(n)? {
-                return Ok((changed.saturating_sub(t0) as f64 / 1e9, hwm, last_poll));
+                let secs = changed.saturating_sub(t0) as f64 / 1e9;
+                return Ok((secs, hwm, last_poll, Some(busy)));
             }
             // The query itself used CPU: start a new idle window.
             (ticks, changed) = (cpu_ticks(pid), now_nanos());
         }
         if start.elapsed() > timeout {
             eprintln!("{}: not all {n} routes after {timeout:?}", kind.name());
-            return Ok((f64::NAN, hwm_mib(pid), f64::NAN));
+            return Ok((f64::NAN, hwm_mib(pid), f64::NAN, None));
         }
     }
 }
