@@ -5,7 +5,7 @@
 use bgp_proto::Prefix;
 
 use crate::best_path::Ineligible;
-use crate::intern::{AttrSet, Attrs};
+use crate::intern::{AttrSet, Attrs, PathAttrs};
 use crate::peer::PeerInfo;
 
 /// What the import policy decided for one received route.
@@ -59,7 +59,7 @@ pub(crate) mod status {
 
 /// A path's status bits ([`status`]: STALE and a 3-bit reason code) as one of their 16 values.
 /// An enum rather than a `u8` so that the byte has values it never takes: `Paths` keeps its
-/// "no path" and "several paths" cases there and stays 24 octets.
+/// "no path" and "several paths" cases there and stays 16 octets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 enum StatusByte {
@@ -95,7 +95,7 @@ impl StatusByte {
     }
 }
 
-/// One path of a prefix: the Adj-RIB-In entry of one peer (and path id), 24 bytes.
+/// One path of a prefix: the Adj-RIB-In entry of one peer (and path id), 16 bytes.
 #[derive(Debug, Clone)]
 pub(crate) struct Path {
     /// The peer id (or [`LOCAL_SOURCE`]), 24 bits: low 16 and high 8.
@@ -104,29 +104,37 @@ pub(crate) struct Path {
     status: StatusByte,
     /// ADD-PATH path identifier (0 without ADD-PATH).
     pub path_id: u32,
-    /// The attributes as received.
-    pub received: Attrs,
-    /// The attributes after import policy, `None` if rejected or looped.
-    pub accepted: Option<Attrs>,
+    /// The attributes as received and after import policy (one interned pair).
+    attrs: PathAttrs,
 }
 
+const _: () = assert!(std::mem::size_of::<Path>() == 16);
+
 impl Path {
-    pub fn new(
-        source: u32,
-        path_id: u32,
-        received: Attrs,
-        accepted: Option<Attrs>,
-        status: u8,
-    ) -> Self {
+    pub fn new(source: u32, path_id: u32, attrs: PathAttrs, status: u8) -> Self {
         debug_assert!(source <= LOCAL_SOURCE);
         Path {
             source_lo: source as u16,
             source_hi: (source >> 16) as u8,
             status: StatusByte::new(status),
             path_id,
-            received,
-            accepted,
+            attrs,
         }
+    }
+
+    /// The attributes as received.
+    pub fn received(&self) -> &Attrs {
+        self.attrs.received()
+    }
+
+    /// The attributes after import policy, `None` if rejected or looped.
+    pub fn accepted(&self) -> Option<&Attrs> {
+        self.attrs.accepted()
+    }
+
+    /// Whether import policy accepted the path.
+    pub fn is_accepted(&self) -> bool {
+        self.attrs.accepted().is_some()
     }
 
     /// The peer id or [`LOCAL_SOURCE`].

@@ -1,8 +1,12 @@
 //! Hash-consed path attribute sets: one `Arc` per distinct set, shared by every route that
 //! carries it (a million routes learned with one set hold one copy).
 //!
-//! The interner keeps a strong reference to each set; [`Interner::collect`] drops the sets
-//! only the interner still holds (strong count 1). The RIB calls it after a batch when the
+//! A path holds its set as received and the set import policy made of it as one interned
+//! pair ([`PathAttrs`]): there are few distinct pairs (one per set and import outcome), and one
+//! pointer per path instead of two is 8 octets per route.
+//!
+//! The interner keeps a strong reference to each set and pair; [`Interner::collect`] drops the
+//! ones only the interner still holds (strong count 1). The RIB calls it after a batch when the
 //! table has grown past twice its size at the last collection, so the cost is amortised.
 
 use std::collections::HashSet;
@@ -88,10 +92,51 @@ impl fmt::Debug for Attrs {
     }
 }
 
-/// The set of live attribute sets.
+/// A path's attributes: as received, and as import policy accepted them (`None`: rejected or
+/// looped). Equal (and hashed) by the identity of its two handles.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct AttrPair {
+    received: Attrs,
+    accepted: Option<Attrs>,
+}
+
+/// A handle to an interned [`AttrPair`], one pointer.
+#[derive(Debug, Clone)]
+pub(crate) struct PathAttrs(Arc<AttrPair>);
+
+impl PathAttrs {
+    /// The attributes as received.
+    pub fn received(&self) -> &Attrs {
+        &self.0.received
+    }
+
+    /// The attributes after import policy, `None` if rejected or looped.
+    pub fn accepted(&self) -> Option<&Attrs> {
+        self.0.accepted.as_ref()
+    }
+
+    /// Whether both handles share one allocation (equal pairs from one interner do).
+    #[cfg(test)]
+    pub fn ptr_eq(&self, other: &PathAttrs) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// Whether this is the pair of `received` and `accepted`.
+    pub fn is(&self, received: &Attrs, accepted: Option<&Attrs>) -> bool {
+        self.0.received.ptr_eq(received)
+            && match (&self.0.accepted, accepted) {
+                (None, None) => true,
+                (Some(a), Some(b)) => a.ptr_eq(b),
+                _ => false,
+            }
+    }
+}
+
+/// The set of live attribute sets and path pairs.
 #[derive(Debug, Default)]
 pub struct Interner {
     sets: HashSet<Arc<AttrSet>>,
+    pairs: HashSet<Arc<AttrPair>>,
     next_collect_at: usize,
 }
 
@@ -103,6 +148,7 @@ impl Interner {
     pub fn new() -> Self {
         Interner {
             sets: HashSet::new(),
+            pairs: HashSet::new(),
             next_collect_at: MIN_COLLECT,
         }
     }
@@ -125,6 +171,17 @@ impl Interner {
         }
     }
 
+    /// The shared pair of `received` and `accepted` (handles of this interner).
+    pub(crate) fn pair(&mut self, received: Attrs, accepted: Option<Attrs>) -> PathAttrs {
+        let pair = AttrPair { received, accepted };
+        if let Some(a) = self.pairs.get(&pair) {
+            return PathAttrs(Arc::clone(a));
+        }
+        let a = Arc::new(pair);
+        self.pairs.insert(Arc::clone(&a));
+        PathAttrs(a)
+    }
+
     /// Number of distinct sets held (live or not yet collected).
     pub fn len(&self) -> usize {
         self.sets.len()
@@ -138,14 +195,16 @@ impl Interner {
     /// Free every set no route refers to any more. Returns how many were freed.
     pub fn collect(&mut self) -> usize {
         let before = self.sets.len();
+        // Pairs first: a pair no path holds any more still holds its sets.
+        self.pairs.retain(|p| Arc::strong_count(p) > 1);
         self.sets.retain(|a| Arc::strong_count(a) > 1);
-        self.next_collect_at = (2 * self.sets.len()).max(MIN_COLLECT);
+        self.next_collect_at = (2 * (self.sets.len() + self.pairs.len())).max(MIN_COLLECT);
         before - self.sets.len()
     }
 
     /// [`Interner::collect`] if the table doubled since the last collection.
     pub fn maybe_collect(&mut self) {
-        if self.sets.len() >= self.next_collect_at {
+        if self.sets.len() + self.pairs.len() >= self.next_collect_at {
             self.collect();
         }
     }
@@ -190,5 +249,25 @@ mod tests {
         assert_eq!(i.len(), 1);
         // The survivor is still the shared copy.
         assert!(i.intern(set(1)).ptr_eq(&keep));
+    }
+
+    #[test]
+    fn equal_pairs_share_one_allocation_and_hold_their_sets() {
+        let mut i = Interner::new();
+        let (a, b) = (i.intern(set(1)), i.intern(set(2)));
+        let same = i.pair(a.clone(), Some(a.clone()));
+        let replaced = i.pair(a.clone(), Some(b.clone()));
+        let rejected = i.pair(a.clone(), None);
+        assert!(i.pair(a.clone(), Some(a.clone())).ptr_eq(&same));
+        assert!(!same.ptr_eq(&replaced) && !same.ptr_eq(&rejected));
+        assert!(replaced.is(&a, Some(&b)) && rejected.is(&a, None) && !rejected.is(&a, Some(&a)));
+        assert_eq!(replaced.accepted(), Some(&b));
+        drop((a, b, same, rejected));
+        // Only `replaced` is held: it keeps both of its sets.
+        assert_eq!(i.collect(), 0);
+        assert_eq!(i.len(), 2);
+        drop(replaced);
+        assert_eq!(i.collect(), 2);
+        assert!(i.is_empty());
     }
 }

@@ -16,7 +16,7 @@ use crate::prefix_map::PrefixMap;
 use crate::route_reflection::RouteOrigin;
 
 /// All paths of one prefix. `paths[..selected]` is the best route followed by the ECMP set.
-/// 32 octets: 24 of paths, then the small fields (the last two in what would be padding).
+/// 24 octets: 16 of paths, then the small fields.
 #[derive(Debug, Default)]
 pub(crate) struct Dest {
     pub paths: Paths,
@@ -31,7 +31,7 @@ pub(crate) struct Dest {
 pub(crate) type Table = PrefixMap<Dest>;
 
 /// The paths of one prefix: none, one inline (the usual case: a block comes from one peer), or
-/// several behind one pointer. 24 octets, the size of one [`Path`]: the two other cases live in
+/// several behind one pointer. 16 octets, the size of one [`Path`]: the two other cases live in
 /// values of a path's status byte that a path never has (a `SmallVec<[Path; 1]>` needed a
 /// capacity word more, which made every `Dest` 8 octets larger).
 #[derive(Debug, Default)]
@@ -44,8 +44,8 @@ pub(crate) enum Paths {
     Many(Box<Vec<Path>>),
 }
 
-const _: () = assert!(std::mem::size_of::<Paths>() == 24);
-const _: () = assert!(std::mem::size_of::<Dest>() == 32);
+const _: () = assert!(std::mem::size_of::<Paths>() == 16);
+const _: () = assert!(std::mem::size_of::<Dest>() == 24);
 
 impl std::ops::Deref for Paths {
     type Target = [Path];
@@ -271,13 +271,7 @@ impl Dest {
     pub fn signature(&self) -> Signature {
         self.paths[..usize::from(self.selected)]
             .iter()
-            .map(|p| {
-                (
-                    p.source(),
-                    p.path_id,
-                    p.accepted.as_ref().map_or(0, Attrs::addr),
-                )
-            })
+            .map(|p| (p.source(), p.path_id, p.accepted().map_or(0, Attrs::addr)))
             .collect()
     }
 
@@ -313,7 +307,7 @@ fn candidate_facts(
     if let Some(why) = p.rejected() {
         return (src, None, Some(why));
     }
-    let Some(acc) = &p.accepted else {
+    let Some(acc) = p.accepted() else {
         return (src, None, Some(Ineligible::RejectedByImport));
     };
     match acc.next_hop().map(|a| nh.resolve(a)) {
@@ -394,7 +388,7 @@ fn with_candidates<T>(
         .map(|(p, (source, igp_cost, ineligible))| Candidate {
             source: *source,
             path_id: p.path_id,
-            attrs: &p.accepted.as_ref().unwrap_or(&p.received).attrs,
+            attrs: &p.accepted().unwrap_or(p.received()).attrs,
             igp_cost: *igp_cost,
             ineligible: *ineligible,
         })
@@ -426,9 +420,7 @@ fn reorder_front(paths: &mut Paths, order: &[usize]) {
 pub(crate) fn selected_count(dest: &Dest, facts: &impl Fn(u32) -> Option<PeerFacts>) -> usize {
     dest.paths[..usize::from(dest.selected)]
         .iter()
-        .filter(|p| {
-            p.accepted.is_some() && (p.source() == LOCAL_SOURCE || facts(p.source()).is_some())
-        })
+        .filter(|p| p.is_accepted() && (p.source() == LOCAL_SOURCE || facts(p.source()).is_some()))
         .count()
 }
 
@@ -484,7 +476,7 @@ fn route_of(
     nh: &mut NextHopTable,
     facts: &impl Fn(u32) -> Option<PeerFacts>,
 ) -> Option<SelectedRoute> {
-    let attrs = p.accepted.clone()?;
+    let attrs = p.accepted()?.clone();
     let (origin, peer) = if p.source() == LOCAL_SOURCE {
         (RouteOrigin::Local, None)
     } else {
@@ -526,6 +518,10 @@ mod tests {
     thread_local! {
         static ATTRS: Attrs =
             crate::intern::Interner::default().intern(crate::intern::AttrSet::default());
+        static PAIR: crate::intern::PathAttrs = {
+            let a = ATTRS.with(Attrs::clone);
+            crate::intern::Interner::default().pair(a.clone(), Some(a))
+        };
     }
 
     /// A change told apart from others of its prefix by `routes.len()`.
@@ -558,8 +554,7 @@ mod tests {
     }
 
     fn path(source: u32) -> Path {
-        let a = ATTRS.with(Clone::clone);
-        Path::new(source, 7, a.clone(), Some(a), Path::reason_bits(None))
+        Path::new(source, 7, PAIR.with(Clone::clone), Path::reason_bits(None))
     }
 
     fn sources(p: &Paths) -> Vec<u32> {

@@ -16,7 +16,7 @@ use crate::adj_rib_out::{
 };
 use crate::best_path::{DecisionKeys, Ineligible, LossReason};
 use crate::error::RibError;
-use crate::intern::{AttrSet, Attrs, Interner};
+use crate::intern::{AttrSet, Attrs, Interner, PathAttrs};
 use crate::limit::{Admit, FamilyLimits, LimitHit, LimitKind, LimitState, PeerLimits, RouteCounts};
 use crate::loc_rib::{self, Changes, LocRibChange, PeerFacts, SelectedRoute, Table};
 use crate::next_hop::{IgpRoute, NextHopTable};
@@ -568,14 +568,14 @@ impl Rib {
             let gone = d
                 .paths
                 .iter()
-                .filter(|p| p.accepted.is_some() && pred(p))
+                .filter(|p| p.is_accepted() && pred(p))
                 .count();
             self.accepted[fam] = self.accepted[fam].saturating_sub(gone);
             let family = family_of(&prefix);
             d.paths.retain(|p| {
                 let gone = pred(p);
                 if gone {
-                    let key = (p.source(), family, p.accepted.is_some());
+                    let key = (p.source(), family, p.is_accepted());
                     match removed.iter_mut().find(|r| (r.0, r.1, r.2) == key) {
                         Some(r) => r.3 += 1,
                         None => removed.push((key.0, key.1, key.2, 1)),
@@ -678,6 +678,8 @@ impl Rib {
         let mut batch = self.batch();
         // Receipt checks depend on the attributes only: cache them per set within a batch.
         let mut last_check: Option<(Attrs, Option<Ineligible>)> = None;
+        // The pair of the last path made: the next route usually has the same.
+        let mut last_pair: Option<PathAttrs> = None;
         for r in routes {
             match r.attrs {
                 None => self.withdraw_path(&mut batch, r.prefix, peer.0, r.path_id),
@@ -707,11 +709,14 @@ impl Rib {
                     {
                         continue;
                     }
+                    // `Some(None)`: accepted as received (no handle cloned for it).
                     let (mut accepted, mut why) = match loop_check {
                         Some(why) => (None, Some(why)),
                         None => match import.import(&info, &r.prefix, &received) {
-                            ImportVerdict::Accept => (Some(received.clone()), None),
-                            ImportVerdict::Replace(s) => (Some(self.interner.intern(*s)), None),
+                            ImportVerdict::Accept => (Some(None), None),
+                            ImportVerdict::Replace(s) => {
+                                (Some(Some(self.interner.intern(*s))), None)
+                            }
                             ImportVerdict::Reject => (None, Some(Ineligible::RejectedByImport)),
                         },
                     };
@@ -725,13 +730,23 @@ impl Rib {
                             why = Some(Ineligible::RejectedByImport);
                         }
                     }
-                    let path = Path::new(
-                        peer.0,
-                        r.path_id,
-                        received,
-                        accepted,
-                        Path::reason_bits(why),
-                    );
+                    let pair = match &last_pair {
+                        Some(p)
+                            if p.is(
+                                &received,
+                                accepted.as_ref().map(|a| a.as_ref().unwrap_or(&received)),
+                            ) =>
+                        {
+                            p.clone()
+                        }
+                        _ => {
+                            let accepted = accepted.map(|a| a.unwrap_or_else(|| received.clone()));
+                            let p = self.interner.pair(received, accepted);
+                            last_pair = Some(p.clone());
+                            p
+                        }
+                    };
+                    let path = Path::new(peer.0, r.path_id, pair, Path::reason_bits(why));
                     self.upsert_path(&mut batch, r.prefix, path);
                 }
             }
@@ -747,11 +762,11 @@ impl Rib {
         let d = self.table.entry(prefix);
         let before = d.signature();
         let fam = usize::from(!prefix.addr().is_ipv4());
-        self.accepted[fam] += usize::from(path.accepted.is_some());
-        let (source, new) = (path.source(), path.accepted.is_some());
+        self.accepted[fam] += usize::from(path.is_accepted());
+        let (source, new) = (path.source(), path.is_accepted());
         let old = match d.position(source, path.path_id) {
             Some(i) => {
-                let old = std::mem::replace(&mut d.paths[i], path).accepted.is_some();
+                let old = std::mem::replace(&mut d.paths[i], path).is_accepted();
                 self.accepted[fam] -= usize::from(old);
                 Some(old)
             }
@@ -781,7 +796,7 @@ impl Rib {
     fn held(&self, prefix: Prefix, peer: PeerId, path_id: u32) -> Option<bool> {
         let d = self.table.get(&prefix)?;
         d.position(peer.0, path_id)
-            .map(|i| d.paths[i].accepted.is_some())
+            .map(|i| d.paths[i].is_accepted())
     }
 
     fn admit(&mut self, peer: PeerId, family: Family, kind: LimitKind) -> Admit {
@@ -839,7 +854,7 @@ impl Rib {
         };
         let before = d.signature();
         let fam = usize::from(!prefix.addr().is_ipv4());
-        let old = d.paths.remove(i).accepted.is_some();
+        let old = d.paths.remove(i).is_accepted();
         if old {
             self.accepted[fam] = self.accepted[fam].saturating_sub(1);
         }
@@ -861,7 +876,8 @@ impl Rib {
     /// the next hop: the session address is used on export.
     pub fn originate(&mut self, prefix: Prefix, attrs: AttrSet) -> Changes {
         let received = self.interner.intern(attrs);
-        let path = Path::new(LOCAL_SOURCE, 0, received.clone(), Some(received), 0);
+        let pair = self.interner.pair(received.clone(), Some(received));
+        let path = Path::new(LOCAL_SOURCE, 0, pair, 0);
         let mut batch = self.batch();
         self.upsert_path(&mut batch, prefix, path);
         self.finish(batch)
@@ -894,9 +910,9 @@ impl Rib {
                 redo.push((
                     prefix,
                     p.path_id,
-                    p.received.clone(),
+                    p.received().clone(),
                     p.is_stale(),
-                    p.accepted.is_some(),
+                    p.is_accepted(),
                 ));
             }
         }
@@ -922,7 +938,8 @@ impl Rib {
             if stale {
                 st |= status::STALE;
             }
-            let path = Path::new(peer.0, path_id, received, accepted, st);
+            let pair = self.interner.pair(received, accepted);
+            let path = Path::new(peer.0, path_id, pair, st);
             self.upsert_path(&mut batch, prefix, path);
         }
         self.interner.maybe_collect();
@@ -1219,9 +1236,8 @@ impl Rib {
             let best = self.table.get(p).and_then(|d| {
                 // The usual split-horizon case without building the route.
                 let first = d.paths.first().filter(|_| d.selected > 0);
-                if first.is_some_and(|x| {
-                    x.accepted.is_some() && only.is_some_and(|m| m.0 == x.source())
-                }) {
+                if first.is_some_and(|x| x.is_accepted() && only.is_some_and(|m| m.0 == x.source()))
+                {
                     return None;
                 }
                 loc_rib::best_route(d, &mut self.next_hops, &facts)
@@ -1283,8 +1299,8 @@ fn explain_dest(
             Some(PathExplanation {
                 peer: (p.source() != LOCAL_SOURCE).then_some(PeerId(p.source())),
                 path_id: p.path_id,
-                received: p.received.clone(),
-                accepted: p.accepted.clone(),
+                received: p.received().clone(),
+                accepted: p.accepted().cloned(),
                 stale: p.is_stale(),
                 lost: sel.lost.get(i).copied().flatten(),
                 in_ecmp: sel.selected.contains(&i),
