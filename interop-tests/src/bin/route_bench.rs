@@ -649,7 +649,10 @@ fn orchestrate(a: &[String]) -> Res<()> {
             }
             ratios(&rows, false);
             for (ok, ours) in cpus.iter().filter(|c| matches!(c.0, Kind::Ours)) {
-                for (k, c) in cpus.iter().filter(|c| !matches!(c.0, Kind::Ours | Kind::OursProto)) {
+                for (k, c) in cpus
+                    .iter()
+                    .filter(|c| !matches!(c.0, Kind::Ours | Kind::OursProto))
+                {
                     say(&format!(
                         "- {}/{}: daemon CPU {:.2}",
                         ok.name(),
