@@ -4,7 +4,9 @@
 //! ([`rib::ImportPolicy`] / [`rib::ExportPolicy`] on [`CompiledPolicy`]).
 //!
 //! Peers with the same filter list share an export policy id, so they can share an update group
-//! (the RIB groups by id, session kind and capabilities).
+//! (the RIB groups by id, session kind and capabilities). A reload keeps the id of every
+//! unchanged list or program ([`CompiledPolicy::keep_ids`]): the peers whose policy did not
+//! change stay in their groups, untouched.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -28,14 +30,19 @@ pub struct CompiledPolicy {
     local_as: Asn,
     pub export: ExportPolicy,
     pub import: ImportPolicy,
-    /// Filter lists by export policy id (id 0: no filters).
-    filter_sets: Vec<Vec<Filter>>,
+    /// Filter lists by export policy id, read for their export rules only: lists that export
+    /// alike share an id (id 0: no export rule; `None`: an id no neighbor uses after a reload).
+    filter_sets: Vec<Option<Vec<Filter>>>,
     /// Each neighbor's export policy id (an index into `filter_sets`), by address (stable
     /// across reloads, unlike positions).
     peer_policy: HashMap<IpAddr, u64>,
-    /// The last `peer_policy` lookup of `import` (routes come in runs from one peer: a hashed
+    /// Distinct filter lists, read for their import rules (index 0: none).
+    import_sets: Vec<Vec<Filter>>,
+    /// Each neighbor's filter list for import (an index into `import_sets`), by address.
+    peer_import: HashMap<IpAddr, usize>,
+    /// The last `peer_import` lookup of `import` (routes come in runs from one peer: a hashed
     /// lookup per route was ~10 % of the RIB's time at 1M routes).
-    last_import_peer: Option<(IpAddr, u64)>,
+    last_import_peer: Option<(IpAddr, usize)>,
     /// What this node originates and why (own block or static route).
     originated: HashMap<Prefix, RouteSource>,
     /// The BIRD front end's programs: when set, they decide import and export instead of the
@@ -106,21 +113,35 @@ impl CompiledPolicy {
             own_blocks: config.local_blocks.clone(),
             accept_outside_pools: true,
         };
-        let mut filter_sets: Vec<Vec<Filter>> = vec![Vec::new()];
-        let mut by_names: HashMap<&[FilterName], u64> = HashMap::new();
-        by_names.insert(&[], 0);
-        let mut peer_policy = HashMap::new();
+        let mut filter_sets: Vec<Option<Vec<Filter>>> = vec![Some(Vec::new())];
+        let mut import_sets: Vec<Vec<Filter>> = vec![Vec::new()];
+        let mut by_names: HashMap<&[FilterName], (u64, usize)> = HashMap::new();
+        by_names.insert(&[], (0, 0));
+        let mut peer_policy = HashMap::with_capacity(config.neighbors.len());
+        let mut peer_import = HashMap::with_capacity(config.neighbors.len());
         for n in &config.neighbors {
-            let id = match by_names.get(n.filters.as_slice()) {
-                Some(id) => *id,
+            let (id, import) = match by_names.get(n.filters.as_slice()) {
+                Some(ids) => *ids,
                 None => {
-                    let id = filter_sets.len() as u64;
-                    filter_sets.push(config.neighbor_filters(n).cloned().collect());
-                    by_names.insert(n.filters.as_slice(), id);
-                    id
+                    let list: Vec<Filter> = config.neighbor_filters(n).cloned().collect();
+                    let same = filter_sets
+                        .iter()
+                        .position(|s| s.as_ref().is_some_and(|s| same_export_rules(s, &list)));
+                    let id = match same {
+                        Some(i) => i as u64,
+                        None => {
+                            filter_sets.push(Some(list.clone()));
+                            filter_sets.len() as u64 - 1
+                        }
+                    };
+                    import_sets.push(list);
+                    let ids = (id, import_sets.len() - 1);
+                    by_names.insert(n.filters.as_slice(), ids);
+                    ids
                 }
             };
             peer_policy.insert(n.address, id);
+            peer_import.insert(n.address, import);
         }
         let originated = export.originated().into_iter().collect();
         let bird = config
@@ -133,6 +154,8 @@ impl CompiledPolicy {
             import,
             filter_sets,
             peer_policy,
+            import_sets,
+            peer_import,
             last_import_peer: None,
             originated,
             bird,
@@ -193,7 +216,32 @@ impl CompiledPolicy {
         usize::try_from(id)
             .ok()
             .and_then(|i| self.filter_sets.get(i))
-            .map_or(&[], Vec::as_slice)
+            .and_then(Option::as_deref)
+            .unwrap_or(&[])
+    }
+
+    /// Gives this (newly compiled) policy the export policy ids of `running` wherever the
+    /// filter list or BIRD export program is the same, and ids `running` does not use to the
+    /// new ones: after a reload, a peer whose export policy did not change keeps its update
+    /// group (and is sent nothing), and one whose policy changed moves to another.
+    pub fn keep_ids(&mut self, running: &CompiledPolicy) {
+        let sets = std::mem::take(&mut self.filter_sets);
+        // Export rules only: a list whose import rules changed keeps its group (its users
+        // are re-imported, not exported to again).
+        let (sets, map) = stable_ids(&running.filter_sets, sets, |a, b| same_export_rules(a, b));
+        self.filter_sets = sets;
+        for id in self.peer_policy.values_mut() {
+            *id = remapped(&map, *id);
+        }
+        self.last_import_peer = None;
+        if let (Some(new), Some(old)) = (&mut self.bird, &running.bird) {
+            let exports = std::mem::take(&mut new.exports);
+            let (exports, map) = stable_ids(&old.exports, exports, |a, b| a == b);
+            new.exports = exports;
+            for id in new.export_ids.values_mut() {
+                *id = remapped(&map, *id);
+            }
+        }
     }
 
     fn source_of(&self, prefix: &Prefix, origin: &RouteOrigin) -> RouteSource {
@@ -206,6 +254,68 @@ impl CompiledPolicy {
             RouteOrigin::Peer { kind, .. } => RouteSource::Peer(peer_type(*kind)),
         }
     }
+}
+
+/// Whether two filter lists export alike (the same export rules in the same order).
+fn same_export_rules(a: &[Filter], b: &[Filter]) -> bool {
+    fn rules(l: &[Filter], v6: bool) -> impl Iterator<Item = &policy::filter::FilterRule> {
+        l.iter()
+            .flat_map(move |f| if v6 { &f.export_v6 } else { &f.export_v4 })
+    }
+    rules(a, false).eq(rules(b, false)) && rules(a, true).eq(rules(b, true))
+}
+
+/// `fresh` (ids by position, every entry `Some`) renumbered against `running`: an entry `same`
+/// as one of `running` takes its id, the others the lowest ids free in both. Returns the new
+/// list and each old position's new id.
+fn stable_ids<T>(
+    running: &[Option<T>],
+    fresh: Vec<Option<T>>,
+    same: impl Fn(&T, &T) -> bool,
+) -> (Vec<Option<T>>, Vec<u64>) {
+    let mut out: Vec<Option<T>> = Vec::with_capacity(running.len().max(fresh.len()));
+    let mut map = vec![u64::MAX; fresh.len()];
+    let mut pending = Vec::new();
+    let put = |out: &mut Vec<Option<T>>, at: usize, t: T| {
+        if out.len() <= at {
+            out.resize_with(at + 1, || None);
+        }
+        out[at] = Some(t);
+    };
+    for (i, t) in fresh.into_iter().enumerate() {
+        let Some(t) = t else { continue };
+        match running
+            .iter()
+            .position(|r| r.as_ref().is_some_and(|r| same(r, &t)))
+        {
+            Some(j) if out.get(j).is_none_or(Option::is_none) => {
+                put(&mut out, j, t);
+                map[i] = j as u64;
+            }
+            _ => pending.push((i, t)),
+        }
+    }
+    let mut next = 0;
+    for (i, t) in pending {
+        while running.get(next).is_some_and(Option::is_some)
+            || out.get(next).is_some_and(Option::is_some)
+        {
+            next += 1;
+        }
+        put(&mut out, next, t);
+        map[i] = next as u64;
+        next += 1;
+    }
+    (out, map)
+}
+
+/// `id` through a [`stable_ids`] map (ids outside it, as `u64::MAX` for "no program", stay).
+fn remapped(map: &[u64], id: u64) -> u64 {
+    usize::try_from(id)
+        .ok()
+        .and_then(|i| map.get(i))
+        .copied()
+        .unwrap_or(id)
 }
 
 fn peer_type(k: SessionKind) -> PeerType {
@@ -237,15 +347,15 @@ impl rib::ImportPolicy for CompiledPolicy {
         } else {
             SessionKind::Ebgp
         };
-        let policy = match self.last_import_peer {
-            Some((addr, id)) if addr == peer.addr => id,
+        let list = match self.last_import_peer {
+            Some((addr, i)) if addr == peer.addr => i,
             _ => {
-                let id = self.peer_policy.get(&peer.addr).copied().unwrap_or(0);
-                self.last_import_peer = Some((peer.addr, id));
-                id
+                let i = self.peer_import.get(&peer.addr).copied().unwrap_or(0);
+                self.last_import_peer = Some((peer.addr, i));
+                i
             }
         };
-        let filters = self.filters(policy);
+        let filters = self.import_sets.get(list).map_or(&[][..], Vec::as_slice);
         let ip = ImportPeer {
             peer_type: peer_type(kind),
             filters,

@@ -1,35 +1,38 @@
 //! Live reconfiguration (SIGHUP, or `configure` on the control socket), without flaps.
 //!
 //! A reload loads and validates the file; on any error the running configuration stays and the
-//! errors are returned with file and line. Otherwise [`plan`] turns `conf::diff(old, new)` into
-//! per-peer operations and [`Reloader::apply`] carries them out:
-//! - unchanged neighbors: nothing at all (their task, connection and counters stay);
-//! - changed, without a field whose [`conf::NeighborField::effect`] is `Reset`: the task gets
-//!   the new settings in place (description, timers for the next session, ...);
-//! - changed with such a field (address, AS, MD5, TTL, capabilities): Cease / Other
-//!   Configuration Change (RFC 4486 §4, subcode 6), then a new session with the new settings;
-//! - removed: Cease / Peer De-configured (subcode 3), the task ends;
-//! - added: a new task (and a route for its address in the listener, and its TCP-MD5 key on
-//!   the listening sockets);
-//! - router id / AS / cluster id: every session is reset as above;
-//! - routing policy (filters, next hop, reflection), blocks, pools, advertisements: the RIB
-//!   actor gets the new configuration and peer ids ([`RibRequest::Reconfigure`]): it imports
-//!   and exports again and sends only the differences, without a session reset; with kernel
-//!   writes on, the FIB task ([`crate::fib::FibReload`]) first re-programs the kernel routes of
-//!   changed pools and blocks.
+//! errors are returned with file and line. Otherwise `conf::diff(old, new)` gives the reload as
+//! one set of [`ConfigEvent`]s and [`Reloader::apply`] hands each event to the parts that
+//! consume it ([`consumers`]), with no other vocabulary in between:
+//! - the peer tasks ([`Consumer::Peers`], BFD included: each task runs its BFD session):
+//!   unchanged neighbors get nothing at all (their task, connection and counters stay);
+//!   `NeighborUpdated`: the new settings in place (description, timers for the next session,
+//!   BFD, ...); `NeighborReset`: Cease / Other Configuration Change (RFC 4486 §4, subcode 6),
+//!   then a new session with the new settings; `NeighborRemoved`: Cease / Peer De-configured
+//!   (subcode 3), the task ends; `NeighborAdded`: a new task (and a route for its address in
+//!   the listener, and its TCP-MD5 key on the listening sockets);
+//! - the RIB actor ([`Consumer::Rib`]): [`RibRequest::Reconfigure`] carries its events, the
+//!   policy compiled from the new configuration and only the neighbors the events name (never
+//!   the whole configuration). Policy events carry their scope: only the named neighbors are
+//!   re-imported (from their Adj-RIB-In) or exported to again, and only the differences are
+//!   sent, without a session reset;
+//! - the kernel path ([`Consumer::Kernel`], with kernel writes on): the FIB task
+//!   ([`crate::fib::FibReload`]) re-programs the kernel routes of changed pools, blocks,
+//!   static routes and kernel filter, before the RIB's next batch;
+//! - the listener, the control socket's view and the metrics endpoint.
 //!
-//! Parts that cannot change at run time (listen addresses, control socket paths, kernel
-//! settings, the RIB's router id / AS) are reported in [`Outcome::needs_restart`] and keep
-//! their old values (listen) or apply at the next start.
+//! What cannot change at run time (control socket paths, `[kernel]` settings, the RIB's router
+//! id / AS / cluster id) is reported in [`Outcome::needs_restart`] and applies at the next
+//! start; listen addresses are bound anew (if that fails, the old ones stay and a restart is
+//! reported).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use conf::{Config, ConfigEvent, GlobalField, NeighborField, NeighborName, PolicyScope};
-use ipnet::IpNet;
+use conf::{Config, ConfigEvent, NeighborName};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{info, warn};
@@ -38,130 +41,86 @@ use crate::control::{ControlState, PeerView};
 use crate::listener::Routes;
 use crate::neighbor::session_config;
 use crate::peer::{self, PeerCommand, PeerHandle};
-use crate::rib_actor::{Reconfigure, ReloadPeer, RibLink, RibRequest, RibSender};
+use crate::rib_actor::{PeerTask, Reconfigure, RibLink, RibRequest, RibSender};
 use rib::PeerId;
 
 /// How long a removed peer's task may take to send its Cease and end.
 pub const REMOVE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What happens to one neighbor on reload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PeerOp {
-    /// Removed from the configuration: Cease / Peer De-configured, task ends.
-    Stop(NeighborName),
-    /// New in the configuration: a task is started.
-    Start(NeighborName),
-    /// Reset: Cease / Other Configuration Change, then a session with the new settings.
-    Reset {
-        name: NeighborName,
-        fields: Vec<NeighborField>,
-        global: Vec<GlobalField>,
-    },
-    /// New settings in place, the session stays.
-    Update {
-        name: NeighborName,
-        fields: Vec<NeighborField>,
-    },
+/// A part of the daemon that consumes reload events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Consumer {
+    /// The peer tasks: sessions started, stopped, reset or updated in place (each task also
+    /// adds, removes or re-times its BFD session).
+    Peers,
+    /// The BGP listening sockets.
+    Listener,
+    /// The RIB actor: its peers, policy (with scope), originated routes, best-path options.
+    Rib,
+    /// The kernel path (the FIB task, with kernel writes on).
+    Kernel,
+    /// The control socket's view (peers, `direct1`).
+    Control,
+    /// The metrics endpoint.
+    Metrics,
+    /// Nothing at run time: it applies at the next start ([`Outcome::needs_restart`]).
+    Restart,
 }
 
-/// What a reload does, computed from the two configurations alone.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Plan {
-    /// Per-neighbor operations; neighbors not named here are left alone.
-    pub peers: Vec<PeerOp>,
-    /// Routes to re-evaluate (import/export policy changed), without a session reset.
-    pub policy: Option<PolicyScope>,
-    /// Local blocks to announce / withdraw.
-    pub blocks_added: Vec<IpNet>,
-    pub blocks_removed: Vec<IpNet>,
-    /// Programming (pools) or metrics changed.
-    pub pools_changed: bool,
-    pub metrics_changed: bool,
-    /// The BIRD front end's kernel filter or static routes changed: the FIB task gets the new
-    /// configuration (and the RIB re-feeds it when the filter changed).
-    pub kernel_filter: bool,
-    /// `listen bgp` / `[listen]` changed: the listening sockets are bound anew.
-    pub listen_changed: bool,
-    /// Changed settings that only a restart applies.
-    pub needs_restart: Vec<&'static str>,
-}
-
-impl Plan {
-    /// Nothing to do.
-    pub fn is_empty(&self) -> bool {
-        *self == Plan::default()
-    }
-
-    /// The names of the neighbors whose session is reset or stopped.
-    pub fn disrupted(&self) -> Vec<&NeighborName> {
-        self.peers
-            .iter()
-            .filter_map(|op| match op {
-                PeerOp::Stop(n) | PeerOp::Reset { name: n, .. } => Some(n),
-                PeerOp::Start(_) | PeerOp::Update { .. } => None,
-            })
-            .collect()
-    }
-}
-
-/// Computes what reloading from `old` to `new` does.
-pub fn plan(old: &Config, new: &Config) -> Plan {
-    let d = conf::diff(old, new);
-    let mut p = Plan::default();
-    for ev in d.events() {
-        match ev {
-            ConfigEvent::GlobalReset { fields } => {
-                // Every neighbor kept by name restarts (router id / AS are in every OPEN).
-                let gone: HashSet<&NeighborName> = d.neighbors_removed.iter().collect();
-                let added: HashSet<&NeighborName> = d.neighbors_added.iter().collect();
-                for n in &new.neighbors {
-                    if gone.contains(&n.name) || added.contains(&n.name) {
-                        continue;
-                    }
-                    let changed = d
-                        .neighbors_changed
-                        .iter()
-                        .find(|c| c.name == n.name)
-                        .map(|c| c.fields.clone())
-                        .unwrap_or_default();
-                    p.peers.push(PeerOp::Reset {
-                        name: n.name.clone(),
-                        fields: changed,
-                        global: fields.clone(),
-                    });
-                }
+/// The parts that consume `ev`. Exhaustive: a new kind of event does not compile until it has
+/// its consumers, and `reload::tests::every_config_event_has_a_consumer` checks that none is
+/// left without one.
+pub fn consumers(ev: &ConfigEvent) -> &'static [Consumer] {
+    use Consumer::*;
+    match ev {
+        // Each kept neighbor has its own NeighborReset; the RIB keeps its router id, AS and
+        // cluster id for its life.
+        ConfigEvent::GlobalReset { .. } => &[Restart],
+        ConfigEvent::ListenChanged => &[Listener],
+        ConfigEvent::NeighborRemoved(_)
+        | ConfigEvent::NeighborAdded(_)
+        | ConfigEvent::NeighborReset { .. } => &[Peers, Rib, Control],
+        ConfigEvent::NeighborUpdated { fields, .. } => {
+            if fields
+                .iter()
+                .any(|f| f.effect() == conf::ChangeEffect::Reevaluate)
+            {
+                &[Peers, Rib, Control]
+            } else {
+                &[Peers, Control]
             }
-            ConfigEvent::ListenChanged => p.listen_changed = true,
-            ConfigEvent::NeighborRemoved(n) => p.peers.push(PeerOp::Stop(n)),
-            ConfigEvent::NeighborAdded(n) => p.peers.push(PeerOp::Start(n)),
-            ConfigEvent::NeighborReset { name, fields } => p.peers.push(PeerOp::Reset {
-                name,
-                fields,
-                global: Vec::new(),
-            }),
-            ConfigEvent::NeighborUpdated { name, fields } => {
-                p.peers.push(PeerOp::Update { name, fields })
-            }
-            ConfigEvent::PolicyChanged(scope) => p.policy = Some(scope),
-            ConfigEvent::BlocksChanged { added, removed } => {
-                p.blocks_added = added;
-                p.blocks_removed = removed;
-            }
-            ConfigEvent::PoolsChanged => p.pools_changed = true,
-            // The BIRD front end's kernel filter and static routes apply at once (the FIB task
-            // gets them); the `[kernel]` settings themselves need a restart.
-            ConfigEvent::KernelChanged if old.kernel == new.kernel => p.kernel_filter = true,
-            ConfigEvent::KernelChanged => p.needs_restart.push("kernel"),
-            ConfigEvent::ControlChanged => p.needs_restart.push("control"),
-            ConfigEvent::MetricsChanged => p.metrics_changed = true,
         }
+        ConfigEvent::BlocksChanged { .. } => &[Rib, Kernel],
+        // The RIB re-runs its policy through the policy events that come with it.
+        ConfigEvent::PoolsChanged | ConfigEvent::StaticRoutesChanged => &[Kernel],
+        ConfigEvent::ImportPolicyChanged(_)
+        | ConfigEvent::ExportPolicyChanged(_)
+        | ConfigEvent::DecisionChanged => &[Rib],
+        // The RIB feeds the FIB task its Loc-RIB again (the filter decides from attributes
+        // the FIB does not keep).
+        ConfigEvent::KernelFilterChanged => &[Rib, Kernel],
+        ConfigEvent::KernelChanged | ConfigEvent::ControlChanged => &[Restart],
+        ConfigEvent::DirectInterfacesChanged => &[Control],
+        ConfigEvent::MetricsChanged => &[Metrics],
     }
-    // The static protocol's routes reach the kernel through the FIB task as well (the diff
-    // reports them as a policy change).
-    if old.bird.as_ref().map(|b| &b.static_routes) != new.bird.as_ref().map(|b| &b.static_routes) {
-        p.kernel_filter = true;
+}
+
+/// Whether `consumer` takes any of `events`.
+fn any_for(events: &[ConfigEvent], consumer: Consumer) -> bool {
+    events.iter().any(|e| consumers(e).contains(&consumer))
+}
+
+/// The neighbors an event names.
+pub fn named(ev: &ConfigEvent) -> &[NeighborName] {
+    match ev {
+        ConfigEvent::NeighborRemoved(n) | ConfigEvent::NeighborAdded(n) => std::slice::from_ref(n),
+        ConfigEvent::NeighborReset { name, .. } | ConfigEvent::NeighborUpdated { name, .. } => {
+            std::slice::from_ref(name)
+        }
+        ConfigEvent::ImportPolicyChanged(conf::PolicyScope::Neighbors(v))
+        | ConfigEvent::ExportPolicyChanged(conf::PolicyScope::Neighbors(v)) => v,
+        _ => &[],
     }
-    p
 }
 
 /// Why a reload was not applied.
@@ -177,7 +136,8 @@ pub struct Rejected {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub path: Option<PathBuf>,
-    pub plan: Plan,
+    /// What the reload did (empty: nothing differed).
+    pub events: Vec<ConfigEvent>,
     pub needs_restart: Vec<&'static str>,
 }
 
@@ -367,24 +327,89 @@ impl Reloader {
         Ok(outcome)
     }
 
-    /// Applies a valid configuration.
+    /// Applies a valid configuration: each event of `conf::diff` to its consumers.
     pub async fn apply(&mut self, mut new: Config, path: Option<PathBuf>) -> Outcome {
-        let plan = plan(&self.config, &new);
-        let mut plan = plan;
-        if plan.listen_changed && !self.rebind(&new) {
+        let events = conf::diff(&self.config, &new);
+        let mut needs_restart = Vec::new();
+        if any_for(&events, Consumer::Listener) && !self.rebind(&new) {
             // The old sockets are back: keep their settings, so that the next diff reports
             // the change again, and say a restart is needed.
             new.listen = self.config.listen.clone();
-            plan.needs_restart.push("listen");
+            needs_restart.push("listen");
+        }
+        for ev in events
+            .iter()
+            .filter(|e| consumers(e).contains(&Consumer::Restart))
+        {
+            needs_restart.push(match ev {
+                ConfigEvent::GlobalReset { .. } => "rib identity",
+                ConfigEvent::KernelChanged => "kernel",
+                _ => "control",
+            });
         }
         let new = Arc::new(new);
+        // The RIB's ids of the neighbors its events name (removed ones leave `ids` below).
+        let rib_ids: HashMap<NeighborName, PeerId> = events
+            .iter()
+            .filter(|e| consumers(e).contains(&Consumer::Rib))
+            .flat_map(named)
+            .filter_map(|n| self.ids.get(n).map(|id| (n.clone(), *id)))
+            .collect();
+        self.apply_to_peers(&events, &new);
+        if any_for(&events, Consumer::Kernel) {
+            // Before the RIB: its batches for the blocks must meet the new blocks in the FIB.
+            if let Some(fib) = &self.fib {
+                if !fib.send(new.clone()).await {
+                    warn!(
+                        event = "fib_gone",
+                        "FIB task stopped; pools and blocks not reloaded"
+                    );
+                }
+            }
+        }
+        if any_for(&events, Consumer::Rib) {
+            // The RIB learns the new peers before their sessions can come up (a connection
+            // and an OPEN exchange take longer than this send).
+            self.reconfigure_rib(&events, &new, rib_ids).await;
+        }
+        if any_for(&events, Consumer::Peers) {
+            self.publish_routes();
+        }
+        self.config = new;
+        // Always: `show status` tells the time of the last reconfiguration.
+        self.publish_control();
+        if any_for(&events, Consumer::Metrics) {
+            self.metrics.restart(&self.config.metrics);
+        }
+        info!(
+            event = "reconfigured",
+            events = events.len(),
+            ?needs_restart,
+            "configuration reloaded"
+        );
+        // As BIRD: `configure "FILE"` applies FILE once; SIGHUP and `configure` keep reading
+        // the file the daemon started with.
+        Outcome {
+            path,
+            events,
+            needs_restart,
+        }
+    }
+
+    /// The peer tasks' share of the events: stop, start, reset, update in place.
+    fn apply_to_peers(&mut self, events: &[ConfigEvent], new: &Arc<Config>) {
+        if !any_for(events, Consumer::Peers) {
+            return;
+        }
         let mut by_name: HashMap<NeighborName, PeerHandle> = std::mem::take(&mut self.peers)
             .into_iter()
             .map(|p| (p.neighbor.name.clone(), p))
             .collect();
-        for op in &plan.peers {
-            match op {
-                PeerOp::Stop(name) => {
+        let configured: HashMap<&NeighborName, &conf::Neighbor> =
+            new.neighbors.iter().map(|n| (&n.name, n)).collect();
+        for ev in events {
+            match ev {
+                ConfigEvent::NeighborRemoved(name) => {
                     if let Some(p) = by_name.remove(name) {
                         info!(event = "neighbor_removed", neighbor = %name, "neighbor removed");
                         if p.neighbor.password.is_some() {
@@ -398,27 +423,23 @@ impl Reloader {
                         }));
                     }
                 }
-                PeerOp::Reset {
-                    name,
-                    fields,
-                    global,
-                } => {
-                    if let (Some(p), Some(n)) = (by_name.get_mut(name), new.neighbor(name.as_str()))
-                    {
-                        info!(event = "neighbor_reset", neighbor = %name, ?fields, ?global,
+                ConfigEvent::NeighborReset { name, fields } => {
+                    if let (Some(p), Some(n)) = (by_name.get_mut(name), configured.get(name)) {
+                        info!(event = "neighbor_reset", neighbor = %name, ?fields,
                             "neighbor reset by reload");
-                        self.send_reconfigure(p, &new, n, true);
+                        self.send_reconfigure(p, new, n, true);
                     }
                 }
-                PeerOp::Update { name, fields } => {
-                    if let (Some(p), Some(n)) = (by_name.get_mut(name), new.neighbor(name.as_str()))
-                    {
+                ConfigEvent::NeighborUpdated { name, fields } => {
+                    if let (Some(p), Some(n)) = (by_name.get_mut(name), configured.get(name)) {
                         info!(event = "neighbor_updated", neighbor = %name, ?fields,
                             "neighbor updated in place");
-                        self.send_reconfigure(p, &new, n, false);
+                        self.send_reconfigure(p, new, n, false);
                     }
                 }
-                PeerOp::Start(_) => {}
+                // Started below, in configuration order.
+                ConfigEvent::NeighborAdded(_) => {}
+                _ => {}
             }
         }
         // New tasks, and the configuration order for everyone.
@@ -429,7 +450,7 @@ impl Reloader {
                 None => {
                     info!(event = "neighbor_added", neighbor = %n.name, "neighbor added");
                     self.listen_key(n);
-                    let sc = session_config(&new, n);
+                    let sc = session_config(new, n);
                     let id = PeerId(self.next_id);
                     self.next_id += 1;
                     self.ids.insert(n.name.clone(), id);
@@ -447,74 +468,40 @@ impl Reloader {
         }
         self.peers = peers;
         self.leaving.retain(|t| !t.is_finished());
-        let mut needs_restart = plan.needs_restart.clone();
-        if plan.pools_changed
-            || plan.kernel_filter
-            || !plan.blocks_added.is_empty()
-            || !plan.blocks_removed.is_empty()
-        {
-            // Before the RIB: its batches for the blocks must meet the new blocks in the FIB.
-            if let Some(fib) = &self.fib {
-                if !fib.send(new.clone()).await {
-                    warn!(
-                        event = "fib_gone",
-                        "FIB task stopped; pools and blocks not reloaded"
-                    );
-                }
-            }
-        }
-        if !plan.is_empty() {
-            // The RIB learns the new peers before their sessions can come up (a connection
-            // and an OPEN exchange take longer than this send).
-            self.reconfigure_rib(&new).await;
-        }
-        self.publish_routes();
-        self.config = new;
-        self.publish_control();
-        if plan
-            .peers
-            .iter()
-            .any(|op| matches!(op, PeerOp::Reset { global, .. } if !global.is_empty()))
-        {
-            // The RIB keeps its router id, AS and cluster id for its life.
-            needs_restart.push("rib identity");
-        }
-        if plan.metrics_changed {
-            self.metrics.restart(&self.config.metrics);
-        }
-        info!(event = "reconfigured", peers = ?plan.peers, needs_restart = ?needs_restart,
-            "configuration reloaded");
-        // As BIRD: `configure "FILE"` applies FILE once; SIGHUP and `configure` keep reading
-        // the file the daemon started with.
-        Outcome {
-            path,
-            plan,
-            needs_restart,
-        }
     }
 
-    /// Sends the new configuration and the peer ids to the RIB actor.
-    async fn reconfigure_rib(&self, config: &Config) {
+    /// Sends the RIB actor its events with the new policy and the neighbors they name
+    /// (`removed`: the ids of neighbors gone from [`Reloader::ids`]).
+    async fn reconfigure_rib(
+        &self,
+        events: &[ConfigEvent],
+        config: &Config,
+        mut known: HashMap<NeighborName, PeerId>,
+    ) {
         let Some(tx) = &self.rib else {
             return;
         };
-        let peers = self
-            .peers
+        let events: Vec<ConfigEvent> = events
             .iter()
-            .enumerate()
-            .filter_map(|(index, p)| {
-                self.ids.get(&p.neighbor.name).map(|id| ReloadPeer {
-                    id: *id,
-                    index,
-                    stats: p.stats.clone(),
-                    commands: p.commands.clone(),
-                })
-            })
+            .filter(|e| consumers(e).contains(&Consumer::Rib))
+            .cloned()
             .collect();
-        let r = Reconfigure {
-            config: config.clone(),
-            peers,
-        };
+        let handles: HashMap<&NeighborName, &PeerHandle> =
+            self.peers.iter().map(|p| (&p.neighbor.name, p)).collect();
+        // Neighbors added by this reload got their ids in `apply_to_peers`.
+        for name in events.iter().flat_map(named) {
+            if let Some(id) = self.ids.get(name) {
+                known.insert(name.clone(), *id);
+            }
+        }
+        let r = Reconfigure::new(events, config, |name| {
+            Some(PeerTask {
+                id: *known.get(name)?,
+                handles: handles
+                    .get(name)
+                    .map(|p| (p.stats.clone(), p.commands.clone())),
+            })
+        });
         if tx.send(RibRequest::Reconfigure(Box::new(r))).await.is_err() {
             warn!(
                 event = "rib_gone",

@@ -236,128 +236,10 @@ impl RibActor {
                 let fib = (all.is_empty() || tx.send(all).await.is_ok()).then_some(tx);
                 self.set_fib(fib);
             }
-            RibRequest::Reconfigure(r) => self.reconfigure(*r).await,
-        }
-    }
-
-    /// See [`Reconfigure`].
-    async fn reconfigure(&mut self, r: Reconfigure) {
-        let policy = CompiledPolicy::new(&r.config);
-        // The BIRD front end's kernel filter decides from each route's attributes, which the
-        // FIB task does not keep: when it changed, the FIB gets the whole Loc-RIB again (it
-        // already has the new filter; unchanged routes give no kernel write).
-        let refeed = self.policy.kernel_filter() != policy.kernel_filter();
-        let old_origin: Vec<Prefix> = self
-            .policy
-            .originated()
-            .into_iter()
-            .map(|(p, _)| p)
-            .collect();
-        self.policy = policy;
-        let mut changes = Changes::default();
-        // Peers gone.
-        let keep: std::collections::HashSet<PeerId> = r.peers.iter().map(|p| p.id).collect();
-        let gone: Vec<PeerId> = self
-            .peers
-            .keys()
-            .copied()
-            .filter(|id| !keep.contains(id))
-            .collect();
-        for id in gone {
-            self.peers.remove(&id);
-            if let Some(r) = &mut self.recovery {
-                r.leave(id);
-            }
-            match self.rib.remove_peer(id) {
-                Ok(c) => changes.extend(c),
-                Err(e) => warn!(%id, error = %e, "peer not removed from the RIB"),
+            RibRequest::Reconfigure(r) => {
+                self.reconfigure(*r).await;
             }
         }
-        // Peers new or changed.
-        for p in &r.peers {
-            let Some(n) = r.config.neighbors.get(p.index) else {
-                continue;
-            };
-            let mut info = self.policy.peer_info(p.id, n);
-            if let Some(slot) = self.peers.get_mut(&p.id) {
-                slot.name = n.name.to_string();
-                slot.stats = p.stats.clone();
-                slot.commands = p.commands.clone();
-                // Keep the addresses the running session uses.
-                if let Some(old) = self.rib.peer(p.id) {
-                    info.local_v4 = info.local_v4.or(old.local_v4);
-                    info.local_v6 = info.local_v6.or(old.local_v6);
-                }
-                match self.rib.update_peer(info, &mut self.policy) {
-                    Ok(Some(enc)) => self.write(p.id, enc.bytes),
-                    Ok(None) => {}
-                    Err(e) => warn!(id = %p.id, error = %e, "peer not updated in the RIB"),
-                }
-                self.configure_limits(p.id, &n.route_limits);
-                continue;
-            }
-            if let Err(e) = self.rib.add_peer(info) {
-                warn!(event = "rib_peer_rejected", neighbor = %n.name, error = %e, "peer not added to the RIB");
-                continue;
-            }
-            self.peers
-                .insert(p.id, slot_for(n, p.stats.clone(), p.commands.clone()));
-            self.configure_limits(p.id, &n.route_limits);
-        }
-        // Our own routes.
-        let new_origin = self.policy.originated();
-        for old in &old_origin {
-            if !new_origin.iter().any(|(p, _)| p == old) {
-                changes.extend(self.rib.withdraw_local(*old));
-            }
-        }
-        for (p, attrs) in new_origin {
-            if !old_origin.contains(&p) {
-                changes.extend(self.rib.originate(p, attrs));
-            }
-        }
-        // `[bgp]` decision options (BIRD front end: `merge paths`): every best path anew.
-        let decision = policy_compile::local_info(&r.config).decision;
-        if decision != self.rib.local().decision {
-            let c = self.rib.set_decision(decision);
-            info!(
-                event = "decision_changed",
-                ?decision,
-                loc_rib_changes = c.len(),
-                "best-path options changed, selection re-run"
-            );
-            changes.extend(c);
-        }
-        // Import again from every Adj-RIB-In, export again everything.
-        let ids: Vec<PeerId> = self.peers.keys().copied().collect();
-        for id in ids {
-            match self.rib.reimport(id, &mut self.policy) {
-                Ok(c) => changes.extend(c),
-                Err(e) => warn!(%id, error = %e, "import policy not re-applied"),
-            }
-            self.limit_hits(id);
-        }
-        let n = changes.len();
-        self.flush(changes).await;
-        if refeed {
-            if let Some(fib) = &self.fib {
-                let all = self.rib.loc_rib();
-                if !all.is_empty() && fib.send(all).await.is_err() {
-                    self.set_fib(None);
-                }
-            }
-        }
-        let out = self.rib.reexport(&mut self.policy);
-        for g in out {
-            self.write_group(&g);
-            self.count_advertised(g.group);
-        }
-        info!(
-            event = "rib_reconfigured",
-            peers = self.peers.len(),
-            loc_rib_changes = n,
-            "routing policy reloaded"
-        );
     }
 
     /// One peer event; returns the Loc-RIB changes to export.
@@ -704,6 +586,8 @@ mod messages;
 mod page;
 mod show;
 pub use page::PageQuery;
+mod reconfigure;
+pub use reconfigure::{PeerTask, Reconfigure, Reconfigured, ReloadPeer};
 #[cfg(test)]
 mod limit_tests;
 mod limits;

@@ -1,4 +1,6 @@
-//! Reload as a diff: what changed between two configurations and what each change requires.
+//! Reload as a diff: [`diff`] compares two configurations and yields the reload as one set of
+//! [`ConfigEvent`]s, which each part of the daemon consumes directly (the peer tasks, the RIB
+//! actor, the kernel path, the listener, the control socket, the metrics endpoint).
 //!
 //! Neighbors are matched by name (the protocol name). Per field, [`NeighborField::effect`] says
 //! whether the session must be reset:
@@ -11,35 +13,42 @@
 //! | hold_time, keepalive_time | next session | negotiated in OPEN (RFC 4271 §4.2); the running session keeps its values |
 //! | description, passive, connect_retry/connect_delay/error_wait | immediate | only local behaviour, read on next use |
 //! | bfd (on/off, intervals, multiplier, passive, graceful, multihop) | immediate | the BFD session is added, removed or re-timed (a Poll Sequence, RFC 5880 §6.8.3) beside the BGP session, which stays |
-//! | next_hop, route_reflector_client, allow_own_as, filters, bird_filters (compiled `import`/`export` programs) | re-export / re-import | routes are re-evaluated (route refresh, RFC 2918, and re-export) without a reset |
+//! | next_hop, route_reflector_client, bird export program | re-export | routes sent to this neighbor are exported again, only the differences are sent |
+//! | allow_own_as, bird import program | re-import | routes received from this neighbor are imported again from its Adj-RIB-In, without a route refresh |
+//! | filters (BGPFilter list) | re-import and/or re-export | the direction whose rules differ |
 //! | receive_limit, import_limit | re-import | the limit states are reset and the held routes counted against the new limits at once, without a reset (a count above a lowered limit takes the limit's action then, as BIRD's `proto_verify_limits`) |
 //!
 //! Global: a new router id or local AS resets every session (they are in every OPEN); a new
 //! cluster id also resets every session (it is in every reflected route and in loop detection,
-//! RFC 4456 §8). Pool changes re-run export and programming policy; block changes add/remove
-//! announcements and blackholes; kernel, control and metrics changes restart those parts only.
+//! RFC 4456 §8): [`ConfigEvent::GlobalReset`], then a [`ConfigEvent::NeighborReset`] for every
+//! neighbor kept. Pool changes re-run import, export and programming policy; block changes
+//! add/remove announcements and blackholes (and re-run policy: own blocks are refused on import
+//! and exported as ours); kernel, control and metrics changes restart those parts only.
 //!
 //! Routing policy never resets a session. A changed `[[filters]]` entry re-evaluates the
-//! neighbors that use it; changed prefix advertisements, services, static routes, RR allow-list
-//! or `[bgp]` decision options re-evaluate every neighbor (they apply node-wide; the decision
-//! options also re-run best-path selection, see [`ConfigDiff::decision_changed`]). Community
-//! names are resolved at load time, so renaming one changes nothing; changing its value shows
-//! up as a change of every filter or advertisement using it.
+//! neighbors that use it, in the directions whose rules changed ([`PolicyScope::Neighbors`]);
+//! changed prefix advertisements, services, static routes or the RR allow-list re-export to
+//! every neighbor ([`PolicyScope::All`]). `[bgp]` decision options re-run best-path selection
+//! ([`ConfigEvent::DecisionChanged`]), nothing else. Community names are resolved at load
+//! time, so renaming one changes nothing; changing its value shows up as a change of every
+//! filter or advertisement using it.
 //!
 //! BIRD front end ([`Config::bird`]): a changed kernel export program (`calico_kernel_programming`)
-//! or `merge paths` is a kernel change (the kernel routes are re-programmed; `merge paths` also
-//! changes the decision's `max_paths`); changed static routes or direct-protocol interfaces are a
-//! node-wide export policy change (originated routes and every neighbor's export re-evaluated).
-//! The family and the list of files read are labels (no effect).
+//! or `merge paths` is [`ConfigEvent::KernelFilterChanged`] (the kernel routes are re-programmed;
+//! `merge paths` also changes the decision's `max_paths`); changed static routes are
+//! [`ConfigEvent::StaticRoutesChanged`] (the kernel path installs them; their blackholes are the
+//! node's blocks, [`ConfigEvent::BlocksChanged`]); changed direct-protocol interfaces are
+//! [`ConfigEvent::DirectInterfacesChanged`] (what `direct1` lists). The family and the list of
+//! files read are labels (no event).
 //!
 //! Start-only: `[graceful_restart] recovery` is read when the daemon starts with `-R`; the
 //! recovery it shapes is over or under way, so a reload changes nothing (no event).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use ipnet::IpNet;
 
-use crate::filter::{Filter, FilterName};
+use crate::filter::{Filter, FilterName, FilterRule};
 use crate::model::{Config, Neighbor, NeighborName};
 
 /// A neighbor setting that can change on reload.
@@ -70,8 +79,10 @@ pub enum NeighborField {
     Filters,
     /// Our AS on this session ([`Neighbor::local_as`], BIRD front end).
     LocalAs,
-    /// The compiled BIRD `import`/`export` programs ([`Neighbor::bird_filters`]).
-    BirdFilters,
+    /// The compiled BIRD `import` program ([`Neighbor::bird_filters`]).
+    BirdImport,
+    /// The compiled BIRD `export` program ([`Neighbor::bird_filters`]).
+    BirdExport,
     /// BFD on/off and its timers ([`Neighbor::bfd`]).
     Bfd,
     /// Prefix limits ([`Neighbor::route_limits`]).
@@ -99,13 +110,34 @@ impl NeighborField {
             Address | Port | RemoteAs | LocalAs | Password | SourceAddress | Ttl | Families
             | AddPath | GracefulRestart | ExtendedMessages | ExtendedNextHop => ChangeEffect::Reset,
             HoldTime | KeepaliveTime => ChangeEffect::NextSession,
-            NextHop | RouteReflectorClient | AllowOwnAs | Filters | BirdFilters | RouteLimits => {
-                ChangeEffect::Reevaluate
-            }
+            NextHop | RouteReflectorClient | AllowOwnAs | Filters | BirdImport | BirdExport
+            | RouteLimits => ChangeEffect::Reevaluate,
             Description | Passive | Template | ConnectTimers | ErrorWait | Bfd => {
                 ChangeEffect::Immediate
             }
         }
+    }
+
+    /// A `Reevaluate` field that changes what is imported from the neighbor ([`Filters`]:
+    /// when an import rule differs, which [`diff`] decides).
+    ///
+    /// [`Filters`]: NeighborField::Filters
+    pub fn reimports(self) -> bool {
+        matches!(
+            self,
+            NeighborField::AllowOwnAs | NeighborField::BirdImport | NeighborField::RouteLimits
+        )
+    }
+
+    /// A `Reevaluate` field that changes what is exported to the neighbor (see
+    /// [`NeighborField::reimports`] for [`NeighborField::Filters`]).
+    pub fn reexports(self) -> bool {
+        matches!(
+            self,
+            NeighborField::NextHop
+                | NeighborField::RouteReflectorClient
+                | NeighborField::BirdExport
+        )
     }
 }
 
@@ -117,179 +149,310 @@ pub enum GlobalField {
     ClusterId,
 }
 
-/// One neighbor present in both configurations with different settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NeighborChange {
-    pub name: NeighborName,
-    /// Changed fields, sorted.
-    pub fields: Vec<NeighborField>,
-}
-
-impl NeighborChange {
-    pub fn needs_reset(&self) -> bool {
-        self.fields
-            .iter()
-            .any(|f| f.effect() == ChangeEffect::Reset)
-    }
-
-    pub fn needs_reevaluation(&self) -> bool {
-        self.fields
-            .iter()
-            .any(|f| f.effect() == ChangeEffect::Reevaluate)
-    }
-}
-
-/// Everything that differs between two configurations.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConfigDiff {
-    /// Non-empty: every session resets.
-    pub global: Vec<GlobalField>,
-    pub listen_changed: bool,
-    pub neighbors_added: Vec<NeighborName>,
-    pub neighbors_removed: Vec<NeighborName>,
-    pub neighbors_changed: Vec<NeighborChange>,
-    pub blocks_added: Vec<IpNet>,
-    pub blocks_removed: Vec<IpNet>,
-    pub pools_changed: bool,
-    /// Filters added, removed or with different rules (sorted by name).
-    pub filters_changed: Vec<FilterName>,
-    /// Neighbors present in both configurations that use a changed filter, in file order.
-    pub filter_users: Vec<NeighborName>,
-    /// Prefix advertisements, services, static routes or the RR allow-list changed: the
-    /// node-wide export policy (and the originated routes) must be rebuilt.
-    pub export_policy_changed: bool,
-    /// `[bgp]` decision options changed: best paths are recomputed with the new options.
-    pub decision_changed: bool,
-    pub kernel_changed: bool,
-    pub control_changed: bool,
-    pub metrics_changed: bool,
-}
-
-/// Which routes a policy change re-evaluates.
+/// Which neighbors' routes a policy change re-evaluates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PolicyScope {
+    /// Every neighbor (node-wide policy changed).
     All,
+    /// These neighbors (present in both configurations), in file order.
     Neighbors(Vec<NeighborName>),
 }
 
-/// What the daemon does on reload, in order.
+/// One thing a reload does. [`diff`] yields them in the order they are applied: sessions first
+/// (removed, added, reset or updated), then routes (blocks, policy, decision), then the kernel,
+/// control and metrics parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigEvent {
-    /// Router id, AS or cluster id changed: every session restarts with the new config.
-    GlobalReset {
-        fields: Vec<GlobalField>,
-    },
+    /// Router id, AS or cluster id changed: every session restarts (each kept neighbor also
+    /// has its [`ConfigEvent::NeighborReset`]); the RIB keeps its identity until a restart.
+    GlobalReset { fields: Vec<GlobalField> },
     /// Rebind the BGP listener(s).
     ListenChanged,
+    /// Gone from the configuration: Cease / Peer De-configured, its routes withdrawn.
     NeighborRemoved(NeighborName),
+    /// New in the configuration: a session is started.
     NeighborAdded(NeighborName),
-    /// Close and re-establish the session; `fields` says why.
+    /// Close and re-establish the session with the new settings; `fields` says why (empty:
+    /// only a [`ConfigEvent::GlobalReset`]).
     NeighborReset {
         name: NeighborName,
         fields: Vec<NeighborField>,
     },
-    /// Apply in place, no reset.
+    /// New settings in place, no reset.
     NeighborUpdated {
         name: NeighborName,
         fields: Vec<NeighborField>,
     },
-    /// Re-run import/export policy (route refresh and re-export), sessions stay.
-    PolicyChanged(PolicyScope),
     /// Local blocks to announce and blackhole (added) or withdraw and remove (removed).
     BlocksChanged {
         added: Vec<IpNet>,
         removed: Vec<IpNet>,
     },
-    /// Pools changed: programming (encapsulation) decisions are re-run.
+    /// IP pools changed: programming (encapsulation) decisions are re-run (the policy events
+    /// that come with it re-run import and export).
     PoolsChanged,
+    /// Import policy changed: the routes received from these neighbors are imported again from
+    /// their Adj-RIB-In (soft reconfiguration, RFC 4271 §9.1.1), sessions stay.
+    ImportPolicyChanged(PolicyScope),
+    /// Export policy changed: the routes sent to these neighbors are exported again and only
+    /// the differences are sent, sessions stay.
+    ExportPolicyChanged(PolicyScope),
+    /// `[bgp]` decision options changed: best-path selection re-runs over the routes held.
+    DecisionChanged,
+    /// `[kernel]` settings changed (read at start).
     KernelChanged,
+    /// The BIRD front end's kernel export program or `merge paths` changed: kernel routes are
+    /// programmed again.
+    KernelFilterChanged,
+    /// The BIRD front end's static routes changed (the kernel path installs them).
+    StaticRoutesChanged,
+    /// The BIRD front end's direct-protocol interfaces changed (`direct1`).
+    DirectInterfacesChanged,
+    /// `[control]` changed (bound at start).
     ControlChanged,
+    /// `[metrics]` changed: the endpoint restarts.
     MetricsChanged,
 }
 
-/// Compares `old` with `new`.
-pub fn diff(old: &Config, new: &Config) -> ConfigDiff {
-    let mut d = ConfigDiff::default();
+/// The reload from `old` to `new`, as the events it needs (empty: nothing differs).
+pub fn diff(old: &Config, new: &Config) -> Vec<ConfigEvent> {
+    let mut ev = Vec::new();
+    let mut global = Vec::new();
     if old.router_id != new.router_id {
-        d.global.push(GlobalField::RouterId);
+        global.push(GlobalField::RouterId);
     }
     if old.local_as != new.local_as {
-        d.global.push(GlobalField::LocalAs);
+        global.push(GlobalField::LocalAs);
     }
     if old.cluster_id != new.cluster_id {
-        d.global.push(GlobalField::ClusterId);
+        global.push(GlobalField::ClusterId);
     }
-    d.listen_changed = old.listen != new.listen;
-    // Maps by name: a Calico mesh has hundreds of neighbors.
-    let old_by_name: HashMap<&NeighborName, &Neighbor> =
+    let global_reset = !global.is_empty();
+    if global_reset {
+        ev.push(ConfigEvent::GlobalReset { fields: global });
+    }
+    if old.listen != new.listen {
+        ev.push(ConfigEvent::ListenChanged);
+    }
+
+    // Neighbors, matched by name (a Calico mesh has hundreds; the old ones by name once).
+    let mut old_by_name: HashMap<&NeighborName, &Neighbor> =
         old.neighbors.iter().map(|n| (&n.name, n)).collect();
-    let new_names: HashSet<&NeighborName> = new.neighbors.iter().map(|n| &n.name).collect();
+    let mut kept: Vec<(&Neighbor, &Neighbor)> = Vec::with_capacity(new.neighbors.len());
+    let mut added = Vec::new();
     for n in &new.neighbors {
-        match old_by_name.get(&n.name) {
-            None => d.neighbors_added.push(n.name.clone()),
-            Some(o) => {
-                let fields = neighbor_fields(o, n);
-                if !fields.is_empty() {
-                    d.neighbors_changed.push(NeighborChange {
-                        name: n.name.clone(),
-                        fields,
-                    });
-                }
-            }
+        match old_by_name.remove(&n.name) {
+            Some(o) => kept.push((o, n)),
+            None => added.push(ConfigEvent::NeighborAdded(n.name.clone())),
         }
     }
-    for o in &old.neighbors {
-        if !new_names.contains(&o.name) {
-            d.neighbors_removed.push(o.name.clone());
+    // What is left was removed (in the old file order).
+    ev.extend(
+        old.neighbors
+            .iter()
+            .filter(|o| old_by_name.contains_key(&o.name))
+            .map(|o| ConfigEvent::NeighborRemoved(o.name.clone())),
+    );
+    ev.extend(added);
+
+    // Filters whose import / export rules changed (added and removed ones included).
+    let filter_changes = FilterChanges::new(&old.filters, &new.filters);
+    let mut reimport = Vec::new();
+    let mut reexport = Vec::new();
+    for (o, n) in kept {
+        let mut fields = neighbor_fields(o, n);
+        let reset = global_reset || fields.iter().any(|f| f.effect() == ChangeEffect::Reset);
+        if reset {
+            // A new session imports and exports everything anyway.
+            ev.push(ConfigEvent::NeighborReset {
+                name: n.name.clone(),
+                fields,
+            });
+            continue;
+        }
+        let (mut import, mut export) = (false, false);
+        for f in &fields {
+            import |= f.reimports();
+            export |= f.reexports();
+        }
+        if fields.contains(&NeighborField::Filters) {
+            let (i, e) = lists_differ(old, &o.filters, new, &n.filters);
+            import |= i;
+            export |= e;
+        } else {
+            let (i, e) = filter_changes.users(&n.filters);
+            import |= i;
+            export |= e;
+        }
+        if import {
+            reimport.push(n.name.clone());
+        }
+        if export {
+            reexport.push(n.name.clone());
+        }
+        if !fields.is_empty() {
+            fields.shrink_to_fit();
+            ev.push(ConfigEvent::NeighborUpdated {
+                name: n.name.clone(),
+                fields,
+            });
         }
     }
+
+    // Node-wide parts.
     let old_blocks: BTreeSet<IpNet> = old.local_blocks.iter().copied().collect();
     let new_blocks: BTreeSet<IpNet> = new.local_blocks.iter().copied().collect();
-    d.blocks_added = new_blocks.difference(&old_blocks).copied().collect();
-    d.blocks_removed = old_blocks.difference(&new_blocks).copied().collect();
-    d.pools_changed = old.ip_pools != new.ip_pools;
-    let old_filters: HashMap<&FilterName, &Filter> =
-        old.filters.iter().map(|f| (&f.name, f)).collect();
-    let new_filters: HashMap<&FilterName, &Filter> =
-        new.filters.iter().map(|f| (&f.name, f)).collect();
-    let mut changed: BTreeSet<FilterName> = BTreeSet::new();
-    for (name, f) in &new_filters {
-        if old_filters.get(name) != Some(f) {
-            changed.insert((*name).clone());
-        }
+    let blocks_changed = old_blocks != new_blocks;
+    if blocks_changed {
+        ev.push(ConfigEvent::BlocksChanged {
+            added: new_blocks.difference(&old_blocks).copied().collect(),
+            removed: old_blocks.difference(&new_blocks).copied().collect(),
+        });
     }
-    for name in old_filters.keys() {
-        if !new_filters.contains_key(name) {
-            changed.insert((*name).clone());
-        }
+    let pools_changed = old.ip_pools != new.ip_pools;
+    if pools_changed {
+        ev.push(ConfigEvent::PoolsChanged);
     }
-    d.filter_users = new
-        .neighbors
-        .iter()
-        .filter(|n| old_by_name.contains_key(&n.name))
-        .filter(|n| n.filters.iter().any(|f| changed.contains(f)))
-        .map(|n| n.name.clone())
-        .collect();
-    d.filters_changed = changed.into_iter().collect();
-    d.export_policy_changed = old.prefix_advertisements != new.prefix_advertisements
+    // Calico's import and export rules depend on the pools and the node's blocks;
+    // advertisements, services, static routes and the allow-list are export rules.
+    let import_all = pools_changed || blocks_changed;
+    let export_all = import_all
+        || old.prefix_advertisements != new.prefix_advertisements
         || old.services != new.services
         || old.static_routes != new.static_routes
         || old.rr_allowlist != new.rr_allowlist;
-    d.decision_changed = old.decision != new.decision;
+    if import_all {
+        ev.push(ConfigEvent::ImportPolicyChanged(PolicyScope::All));
+    } else if !reimport.is_empty() {
+        ev.push(ConfigEvent::ImportPolicyChanged(PolicyScope::Neighbors(
+            reimport,
+        )));
+    }
+    if export_all {
+        ev.push(ConfigEvent::ExportPolicyChanged(PolicyScope::All));
+    } else if !reexport.is_empty() {
+        ev.push(ConfigEvent::ExportPolicyChanged(PolicyScope::Neighbors(
+            reexport,
+        )));
+    }
+    if old.decision != new.decision {
+        ev.push(ConfigEvent::DecisionChanged);
+    }
+    if old.kernel != new.kernel {
+        ev.push(ConfigEvent::KernelChanged);
+    }
     let (old_bird, new_bird) = (old.bird.as_ref(), new.bird.as_ref());
-    let bird_kernel_changed = old_bird.map(|b| (&b.kernel_export, b.merge_paths))
-        != new_bird.map(|b| (&b.kernel_export, b.merge_paths));
-    let bird_origin_changed = old_bird.map(|b| (&b.static_routes, &b.direct_interfaces))
-        != new_bird.map(|b| (&b.static_routes, &b.direct_interfaces));
-    d.export_policy_changed |= bird_origin_changed;
-    d.kernel_changed = old.kernel != new.kernel || bird_kernel_changed;
-    d.control_changed = old.control != new.control;
-    d.metrics_changed = old.metrics != new.metrics;
-    d
+    if old_bird.map(|b| (&b.kernel_export, b.merge_paths))
+        != new_bird.map(|b| (&b.kernel_export, b.merge_paths))
+    {
+        ev.push(ConfigEvent::KernelFilterChanged);
+    }
+    if old_bird.map(|b| &b.static_routes) != new_bird.map(|b| &b.static_routes) {
+        ev.push(ConfigEvent::StaticRoutesChanged);
+    }
+    if old_bird.map(|b| &b.direct_interfaces) != new_bird.map(|b| &b.direct_interfaces) {
+        ev.push(ConfigEvent::DirectInterfacesChanged);
+    }
+    if old.control != new.control {
+        ev.push(ConfigEvent::ControlChanged);
+    }
+    if old.metrics != new.metrics {
+        ev.push(ConfigEvent::MetricsChanged);
+    }
+    ev
+}
+
+/// The `[[filters]]` entries that differ between two configurations, per direction.
+struct FilterChanges<'a> {
+    /// By name: (import rules changed, export rules changed).
+    changed: HashMap<&'a FilterName, (bool, bool)>,
+}
+
+impl<'a> FilterChanges<'a> {
+    fn new(old: &'a [Filter], new: &'a [Filter]) -> Self {
+        let old_by: HashMap<&FilterName, &Filter> = old.iter().map(|f| (&f.name, f)).collect();
+        let new_by: HashMap<&FilterName, &Filter> = new.iter().map(|f| (&f.name, f)).collect();
+        let mut changed = HashMap::new();
+        for (name, f) in &new_by {
+            let (i, e) = match old_by.get(name) {
+                Some(o) => (imports(o) != imports(f), exports(o) != exports(f)),
+                None => (true, true),
+            };
+            if i || e {
+                changed.insert(*name, (i, e));
+            }
+        }
+        for name in old_by.keys() {
+            if !new_by.contains_key(name) {
+                changed.insert(*name, (true, true));
+            }
+        }
+        FilterChanges { changed }
+    }
+
+    /// Whether a neighbor using `list` (unchanged) sees different import / export rules.
+    fn users(&self, list: &[FilterName]) -> (bool, bool) {
+        if self.changed.is_empty() {
+            return (false, false);
+        }
+        list.iter()
+            .filter_map(|f| self.changed.get(f))
+            .fold((false, false), |(i, e), (ci, ce)| (i || *ci, e || *ce))
+    }
+}
+
+/// Whether a neighbor whose filter list went from `old_list` (in `old`) to `new_list` (in
+/// `new`) sees different import / export rules (per family, all rules in order: the first
+/// match decides).
+fn lists_differ(
+    old: &Config,
+    old_list: &[FilterName],
+    new: &Config,
+    new_list: &[FilterName],
+) -> (bool, bool) {
+    fn rules<'c>(
+        c: &'c Config,
+        list: &[FilterName],
+        side: fn(&'c Filter) -> [&'c [FilterRule]; 2],
+    ) -> [Vec<&'c FilterRule>; 2] {
+        let mut out = [Vec::new(), Vec::new()];
+        for f in list
+            .iter()
+            .filter_map(|name| c.filters.iter().find(|f| &f.name == name))
+        {
+            let [v4, v6] = side(f);
+            out[0].extend(v4);
+            out[1].extend(v6);
+        }
+        out
+    }
+    (
+        rules(old, old_list, imports) != rules(new, new_list, imports),
+        rules(old, old_list, exports) != rules(new, new_list, exports),
+    )
+}
+
+fn imports(f: &Filter) -> [&[FilterRule]; 2] {
+    [&f.import_v4, &f.import_v6]
+}
+
+fn exports(f: &Filter) -> [&[FilterRule]; 2] {
+    [&f.export_v4, &f.export_v6]
 }
 
 fn neighbor_fields(o: &Neighbor, n: &Neighbor) -> Vec<NeighborField> {
     use NeighborField as F;
+    let bird = |f: fn(&crate::model::BirdFilters) -> &std::sync::Arc<policy::bird::Program>| match (
+        &o.bird_filters,
+        &n.bird_filters,
+    ) {
+        (Some(a), Some(b)) => {
+            let (a, b) = (f(a), f(b));
+            !std::sync::Arc::ptr_eq(a, b) && a != b
+        }
+        (None, None) => false,
+        _ => true,
+    };
     let checks = [
         (F::Address, o.address != n.address),
         (F::Port, o.port != n.port),
@@ -331,108 +494,17 @@ fn neighbor_fields(o: &Neighbor, n: &Neighbor) -> Vec<NeighborField> {
         (F::AllowOwnAs, o.allow_own_as != n.allow_own_as),
         (F::Filters, o.filters != n.filters),
         (F::LocalAs, o.local_as != n.local_as),
-        (F::BirdFilters, o.bird_filters != n.bird_filters),
+        (F::BirdImport, bird(|b| &b.import)),
+        (F::BirdExport, bird(|b| &b.export)),
         (F::Bfd, o.bfd != n.bfd),
         (F::RouteLimits, o.route_limits != n.route_limits),
     ];
-    let mut fields: Vec<NeighborField> = checks
+    // In declaration order, which is the sort order.
+    checks
         .into_iter()
         .filter(|(_, c)| *c)
         .map(|(f, _)| f)
-        .collect();
-    fields.sort();
-    fields
-}
-
-impl ConfigDiff {
-    /// Nothing differs.
-    pub fn is_empty(&self) -> bool {
-        *self == ConfigDiff::default()
-    }
-
-    /// The reload as an ordered list of events.
-    pub fn events(&self) -> Vec<ConfigEvent> {
-        let mut ev = Vec::new();
-        let global_reset = !self.global.is_empty();
-        if global_reset {
-            ev.push(ConfigEvent::GlobalReset {
-                fields: self.global.clone(),
-            });
-        }
-        if self.listen_changed {
-            ev.push(ConfigEvent::ListenChanged);
-        }
-        ev.extend(
-            self.neighbors_removed
-                .iter()
-                .cloned()
-                .map(ConfigEvent::NeighborRemoved),
-        );
-        ev.extend(
-            self.neighbors_added
-                .iter()
-                .cloned()
-                .map(ConfigEvent::NeighborAdded),
-        );
-        let mut reevaluate = Vec::new();
-        let mut reset = HashSet::new();
-        if !global_reset {
-            for c in &self.neighbors_changed {
-                if c.needs_reset() {
-                    reset.insert(&c.name);
-                    ev.push(ConfigEvent::NeighborReset {
-                        name: c.name.clone(),
-                        fields: c.fields.clone(),
-                    });
-                    continue;
-                }
-                ev.push(ConfigEvent::NeighborUpdated {
-                    name: c.name.clone(),
-                    fields: c.fields.clone(),
-                });
-                if c.needs_reevaluation() {
-                    reevaluate.push(c.name.clone());
-                }
-            }
-        }
-        if !self.blocks_added.is_empty() || !self.blocks_removed.is_empty() {
-            ev.push(ConfigEvent::BlocksChanged {
-                added: self.blocks_added.clone(),
-                removed: self.blocks_removed.clone(),
-            });
-        }
-        if !global_reset {
-            // A filter's users re-evaluate unless their session is reset anyway.
-            for n in &self.filter_users {
-                if !reset.contains(n) && !reevaluate.contains(n) {
-                    reevaluate.push(n.clone());
-                }
-            }
-        }
-        if self.pools_changed {
-            ev.push(ConfigEvent::PoolsChanged);
-        }
-        // Calico's export rules and kernel programming depend on the pools; advertisements,
-        // services, static routes, the allow-list and decision options apply to every neighbor.
-        let node_wide = self.pools_changed || self.export_policy_changed || self.decision_changed;
-        if !global_reset && node_wide {
-            ev.push(ConfigEvent::PolicyChanged(PolicyScope::All));
-        } else if !global_reset && !reevaluate.is_empty() {
-            ev.push(ConfigEvent::PolicyChanged(PolicyScope::Neighbors(
-                reevaluate,
-            )));
-        }
-        if self.kernel_changed {
-            ev.push(ConfigEvent::KernelChanged);
-        }
-        if self.control_changed {
-            ev.push(ConfigEvent::ControlChanged);
-        }
-        if self.metrics_changed {
-            ev.push(ConfigEvent::MetricsChanged);
-        }
-        ev
-    }
+        .collect()
 }
 
 #[cfg(test)]
@@ -476,14 +548,23 @@ ipip_mode = "Always"
     }
 
     fn events(old: &str, new: &str) -> Vec<ConfigEvent> {
-        diff(&cfg(old), &cfg(new)).events()
+        diff(&cfg(old), &cfg(new))
+    }
+
+    fn updated(ev: &[ConfigEvent]) -> Vec<(&NeighborName, &[NeighborField])> {
+        ev.iter()
+            .filter_map(|e| match e {
+                ConfigEvent::NeighborUpdated { name, fields }
+                | ConfigEvent::NeighborReset { name, fields } => Some((name, fields.as_slice())),
+                _ => None,
+            })
+            .collect()
     }
 
     #[test]
     fn identical_configs_have_no_diff() {
         let d = diff(&cfg(BASE), &cfg(BASE));
         assert!(d.is_empty(), "{d:?}");
-        assert!(d.events().is_empty());
     }
 
     #[test]
@@ -503,29 +584,22 @@ ipip_mode = "Always"
     #[test]
     fn template_change_resets_every_inheriting_neighbor() {
         let new = BASE.replace("hold_time = 90", "hold_time = 90\nmultihop = 2");
-        let d = diff(&cfg(BASE), &cfg(&new));
-        assert_eq!(d.neighbors_changed.len(), 2);
-        assert!(d
-            .neighbors_changed
-            .iter()
-            .all(|c| c.fields == vec![NeighborField::Ttl] && c.needs_reset()));
+        let d = events(BASE, &new);
+        assert_eq!(d.len(), 2);
+        assert!(d.iter().all(|e| matches!(e,
+            ConfigEvent::NeighborReset { fields, .. } if fields == &[NeighborField::Ttl])));
     }
 
     #[test]
     fn hold_time_change_waits_for_the_next_session() {
         let new = BASE.replace("hold_time = 90", "hold_time = 30");
-        let d = diff(&cfg(BASE), &cfg(&new));
-        let c = &d.neighbors_changed[0];
+        let d = events(BASE, &new);
         // keepalive defaults to hold / 3, so it changes too.
         assert_eq!(
-            c.fields,
-            vec![NeighborField::HoldTime, NeighborField::KeepaliveTime]
+            updated(&d)[0].1,
+            &[NeighborField::HoldTime, NeighborField::KeepaliveTime]
         );
-        assert!(!c.needs_reset());
-        assert!(matches!(
-            &d.events()[0],
-            ConfigEvent::NeighborUpdated { .. }
-        ));
+        assert!(matches!(&d[0], ConfigEvent::NeighborUpdated { .. }));
     }
 
     #[test]
@@ -562,7 +636,7 @@ ipip_mode = "Always"
         let new = cfg(&new_text);
         std::env::remove_var(&var);
         assert_eq!(
-            diff(&old, &new).events(),
+            diff(&old, &new),
             vec![ConfigEvent::NeighborReset {
                 name: name("Mesh_10_0_0_3"),
                 fields: vec![NeighborField::Password],
@@ -587,7 +661,9 @@ ipip_mode = "Always"
                         NeighborField::RouteReflectorClient
                     ],
                 },
-                ConfigEvent::PolicyChanged(PolicyScope::Neighbors(vec![name("Mesh_10_0_0_2")])),
+                ConfigEvent::ExportPolicyChanged(PolicyScope::Neighbors(vec![name(
+                    "Mesh_10_0_0_2"
+                )])),
             ]
         );
     }
@@ -600,9 +676,19 @@ ipip_mode = "Always"
         let ev = events(BASE, &new);
         assert_eq!(
             ev,
-            vec![ConfigEvent::GlobalReset {
-                fields: vec![GlobalField::RouterId]
-            }]
+            vec![
+                ConfigEvent::GlobalReset {
+                    fields: vec![GlobalField::RouterId]
+                },
+                ConfigEvent::NeighborReset {
+                    name: name("Mesh_10_0_0_2"),
+                    fields: vec![NeighborField::HoldTime, NeighborField::KeepaliveTime],
+                },
+                ConfigEvent::NeighborReset {
+                    name: name("Mesh_10_0_0_3"),
+                    fields: vec![NeighborField::HoldTime, NeighborField::KeepaliveTime],
+                },
+            ]
         );
     }
 
@@ -619,7 +705,8 @@ ipip_mode = "Always"
                     removed: vec!["10.64.0.64/26".parse().unwrap()],
                 },
                 ConfigEvent::PoolsChanged,
-                ConfigEvent::PolicyChanged(PolicyScope::All),
+                ConfigEvent::ImportPolicyChanged(PolicyScope::All),
+                ConfigEvent::ExportPolicyChanged(PolicyScope::All),
             ]
         );
     }
@@ -685,14 +772,23 @@ max_paths = 8
     fn a_changed_filter_reevaluates_only_its_users() {
         let old = policy_base();
         let new = old.replace("match_operator = \"In\"", "match_operator = \"NotIn\"");
-        let d = diff(&cfg(&old), &cfg(&new));
-        assert_eq!(d.filters_changed, vec![FilterName::new("f1").unwrap()]);
-        assert!(d.neighbors_changed.is_empty());
+        // f1 has export rules only: its user is exported to again, nothing is re-imported.
         assert_eq!(
-            d.events(),
-            vec![ConfigEvent::PolicyChanged(PolicyScope::Neighbors(vec![
-                name("Mesh_10_0_0_2")
-            ]))]
+            events(&old, &new),
+            vec![ConfigEvent::ExportPolicyChanged(PolicyScope::Neighbors(
+                vec![name("Mesh_10_0_0_2")]
+            ))]
+        );
+        // f2 has import rules only.
+        let new = old.replace(
+            "match_operator = \"Equal\"",
+            "match_operator = \"NotEqual\"",
+        );
+        assert_eq!(
+            events(&old, &new),
+            vec![ConfigEvent::ImportPolicyChanged(PolicyScope::Neighbors(
+                vec![name("Mesh_10_0_0_3")]
+            ))]
         );
     }
 
@@ -707,16 +803,18 @@ max_paths = 8
                     name: name("Mesh_10_0_0_3"),
                     fields: vec![NeighborField::Filters],
                 },
-                ConfigEvent::PolicyChanged(PolicyScope::Neighbors(vec![name("Mesh_10_0_0_3")])),
+                // f1 adds export rules only.
+                ConfigEvent::ExportPolicyChanged(PolicyScope::Neighbors(vec![name(
+                    "Mesh_10_0_0_3"
+                )])),
             ]
         );
         // Adding an unused filter changes no neighbor's routes.
         let unused = format!(
             "{old}\n[[filters]]\nname = \"f3\"\n[[filters.export_v6]]\naction = \"Reject\"\n"
         );
-        let d = diff(&cfg(&old), &cfg(&unused));
-        assert_eq!(d.filters_changed, vec![FilterName::new("f3").unwrap()]);
-        assert!(d.events().is_empty(), "{:?}", d.events());
+        let d = events(&old, &unused);
+        assert!(d.is_empty(), "{d:?}");
     }
 
     #[test]
@@ -741,12 +839,16 @@ max_paths = 8
     }
 
     #[test]
-    fn node_wide_policy_changes_reevaluate_every_neighbor_without_reset() {
+    fn node_wide_policy_changes_reexport_to_every_neighbor_without_reset() {
         let old = policy_base();
+        assert_eq!(
+            events(&old, &old.replace("max_paths = 8", "max_paths = 1")),
+            vec![ConfigEvent::DecisionChanged],
+            "decision options re-run best paths only"
+        );
         for (what, new) in [
             ("advertisement", old.replace("65000:1", "65000:2")),
             ("services", old.replace("10.96.0.0/12", "10.96.0.0/16")),
-            ("decision", old.replace("max_paths = 8", "max_paths = 1")),
             (
                 "static routes",
                 old.replace(
@@ -762,13 +864,11 @@ max_paths = 8
                 ),
             ),
         ] {
-            let d = diff(&cfg(&old), &cfg(&new));
             assert_eq!(
-                d.events(),
-                vec![ConfigEvent::PolicyChanged(PolicyScope::All)],
+                events(&old, &new),
+                vec![ConfigEvent::ExportPolicyChanged(PolicyScope::All)],
                 "{what}"
             );
-            assert_eq!(d.decision_changed, what == "decision", "{what}");
         }
     }
 
@@ -791,7 +891,15 @@ max_paths = 8
         assert_eq!(HoldTime.effect(), ChangeEffect::NextSession);
         assert_eq!(NextHop.effect(), ChangeEffect::Reevaluate);
         assert_eq!(Filters.effect(), ChangeEffect::Reevaluate);
-        assert_eq!(BirdFilters.effect(), ChangeEffect::Reevaluate);
+        assert_eq!(BirdImport.effect(), ChangeEffect::Reevaluate);
+        assert_eq!(BirdExport.effect(), ChangeEffect::Reevaluate);
+        let directions = |f: NeighborField| (f.reimports(), f.reexports());
+        assert_eq!(directions(BirdImport), (true, false));
+        assert_eq!(directions(BirdExport), (false, true));
+        assert_eq!(directions(AllowOwnAs), (true, false));
+        assert_eq!(directions(RouteLimits), (true, false));
+        assert_eq!(directions(NextHop), (false, true));
+        assert_eq!(directions(RouteReflectorClient), (false, true));
         assert_eq!(RouteLimits.effect(), ChangeEffect::Reevaluate);
         assert_eq!(Description.effect(), ChangeEffect::Immediate);
         assert_eq!(Bfd.effect(), ChangeEffect::Immediate);
@@ -822,7 +930,7 @@ protocol bgp Mesh_10_0_0_3 from t { neighbor 10.0.0.3 as 64512; export filter { 
     }
 
     fn bird_events(new: &str, tag: &str) -> Vec<ConfigEvent> {
-        diff(&bird(BIRD_BASE, &format!("{tag}-old")), &bird(new, tag)).events()
+        diff(&bird(BIRD_BASE, &format!("{tag}-old")), &bird(new, tag))
     }
 
     #[test]
@@ -842,9 +950,11 @@ protocol bgp Mesh_10_0_0_3 from t { neighbor 10.0.0.3 as 64512; export filter { 
             vec![
                 ConfigEvent::NeighborUpdated {
                     name: name("Mesh_10_0_0_3"),
-                    fields: vec![NeighborField::BirdFilters],
+                    fields: vec![NeighborField::BirdExport],
                 },
-                ConfigEvent::PolicyChanged(PolicyScope::Neighbors(vec![name("Mesh_10_0_0_3")])),
+                ConfigEvent::ExportPolicyChanged(PolicyScope::Neighbors(vec![name(
+                    "Mesh_10_0_0_3"
+                )])),
             ]
         );
     }
@@ -863,7 +973,9 @@ protocol bgp Mesh_10_0_0_3 from t { neighbor 10.0.0.3 as 64512; export filter { 
                     name: name("Mesh_10_0_0_3"),
                     fields: vec![NeighborField::RouteLimits],
                 },
-                ConfigEvent::PolicyChanged(PolicyScope::Neighbors(vec![name("Mesh_10_0_0_3")])),
+                ConfigEvent::ImportPolicyChanged(PolicyScope::Neighbors(vec![name(
+                    "Mesh_10_0_0_3"
+                )])),
             ]
         );
     }
@@ -890,24 +1002,24 @@ protocol bgp Mesh_10_0_0_3 from t { neighbor 10.0.0.3 as 64512; export filter { 
         let new = BIRD_BASE.replace("krt_tunnel = \"tunl0\"", "krt_tunnel = \"\"");
         assert_eq!(
             bird_events(&new, "kernel"),
-            vec![ConfigEvent::KernelChanged]
+            vec![ConfigEvent::KernelFilterChanged]
         );
     }
 
     #[test]
-    fn bird_static_routes_and_interfaces_are_node_wide_policy() {
+    fn bird_static_routes_and_interfaces_go_to_the_kernel_and_direct1() {
         let new = BIRD_BASE.replace(
             "route 10.64.0.0/26 blackhole;",
             "route 10.64.0.0/26 blackhole; route 10.65.0.1/32 via 10.0.0.9;",
         );
         assert_eq!(
             bird_events(&new, "static"),
-            vec![ConfigEvent::PolicyChanged(PolicyScope::All)]
+            vec![ConfigEvent::StaticRoutesChanged]
         );
         let new = BIRD_BASE.replace("-\"cali*\", \"*\"", "-\"cali*\", -\"kube-ipvs*\", \"*\"");
         assert_eq!(
             bird_events(&new, "direct"),
-            vec![ConfigEvent::PolicyChanged(PolicyScope::All)]
+            vec![ConfigEvent::DirectInterfacesChanged]
         );
     }
 }

@@ -14,7 +14,7 @@
 //! - [`error`]: [`ConfigError`], [`ConfigErrors`] and their positions.
 //! - [`file`]: reading a file bounded in kind (regular only, never blocking) and size.
 //! - [`secret`]: [`Password`], the TCP-MD5 key that never prints.
-//! - [`diff`]: [`ConfigDiff`] and the reload events.
+//! - [`diff`]: the reload as one set of [`ConfigEvent`]s.
 //!
 //! ```
 //! let config = conf::Config::from_str("router_id = \"10.0.0.1\"\nlocal_as = 64512\n", "bgpd.toml")?;
@@ -34,10 +34,7 @@ mod validate;
 
 use std::path::Path;
 
-pub use diff::{
-    diff, ChangeEffect, ConfigDiff, ConfigEvent, GlobalField, NeighborChange, NeighborField,
-    PolicyScope,
-};
+pub use diff::{diff, ChangeEffect, ConfigEvent, GlobalField, NeighborField, PolicyScope};
 pub use error::{ConfigError, ConfigErrors, ErrorKind, Location};
 pub use filter::{
     CidrMatch, CommunityValue, Filter, FilterAction, FilterName, FilterRule, MatchOperator,

@@ -3,7 +3,8 @@
 //! applied to the RIB's attribute set.
 //!
 //! Peers whose export programs are equal share an export policy id (so they can share an update
-//! group); a program's id is its position in [`BirdPrograms::exports`].
+//! group); a program's id is its position in [`BirdPrograms::exports`], kept across reloads
+//! for an unchanged program ([`crate::policy_compile::CompiledPolicy::keep_ids`]).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -24,8 +25,9 @@ const DEFAULT_LOCAL_PREF: u32 = 100;
 /// The programs of every neighbor, compiled once per configuration.
 #[derive(Debug, Clone, Default)]
 pub struct BirdPrograms {
-    /// Distinct export programs; an export policy id indexes this list.
-    pub exports: Vec<Arc<Program>>,
+    /// Distinct export programs; an export policy id indexes this list (`None`: an id no
+    /// neighbor uses after a reload).
+    pub exports: Vec<Option<Arc<Program>>>,
     /// Each neighbor's export policy id, by address.
     pub export_ids: HashMap<IpAddr, u64>,
     /// Each neighbor's import program, by address.
@@ -38,14 +40,13 @@ impl BirdPrograms {
         let mut p = BirdPrograms::default();
         for n in &config.neighbors {
             let Some(f) = &n.bird_filters else { continue };
-            let id = match p
-                .exports
-                .iter()
-                .position(|e| Arc::ptr_eq(e, &f.export) || **e == *f.export)
-            {
+            let id = match p.exports.iter().position(|e| {
+                e.as_ref()
+                    .is_some_and(|e| Arc::ptr_eq(e, &f.export) || **e == *f.export)
+            }) {
                 Some(i) => i,
                 None => {
-                    p.exports.push(f.export.clone());
+                    p.exports.push(Some(f.export.clone()));
                     p.exports.len() - 1
                 }
             };
@@ -108,6 +109,7 @@ impl BirdPrograms {
         let Some(program) = usize::try_from(group.export_policy)
             .ok()
             .and_then(|i| self.exports.get(i))
+            .and_then(Option::as_ref)
         else {
             // BIRD's default export of a BGP protocol is `none`.
             return ExportVerdict::Reject;

@@ -246,7 +246,7 @@ fn every_filter_of_the_example_compiles() {
     let c = Config::from_str(&text, "bgpd.toml").unwrap_or_else(|e| panic!("{e}"));
     let p = CompiledPolicy::new(&c);
     assert_eq!(
-        p.filter_sets.iter().map(Vec::len).sum::<usize>() > 0,
+        p.filter_sets.iter().flatten().map(Vec::len).sum::<usize>() > 0,
         !c.filters.is_empty()
     );
 }
@@ -273,4 +273,72 @@ fn peer_info_carries_reflection_next_hop_allow_own_as_and_source_address() {
     assert_eq!(tor.next_hop, rib::NextHopMode::Keep);
     assert_eq!(tor.local_v4, Some(Ipv4Addr::new(10, 99, 0, 1)));
     assert!(!tor.rr_client);
+}
+
+#[test]
+fn a_recompiled_policy_keeps_the_ids_of_unchanged_filter_lists() {
+    let text = |a_filters: &str, f1: &str| {
+        format!(
+            "router_id = \"10.99.0.1\"\nlocal_as = 64512\n\
+             filters = [{{ name = \"f1\", export_v4 = [{{ cidr = \"{f1}\", match_operator = \"Equal\", action = \"Reject\" }}] }}, \
+             {{ name = \"f2\", export_v4 = [{{ cidr = \"10.2.0.0/16\", match_operator = \"Equal\", action = \"Reject\" }}] }}]\n\
+             [[neighbors]]\nname = \"a\"\naddress = \"10.99.0.2\"\nremote_as = 64512\nfilters = {a_filters}\n\
+             [[neighbors]]\nname = \"b\"\naddress = \"10.99.0.3\"\nremote_as = 64512\nfilters = [\"f2\"]\n\
+             [[neighbors]]\nname = \"c\"\naddress = \"10.99.0.4\"\nremote_as = 64512\n"
+        )
+    };
+    let compile = |text: &str| {
+        let c = Config::from_str(text, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+        let p = CompiledPolicy::new(&c);
+        (p, c)
+    };
+    let ids = |p: &CompiledPolicy, c: &Config| -> Vec<u64> {
+        c.neighbors
+            .iter()
+            .enumerate()
+            .map(|(i, n)| p.peer_info(peer_id(i), n).export_policy)
+            .collect()
+    };
+    let (running, c0) = compile(&text("[\"f1\"]", "10.1.0.0/16"));
+    let before = ids(&running, &c0);
+    assert_eq!(before, vec![1, 2, 0]);
+    // `a` drops its list: a fresh compile numbers b's list 1, which was a's.
+    let (mut fresh, c1) = compile(&text("[]", "10.1.0.0/16"));
+    assert_eq!(
+        ids(&fresh, &c1),
+        vec![0, 1, 0],
+        "positions alone renumber b"
+    );
+    fresh.keep_ids(&running);
+    assert_eq!(
+        ids(&fresh, &c1),
+        vec![0, 2, 0],
+        "b's unchanged list keeps its id"
+    );
+    // f1 changes: `a` takes an id the running policy does not use, b and c keep theirs.
+    let (mut fresh, c2) = compile(&text("[\"f1\"]", "10.9.0.0/16"));
+    fresh.keep_ids(&running);
+    let after = ids(&fresh, &c2);
+    assert_eq!(after[1..], before[1..]);
+    assert!(!before.contains(&after[0]), "{before:?} -> {after:?}");
+}
+
+#[test]
+fn lists_that_export_alike_share_an_export_id_and_keep_their_own_import_rules() {
+    let c = Config::from_str(
+        "router_id = \"10.99.0.1\"\nlocal_as = 64512\n\
+         filters = [{ name = \"i\", import_v4 = [{ cidr = \"10.2.0.0/16\", match_operator = \"Equal\", action = \"Reject\" }] }]\n\
+         [[neighbors]]\nname = \"a\"\naddress = \"10.99.0.2\"\nremote_as = 64512\nfilters = [\"i\"]\n\
+         [[neighbors]]\nname = \"b\"\naddress = \"10.99.0.3\"\nremote_as = 64512\n",
+        "t.toml",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut p = CompiledPolicy::new(&c);
+    let a = p.peer_info(peer_id(0), &c.neighbors[0]);
+    let b = p.peer_info(peer_id(1), &c.neighbors[1]);
+    assert_eq!(a.export_policy, b.export_policy, "one update group");
+    let prefix: Prefix = "10.2.0.0/16".parse().unwrap();
+    let attrs = AttrSet::default();
+    assert_eq!(p.import(&a, &prefix, &attrs), ImportVerdict::Reject);
+    assert_ne!(p.import(&b, &prefix, &attrs), ImportVerdict::Reject);
 }

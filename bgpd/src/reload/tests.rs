@@ -1,4 +1,9 @@
-//! The reload planner: configuration pairs → operations, no sockets.
+//! Reload events and their consumers: configuration pairs → events → who takes them, no
+//! sockets.
+
+use std::collections::HashSet;
+
+use conf::{NeighborField, PolicyScope};
 
 use super::*;
 
@@ -26,13 +31,22 @@ fn base() -> Vec<String> {
     ]
 }
 
-#[test]
-fn identical_configurations_do_nothing() {
-    assert!(plan(&config(&base()), &config(&base())).is_empty());
+fn events(old: &[String], new: &[String]) -> Vec<ConfigEvent> {
+    conf::diff(&config(old), &config(new))
+}
+
+/// Who consumes each event of a reload.
+fn routed(events: &[ConfigEvent]) -> Vec<(&ConfigEvent, &'static [Consumer])> {
+    events.iter().map(|e| (e, consumers(e))).collect()
 }
 
 #[test]
-fn description_only_updates_in_place() {
+fn identical_configurations_do_nothing() {
+    assert!(events(&base(), &base()).is_empty());
+}
+
+#[test]
+fn description_only_updates_the_task_in_place_and_not_the_rib() {
     let mut new = base();
     new[1] = neighbor(
         "Node_10_99_0_3",
@@ -40,96 +54,38 @@ fn description_only_updates_in_place() {
         65003,
         "description = \"tor\"\n",
     );
-    let p = plan(&config(&base()), &config(&new));
+    let ev = events(&base(), &new);
     assert_eq!(
-        p.peers,
-        vec![PeerOp::Update {
-            name: name("Node_10_99_0_3"),
-            fields: vec![NeighborField::Description],
-        }]
+        routed(&ev),
+        vec![(
+            &ConfigEvent::NeighborUpdated {
+                name: name("Node_10_99_0_3"),
+                fields: vec![NeighborField::Description],
+            },
+            &[Consumer::Peers, Consumer::Control][..]
+        )]
     );
-    assert!(p.disrupted().is_empty());
-}
-
-#[test]
-fn hold_time_waits_for_the_next_session() {
-    let mut new = base();
-    new[0] = neighbor("Mesh_10_99_0_2", "10.99.0.2", 64512, "hold_time = 30\n");
-    let p = plan(&config(&base()), &config(&new));
-    assert!(p.disrupted().is_empty(), "{p:?}");
-    let [PeerOp::Update { fields, .. }] = &p.peers[..] else {
-        panic!("one in-place update expected: {p:?}");
-    };
-    assert!(fields.contains(&NeighborField::HoldTime), "{fields:?}");
-    assert!(fields
-        .iter()
-        .all(|f| f.effect() == conf::ChangeEffect::NextSession));
 }
 
 #[test]
 fn remote_as_change_resets_only_that_neighbor() {
     let mut new = base();
     new[1] = neighbor("Node_10_99_0_3", "10.99.0.3", 65004, "");
-    let p = plan(&config(&base()), &config(&new));
+    let ev = events(&base(), &new);
     assert_eq!(
-        p.peers,
-        vec![PeerOp::Reset {
-            name: name("Node_10_99_0_3"),
-            fields: vec![NeighborField::RemoteAs],
-            global: Vec::new(),
-        }]
-    );
-    assert_eq!(p.disrupted(), vec![&name("Node_10_99_0_3")]);
-}
-
-#[test]
-fn password_and_address_reset() {
-    let mut new = base();
-    new[0] = neighbor("Mesh_10_99_0_2", "10.99.0.12", 64512, "");
-    let p = plan(&config(&base()), &config(&new));
-    assert!(
-        matches!(&p.peers[..], [PeerOp::Reset { fields, .. }] if fields == &[NeighborField::Address])
+        routed(&ev),
+        vec![(
+            &ConfigEvent::NeighborReset {
+                name: name("Node_10_99_0_3"),
+                fields: vec![NeighborField::RemoteAs],
+            },
+            &[Consumer::Peers, Consumer::Rib, Consumer::Control][..]
+        )]
     );
 }
 
 #[test]
-fn added_and_removed_neighbors_start_and_stop_only_themselves() {
-    let mut new = base();
-    new.remove(0);
-    new.push(neighbor("Mesh_10_99_0_4", "10.99.0.4", 64512, ""));
-    let p = plan(&config(&base()), &config(&new));
-    assert_eq!(
-        p.peers,
-        vec![
-            PeerOp::Stop(name("Mesh_10_99_0_2")),
-            PeerOp::Start(name("Mesh_10_99_0_4")),
-        ]
-    );
-    assert_eq!(p.disrupted(), vec![&name("Mesh_10_99_0_2")]);
-}
-
-#[test]
-fn router_id_change_resets_every_kept_neighbor_but_not_added_ones() {
-    let old = config(&base());
-    let mut parts = base();
-    parts.push(neighbor("Mesh_10_99_0_4", "10.99.0.4", 64512, ""));
-    let text = format!(
-        "router_id = \"10.99.0.9\"\nlocal_as = 64512\n{}",
-        parts.concat()
-    );
-    let new = Config::from_str(&text, "t.toml").expect("valid");
-    let p = plan(&old, &new);
-    let resets: Vec<_> = p
-        .peers
-        .iter()
-        .filter(|o| matches!(o, PeerOp::Reset { global, .. } if global == &[GlobalField::RouterId]))
-        .collect();
-    assert_eq!(resets.len(), 2, "{p:?}");
-    assert!(p.peers.contains(&PeerOp::Start(name("Mesh_10_99_0_4"))));
-}
-
-#[test]
-fn next_hop_change_reevaluates_without_reset() {
+fn next_hop_change_goes_to_the_rib_scoped_to_that_neighbor() {
     let mut new = base();
     new[1] = neighbor(
         "Node_10_99_0_3",
@@ -137,12 +93,49 @@ fn next_hop_change_reevaluates_without_reset() {
         65003,
         "next_hop = \"self\"\n",
     );
-    let p = plan(&config(&base()), &config(&new));
-    assert!(p.disrupted().is_empty(), "{p:?}");
-    assert_eq!(
-        p.policy,
-        Some(PolicyScope::Neighbors(vec![name("Node_10_99_0_3")]))
+    let ev = events(&base(), &new);
+    let scope =
+        ConfigEvent::ExportPolicyChanged(PolicyScope::Neighbors(vec![name("Node_10_99_0_3")]));
+    assert!(ev.contains(&scope), "{ev:?}");
+    assert_eq!(consumers(&scope), &[Consumer::Rib]);
+    assert!(ev
+        .iter()
+        .all(|e| !matches!(e, ConfigEvent::NeighborReset { .. })));
+}
+
+#[test]
+fn the_rib_gets_the_neighbors_its_events_name_not_the_whole_configuration() {
+    let old = config(&base());
+    let mut parts = base();
+    parts[1] = neighbor(
+        "Node_10_99_0_3",
+        "10.99.0.3",
+        65003,
+        "next_hop = \"self\"\n",
     );
+    parts.push(neighbor("Mesh_10_99_0_4", "10.99.0.4", 64512, ""));
+    let new = config(&parts);
+    let rib_events: Vec<ConfigEvent> = conf::diff(&old, &new)
+        .into_iter()
+        .filter(|e| consumers(e).contains(&Consumer::Rib))
+        .collect();
+    let ids: HashMap<&str, u32> = [
+        ("Mesh_10_99_0_2", 1),
+        ("Node_10_99_0_3", 2),
+        ("Mesh_10_99_0_4", 3),
+    ]
+    .into_iter()
+    .collect();
+    let (cmd, _rx) = mpsc::channel(1);
+    let r = Reconfigure::new(rib_events, &new, |n| {
+        Some(PeerTask {
+            id: PeerId(*ids.get(n.as_str())?),
+            handles: Some((Arc::default(), cmd.clone())),
+        })
+    });
+    let mut named: Vec<&str> = r.peers.keys().map(NeighborName::as_str).collect();
+    named.sort_unstable();
+    assert_eq!(named, vec!["Mesh_10_99_0_4", "Node_10_99_0_3"]);
 }
 
 #[test]
@@ -154,16 +147,16 @@ fn blocks_metrics_and_listen() {
         base().concat()
     );
     let new = Config::from_str(&text, "t.toml").expect("valid");
-    let p = plan(&old, &new);
-    assert!(p.peers.is_empty());
-    assert_eq!(
-        p.blocks_added,
-        vec!["10.244.1.0/26".parse::<IpNet>().expect("net")]
-    );
-    assert!(p.metrics_changed);
+    let ev = conf::diff(&old, &new);
+    assert!(ev.contains(&ConfigEvent::BlocksChanged {
+        added: vec!["10.244.1.0/26".parse().expect("net")],
+        removed: Vec::new(),
+    }));
+    assert!(ev.contains(&ConfigEvent::MetricsChanged));
     // Listening sockets are bound anew by the reload, no restart needed.
-    assert!(p.listen_changed);
-    assert!(p.needs_restart.is_empty(), "{:?}", p.needs_restart);
+    assert!(ev.contains(&ConfigEvent::ListenChanged));
+    assert!(!any_for(&ev, Consumer::Restart), "{ev:?}");
+    assert!(!any_for(&ev, Consumer::Peers), "{ev:?}");
 }
 
 #[test]
@@ -186,37 +179,6 @@ fn errors_are_reported_bird_style_with_file_and_line() {
         "{first}"
     );
     std::fs::remove_dir_all(&dir).expect("cleanup");
-}
-
-/// Which plan field carries `ev` out: an event of the diff that no part of the reload consumes
-/// would be a setting silently dropped (a new variant does not compile here until it has one).
-fn consumed(ev: &ConfigEvent, p: &Plan) -> bool {
-    match ev {
-        ConfigEvent::GlobalReset { fields } => p
-            .peers
-            .iter()
-            .any(|op| matches!(op, PeerOp::Reset { global, .. } if global == fields)),
-        ConfigEvent::ListenChanged => p.listen_changed,
-        ConfigEvent::NeighborRemoved(n) => p.peers.contains(&PeerOp::Stop(n.clone())),
-        ConfigEvent::NeighborAdded(n) => p.peers.contains(&PeerOp::Start(n.clone())),
-        ConfigEvent::NeighborReset { name, .. } => p
-            .peers
-            .iter()
-            .any(|op| matches!(op, PeerOp::Reset { name: n, .. } if n == name)),
-        ConfigEvent::NeighborUpdated { name, fields } => p.peers.contains(&PeerOp::Update {
-            name: name.clone(),
-            fields: fields.clone(),
-        }),
-        // The RIB actor gets the whole new configuration (policy, decision options, blocks).
-        ConfigEvent::PolicyChanged(scope) => p.policy.as_ref() == Some(scope),
-        ConfigEvent::BlocksChanged { added, removed } => {
-            &p.blocks_added == added && &p.blocks_removed == removed
-        }
-        ConfigEvent::PoolsChanged => p.pools_changed,
-        ConfigEvent::KernelChanged => p.kernel_filter || p.needs_restart.contains(&"kernel"),
-        ConfigEvent::ControlChanged => p.needs_restart.contains(&"control"),
-        ConfigEvent::MetricsChanged => p.metrics_changed,
-    }
 }
 
 #[test]
@@ -257,18 +219,26 @@ fn every_config_event_has_a_consumer() {
     let mut seen = HashSet::new();
     for text in &changes {
         let new = Config::from_str(text, "t.toml").unwrap_or_else(|e| panic!("{e}\n{text}"));
-        let events = conf::diff(&old, &new).events();
+        let events = conf::diff(&old, &new);
         assert!(!events.is_empty(), "no event for:\n{text}");
-        let p = plan(&old, &new);
         for ev in &events {
-            assert!(consumed(ev, &p), "{ev:?} not consumed by {p:?}");
+            assert!(!consumers(ev).is_empty(), "{ev:?} has no consumer");
             seen.insert(std::mem::discriminant(ev));
         }
+    }
+    // The BIRD front end's own events.
+    for ev in [
+        ConfigEvent::KernelFilterChanged,
+        ConfigEvent::StaticRoutesChanged,
+        ConfigEvent::DirectInterfacesChanged,
+    ] {
+        assert!(!consumers(&ev).is_empty(), "{ev:?} has no consumer");
+        seen.insert(std::mem::discriminant(&ev));
     }
     // Every kind of event was produced by some change above.
     assert_eq!(
         seen.len(),
-        12,
+        17,
         "a ConfigEvent variant without an example here"
     );
 }

@@ -173,17 +173,8 @@ async fn a_reload_lowering_the_limit_acts_at_once_without_a_reset() {
         .get(&id)
         .map(|s| s.commands.clone())
         .expect("slot");
-    h.actor
-        .request(RibRequest::Reconfigure(Box::new(Reconfigure {
-            config: lowered,
-            peers: vec![ReloadPeer {
-                id,
-                index: 0,
-                stats: h.stats.clone(),
-                commands: cmd_tx,
-            }],
-        })))
-        .await;
+    let r = super::reconfigure::between(&config("disable"), &lowered, h.stats.clone(), cmd_tx);
+    h.actor.request(RibRequest::Reconfigure(Box::new(r))).await;
     match h.commands.try_recv() {
         Ok(PeerCommand::RouteLimit { max, disable, .. }) => assert_eq!((max, disable), (1, true)),
         other => panic!("expected RouteLimit, got {other:?}"),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use bgp_proto::update::Update;
 use bgp_proto::{Family, Negotiated, Prefix, RouterId};
 use bytes::Bytes;
-use conf::Config;
+use super::Reconfigure;
 use rib::{LocRibChange, PeerId, RibStats, SelectedRoute};
 use tokio::sync::{mpsc, oneshot};
 
@@ -94,31 +94,8 @@ pub enum RibRequest {
     Query(RibQuery),
     /// Start sending Loc-RIB changes to a FIB task (the whole Loc-RIB first).
     SetFib(mpsc::Sender<Vec<LocRibChange>>),
-    /// A reload: new policy, originated routes and peers, without resetting sessions.
+    /// A reload: the RIB's events with their scope, without resetting sessions.
     Reconfigure(Box<Reconfigure>),
-}
-
-/// A peer of a reloaded configuration. Ids are the caller's: the peers of the first
-/// configuration have [`crate::policy_compile::peer_id`] of their position; a peer added later needs
-/// an id no other peer has (below 2^24 - 1), the same one in its task's [`RibLink`].
-#[derive(Debug, Clone)]
-pub struct ReloadPeer {
-    pub id: PeerId,
-    /// Its position in [`Reconfigure::config`]'s neighbors.
-    pub index: usize,
-    pub stats: Arc<PeerStats>,
-    pub commands: mpsc::Sender<PeerCommand>,
-}
-
-/// What [`RibRequest::Reconfigure`] carries. Peers absent from `peers` are removed (their
-/// routes withdrawn), new ones added; a peer whose filters or reflection settings changed moves
-/// to its new update group and gets the difference. Import policy runs again over every
-/// Adj-RIB-In (no route refresh needed), export policy over the whole Loc-RIB. Router id, AS,
-/// cluster id and decision options are fixed for the RIB's life: changing them needs a restart.
-#[derive(Debug)]
-pub struct Reconfigure {
-    pub config: Config,
-    pub peers: Vec<ReloadPeer>,
 }
 
 /// How peer tasks and the daemon reach the actor.
