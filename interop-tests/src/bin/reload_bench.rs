@@ -177,6 +177,16 @@ fn run(args: &[String]) -> Res<()> {
             println!("{what}: median {med:.3}, min {min:.3}, max {max:.3}");
         }
     }
+    // Each reload changed exactly one neighbor in place (our log says so).
+    let log = std::fs::read_to_string(ours.stderr_path())?;
+    let updated = log
+        .lines()
+        .filter(|l| l.contains("neighbor_updated"))
+        .count();
+    println!("ours: {updated} in-place neighbor updates logged for {rounds} reloads");
+    if updated != rounds {
+        return Err(format!("expected {rounds} neighbor updates in our log").into());
+    }
     println!(
         "RSS at the end: ours {} KiB, BIRD 2 {} KiB",
         vm_rss(ours.pid())?,
