@@ -592,4 +592,6 @@ pub use reconfigure::{PeerTask, Reconfigure, Reconfigured, ReloadPeer};
 mod limit_tests;
 mod limits;
 #[cfg(test)]
+mod reconfigure_tests;
+#[cfg(test)]
 mod tests;

@@ -5,10 +5,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::Reconfigure;
 use bgp_proto::update::Update;
 use bgp_proto::{Family, Negotiated, Prefix, RouterId};
 use bytes::Bytes;
-use super::Reconfigure;
 use rib::{LocRibChange, PeerId, RibStats, SelectedRoute};
 use tokio::sync::{mpsc, oneshot};
 
