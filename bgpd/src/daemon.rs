@@ -108,10 +108,7 @@ pub async fn run_with_options(
             // RFC 4724 §3: Restart State and Forwarding State until the recovery ends.
             crate::recovery::mark_restarting(&mut sc.capabilities);
         }
-        let link = RibLink {
-            id: policy_compile::peer_id(i),
-            tx: rib_tx.clone(),
-        };
+        let link = RibLink::new(policy_compile::peer_id(i), rib_tx.clone());
         peers.push(peer::spawn_with_rib(
             n.clone(),
             sc,

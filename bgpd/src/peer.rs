@@ -31,7 +31,7 @@ use crate::bfd::{BfdHandle, BfdStatus};
 use fib_sync::InterfaceReceiver;
 
 use crate::fsm::{ConnId, Direction, Input, Jitter, Output, Session, SessionConfig, State, Waits};
-use crate::rib_actor::{PeerEvent, RibLink, RibRequest, SessionUp, BATCH_EVENTS};
+use crate::rib_actor::{PeerEvent, RibLink, SessionUp, BATCH_EVENTS};
 use crate::socket;
 use crate::stats::PeerStats;
 use crate::status::{self, AdminCommand, EstablishedInfo, LastError, PeerStatus, StatusTx};
@@ -294,16 +294,16 @@ impl PeerTask {
         info!(event = "stopped", "peer stopped");
     }
 
-    /// Send the pending events to the RIB; waits while its queue is full (back-pressure: we
-    /// stop reading events, so our readers stop reading TCP).
+    /// Send the pending events to the RIB; waits while this peer's batches fill their slots
+    /// or the actor's queue is full (back-pressure: we stop reading events, so our readers
+    /// stop reading TCP).
     async fn flush_rib(&mut self) {
         if self.rib_pending.is_empty() {
             return;
         }
         let events = std::mem::take(&mut self.rib_pending);
         if let Some(rib) = &self.rib {
-            let req = RibRequest::Peer { id: rib.id, events };
-            if rib.tx.send(req).await.is_err() {
+            if rib.send(events).await.is_err() {
                 warn!(event = "rib_gone", "RIB actor stopped");
                 self.rib = None;
             }

@@ -454,7 +454,7 @@ impl Reloader {
                     let id = PeerId(self.next_id);
                     self.next_id += 1;
                     self.ids.insert(n.name.clone(), id);
-                    let link = self.rib.as_ref().map(|tx| RibLink { id, tx: tx.clone() });
+                    let link = self.rib.as_ref().map(|tx| RibLink::new(id, tx.clone()));
                     peers.push(peer::spawn_with_rib(
                         n.clone(),
                         sc,

@@ -214,7 +214,9 @@ impl RibActor {
             .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
         self.rib.set_clock(secs);
         match r {
-            RibRequest::Peer { id, events } => {
+            RibRequest::Peer { id, events, slot } => {
+                // The sender's slot is free again once this batch is applied and exported.
+                let _slot = slot;
                 let mut changes = Changes::default();
                 for ev in events {
                     // Export what is pending before the peer's group changes.

@@ -78,6 +78,7 @@ async fn harness(action: &str) -> Harness {
         .request(RibRequest::Peer {
             id,
             events: vec![up],
+            slot: None,
         })
         .await;
     Harness {
@@ -104,6 +105,7 @@ async fn send(h: &mut Harness, u: Box<Update>) {
         .request(RibRequest::Peer {
             id,
             events: vec![PeerEvent::Update(u)],
+            slot: None,
         })
         .await;
 }

@@ -122,6 +122,7 @@ pub(super) async fn send(h: &mut Harness, peer: u32, events: Vec<PeerEvent>) {
         .request(RibRequest::Peer {
             id: PeerId(peer),
             events,
+            slot: None,
         })
         .await;
 }
