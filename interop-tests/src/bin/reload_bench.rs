@@ -2,8 +2,9 @@
 //! filter changed, `configure` on the control socket; ours beside BIRD 2.0.12 in the same run.
 //!
 //! Usage (as root): `cargo build --release -p bgpd -p interop-tests --bin reload_bench`, then
-//! `reload_bench [--peers 5000] [--rounds 5] [--bgpd PATH]` (`BGPD` env also names our binary;
-//! default: `bgpd` next to this binary).
+//! `reload_bench [--peers 5000] [--rounds 5] [--bgpd PATH] [--baseline PATH]` (`BGPD` env also
+//! names our binary; default: `bgpd` next to this binary; `--baseline`: another build of ours,
+//! e.g. the previous commit's, run beside them for a before/after in the same run).
 //!
 //! Each daemon runs in its own namespace (both started at the beginning, measured one after the
 //! other, round by round). Ours reads Calico's generation-1 `bird.cfg` (the `ipip-always` mesh
@@ -14,9 +15,9 @@
 //! neighbor number P/2 between `calico_export_to_bgp_peers(true)` and `(false)`, sends
 //! `configure`, and records:
 //! - the time from writing `configure` to the reply's final line;
-//! - the daemon's CPU time (utime + stime of all its threads, `/proc/PID/stat`) from before the
+//! - the daemon's CPU time (all its threads, `/proc/PID/task/*/schedstat`, ns) from before the
 //!   command until it has been idle for a second after the reply (work the reply does not wait
-//!   for, as the RIB actor's, is counted).
+//!   for, as the RIB actor's, is counted; a thread that ended meanwhile is not).
 //!
 //! Printed per round and as median / min / max, with ours/BIRD ratios. Not part of `cargo test`.
 
@@ -39,10 +40,25 @@ fn main() {
     }
 }
 
+/// One daemon under test: its process, socket, configuration file and text.
+struct Daemon {
+    label: String,
+    proc: Proc,
+    sock: PathBuf,
+    cfg: PathBuf,
+    text: Box<dyn Fn(bool) -> String>,
+    /// (reply seconds, CPU seconds) per round.
+    results: Vec<(f64, f64)>,
+    /// Whether it is ours (its log is checked).
+    ours: bool,
+    _ns: Netns,
+}
+
 fn run(args: &[String]) -> Res<()> {
     let mut peers = 5000usize;
     let mut rounds = 5usize;
     let mut bgpd: Option<PathBuf> = std::env::var_os("BGPD").map(PathBuf::from);
+    let mut baseline: Option<PathBuf> = None;
     let mut i = 0;
     while i < args.len() {
         let v = args.get(i + 1).ok_or("missing value")?;
@@ -50,6 +66,7 @@ fn run(args: &[String]) -> Res<()> {
             "--peers" => peers = v.parse()?,
             "--rounds" => rounds = v.parse()?,
             "--bgpd" => bgpd = Some(PathBuf::from(v)),
+            "--baseline" => baseline = Some(PathBuf::from(v)),
             other => return Err(format!("unknown argument {other}").into()),
         }
         i += 2;
@@ -70,130 +87,173 @@ fn run(args: &[String]) -> Res<()> {
         .to_path_buf();
     let changed = peers / 2;
     let dir = TempDir::new("reload-bench")?;
-
-    // Ours: Calico's files with P neighbors.
-    let ours_dir = dir.path().join("ours");
-    std::fs::create_dir_all(&ours_dir)?;
-    for f in ["bird_aggr.cfg", "bird_ipam.cfg"] {
-        std::fs::copy(repo.join(FIXTURE).join(f), ours_dir.join(f))?;
-    }
     let head = std::fs::read_to_string(repo.join(FIXTURE).join("bird.cfg"))?;
     let head = head
         .split("# ------------- Node-to-node mesh")
         .next()
         .ok_or("fixture without a mesh section")?
         .replace("router id 25.79.212.8;", "router id 10.99.0.1;");
-    let ours_cfg = ours_dir.join("bird.cfg");
-    let ours_text = |internal: bool| calico_config(&head, peers, changed, internal);
-    std::fs::write(&ours_cfg, ours_text(true))?;
-    let ns_ours = Netns::new("rlb-ours")?;
-    ns_ours.ip(&["addr", "add", "10.99.0.1/32", "dev", "lo"])?;
-    let ours_sock = ours_dir.join("bird.ctl");
-    let ours_argv = [
-        bgpd.to_str().ok_or("path")?,
-        "-d",
-        "-c",
-        ours_cfg.to_str().ok_or("path")?,
-        "-s",
-        ours_sock.to_str().ok_or("path")?,
-    ];
-    let mut ours = Proc::spawn_in(&ns_ours, "ours", &ours_argv, &ours_dir)?;
 
-    // BIRD 2.
-    let bird_dir = dir.path().join("bird2");
-    std::fs::create_dir_all(&bird_dir)?;
-    let bird_cfg = bird_dir.join("bird.conf");
-    std::fs::write(&bird_cfg, bird2_config(peers, changed, true))?;
-    let ns_bird = Netns::new("rlb-bird")?;
-    ns_bird.ip(&["addr", "add", "10.99.0.1/32", "dev", "lo"])?;
-    let bird_sock = bird_dir.join("bird.ctl");
-    let bird_argv = [
-        "/usr/sbin/bird",
-        "-f",
-        "-c",
-        bird_cfg.to_str().ok_or("path")?,
-        "-s",
-        bird_sock.to_str().ok_or("path")?,
-    ];
-    let mut bird = Proc::spawn_in(&ns_bird, "bird2", &bird_argv, &bird_dir)?;
+    let mut daemons = Vec::new();
+    let mut ours_bins = vec![("ours".to_string(), bgpd)];
+    if let Some(b) = baseline {
+        ours_bins.push(("baseline".to_string(), b));
+    }
+    for (label, bin) in ours_bins {
+        // Calico's files with P neighbors.
+        let d = dir.path().join(&label);
+        std::fs::create_dir_all(&d)?;
+        for f in ["bird_aggr.cfg", "bird_ipam.cfg"] {
+            std::fs::copy(repo.join(FIXTURE).join(f), d.join(f))?;
+        }
+        let cfg = d.join("bird.cfg");
+        let h = head.clone();
+        let text: Box<dyn Fn(bool) -> String> =
+            Box::new(move |internal| calico_config(&h, peers, changed, internal));
+        std::fs::write(&cfg, text(true))?;
+        let ns = Netns::new("rlb-ours")?;
+        ns.ip(&["addr", "add", "10.99.0.1/32", "dev", "lo"])?;
+        let sock = d.join("bird.ctl");
+        let argv = [
+            bin.to_str().ok_or("path")?,
+            "-d",
+            "-c",
+            cfg.to_str().ok_or("path")?,
+            "-s",
+            sock.to_str().ok_or("path")?,
+        ];
+        let proc = Proc::spawn_in(&ns, &label, &argv, &d)?;
+        daemons.push(Daemon {
+            label,
+            proc,
+            sock,
+            cfg,
+            text,
+            results: Vec::new(),
+            ours: true,
+            _ns: ns,
+        });
+    }
+    {
+        let d = dir.path().join("bird2");
+        std::fs::create_dir_all(&d)?;
+        let cfg = d.join("bird.conf");
+        let text: Box<dyn Fn(bool) -> String> =
+            Box::new(move |internal| bird2_config(peers, changed, internal));
+        std::fs::write(&cfg, text(true))?;
+        let ns = Netns::new("rlb-bird")?;
+        ns.ip(&["addr", "add", "10.99.0.1/32", "dev", "lo"])?;
+        let sock = d.join("bird.ctl");
+        let argv = [
+            "/usr/sbin/bird",
+            "-f",
+            "-c",
+            cfg.to_str().ok_or("path")?,
+            "-s",
+            sock.to_str().ok_or("path")?,
+        ];
+        let proc = Proc::spawn_in(&ns, "bird2", &argv, &d)?;
+        daemons.push(Daemon {
+            label: "BIRD 2".into(),
+            proc,
+            sock,
+            cfg,
+            text,
+            results: Vec::new(),
+            ours: false,
+            _ns: ns,
+        });
+    }
+    for d in &mut daemons {
+        let t = Instant::now();
+        wait_socket(&d.sock, &mut d.proc)?;
+        println!(
+            "{} up ({peers} neighbors) in {:.2} s",
+            d.label,
+            t.elapsed().as_secs_f64()
+        );
+    }
+    // Let all finish starting (protocols, first scans) before measuring.
+    for d in &daemons {
+        settle(d.proc.pid())?;
+        println!("{}: RSS after start {} KiB", d.label, vm_rss(d.proc.pid())?);
+    }
 
-    let t = Instant::now();
-    wait_socket(&ours_sock, &mut ours)?;
-    println!(
-        "ours up ({} neighbors) in {:.2} s",
-        peers,
-        t.elapsed().as_secs_f64()
-    );
-    let t = Instant::now();
-    wait_socket(&bird_sock, &mut bird)?;
-    println!("BIRD 2 up in {:.2} s", t.elapsed().as_secs_f64());
-    // Let both finish starting (protocols, first scans) before measuring.
-    settle(ours.pid())?;
-    settle(bird.pid())?;
-    println!(
-        "RSS after start: ours {} KiB, BIRD 2 {} KiB",
-        vm_rss(ours.pid())?,
-        vm_rss(bird.pid())?
-    );
-
-    let mut results: Vec<[(f64, f64); 2]> = Vec::new();
     for round in 0..rounds {
         // Odd rounds set the filter back.
         let internal = round % 2 == 1;
-        std::fs::write(&ours_cfg, ours_text(internal))?;
-        let o = measure(&ours_sock, ours.pid())?;
-        std::fs::write(&bird_cfg, bird2_config(peers, changed, internal))?;
-        let b = measure(&bird_sock, bird.pid())?;
-        println!(
-            "round {}: ours reply {:.3} s cpu {:.3} s | BIRD 2 reply {:.3} s cpu {:.3} s | ratio reply {:.2} cpu {:.2}",
-            round + 1,
-            o.0,
-            o.1,
-            b.0,
-            b.1,
-            o.0 / b.0,
-            o.1 / b.1
-        );
-        results.push([o, b]);
-        ours.check_alive()?;
-        bird.check_alive()?;
+        let mut line = format!("round {}:", round + 1);
+        for d in &mut daemons {
+            std::fs::write(&d.cfg, (d.text)(internal))?;
+            let r = measure(&d.sock, d.proc.pid())?;
+            line += &format!(" {} reply {:.4} s cpu {:.4} s |", d.label, r.0, r.1);
+            d.results.push(r);
+            d.proc.check_alive()?;
+        }
+        println!("{line}");
     }
-    let column = |pick: fn(&[(f64, f64); 2]) -> f64| -> Vec<f64> {
-        let mut v: Vec<f64> = results.iter().map(pick).collect();
+    let sorted = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v
     };
-    let columns: [(&str, Vec<f64>); 6] = [
-        ("ours reply", column(|r| r[0].0)),
-        ("ours cpu", column(|r| r[0].1)),
-        ("BIRD 2 reply", column(|r| r[1].0)),
-        ("BIRD 2 cpu", column(|r| r[1].1)),
-        ("ratio reply", column(|r| r[0].0 / r[1].0)),
-        ("ratio cpu", column(|r| r[0].1 / r[1].1)),
-    ];
-    for (what, v) in columns {
+    let summary = |what: &str, v: Vec<f64>| {
+        let v = sorted(v);
         if let (Some(min), Some(max)) = (v.first(), v.last()) {
-            let med = v[v.len() / 2];
-            println!("{what}: median {med:.3}, min {min:.3}, max {max:.3}");
+            println!(
+                "{what}: median {:.4}, min {min:.4}, max {max:.4}",
+                v[v.len() / 2]
+            );
         }
+    };
+    let bird = daemons.len() - 1;
+    for d in &daemons {
+        summary(
+            &format!("{} reply", d.label),
+            d.results.iter().map(|r| r.0).collect(),
+        );
+        summary(
+            &format!("{} cpu", d.label),
+            d.results.iter().map(|r| r.1).collect(),
+        );
     }
-    // Each reload changed exactly one neighbor in place (our log says so).
-    let log = std::fs::read_to_string(ours.stderr_path())?;
-    let updated = log
-        .lines()
-        .filter(|l| l.contains("neighbor_updated"))
-        .count();
-    println!("ours: {updated} in-place neighbor updates logged for {rounds} reloads");
-    if updated != rounds {
-        return Err(format!("expected {rounds} neighbor updates in our log").into());
+    for d in &daemons[..bird] {
+        let b = &daemons[bird].results;
+        let ratio = |f: fn(&(f64, f64)) -> f64| -> Vec<f64> {
+            d.results.iter().zip(b).map(|(o, b)| f(o) / f(b)).collect()
+        };
+        summary(&format!("{}/BIRD 2 reply", d.label), ratio(|r| r.0));
+        summary(&format!("{}/BIRD 2 cpu", d.label), ratio(|r| r.1));
     }
-    println!(
-        "RSS at the end: ours {} KiB, BIRD 2 {} KiB",
-        vm_rss(ours.pid())?,
-        vm_rss(bird.pid())?
-    );
-    ours.stop(Duration::from_secs(5));
-    bird.stop(Duration::from_secs(5));
+    if daemons.len() == 3 {
+        let (o, b) = (&daemons[0].results, &daemons[1].results);
+        summary(
+            "ours/baseline reply",
+            o.iter().zip(b).map(|(o, b)| o.0 / b.0).collect(),
+        );
+        summary(
+            "ours/baseline cpu",
+            o.iter().zip(b).map(|(o, b)| o.1 / b.1).collect(),
+        );
+    }
+    for d in &mut daemons {
+        if d.ours {
+            // Each reload changed exactly one neighbor in place (our log says so).
+            let log = std::fs::read_to_string(d.proc.stderr_path())?;
+            let updated = log
+                .lines()
+                .filter(|l| l.contains("neighbor_updated"))
+                .count();
+            if updated != rounds {
+                return Err(format!(
+                    "{}: {updated} neighbor updates logged for {rounds} reloads",
+                    d.label
+                )
+                .into());
+            }
+        }
+        println!("{}: RSS at the end {} KiB", d.label, vm_rss(d.proc.pid())?);
+        d.proc.stop(Duration::from_secs(5));
+    }
     Ok(())
 }
 
@@ -343,24 +403,21 @@ fn settle(pid: u32) -> Res<()> {
     Err(format!("process {pid} never went idle").into())
 }
 
-/// utime + stime of every thread of `pid`, in seconds.
+/// CPU time of every thread of `pid` so far, in seconds (`/proc/PID/task/*/schedstat`, ns:
+/// the 10 ms ticks of `/proc/PID/stat` are too coarse for a reload of our daemon).
 fn cpu_secs(pid: u32) -> Res<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    let rest = stat.rsplit_once(')').ok_or("bad stat")?.1;
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    // rest[0] is field 3 (state): utime is field 14, stime 15.
-    let utime: f64 = f.get(11).ok_or("no utime")?.parse()?;
-    let stime: f64 = f.get(12).ok_or("no stime")?.parse()?;
-    Ok((utime + stime) / ticks_per_second())
-}
-
-/// The clock ticks of `/proc` times (`getconf CLK_TCK`).
-fn ticks_per_second() -> f64 {
-    interop_tests::command::run("getconf", &["CLK_TCK"])
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
+    let mut ns: u64 = 0;
+    for t in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let Ok(text) = std::fs::read_to_string(t?.path().join("schedstat")) else {
+            continue;
+        };
+        ns += text
+            .split_whitespace()
+            .next()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Ok(ns as f64 / 1e9)
 }
 
 fn vm_rss(pid: u32) -> Res<u64> {
