@@ -978,3 +978,51 @@ fn split_horizon_inside_a_group_never_sends_a_member_its_own_route() {
         );
     }
 }
+
+#[test]
+fn an_import_policy_that_rewrites_attributes_keeps_the_received_set_and_reimport_undoes_it() {
+    let ebgp = peer(2, Asn(64513));
+    let mut rib = rib_with(&[ebgp]);
+    // Sets LOCAL_PREF 200 on 10.64.0.0/26 only, rejects 10.64.0.128/26, accepts the rest.
+    let mut rewrite = |_: &PeerInfo, p: &Prefix, a: &AttrSet| {
+        if *p == pfx("10.64.0.0/26") {
+            let mut s = a.clone();
+            s.attrs.local_pref = Some(200);
+            ImportVerdict::Replace(Box::new(s))
+        } else if *p == pfx("10.64.0.128/26") {
+            ImportVerdict::Reject
+        } else {
+            ImportVerdict::Accept
+        }
+    };
+    let u = announce(
+        attrs(&[64513], 2),
+        &["10.64.0.0/26", "10.64.0.64/26", "10.64.0.128/26"],
+    );
+    rib.apply_update(PeerId(2), &u, &mut rewrite).unwrap();
+    // Two sets (as received, rewritten) in three pairs (rewritten, as received, rejected).
+    assert_eq!(rib.stats().attr_sets, 2);
+    let best = rib.best(&pfx("10.64.0.0/26")).expect("rewritten route");
+    assert_eq!(best.attrs.attrs.local_pref, Some(200));
+    let ex = rib.explain(&pfx("10.64.0.0/26"));
+    assert_eq!(ex[0].received.attrs.local_pref, None);
+    assert_eq!(
+        ex[0].accepted.as_ref().map(|a| a.attrs.local_pref),
+        Some(Some(200))
+    );
+    let plain = rib.best(&pfx("10.64.0.64/26")).expect("accepted route");
+    assert!(plain.attrs.ptr_eq(&ex[0].received));
+    assert!(rib.best(&pfx("10.64.0.128/26")).is_none());
+    let rejected = rib.explain(&pfx("10.64.0.128/26"));
+    assert!(rejected[0].accepted.is_none() && rejected[0].received.ptr_eq(&ex[0].received));
+    drop((best, ex, plain, rejected));
+
+    // Re-imported without the rewrite: every route carries the received set, and once
+    // collected the interner holds that set alone (the rewritten pair held the other).
+    rib.reimport(PeerId(2), &mut AcceptAll).unwrap();
+    let again = rib.best(&pfx("10.64.0.0/26")).expect("route");
+    assert_eq!(again.attrs.attrs.local_pref, None);
+    assert!(rib.best(&pfx("10.64.0.128/26")).is_some());
+    rib.interner.collect();
+    assert_eq!(rib.stats().attr_sets, 1);
+}
