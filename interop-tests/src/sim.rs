@@ -96,6 +96,7 @@ pub struct PeerState {
     held: AtomicU32,
     reflected: AtomicU64,
     updates: AtomicU64,
+    attempts: AtomicU64,
     error: Mutex<Option<String>>,
 }
 
@@ -124,6 +125,10 @@ impl PeerState {
     /// UPDATE messages received.
     pub fn updates(&self) -> u64 {
         self.updates.load(Ordering::Acquire)
+    }
+    /// Connection attempts that failed before Established.
+    pub fn failed_attempts(&self) -> u64 {
+        self.attempts.load(Ordering::Acquire)
     }
     /// Why the session ended, if it did.
     pub fn error(&self) -> Option<String> {
@@ -163,6 +168,8 @@ pub struct SimParams {
     pub hold_time: u16,
     /// Pause between connection attempts.
     pub retry: Duration,
+    /// How long an attempt may stay in OpenSent/OpenConfirm before it is dropped and retried.
+    pub open_timeout: Duration,
     pub universe: Universe,
     pub clock: Clock,
 }
@@ -242,56 +249,21 @@ async fn run_peer(
     rx: mpsc::Receiver<Bytes>,
 ) -> Result<(), SimError> {
     let local = plan.local;
-    let io = |source| SimError::Io { local, source };
-    let stream = loop {
-        let sock = TcpSocket::new_v4().map_err(io)?;
-        sock.bind(SocketAddr::new(local.into(), 0)).map_err(io)?;
-        match sock
-            .connect(SocketAddr::new(params.remote.into(), 179))
-            .await
-        {
-            Ok(s) => break s,
-            Err(_) => tokio::time::sleep(params.retry).await,
+    // Connect retry (RFC 4271 §8.2.2): a connection that fails before Established (refused,
+    // reset, closed, NOTIFICATION, or no OPEN/KEEPALIVE within `open_timeout`, the RFC's
+    // "large" OpenSent hold time) is closed and tried again after `retry`.
+    let (reader, wr, hold) = loop {
+        let attempt = tokio::time::timeout(params.open_timeout, open_session(plan, state, &params));
+        match attempt.await {
+            Ok(Ok(up)) => break up,
+            Ok(Err(_)) | Err(_) => {
+                state.attempts.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(params.retry).await;
+            }
         }
     };
-    stream.set_nodelay(true).map_err(io)?;
-    let (rd, mut wr) = stream.into_split();
-    wr.write_all(&open_message(plan, &params)?)
-        .await
-        .map_err(io)?;
-    let mut reader = Reader {
-        rd,
-        buf: Vec::with_capacity(8192),
-        start: 0,
-    };
-    // RFC 4271 §8.2.2: OpenSent -> (OPEN) OpenConfirm -> (KEEPALIVE) Established.
-    let mut hold: Option<u16> = None;
-    while state.established().is_none() {
-        let m = reader.next(local).await?;
-        match m.get(18) {
-            Some(1) => {
-                // OPEN: version(1) AS(2) hold time(2).
-                let theirs = m
-                    .get(22..24)
-                    .map_or(0, |h| u16::from_be_bytes([h[0], h[1]]));
-                hold = Some(theirs.min(params.hold_time));
-                wr.write_all(&frame(4, &[])).await.map_err(io)?;
-            }
-            Some(4) if hold.is_some() => {
-                state
-                    .established_ns
-                    .store(params.clock.now_ns(), Ordering::Release);
-            }
-            Some(3) => {
-                return Err(SimError::Notification {
-                    local,
-                    data: m[19..].to_vec(),
-                })
-            }
-            _ => {}
-        }
-    }
-    let every = Duration::from_secs(u64::from(hold.unwrap_or(90) / 3).max(1));
+    let mut reader = reader;
+    let every = Duration::from_secs(u64::from(hold / 3).max(1));
     tokio::spawn(writer(wr, rx, every));
     let mut seen = vec![0u64; params.universe.count.div_ceil(64) as usize];
     loop {
@@ -316,6 +288,61 @@ async fn run_peer(
                 }
             }
             Some(3) => {
+                return Err(SimError::Notification {
+                    local,
+                    data: m[19..].to_vec(),
+                })
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One connection attempt up to Established: the reader, the writer and the negotiated hold
+/// time.
+async fn open_session(
+    plan: &PeerPlan,
+    state: &PeerState,
+    params: &SimParams,
+) -> Result<(Reader, OwnedWriteHalf, u16), SimError> {
+    let local = plan.local;
+    let io = |source| SimError::Io { local, source };
+    let sock = TcpSocket::new_v4().map_err(io)?;
+    sock.bind(SocketAddr::new(local.into(), 0)).map_err(io)?;
+    let stream = sock
+        .connect(SocketAddr::new(params.remote.into(), 179))
+        .await
+        .map_err(io)?;
+    stream.set_nodelay(true).map_err(io)?;
+    let (rd, mut wr) = stream.into_split();
+    wr.write_all(&open_message(plan, params)?)
+        .await
+        .map_err(io)?;
+    let mut reader = Reader {
+        rd,
+        buf: Vec::with_capacity(8192),
+        start: 0,
+    };
+    // RFC 4271 §8.2.2: OpenSent -> (OPEN) OpenConfirm -> (KEEPALIVE) Established.
+    let mut hold: Option<u16> = None;
+    loop {
+        let m = reader.next(local).await?;
+        match (m.get(18), hold) {
+            (Some(1), _) => {
+                // OPEN: version(1) AS(2) hold time(2).
+                let theirs = m
+                    .get(22..24)
+                    .map_or(0, |h| u16::from_be_bytes([h[0], h[1]]));
+                hold = Some(theirs.min(params.hold_time));
+                wr.write_all(&frame(4, &[])).await.map_err(io)?;
+            }
+            (Some(4), Some(h)) => {
+                state
+                    .established_ns
+                    .store(params.clock.now_ns(), Ordering::Release);
+                return Ok((reader, wr, h));
+            }
+            (Some(3), _) => {
                 return Err(SimError::Notification {
                     local,
                     data: m[19..].to_vec(),

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
@@ -53,6 +53,7 @@ pub(super) async fn write_loop(
                 Err(_) => break,
             },
         };
+        let data = coalesce(data, &mut queue);
         let written = {
             let mut write = std::pin::pin!(wr.write_all(&data));
             loop {
@@ -93,6 +94,33 @@ pub(super) async fn write_loop(
 
 /// Waits for the peer's FIN (or reset) on a connection whose reader is gone, discarding what
 /// it still sends.
+/// Most octets gathered from the queue into one write. Messages queued back to back (a
+/// reflector's UPDATEs to one client: one per originator and attribute set) go out in one
+/// system call instead of one each: with 1,000 reflector clients that is about 1M writes of
+/// ~90 octets fewer. Small enough that a thousand connections writing at once hold little.
+const COALESCE: usize = 16 * 1024;
+
+/// `first`, or `first` and what else is queued right now (up to [`COALESCE`] octets) as one
+/// buffer, in queue order.
+fn coalesce(first: Bytes, queue: &mut mpsc::Receiver<Bytes>) -> Bytes {
+    if first.len() >= COALESCE {
+        return first;
+    }
+    let Ok(next) = queue.try_recv() else {
+        return first;
+    };
+    let mut buf = BytesMut::with_capacity(COALESCE + bgp_proto::MAX_MESSAGE_LEN);
+    buf.extend_from_slice(&first);
+    buf.extend_from_slice(&next);
+    while buf.len() < COALESCE {
+        match queue.try_recv() {
+            Ok(d) => buf.extend_from_slice(&d),
+            Err(_) => break,
+        }
+    }
+    buf.freeze()
+}
+
 async fn peer_closed(s: &TcpStream) -> std::io::Result<()> {
     let mut buf = [0u8; 4096];
     loop {
@@ -119,5 +147,34 @@ fn abort(conn: ConnId, wr: &OwnedWriteHalf) {
     );
     if let Err(e) = wr.as_ref().set_zero_linger() {
         debug!(conn = %conn, error = %e, "SO_LINGER not set");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(tag: u8, len: usize) -> Bytes {
+        Bytes::from(vec![tag; len])
+    }
+
+    #[tokio::test]
+    async fn coalesces_queued_messages_in_order_up_to_the_cap() {
+        let (tx, mut rx) = mpsc::channel(64);
+        // Alone in the queue: written as it is (no copy).
+        let first = msg(1, 100);
+        let out = coalesce(first.clone(), &mut rx);
+        assert_eq!(out.as_ptr(), first.as_ptr());
+        // Back to back: one buffer, in queue order, until the cap is passed.
+        for tag in 2..=40u8 {
+            tx.send(msg(tag, 1000)).await.expect("queued");
+        }
+        let out = coalesce(msg(1, 100), &mut rx);
+        assert_eq!(out.len(), 100 + 17 * 1000);
+        assert_eq!(out[0], 1);
+        assert_eq!(out[100], 2);
+        assert_eq!(out[out.len() - 1], 18);
+        // The rest stays queued for the next write.
+        assert_eq!(rx.try_recv().expect("left")[0], 19);
     }
 }

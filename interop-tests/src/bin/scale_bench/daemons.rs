@@ -245,8 +245,12 @@ pub fn start(kind: Kind, ns: &Netns, bgpd: &Path, sc: &Scenario) -> Res<Daemon> 
             let conf = dir.write("bgpd.toml", &ours_conf(sc, &ctl))?;
             let (b, c) = (bgpd.to_string_lossy(), conf.to_string_lossy());
             run(&b, &["--check", "-c", &c])?;
-            let mut proc = Proc::spawn_in(ns, "bgpd", &[&b, "-c", &c], dir.path())?;
-            wait_until("our control socket", Duration::from_secs(20), || {
+            // `SCALE_WRAP="valgrind --tool=massif ..."` runs ours under a profiler.
+            let wrap = std::env::var("SCALE_WRAP").unwrap_or_default();
+            let mut argv: Vec<&str> = wrap.split_whitespace().collect();
+            argv.extend([b.as_ref(), "-c", c.as_ref()]);
+            let mut proc = Proc::spawn_in(ns, "bgpd", &argv, dir.path())?;
+            wait_until("our control socket", Duration::from_secs(60), || {
                 proc.check_alive()?;
                 Ok(ctl.exists())
             })?;

@@ -4,7 +4,9 @@
 //! Usage (as root): `cargo build --release -p bgpd -p interop-tests --bin scale_bench`, then
 //! `scale_bench [--daemons ours,bird2,bird16,frr] [--scenarios rr:100:10,rr:200:10,rr:1000:10,
 //! mesh:100:1,mesh:1000:1,rr:100:10000] [--runs 5] [--timeout 300] [--idle 10] [--bgpd PATH]`
-//! (`BGPD` env also names our binary; default: `bgpd` next to this binary). Not part of
+//! (`BGPD` env also names our binary; default: `bgpd` next to this binary; `SCALE_WRAP` a
+//! command line to run ours under, e.g. `valgrind --tool=massif --pages-as-heap=yes
+//! --massif-out-file=/tmp/massif.out`, or `valgrind --tool=callgrind`). Not part of
 //! `cargo test`; the results and the exact commands are in
 //! `interop-tests/bench/results-scale-2026-12-07.md`.
 //!
@@ -180,6 +182,7 @@ async fn simulate(sc: Scenario, timeout: Duration) -> Res<()> {
         asn: AS,
         hold_time: 240,
         retry: Duration::from_millis(200),
+        open_timeout: Duration::from_secs(240),
         universe: sc.universe(),
         clock,
     };
@@ -283,12 +286,20 @@ async fn converge(
             return Err(e.into());
         }
         if set.iter().all(|p| p.state.held() >= target) {
-            let last = set
+            let mut done: Vec<u64> = set
                 .iter()
-                .filter_map(|p| p.state.last_change())
-                .max()
-                .unwrap_or(t0);
-            return Ok(last.saturating_sub(t0) as f64 / 1e9);
+                .map(|p| p.state.last_change().unwrap_or(t0).saturating_sub(t0))
+                .collect();
+            done.sort_unstable();
+            let at = |q: usize| done[(done.len() - 1) * q / 100] as f64 / 1e9;
+            eprintln!(
+                "peers complete after (s): first {:.3}, median {:.3}, p90 {:.3}, last {:.3}",
+                at(0),
+                at(50),
+                at(90),
+                at(100)
+            );
+            return Ok(at(100));
         }
         if start.elapsed() > timeout {
             let short = set.iter().filter(|p| p.state.held() < target).count();
@@ -300,7 +311,7 @@ async fn converge(
     }
 }
 
-/// Every second: `status UP EOR HELD REFLECTED UPDATES ERRORS [first error]`.
+/// Every second: `status UP EOR HELD REFLECTED UPDATES ERRORS RETRIES [first error]`.
 async fn status_loop(peers: Arc<Vec<SimPeer>>) {
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -311,13 +322,14 @@ async fn status_loop(peers: Arc<Vec<SimPeer>>) {
             .find_map(|p| p.state.error())
             .unwrap_or_default();
         say(&format!(
-            "status {} {} {} {} {} {} {first_err}",
+            "status {} {} {} {} {} {} {} {first_err}",
             c(&|p| p.state.established().is_some()),
             c(&|p| p.state.eor().is_some()),
             sum(&|p| u64::from(p.state.held())),
             sum(&|p| p.state.reflected()),
             sum(&|p| p.state.updates()),
             c(&|p| p.state.error().is_some()),
+            sum(&|p| p.state.failed_attempts()),
         ));
     }
 }
@@ -389,6 +401,8 @@ struct Row {
     cpu_sim: f64,
     idle_ms: f64,
     reflected: u64,
+    /// UPDATE messages the simulated peers received in all.
+    updates: u64,
     note: String,
 }
 
@@ -405,8 +419,8 @@ fn orchestrate(a: &[String]) -> Res<()> {
     for run in 1..=o.runs {
         for &sc in &o.scenarios {
             say(&format!("\n## run {run}: {}\n", sc.label()));
-            say("| daemon | up s | EoR s | converged s | new block s | VmHWM MiB | CPU daemon s | CPU sim s | idle CPU ms/10s | reflected back | note |");
-            say("|---|---|---|---|---|---|---|---|---|---|---|");
+            say("| daemon | up s | EoR s | converged s | new block s | VmHWM MiB | CPU daemon s | CPU sim s | idle CPU ms/10s | reflected back | UPDATEs to peers | note |");
+            say("|---|---|---|---|---|---|---|---|---|---|---|---|");
             for &k in &o.daemons {
                 let r = measure(k, sc, &o).unwrap_or_else(|e| Row {
                     up: f64::NAN,
@@ -418,10 +432,11 @@ fn orchestrate(a: &[String]) -> Res<()> {
                     cpu_sim: f64::NAN,
                     idle_ms: f64::NAN,
                     reflected: 0,
+                    updates: 0,
                     note: format!("error: {e}"),
                 });
                 say(&format!(
-                    "| {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} |",
+                    "| {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} | {} |",
                     k.name(),
                     r.up,
                     r.eor,
@@ -432,6 +447,7 @@ fn orchestrate(a: &[String]) -> Res<()> {
                     r.cpu_sim,
                     r.idle_ms,
                     r.reflected,
+                    r.updates,
                     r.note
                 ));
                 all.push((run, sc, k, r));
@@ -687,12 +703,20 @@ fn measure(kind: Kind, sc: Scenario, o: &Opts) -> Res<Row> {
     row.hwm_mib = status_kib(pid, "VmHWM:") / 1024.0;
     row.cpu_daemon = cpu_secs(pid);
     row.cpu_sim = cpu_secs(sim.pid());
-    // `status UP EOR HELD REFLECTED UPDATES ERRORS`
+    // `status UP EOR HELD REFLECTED UPDATES ERRORS RETRIES`
     let st = last_status(&sim);
     let f: Vec<&str> = st.split_whitespace().collect();
     row.reflected = f.get(4).and_then(|v| v.parse().ok()).unwrap_or(0);
+    row.updates = f.get(5).and_then(|v| v.parse().ok()).unwrap_or(0);
     if f.get(6).is_some_and(|e| *e != "0") {
         row.note += &format!("sessions failed: {st}; ");
+    }
+    if let Some(r) = f.get(7).filter(|r| **r != "0") {
+        row.note += &format!("{r} connection attempts failed before Established; ");
+    }
+    let err = std::fs::read_to_string(sim.stderr_path()).unwrap_or_default();
+    for l in err.lines().filter(|l| l.starts_with("peers complete")) {
+        eprintln!("{} {}: {l}", kind.name(), sc.label());
     }
     drop(sim);
     drop(daemon);
