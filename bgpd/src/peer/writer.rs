@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
@@ -192,6 +192,8 @@ fn abort(conn: ConnId, wr: &OwnedWriteHalf) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Buf;
+    use tokio::io::AsyncWriteExt;
 
     fn msg(tag: u8, len: usize) -> Bytes {
         Bytes::from(vec![tag; len])
