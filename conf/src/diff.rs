@@ -454,7 +454,10 @@ fn neighbor_fields(o: &Neighbor, n: &Neighbor) -> Vec<NeighborField> {
         _ => true,
     };
     let checks = [
-        (F::Address, o.address != n.address),
+        (
+            F::Address,
+            o.address != n.address || o.interface != n.interface,
+        ),
         (F::Port, o.port != n.port),
         (F::RemoteAs, o.remote_as != n.remote_as),
         (F::Password, o.password != n.password),

@@ -141,6 +141,11 @@ pub struct Neighbor {
     /// The template it inherited from, for display.
     pub template: Option<NeighborName>,
     pub address: IpAddr,
+    /// The interface the session runs over (`address = "fe80::1%eth1"` or `interface =
+    /// "eth1"`): required for an IPv6 link-local address, whose connections use the
+    /// interface's index as scope; with any address the socket is bound to the device (as
+    /// BIRD's `interface`). Its name is resolved to an index at every connection attempt.
+    pub interface: Option<String>,
     /// Our AS on this session when it differs from [`Config::local_as`] (BIRD's per-protocol
     /// `local as N`, Calico's BGPPeer `localASNumber`); `None`: the global one.
     pub local_as: Option<Asn>,
@@ -304,6 +309,40 @@ impl Neighbor {
     /// iBGP when the peer's AS is ours.
     pub fn is_internal(&self, local_as: Asn) -> bool {
         self.remote_as == local_as
+    }
+
+    /// The address with its interface as BIRD prints it (`fe80::1%eth1`), or the bare address.
+    pub fn scoped_address(&self) -> ScopedAddress<'_> {
+        ScopedAddress {
+            address: self.address,
+            interface: self.interface.as_deref(),
+        }
+    }
+
+    /// `true` when the session runs over an IPv6 link-local address (RFC 4291 §2.5.6).
+    pub fn is_link_local(&self) -> bool {
+        is_link_local(self.address)
+    }
+}
+
+/// `true` for an IPv6 link-local unicast address (fe80::/10, RFC 4291 §2.5.6).
+pub fn is_link_local(a: IpAddr) -> bool {
+    matches!(a, IpAddr::V6(v) if (v.segments()[0] & 0xffc0) == 0xfe80)
+}
+
+/// A neighbor address with its interface, shown as `address%interface` (BIRD's form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScopedAddress<'a> {
+    pub address: IpAddr,
+    pub interface: Option<&'a str>,
+}
+
+impl fmt::Display for ScopedAddress<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.interface {
+            Some(i) => write!(f, "{}%{i}", self.address),
+            None => self.address.fmt(f),
+        }
     }
 }
 

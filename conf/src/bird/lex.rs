@@ -64,6 +64,8 @@ pub(crate) enum P {
     Star,
     Slash,
     Question,
+    /// `%`: an address's interface scope (`fe80::1%eth1`, BIRD's `ipa_scope`).
+    Percent,
 }
 
 impl P {
@@ -96,6 +98,7 @@ impl P {
             P::Star => "*",
             P::Slash => "/",
             P::Question => "?",
+            P::Percent => "%",
         }
     }
 }
@@ -560,6 +563,7 @@ fn lex_text_of(
                     (b'*', _) => (P::Star, 1),
                     (b'/', _) => (P::Slash, 1),
                     (b'?', _) => (P::Question, 1),
+                    (b'%', _) => (P::Percent, 1),
                     _ => {
                         let ch = text[i..].chars().next().unwrap_or('?');
                         return Err(Diag::at(

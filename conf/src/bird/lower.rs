@@ -231,7 +231,8 @@ pub(crate) fn lower(
     let mut kernel: Option<(&Proto, Arc<Program>)> = None;
     let mut static_routes = Vec::new();
     let mut direct_interfaces = Vec::new();
-    let mut seen: HashMap<(IpAddr, u16), &str> = HashMap::with_capacity(ast.protocols.len());
+    let mut seen: HashMap<(IpAddr, Option<String>, u16), &str> =
+        HashMap::with_capacity(ast.protocols.len());
     // The construct for messages (`protocol bgp NAME`), one buffer for all.
     let mut path = String::new();
 
@@ -323,10 +324,12 @@ pub(crate) fn lower(
                             None => cluster = Some(c.clone()),
                         }
                     }
-                    if let Some(other) = seen.insert((n.address, n.port), &p.name) {
+                    let key = (n.address, n.interface.clone(), n.port);
+                    if let Some(other) = seen.insert(key, &p.name) {
                         let msg = format!(
                             "neighbor {} port {} is already the neighbor of protocol `{other}`",
-                            n.address, n.port
+                            n.scoped_address(),
+                            n.port
                         );
                         cx.err(p.pos, ErrorKind::Duplicate, path, msg);
                     }
@@ -539,9 +542,44 @@ fn lower_bgp(
         },
         (_, Some(m)) if m.v == 0 => TtlMode::Direct,
         (_, Some(m)) => TtlMode::Multihop(m.v),
-        _ if internal => TtlMode::Multihop(IBGP_MULTIHOP_TTL),
+        // A session bound to a link is single hop (BIRD: multihop cannot be bound to one).
+        _ if internal && o.interface.is_none() => TtlMode::Multihop(IBGP_MULTIHOP_TTL),
         _ => TtlMode::Direct,
     };
+    let link_local = crate::model::is_link_local(address.v)
+        || source_address.is_some_and(crate::model::is_link_local);
+    if link_local && o.interface.is_none() {
+        cx.err(
+            address.pos,
+            ErrorKind::Missing,
+            path,
+            format!(
+                "link-local addresses require defined interface (`neighbor {} % eth1` or \
+                 `interface \"eth1\";`)",
+                address.v
+            ),
+        );
+    }
+    if let Some(m) = o.multihop.as_ref().filter(|m| m.v > 0) {
+        if o.interface.is_some() {
+            cx.err(
+                m.pos,
+                ErrorKind::Conflict,
+                path,
+                "multihop BGP cannot be bound to an interface or use link-local addresses",
+            );
+        }
+    }
+    if let Some(i) = &o.interface {
+        if i.v.is_empty() || i.v.len() > 15 || i.v.chars().any(|c| c == '/' || c.is_whitespace()) {
+            cx.err(
+                i.pos,
+                ErrorKind::Invalid,
+                path,
+                format!("{:?} is not an interface name", i.v),
+            );
+        }
+    }
     let hold = secs(o.hold.as_ref().map(|h| h.v), HOLD);
     if let Some(h) = &o.hold {
         if h.v != 0 && h.v < 3 {
@@ -624,6 +662,7 @@ fn lower_bgp(
             .as_deref()
             .and_then(|t| NeighborName::new(t).ok()),
         address: address.v,
+        interface: o.interface.as_ref().map(|i| i.v.clone()),
         local_as: (local_as.v != global_as).then_some(Asn(local_as.v)),
         port: o.neighbor_port.as_ref().map_or(BGP_PORT, |p| p.v),
         remote_as: Asn(remote_as.v),
@@ -715,6 +754,9 @@ fn lower_bfd(cx: &mut Cx<'_>, o: &Opts, ttl: TtlMode, path: &str) -> Option<Bfd>
     })
 }
 
+#[cfg(test)]
+#[path = "link_local_tests.rs"]
+mod link_local_tests;
 #[cfg(test)]
 #[path = "lower_tests.rs"]
 mod tests;

@@ -111,6 +111,8 @@ pub(crate) struct Opts {
     pub local_as: Option<At<u32>>,
     pub local_address: Option<At<IpAddr>>,
     pub neighbor: Option<At<IpAddr>>,
+    /// `neighbor IP % iface`, `local IP % iface` or `interface "iface"`: the session's link.
+    pub interface: Option<At<String>>,
     pub neighbor_port: Option<At<u16>>,
     pub remote_as: Option<At<u32>>,
     pub source_address: Option<At<IpAddr>>,
@@ -749,6 +751,7 @@ impl<'s> Parser<'s> {
             (Bgp, "local") => {
                 if let Tok::Ip(_) = self.peek() {
                     o.local_address = Some(self.ip()?);
+                    self.ipa_scope(o)?;
                 }
                 if self.eat_word("port") {
                     return Err(self.unsupported_option(kind, pos, "local … port"));
@@ -760,6 +763,7 @@ impl<'s> Parser<'s> {
             (Bgp, "neighbor") => {
                 if let Tok::Ip(_) = self.peek() {
                     o.neighbor = Some(self.ip()?);
+                    self.ipa_scope(o)?;
                 } else if !self.is_word("port") && !self.is_word("as") {
                     return Err(self.unexpected("a neighbor address"));
                 }
@@ -773,6 +777,14 @@ impl<'s> Parser<'s> {
                 if self.eat_word("as") {
                     o.remote_as = Some(self.num_in(1, u32::MAX, "AS number")?);
                 }
+            }
+            (Bgp, "interface") => {
+                let ipos = self.pos();
+                let name = self.string()?;
+                o.interface = Some(At {
+                    v: name.to_string(),
+                    pos: ipos,
+                });
             }
             (Bgp, "source") => {
                 self.expect_word("address")?;
@@ -888,6 +900,24 @@ impl<'s> Parser<'s> {
             }
         }
         self.semi()
+    }
+
+    /// BIRD's `ipa_scope` after an address: `% eth1` or `% 'eth1'` (a symbol, bare or quoted).
+    fn ipa_scope(&mut self, o: &mut Opts) -> PResult<()> {
+        if !self.eat(P::Percent) {
+            return Ok(());
+        }
+        let pos = self.pos();
+        let name = match self.peek() {
+            Tok::Word(w) | Tok::Quoted(w) => w,
+            _ => return Err(self.unexpected("an interface name after `%`")),
+        };
+        self.advance();
+        o.interface = Some(At {
+            v: name.to_string(),
+            pos,
+        });
+        Ok(())
     }
 
     fn merge_paths(&mut self, pos: Pos) -> PResult<At<(bool, Option<u32>)>> {

@@ -775,4 +775,6 @@ impl<'a> Ctx<'a> {
 }
 
 #[cfg(test)]
+mod link_local_tests;
+#[cfg(test)]
 mod tests;

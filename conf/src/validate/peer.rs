@@ -47,6 +47,7 @@ struct Layer {
     ttl_security: Option<At<bool>>,
     password: Option<At<Password>>,
     source_address: Option<At<IpAddr>>,
+    interface: Option<At<String>>,
     hold: Option<At<Duration>>,
     keepalive: Option<At<Duration>>,
     connect_retry: Option<At<Duration>>,
@@ -94,6 +95,7 @@ impl Layer {
             ttl_security,
             password,
             source_address,
+            interface,
             hold,
             keepalive,
             connect_retry,
@@ -175,6 +177,13 @@ fn layer(cx: &mut Ctx<'_>, r: &RawPeer, base: &str, known_filters: &[String]) ->
             "an IP address",
             "this node's address towards the peer"
         )
+    );
+    check!(
+        interface,
+        interface,
+        |cx: &mut Ctx<'_>, raw: &S<String>, path: &str| {
+            interface_name(cx, raw.get_ref(), raw.span(), path)
+        }
     );
     // RFC 4271 §4.2: hold time is 0 or at least 3 seconds, in 16 bits.
     check!(
@@ -532,7 +541,7 @@ pub(super) fn neighbors(
 
     let mut out = Vec::new();
     let mut names: HashMap<NeighborName, Range<usize>> = HashMap::new();
-    let mut addrs: HashMap<(IpAddr, u16), Range<usize>> = HashMap::new();
+    let mut addrs: HashMap<(IpAddr, Option<String>, u16), Range<usize>> = HashMap::new();
     for (i, n) in raw.iter().enumerate() {
         let r = n.get_ref();
         let (base, nname) = match &r.name {
@@ -572,37 +581,56 @@ pub(super) fn neighbors(
                 (format!("neighbors[{i}]"), None)
             }
         };
+        // `fe80::1%eth1`: the part after '%' names the interface (as BIRD writes it).
+        let mut scope: Option<At<String>> = None;
+        let mut scope_failed = false;
         let address = match &r.address {
-            Some(a) => cx
-                .parse::<IpAddr>(
-                    a,
-                    &format!("{base}.address"),
-                    "an IP address",
-                    "the peer's address, e.g. 10.0.0.2",
-                )
-                .and_then(|ip| {
-                    if own_addresses.contains(&ip) {
-                        cx.err(
-                        ErrorKind::Conflict,
-                        a.span(),
-                        &format!("{base}.address"),
-                        format!("{ip} is one of our listen addresses"),
-                        "a node does not peer with itself; Calico's mesh lists every other node",
-                    );
-                        None
-                    } else if ip.is_unspecified() || ip.is_multicast() {
+            Some(a) => {
+                let path = format!("{base}.address");
+                let (ip_text, if_text) = match a.get_ref().trim().split_once('%') {
+                    Some((ip, ifname)) => (ip, Some(ifname)),
+                    None => (a.get_ref().trim(), None),
+                };
+                if let Some(ifname) = if_text {
+                    scope =
+                        interface_name(cx, ifname, a.span(), &path).map(|v| Ctx::at(v, a, &path));
+                    scope_failed = scope.is_none();
+                }
+                match ip_text.parse::<IpAddr>() {
+                    Err(_) => {
                         cx.err(
                             ErrorKind::Invalid,
                             a.span(),
-                            &format!("{base}.address"),
+                            &path,
+                            format!("{:?} is not an IP address", a.get_ref()),
+                            "the peer's address, e.g. 10.0.0.2, or fe80::1%eth1 for an IPv6 \
+                             link-local peer",
+                        );
+                        None
+                    }
+                    Ok(ip) if own_addresses.contains(&ip) => {
+                        cx.err(
+                            ErrorKind::Conflict,
+                            a.span(),
+                            &path,
+                            format!("{ip} is one of our listen addresses"),
+                            "a node does not peer with itself; Calico's mesh lists every other node",
+                        );
+                        None
+                    }
+                    Ok(ip) if ip.is_unspecified() || ip.is_multicast() => {
+                        cx.err(
+                            ErrorKind::Invalid,
+                            a.span(),
+                            &path,
                             format!("{ip} cannot be a peer address"),
                             "",
                         );
                         None
-                    } else {
-                        Some(Ctx::at(ip, a, &format!("{base}.address")))
                     }
-                }),
+                    Ok(ip) => Some(Ctx::at(ip, a, &path)),
+                }
+            }
             None => {
                 cx.missing(
                     n.span(),
@@ -612,7 +640,28 @@ pub(super) fn neighbors(
                 None
             }
         };
-        let own = layer(cx, r, &base, known_filters);
+        let mut own = layer(cx, r, &base, known_filters);
+        if scope_failed {
+            own.failed.push("interface");
+        }
+        if let Some(sc) = scope {
+            match &own.interface {
+                Some(i) if i.v != sc.v => {
+                    cx.err(
+                        ErrorKind::Conflict,
+                        i.span.clone(),
+                        &i.path,
+                        format!(
+                            "interface {:?} differs from the address's scope %{}",
+                            i.v, sc.v
+                        ),
+                        "name the interface once: in the address (fe80::1%eth1) or in interface",
+                    );
+                    own.failed.push("interface");
+                }
+                _ => own.interface = Some(sc),
+            }
+        }
         let template = match &r.template {
             None => None,
             Some(t) => match tmpl.get(t.get_ref().as_str()) {
@@ -655,7 +704,8 @@ pub(super) fn neighbors(
         ) else {
             continue;
         };
-        if let Some(first) = addrs.get(&(nb.address, nb.port)) {
+        let key = (nb.address, nb.interface.clone(), nb.port);
+        if let Some(first) = addrs.get(&key) {
             let hint = format!(
                 "first used at line {}; two sessions to one address need different ports",
                 cx.line_of(first)
@@ -664,18 +714,38 @@ pub(super) fn neighbors(
                 ErrorKind::Duplicate,
                 r.address.as_ref().map_or(n.span(), |a| a.span()),
                 &format!("{base}.address"),
-                format!("{} port {} is already a neighbor", nb.address, nb.port),
+                format!(
+                    "{} port {} is already a neighbor",
+                    nb.scoped_address(),
+                    nb.port
+                ),
                 &hint,
             );
             continue;
         }
-        addrs.insert(
-            (nb.address, nb.port),
-            r.address.as_ref().map_or(n.span(), |a| a.span()),
-        );
+        addrs.insert(key, r.address.as_ref().map_or(n.span(), |a| a.span()));
         out.push(nb);
     }
     out
+}
+
+/// A Linux interface name (`IFNAMSIZ - 1` characters, no '/', '%' or white space).
+fn interface_name(cx: &mut Ctx<'_>, s: &str, span: Range<usize>, path: &str) -> Option<String> {
+    let bad = s.is_empty()
+        || s.len() > super::MAX_IFNAME
+        || s.chars()
+            .any(|c| c == '/' || c == '%' || c.is_whitespace() || c.is_control());
+    if bad {
+        cx.err(
+            ErrorKind::Invalid,
+            span,
+            path,
+            format!("{s:?} is not an interface name"),
+            "an interface name of at most 15 characters without '/' or spaces, e.g. eth1",
+        );
+        return None;
+    }
+    Some(s.to_string())
 }
 
 fn secs_or(v: &Option<At<Duration>>, default: u64) -> Duration {
@@ -736,7 +806,8 @@ fn resolve(
         }
         (Some(g), _) if g.v => TtlMode::Gtsm { max_hops: None },
         (_, Some(m)) => TtlMode::Multihop(m.v),
-        _ if internal => TtlMode::Multihop(IBGP_MULTIHOP_TTL),
+        // A session bound to an interface is single hop, iBGP too (as BIRD).
+        _ if internal && l.interface.is_none() => TtlMode::Multihop(IBGP_MULTIHOP_TTL),
         _ => TtlMode::Direct,
     };
 
@@ -863,6 +934,36 @@ fn resolve(
             ok = false;
         }
     }
+    if let (Some(m), Some(_)) = (l.multihop.as_ref().filter(|m| m.v > 1), &l.interface) {
+        cx.err(
+            ErrorKind::Conflict,
+            m.span.clone(),
+            &m.path,
+            "multihop cannot be combined with interface",
+            "a session bound to an interface (link-local peering) is single hop, as in BIRD",
+        );
+        ok = false;
+    }
+    // RFC 4291 §2.5.6: a link-local address means something only on one link.
+    if crate::model::is_link_local(address.v)
+        && l.interface.is_none()
+        && !l.failed.contains(&"interface")
+    {
+        cx.err(
+            ErrorKind::Missing,
+            address.span.clone(),
+            &address.path,
+            format!(
+                "{} is an IPv6 link-local address but no interface is given",
+                address.v
+            ),
+            &format!(
+                "name the link: address = \"{}%eth1\" or interface = \"eth1\"",
+                address.v
+            ),
+        );
+        ok = false;
+    }
     let rr = l.route_reflector_client.as_ref().is_some_and(|r| r.v);
     if rr && !internal {
         if let Some(r) = &l.route_reflector_client {
@@ -883,6 +984,7 @@ fn resolve(
         name,
         template,
         address: address.v,
+        interface: l.interface.map(|i| i.v),
         local_as: None,
         port: l.port.map_or(BGP_PORT, |p| p.v),
         remote_as: remote_as.v,
