@@ -1,7 +1,6 @@
 //! Wiring: one task per neighbor, one accept loop per listen address, and a clean shutdown
 //! (Cease / Administrative Shutdown to every peer) when the given future completes.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -180,12 +179,9 @@ pub async fn run_with_options(
         interfaces: interfaces.subscribe(),
     }));
     let control = control_sockets.serve(control_rx);
-    let routes: listener::Routes = Arc::new(RwLock::new(
-        peers
-            .iter()
-            .map(|p| (p.neighbor.address, p.commands.clone()))
-            .collect::<HashMap<_, _>>(),
-    ));
+    let routes: listener::Routes = Arc::new(RwLock::new(listener::route_map(
+        peers.iter().map(|p| (&p.neighbor, &p.commands)),
+    )));
     let listeners: Vec<Arc<TcpListener>> = listeners.into_iter().map(Arc::new).collect();
     let accept: Vec<_> = listeners
         .iter()

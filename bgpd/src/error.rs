@@ -16,6 +16,11 @@ pub enum Error {
         peer: std::net::IpAddr,
         source: std::io::Error,
     },
+    #[error("interface {interface} not found: {source}")]
+    NoInterface {
+        interface: String,
+        source: std::io::Error,
+    },
     #[error("TCP-MD5 key for {peer} is longer than 80 octets")]
     Md5KeyTooLong { peer: std::net::IpAddr },
     #[error("signal handler: {0}")]

@@ -39,6 +39,7 @@ pub mod fib;
 #[cfg(test)]
 mod fixtures;
 pub mod fsm;
+pub mod link;
 pub mod listener;
 pub mod metrics;
 pub mod neighbor;

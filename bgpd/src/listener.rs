@@ -25,12 +25,40 @@ const MAX_REJECTING: usize = 64;
 
 static REJECTING: AtomicUsize = AtomicUsize::new(0);
 
-/// Where accepted connections go: the command channel of each neighbor's task, by address
-/// (replaced on reload).
-pub type Routes = Arc<RwLock<HashMap<IpAddr, mpsc::Sender<PeerCommand>>>>;
+/// Where accepted connections go: the command channel of each neighbor's task, by address and
+/// then by interface (one link-local address can be a neighbor on several links).
+pub type RouteMap = HashMap<IpAddr, Vec<(Option<String>, mpsc::Sender<PeerCommand>)>>;
+
+/// [`RouteMap`], shared with the accept loops (replaced on reload).
+pub type Routes = Arc<RwLock<RouteMap>>;
+
+/// The route map of these neighbors and their tasks' command channels.
+pub fn route_map<'a>(
+    peers: impl IntoIterator<Item = (&'a conf::Neighbor, &'a mpsc::Sender<PeerCommand>)>,
+) -> RouteMap {
+    let mut map = RouteMap::new();
+    for (n, tx) in peers {
+        map.entry(n.address)
+            .or_default()
+            .push((n.interface.clone(), tx.clone()));
+    }
+    map
+}
+
+/// The neighbor an accepted connection is for: at a link-local address, the one on the link the
+/// connection came in on (`remote_if`, from its scope); otherwise the one with that address.
+fn pick<'a, T>(entries: &'a [(Option<String>, T)], remote_if: Option<&str>) -> Option<&'a T> {
+    entries
+        .iter()
+        .find(|(i, _)| match (i.as_deref(), remote_if) {
+            (Some(i), Some(r)) => i == r,
+            _ => true,
+        })
+        .map(|(_, t)| t)
+}
 
 /// New routes for `routes` (after a reload added or removed neighbors).
-pub fn replace_routes(routes: &Routes, map: HashMap<IpAddr, mpsc::Sender<PeerCommand>>) {
+pub fn replace_routes(routes: &Routes, map: RouteMap) {
     // A poisoned lock only means a panic elsewhere while holding it: the map is still whole.
     let mut g = routes.write().unwrap_or_else(|e| e.into_inner());
     *g = map;
@@ -55,10 +83,14 @@ pub async fn accept_loop(listener: Arc<TcpListener>, routes: Routes) {
 
 fn dispatch(stream: TcpStream, remote: SocketAddr, routes: &Routes) {
     let ip = remote.ip().to_canonical();
+    let remote_if = conf::model::is_link_local(ip)
+        .then(|| crate::link::remote_interface(&remote))
+        .flatten();
     let tx = routes
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .get(&ip)
+        .and_then(|entries| pick(entries, remote_if.as_deref()))
         .cloned();
     match tx {
         Some(tx) => match tx.try_send(PeerCommand::Incoming(stream)) {
@@ -95,4 +127,24 @@ async fn reject(mut stream: TcpStream) {
         let _ = stream.shutdown().await;
     })
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pick;
+
+    #[test]
+    fn one_link_local_address_on_two_links_goes_to_the_neighbor_of_its_link() {
+        let entries = [(Some("eth1".to_string()), 1), (Some("eth2".to_string()), 2)];
+        assert_eq!(pick(&entries, Some("eth2")), Some(&2));
+        assert_eq!(pick(&entries, Some("eth1")), Some(&1));
+        assert_eq!(
+            pick(&entries, Some("eth3")),
+            None,
+            "not a neighbor on that link"
+        );
+        // A global address: the neighbor, bound to a device or not.
+        assert_eq!(pick(&[(Some("eth1".to_string()), 7)], None), Some(&7));
+        assert_eq!(pick(&[(None, 8)], None), Some(&8));
+    }
 }

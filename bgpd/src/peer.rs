@@ -184,8 +184,7 @@ pub fn spawn_with_rib(
         .capabilities
         .iter()
         .any(|c| matches!(c, bgp_proto::Capability::ExtendedMessage));
-    let span =
-        tracing::info_span!("peer", peer = %n.address, asn = %n.remote_as, neighbor = %n.name);
+    let span = tracing::info_span!("peer", peer = %n.scoped_address(), asn = %n.remote_as, neighbor = %n.name);
     let task = PeerTask {
         neighbor: n.clone(),
         session: Session::new(config, Jitter::new(rand::random())),

@@ -618,11 +618,7 @@ impl Reloader {
     }
 
     fn publish_routes(&self) {
-        let map: HashMap<IpAddr, mpsc::Sender<PeerCommand>> = self
-            .peers
-            .iter()
-            .map(|p| (p.neighbor.address, p.commands.clone()))
-            .collect();
+        let map = crate::listener::route_map(self.peers.iter().map(|p| (&p.neighbor, &p.commands)));
         crate::listener::replace_routes(&self.routes, map);
     }
 

@@ -162,9 +162,12 @@ pub fn set_user_timeout(
         })
 }
 
-/// Opens a connection to neighbor `n` with its key, TTL and source address.
+/// Opens a connection to neighbor `n` with its key, TTL and source address; a neighbor with an
+/// interface is bound to that device and, at a link-local address, reached with the interface's
+/// index as scope (resolved now, so an interface that appeared since the last attempt is found).
 pub async fn connect(n: &Neighbor) -> Result<TcpStream, Error> {
     let peer = n.address;
+    let target = crate::link::peer_socket_addr(n)?;
     let sock = match peer {
         IpAddr::V4(_) => TcpSocket::new_v4()?,
         IpAddr::V6(_) => TcpSocket::new_v6()?,
@@ -174,12 +177,34 @@ pub async fn connect(n: &Neighbor) -> Result<TcpStream, Error> {
     }
     set_ttl(&sock, peer, n.ttl)?;
     set_user_timeout(&sock, peer, n.timers.hold)?;
-    if let Some(src) = n.source_address {
-        sock.bind(SocketAddr::new(src, 0))?;
+    if let Some(ifname) = &n.interface {
+        bind_device(&sock, peer, ifname)?;
     }
-    let stream = sock.connect(SocketAddr::new(peer, n.port)).await?;
+    if let Some(src) = n.source_address {
+        let local = match (src, target) {
+            // Our link-local source address is on the same link as the peer.
+            (IpAddr::V6(a), SocketAddr::V6(t)) if conf::model::is_link_local(src) => {
+                SocketAddr::V6(std::net::SocketAddrV6::new(a, 0, 0, t.scope_id()))
+            }
+            _ => SocketAddr::new(src, 0),
+        };
+        sock.bind(local)?;
+    }
+    let stream = sock.connect(target).await?;
     stream.set_nodelay(true)?;
     Ok(stream)
+}
+
+/// SO_BINDTODEVICE: the session's packets leave and arrive through `ifname` only (BIRD's
+/// `interface`).
+pub fn bind_device(fd: &impl std::os::fd::AsFd, peer: IpAddr, ifname: &str) -> Result<(), Error> {
+    socket2::SockRef::from(fd)
+        .bind_device(Some(ifname.as_bytes()))
+        .map_err(|source| Error::SocketOption {
+            option: "SO_BINDTODEVICE",
+            peer,
+            source,
+        })
 }
 
 /// Applies the neighbor's TTL settings to a connection it made to us.

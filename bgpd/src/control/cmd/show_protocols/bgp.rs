@@ -182,7 +182,7 @@ pub fn details(view: &View, p: &PeerView, s: &PeerStatus) -> Vec<String> {
         "  BGP state:          {}",
         state_word(s, n.passive)
     ));
-    d.push(format!("    Neighbor address: {}", n.address));
+    d.push(format!("    Neighbor address: {}", n.scoped_address()));
     d.push(format!("    Neighbor AS:      {}", n.remote_as));
     if let Some(b) = &s.bfd {
         d.push(format!(

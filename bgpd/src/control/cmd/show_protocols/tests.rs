@@ -500,3 +500,23 @@ fn after_a_restart_limit_action_the_row_shows_the_error_wait_and_birds_reason() 
     );
     assert!(text.contains("\n     Error wait:       60/60\n"), "{text}");
 }
+
+#[test]
+fn a_link_local_neighbor_shows_its_interface_as_bird_does() {
+    let (mut view, _keep) = view_with(&[("Node_fe80__2", "fe80::2%eth1")]);
+    view.family = crate::control::state::Family::V6;
+    let mut f = Framer::new();
+    run(
+        &view,
+        true,
+        Some(&Target::Name("Node_fe80__2".into())),
+        SystemTime::now(),
+        &mut f,
+    );
+    let text = f.take();
+    assert!(
+        text.lines()
+            .any(|l| l == "     Neighbor address: fe80::2%eth1"),
+        "{text}"
+    );
+}
