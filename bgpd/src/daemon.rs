@@ -128,6 +128,8 @@ pub async fn run_with_options(
             commands: p.commands.clone(),
         })
         .collect();
+    // The link of each link-local session: the RIB actor writes it, the kernel path reads it.
+    let links = crate::fib::link_local::PeerLinks::default();
     // The FIB task ([kernel].enable_writes): Loc-RIB changes to the kernel.
     let (fib_tx, fib_task) = if config.kernel.enable_writes {
         let gates = peers
@@ -137,9 +139,14 @@ pub async fn run_with_options(
                 stats: p.stats.clone(),
             })
             .collect();
-        let (tx, task) =
-            crate::fib::FibTask::spawn(&config, gates, recovery.clone(), interfaces.subscribe())
-                .await?;
+        let (tx, task) = crate::fib::FibTask::spawn(
+            &config,
+            gates,
+            recovery.clone(),
+            interfaces.subscribe(),
+            links.clone(),
+        )
+        .await?;
         (Some(tx), Some(task))
     } else {
         (None, None)
@@ -150,6 +157,7 @@ pub async fn run_with_options(
     let mut rib =
         rib_actor::RibActor::new(&config, policy, rib_peers, fib_tx, route_counts.clone());
     rib.set_interfaces(Some(interfaces.subscribe()));
+    rib.set_links(links);
     if let Some(r) = recovery.clone() {
         rib.recover(&config, r);
     }

@@ -115,6 +115,8 @@ impl FibCounters {
 struct Hop {
     addr: IpAddr,
     decided: Option<Decided>,
+    /// A link-local gateway's device ([`link_local`]), by index in [`Translator::devices`].
+    link: Option<u16>,
 }
 
 /// Index of an interned next-hop set in [`HopSets`].
@@ -269,6 +271,9 @@ pub struct Translator {
     routes: PrefixMap<HopSetId>,
     hop_sets: HopSets,
     vxlan_skipped: usize,
+    /// Each linked peer's device, for link-local next hops.
+    links: link_local::PeerLinks,
+    devices: link_local::Devices,
 }
 
 fn encap(mode: conf::EncapMode) -> EncapMode {
@@ -337,6 +342,28 @@ impl Translator {
             routes: PrefixMap::default(),
             hop_sets: HopSets::default(),
             vxlan_skipped: 0,
+            links: link_local::PeerLinks::default(),
+            devices: link_local::Devices::default(),
+        }
+    }
+
+    /// The peers' links (shared with the RIB actor, which fills it as sessions come up).
+    pub fn set_links(&mut self, links: link_local::PeerLinks) {
+        self.links = links;
+    }
+
+    /// Next hops of routes learned over a link that are link-local: the gateway becomes the
+    /// link-local address, on the peer's device.
+    fn link_hops(&mut self, routes: &[rib::SelectedRoute], hops: &mut [Hop]) {
+        for r in routes.iter().filter(|r| r.peer.is_some()) {
+            let Some((nh, ll, dev)) = link_local::gateway(r, &self.links) else {
+                continue;
+            };
+            let link = self.devices.index(&dev);
+            for h in hops.iter_mut().filter(|h| h.addr == nh && h.link.is_none()) {
+                h.addr = ll;
+                h.link = link;
+            }
         }
     }
 
@@ -393,6 +420,19 @@ impl Translator {
         let mut metric = None;
         for hop in hops {
             let via = &hop.addr;
+            if let Some(i) = hop
+                .link
+                .filter(|_| hop.decided.is_none_or(|d| d.onlink.is_none()))
+            {
+                if let Some(d) = hop.decided {
+                    metric = d.metric;
+                }
+                let nh = NextHop::on_device(*via, self.devices.name(i));
+                if !nexthops.contains(&nh) {
+                    nexthops.push(nh);
+                }
+                continue;
+            }
             if let (Some(d), Some(k)) = (hop.decided, &self.kernel) {
                 metric = d.metric;
                 let nh = k.next_hop(*via, d);
@@ -490,6 +530,7 @@ impl Translator {
                 hops.extend(decided.iter().map(|(addr, d)| Hop {
                     addr: *addr,
                     decided: Some(*d),
+                    link: None,
                 }));
             } else {
                 for r in change.routes.iter().filter(|r| r.peer.is_some()) {
@@ -498,11 +539,13 @@ impl Translator {
                             hops.push(Hop {
                                 addr: nh,
                                 decided: None,
+                                link: None,
                             });
                         }
                     }
                 }
             }
+            self.link_hops(&change.routes, &mut hops);
             let old = self.routes.get(&prefix);
             if let Some(id) = old {
                 self.hop_sets.hold(id);
@@ -736,11 +779,13 @@ impl FibTask {
         gates: Vec<PeerGate>,
         recovery: Option<Arc<crate::recovery::Recovery>>,
         interfaces: InterfaceReceiver,
+        links: link_local::PeerLinks,
     ) -> Result<(mpsc::Sender<Vec<LocRibChange>>, FibTask), FibError> {
         let fib = FibSync::start(fib_config(config)).await?;
         // No route of ours in the kernel at start: nothing can be stale, no reconciliation.
         let inherited = fib.stats().await?.installed;
         let mut translator = Translator::new(config);
+        translator.set_links(links);
         let counters = Arc::new(FibCounters::default());
         // Connected subnets from the daemon's interface table, now and on every change.
         translator.set_connected(interfaces.borrow().connected());
@@ -968,6 +1013,7 @@ impl Runner {
 }
 
 mod kernel_filter;
+pub mod link_local;
 
 #[cfg(test)]
 mod bird_tests;

@@ -188,6 +188,9 @@ impl CompiledPolicy {
         if let Some(a) = n.source_address {
             match a {
                 std::net::IpAddr::V4(v4) => info.local_v4 = Some(v4),
+                std::net::IpAddr::V6(v6) if conf::model::is_link_local(a) => {
+                    info.local_link_local = Some(v6)
+                }
                 std::net::IpAddr::V6(v6) => info.local_v6 = Some(v6),
             }
         }

@@ -21,7 +21,7 @@
 //! the restart time it advertised runs out (a timer of the actor).
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -86,6 +86,9 @@ pub struct RibActor {
     /// The daemon's interface table: our addresses (next hops of the other family), the
     /// interfaces `show route` names.
     interfaces: Option<InterfaceReceiver>,
+    /// The link of each session over a link-local address, for the kernel path and `show
+    /// route`.
+    links: crate::fib::link_local::PeerLinks,
 }
 
 /// Runs `actor` (see [`RibActor::new`], [`RibActor::set_interfaces`], [`RibActor::recover`]):
@@ -131,6 +134,7 @@ impl RibActor {
             recovery: None,
             pages: page::Pending::default(),
             interfaces: None,
+            links: Default::default(),
         };
         for (id, l) in limits {
             actor.configure_limits(id, l);
@@ -151,6 +155,11 @@ impl RibActor {
     /// Reads our addresses and interfaces from `interfaces` (the daemon's interface table).
     pub fn set_interfaces(&mut self, interfaces: Option<InterfaceReceiver>) {
         self.interfaces = interfaces;
+    }
+
+    /// The peer links table shared with the kernel path ([`crate::fib::link_local`]).
+    pub fn set_links(&mut self, links: crate::fib::link_local::PeerLinks) {
+        self.links = links;
     }
 
     /// The interface table as it is now (`None`: the actor was given none).
@@ -333,6 +342,11 @@ impl RibActor {
         };
         match up.local.map(|a| a.ip()) {
             Some(IpAddr::V4(a)) => info.local_v4 = Some(a),
+            // Link-local peering: our link-local address goes beside a global one of the same
+            // interface in our IPv6 next hops (RFC 2545 §3).
+            Some(IpAddr::V6(a)) if conf::model::is_link_local(IpAddr::V6(a)) => {
+                info.local_link_local = Some(a)
+            }
             Some(IpAddr::V6(a)) => info.local_v6 = Some(a),
             None => {}
         }
@@ -341,15 +355,28 @@ impl RibActor {
         // extended next hop (RFC 8950) gives IPv4 routes our IPv6 address instead, as BIRD 2.
         let v4_via_v6 = up.negotiated.context.extended_next_hop_v4
             && matches!(up.local, Some(a) if a.is_ipv6());
-        let other_family = up.negotiated.families.iter().any(|f| match f {
-            Family::Ipv4Unicast => info.local_v4.is_none() && !v4_via_v6,
-            Family::Ipv6Unicast => info.local_v6.is_none(),
-        });
-        if let (true, Some(local)) = (other_family, up.local.map(|a| a.ip())) {
+        let other_family = info.local_link_local.is_some()
+            || up.negotiated.families.iter().any(|f| match f {
+                Family::Ipv4Unicast => info.local_v4.is_none() && !v4_via_v6,
+                Family::Ipv6Unicast => info.local_v6.is_none(),
+            });
+        if let (true, Some(local)) = (other_family, up.local) {
             let table = self.interface_table();
             let t = table.as_deref();
-            let addrs = t
-                .and_then(|t| t.link_with_address(local))
+            // A link-local address may be on several interfaces: the connection's scope
+            // names the one.
+            let link = match local {
+                SocketAddr::V6(a) if a.scope_id() != 0 => t.and_then(|t| t.link(a.scope_id())),
+                _ => t.and_then(|t| t.link_with_address(local.ip())),
+            };
+            if let Some(l) = link.filter(|_| info.local_link_local.is_some()) {
+                // Before any of the session's routes: their link-local next hops need it.
+                self.links
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(id, std::sync::Arc::from(l.name.as_str()));
+            }
+            let addrs = link
                 .and_then(|l| t.map(|t| t.addresses(l.index)))
                 .unwrap_or_default();
             for a in addrs.iter().map(|n| n.addr()) {

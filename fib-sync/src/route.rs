@@ -146,6 +146,17 @@ impl NextHop {
         self.recursive && self.ifname.is_none() && !self.onlink
     }
 
+    /// A gateway on the link of device `ifname`: an IPv6 link-local gateway needs its device
+    /// (`via fe80::1 dev eth1`, RFC 2545 §3).
+    pub fn on_device(addr: IpAddr, ifname: &str) -> Self {
+        NextHop {
+            addr,
+            ifname: Some(ifname.to_owned()),
+            onlink: false,
+            recursive: false,
+        }
+    }
+
     /// A gateway reached `onlink` through the device `ifname` (e.g. `tunl0`).
     pub fn onlink(addr: IpAddr, ifname: &str) -> Self {
         NextHop {

@@ -108,6 +108,10 @@ pub struct PeerInfo {
     /// Our addresses on this session, used as next hop when we rewrite it.
     pub local_v4: Option<Ipv4Addr>,
     pub local_v6: Option<Ipv6Addr>,
+    /// Our IPv6 link-local address on the session's link, when the session runs over one
+    /// (link-local peering): sent beside `local_v6` as RFC 2545's 32-octet next hop, or alone
+    /// without a global address.
+    pub local_link_local: Option<Ipv6Addr>,
     /// An opaque identifier of the export policy applied to this peer; peers with equal ids
     /// (and equal capabilities, see [`GroupKey`]) share one Adj-RIB-Out.
     pub export_policy: u64,
@@ -127,6 +131,7 @@ impl PeerInfo {
             next_hop: NextHopMode::Default,
             local_v4: None,
             local_v6: None,
+            local_link_local: None,
             export_policy: 0,
         }
     }
@@ -162,6 +167,8 @@ pub struct GroupKey {
     pub next_hop: NextHopMode,
     pub local_v4: Option<Ipv4Addr>,
     pub local_v6: Option<Ipv6Addr>,
+    /// See [`PeerInfo::local_link_local`].
+    pub local_link_local: Option<Ipv6Addr>,
     pub export_policy: u64,
     pub context: SessionContext,
     pub families: Vec<Family>,
@@ -186,6 +193,7 @@ impl GroupKey {
             next_hop: peer.next_hop,
             local_v4: peer.local_v4,
             local_v6: peer.local_v6,
+            local_link_local: peer.local_link_local,
             export_policy: peer.export_policy,
             context: session.context,
             families,

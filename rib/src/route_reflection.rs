@@ -160,9 +160,14 @@ pub fn outgoing(
     let foreign_v6 = family == Family::Ipv4Unicast
         && !group.context.extended_next_hop_v4
         && matches!(out.mp_next_hop, Some(MpNextHop::Ipv6 { .. }));
-    if self_nh || foreign_v6 {
+    // A link-local next hop means something only on the link it came from (RFC 2545 §3): a
+    // route whose only next hop is one is given ours.
+    let kept_link_local = !self_nh
+        && matches!(out.mp_next_hop, Some(MpNextHop::Ipv6 { global, .. })
+            if (global.segments()[0] & 0xffc0) == 0xfe80);
+    if self_nh || foreign_v6 || kept_link_local {
         match family {
-            Family::Ipv4Unicast => match (group.local_v4, group.local_v6) {
+            Family::Ipv4Unicast => match (group.local_v4, own_v6_next_hop(group)) {
                 (Some(nh), _) => {
                     out.attrs.next_hop = Some(nh);
                     out.mp_next_hop = None;
@@ -171,20 +176,14 @@ pub fn outgoing(
                 // of ours on it: our IPv6 address is the IPv4 routes' next hop (RFC 8950).
                 (None, Some(v6)) if group.context.extended_next_hop_v4 => {
                     out.attrs.next_hop = None;
-                    out.mp_next_hop = Some(MpNextHop::Ipv6 {
-                        global: v6,
-                        link_local: None,
-                    });
+                    out.mp_next_hop = Some(v6);
                 }
                 (None, _) => return Err(RibError::NoLocalAddress { family }),
             },
             Family::Ipv6Unicast => {
-                let nh = group.local_v6.ok_or(RibError::NoLocalAddress { family })?;
+                let nh = own_v6_next_hop(group).ok_or(RibError::NoLocalAddress { family })?;
                 out.attrs.next_hop = None;
-                out.mp_next_hop = Some(MpNextHop::Ipv6 {
-                    global: nh,
-                    link_local: None,
-                });
+                out.mp_next_hop = Some(nh);
             }
         }
     } else if family == Family::Ipv6Unicast {
@@ -198,6 +197,20 @@ pub fn outgoing(
         }
     }
     Ok(Some(out))
+}
+
+/// Our IPv6 next hop towards `group` (RFC 2545 §3): the global address, with our link-local
+/// one beside it (32 octets) on a link-local session; on a link-local session without a global
+/// address the link-local one alone (16 octets, as FRR sends for unnumbered peering).
+fn own_v6_next_hop(group: &GroupKey) -> Option<MpNextHop> {
+    match (group.local_v6, group.local_link_local) {
+        (Some(global), link_local) => Some(MpNextHop::Ipv6 { global, link_local }),
+        (None, Some(ll)) => Some(MpNextHop::Ipv6 {
+            global: ll,
+            link_local: None,
+        }),
+        (None, None) => None,
+    }
 }
 
 #[cfg(test)]
@@ -223,6 +236,7 @@ mod tests {
             next_hop,
             local_v4: Some(Ipv4Addr::new(10, 99, 0, 1)),
             local_v6: Some("fd99::1".parse().unwrap()),
+            local_link_local: None,
             export_policy: 0,
             context: SessionContext::default(),
             families: vec![Family::Ipv4Unicast],
@@ -492,5 +506,69 @@ mod tests {
         a.originator_id = None;
         a.cluster_list = Some(vec![Ipv4Addr::new(1, 1, 1, 1)]);
         assert_eq!(check_received(&l, &p, &a), Some(Ineligible::ClusterLoop));
+    }
+
+    #[test]
+    fn rfc2545_next_hop_over_a_link_local_session() {
+        let v6 = |s: &str| s.parse::<Ipv6Addr>().unwrap();
+        let mut g = group(SessionKind::Ebgp, false, NextHopMode::Default);
+        g.local_v4 = None;
+        g.local_link_local = Some(v6("fe80::1"));
+        g.context.extended_next_hop_v4 = true;
+        let send = |g: &GroupKey, family| {
+            outgoing(&local(), &RouteOrigin::Local, family, &set(), g)
+                .unwrap()
+                .unwrap()
+                .mp_next_hop
+        };
+        // A global address on the link: global and link-local (32 octets).
+        let both = Some(MpNextHop::Ipv6 {
+            global: v6("fd99::1"),
+            link_local: Some(v6("fe80::1")),
+        });
+        assert_eq!(send(&g, Family::Ipv6Unicast), both);
+        assert_eq!(both.unwrap().wire_len(), 32);
+        // IPv4 routes over it (RFC 8950) carry the same.
+        assert_eq!(send(&g, Family::Ipv4Unicast), both);
+        // Only a link-local address: that alone (16 octets), as FRR for unnumbered peering.
+        g.local_v6 = None;
+        let lone = Some(MpNextHop::Ipv6 {
+            global: v6("fe80::1"),
+            link_local: None,
+        });
+        assert_eq!(send(&g, Family::Ipv6Unicast), lone);
+        assert_eq!(send(&g, Family::Ipv4Unicast), lone);
+    }
+
+    #[test]
+    fn a_kept_lone_link_local_next_hop_is_replaced_by_ours() {
+        // iBGP keeps the next hop, but a lone link-local one is only valid on its own link.
+        let g = group(SessionKind::Ibgp, false, NextHopMode::Default);
+        let learned = AttrSet {
+            attrs: PathAttributes {
+                next_hop: None,
+                ..set().attrs
+            },
+            mp_next_hop: Some(MpNextHop::Ipv6 {
+                global: "fe80::7".parse().unwrap(),
+                link_local: None,
+            }),
+        };
+        let out = outgoing(
+            &local(),
+            &from(SessionKind::Ebgp, false),
+            Family::Ipv6Unicast,
+            &learned,
+            &g,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            out.mp_next_hop,
+            Some(MpNextHop::Ipv6 {
+                global: "fd99::1".parse().unwrap(),
+                link_local: None
+            })
+        );
     }
 }

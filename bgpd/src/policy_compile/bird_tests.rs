@@ -26,6 +26,7 @@ fn group(c: &conf::Config, p: &CompiledPolicy, neighbor: usize) -> GroupKey {
         next_hop: rib::NextHopMode::Default,
         local_v4: Some(Ipv4Addr::new(10, 192, 0, 2)),
         local_v6: None,
+        local_link_local: None,
         export_policy: info.export_policy,
         context: SessionContext::default(),
         families: vec![Family::Ipv4Unicast],

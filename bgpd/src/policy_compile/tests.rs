@@ -73,6 +73,7 @@ fn key(kind: SessionKind, export_policy: u64) -> GroupKey {
         next_hop: rib::NextHopMode::Default,
         local_v4: Some(Ipv4Addr::new(10, 99, 0, 1)),
         local_v6: None,
+        local_link_local: None,
         export_policy,
         context: SessionContext::default(),
         families: vec![Family::Ipv4Unicast],
