@@ -270,9 +270,23 @@ impl RibActor {
         let peer = p.peer.and_then(|id| self.peers.get(&id));
         let attrs = p.accepted.as_ref().unwrap_or(&p.received);
         let next_hop = attrs.next_hop();
-        let on_link = next_hop
-            .and_then(|gw| interfaces.and_then(|t| t.interface_for(gw)))
-            .map(|l| l.name.clone());
+        // A link-local next hop is on the link of the session it came over (every link has
+        // fe80::/64).
+        let link = p
+            .peer
+            .filter(|_| {
+                attrs.link_local_next_hop().is_some()
+                    || next_hop.is_some_and(conf::model::is_link_local)
+            })
+            .and_then(|id| {
+                let links = self.links.read().unwrap_or_else(|e| e.into_inner());
+                links.get(&id).map(|d| d.to_string())
+            });
+        let on_link = link.or_else(|| {
+            next_hop
+                .and_then(|gw| interfaces.and_then(|t| t.interface_for(gw)))
+                .map(|l| l.name.clone())
+        });
         let unresolved = p.lost == Some(LossReason::Ineligible(Ineligible::NextHopUnresolved));
         let destination = match (peer, next_hop) {
             (None, _) => Destination::Blackhole,
