@@ -74,7 +74,10 @@ fn example_config_parses_with_every_field() {
     std::fs::remove_dir_all(&dir).unwrap();
 
     assert_eq!(c.local_as, Asn(64512));
-    assert_eq!(c.neighbors.len(), 4);
+    assert_eq!(c.neighbors.len(), 5);
+    let ll = c.neighbor("Global_fe80__1_eth1").unwrap();
+    assert_eq!(ll.interface.as_deref(), Some("eth1"));
+    assert_eq!(ll.ttl, TtlMode::Direct);
     let m2 = c.neighbor("Mesh_10_0_0_2").unwrap();
     assert_eq!(m2.template.as_ref().unwrap().as_str(), "mesh");
     assert_eq!(m2.remote_as, Asn(64512));
