@@ -522,12 +522,13 @@ mod tests {
                 .mp_next_hop
         };
         // A global address on the link: global and link-local (32 octets).
-        let both = Some(MpNextHop::Ipv6 {
+        let both_hop = MpNextHop::Ipv6 {
             global: v6("fd99::1"),
             link_local: Some(v6("fe80::1")),
-        });
+        };
+        assert_eq!(both_hop.wire_len(), 32);
+        let both = Some(both_hop);
         assert_eq!(send(&g, Family::Ipv6Unicast), both);
-        assert_eq!(both.unwrap().wire_len(), 32);
         // IPv4 routes over it (RFC 8950) carry the same.
         assert_eq!(send(&g, Family::Ipv4Unicast), both);
         // Only a link-local address: that alone (16 octets), as FRR for unnumbered peering.
