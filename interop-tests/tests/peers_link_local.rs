@@ -7,7 +7,8 @@
 //! blocks reach FRR's kernel via our link-local address (`via inet6 fe80::1` for IPv4).
 //! Both FRRs name us with `neighbor fe80::1 interface eth1` (FRR's unnumbered form, `neighbor
 //! eth1 interface`, waits for a router advertisement to learn the peer's address, and we send
-//! none: not covered here).
+//! none: not covered here). A second test does the same with BIRD 2.0.12 (`neighbor fe80::1 %
+//! 'eth1'`, kernel protocol on).
 
 mod routes_common;
 
@@ -206,4 +207,94 @@ fn link_local_sessions_with_frr_on_two_links_at_one_address_carry_routes_both_wa
         detail.contains("Neighbor address: fe80::2%eth2"),
         "{detail}"
     );
+}
+
+/// BIRD 2.0.12 over a link-local session (`neighbor fe80::1%eth1`, IPv4 with `extended next hop
+/// on`), its kernel protocol on: its routes in our kernel via its link-local address on the link,
+/// ours in its kernel via ours.
+#[test]
+fn link_local_session_with_bird2_carries_routes_both_ways() {
+    if !require_root("link_local_session_with_bird2_carries_routes_both_ways") {
+        return;
+    }
+    let ours_ns = Netns::new("ll-ours").expect("namespace");
+    let bird_ns = Netns::new("ll-bird").expect("namespace");
+    link(&ours_ns, "eth1", &bird_ns);
+    let bird = interop_tests::Bird::start(
+        &bird_ns,
+        "router id 10.99.0.2;
+protocol device {}
+protocol kernel { ipv6 { export all; }; }
+protocol kernel { ipv4 { export all; }; }
+protocol static { ipv6; route fd00:79:1::/64 blackhole; }
+protocol static { ipv4; route 10.79.1.0/24 blackhole; }
+protocol bgp ours {
+  local as 65002;
+  neighbor fe80::1 % 'eth1' as 65001;
+  hold time 9; connect retry time 2;
+  ipv6 { import all; export all; };
+  ipv4 { import all; export all; extended next hop on; };
+}
+",
+    )
+    .expect("bird starts");
+    let mut n = BgpdNeighbor::new("Node_fe80__2", "fe80::2", 65002);
+    n.extra = "interface = \"eth1\"\nfamilies = [\"ipv4\", \"ipv6\"]\nextended_next_hop = true\n"
+        .to_string();
+    let config = BgpdConfig {
+        router_id: "10.99.0.1".into(),
+        local_as: 65001,
+        listen: vec!["::".into()],
+        neighbors: vec![n],
+    };
+    let ours = Bgpd::start_with_kernel(
+        &ours_ns,
+        &config,
+        "local_blocks = [\"10.64.1.0/26\", \"fd00:64:1::/122\"]\n",
+    )
+    .expect("our bgpd starts");
+    let route = |ns: &Netns, prefix: &str| {
+        let fam = if prefix.contains(':') { "-6" } else { "-4" };
+        ns.ip(&[fam, "route", "show", prefix])
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    };
+    let state = || {
+        format!(
+            "ours:\n{}\n{}\nbird:\n{}\n{}",
+            ours.show(true, "show protocols all").unwrap_or_default(),
+            ours.show(true, "show route all").unwrap_or_default(),
+            bird.birdc("show protocols all ours").unwrap_or_default(),
+            bird.birdc("show route all").unwrap_or_default(),
+        )
+    };
+    for (ns, prefix, want) in [
+        (
+            &ours_ns,
+            "fd00:79:1::/64",
+            "via fe80::2 dev eth1 proto bird",
+        ),
+        (
+            &ours_ns,
+            "10.79.1.0/24",
+            "via inet6 fe80::2 dev eth1 proto bird",
+        ),
+        (
+            &bird_ns,
+            "fd00:64:1::/122",
+            "via fe80::1 dev eth1 proto bird",
+        ),
+        (
+            &bird_ns,
+            "10.64.1.0/26",
+            "via inet6 fe80::1 dev eth1 proto bird",
+        ),
+    ] {
+        rc::converge(
+            &format!("{prefix} in the kernel"),
+            || route(ns, prefix).contains(want),
+            state,
+        );
+    }
 }
