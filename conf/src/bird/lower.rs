@@ -324,6 +324,19 @@ pub(crate) fn lower(
                             None => cluster = Some(c.clone()),
                         }
                     }
+                    // Filters are looked up by address: one address on several links
+                    // needs the same ones.
+                    if let Some(other) = neighbors.iter().find(|o: &&Neighbor| {
+                        o.address == n.address && o.bird_filters != n.bird_filters
+                    }) {
+                        let msg = format!(
+                            "neighbor {} has other import/export filters than protocol `{}` \
+                             at the same address (bgpd needs the same ones)",
+                            n.scoped_address(),
+                            other.name
+                        );
+                        cx.err(p.pos, ErrorKind::Conflict, path, msg);
+                    }
                     let key = (n.address, n.interface.clone(), n.port);
                     if let Some(other) = seen.insert(key, &p.name) {
                         let msg = format!(

@@ -122,3 +122,15 @@ fn multihop_cannot_be_bound_to_an_interface() {
     assert_eq!(e.kind, ErrorKind::Conflict);
     assert_eq!(e.path, "neighbor \"ll\".multihop");
 }
+
+#[test]
+fn neighbors_at_one_address_on_two_links_need_the_same_filters() {
+    let filters = "[[filters]]\nname = \"f\"\n";
+    let e = one_error(&format!(
+        "{filters}{}{}",
+        neighbor("a", "fe80::1%eth1", ""),
+        neighbor("b", "fe80::1%eth2", "filters = [\"f\"]\n")
+    ));
+    assert_eq!(e.kind, ErrorKind::Conflict);
+    assert_eq!(e.path, "neighbor \"b\".address");
+}

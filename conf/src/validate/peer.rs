@@ -723,6 +723,25 @@ pub(super) fn neighbors(
             );
             continue;
         }
+        // The daemon looks a peer's filters up by its address: neighbors at one address (on
+        // several links) share them.
+        if let Some(other) = out
+            .iter()
+            .find(|o: &&Neighbor| o.address == nb.address && o.filters != nb.filters)
+        {
+            cx.err(
+                ErrorKind::Conflict,
+                r.address.as_ref().map_or(n.span(), |a| a.span()),
+                &format!("{base}.address"),
+                format!(
+                    "{} has other filters than neighbor {:?} at the same address",
+                    nb.scoped_address(),
+                    other.name.as_str()
+                ),
+                "neighbors at one link-local address on several links need the same filters",
+            );
+            continue;
+        }
         addrs.insert(key, r.address.as_ref().map_or(n.span(), |a| a.span()));
         out.push(nb);
     }
