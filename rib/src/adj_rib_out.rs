@@ -230,6 +230,8 @@ pub struct AdjRibOut {
     paths: PrefixMap<Vec<SentPath>>,
     /// Number of paths in `paths`.
     path_count: usize,
+    /// Members that fell behind ([`lag`]).
+    lagging: Vec<lag::Lag>,
 }
 
 fn announce_how(family: Family, set: &AttrSet) -> Result<Announce, RibError> {
@@ -510,6 +512,7 @@ impl AdjRibOut {
         let (mut out, failed) = pending.encode(ctx, errors);
         let mut late_withdraw = Vec::new();
         for (p, w) in ones {
+            self.note_change(p);
             match w {
                 None => {
                     self.routes.remove(&p);
@@ -526,6 +529,7 @@ impl AdjRibOut {
             }
         }
         for (p, mut next) in many {
+            self.note_change(p);
             let old = self.paths.remove(&p).unwrap_or_default();
             self.path_count -= old.len();
             next.retain(|s| {
@@ -606,5 +610,6 @@ impl AdjRibOut {
     }
 }
 
+pub(crate) mod lag;
 #[cfg(test)]
 mod tests;

@@ -16,7 +16,8 @@
 //! - [`loc_rib`]: per-prefix destinations, selection (best + ECMP) and change sets;
 //! - [`next_hop`]: recursive next-hop resolution against the caller's IGP table;
 //! - [`route_reflection`]: RFC 4456 rules, loop detection, outgoing attribute changes;
-//! - [`adj_rib_out`]: per-group Adj-RIB-Out and UPDATE encoding, the export hook;
+//! - [`adj_rib_out`]: per-group Adj-RIB-Out and UPDATE encoding, the export hook, and members
+//!   that fell behind (`adj_rib_out::lag`: what they held of each prefix changed since);
 //! - [`prefix_map`]: per-family ordered maps keyed by prefix;
 //! - [`rib`]: the [`Rib`] facade tying them together;
 //! - [`error`]: the crate's error enum.

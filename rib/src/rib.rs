@@ -403,15 +403,25 @@ impl Rib {
         if old.is_some_and(|g| self.groups.get(&g).is_some_and(|x| x.key == key)) {
             return Ok(None);
         }
-        let sent = old
-            .and_then(|g| self.groups.get(&g))
-            .map(|g| g.out.snapshot())
-            .unwrap_or_default();
+        let old_group = old.and_then(|g| self.groups.get(&g));
+        // A lagging member moves lagging: it gets the difference when it catches up.
+        let lagging = old_group.and_then(|g| g.out.held_by(id));
+        let sent = match (&lagging, old_group) {
+            (None, Some(g)) => g.out.snapshot(),
+            _ => AdjRibOut::default(),
+        };
         if let Some(g) = old {
             leave_group(&mut self.groups, &mut self.group_ids, g, id);
         }
         let mut errors = Vec::new();
         let gid = self.join_group(id, key, export, &mut errors);
+        if let Some(mut held) = lagging {
+            let group = self.groups.get_mut(&gid).ok_or(RibError::UnknownPeer(id))?;
+            group.out.widen(&mut held);
+            group.out.start_lag_with(id, held);
+            tracing::info!(peer = %id, group = gid.0, "lagging peer moved to another update group");
+            return Ok(None);
+        }
         let group = self.groups.get(&gid).ok_or(RibError::UnknownPeer(id))?;
         let bytes = group.out.diff_from(
             &sent,
@@ -1111,10 +1121,17 @@ impl Rib {
             if bytes.all.is_empty() && bytes.split.is_empty() && errors.is_empty() {
                 continue;
             }
+            // Lagging members get the current state when they catch up ([`Rib::catch_up`]).
             let peers = self
                 .groups
                 .get(&g)
-                .map(|x| x.members.iter().copied().collect())
+                .map(|x| {
+                    x.members
+                        .iter()
+                        .copied()
+                        .filter(|m| !x.out.is_lagging(*m))
+                        .collect()
+                })
                 .unwrap_or_default();
             out.push(GroupUpdate {
                 group: g,
@@ -1145,6 +1162,47 @@ impl Rib {
             ..Changes::default()
         };
         self.export(&changes, export)
+    }
+
+    /// `peer`'s connection takes no more UPDATEs for now: its update group stops writing to it
+    /// ([`GroupUpdate::peers`] leaves it out) and keeps, for each prefix that changes, what the
+    /// peer held, until [`Rib::catch_up`]. Memory stays bounded by the table, whatever the
+    /// churn (`adj_rib_out::lag`).
+    pub fn lag(&mut self, peer: PeerId) -> Result<(), RibError> {
+        let gid = self
+            .check_up(peer)?
+            .group
+            .ok_or(RibError::PeerNotUp(peer))?;
+        let g = self.groups.get_mut(&gid).ok_or(RibError::PeerNotUp(peer))?;
+        g.out.start_lag(peer);
+        Ok(())
+    }
+
+    /// Whether `peer` lags (see [`Rib::lag`]).
+    pub fn is_lagging(&self, peer: PeerId) -> bool {
+        self.peers
+            .get(&peer)
+            .and_then(|p| p.group)
+            .and_then(|g| self.groups.get(&g))
+            .is_some_and(|g| g.out.is_lagging(peer))
+    }
+
+    /// `peer` can take UPDATEs again: what takes it from what it held to the group's current
+    /// state, for every prefix changed since [`Rib::lag`]; the group writes to it again.
+    pub fn catch_up(&mut self, peer: PeerId) -> Result<Encoded, RibError> {
+        let gid = self
+            .check_up(peer)?
+            .group
+            .ok_or(RibError::PeerNotUp(peer))?;
+        let g = self.groups.get_mut(&gid).ok_or(RibError::PeerNotUp(peer))?;
+        let mut errors = Vec::new();
+        let bytes = g.out.catch_up(
+            peer,
+            &g.key.context,
+            own_route(&self.table, peer),
+            &mut errors,
+        );
+        Ok(Encoded { bytes, errors })
     }
 
     /// The UPDATEs answering a ROUTE-REFRESH for `family` from `peer` (RFC 2918 §4): the
@@ -1372,6 +1430,7 @@ fn leave_group(
 ) {
     if let Some(group) = groups.get_mut(&g) {
         group.members.remove(&peer);
+        group.out.stop_lag(peer);
         if group.members.is_empty() {
             ids.remove(&group.key);
             groups.remove(&g);

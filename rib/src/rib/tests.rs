@@ -858,6 +858,7 @@ fn joining_a_group_of_one_does_not_swallow_its_members_updates() {
 }
 
 mod add_path;
+mod lag;
 
 #[test]
 fn new_decision_options_rerun_the_selection_without_touching_the_peers() {

@@ -4,7 +4,7 @@
 use super::*;
 
 /// Clients 2 and 3 announce, 4 negotiated ADD-PATH transmit, 5 did not.
-fn reflector() -> Rib {
+pub(super) fn reflector() -> Rib {
     let mut rib = Rib::new(local());
     for n in [2u8, 3, 4, 5] {
         let mut p = peer(n, LOCAL_AS);
@@ -21,7 +21,7 @@ fn reflector() -> Rib {
 /// What a peer that negotiated ADD-PATH receive reads: (path id, prefix, next hop) announced,
 /// (path id, prefix) withdrawn, sorted.
 #[allow(clippy::type_complexity)]
-fn decode_paths(bytes: &[u8]) -> (Vec<(u32, Prefix, Ipv4Addr)>, Vec<(u32, Prefix)>) {
+pub(super) fn decode_paths(bytes: &[u8]) -> (Vec<(u32, Prefix, Ipv4Addr)>, Vec<(u32, Prefix)>) {
     let peer_ctx = SessionContext {
         add_path_rx_v4: true,
         ..ctx()
