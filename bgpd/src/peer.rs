@@ -7,8 +7,13 @@
 //!   wait when it is full, which stops reading from TCP (back-pressure to the peer);
 //! - commands (listener/daemon → peer task), capacity [`COMMAND_QUEUE`]: the listener uses
 //!   `try_send` and drops the new connection when it is full (the peer retries);
-//! - per-connection write queue, capacity [`WRITE_QUEUE`]: when full, the peer has stopped
-//!   reading our messages, so the connection is treated as failed and closed.
+//! - the session's outbox (RIB actor → peer task, [`crate::rib_actor::outbox`]): the UPDATEs
+//!   the RIB sends, forwarded to the connection's write queue while less than
+//!   [`WRITE_BUDGET`] octets wait there; when the peer reads slowly the outbox fills and the
+//!   RIB stops writing to it until it drains (the peer lags, nothing is lost or piles up);
+//! - per-connection write queue, capacity [`WRITE_QUEUE`]: the session's own messages always
+//!   find room ([`FSM_ROOM`] slots are kept for them); when it is full nevertheless, the peer has
+//!   stopped reading our messages, so the connection is treated as failed and closed.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -31,7 +36,7 @@ use crate::bfd::{BfdHandle, BfdStatus};
 use fib_sync::InterfaceReceiver;
 
 use crate::fsm::{ConnId, Direction, Input, Jitter, Output, Session, SessionConfig, State, Waits};
-use crate::rib_actor::{PeerEvent, RibLink, SessionUp, BATCH_EVENTS};
+use crate::rib_actor::{Outgoing, PeerEvent, RibLink, SessionUp, BATCH_EVENTS};
 use crate::socket;
 use crate::stats::PeerStats;
 use crate::status::{self, AdminCommand, EstablishedInfo, LastError, PeerStatus, StatusTx};
@@ -40,7 +45,7 @@ mod bfd;
 mod next_hops;
 mod route_limit;
 mod writer;
-use writer::write_loop;
+use writer::{write_loop, Backlog};
 
 /// Capacity of a peer task's event channel.
 pub const EVENT_QUEUE: usize = 256;
@@ -48,6 +53,12 @@ pub const EVENT_QUEUE: usize = 256;
 pub const COMMAND_QUEUE: usize = 8;
 /// Messages queued for writing on one connection before it is declared stuck.
 pub const WRITE_QUEUE: usize = 1024;
+/// Slots of the write queue kept for the session's own messages (KEEPALIVE, NOTIFICATION).
+pub const FSM_ROOM: usize = 16;
+/// Octets of the RIB's UPDATEs a connection's write queue holds at most (beyond it, they wait
+/// in the outbox, then the peer lags): with the kernel's socket buffer, enough to keep a fast
+/// peer busy.
+pub const WRITE_BUDGET: usize = 256 * 1024;
 /// How long a closed connection may take to write what was queued (the NOTIFICATION last); a
 /// peer that does not read by then gets the connection aborted (RST, `SO_LINGER` 0), so that
 /// neither the socket nor its queued data outlive the session.
@@ -63,8 +74,6 @@ pub enum PeerCommand {
     Incoming(TcpStream),
     /// An operator's order from the control socket.
     Admin(AdminCommand),
-    /// The RIB found this connection's write queue full: the peer stopped reading, close it.
-    RibWriteStuck(ConnId),
     /// Removed by a reload: Cease / Peer De-configured (RFC 4486 §4), then the task ends.
     Deconfigure,
     /// A prefix limit's `restart` / `disable` action ([`route_limit`]), from the RIB actor.
@@ -113,7 +122,9 @@ enum Event {
 }
 
 struct ConnIo {
-    writer: mpsc::Sender<Bytes>,
+    writer: mpsc::Sender<Outgoing>,
+    /// Octets queued for the writer, and its wake-up when it wrote some.
+    backlog: Arc<Backlog>,
     /// Dropped (with the rest of this) when the session closes the connection: the writer then
     /// flushes what is queued within [`FLUSH_TIMEOUT`] and aborts the connection otherwise.
     close: oneshot::Sender<()>,
@@ -142,6 +153,8 @@ struct PeerTask {
     rib: Option<RibLink>,
     /// Events for the RIB not sent yet (sent as one batch per loop turn).
     rib_pending: Vec<PeerEvent>,
+    /// The Established session's outbox: the RIB's UPDATEs for the connection.
+    outbox: Option<(ConnId, mpsc::Receiver<Outgoing>)>,
     /// The Established session negotiated graceful restart (RFC 4724): the peer's restart time.
     restart_time: Option<Duration>,
     /// The session's waits as last reported to the status channel.
@@ -204,6 +217,7 @@ pub fn spawn_with_rib(
         closing: Vec::new(),
         rib,
         rib_pending: Vec::new(),
+        outbox: None,
         restart_time: None,
         waits: Waits::default(),
         bfd,
@@ -235,6 +249,10 @@ impl PeerTask {
         let mut farewell = cease_subcode::ADMINISTRATIVE_SHUTDOWN;
         loop {
             let deadline = self.session.poll_timeout();
+            // The RIB's UPDATEs move on while the connection's queue has room; otherwise the
+            // writer's progress wakes us.
+            let forward = self.can_forward();
+            let backlog = self.outbox_backlog().filter(|_| !forward);
             let sleep = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(Instant::from_std(d)).await,
@@ -246,7 +264,6 @@ impl PeerTask {
                 Some(cmd) = commands.recv() => match cmd {
                     PeerCommand::Incoming(stream) => self.incoming(stream),
                     PeerCommand::Admin(cmd) => self.admin(cmd),
-                    PeerCommand::RibWriteStuck(conn) => self.input(Input::Closed { conn }),
                     PeerCommand::Deconfigure => {
                         farewell = cease_subcode::PEER_DECONFIGURED;
                         break;
@@ -267,6 +284,8 @@ impl PeerTask {
                     }
                 }
                 _ = sleep => self.input(Input::Timer),
+                Some(out) = next_outgoing(self.outbox.as_mut()), if forward => self.forward(out),
+                _ = written(backlog.as_deref()), if backlog.is_some() => {}
                 alive = bfd::changed(self.bfd_rx.as_mut()) => self.bfd_changed(alive),
                 () = crate::next_hop_view::changed(self.interfaces.as_mut()) => self.interfaces_changed(),
             }
@@ -306,6 +325,33 @@ impl PeerTask {
                 warn!(event = "rib_gone", "RIB actor stopped");
                 self.rib = None;
             }
+        }
+    }
+
+    /// Whether the outbox's connection takes more of the RIB's UPDATEs now.
+    fn can_forward(&self) -> bool {
+        let Some(io) = self.outbox.as_ref().and_then(|(c, _)| self.conns.get(c)) else {
+            return false;
+        };
+        io.backlog.octets() < WRITE_BUDGET && io.writer.capacity() > FSM_ROOM
+    }
+
+    fn outbox_backlog(&self) -> Option<Arc<Backlog>> {
+        let (c, _) = self.outbox.as_ref()?;
+        self.conns.get(c).map(|io| io.backlog.clone())
+    }
+
+    /// One of the RIB's passes to the connection's write queue.
+    fn forward(&mut self, out: Outgoing) {
+        let Some(io) = self.outbox.as_ref().and_then(|(c, _)| self.conns.get(c)) else {
+            return;
+        };
+        let n = out.len();
+        io.backlog.queued(n);
+        match io.writer.try_send(out) {
+            Ok(()) => self.status.tx(),
+            // Not reached: `can_forward` saw room, and only this task queues.
+            Err(_) => io.backlog.done(n),
         }
     }
 
@@ -431,8 +477,9 @@ impl PeerTask {
             }
             .in_current_span(),
         );
-        let (wtx, wrx) = mpsc::channel::<Bytes>(WRITE_QUEUE);
+        let (wtx, wrx) = mpsc::channel::<Outgoing>(WRITE_QUEUE);
         let (close_tx, close_rx) = oneshot::channel();
+        let backlog = Arc::new(Backlog::default());
         let writer_task = tokio::spawn(
             write_loop(
                 conn,
@@ -441,6 +488,7 @@ impl PeerTask {
                 close_rx,
                 self.events_tx.clone(),
                 self.stats.clone(),
+                backlog.clone(),
             )
             .in_current_span(),
         );
@@ -448,6 +496,7 @@ impl PeerTask {
             conn,
             ConnIo {
                 writer: wtx,
+                backlog,
                 close: close_tx,
                 reader,
                 writer_task,
@@ -534,16 +583,22 @@ impl PeerTask {
                 let Some(io) = self.conns.get(&conn) else {
                     return;
                 };
-                match io.writer.try_send(data) {
+                let n = data.len();
+                io.backlog.queued(n);
+                match io.writer.try_send(data.into()) {
                     Ok(()) => self.status.tx(),
                     Err(mpsc::error::TrySendError::Full(_)) => {
+                        io.backlog.done(n);
                         warn!(event = "write_queue_full", conn = %conn, "peer not reading, closing");
                         self.input(Input::Closed { conn });
                     }
-                    Err(mpsc::error::TrySendError::Closed(_)) => {}
+                    Err(mpsc::error::TrySendError::Closed(_)) => io.backlog.done(n),
                 }
             }
             Output::Close { conn } => {
+                if self.outbox.as_ref().is_some_and(|(c, _)| *c == conn) {
+                    self.outbox = None;
+                }
                 if let Some(io) = self.conns.remove(&conn) {
                     io.reader.abort();
                     // Dropping the senders tells the writer to flush its queue (bounded in
@@ -607,6 +662,7 @@ impl PeerTask {
                             | crate::fsm::DownReason::BfdDown { graceful: true }
                     );
                 self.restart_time = None;
+                self.outbox = None;
                 self.queue_for_rib(PeerEvent::Down { graceful });
                 self.status.down(&reason);
                 let s = &self.stats;
@@ -699,16 +755,20 @@ impl PeerTask {
         };
         if self.rib.is_none() {
             for f in &negotiated.families {
-                let _ = io.writer.try_send(bgp_proto::builder::end_of_rib(*f));
+                let _ = io
+                    .writer
+                    .try_send(bgp_proto::builder::end_of_rib(*f).into());
             }
             return;
         }
+        let (outbox, rx) = crate::rib_actor::outbox();
+        self.outbox = Some((conn, rx));
         let up = SessionUp {
             conn,
             peer_router_id,
             negotiated: negotiated.clone(),
             local: io.local,
-            writer: io.writer.clone(),
+            outbox,
             restart_time: self.restart_time,
             peer_restarting: self
                 .session
@@ -717,6 +777,22 @@ impl PeerTask {
                 .is_some_and(|g| g.restart_state),
         };
         self.queue_for_rib(PeerEvent::Up(Box::new(up)));
+    }
+}
+
+/// The next pass in the outbox (never, without one).
+async fn next_outgoing(o: Option<&mut (ConnId, mpsc::Receiver<Outgoing>)>) -> Option<Outgoing> {
+    match o {
+        Some((_, rx)) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the writer wrote something (never, without a backlog to watch).
+async fn written(b: Option<&Backlog>) {
+    match b {
+        Some(b) => b.written().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -1,15 +1,17 @@
 //! The RIB actor: one task owns the [`rib::Rib`] and the compiled policy; peer tasks send it
-//! batches of events, it writes the resulting UPDATEs to the peers' connections.
+//! batches of events, it hands the resulting UPDATEs to the peer tasks, which own the
+//! connections.
 //!
 //! Channel rules:
 //! - requests (peer tasks, control socket → actor), capacity [`RIB_QUEUE`] batches: a peer
 //!   task awaits when it is full, so it stops reading its events and its TCP reader stops
 //!   reading (back-pressure to the peer). A batch carries every event a peer task has at hand
 //!   (several UPDATEs), never one route;
-//! - writes (actor → a peer's connection): the connection's write queue with `try_send`; the
-//!   UPDATEs of one change are encoded once per update group and the same `Bytes` is queued
-//!   for every member. A full queue means the peer stopped reading: the actor tells the peer
-//!   task ([`PeerCommand::RibWriteStuck`]), which closes that connection;
+//! - UPDATEs (actor → a peer task): the session's outbox, capacity [`OUTBOX_QUEUE`] passes,
+//!   each written with a slot reserved first; the UPDATEs of one change are encoded once per
+//!   update group and the same `Bytes` go to every member. A peer whose outbox is full lags:
+//!   nothing is queued or dropped for it, its group remembers what changed, and it gets the
+//!   latest state when it drains ([`outbox`]); the others are not held up;
 //! - Loc-RIB changes (actor → FIB task, optional): awaited, so a slow FIB slows the actor;
 //! - queries (control socket, daemon → actor): on the request channel, answered on a
 //!   oneshot. `show route` is one ([`RibQuery::Show`]): the actor filters by family, network
@@ -26,14 +28,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use bgp_proto::route_refresh::{RouteRefresh, RouteRefreshSubtype};
 use bgp_proto::{Family, Prefix};
-use bytes::Bytes;
 use conf::Config;
 use fib_sync::{InterfaceReceiver, InterfaceTable};
 use rib::{Changes, LocRibChange, PeerId, Rib};
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
@@ -47,9 +47,13 @@ pub use messages::*;
 
 struct Session {
     conn: ConnId,
-    writer: mpsc::Sender<Bytes>,
+    outbox: mpsc::Sender<Outgoing>,
     /// RFC 7313 negotiated: refresh answers carry BoRR / EoRR.
     enhanced_route_refresh: bool,
+    /// Its outbox was full: nothing is written to it until a waiter says it drained.
+    lagging: bool,
+    /// Families it asked a route refresh for while lagging (answered when it catches up).
+    refresh: Vec<Family>,
 }
 
 struct PeerSlot {
@@ -89,6 +93,8 @@ pub struct RibActor {
     /// The link of each session over a link-local address, for the kernel path and `show
     /// route`.
     links: crate::fib::link_local::PeerLinks,
+    /// One per lagging peer: waits for room in its outbox ([`outbox`]).
+    waiters: JoinSet<outbox::Drained>,
 }
 
 /// Runs `actor` (see [`RibActor::new`], [`RibActor::set_interfaces`], [`RibActor::recover`]):
@@ -135,6 +141,7 @@ impl RibActor {
             pages: page::Pending::default(),
             interfaces: None,
             links: Default::default(),
+            waiters: JoinSet::new(),
         };
         for (id, l) in limits {
             actor.configure_limits(id, l);
@@ -203,6 +210,10 @@ impl RibActor {
             } else {
                 tokio::select! {
                     biased;
+                    // A lagging peer drained: first, so that a busy actor does not starve it.
+                    Some(Ok(d)) = self.waiters.join_next(), if !self.waiters.is_empty() => {
+                        self.drained(d)
+                    }
                     req = requests.recv() => match req {
                         Some(r) => self.request(r).await,
                         None => break,
@@ -307,30 +318,7 @@ impl RibActor {
                 }
             }
             PeerEvent::RouteRefresh(family) => {
-                match self.rib.route_refresh(id, family) {
-                    Ok(enc) => {
-                        let enhanced = self
-                            .peers
-                            .get(&id)
-                            .and_then(|p| p.session.as_ref())
-                            .is_some_and(|s| s.enhanced_route_refresh);
-                        let bytes = if enhanced {
-                            // RFC 7313 §4: the answer is framed by BoRR and EoRR.
-                            let mut b = bytes::BytesMut::new();
-                            refresh_marker(family, RouteRefreshSubtype::BeginningOfRefresh, &mut b);
-                            b.extend_from_slice(&enc.bytes);
-                            refresh_marker(family, RouteRefreshSubtype::EndOfRefresh, &mut b);
-                            b.freeze()
-                        } else {
-                            enc.bytes
-                        };
-                        debug!(%id, %family, enhanced, "route refresh answered");
-                        self.write(id, bytes)
-                    }
-                    Err(e) => {
-                        debug!(%id, %family, error = %e, "route refresh not answered")
-                    }
-                }
+                self.route_refresh(id, family);
                 Changes::default()
             }
         }
@@ -409,8 +397,10 @@ impl RibActor {
         };
         slot.session = Some(Session {
             conn: up.conn,
-            writer: up.writer,
+            outbox: up.outbox,
             enhanced_route_refresh: up.negotiated.enhanced_route_refresh,
+            lagging: false,
+            refresh: Vec::new(),
         });
         // RFC 4724 §4.2: a restarted peer without the capability has no stale routes to keep;
         // with it, its stale routes wait for its End-of-RIB, bounded by its restart time again.
@@ -435,7 +425,10 @@ impl RibActor {
                 }
                 info!(event = "rib_peer_up", peer = %slot.addr, group = pu.group.0,
                     bytes = pu.encoded.bytes.len(), "initial routes sent");
-                self.write(id, pu.encoded.bytes);
+                // A new outbox always has room.
+                if let Some(p) = self.reserve(id) {
+                    p.send(pu.encoded.bytes.into());
+                }
                 self.count_advertised(pu.group);
             }
             Err(e) => warn!(event = "rib_peer_up_failed", %id, error = %e, "peer not in the RIB"),
@@ -476,12 +469,13 @@ impl RibActor {
             return;
         }
         self.note(&changes);
+        let mut permits = self.reserve_all();
         let out = self.rib.export(&changes, &mut self.policy);
-        for g in out {
+        self.write_groups(&out, &mut permits);
+        for g in &out {
             for (p, e) in &g.errors {
                 warn!(event = "export_error", prefix = %p, error = %e, "route not sent");
             }
-            self.write_group(&g);
             self.count_advertised(g.group);
         }
         // A change of paths outside the selection only matters to ADD-PATH groups.
@@ -523,48 +517,6 @@ impl RibActor {
             }
         }
     }
-
-    /// Write a group's UPDATEs to each member: the bytes for all, and per split-horizon part
-    /// the others' or the member's own piece (encoded once, shared).
-    fn write_group(&self, g: &rib::GroupUpdate) {
-        for peer in &g.peers {
-            for b in g.bytes_for(*peer) {
-                self.write(*peer, b.clone());
-            }
-        }
-    }
-
-    fn write(&self, id: PeerId, bytes: Bytes) {
-        if bytes.is_empty() || self.recovery.as_ref().is_some_and(|r| r.deferred(id)) {
-            return;
-        }
-        let Some(slot) = self.peers.get(&id) else {
-            return;
-        };
-        let Some(s) = &slot.session else {
-            return;
-        };
-        match s.writer.try_send(bytes) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Closed(_)) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                warn!(event = "write_queue_full", peer = %slot.addr, conn = %s.conn,
-                    "peer not reading our UPDATEs, closing");
-                let _ = slot.commands.try_send(PeerCommand::RibWriteStuck(s.conn));
-            }
-        }
-    }
-}
-
-/// Appends a ROUTE-REFRESH message with `subtype` for `family` (RFC 7313 §3.2).
-fn refresh_marker(family: Family, subtype: RouteRefreshSubtype, out: &mut bytes::BytesMut) {
-    let m = bgp_proto::Message::RouteRefresh(RouteRefresh {
-        afi: family.afi(),
-        safi: family.safi(),
-        subtype,
-    });
-    // A 4-octet body always fits.
-    let _ = m.encode(&bgp_proto::SessionContext::default(), out);
 }
 
 fn slot_for(
@@ -612,6 +564,8 @@ impl rib::ImportPolicy for Counting<'_> {
 
 mod graceful;
 mod messages;
+mod outbox;
+pub use outbox::{outbox, Outgoing, OUTBOX_QUEUE};
 mod page;
 mod show;
 pub use page::PageQuery;

@@ -5,19 +5,52 @@
 //! queued after the session had gone Idle, for as long as its kernel answered zero-window
 //! probes.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
 use super::{Event, FLUSH_TIMEOUT};
 use crate::fsm::ConnId;
+use crate::rib_actor::Outgoing;
 use crate::stats::PeerStats;
+
+/// What the peer task and a connection's writer share: the octets queued and not written yet
+/// (the peer task forwards the RIB's UPDATEs only while they stay under
+/// [`super::WRITE_BUDGET`]), and a wake-up each time some are written.
+#[derive(Debug, Default)]
+pub(super) struct Backlog {
+    queued: AtomicUsize,
+    written: Notify,
+}
+
+impl Backlog {
+    /// Octets queued, not written yet.
+    pub(super) fn octets(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn queued(&self, n: usize) {
+        self.queued.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// `n` octets left the queue (written, or never queued).
+    pub(super) fn done(&self, n: usize) {
+        self.queued.fetch_sub(n, Ordering::Relaxed);
+        self.written.notify_one();
+    }
+
+    /// Resolves once octets were written since the last call.
+    pub(super) async fn written(&self) {
+        self.written.notified().await
+    }
+}
 
 /// One connection's writer: writes what the session and the RIB queue. Once the session closed
 /// the connection (`close` resolves), what is queued is still written, the NOTIFICATION last,
@@ -26,10 +59,11 @@ use crate::stats::PeerStats;
 pub(super) async fn write_loop(
     conn: ConnId,
     mut wr: OwnedWriteHalf,
-    mut queue: mpsc::Receiver<Bytes>,
+    mut queue: mpsc::Receiver<Outgoing>,
     close: oneshot::Receiver<()>,
     events: mpsc::Sender<Event>,
     stats: Arc<PeerStats>,
+    backlog: Arc<Backlog>,
 ) {
     let mut close = std::pin::pin!(close);
     // Set when the session closed the connection: the end of the flush.
@@ -47,13 +81,14 @@ pub(super) async fn write_loop(
                     None => break,
                 },
             },
-            // Only what was queued before the close (the RIB may still hold a sender).
+            // Only what was queued before the close.
             Some(_) => match queue.try_recv() {
                 Ok(d) => d,
                 Err(_) => break,
             },
         };
         let mut data = gather(data, &mut queue);
+        let octets = data.remaining;
         let sent: Vec<Bytes> = data.parts.iter().cloned().collect();
         let written = {
             let mut write = std::pin::pin!(wr.write_all_buf(&mut data));
@@ -68,7 +103,10 @@ pub(super) async fn write_loop(
             }
         };
         match written {
-            Some(Ok(())) => sent.iter().for_each(|m| stats.record_sent(m)),
+            Some(Ok(())) => {
+                sent.iter().for_each(|m| stats.record_sent(m));
+                backlog.done(octets);
+            }
             Some(Err(e)) => {
                 debug!(conn = %conn, error = %e, "write failed");
                 let _ = events.send(Event::Closed { conn }).await;
@@ -143,16 +181,16 @@ impl bytes::Buf for Gathered {
 }
 
 /// `first` and what else is queued right now, up to [`GATHER`] octets, in queue order.
-fn gather(first: Bytes, queue: &mut mpsc::Receiver<Bytes>) -> Gathered {
+fn gather(first: Outgoing, queue: &mut mpsc::Receiver<Outgoing>) -> Gathered {
     let mut g = Gathered {
         remaining: first.len(),
-        parts: std::collections::VecDeque::from([first]),
+        parts: first.0.into(),
     };
     while g.remaining < GATHER {
         match queue.try_recv() {
             Ok(d) => {
                 g.remaining += d.len();
-                g.parts.push_back(d);
+                g.parts.extend(d.0);
             }
             Err(_) => break,
         }
@@ -195,8 +233,8 @@ mod tests {
     use bytes::Buf;
     use tokio::io::AsyncWriteExt;
 
-    fn msg(tag: u8, len: usize) -> Bytes {
-        Bytes::from(vec![tag; len])
+    fn msg(tag: u8, len: usize) -> Outgoing {
+        Bytes::from(vec![tag; len]).into()
     }
 
     fn flat(mut g: Gathered) -> Vec<u8> {
@@ -225,7 +263,7 @@ mod tests {
         let bytes = flat(g);
         assert_eq!(bytes.len(), 17_100);
         assert_eq!((bytes[0], bytes[100], bytes[17_099]), (1, 2, 18));
-        assert_eq!(rx.try_recv().expect("left")[0], 19);
+        assert_eq!(rx.try_recv().expect("left").0[0][0], 19);
     }
 
     #[tokio::test]

@@ -41,6 +41,11 @@ impl RibActor {
         };
         self.recovery = None;
         for (id, families) in done {
+            let Some(permit) = self.reserve(id) else {
+                // Lagging (nothing was written to it, so hardly): sent when it drains.
+                self.refresh_later(id, &families);
+                continue;
+            };
             let mut out = bytes::BytesMut::new();
             for f in families {
                 match self.rib.route_refresh(id, f) {
@@ -49,7 +54,9 @@ impl RibActor {
                 }
             }
             info!(event = "recovery_export", %id, bytes = out.len(), "deferred routes sent");
-            self.write(id, out.freeze());
+            if !out.is_empty() {
+                permit.send(out.freeze().into());
+            }
         }
     }
 

@@ -41,7 +41,7 @@ struct Harness {
     actor: RibActor,
     stats: Arc<PeerStats>,
     commands: mpsc::Receiver<PeerCommand>,
-    _writer: mpsc::Receiver<Bytes>,
+    _outbox: mpsc::Receiver<Outgoing>,
 }
 
 async fn harness(action: &str) -> Harness {
@@ -55,7 +55,7 @@ async fn harness(action: &str) -> Harness {
         commands: cmd_tx,
     }];
     let mut actor = RibActor::new(&config, policy, peers, None, Arc::default());
-    let (writer, rx) = mpsc::channel(64);
+    let (outbox, rx) = outbox();
     let up = PeerEvent::Up(Box::new(SessionUp {
         conn: ConnId(1),
         peer_router_id: RouterId(Ipv4Addr::new(10, 99, 0, 2)),
@@ -69,7 +69,7 @@ async fn harness(action: &str) -> Harness {
             extended_next_hop_v4: false,
         },
         local: Some(SocketAddr::from(([10, 99, 0, 1], 179))),
-        writer,
+        outbox,
         restart_time: None,
         peer_restarting: false,
     }));
@@ -85,7 +85,7 @@ async fn harness(action: &str) -> Harness {
         actor,
         stats,
         commands,
-        _writer: rx,
+        _outbox: rx,
     }
 }
 

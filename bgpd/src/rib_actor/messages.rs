@@ -8,7 +8,6 @@ use std::time::Duration;
 use super::Reconfigure;
 use bgp_proto::update::Update;
 use bgp_proto::{Family, Negotiated, Prefix, RouterId};
-use bytes::Bytes;
 use rib::{LocRibChange, PeerId, RibStats, SelectedRoute};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
@@ -41,8 +40,8 @@ pub struct SessionUp {
     pub negotiated: Negotiated,
     /// Our end of the connection (its address is our next hop towards this peer).
     pub local: Option<SocketAddr>,
-    /// The connection's write queue.
-    pub writer: mpsc::Sender<Bytes>,
+    /// The session's outbox (the peer task forwards it to the connection).
+    pub outbox: mpsc::Sender<super::Outgoing>,
     /// The peer's graceful-restart time when both sides negotiated graceful restart.
     pub restart_time: Option<Duration>,
     /// The peer set the Restart State bit (RFC 4724 §3): it restarted too.

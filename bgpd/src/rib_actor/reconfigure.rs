@@ -260,8 +260,10 @@ impl RibActor {
             }
         }
         if done.reexported_all {
-            for g in self.rib.reexport(&mut self.policy) {
-                self.write_group(&g);
+            let mut permits = self.reserve_all();
+            let out = self.rib.reexport(&mut self.policy);
+            self.write_groups(&out, &mut permits);
+            for g in &out {
                 self.count_advertised(g.group);
             }
         }
@@ -336,10 +338,14 @@ impl RibActor {
             info.local_v4 = info.local_v4.or(old.local_v4);
             info.local_v6 = info.local_v6.or(old.local_v6);
         }
+        // Reserved first: without room, the peer lags and moves lagging.
+        let permit = self.reserve(id);
         match self.rib.update_peer(info, &mut self.policy) {
             Ok(Some(enc)) => {
                 done.regrouped += 1;
-                self.write(id, enc.bytes);
+                if let Some(permit) = permit.filter(|_| !enc.bytes.is_empty()) {
+                    permit.send(enc.bytes.into());
+                }
             }
             Ok(None) => {}
             Err(e) => warn!(%id, error = %e, "peer not updated in the RIB"),

@@ -16,7 +16,12 @@ async fn a_reload_changes_policy_blocks_and_peers_without_a_session_reset() {
     let mut h = harness();
     let (w2, mut r2) = mpsc::channel(16);
     send(&mut h, 1, vec![up(2, w2)]).await;
-    assert_eq!(decode(&r2.try_recv().expect("initial table")).0.len(), 1);
+    assert_eq!(
+        decode(&r2.try_recv().expect("initial table").concat())
+            .0
+            .len(),
+        1
+    );
     // New configuration: a second block, a filter keeping the first from mesh_2, mesh_3 gone.
     let text = CONFIG.replace(
         "local_blocks = [\"10.64.1.0/26\"]",
@@ -35,7 +40,7 @@ async fn a_reload_changes_policy_blocks_and_peers_without_a_session_reset() {
     let mut ann = Vec::new();
     let mut wd = Vec::new();
     while let Ok(b) = r2.try_recv() {
-        let (a, w, _) = decode(&b);
+        let (a, w, _) = decode(&b.concat());
         ann.extend(a.into_iter().map(|(p, _)| p));
         wd.extend(w);
     }
@@ -111,10 +116,10 @@ async fn a_reload_of_the_decision_options_reruns_best_path_selection() {
 }
 
 /// Everything written to a peer since the last call: (announced, withdrawn) prefixes.
-fn drain(r: &mut mpsc::Receiver<Bytes>) -> (Vec<Prefix>, Vec<Prefix>, usize) {
+fn drain(r: &mut mpsc::Receiver<Outgoing>) -> (Vec<Prefix>, Vec<Prefix>, usize) {
     let (mut ann, mut wd, mut messages) = (Vec::new(), Vec::new(), 0);
     while let Ok(b) = r.try_recv() {
-        let (a, w, n) = decode(&b);
+        let (a, w, n) = decode(&b.concat());
         ann.extend(a.into_iter().map(|(p, _)| p));
         wd.extend(w);
         messages += n;
