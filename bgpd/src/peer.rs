@@ -58,7 +58,7 @@ pub const FSM_ROOM: usize = 16;
 /// Octets of the RIB's UPDATEs a connection's write queue holds at most (beyond it, they wait
 /// in the outbox, then the peer lags): with the kernel's socket buffer, enough to keep a fast
 /// peer busy.
-pub const WRITE_BUDGET: usize = 256 * 1024;
+pub const WRITE_BUDGET: usize = 64 * 1024;
 /// How long a closed connection may take to write what was queued (the NOTIFICATION last); a
 /// peer that does not read by then gets the connection aborted (RST, `SO_LINGER` 0), so that
 /// neither the socket nor its queued data outlive the session.

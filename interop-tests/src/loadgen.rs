@@ -108,6 +108,8 @@ impl RxStats {
 pub struct Session {
     pub spec: PeerSpec,
     writer: Arc<AsyncMutex<OwnedWriteHalf>>,
+    /// True: the reader stops reading (the peer's receive window closes).
+    paused: tokio::sync::watch::Sender<bool>,
     stats: Arc<RxStats>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -164,6 +166,17 @@ impl Session {
         ignore: HashSet<Ipv4Net>,
         timeout: Duration,
     ) -> Result<Session, LoadgenError> {
+        Self::connect_with(spec, ignore, timeout, None).await
+    }
+
+    /// [`Session::connect`] with the socket's receive buffer set to `recv_buffer` octets (a
+    /// small one makes a reader that stops reading close its window quickly).
+    pub async fn connect_with(
+        spec: PeerSpec,
+        ignore: HashSet<Ipv4Net>,
+        timeout: Duration,
+        recv_buffer: Option<u32>,
+    ) -> Result<Session, LoadgenError> {
         let deadline = Instant::now() + timeout;
         let (l, r) = (spec.local, spec.remote);
         let io = |source| LoadgenError::Io {
@@ -173,6 +186,9 @@ impl Session {
         };
         let stream = loop {
             let sock = TcpSocket::new_v4().map_err(io)?;
+            if let Some(n) = recv_buffer {
+                sock.set_recv_buffer_size(n).map_err(io)?;
+            }
             sock.bind(SocketAddr::new(l.into(), 0)).map_err(io)?;
             match sock.connect(SocketAddr::new(r.into(), 179)).await {
                 Ok(s) => break s,
@@ -238,7 +254,15 @@ impl Session {
             })??;
         let stats = Arc::new(RxStats::default());
         let writer = Arc::new(AsyncMutex::new(wr));
-        let reader = tokio::spawn(read_loop(rd, ctx, ignore, Arc::clone(&stats), l, r));
+        let (paused, paused_rx) = tokio::sync::watch::channel(false);
+        let reader = tokio::spawn(read_loop(
+            rd,
+            ctx,
+            ignore,
+            Arc::clone(&stats),
+            (l, r),
+            paused_rx,
+        ));
         let ka_writer = Arc::clone(&writer);
         let every = Duration::from_secs(u64::from(spec.hold_time.max(3) / 3));
         let keepalive = tokio::spawn(async move {
@@ -253,6 +277,7 @@ impl Session {
         Ok(Session {
             spec,
             writer,
+            paused,
             stats,
             tasks: vec![reader, keepalive],
         })
@@ -268,6 +293,12 @@ impl Session {
         })
     }
 
+    /// Stop reading (`true`: the peer sees our receive window close, as with a stopped
+    /// process; KEEPALIVEs still go out) or start again.
+    pub fn pause_reading(&self, paused: bool) {
+        self.paused.send_replace(paused);
+    }
+
     /// The reader's counters.
     pub fn stats(&self) -> &Arc<RxStats> {
         &self.stats
@@ -279,8 +310,8 @@ async fn read_loop(
     ctx: SessionContext,
     ignore: HashSet<Ipv4Net>,
     stats: Arc<RxStats>,
-    local: Ipv4Addr,
-    remote: Ipv4Addr,
+    (local, remote): (Ipv4Addr, Ipv4Addr),
+    mut paused: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut held: HashSet<Ipv4Net> = HashSet::new();
     let fail = |text: String| {
@@ -289,6 +320,11 @@ async fn read_loop(
         }
     };
     loop {
+        while *paused.borrow_and_update() {
+            if paused.changed().await.is_err() {
+                return;
+            }
+        }
         let m = match read_frame(&mut rd).await {
             Ok(m) => m,
             Err(e) => {

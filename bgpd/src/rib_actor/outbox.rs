@@ -24,7 +24,7 @@ use super::RibActor;
 use crate::fsm::ConnId;
 
 /// Passes a session's outbox holds before its peer lags.
-pub const OUTBOX_QUEUE: usize = 64;
+pub const OUTBOX_QUEUE: usize = 16;
 
 /// The UPDATEs of one pass for one peer: whole BGP messages, in order; each piece is shared
 /// with the other peers it is written to.
@@ -150,6 +150,7 @@ impl RibActor {
         let Some(slot) = self.peers.get_mut(&id) else {
             return;
         };
+        let addr = slot.addr;
         let Some(s) = slot
             .session
             .as_mut()
@@ -168,7 +169,7 @@ impl RibActor {
                 for (p, e) in &enc.errors {
                     warn!(event = "export_error", prefix = %p, error = %e, "route not sent");
                 }
-                info!(event = "peer_caught_up", %id, bytes = enc.bytes.len(),
+                info!(event = "peer_caught_up", peer = %addr, bytes = enc.bytes.len(),
                     "lagging peer sent the latest state");
                 pieces.push(enc.bytes);
             }
