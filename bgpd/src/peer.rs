@@ -45,7 +45,7 @@ mod bfd;
 mod next_hops;
 mod route_limit;
 mod writer;
-use writer::{write_loop, Backlog};
+use writer::{next_outgoing, write_loop, written, Backlog};
 
 /// Capacity of a peer task's event channel.
 pub const EVENT_QUEUE: usize = 256;
@@ -777,22 +777,6 @@ impl PeerTask {
                 .is_some_and(|g| g.restart_state),
         };
         self.queue_for_rib(PeerEvent::Up(Box::new(up)));
-    }
-}
-
-/// The next pass in the outbox (never, without one).
-async fn next_outgoing(o: Option<&mut (ConnId, mpsc::Receiver<Outgoing>)>) -> Option<Outgoing> {
-    match o {
-        Some((_, rx)) => rx.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Resolves when the writer wrote something (never, without a backlog to watch).
-async fn written(b: Option<&Backlog>) {
-    match b {
-        Some(b) => b.written().await,
-        None => std::future::pending().await,
     }
 }
 

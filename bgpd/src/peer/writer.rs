@@ -180,6 +180,24 @@ impl bytes::Buf for Gathered {
     }
 }
 
+/// The next pass in the outbox (never, without one).
+pub(super) async fn next_outgoing(
+    o: Option<&mut (ConnId, mpsc::Receiver<Outgoing>)>,
+) -> Option<Outgoing> {
+    match o {
+        Some((_, rx)) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the writer wrote something (never, without a backlog to watch).
+pub(super) async fn written(b: Option<&Backlog>) {
+    match b {
+        Some(b) => b.written().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// `first` and what else is queued right now, up to [`GATHER`] octets, in queue order.
 fn gather(first: Outgoing, queue: &mut mpsc::Receiver<Outgoing>) -> Gathered {
     let mut g = Gathered {
