@@ -126,22 +126,16 @@ pub async fn run_with_options(
             index,
             stats: p.stats.clone(),
             commands: p.commands.clone(),
+            status: Some(p.status.clone()),
         })
         .collect();
     // The link of each link-local session: the RIB actor writes it, the kernel path reads it.
     let links = crate::fib::link_local::PeerLinks::default();
     // The FIB task ([kernel].enable_writes): Loc-RIB changes to the kernel.
     let (fib_tx, fib_task) = if config.kernel.enable_writes {
-        let gates = peers
-            .iter()
-            .map(|p| crate::fib::PeerGate {
-                status: p.status.clone(),
-                stats: p.stats.clone(),
-            })
-            .collect();
         let (tx, task) = crate::fib::FibTask::spawn(
             &config,
-            gates,
+            rib_tx.clone(),
             recovery.clone(),
             interfaces.subscribe(),
             links.clone(),

@@ -31,12 +31,13 @@ use std::time::{Duration, SystemTime};
 use bgp_proto::{Family, Prefix};
 use conf::Config;
 use fib_sync::{InterfaceReceiver, InterfaceTable};
-use rib::{Changes, LocRibChange, PeerId, Rib};
+use rib::{Changes, PeerId, Rib};
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
+use crate::fib::FibLink;
 use crate::fsm::ConnId;
 use crate::peer::PeerCommand;
 use crate::policy_compile::{self, CompiledPolicy};
@@ -61,10 +62,13 @@ struct PeerSlot {
     addr: IpAddr,
     stats: Arc<PeerStats>,
     commands: mpsc::Sender<PeerCommand>,
+    /// Whether the operator disabled it (`None`: a peer added by a reload, taken as enabled).
+    status: Option<tokio::sync::watch::Receiver<crate::status::PeerStatus>>,
     session: Option<Session>,
     /// When the stale routes of a graceful restart are swept.
     stale_until: Option<Instant>,
-    /// Families whose End-of-RIB has not arrived since the session came up.
+    /// Families whose End-of-RIB has not arrived since the session came up: the one record
+    /// of End-of-RIB markers (the recovery and the FIB's convergence read it).
     awaiting_eor: Vec<Family>,
     restart_time: Option<Duration>,
     /// Its prefix limits as configured, and whether the RIB has them ([`limits`]).
@@ -77,7 +81,9 @@ pub struct RibActor {
     rib: Rib,
     policy: CompiledPolicy,
     peers: HashMap<PeerId, PeerSlot>,
-    fib: Option<mpsc::Sender<Vec<LocRibChange>>>,
+    fib: Option<FibLink>,
+    /// The FIB task was told that the RIB converged ([`fib_link`]).
+    fib_converged: bool,
     /// What the RIB's clock counts seconds from (it stamps each prefix's last change, for
     /// `show route`'s age column).
     epoch: SystemTime,
@@ -109,7 +115,7 @@ impl RibActor {
         config: &Config,
         policy: CompiledPolicy,
         peers: Vec<RibPeer>,
-        fib: Option<mpsc::Sender<Vec<LocRibChange>>>,
+        fib: Option<FibLink>,
         counts: Arc<RouteCounts>,
     ) -> Self {
         let mut rib = Rib::new(policy_compile::local_info(config));
@@ -127,7 +133,9 @@ impl RibActor {
                 warn!(event = "rib_peer_rejected", neighbor = %n.name, error = %e, "peer not added to the RIB");
                 continue;
             }
-            slots.insert(id, slot_for(n, p.stats, p.commands));
+            let mut slot = slot_for(n, p.stats, p.commands);
+            slot.status = p.status;
+            slots.insert(id, slot);
             limits.push((id, &n.route_limits));
         }
         let mut actor = RibActor {
@@ -135,6 +143,7 @@ impl RibActor {
             policy,
             peers: slots,
             fib,
+            fib_converged: false,
             epoch: SystemTime::now(),
             counts,
             recovery: None,
@@ -175,7 +184,7 @@ impl RibActor {
     }
 
     /// The FIB task to feed, if any (changes carry routes only when there is one).
-    fn set_fib(&mut self, fib: Option<mpsc::Sender<Vec<LocRibChange>>>) {
+    fn set_fib(&mut self, fib: Option<FibLink>) {
         self.rib.set_detailed_changes(fib.is_some());
         self.fib = fib;
     }
@@ -183,12 +192,14 @@ impl RibActor {
     async fn run(mut self, mut requests: mpsc::Receiver<RibRequest>) {
         if let Some(fib) = &self.fib {
             let all = self.rib.loc_rib();
-            if !all.is_empty() && fib.send(all).await.is_err() {
+            if fib.changes(all).await.is_err() {
                 self.set_fib(None);
             }
         }
         loop {
             self.end_recovery();
+            // After every request and once the recovery ended (no request may follow soon).
+            self.tell_converged().await;
             let wake = self
                 .peers
                 .values()
@@ -253,11 +264,13 @@ impl RibActor {
             }
             RibRequest::Query(RibQuery::ShowPage(p)) => self.pages.defer(p),
             RibRequest::Query(q) => self.query(q),
-            RibRequest::SetFib(tx) => {
+            RibRequest::SetFib(link) => {
                 let all = self.rib.loc_rib();
-                let fib = (all.is_empty() || tx.send(all).await.is_ok()).then_some(tx);
+                let fib = link.changes(all).await.is_ok().then_some(link);
+                self.fib_converged = false;
                 self.set_fib(fib);
             }
+            RibRequest::Refeed(nets) => self.refeed(&nets).await,
             RibRequest::Reconfigure(r) => {
                 self.reconfigure(*r).await;
             }
@@ -483,7 +496,7 @@ impl RibActor {
             return;
         }
         if let Some(fib) = &self.fib {
-            if fib.send(changes.loc_rib).await.is_err() {
+            if fib.changes(changes.loc_rib).await.is_err() {
                 warn!(
                     event = "fib_gone",
                     "FIB task stopped; no more kernel updates"
@@ -529,6 +542,7 @@ fn slot_for(
         addr: n.address,
         stats,
         commands,
+        status: None,
         session: None,
         stale_until: None,
         awaiting_eor: Vec::new(),
@@ -562,6 +576,9 @@ impl rib::ImportPolicy for Counting<'_> {
     }
 }
 
+mod fib_link;
+#[cfg(test)]
+mod fib_link_tests;
 mod graceful;
 mod messages;
 mod outbox;

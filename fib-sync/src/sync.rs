@@ -62,6 +62,8 @@ pub struct ApplyReport {
     pub deferred: Vec<(IpNet, FibError)>,
     /// Routes the kernel refused for another reason.
     pub failed: Vec<(IpNet, FibError)>,
+    /// Routes wanted in the kernel after this call (all of them, not only this batch's).
+    pub desired: usize,
 }
 
 /// Counters.
@@ -87,6 +89,7 @@ enum Command {
         oneshot::Sender<Result<ApplyReport, FibError>>,
     ),
     Reconcile(Vec<Route>, oneshot::Sender<Result<ApplyReport, FibError>>),
+    ReconcileWanted(oneshot::Sender<Result<ApplyReport, FibError>>),
     Stats(oneshot::Sender<FibStats>),
     Connected(oneshot::Sender<Vec<IpNet>>),
     Stop(oneshot::Sender<Result<usize, FibError>>),
@@ -131,6 +134,7 @@ impl FibSync {
             kinds: Interner::default(),
             held: Interner::default(),
             dumped: HashMap::new(),
+            wanted: 0,
             pending: HashMap::new(),
             logged: HashSet::new(),
             stats: FibStats::default(),
@@ -190,6 +194,13 @@ impl FibSync {
     /// of our protocol are removed, missing ones added.
     pub async fn reconcile(&self, desired: Vec<Route>) -> Result<ApplyReport, FibError> {
         self.call(|tx| Command::Reconcile(desired, tx)).await?
+    }
+
+    /// Makes the routes wanted so far (by [`FibSync::apply`] and earlier calls) the whole
+    /// desired set: stale routes of our protocol (a previous run's, not wanted again) are
+    /// removed, missing ones added, routes already right left untouched.
+    pub async fn reconcile_wanted(&self) -> Result<ApplyReport, FibError> {
+        self.call(Command::ReconcileWanted).await?
     }
 
     /// Current counters.
@@ -275,6 +286,8 @@ struct Actor {
     /// Routes found in a dump and not yet compared with a desired route: kept whole, because a
     /// desired next hop without a device matches any device the kernel chose.
     dumped: HashMap<IpNet, KernelRoute>,
+    /// Prefixes with a desired route (slots whose `want` is not [`NONE`]).
+    wanted: usize,
     pending: HashMap<IpNet, FibError>,
     /// Dependency problems already logged (logged once until they clear).
     logged: HashSet<String>,
@@ -340,7 +353,7 @@ impl Actor {
                     self.needs_resync = true;
                     self.installed_exact = false;
                 }
-                let _ = reply.send(result);
+                let _ = reply.send(self.with_desired(result));
             }
             Command::Reconcile(desired, reply) => {
                 self.clear_wants();
@@ -358,7 +371,11 @@ impl Actor {
                     report.failed.extend(refused);
                     report
                 });
-                let _ = reply.send(result);
+                let _ = reply.send(self.with_desired(result));
+            }
+            Command::ReconcileWanted(reply) => {
+                let result = self.reconcile().await;
+                let _ = reply.send(self.with_desired(result));
             }
             Command::Stats(reply) => {
                 let mut stats = self.stats;
@@ -374,6 +391,13 @@ impl Actor {
             }
             Command::Stop(_) => {}
         }
+    }
+
+    fn with_desired(&self, result: Result<ApplyReport, FibError>) -> Result<ApplyReport, FibError> {
+        result.map(|mut r| {
+            r.desired = self.wanted;
+            r
+        })
     }
 
     async fn learn_interfaces(&mut self) -> Result<(), FibError> {
@@ -439,11 +463,13 @@ impl Actor {
         });
         let slot = self.table.slot(prefix);
         let old = std::mem::replace(&mut slot.want, new);
+        self.wanted = self.wanted + usize::from(new != NONE) - usize::from(old != NONE);
         self.kinds.release(old);
     }
 
     /// Forgets every desired route.
     fn clear_wants(&mut self) {
+        self.wanted = 0;
         let kinds = &mut self.kinds;
         self.table.for_each_mut(|_, slot| {
             kinds.release(std::mem::replace(&mut slot.want, NONE));

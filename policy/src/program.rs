@@ -102,6 +102,59 @@ pub fn program(facts: &RouteFacts<'_>) -> Programming {
     Programming::Direct { via }
 }
 
+/// How a prefix's whole selected next-hop set (best route and the rest of its ECMP set) is
+/// programmed: the one decision the kernel path makes per prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SetProgramming {
+    /// Install a route via the next hops written to the output (each `Direct` or `IpIp`,
+    /// without duplicates, in the set's order).
+    Install,
+    /// A next hop falls in a VXLAN pool's mode: Felix owns the prefix. Installing part of an
+    /// ECMP set would fight it, so nothing is installed.
+    Felix,
+    /// No usable next hop: nothing to install.
+    Nothing,
+}
+
+/// Decides how `prefix` is programmed via `next_hops` (its selected set, best first), with
+/// the prefix's `pool` and the node's `connected` subnets: [`program`] per next hop, then one
+/// verdict for the set. The programmed hops go to `out` (cleared first). Pure.
+pub fn program_set(
+    prefix: IpNet,
+    pool: Option<PoolEncap>,
+    next_hops: &[IpAddr],
+    connected: &[IpNet],
+    out: &mut Vec<Programming>,
+) -> SetProgramming {
+    out.clear();
+    for &via in next_hops {
+        let p = program(&RouteFacts {
+            prefix,
+            next_hop: Some(via),
+            local_block: false,
+            pool,
+            connected,
+        });
+        match p {
+            Programming::Direct { .. } | Programming::IpIp { .. } => {
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+            Programming::VxlanSkip => {
+                out.clear();
+                return SetProgramming::Felix;
+            }
+            Programming::Blackhole | Programming::None => {}
+        }
+    }
+    if out.is_empty() {
+        SetProgramming::Nothing
+    } else {
+        SetProgramming::Install
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +226,70 @@ mod tests {
         assert!(on_connected_subnet(ip("10.99.0.200"), &connected));
         assert!(!on_connected_subnet(ip("10.99.1.1"), &connected));
         assert!(!on_connected_subnet(ip("fd99::1"), &connected));
+    }
+
+    #[test]
+    fn a_next_hop_set_is_programmed_as_one() {
+        use EncapMode::{Always, CrossSubnet, Never};
+        let connected = [net("10.99.0.0/24")];
+        let pool = |ipip, vxlan| Some(PoolEncap { ipip, vxlan });
+        let (same, other) = (ip("10.99.0.2"), ip("10.98.0.2"));
+        let mut out = Vec::new();
+        let mut run = |prefix: &str, pool, hops: &[IpAddr]| {
+            let verdict = program_set(net(prefix), pool, hops, &connected, &mut out);
+            (verdict, out.clone())
+        };
+        // ECMP across a cross-subnet pool: one hop direct, the other through the tunnel.
+        assert_eq!(
+            run("10.64.1.0/26", pool(CrossSubnet, Never), &[same, other]),
+            (
+                SetProgramming::Install,
+                vec![
+                    Programming::Direct { via: same },
+                    Programming::IpIp { via: other }
+                ]
+            )
+        );
+        // Duplicates collapse, order is kept.
+        assert_eq!(
+            run("10.64.1.0/26", None, &[other, same, other]),
+            (
+                SetProgramming::Install,
+                vec![
+                    Programming::Direct { via: other },
+                    Programming::Direct { via: same }
+                ]
+            )
+        );
+        // One hop in VXLAN's cross-subnet mode is enough for Felix to own the whole prefix.
+        assert_eq!(
+            run("10.64.1.0/26", pool(Never, CrossSubnet), &[same, other]),
+            (SetProgramming::Felix, vec![])
+        );
+        assert_eq!(
+            run("10.64.1.0/26", pool(Always, Always), &[same]),
+            (SetProgramming::Felix, vec![])
+        );
+        // Nothing usable: an empty set, or only IPv4 next hops for an IPv6 prefix.
+        assert_eq!(
+            run("10.64.1.0/26", None, &[]),
+            (SetProgramming::Nothing, vec![])
+        );
+        assert_eq!(
+            run("fd00::/64", None, &[same]),
+            (SetProgramming::Nothing, vec![])
+        );
+        // IP-in-IP Always tunnels every IPv4 hop, an IPv6 hop (RFC 8950) goes direct.
+        let v6 = ip("fd99::2");
+        assert_eq!(
+            run("10.64.1.0/26", pool(Always, Never), &[same, v6]),
+            (
+                SetProgramming::Install,
+                vec![
+                    Programming::IpIp { via: same },
+                    Programming::Direct { via: v6 }
+                ]
+            )
+        );
     }
 }

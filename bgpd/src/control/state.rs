@@ -207,6 +207,16 @@ impl KernelView {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Enabled peers the RIB still waits for (not Established, or an End-of-RIB missing).
+    pub fn holding(&self) -> usize {
+        usize::try_from(
+            self.counters
+                .holding
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
+        .unwrap_or(usize::MAX)
+    }
+
     /// Seconds left before the FIB task stops waiting, and the whole wait.
     pub fn wait_timer(&self) -> (u64, u64) {
         let total = crate::fib::STARTUP_WAIT;

@@ -129,7 +129,7 @@ fn generation_2_filter_turns_local_pref_into_the_kernel_metric() {
         ]
     );
     // The static protocol's blackholes pass the filter's final `accept` without a metric.
-    let mut local = t.local_routes();
+    let mut local = t.local_routes().to_vec();
     local.sort_by_key(|r| r.prefix);
     let mut want: Vec<Route> = [
         "10.0.0.0/30",

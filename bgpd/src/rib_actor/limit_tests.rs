@@ -53,6 +53,7 @@ async fn harness(action: &str) -> Harness {
         index: 0,
         stats: stats.clone(),
         commands: cmd_tx,
+        status: None,
     }];
     let mut actor = RibActor::new(&config, policy, peers, None, Arc::default());
     let (outbox, rx) = outbox();

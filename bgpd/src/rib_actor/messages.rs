@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::Reconfigure;
 use bgp_proto::update::Update;
 use bgp_proto::{Family, Negotiated, Prefix, RouterId};
-use rib::{LocRibChange, PeerId, RibStats, SelectedRoute};
+use rib::{PeerId, RibStats, SelectedRoute};
 use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use super::PageQuery;
@@ -99,7 +99,10 @@ pub enum RibRequest {
     },
     Query(RibQuery),
     /// Start sending Loc-RIB changes to a FIB task (the whole Loc-RIB first).
-    SetFib(mpsc::Sender<Vec<LocRibChange>>),
+    SetFib(crate::fib::FibLink),
+    /// Send the FIB task the current selection of every prefix inside these networks again
+    /// (what it decides from changed: IP pools, our blocks, connected subnets).
+    Refeed(Vec<ipnet::IpNet>),
     /// A reload: the RIB's events with their scope, without resetting sessions.
     Reconfigure(Box<Reconfigure>),
 }
@@ -153,6 +156,8 @@ pub struct RibPeer {
     pub index: usize,
     pub stats: Arc<PeerStats>,
     pub commands: mpsc::Sender<PeerCommand>,
+    /// The peer task's status (whether the operator disabled it); `None`: always enabled.
+    pub status: Option<tokio::sync::watch::Receiver<crate::status::PeerStatus>>,
 }
 
 /// The request channel (create it first: peer tasks need the sender before the actor runs).

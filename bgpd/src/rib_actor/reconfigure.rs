@@ -252,12 +252,7 @@ impl RibActor {
         let n = changes.len();
         self.flush(changes).await;
         if refeed {
-            if let Some(fib) = &self.fib {
-                let all = self.rib.loc_rib();
-                if !all.is_empty() && fib.send(all).await.is_err() {
-                    self.set_fib(None);
-                }
-            }
+            self.refeed(&super::fib_link::everything()).await;
         }
         if done.reexported_all {
             let mut permits = self.reserve_all();

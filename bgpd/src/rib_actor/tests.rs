@@ -82,6 +82,7 @@ pub(super) fn harness() -> Harness {
             index,
             stats: s.clone(),
             commands: cmd_tx.clone(),
+            status: None,
         })
         .collect();
     Harness {

@@ -30,13 +30,9 @@ pub fn run(view: &View, now: SystemTime, f: &mut Framer) {
     let recovery = if let Some(r) = s.recovering() {
         Some((r.locks(), r.wait_timer()))
     } else if let Some(k) = s.kernel.as_ref().filter(|k| k.recovering()) {
-        // The protocols holding the recovery: enabled peers without all their End-of-RIBs.
-        let waiting = s
-            .peers
-            .iter()
-            .filter(|p| !crate::fib::peer_converged(&p.status.borrow(), &p.stats))
-            .count();
-        Some((waiting, k.wait_timer()))
+        // The protocols holding the recovery: enabled peers without all their End-of-RIBs,
+        // as the RIB actor counts them.
+        Some((k.holding(), k.wait_timer()))
     } else {
         None
     };
@@ -122,6 +118,8 @@ mod tests {
         let (mut view, keep) = view_with(&[("Mesh_10_99_0_2", "10.99.0.2")]);
         let counters = with_kernel(&mut view);
         established(&keep[0]);
+        // The RIB actor's count: Established, no End-of-RIB yet.
+        counters.holding.store(1, Ordering::Relaxed);
         let mut f = Framer::new();
         run(&view, SystemTime::now(), &mut f);
         let text = f.take();
