@@ -26,6 +26,11 @@
 //! of its netlink calls included: steadier than wall time on a shared machine), and the ratios
 //! ours/BIRD and ours/floor. Not part of `cargo test`.
 //! `ONLY=ours` runs just our daemon; `BGPD=<path>` picks its binary (e.g. a profiler wrapper).
+//! `DAEMONS=ours,bird,bird-noscan` picks the rows (default: `floor`, which is the three
+//! `fib_bench` rows, `ours`, `bird`, `bird-noscan`, `frr`); `RUNS=5` repeats the whole set
+//! five times, each daemon once per repetition, one after the other. `bird` is BIRD 2 as
+//! calico-node configures its kernel protocol (`scan time 2`); `bird-noscan` is BIRD at its
+//! best here (the same without `scan time`, so the default 60 s scan never runs during a load).
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
