@@ -138,10 +138,18 @@ fn translator() -> Translator {
     t
 }
 
+/// (name, prefix, the selection's next hops, the delta wanted).
+type Case = (
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    fn() -> Option<RouteDelta>,
+);
+
 #[test]
 fn loc_rib_changes_become_kernel_deltas() {
     #[rustfmt::skip]
-    let cases: [(&str, &str, &[&str], fn() -> Option<RouteDelta>); 25] = [
+    let cases: [Case; 25] = [
         ("never pool: direct", "10.64.2.0/26", &[SAME], || Some(direct("10.64.2.0/26", &[SAME]))),
         ("never pool, other subnet: still direct", "10.64.2.0/26", &[OTHER], || Some(direct("10.64.2.0/26", &[OTHER]))),
         ("ipip always: onlink via tunl0", "10.65.2.0/26", &[SAME], || Some(tunnel("10.65.2.0/26", &[SAME]))),

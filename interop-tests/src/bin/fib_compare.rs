@@ -125,7 +125,7 @@ fn main() {
                 print_row(n, "floor-1ack", &bench(floor_1ack, f64::NAN));
                 print_row(n, "fib-sync", &bench(fibsync.0, fibsync.1));
             }
-            let mut row = |who: &str, dut: Dut<'_>| -> Option<Outcome> {
+            let row = |who: &str, dut: Dut<'_>| -> Option<Outcome> {
                 if !wants(who) {
                     return None;
                 }

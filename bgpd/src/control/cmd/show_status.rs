@@ -27,14 +27,15 @@ pub fn run(view: &View, now: SystemTime, f: &mut Framer) {
         code::UPTIME,
         &format!("Last reconfiguration on {}", time::base(s.reconfigured)),
     );
-    let recovery = if let Some(r) = s.recovering() {
-        Some((r.locks(), r.wait_timer()))
-    } else if let Some(k) = s.kernel.as_ref().filter(|k| k.recovering()) {
+    let recovery = match s.recovering() {
+        Some(r) => Some((r.locks(), r.wait_timer())),
         // The protocols holding the recovery: enabled peers without all their End-of-RIBs,
         // as the RIB actor counts them.
-        Some((k.holding(), k.wait_timer()))
-    } else {
-        None
+        None => s
+            .kernel
+            .as_ref()
+            .filter(|k| k.recovering())
+            .map(|k| (k.holding(), k.wait_timer())),
     };
     if let Some((waiting, (left, total))) = recovery {
         f.line(code::GR_STATUS, "Graceful restart recovery in progress");
