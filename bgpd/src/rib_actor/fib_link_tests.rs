@@ -1,11 +1,10 @@
 //! The RIB actor's side of the kernel path: convergence told once, after the changes, and
 //! networks fed again on request.
 
-use std::net::{Ipv4Addr, SocketAddr};
-
 use bgp_proto::update::Update;
-use bgp_proto::{Asn, Negotiated, RouterId, SessionContext};
+use bgp_proto::SessionContext;
 
+use super::tests::up;
 use super::*;
 use crate::fib::{FibCounters, FibInput};
 use crate::status::StatusTx;
@@ -34,26 +33,6 @@ fn ctx() -> SessionContext {
         four_octet_as: true,
         ..SessionContext::default()
     }
-}
-
-fn up(n: u8, writer: mpsc::Sender<Bytes>) -> PeerEvent {
-    PeerEvent::Up(Box::new(SessionUp {
-        conn: ConnId(1),
-        peer_router_id: RouterId(Ipv4Addr::new(10, 99, 0, n)),
-        negotiated: Negotiated {
-            context: ctx(),
-            families: vec![Family::Ipv4Unicast],
-            peer_asn: Asn(64512),
-            hold_time: 9,
-            route_refresh: true,
-            enhanced_route_refresh: false,
-            extended_next_hop_v4: false,
-        },
-        local: Some(SocketAddr::from(([10, 99, 0, 1], 179))),
-        writer,
-        restart_time: None,
-        peer_restarting: false,
-    }))
 }
 
 /// ORIGIN IGP, AS_PATH [65002], NEXT_HOP 10.0.0.1; NLRI 10.64.7.0/26 (a pool route).
