@@ -331,7 +331,7 @@ impl Reloader {
     pub async fn apply(&mut self, mut new: Config, path: Option<PathBuf>) -> Outcome {
         let events = conf::diff(&self.config, &new);
         let mut needs_restart = Vec::new();
-        if any_for(&events, Consumer::Listener) && !self.rebind(&new) {
+        if any_for(&events, Consumer::Listener) && !self.rebind(&new).await {
             // The old sockets are back: keep their settings, so that the next diff reports
             // the change again, and say a restart is needed.
             new.listen = self.config.listen.clone();
@@ -546,8 +546,10 @@ impl Reloader {
     /// "Reconfiguration of BGP listening socket not implemented"). Established sessions are
     /// not touched (their sockets are not the listener's). The old sockets are closed first (a
     /// wildcard and a specific address on one port cannot both listen); if a new one cannot be
-    /// bound, the old ones are bound again and `false` is returned.
-    fn rebind(&mut self, new: &Config) -> bool {
+    /// bound, the old ones are bound again and `false` is returned. An aborted accept task
+    /// drops its socket only when the runtime cancels it (maybe on another worker), so each is
+    /// awaited: the old port is closed when this returns.
+    async fn rebind(&mut self, new: &Config) -> bool {
         let bind = |listen: &conf::Listen, neighbors: &[conf::Neighbor]| {
             let mut out = Vec::new();
             for addr in &listen.addresses {
@@ -556,8 +558,13 @@ impl Reloader {
             }
             Ok::<_, crate::Error>(out)
         };
-        for a in self.accept.drain(..) {
+        let old: Vec<_> = self.accept.drain(..).collect();
+        for a in &old {
             a.abort();
+        }
+        for a in old {
+            // Cancelled (or already ended): either way its listener is dropped.
+            let _ = a.await;
         }
         self.listeners.clear();
         let ok = match bind(&new.listen, &new.neighbors) {
