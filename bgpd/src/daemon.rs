@@ -88,7 +88,9 @@ pub async fn run_with_options(
     let policy = CompiledPolicy::new(&config);
     // The node's interfaces and addresses, read once here and followed from netlink events;
     // every reader (RIB, sessions, kernel path, control socket) holds a receiver of it.
-    let interfaces = match fib_sync::InterfaceWatch::start().await {
+    // With the main table's routes of other programs: next hops resolve through them too.
+    let interfaces = match fib_sync::InterfaceWatch::start_with_routes(config.kernel.protocol).await
+    {
         Ok(w) => w,
         Err(e) => {
             warn!(event = "interfaces_unreadable", error = %e,

@@ -190,6 +190,8 @@ impl RibActor {
     }
 
     async fn run(mut self, mut requests: mpsc::Receiver<RibRequest>) {
+        // Next hops resolve through the interface table from the first route on.
+        self.interfaces_changed().await;
         if let Some(fib) = &self.fib {
             let all = self.rib.loc_rib();
             if fib.changes(all).await.is_err() {
@@ -224,6 +226,10 @@ impl RibActor {
                     // A lagging peer drained: first, so that a busy actor does not starve it.
                     Some(Ok(d)) = self.waiters.join_next(), if !self.waiters.is_empty() => {
                         self.drained(d)
+                    }
+                    // Rare, and it changes what the next UPDATE's routes resolve through.
+                    () = crate::next_hop_view::changed(self.interfaces.as_mut()) => {
+                        self.interfaces_changed().await
                     }
                     req = requests.recv() => match req {
                         Some(r) => self.request(r).await,
@@ -583,6 +589,7 @@ mod graceful;
 mod messages;
 mod outbox;
 pub use outbox::{outbox, Outgoing, OUTBOX_QUEUE};
+mod next_hops;
 mod page;
 mod show;
 pub use page::PageQuery;

@@ -2,12 +2,17 @@
 //! `RTNLGRP_LINK` / `RTNLGRP_IPV{4,6}_IFADDR` events). [`crate::watch`] publishes one such
 //! table for the whole daemon.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteType};
+use netlink_packet_route::AddressFamily;
+
+/// The kernel's main routing table (`RT_TABLE_MAIN`).
+pub const MAIN_TABLE: u32 = 254;
 
 /// One interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +91,10 @@ pub struct Interfaces {
     links: BTreeMap<u32, Link>,
     by_name: HashMap<String, u32>,
     addrs: BTreeMap<u32, Vec<IpNet>>,
+    /// Unicast routes of the main table written by others (the system, DHCP, an operator,
+    /// Felix, the CNI plugin: never ours), by prefix and metric, when the publisher follows
+    /// them ([`crate::InterfaceWatch::start_with_routes`]).
+    routes: BTreeSet<(IpNet, u32)>,
 }
 
 impl Interfaces {
@@ -177,6 +186,50 @@ impl Interfaces {
             Attached::Subnet
         } else {
             Attached::No
+        }
+    }
+
+    /// The unicast routes of the main table that other programs wrote (prefix, metric): with
+    /// the connected subnets, what a BGP next hop resolves through (BIRD's `gateway recursive`
+    /// over the routes its kernel protocol learns).
+    pub fn kernel_routes(&self) -> impl Iterator<Item = &(IpNet, u32)> {
+        self.routes.iter()
+    }
+
+    /// Applies an `RTM_NEWROUTE` / `RTM_DELROUTE`: only unicast routes of the main table whose
+    /// protocol is not `ours` are kept. Whether the table changed.
+    pub fn on_route(&mut self, msg: &RouteMessage, removed: bool, ours: u8) -> bool {
+        if u8::from(msg.header.protocol) == ours || msg.header.kind != RouteType::Unicast {
+            return false;
+        }
+        let mut table = u32::from(msg.header.table);
+        let mut dst = None;
+        let mut metric = 0;
+        for attr in &msg.attributes {
+            match attr {
+                RouteAttribute::Table(t) => table = *t,
+                RouteAttribute::Destination(RouteAddress::Inet(a)) => dst = Some(IpAddr::V4(*a)),
+                RouteAttribute::Destination(RouteAddress::Inet6(a)) => dst = Some(IpAddr::V6(*a)),
+                RouteAttribute::Priority(p) => metric = *p,
+                _ => {}
+            }
+        }
+        if table != MAIN_TABLE {
+            return false;
+        }
+        let dst = match (dst, msg.header.address_family) {
+            (Some(a), _) => a,
+            (None, AddressFamily::Inet) => IpAddr::from([0u8; 4]),
+            (None, AddressFamily::Inet6) => IpAddr::from([0u16; 8]),
+            _ => return false,
+        };
+        let Ok(prefix) = IpNet::new(dst, msg.header.destination_prefix_length) else {
+            return false;
+        };
+        if removed {
+            self.routes.remove(&(prefix, metric))
+        } else {
+            self.routes.insert((prefix, metric))
         }
     }
 

@@ -150,15 +150,85 @@ impl RtSocket {
         Self::register(sock, port, 1)
     }
 
-    /// A socket subscribed to link and address notifications only (the interface table:
-    /// [`crate::watch`]); needs no privilege.
-    pub(crate) fn interface_events(buffer: usize) -> Result<Self, FibError> {
+    /// A socket subscribed to link and address notifications (the interface table:
+    /// [`crate::watch`]), and with `routes_except: Some(ours)` to the main table's route
+    /// notifications of every protocol but `ours` (filtered in the kernel: a million routes of
+    /// ours written never wake this socket). Needs no privilege.
+    pub(crate) fn interface_events(
+        buffer: usize,
+        routes_except: Option<u8>,
+    ) -> Result<Self, FibError> {
         let (sock, port) = Self::open(buffer)?;
-        for group in [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR] {
+        let mut groups = vec![RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR];
+        if routes_except.is_some() {
+            groups.extend([RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE]);
+        }
+        for group in groups {
             sock.add_membership(group)
                 .map_err(|e| FibError::socket("NETLINK_ADD_MEMBERSHIP", &e))?;
         }
-        Self::register(sock, port, 1)
+        let s = Self::register(sock, port, 1)?;
+        if let Some(ours) = routes_except {
+            s.keep_main_table_routes_except(ours)?;
+        }
+        Ok(s)
+    }
+
+    /// Makes the kernel drop, before queueing them, the route notifications of another table
+    /// than main or of protocol `ours` (notifications come one per datagram, so the filter
+    /// sees each one's header).
+    fn keep_main_table_routes_except(&self, ours: u8) -> Result<(), FibError> {
+        const BPF_LD_H_ABS: u16 = 0x28; // BPF_LD | BPF_H | BPF_ABS
+        const BPF_LD_B_ABS: u16 = 0x30; // BPF_LD | BPF_B | BPF_ABS
+        const BPF_JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+        const BPF_RET_K: u16 = 0x06; // BPF_RET | BPF_K
+        const ACCEPT: u32 = u32::MAX;
+        const DROP: u32 = 0;
+        const RT_TABLE_MAIN: u32 = 254;
+        // Absolute loads read in network byte order; netlink headers are in host order.
+        let h = |v: u16| u32::from(u16::from_be_bytes(v.to_ne_bytes()));
+        let op = |code: u16, jt: u8, jf: u8, k: u32| libc::sock_filter { code, jt, jf, k };
+        let program = [
+            op(BPF_LD_H_ABS, 0, 0, 4),                         // 0: A = nlmsg_type
+            op(BPF_JEQ_K, 2, 0, h(crate::sync::RTM_NEWROUTE)), // 1: -> 4
+            op(BPF_JEQ_K, 1, 0, h(crate::sync::RTM_DELROUTE)), // 2: -> 4
+            op(BPF_RET_K, 0, 0, ACCEPT),                       // 3: links, addresses
+            op(BPF_LD_B_ABS, 0, 0, 20),                        // 4: A = rtm_table
+            op(BPF_JEQ_K, 0, 2, RT_TABLE_MAIN),                // 5: main -> 6, else 8
+            op(BPF_LD_B_ABS, 0, 0, 21),                        // 6: A = rtm_protocol
+            op(BPF_JEQ_K, 0, 1, u32::from(ours)),              // 7: ours -> 8, else 9
+            op(BPF_RET_K, 0, 0, DROP),                         // 8
+            op(BPF_RET_K, 0, 0, ACCEPT),                       // 9
+        ];
+        self.attach(&program)
+    }
+
+    /// Attaches a classic BPF socket filter.
+    fn attach(&self, program: &[libc::sock_filter]) -> Result<(), FibError> {
+        let prog = libc::sock_fprog {
+            len: program.len() as u16,
+            filter: program.as_ptr().cast_mut(),
+        };
+        let fd = self.fd.get_ref().as_raw_fd();
+        // SAFETY: `prog` points to `program`, both live across the call; the kernel copies the
+        // program and keeps no pointer to it; `fd` is our open socket.
+        #[allow(unsafe_code)]
+        let r = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_ATTACH_FILTER,
+                std::ptr::from_ref(&prog).cast(),
+                std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
+            )
+        };
+        if r != 0 {
+            return Err(FibError::socket(
+                "SO_ATTACH_FILTER",
+                &io::Error::last_os_error(),
+            ));
+        }
+        Ok(())
     }
 
     /// Our netlink port id.
@@ -192,30 +262,7 @@ impl RtSocket {
             op(BPF_RET_K, 0, 0, DROP),                         // 6
             op(BPF_RET_K, 0, 0, ACCEPT),                       // 7
         ];
-        let prog = libc::sock_fprog {
-            len: program.len() as u16,
-            filter: program.as_ptr().cast_mut(),
-        };
-        let fd = self.fd.get_ref().as_raw_fd();
-        // SAFETY: `prog` points to `program`, both live across the call; the kernel copies the
-        // program and keeps no pointer to it; `fd` is our open socket.
-        #[allow(unsafe_code)]
-        let r = unsafe {
-            libc::setsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                libc::SO_ATTACH_FILTER,
-                std::ptr::from_ref(&prog).cast(),
-                std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
-            )
-        };
-        if r != 0 {
-            return Err(FibError::socket(
-                "SO_ATTACH_FILTER",
-                &io::Error::last_os_error(),
-            ));
-        }
-        Ok(())
+        self.attach(&program)
     }
 
     fn open(buffer: usize) -> Result<(Socket, u32), FibError> {

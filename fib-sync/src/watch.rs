@@ -12,13 +12,14 @@ use std::sync::Arc;
 use netlink_packet_core::NetlinkPayload;
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::LinkMessage;
-use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::route::{RouteAttribute, RouteMessage};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
 use crate::error::FibError;
-use crate::interfaces::Interfaces;
+use crate::interfaces::{Interfaces, MAIN_TABLE};
 use crate::socket::{frames, RtSocket};
 
 /// What readers hold: the table as it was at the last change.
@@ -41,16 +42,26 @@ impl InterfaceWatch {
     /// Reads the links and addresses of the calling thread's network namespace and starts
     /// following their changes.
     pub async fn start() -> Result<InterfaceWatch, FibError> {
+        Self::start_with(None).await
+    }
+
+    /// [`InterfaceWatch::start`], and the table also holds the main routing table's unicast
+    /// routes of every protocol but `ours` ([`Interfaces::kernel_routes`]).
+    pub async fn start_with_routes(ours: u8) -> Result<InterfaceWatch, FibError> {
+        Self::start_with(Some(ours)).await
+    }
+
+    async fn start_with(routes_except: Option<u8>) -> Result<InterfaceWatch, FibError> {
         // Subscribe before dumping so that no change falls between the dump and the events.
-        let events = RtSocket::interface_events(EVENT_BUFFER)?;
+        let events = RtSocket::interface_events(EVENT_BUFFER, routes_except)?;
         let mut req = RtSocket::request(1 << 16, 1)?;
-        let table = dump(&mut req).await?;
+        let table = dump(&mut req, routes_except).await?;
         debug!(
             links = table.links().count(),
             "interface table read from netlink"
         );
         let (tx, rx) = watch::channel(Arc::new(table.clone()));
-        let task = tokio::spawn(follow(events, req, table, tx));
+        let task = tokio::spawn(follow(events, req, table, tx, routes_except));
         Ok(InterfaceWatch {
             rx,
             task: Some(task),
@@ -92,8 +103,9 @@ pub async fn changed(rx: &mut InterfaceReceiver) {
     }
 }
 
-/// The whole table, from a link dump and an address dump.
-async fn dump(req: &mut RtSocket) -> Result<Interfaces, FibError> {
+/// The whole table, from a link dump and an address dump (and a route dump of the main table
+/// per family when routes are followed).
+async fn dump(req: &mut RtSocket, routes_except: Option<u8>) -> Result<Interfaces, FibError> {
     let mut table = Interfaces::default();
     for msg in req
         .dump(RouteNetlinkMessage::GetLink(LinkMessage::default()))
@@ -111,12 +123,32 @@ async fn dump(req: &mut RtSocket) -> Result<Interfaces, FibError> {
             table.on_address(&addr, false);
         }
     }
+    if let Some(ours) = routes_except {
+        for family in [AddressFamily::Inet, AddressFamily::Inet6] {
+            let mut msg = RouteMessage::default();
+            msg.header.address_family = family;
+            // With strict checking the kernel returns the main table only.
+            msg.header.table = MAIN_TABLE as u8;
+            msg.attributes.push(RouteAttribute::Table(MAIN_TABLE));
+            for reply in req.dump(RouteNetlinkMessage::GetRoute(msg)).await? {
+                if let RouteNetlinkMessage::NewRoute(r) = reply {
+                    table.on_route(&r, false, ours);
+                }
+            }
+        }
+    }
     Ok(table)
 }
 
 /// Applies one notification; whether the table changed.
-fn apply(table: &mut Interfaces, msg: RouteNetlinkMessage) -> bool {
+fn apply(table: &mut Interfaces, msg: RouteNetlinkMessage, routes_except: Option<u8>) -> bool {
     match msg {
+        RouteNetlinkMessage::NewRoute(r) => {
+            routes_except.is_some_and(|o| table.on_route(&r, false, o))
+        }
+        RouteNetlinkMessage::DelRoute(r) => {
+            routes_except.is_some_and(|o| table.on_route(&r, true, o))
+        }
         RouteNetlinkMessage::NewLink(l) => table.on_link(&l, false).is_some(),
         RouteNetlinkMessage::DelLink(l) => table.on_link(&l, true).is_some(),
         RouteNetlinkMessage::NewAddress(a) => table.on_address(&a, false).is_some(),
@@ -132,6 +164,7 @@ async fn follow(
     mut req: RtSocket,
     mut table: Interfaces,
     tx: watch::Sender<InterfaceTable>,
+    routes_except: Option<u8>,
 ) {
     loop {
         tokio::select! {
@@ -152,7 +185,7 @@ async fn follow(
                         match frame.and_then(|f| f.parse()) {
                             Ok(m) => {
                                 if let NetlinkPayload::InnerMessage(msg) = m.payload {
-                                    changed |= apply(&mut table, msg);
+                                    changed |= apply(&mut table, msg, routes_except);
                                 }
                             }
                             Err(e) => debug!(error = %e, "interface event not parsed"),
@@ -168,7 +201,7 @@ async fn follow(
             }
         }
         if overrun {
-            match dump(&mut req).await {
+            match dump(&mut req, routes_except).await {
                 Ok(t) => {
                     changed |= t != table;
                     table = t;

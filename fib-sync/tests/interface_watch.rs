@@ -199,3 +199,84 @@ fn table_follows_ip_link_and_addr_changes() {
         assert!(!watch.now().connected().contains(&net("fd99:5::/64")));
     });
 }
+
+#[test]
+fn table_follows_the_main_tables_routes_of_other_protocols_only() {
+    let Some(ns) = Netns::new("table_follows_the_main_tables_routes_of_other_protocols_only")
+    else {
+        return;
+    };
+    ns.ip(&[
+        "link", "add", "eth5", "type", "veth", "peer", "name", "eth5p",
+    ]);
+    ns.ip(&["link", "set", "eth5p", "up"]);
+    ns.ip(&["link", "set", "eth5", "up"]);
+    ns.ip(&["addr", "add", "10.99.5.1/24", "dev", "eth5"]);
+    ns.ip(&["route", "add", "10.97.0.0/16", "via", "10.99.5.7"]);
+    const OURS: u8 = 99;
+    ns.run(|ns| async move {
+        let watch = InterfaceWatch::start_with_routes(OURS)
+            .await
+            .expect("interface watch");
+        let mut rx = watch.subscribe();
+        let has = |t: &Interfaces, p: &str| t.kernel_routes().any(|(n, _)| *n == net(p));
+        {
+            let t = watch.now();
+            assert!(has(&t, "10.97.0.0/16"), "dumped at start");
+            assert!(has(&t, "10.99.5.0/24"), "the kernel's subnet route");
+        }
+        // Ours (by protocol) and another table's are never in it: the last route added is
+        // the one waited for, so the others had their chance to show.
+        ip(
+            &ns,
+            &[
+                "route",
+                "add",
+                "10.96.0.0/16",
+                "via",
+                "10.99.5.7",
+                "proto",
+                "99",
+            ],
+        );
+        ip(
+            &ns,
+            &[
+                "route",
+                "add",
+                "10.95.0.0/16",
+                "via",
+                "10.99.5.7",
+                "table",
+                "100",
+            ],
+        );
+        ip(&ns, &["route", "add", "blackhole", "10.94.0.0/16"]);
+        ip(
+            &ns,
+            &[
+                "route",
+                "add",
+                "default",
+                "via",
+                "10.99.5.7",
+                "metric",
+                "50",
+            ],
+        );
+        wait_for(&mut rx, "the default route", |t| has(t, "0.0.0.0/0")).await;
+        let t = watch.now();
+        assert!(t.kernel_routes().any(|r| *r == (net("0.0.0.0/0"), 50)));
+        assert!(!has(&t, "10.96.0.0/16"), "our protocol's route");
+        assert!(!has(&t, "10.95.0.0/16"), "another table's route");
+        assert!(!has(&t, "10.94.0.0/16"), "not unicast");
+        ip(&ns, &["route", "del", "10.97.0.0/16"]);
+        wait_for(&mut rx, "10.97.0.0/16 removed", |t| !has(t, "10.97.0.0/16")).await;
+        // The address goes, and the kernel's subnet route with it.
+        ip(&ns, &["addr", "del", "10.99.5.1/24", "dev", "eth5"]);
+        wait_for(&mut rx, "the subnet route removed", |t| {
+            !has(t, "10.99.5.0/24") && !t.is_local("10.99.5.1".parse().expect("ip"))
+        })
+        .await;
+    });
+}

@@ -957,9 +957,12 @@ impl Rib {
     }
 
     /// Replace the IGP table used to resolve next hops (`None`: no resolution, every next hop
-    /// is reachable with unknown cost) and re-run the decision everywhere.
+    /// is reachable with unknown cost) and re-run the decision everywhere when a next hop in
+    /// use resolves differently (RFC 4271 §9.1.2.1); otherwise nothing changes.
     pub fn set_igp_routes(&mut self, routes: Option<Vec<IgpRoute>>) -> Changes {
-        self.next_hops.set(routes);
+        if !self.next_hops.set(routes) {
+            return Changes::default();
+        }
         self.redecide()
     }
 

@@ -358,7 +358,7 @@ fn unresolved_next_hop_is_not_eligible_until_the_igp_table_covers_it() {
     let mut rib = rib_with(&[peer(2, LOCAL_AS)]);
     rib.set_igp_routes(Some(vec![IgpRoute {
         prefix: pfx("192.0.2.0/24"),
-        cost: 0,
+        cost: Some(0),
     }]));
     let c = rib
         .apply_update(
@@ -374,10 +374,50 @@ fn unresolved_next_hop_is_not_eligible_until_the_igp_table_covers_it() {
     );
     let c = rib.set_igp_routes(Some(vec![IgpRoute {
         prefix: pfx("10.99.0.0/24"),
-        cost: 5,
+        cost: Some(5),
     }]));
     assert_eq!(c.len(), 1);
     assert_eq!(c.loc_rib[0].best().unwrap().igp_cost, Some(5));
+}
+
+#[test]
+fn route_via_a_subnet_that_goes_away_becomes_unresolved_and_comes_back_with_it() {
+    let mut rib = rib_with(&[peer(2, LOCAL_AS)]);
+    let subnet = |cost| IgpRoute {
+        prefix: pfx("10.99.0.0/24"),
+        cost,
+    };
+    let pod = IgpRoute {
+        prefix: pfx("10.64.9.3/32"),
+        cost: None,
+    };
+    rib.set_igp_routes(Some(vec![subnet(Some(0))]));
+    let c = rib
+        .apply_update(
+            PeerId(2),
+            &announce(attrs(&[], 2), &["10.64.5.0/26"]),
+            &mut AcceptAll,
+        )
+        .unwrap();
+    assert_eq!(c.len(), 1, "next hop 10.99.0.2 on the subnet");
+    assert_eq!(c.loc_rib[0].best().unwrap().igp_cost, Some(0));
+    // Another route that covers no next hop in use: no decision change.
+    assert!(rib
+        .set_igp_routes(Some(vec![subnet(Some(0)), pod]))
+        .is_empty());
+    // The subnet's address is removed: the route is withdrawn from the Loc-RIB.
+    let c = rib.set_igp_routes(Some(vec![pod]));
+    assert_eq!(c.len(), 1);
+    assert!(c.loc_rib[0].routes.is_empty());
+    assert_eq!(
+        rib.explain(&pfx("10.64.5.0/26"))[0].lost,
+        Some(LossReason::Ineligible(Ineligible::NextHopUnresolved))
+    );
+    // Back: selected again.
+    let c = rib.set_igp_routes(Some(vec![pod, subnet(Some(0))]));
+    assert_eq!(c.len(), 1);
+    assert_eq!(c.loc_rib[0].best().unwrap().igp_cost, Some(0));
+    assert_eq!(rib.explain(&pfx("10.64.5.0/26"))[0].lost, None);
 }
 
 #[test]
