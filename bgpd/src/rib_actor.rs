@@ -101,6 +101,8 @@ pub struct RibActor {
     links: crate::fib::link_local::PeerLinks,
     /// One per lagging peer: waits for room in its outbox ([`outbox`]).
     waiters: JoinSet<outbox::Drained>,
+    /// The configuration's static routes with a gateway (next hops resolve through them).
+    static_gateways: Vec<(ipnet::IpNet, IpAddr)>,
 }
 
 /// Runs `actor` (see [`RibActor::new`], [`RibActor::set_interfaces`], [`RibActor::recover`]):
@@ -151,6 +153,7 @@ impl RibActor {
             interfaces: None,
             links: Default::default(),
             waiters: JoinSet::new(),
+            static_gateways: next_hops::static_gateways(config),
         };
         for (id, l) in limits {
             actor.configure_limits(id, l);
