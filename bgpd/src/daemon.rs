@@ -152,7 +152,7 @@ pub async fn run_with_options(
     }
     let mut rib =
         rib_actor::RibActor::new(&config, policy, rib_peers, fib_tx, route_counts.clone());
-    rib.set_interfaces(Some(interfaces.subscribe()));
+    rib.set_interfaces(Some(interfaces.subscribe_with_routes()));
     rib.set_links(links);
     if let Some(r) = recovery.clone() {
         rib.recover(&config, r);

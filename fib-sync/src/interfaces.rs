@@ -189,6 +189,11 @@ impl Interfaces {
         }
     }
 
+    /// Whether `other` has the same links and addresses (kernel routes aside).
+    pub fn same_interfaces(&self, other: &Interfaces) -> bool {
+        self.links == other.links && self.addrs == other.addrs
+    }
+
     /// The unicast routes of the main table that other programs wrote (prefix, metric): with
     /// the connected subnets, what a BGP next hop resolves through (BIRD's `gateway recursive`
     /// over the routes its kernel protocol learns).

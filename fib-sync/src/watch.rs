@@ -32,9 +32,16 @@ pub type InterfaceReceiver = watch::Receiver<InterfaceTable>;
 const EVENT_BUFFER: usize = 1 << 20;
 
 /// The publisher. Dropping it stops the task; receivers keep the last table.
+///
+/// Two kinds of reader: [`InterfaceWatch::subscribe`] wakes on link and address changes only
+/// (sessions, the kernel path, the control socket: a pod's route coming and going does not
+/// wake a thousand sessions), [`InterfaceWatch::subscribe_with_routes`] also on changes of the
+/// followed kernel routes (the RIB's next-hop resolution). Either way the snapshot is the whole
+/// table as it was when published.
 #[derive(Debug)]
 pub struct InterfaceWatch {
     rx: InterfaceReceiver,
+    rx_routes: InterfaceReceiver,
     task: Option<JoinHandle<()>>,
 }
 
@@ -61,9 +68,12 @@ impl InterfaceWatch {
             "interface table read from netlink"
         );
         let (tx, rx) = watch::channel(Arc::new(table.clone()));
-        let task = tokio::spawn(follow(events, req, table, tx, routes_except));
+        let (tx_routes, rx_routes) = watch::channel(Arc::new(table.clone()));
+        let publish = Publish { tx, tx_routes };
+        let task = tokio::spawn(follow(events, req, table, publish, routes_except));
         Ok(InterfaceWatch {
             rx,
+            rx_routes,
             task: Some(task),
         })
     }
@@ -73,17 +83,27 @@ impl InterfaceWatch {
         let (tx, rx) = watch::channel(Arc::new(table));
         // Receivers see the sender gone, not an error: the value stays readable.
         drop(tx);
-        InterfaceWatch { rx, task: None }
+        InterfaceWatch {
+            rx_routes: rx.clone(),
+            rx,
+            task: None,
+        }
     }
 
-    /// A new reader.
+    /// A new reader woken by link and address changes (its snapshots' kernel routes may be
+    /// older than the kernel's).
     pub fn subscribe(&self) -> InterfaceReceiver {
         self.rx.clone()
     }
 
+    /// A new reader woken by link, address and kernel route changes.
+    pub fn subscribe_with_routes(&self) -> InterfaceReceiver {
+        self.rx_routes.clone()
+    }
+
     /// The table now.
     pub fn now(&self) -> InterfaceTable {
-        self.rx.borrow().clone()
+        self.rx_routes.borrow().clone()
     }
 }
 
@@ -140,20 +160,37 @@ async fn dump(req: &mut RtSocket, routes_except: Option<u8>) -> Result<Interface
     Ok(table)
 }
 
-/// Applies one notification; whether the table changed.
-fn apply(table: &mut Interfaces, msg: RouteNetlinkMessage, routes_except: Option<u8>) -> bool {
+/// What changed in a burst of notifications.
+#[derive(Debug, Default, Clone, Copy)]
+struct Changed {
+    interfaces: bool,
+    routes: bool,
+}
+
+/// The two channels ([`InterfaceWatch`]).
+struct Publish {
+    tx: watch::Sender<InterfaceTable>,
+    tx_routes: watch::Sender<InterfaceTable>,
+}
+
+/// Applies one notification.
+fn apply(
+    table: &mut Interfaces,
+    msg: RouteNetlinkMessage,
+    routes_except: Option<u8>,
+    c: &mut Changed,
+) {
+    let mut route = |removed: bool, r: &RouteMessage| {
+        c.routes |= routes_except.is_some_and(|o| table.on_route(r, removed, o));
+    };
     match msg {
-        RouteNetlinkMessage::NewRoute(r) => {
-            routes_except.is_some_and(|o| table.on_route(&r, false, o))
-        }
-        RouteNetlinkMessage::DelRoute(r) => {
-            routes_except.is_some_and(|o| table.on_route(&r, true, o))
-        }
-        RouteNetlinkMessage::NewLink(l) => table.on_link(&l, false).is_some(),
-        RouteNetlinkMessage::DelLink(l) => table.on_link(&l, true).is_some(),
-        RouteNetlinkMessage::NewAddress(a) => table.on_address(&a, false).is_some(),
-        RouteNetlinkMessage::DelAddress(a) => table.on_address(&a, true).is_some(),
-        _ => false,
+        RouteNetlinkMessage::NewRoute(r) => route(false, &r),
+        RouteNetlinkMessage::DelRoute(r) => route(true, &r),
+        RouteNetlinkMessage::NewLink(l) => c.interfaces |= table.on_link(&l, false).is_some(),
+        RouteNetlinkMessage::DelLink(l) => c.interfaces |= table.on_link(&l, true).is_some(),
+        RouteNetlinkMessage::NewAddress(a) => c.interfaces |= table.on_address(&a, false).is_some(),
+        RouteNetlinkMessage::DelAddress(a) => c.interfaces |= table.on_address(&a, true).is_some(),
+        _ => {}
     }
 }
 
@@ -163,12 +200,12 @@ async fn follow(
     mut events: RtSocket,
     mut req: RtSocket,
     mut table: Interfaces,
-    tx: watch::Sender<InterfaceTable>,
+    publish: Publish,
     routes_except: Option<u8>,
 ) {
     loop {
         tokio::select! {
-            () = tx.closed() => return,
+            () = publish.tx_routes.closed() => return,
             ready = events.readable() => {
                 if let Err(e) = ready {
                     warn!(event = "interfaces_unreadable", error = %e, "netlink interface events");
@@ -176,7 +213,7 @@ async fn follow(
                 }
             }
         }
-        let mut changed = false;
+        let mut changed = Changed::default();
         let mut overrun = false;
         loop {
             match events.try_recv() {
@@ -185,7 +222,7 @@ async fn follow(
                         match frame.and_then(|f| f.parse()) {
                             Ok(m) => {
                                 if let NetlinkPayload::InnerMessage(msg) = m.payload {
-                                    changed |= apply(&mut table, msg, routes_except);
+                                    apply(&mut table, msg, routes_except, &mut changed);
                                 }
                             }
                             Err(e) => debug!(error = %e, "interface event not parsed"),
@@ -203,15 +240,20 @@ async fn follow(
         if overrun {
             match dump(&mut req, routes_except).await {
                 Ok(t) => {
-                    changed |= t != table;
+                    changed.interfaces |= !t.same_interfaces(&table);
+                    changed.routes |= t != table;
                     table = t;
                 }
                 Err(e) => warn!(event = "interfaces_dump_failed", error = %e,
                     "interface table may be stale until the next change"),
             }
         }
-        if changed {
-            tx.send_replace(Arc::new(table.clone()));
+        if changed.interfaces || changed.routes {
+            let snapshot = Arc::new(table.clone());
+            if changed.interfaces {
+                publish.tx.send_replace(snapshot.clone());
+            }
+            publish.tx_routes.send_replace(snapshot);
         }
     }
 }

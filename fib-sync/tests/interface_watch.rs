@@ -218,7 +218,8 @@ fn table_follows_the_main_tables_routes_of_other_protocols_only() {
         let watch = InterfaceWatch::start_with_routes(OURS)
             .await
             .expect("interface watch");
-        let mut rx = watch.subscribe();
+        let mut rx = watch.subscribe_with_routes();
+        let plain = watch.subscribe();
         let has = |t: &Interfaces, p: &str| t.kernel_routes().any(|(n, _)| *n == net(p));
         {
             let t = watch.now();
@@ -270,6 +271,10 @@ fn table_follows_the_main_tables_routes_of_other_protocols_only() {
         assert!(!has(&t, "10.96.0.0/16"), "our protocol's route");
         assert!(!has(&t, "10.95.0.0/16"), "another table's route");
         assert!(!has(&t, "10.94.0.0/16"), "not unicast");
+        assert!(
+            !plain.has_changed().expect("publisher alive"),
+            "route changes do not wake interface-only readers"
+        );
         ip(&ns, &["route", "del", "10.97.0.0/16"]);
         wait_for(&mut rx, "10.97.0.0/16 removed", |t| !has(t, "10.97.0.0/16")).await;
         // The address goes, and the kernel's subnet route with it.
