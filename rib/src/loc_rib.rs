@@ -283,6 +283,15 @@ impl Dest {
     }
 }
 
+/// How a path's next hop resolves. A link-local next hop (RFC 2545 §3) is on the link the
+/// route came over, so it is reachable (cost 0) whatever the global one resolves to.
+fn resolve(attrs: &crate::intern::AttrSet, nh: &mut NextHopTable) -> Option<Resolution> {
+    if nh.is_enabled() && attrs.link_local_next_hop().is_some() {
+        return Some(Resolution::Resolved { cost: Some(0) });
+    }
+    attrs.next_hop().map(|a| nh.resolve(a))
+}
+
 /// Per-path inputs of the decision: candidate source, IGP cost, infeasibility.
 fn candidate_facts(
     p: &Path,
@@ -310,7 +319,7 @@ fn candidate_facts(
     let Some(acc) = p.accepted() else {
         return (src, None, Some(Ineligible::RejectedByImport));
     };
-    match acc.next_hop().map(|a| nh.resolve(a)) {
+    match resolve(acc, nh) {
         Some(Resolution::Resolved { cost }) => (src, cost, None),
         // RFC 4271 §9.1.2.1: an unresolvable NEXT_HOP makes the route infeasible.
         Some(Resolution::Unresolved) | None if nh.is_enabled() => {
@@ -492,7 +501,7 @@ fn route_of(
         )
     };
     let next_hop = attrs.next_hop();
-    let igp_cost = match next_hop.map(|a| nh.resolve(a)) {
+    let igp_cost = match resolve(&attrs, nh) {
         Some(Resolution::Resolved { cost }) => cost,
         _ => None,
     };
