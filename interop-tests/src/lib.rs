@@ -26,10 +26,12 @@ pub mod gobgp;
 pub mod loadgen;
 pub mod netns;
 pub mod process;
+pub mod procstat;
 pub mod sim;
 pub mod tempdir;
 pub mod vm;
 pub mod wait;
+pub mod wire;
 
 pub use bird::Bird;
 pub use capture::Capture;

@@ -20,8 +20,7 @@ use std::time::{Duration, Instant};
 use bgp_proto::attribute::{AsPath, Origin};
 use bgp_proto::builder::announce_into;
 use bgp_proto::{
-    Afi, Announce, Asn, Capability, EncodedAttributes, Message, NlriEntry, Open, PathAttributes,
-    RouterId, Safi, SessionContext,
+    Announce, Asn, EncodedAttributes, Message, NlriEntry, PathAttributes, SessionContext,
 };
 use bytes::BytesMut;
 use ipnet::{IpNet, Ipv4Net};
@@ -122,15 +121,6 @@ impl Drop for Session {
     }
 }
 
-fn frame(kind: u8, body: &[u8]) -> Vec<u8> {
-    let mut m = vec![0xffu8; 16];
-    let len = u16::try_from(19 + body.len()).unwrap_or(u16::MAX);
-    m.extend_from_slice(&len.to_be_bytes());
-    m.push(kind);
-    m.extend_from_slice(body);
-    m
-}
-
 /// The context both sides use: every daemon benchmarked supports 4-octet AS (RFC 6793); no
 /// ADD-PATH, no extended messages.
 pub fn context() -> SessionContext {
@@ -199,29 +189,9 @@ impl Session {
         stream.set_nodelay(true).map_err(io)?;
         let (rd, mut wr) = stream.into_split();
         let mut rd = BufReader::with_capacity(1 << 16, rd);
-        let open = Open::new(
-            Asn(spec.local_as),
-            spec.hold_time,
-            RouterId(spec.local),
-            vec![
-                Capability::Multiprotocol {
-                    afi: Afi::Ipv4,
-                    safi: Safi::Unicast,
-                },
-                Capability::FourOctetAs(Asn(spec.local_as)),
-                // RFC 4724 §3: no families preserved; FRR then sends End-of-RIB.
-                Capability::GracefulRestart(bgp_proto::capability::GracefulRestart {
-                    restart_state: false,
-                    notification: false,
-                    restart_time: 120,
-                    families: Vec::new(),
-                }),
-            ],
-        );
-        let mut body = BytesMut::new();
-        open.encode(&mut body)
+        let open = crate::wire::open(spec.local_as, spec.hold_time, spec.local, true)
             .map_err(|e| LoadgenError::Encode(e.to_string()))?;
-        wr.write_all(&frame(1, &body)).await.map_err(io)?;
+        wr.write_all(&open).await.map_err(io)?;
         let ctx = context();
         let handshake = async {
             let mut got_open = false;
@@ -230,7 +200,9 @@ impl Session {
                 match m[18] {
                     1 => {
                         got_open = true;
-                        wr.write_all(&frame(4, &[])).await.map_err(io)?;
+                        wr.write_all(&crate::wire::frame(crate::wire::KEEPALIVE, &[]))
+                            .await
+                            .map_err(io)?;
                     }
                     4 if got_open => return Ok(()),
                     3 => {
@@ -266,7 +238,7 @@ impl Session {
         let ka_writer = Arc::clone(&writer);
         let every = Duration::from_secs(u64::from(spec.hold_time.max(3) / 3));
         let keepalive = tokio::spawn(async move {
-            let ka = frame(4, &[]);
+            let ka = crate::wire::frame(crate::wire::KEEPALIVE, &[]);
             loop {
                 tokio::time::sleep(every).await;
                 if ka_writer.lock().await.write_all(&ka).await.is_err() {

@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bgp_proto::attribute::type_code;
-use bgp_proto::{Afi, Asn, Capability, Family, NlriIter, Open, RouterId, Safi};
-use bytes::{Bytes, BytesMut};
+use bgp_proto::{Family, NlriIter};
+use bytes::Bytes;
 use ipnet::IpNet;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -207,41 +207,6 @@ impl SimPeer {
     }
 }
 
-fn frame(kind: u8, body: &[u8]) -> Vec<u8> {
-    let mut m = vec![0xffu8; 16];
-    let len = u16::try_from(19 + body.len()).unwrap_or(u16::MAX);
-    m.extend_from_slice(&len.to_be_bytes());
-    m.push(kind);
-    m.extend_from_slice(body);
-    m
-}
-
-fn open_message(plan: &PeerPlan, params: &SimParams) -> Result<Vec<u8>, SimError> {
-    let open = Open::new(
-        Asn(params.asn),
-        params.hold_time,
-        RouterId(plan.local),
-        vec![
-            Capability::Multiprotocol {
-                afi: Afi::Ipv4,
-                safi: Safi::Unicast,
-            },
-            Capability::FourOctetAs(Asn(params.asn)),
-            // RFC 4724 §3: restart capable with no families, so FRR sends End-of-RIB too.
-            Capability::GracefulRestart(bgp_proto::capability::GracefulRestart {
-                restart_state: false,
-                notification: false,
-                restart_time: 120,
-                families: Vec::new(),
-            }),
-        ],
-    );
-    let mut body = BytesMut::new();
-    open.encode(&mut body)
-        .map_err(|e| SimError::Encode(e.to_string()))?;
-    Ok(frame(1, &body))
-}
-
 async fn run_peer(
     plan: &PeerPlan,
     state: &PeerState,
@@ -315,9 +280,12 @@ async fn open_session(
         .map_err(io)?;
     stream.set_nodelay(true).map_err(io)?;
     let (rd, mut wr) = stream.into_split();
-    wr.write_all(&open_message(plan, params)?)
-        .await
-        .map_err(io)?;
+    wr.write_all(
+        &crate::wire::open(params.asn, params.hold_time, plan.local, true)
+            .map_err(|e| SimError::Encode(e.to_string()))?,
+    )
+    .await
+    .map_err(io)?;
     let mut reader = Reader {
         rd,
         buf: Vec::with_capacity(8192),
@@ -334,7 +302,9 @@ async fn open_session(
                     .get(22..24)
                     .map_or(0, |h| u16::from_be_bytes([h[0], h[1]]));
                 hold = Some(theirs.min(params.hold_time));
-                wr.write_all(&frame(4, &[])).await.map_err(io)?;
+                wr.write_all(&crate::wire::frame(crate::wire::KEEPALIVE, &[]))
+                    .await
+                    .map_err(io)?;
             }
             (Some(4), Some(h)) => {
                 state
@@ -354,7 +324,7 @@ async fn open_session(
 }
 
 async fn writer(mut wr: OwnedWriteHalf, mut rx: mpsc::Receiver<Bytes>, every: Duration) {
-    let ka = frame(4, &[]);
+    let ka = crate::wire::frame(crate::wire::KEEPALIVE, &[]);
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         let r = tokio::select! {
@@ -528,6 +498,7 @@ mod tests {
     use bgp_proto::attribute::{AsPath, Origin};
     use bgp_proto::builder::{end_of_rib, withdraw_into};
     use bgp_proto::{Announce, EncodedAttributes, NlriEntry, PathAttributes};
+    use bytes::BytesMut;
 
     const U: Universe = Universe {
         base: Ipv4Addr::new(10, 64, 0, 0),

@@ -42,11 +42,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use bgp_proto::attribute::{AsPath, Origin};
 use bgp_proto::builder::announce_into;
 use bgp_proto::{
-    Afi, Announce, Asn, Capability, EncodedAttributes, Family, NlriEntry, Open, PathAttributes,
-    RouterId, Safi, SessionContext,
+    Announce, Asn, EncodedAttributes, Family, NlriEntry, PathAttributes, SessionContext,
 };
 use bytes::{BufMut, BytesMut};
-use interop_tests::{require_root, wait_until, Fabric, Netns, Proc, TempDir};
+use interop_tests::procstat::{cpu_secs, status_kib};
+use interop_tests::{require_root, wait_until, wire, Fabric, Netns, Proc, TempDir};
 
 const DUT_AS: u32 = 64512;
 const SENDER_AS: u32 = 64513;
@@ -400,7 +400,7 @@ fn run_dut(dut: Dut<'_>, n: usize, exe: &Path) -> Outcome {
         }
     }
     let secs = done_at.map_or(f64::NAN, |t| (t.saturating_sub(t0)) as f64 / 1e9);
-    let hwm_mib = pids.iter().map(|p| vm_hwm_kib(*p)).sum::<f64>() / 1024.0;
+    let hwm_mib = pids.iter().map(|p| status_kib(*p, "VmHWM:")).sum::<f64>() / 1024.0;
     let idle_cpu = done_at.map(|_| {
         sleep(Duration::from_secs(2));
         let before: f64 = pids.iter().map(|p| cpu_secs(*p)).sum();
@@ -445,47 +445,7 @@ fn count(ns: &str, proto: &str) -> usize {
         .unwrap_or(0)
 }
 
-fn status_field(pid: u32, key: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(f64::NAN)
-}
-
-fn vm_hwm_kib(pid: u32) -> f64 {
-    status_field(pid, "VmHWM:")
-}
-
-/// utime + stime of `pid`, in seconds (fields 14 and 15 of `/proc/PID/stat`).
-fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The command name may contain spaces: fields are counted after its closing parenthesis.
-    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-        return f64::NAN;
-    };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        f.get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(f64::NAN)
-    };
-    // After ')': state is field 3, so utime (14) and stime (15) are at 11 and 12.
-    let hz = 100.0; // USER_HZ on Linux.
-    (ticks(11) + ticks(12)) / hz
-}
-
 // ---- the raw BGP sender (runs in node 2) ----
-
-fn frame(kind: u8, body: &[u8]) -> Vec<u8> {
-    let mut m = vec![0xffu8; 16];
-    let len = u16::try_from(19 + body.len()).unwrap_or(u16::MAX);
-    m.extend_from_slice(&len.to_be_bytes());
-    m.push(kind);
-    m.extend_from_slice(body);
-    m
-}
 
 fn read_message(s: &mut TcpStream) -> std::io::Result<(u8, Vec<u8>)> {
     let mut h = [0u8; 19];
@@ -528,22 +488,10 @@ fn sender(n: usize) -> Result<(), String> {
             Err(_) => sleep(Duration::from_millis(200)),
         }
     };
-    let open = Open::new(
-        Asn(SENDER_AS),
-        240,
-        RouterId(Ipv4Addr::new(10, 99, 0, 2)),
-        vec![
-            Capability::Multiprotocol {
-                afi: Afi::Ipv4,
-                safi: Safi::Unicast,
-            },
-            Capability::FourOctetAs(Asn(SENDER_AS)),
-        ],
-    );
-    let mut body = BytesMut::new();
-    open.encode(&mut body).map_err(|e| e.to_string())?;
-    s.write_all(&frame(1, &body)).map_err(|e| e.to_string())?;
-    let keepalive = frame(4, &[]);
+    let open = wire::open(SENDER_AS, 240, Ipv4Addr::new(10, 99, 0, 2), false)
+        .map_err(|e| e.to_string())?;
+    s.write_all(&open).map_err(|e| e.to_string())?;
+    let keepalive = wire::frame(wire::KEEPALIVE, &[]);
     // Their OPEN, then their KEEPALIVE: the session is Established (RFC 4271 §8.2.2).
     let mut got_open = false;
     loop {

@@ -27,6 +27,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use interop_tests::procstat::cpu_nanos;
 use interop_tests::{require_root, Netns, Proc, TempDir};
 
 type Res<T> = Result<T, Box<dyn Error>>;
@@ -403,23 +404,6 @@ fn settle(pid: u32) -> Res<()> {
     Err(format!("process {pid} never went idle").into())
 }
 
-/// CPU time of every thread of `pid` so far, in seconds (`/proc/PID/task/*/schedstat`, ns:
-/// the 10 ms ticks of `/proc/PID/stat` are too coarse for a reload of our daemon).
-fn cpu_secs(pid: u32) -> Res<f64> {
-    let mut ns: u64 = 0;
-    for t in std::fs::read_dir(format!("/proc/{pid}/task"))? {
-        let Ok(text) = std::fs::read_to_string(t?.path().join("schedstat")) else {
-            continue;
-        };
-        ns += text
-            .split_whitespace()
-            .next()
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0);
-    }
-    Ok(ns as f64 / 1e9)
-}
-
 fn vm_rss(pid: u32) -> Res<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let line = status
@@ -454,4 +438,13 @@ fn query(sock: &Path, cmd: &str, timeout: Duration) -> Res<String> {
             return Ok(out);
         }
     }
+}
+
+/// CPU time of every thread of `pid` so far, in seconds (schedstat, ns: the 10 ms ticks of
+/// `/proc/PID/stat` are too coarse for a reload of our daemon); an error once it is gone.
+fn cpu_secs(pid: u32) -> Res<f64> {
+    if !Path::new(&format!("/proc/{pid}")).exists() {
+        return Err(format!("process {pid} is gone").into());
+    }
+    Ok(cpu_nanos(pid) as f64 / 1e9)
 }

@@ -42,6 +42,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use interop_tests::loadgen::{encode_announce, slash26, PeerSpec, Session};
+use interop_tests::procstat::{cpu_nanos, cpu_ticks, hwm_mib, status_kib};
 use interop_tests::{require_root, wait_until, Bird, Fabric, Frr, Gobgp, Netns, Proc, TempDir};
 
 type Res<T> = Result<T, Box<dyn Error>>;
@@ -357,19 +358,6 @@ fn parse_route_count(text: &str) -> Res<usize> {
         .nth(1)
         .and_then(|n| n.parse().ok())
         .unwrap_or(0))
-}
-
-fn status_kib(pid: u32, key: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(f64::NAN)
-}
-
-fn hwm_mib(pid: u32) -> f64 {
-    status_kib(pid, "VmHWM:") / 1024.0
 }
 
 fn ours_conf(dir: &TempDir, rr: Option<u32>) -> Res<PathBuf> {
@@ -830,30 +818,6 @@ fn measure_poll(
         }
         std::thread::sleep(interval);
     }
-}
-
-/// Nanoseconds on CPU of `pid`'s live threads (first field of `/proc/PID/task/*/schedstat`;
-/// clock ticks are too coarse for a 100k load's ~50 ms).
-fn cpu_nanos(pid: u32) -> u64 {
-    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return 0;
-    };
-    dir.filter_map(Result::ok)
-        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
-        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
-        .sum()
-}
-
-/// utime + stime of `pid` in clock ticks (fields 14 and 15 of `/proc/PID/stat`).
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The command name may contain spaces: count fields after its closing parenthesis.
-    let f: Vec<&str> = stat
-        .rfind(')')
-        .map(|i| stat[i + 1..].split_whitespace().collect())
-        .unwrap_or_default();
-    let t = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    t(11) + t(12)
 }
 
 /// Without asking the daemon while it works: the time is when its CPU time last grew before

@@ -42,6 +42,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use daemons::Kind;
 use interop_tests::loadgen::encode_announce;
+use interop_tests::procstat::{cpu_secs, status_kib};
 use interop_tests::sim::{Clock, PeerPlan, SimParams, SimPeer, Universe};
 use interop_tests::{require_root, Fabric, Proc, TempDir};
 
@@ -613,26 +614,6 @@ fn last_status(p: &Proc) -> String {
         .find(|l| l.starts_with("status "))
         .unwrap_or("status -")
         .to_owned()
-}
-
-fn status_kib(pid: u32, key: &str) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(key))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(f64::NAN)
-}
-
-/// utime + stime of `pid` in seconds (fields 14 and 15 of `/proc/PID/stat`, 100 ticks/s).
-fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let f: Vec<&str> = stat
-        .rfind(')')
-        .map(|i| stat[i + 1..].split_whitespace().collect())
-        .unwrap_or_default();
-    let t = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    (t(11) + t(12)) as f64 / 100.0
 }
 
 fn measure(kind: Kind, sc: Scenario, o: &Opts) -> Res<Row> {
