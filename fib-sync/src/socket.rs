@@ -178,27 +178,19 @@ impl RtSocket {
     /// than main or of protocol `ours` (notifications come one per datagram, so the filter
     /// sees each one's header).
     fn keep_main_table_routes_except(&self, ours: u8) -> Result<(), FibError> {
-        const BPF_LD_H_ABS: u16 = 0x28; // BPF_LD | BPF_H | BPF_ABS
-        const BPF_LD_B_ABS: u16 = 0x30; // BPF_LD | BPF_B | BPF_ABS
-        const BPF_JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
-        const BPF_RET_K: u16 = 0x06; // BPF_RET | BPF_K
-        const ACCEPT: u32 = u32::MAX;
-        const DROP: u32 = 0;
+        use bpf::*;
         const RT_TABLE_MAIN: u32 = 254;
-        // Absolute loads read in network byte order; netlink headers are in host order.
-        let h = |v: u16| u32::from(u16::from_be_bytes(v.to_ne_bytes()));
-        let op = |code: u16, jt: u8, jf: u8, k: u32| libc::sock_filter { code, jt, jf, k };
         let program = [
-            op(BPF_LD_H_ABS, 0, 0, 4),                         // 0: A = nlmsg_type
-            op(BPF_JEQ_K, 2, 0, h(crate::sync::RTM_NEWROUTE)), // 1: -> 4
-            op(BPF_JEQ_K, 1, 0, h(crate::sync::RTM_DELROUTE)), // 2: -> 4
-            op(BPF_RET_K, 0, 0, ACCEPT),                       // 3: links, addresses
-            op(BPF_LD_B_ABS, 0, 0, 20),                        // 4: A = rtm_table
-            op(BPF_JEQ_K, 0, 2, RT_TABLE_MAIN),                // 5: main -> 6, else 8
-            op(BPF_LD_B_ABS, 0, 0, 21),                        // 6: A = rtm_protocol
-            op(BPF_JEQ_K, 0, 1, u32::from(ours)),              // 7: ours -> 8, else 9
-            op(BPF_RET_K, 0, 0, DROP),                         // 8
-            op(BPF_RET_K, 0, 0, ACCEPT),                       // 9
+            ROUTES_ONLY[0], // 0..3: routes -> 4, links and addresses accepted
+            ROUTES_ONLY[1],
+            ROUTES_ONLY[2],
+            ROUTES_ONLY[3],
+            op(BPF_LD_B_ABS, 0, 0, 20),           // 4: A = rtm_table
+            op(BPF_JEQ_K, 0, 2, RT_TABLE_MAIN),   // 5: main -> 6, else 8
+            op(BPF_LD_B_ABS, 0, 0, 21),           // 6: A = rtm_protocol
+            op(BPF_JEQ_K, 0, 1, u32::from(ours)), // 7: ours -> 8, else 9
+            op(BPF_RET_K, 0, 0, DROP),            // 8
+            op(BPF_RET_K, 0, 0, ACCEPT),          // 9
         ];
         self.attach(&program)
     }
@@ -242,25 +234,17 @@ impl RtSocket {
     /// million notifications to us while we install a million routes (measured: +22 % kernel
     /// time), only for us to throw them away.
     pub(crate) fn drop_route_echoes_of(&self, port: u32) -> Result<(), FibError> {
-        const BPF_LD_H_ABS: u16 = 0x28; // BPF_LD | BPF_H | BPF_ABS
-        const BPF_LD_W_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
-        const BPF_JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
-        const BPF_RET_K: u16 = 0x06; // BPF_RET | BPF_K
-        const ACCEPT: u32 = u32::MAX;
-        const DROP: u32 = 0;
-        // Absolute loads read in network byte order; netlink headers are in host order.
-        let h = |v: u16| u32::from(u16::from_be_bytes(v.to_ne_bytes()));
+        use bpf::*;
         let w = |v: u32| u32::from_be_bytes(v.to_ne_bytes());
-        let op = |code: u16, jt: u8, jf: u8, k: u32| libc::sock_filter { code, jt, jf, k };
         let program = [
-            op(BPF_LD_H_ABS, 0, 0, 4),                         // 0: A = nlmsg_type
-            op(BPF_JEQ_K, 2, 0, h(crate::sync::RTM_NEWROUTE)), // 1: -> 4
-            op(BPF_JEQ_K, 1, 0, h(crate::sync::RTM_DELROUTE)), // 2: -> 4
-            op(BPF_RET_K, 0, 0, ACCEPT),                       // 3
-            op(BPF_LD_W_ABS, 0, 0, 12),                        // 4: A = nlmsg_pid
-            op(BPF_JEQ_K, 0, 1, w(port)),                      // 5: ours -> 6, else 7
-            op(BPF_RET_K, 0, 0, DROP),                         // 6
-            op(BPF_RET_K, 0, 0, ACCEPT),                       // 7
+            ROUTES_ONLY[0], // 0..3: routes -> 4, other messages accepted
+            ROUTES_ONLY[1],
+            ROUTES_ONLY[2],
+            ROUTES_ONLY[3],
+            op(BPF_LD_W_ABS, 0, 0, 12),   // 4: A = nlmsg_pid
+            op(BPF_JEQ_K, 0, 1, w(port)), // 5: ours -> 6, else 7
+            op(BPF_RET_K, 0, 0, DROP),    // 6
+            op(BPF_RET_K, 0, 0, ACCEPT),  // 7
         ];
         self.attach(&program)
     }
@@ -604,4 +588,33 @@ mod tests {
         let got: Vec<_> = frames(&buf).collect();
         assert!(matches!(got.as_slice(), [Err(FibError::Malformed(_))]));
     }
+}
+
+/// Classic BPF for the netlink socket filters above.
+mod bpf {
+    pub const BPF_LD_H_ABS: u16 = 0x28; // BPF_LD | BPF_H | BPF_ABS
+    pub const BPF_LD_B_ABS: u16 = 0x30; // BPF_LD | BPF_B | BPF_ABS
+    pub const BPF_LD_W_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
+    pub const BPF_JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+    pub const BPF_RET_K: u16 = 0x06; // BPF_RET | BPF_K
+    pub const ACCEPT: u32 = u32::MAX;
+    pub const DROP: u32 = 0;
+
+    pub const fn op(code: u16, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
+        libc::sock_filter { code, jt, jf, k }
+    }
+
+    /// Absolute loads read in network byte order; netlink headers are in host order.
+    pub const fn h(v: u16) -> u32 {
+        u16::from_be_bytes(v.to_ne_bytes()) as u32
+    }
+
+    /// The common head of both filters: A = nlmsg_type; a route message (new or deleted)
+    /// jumps to instruction 4, anything else is accepted at 3.
+    pub const ROUTES_ONLY: [libc::sock_filter; 4] = [
+        op(BPF_LD_H_ABS, 0, 0, 4),
+        op(BPF_JEQ_K, 2, 0, h(crate::sync::RTM_NEWROUTE)),
+        op(BPF_JEQ_K, 1, 0, h(crate::sync::RTM_DELROUTE)),
+        op(BPF_RET_K, 0, 0, ACCEPT),
+    ];
 }
